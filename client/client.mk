@@ -1,0 +1,1 @@
+# client/: see the fragment owner.

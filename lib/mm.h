@@ -1,0 +1,263 @@
+/*
+ * The vmad address-space engine: a model of Linux (x86_64, 6.18) VMA bookkeeping.
+ *
+ * Pure computation: no I/O, no globals, no threads.  Every operation mirrors a system call
+ * and returns what the kernel returns for the same sequence: 0 or a negative errno, with
+ * addresses through out-parameters.  The behavioural spec is linux-vma-semantics.md; the
+ * real kernel is the judge (tests/conformance).
+ *
+ * Numeric arguments (prot, flags, advice) use the Linux x86_64 ABI values, spelled below so
+ * that the engine does not depend on the host's headers; the wire protocol carries the same
+ * numbers.
+ */
+#ifndef VMAD_MM_H
+#define VMAD_MM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MM_PAGE_SHIFT	 12
+#define MM_PAGE_SIZE	 4096ULL
+#define MM_RLIM_INFINITY UINT64_MAX
+
+/* mmap(2) / mprotect(2) prot */
+#define MM_PROT_NONE	  0x0
+#define MM_PROT_READ	  0x1
+#define MM_PROT_WRITE	  0x2
+#define MM_PROT_EXEC	  0x4
+#define MM_PROT_SEM	  0x8
+#define MM_PROT_GROWSDOWN 0x01000000
+#define MM_PROT_GROWSUP	  0x02000000
+
+/* mmap(2) flags */
+#define MM_MAP_SHARED	       0x01
+#define MM_MAP_PRIVATE	       0x02
+#define MM_MAP_SHARED_VALIDATE 0x03
+#define MM_MAP_DROPPABLE       0x08
+#define MM_MAP_TYPE	       0x0f
+#define MM_MAP_FIXED	       0x10
+#define MM_MAP_ANONYMOUS       0x20
+#define MM_MAP_32BIT	       0x40
+#define MM_MAP_GROWSDOWN       0x0100
+#define MM_MAP_DENYWRITE       0x0800
+#define MM_MAP_EXECUTABLE      0x1000
+#define MM_MAP_LOCKED	       0x2000
+#define MM_MAP_NORESERVE       0x4000
+#define MM_MAP_POPULATE	       0x8000
+#define MM_MAP_NONBLOCK	       0x10000
+#define MM_MAP_STACK	       0x20000
+#define MM_MAP_HUGETLB	       0x40000
+#define MM_MAP_SYNC	       0x80000
+#define MM_MAP_FIXED_NOREPLACE 0x100000
+
+/* mremap(2) flags */
+#define MM_MREMAP_MAYMOVE   1
+#define MM_MREMAP_FIXED	    2
+#define MM_MREMAP_DONTUNMAP 4
+
+/* madvise(2) advice */
+#define MM_MADV_NORMAL	       0
+#define MM_MADV_RANDOM	       1
+#define MM_MADV_SEQUENTIAL     2
+#define MM_MADV_WILLNEED       3
+#define MM_MADV_DONTNEED       4
+#define MM_MADV_FREE	       8
+#define MM_MADV_REMOVE	       9
+#define MM_MADV_DONTFORK       10
+#define MM_MADV_DOFORK	       11
+#define MM_MADV_MERGEABLE      12
+#define MM_MADV_UNMERGEABLE    13
+#define MM_MADV_HUGEPAGE       14
+#define MM_MADV_NOHUGEPAGE     15
+#define MM_MADV_DONTDUMP       16
+#define MM_MADV_DODUMP	       17
+#define MM_MADV_WIPEONFORK     18
+#define MM_MADV_KEEPONFORK     19
+#define MM_MADV_COLD	       20
+#define MM_MADV_PAGEOUT	       21
+#define MM_MADV_POPULATE_READ  22
+#define MM_MADV_POPULATE_WRITE 23
+
+/* mlock2(2) flags */
+#define MM_MLOCK_ONFAULT 1
+
+/* How a mapped file was opened (FMODE_READ / FMODE_WRITE). */
+#define MM_FMODE_READ  1u
+#define MM_FMODE_WRITE 2u
+
+/* vm_flags bits, numbered as in include/linux/mm.h. */
+#define VM_NONE		0x00000000ULL
+#define VM_READ		0x00000001ULL
+#define VM_WRITE	0x00000002ULL
+#define VM_EXEC		0x00000004ULL
+#define VM_SHARED	0x00000008ULL
+#define VM_MAYREAD	0x00000010ULL
+#define VM_MAYWRITE	0x00000020ULL
+#define VM_MAYEXEC	0x00000040ULL
+#define VM_MAYSHARE	0x00000080ULL
+#define VM_GROWSDOWN	0x00000100ULL
+#define VM_PFNMAP	0x00000400ULL
+#define VM_MAYBE_GUARD	0x00000800ULL
+#define VM_LOCKED	0x00002000ULL
+#define VM_IO		0x00004000ULL
+#define VM_SEQ_READ	0x00008000ULL
+#define VM_RAND_READ	0x00010000ULL
+#define VM_DONTCOPY	0x00020000ULL
+#define VM_DONTEXPAND	0x00040000ULL
+#define VM_LOCKONFAULT	0x00080000ULL
+#define VM_ACCOUNT	0x00100000ULL
+#define VM_NORESERVE	0x00200000ULL
+#define VM_HUGETLB	0x00400000ULL
+#define VM_SYNC		0x00800000ULL
+#define VM_WIPEONFORK	0x02000000ULL
+#define VM_DONTDUMP	0x04000000ULL
+#define VM_SOFTDIRTY	0x08000000ULL
+#define VM_MIXEDMAP	0x10000000ULL
+#define VM_HUGEPAGE	0x20000000ULL
+#define VM_NOHUGEPAGE	0x40000000ULL
+#define VM_MERGEABLE	0x80000000ULL
+#define VM_DROPPABLE	0x100000000ULL
+
+enum mm_layout {
+	MM_LAYOUT_X86_64 = 0,	     /* 47-bit, top-down (MMF_TOPDOWN) */
+	MM_LAYOUT_X86_64_LEGACY = 1, /* 47-bit, bottom-up from TASK_UNMAPPED_BASE */
+	MM_LAYOUT_I386 = 2,	     /* 3 GiB compat task, top-down */
+};
+
+/*
+ * Creation parameters.  mm_config_init() fills in the values of a process of that layout
+ * started without address randomisation; a zero mmap_base / mmap_legacy_base is derived
+ * from task_size and rlimit_stack as arch_pick_mmap_layout() does.
+ */
+struct mm_config {
+	enum mm_layout layout;
+	uint64_t task_size;
+	uint64_t mmap_base;	   /* top-down search limit; 0 = derive */
+	uint64_t mmap_legacy_base; /* bottom-up start; 0 = derive (TASK_UNMAPPED_BASE) */
+	uint64_t start_brk;	   /* initial program break (page aligned) */
+	uint64_t start_stack;	   /* initial stack pointer area ([stack] naming) */
+	uint64_t mmap_min_addr;	   /* effective: max(dac value, LSM value) */
+	uint64_t dac_mmap_min_addr;
+	uint64_t stack_guard_gap;
+	uint64_t max_map_count;
+	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock; /* bytes */
+	bool with_stack;	/* add the initial [stack] VMA exec makes */
+	bool gate_vma;		/* print the x86_64 [vsyscall] line in maps */
+	bool cap_sys_rawio;	/* may map below dac_mmap_min_addr */
+	bool cap_ipc_lock;	/* mlock limits do not apply */
+	bool thp;		/* CONFIG_TRANSPARENT_HUGEPAGE built in (alignment, MAP_STACK) */
+	bool read_implies_exec; /* READ_IMPLIES_EXEC personality */
+	bool overcommit_never;	/* vm.overcommit_memory = 2 */
+};
+
+/* A file mapping's identity, as the caller describes it. */
+struct mm_file_desc {
+	const char *path;
+	uint64_t instance; /* open-instance number: equal path and instance = one struct file */
+	unsigned mode;	   /* MM_FMODE_* */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	uint64_t size;	/* bytes, for populate up to EOF; MM_FILE_SIZE_UNKNOWN if unknown */
+	bool noexec;	/* on a noexec mount */
+	bool deleted;	/* unlinked: maps appends " (deleted)" */
+};
+#define MM_FILE_SIZE_UNKNOWN UINT64_MAX
+
+struct mm;
+struct vma;
+
+/* A read-only view of one VMA; pointers stay valid until the next change to the mm. */
+struct mm_vma_info {
+	uint64_t start, end;
+	uint64_t flags; /* VM_* */
+	uint64_t pgoff;
+	const char *path; /* file path; NULL for private anonymous memory */
+	bool shmem;	  /* shared anonymous memory (printed as "/dev/zero (deleted)") */
+	bool deleted;
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	uint64_t anon_vma; /* 0 = none */
+	bool fork_child;
+	uint64_t rss_anon, rss_file, rss_shmem; /* resident pages by kind */
+};
+
+/* Counters behind /proc/PID/status, in pages unless named otherwise, plus the layout. */
+struct mm_status {
+	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;
+	uint64_t hiwater_vm, hiwater_rss;
+	uint64_t rss_anon, rss_file, rss_shmem;
+	uint64_t map_count;
+	uint64_t task_size, mmap_base, mmap_legacy_base;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t start_code, end_code;
+	bool topdown;
+	bool gate_vma;
+};
+
+enum mm_access { MM_ACCESS_READ = 0, MM_ACCESS_WRITE = 1, MM_ACCESS_EXEC = 2 };
+enum mm_fault_result { MM_FAULT_OK = 0, MM_FAULT_MAPERR = 1, MM_FAULT_ACCERR = 2 };
+
+/* Lifecycle. */
+void mm_config_init(struct mm_config *cfg, enum mm_layout layout);
+int mm_create(const struct mm_config *cfg, struct mm **out); /* -EINVAL on a bad config */
+void mm_destroy(struct mm *mm);				     /* accepts NULL */
+int mm_fork(struct mm *parent, struct mm **child);	     /* dup_mmap() rules */
+
+/* System calls.  All return 0 or a negative errno unless said otherwise. */
+int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+	    const struct mm_file_desc *file, uint64_t offset, uint64_t *out_addr);
+int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
+int mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+	      uint32_t flags, uint64_t new_addr, uint64_t *out_addr);
+/* brk(2) as the raw system call: returns the break after the call (the old one on failure). */
+uint64_t mm_brk(struct mm *mm, uint64_t brk);
+int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+int mm_mlock(struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags); /* mlock2 */
+int mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
+
+/* Page-level events. */
+int mm_populate(struct mm *mm, uint64_t addr, uint64_t len, bool write); /* mm_populate() */
+int mm_fault(struct mm *mm, uint64_t addr, enum mm_access access, enum mm_fault_result *result);
+
+/* Lookups (mm is not const: they refresh the lookup cache). */
+const struct vma *mm_find_vma(struct mm *mm, uint64_t addr);
+const struct vma *mm_vma_lookup(struct mm *mm, uint64_t addr);
+const struct vma *mm_find_vma_prev(struct mm *mm, uint64_t addr, const struct vma **prev);
+const struct vma *mm_find_vma_intersection(struct mm *mm, uint64_t start, uint64_t end);
+
+/* Iteration in address order, and the view of one VMA. */
+const struct vma *mm_first_vma(const struct mm *mm);
+const struct vma *mm_next_vma(const struct vma *vma);
+void mm_vma_info(const struct vma *vma, struct mm_vma_info *out);
+void mm_get_status(const struct mm *mm, struct mm_status *out);
+
+/*
+ * Insert one VMA exactly as described, without merging (for import from /proc/PID/maps).
+ * The range must be page aligned, inside the task and free.  rss pages are not set.
+ */
+int mm_insert_vma(struct mm *mm, uint64_t start, uint64_t end, uint64_t flags, uint64_t pgoff,
+		  const struct mm_file_desc *file, bool shmem);
+/* Set the brk and stack layout fields directly (import). */
+void mm_set_layout(struct mm *mm, uint64_t start_brk, uint64_t brk, uint64_t start_stack);
+
+/*
+ * Invariant checker: sorted, non-overlapping, tree and list agree, subtree gaps correct,
+ * counters equal the sums over the VMAs.  Returns 0, or -EUCLEAN with a message in msg.
+ */
+int mm_validate(const struct mm *mm, char *msg, size_t msglen);
+
+/* Rendering (lib/render.c).  *out is malloc()ed text the caller frees. */
+#define MM_MAPS_LINE_MAX 4200
+size_t mm_format_maps_line(const struct mm *mm, const struct vma *vma, char *buf, size_t size);
+int mm_render_maps(const struct mm *mm, char **out, size_t *len);
+int mm_render_status(const struct mm *mm, char **out, size_t *len);
+/* The name maps prints for vma ("[heap]", "[stack]", a path, ...), or NULL. */
+const char *mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size);
+
+/* Parse /proc/PID/maps text into a new mm (lib/import.c).  On -EINVAL, *errline is set. */
+int mm_import_maps(const struct mm_config *cfg, const char *text, size_t len, struct mm **out,
+		   unsigned *errline);
+
+#endif

@@ -1,0 +1,1 @@
+# systemd/: see the fragment owner.

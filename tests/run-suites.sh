@@ -1,0 +1,38 @@
+#!/bin/sh
+# Run every test suite given as an argument, each emitting TAP ("ok N", "not ok N"), and end with
+# one line "N passed, N failed" summed over all suites.  A suite that exits non-zero without
+# reporting a failure (a crash, a sanitizer report, a timeout) counts as one failed test.
+# Each suite's full output is kept in $B/test-logs/<suite>.log.
+B=${B:-build}
+logs="$B/test-logs"
+mkdir -p "$logs"
+limit=${VMAD_SUITE_TIMEOUT:-900}
+
+total_pass=0
+total_fail=0
+for suite in "$@"; do
+	name=$(basename "$suite")
+	log="$logs/$name.log"
+	CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$limit" "$suite" >"$log" 2>&1
+	rc=$?
+	pass=$(grep -c '^ok ' "$log")
+	fail=$(grep -c '^not ok ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+		fail=1
+		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	if [ "$fail" -eq 0 ] && [ "$pass" -eq 0 ]; then
+		fail=1
+		echo "not ok - $name ran no test" >>"$log"
+	fi
+	if [ "$fail" -eq 0 ]; then
+		printf 'PASS %-28s %5d passed\n' "$name" "$pass"
+	else
+		printf 'FAIL %-28s %5d passed, %d failed (log: %s)\n' "$name" "$pass" "$fail" "$log"
+		grep -E '^not ok|^# (ERROR|FAIL)|ERROR:|runtime error|AddressSanitizer|LeakSanitizer' "$log" | head -20 | sed 's/^/     /'
+	fi
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
