@@ -76,6 +76,7 @@ include client/client.mk
 include tests/tests.mk
 include bench/bench.mk
 include systemd/systemd.mk
+include man/man.mk
 
 build: $(LIBRARIES) $(PROGRAMS)
 
