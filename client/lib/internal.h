@@ -1,0 +1,89 @@
+/*
+ * libvmaclient internals: the connection, its byte buffers, and the queue of requests whose
+ * replies are awaited.  Nothing here is exported (-fvisibility=hidden and the version script).
+ */
+#ifndef VMAC_INTERNAL_H
+#define VMAC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmad.pb-c.h"
+#include "vmaclient.h"
+
+typedef Vmad__V1__Request Request;
+typedef Vmad__V1__Response Response;
+
+/* Replies bigger than this are refused (-EMSGSIZE): no legitimate reply comes near it. */
+#define CONN_MAX_FRAME (64u << 20)
+
+struct cbuf {
+	uint8_t *data;
+	size_t off; /* first byte not yet consumed */
+	size_t len; /* end of the valid bytes */
+	size_t cap;
+};
+
+/*
+ * Turns a reply into the call's result and writes the call's out-parameters.  err is the
+ * reply's error (0 or a negative errno).  An apply may take ownership of *rp (setting it to
+ * NULL); otherwise the reply becomes the connection's last one, which keeps the strings
+ * handed out alive until the next call.
+ */
+typedef int (*conn_apply_fn)(struct vmac_conn *c, Response **rp, void *const out[2], int err);
+
+struct conn_pending {
+	uint64_t id;
+	conn_apply_fn apply;
+	void *out[2];
+};
+
+struct vmac_conn {
+	int fd;
+	char *path;
+	int broken; /* 0, or the negative errno that broke the stream */
+	bool eof;   /* the daemon closed its side; buffered replies may remain */
+	int timeout_ms;
+	uint64_t next_id;
+	struct cbuf out; /* framed requests not yet sent */
+	struct cbuf in;	 /* received bytes not yet unpacked */
+	struct conn_pending *q;
+	size_t qhead, qlen, qcap; /* awaited replies are q[qhead..qlen) */
+	bool queueing;		  /* inside vmac_pipeline_begin()/end() */
+	bool watching;
+	uint64_t watch_id;
+	Response *last;		   /* the last reply delivered */
+	Response *early_event;	   /* an event that arrived with the watch's acknowledgement */
+	struct vmac_space *spaces; /* vmac_list()'s array, freed with `last` */
+};
+
+/* Byte buffers (buf.c). */
+int cbuf_reserve(struct cbuf *b, size_t more);
+void cbuf_consume(struct cbuf *b, size_t n);
+void cbuf_free(struct cbuf *b);
+static inline size_t
+cbuf_avail(const struct cbuf *b)
+{
+	return b->len - b->off;
+}
+
+/* Socket I/O (io.c).  All return 0 or a negative errno and break the connection on failure. */
+int io_open(const char *path, int *fd);
+int io_flush(struct vmac_conn *c);
+int io_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool intr);
+int io_fail(struct vmac_conn *c, int err);
+
+/* Request queue and delivery (call.c). */
+int conn_submit(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, void *out1);
+int conn_encode(struct vmac_conn *c, Request *req, uint64_t *id);
+int conn_usable(const struct vmac_conn *c);
+void conn_set_last(struct vmac_conn *c, Response *r);
+int conn_protocol_error(struct vmac_conn *c);
+int conn_reply_errno(struct vmac_conn *c, const Response *r);
+void conn_reset(struct vmac_conn *c);
+
+/* Conversions from wire messages (wire.c). */
+void wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * Socket I/O: length-prefixed frames (a 4-byte big-endian length, then a protobuf message)
+ * over a Unix stream socket.  Every wait goes through poll() and every transfer uses
+ * MSG_DONTWAIT, so the socket may be blocking or not, and sending never blocks while the
+ * daemon waits for us to read its replies.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define IO_READ_CHUNK 65536
+
+int
+io_open(const char *path, int *fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = strlen(path);
+
+	if (n == 0)
+		return -EINVAL;
+	if (n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, n + 1);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+		close(s);
+		return err;
+	}
+	*fd = s;
+	return 0;
+}
+
+int
+io_fail(struct vmac_conn *c, int err)
+{
+	if (c->broken == 0)
+		c->broken = err;
+	return c->broken;
+}
+
+/* Read what is available without waiting.  A reset counts as the end of the stream: replies
+ * received before it are still delivered. */
+static int
+io_read_some(struct vmac_conn *c)
+{
+	int rc = cbuf_reserve(&c->in, IO_READ_CHUNK);
+	if (rc < 0)
+		return io_fail(c, rc);
+	ssize_t n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, MSG_DONTWAIT);
+	if (n > 0) {
+		c->in.len += (size_t)n;
+		return 0;
+	}
+	if (n == 0 || errno == ECONNRESET) {
+		c->eof = true;
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	return io_fail(c, -errno);
+}
+
+static int
+io_send_some(struct vmac_conn *c)
+{
+	ssize_t n = send(c->fd, c->out.data + c->out.off, cbuf_avail(&c->out),
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n >= 0) {
+		cbuf_consume(&c->out, (size_t)n);
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	return io_fail(c, -errno);
+}
+
+/* poll() once.  Returns revents, -EAGAIN on timeout, -EINTR, or another negative errno. */
+static int
+io_wait(struct vmac_conn *c, short events, int timeout_ms)
+{
+	struct pollfd p = { .fd = c->fd, .events = events };
+	int n = poll(&p, 1, timeout_ms);
+	if (n > 0)
+		return p.revents;
+	if (n == 0)
+		return -EAGAIN;
+	return -errno;
+}
+
+/* Send everything queued, reading replies meanwhile so that neither side can stall. */
+int
+io_flush(struct vmac_conn *c)
+{
+	while (cbuf_avail(&c->out) > 0) {
+		if (c->broken)
+			return c->broken;
+		short events = c->eof ? POLLOUT : POLLOUT | POLLIN;
+		int rev = io_wait(c, events, c->timeout_ms);
+		if (rev == -EINTR)
+			continue;
+		if (rev == -EAGAIN)
+			return io_fail(c, -ETIMEDOUT);
+		if (rev < 0)
+			return io_fail(c, rev);
+		if ((rev & (POLLIN | POLLHUP)) && !c->eof && io_read_some(c) < 0)
+			return c->broken;
+		if ((rev & (POLLOUT | POLLERR | POLLHUP)) && io_send_some(c) < 0)
+			return c->broken;
+	}
+	return 0;
+}
+
+static uint32_t
+io_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Unpack one frame if a whole one is buffered: 1 done, 0 need more, <0 broken. */
+static int
+io_take_frame(struct vmac_conn *c, Response **out)
+{
+	if (cbuf_avail(&c->in) < 4)
+		return 0;
+	uint32_t len = io_be32(c->in.data + c->in.off);
+	if (len > CONN_MAX_FRAME)
+		return io_fail(c, -EMSGSIZE);
+	if (cbuf_avail(&c->in) - 4 < len)
+		return 0;
+	*out = vmad__v1__response__unpack(NULL, len, c->in.data + c->in.off + 4);
+	if (*out == NULL)
+		return io_fail(c, -EBADMSG);
+	cbuf_consume(&c->in, 4 + (size_t)len);
+	return 1;
+}
+
+/*
+ * Wait for the next whole reply.  For a call (watch false) a timeout breaks the connection
+ * and EINTR restarts the wait; for a watch, they give -EAGAIN and -EINTR and nothing breaks.
+ */
+int
+io_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool watch)
+{
+	for (;;) {
+		if (c->broken)
+			return c->broken;
+		int rc = io_take_frame(c, out);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+		if (c->eof)
+			return io_fail(c, -ECONNRESET);
+		int rev = io_wait(c, POLLIN, timeout_ms);
+		if (rev == -EINTR && !watch)
+			continue;
+		if (rev == -EAGAIN && !watch)
+			return io_fail(c, -ETIMEDOUT);
+		if (rev < 0)
+			return rev == -EAGAIN || rev == -EINTR ? rev : io_fail(c, rev);
+		if (io_read_some(c) < 0)
+			return c->broken;
+	}
+}

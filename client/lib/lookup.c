@@ -1,0 +1,108 @@
+/* Lookups: find_vma and its variants, and the status figures. */
+#include <errno.h>
+
+#include "internal.h"
+
+static int
+find_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+{
+	const Response *r = *rp;
+	if (err)
+		return err;
+	if (r->result_case != VMAD__V1__RESPONSE__RESULT_FIND)
+		return conn_protocol_error(c);
+	int found = 0;
+	if (r->find->vma) {
+		wire_vma(r->find->vma, out[0]);
+		found |= VMAC_FOUND_VMA;
+	}
+	if (r->find->prev && out[1]) {
+		wire_vma(r->find->prev, out[1]);
+		found |= VMAC_FOUND_PREV;
+	}
+	return found;
+}
+
+static int
+find_submit(struct vmac_conn *c, const char *name, Vmad__V1__FindMode mode, uint64_t addr,
+	    uint64_t end, struct vmac_vma *vma, struct vmac_vma *prev)
+{
+	if (name == NULL || vma == NULL)
+		return -EINVAL;
+	Vmad__V1__Find m = VMAD__V1__FIND__INIT;
+	m.name = (char *)name;
+	m.has_mode = m.has_addr = 1;
+	m.mode = mode;
+	m.addr = addr;
+	m.has_end = mode == VMAD__V1__FIND_MODE__FIND_INTERSECTION;
+	m.end = end;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_FIND;
+	req.find = &m;
+	return conn_submit(c, &req, find_apply, vma, prev);
+}
+
+VMAC_EXPORT int
+vmac_find_vma(struct vmac_conn *c, const char *name, uint64_t addr, struct vmac_vma *vma)
+{
+	return find_submit(c, name, VMAD__V1__FIND_MODE__FIND_VMA, addr, 0, vma, NULL);
+}
+
+VMAC_EXPORT int
+vmac_find_vma_prev(struct vmac_conn *c, const char *name, uint64_t addr, struct vmac_vma *vma,
+		   struct vmac_vma *prev)
+{
+	if (prev == NULL)
+		return -EINVAL;
+	return find_submit(c, name, VMAD__V1__FIND_MODE__FIND_VMA_PREV, addr, 0, vma, prev);
+}
+
+VMAC_EXPORT int
+vmac_find_vma_intersection(struct vmac_conn *c, const char *name, uint64_t start, uint64_t end,
+			   struct vmac_vma *vma)
+{
+	return find_submit(c, name, VMAD__V1__FIND_MODE__FIND_INTERSECTION, start, end, vma, NULL);
+}
+
+static int
+status_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+{
+	const Response *r = *rp;
+	if (err)
+		return err;
+	if (r->result_case != VMAD__V1__RESPONSE__RESULT_STATUS)
+		return conn_protocol_error(c);
+	const Vmad__V1__StatusResult *w = r->status;
+	*(struct vmac_status *)out[0] = (struct vmac_status){
+		.vm_peak = w->vm_peak,
+		.vm_size = w->vm_size,
+		.vm_lck = w->vm_lck,
+		.vm_hwm = w->vm_hwm,
+		.vm_rss = w->vm_rss,
+		.rss_anon = w->rss_anon,
+		.rss_file = w->rss_file,
+		.rss_shmem = w->rss_shmem,
+		.vm_data = w->vm_data,
+		.vm_stk = w->vm_stk,
+		.vm_exe = w->vm_exe,
+		.map_count = w->map_count,
+		.brk = w->brk,
+		.start_brk = w->start_brk,
+		.mmap_base = w->mmap_base,
+		.text = w->text ? w->text : "",
+	};
+	return 0;
+}
+
+VMAC_EXPORT int
+vmac_status(struct vmac_conn *c, const char *name, struct vmac_status *out)
+{
+	if (name == NULL || out == NULL)
+		return -EINVAL;
+	Vmad__V1__Status m = VMAD__V1__STATUS__INIT;
+	m.name = (char *)name;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_STATUS;
+	req.status = &m;
+	return conn_submit(c, &req, status_apply, out, NULL);
+}

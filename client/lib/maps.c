@@ -1,0 +1,116 @@
+/*
+ * Maps iteration.  The daemon sends VMAs in pages (Maps.from/limit, MapsResult.next); the
+ * iterator owns the current page and asks for the next one when it runs out.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct vmac_maps_iter {
+	struct vmac_conn *c;
+	char *name;
+	uint32_t page_size;
+	Response *page;
+	size_t idx;
+	bool more;
+	uint64_t next;
+};
+
+static void
+maps_drop_page(struct vmac_maps_iter *it)
+{
+	if (it->page)
+		vmad__v1__response__free_unpacked(it->page, NULL);
+	it->page = NULL;
+	it->idx = 0;
+}
+
+static int
+maps_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+{
+	if (err)
+		return err;
+	if ((*rp)->result_case != VMAD__V1__RESPONSE__RESULT_MAPS)
+		return conn_protocol_error(c);
+	struct vmac_maps_iter *it = out[0];
+	const uint64_t from = *(const uint64_t *)out[1];
+	const Vmad__V1__MapsResult *m = (*rp)->maps;
+	/* A next that does not advance would make the iteration endless. */
+	if (m->has_next && m->next <= from)
+		return conn_protocol_error(c);
+	maps_drop_page(it);
+	it->page = *rp;
+	*rp = NULL;
+	it->more = m->has_next;
+	it->next = m->next;
+	return 0;
+}
+
+static int
+maps_fetch(struct vmac_maps_iter *it, uint64_t from)
+{
+	if (it->c->queueing)
+		return -EBUSY;
+	Vmad__V1__Maps m = VMAD__V1__MAPS__INIT;
+	m.name = it->name;
+	m.has_from = 1;
+	m.from = from;
+	m.has_limit = it->page_size != 0;
+	m.limit = it->page_size;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_MAPS;
+	req.maps = &m;
+	return conn_submit(it->c, &req, maps_apply, it, &from);
+}
+
+VMAC_EXPORT void
+vmac_maps_close(struct vmac_maps_iter *it)
+{
+	if (it == NULL)
+		return;
+	maps_drop_page(it);
+	free(it->name);
+	free(it);
+}
+
+VMAC_EXPORT int
+vmac_maps_open(struct vmac_conn *c, const char *name, uint64_t from, uint32_t page_size,
+	       struct vmac_maps_iter **out)
+{
+	if (c == NULL || name == NULL || out == NULL)
+		return -EINVAL;
+	struct vmac_maps_iter *it = calloc(1, sizeof(*it));
+	if (it == NULL)
+		return -ENOMEM;
+	it->c = c;
+	it->page_size = page_size;
+	it->name = strdup(name);
+	int rc = it->name ? maps_fetch(it, from) : -ENOMEM;
+	if (rc < 0) {
+		vmac_maps_close(it);
+		return rc;
+	}
+	*out = it;
+	return 0;
+}
+
+VMAC_EXPORT int
+vmac_maps_next(struct vmac_maps_iter *it, struct vmac_vma *vma)
+{
+	if (it == NULL || vma == NULL)
+		return -EINVAL;
+	for (;;) {
+		const Vmad__V1__MapsResult *m = it->page ? it->page->maps : NULL;
+		if (m && it->idx < m->n_vmas) {
+			wire_vma(m->vmas[it->idx++], vma);
+			return 1;
+		}
+		if (!it->more)
+			return 0;
+		int rc = maps_fetch(it, it->next);
+		if (rc < 0)
+			return rc;
+	}
+}

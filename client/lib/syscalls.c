@@ -1,0 +1,256 @@
+/* The calls that change a space: mmap, munmap, mprotect, mremap, brk, madvise, mlock, ... */
+#include <errno.h>
+
+#include "internal.h"
+
+static int
+addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+{
+	const Response *r = *rp;
+	if (err)
+		return err;
+	if (r->result_case != VMAD__V1__RESPONSE__RESULT_ADDR || !r->addr->has_addr)
+		return conn_protocol_error(c);
+	if (out[0])
+		*(uint64_t *)out[0] = r->addr->addr;
+	return 0;
+}
+
+/* brk reports the break even when it refuses to move it. */
+static int
+brk_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+{
+	const Response *r = *rp;
+	bool have = r->result_case == VMAD__V1__RESPONSE__RESULT_BRK && r->brk->has_brk;
+	if (have && out[0])
+		*(uint64_t *)out[0] = r->brk->brk;
+	if (err)
+		return err;
+	return have ? 0 : conn_protocol_error(c);
+}
+
+static int
+fault_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+{
+	const Response *r = *rp;
+	if (err)
+		return err;
+	if (r->result_case != VMAD__V1__RESPONSE__RESULT_FAULT || !r->fault->has_result)
+		return conn_protocol_error(c);
+	switch (r->fault->result) {
+	case VMAD__V1__FAULT_RESULT__FAULT_OK:
+		*(enum vmac_fault_result *)out[0] = VMAC_FAULT_OK;
+		return 0;
+	case VMAD__V1__FAULT_RESULT__FAULT_SEGV_MAPERR:
+		*(enum vmac_fault_result *)out[0] = VMAC_FAULT_SEGV_MAPERR;
+		return 0;
+	case VMAD__V1__FAULT_RESULT__FAULT_SEGV_ACCERR:
+		*(enum vmac_fault_result *)out[0] = VMAC_FAULT_SEGV_ACCERR;
+		return 0;
+	default:
+		return conn_protocol_error(c);
+	}
+}
+
+static void
+file_to_wire(const struct vmac_file *f, Vmad__V1__File *w)
+{
+	w->path = (char *)f->path;
+	w->has_instance = 1;
+	w->instance = f->instance;
+	w->has_mode = f->mode != 0;
+	w->mode = f->mode;
+	w->has_dev_major = w->has_dev_minor = 1;
+	w->dev_major = f->dev_major;
+	w->dev_minor = f->dev_minor;
+	w->has_ino = 1;
+	w->ino = f->ino;
+	w->has_size = f->size_known;
+	w->size = f->size;
+	w->has_noexec = w->has_deleted = 1;
+	w->noexec = f->noexec;
+	w->deleted = f->deleted;
+}
+
+VMAC_EXPORT int
+vmac_mmap(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, uint32_t prot,
+	  uint32_t flags, const struct vmac_file *file, uint64_t offset, uint64_t *out_addr)
+{
+	if (name == NULL || (file && file->path == NULL))
+		return -EINVAL;
+	Vmad__V1__File fw = VMAD__V1__FILE__INIT;
+	Vmad__V1__Mmap m = VMAD__V1__MMAP__INIT;
+	m.name = (char *)name;
+	m.has_addr = m.has_len = m.has_prot = m.has_flags = m.has_offset = 1;
+	m.addr = addr;
+	m.len = len;
+	m.prot = prot;
+	m.flags = flags;
+	m.offset = offset;
+	if (file) {
+		file_to_wire(file, &fw);
+		m.file = &fw;
+	}
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_MMAP;
+	req.mmap = &m;
+	return conn_submit(c, &req, addr_apply, out_addr, NULL);
+}
+
+VMAC_EXPORT int
+vmac_munmap(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len)
+{
+	if (name == NULL)
+		return -EINVAL;
+	Vmad__V1__Munmap m = VMAD__V1__MUNMAP__INIT;
+	m.name = (char *)name;
+	m.has_addr = m.has_len = 1;
+	m.addr = addr;
+	m.len = len;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_MUNMAP;
+	req.munmap = &m;
+	return conn_submit(c, &req, NULL, NULL, NULL);
+}
+
+VMAC_EXPORT int
+vmac_mprotect(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, uint32_t prot)
+{
+	if (name == NULL)
+		return -EINVAL;
+	Vmad__V1__Mprotect m = VMAD__V1__MPROTECT__INIT;
+	m.name = (char *)name;
+	m.has_addr = m.has_len = m.has_prot = 1;
+	m.addr = addr;
+	m.len = len;
+	m.prot = prot;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_MPROTECT;
+	req.mprotect = &m;
+	return conn_submit(c, &req, NULL, NULL, NULL);
+}
+
+VMAC_EXPORT int
+vmac_mremap(struct vmac_conn *c, const char *name, uint64_t old_addr, uint64_t old_len,
+	    uint64_t new_len, uint32_t flags, uint64_t new_addr, uint64_t *out_addr)
+{
+	if (name == NULL)
+		return -EINVAL;
+	Vmad__V1__Mremap m = VMAD__V1__MREMAP__INIT;
+	m.name = (char *)name;
+	m.has_old_addr = m.has_old_len = m.has_new_len = m.has_flags = m.has_new_addr = 1;
+	m.old_addr = old_addr;
+	m.old_len = old_len;
+	m.new_len = new_len;
+	m.flags = flags;
+	m.new_addr = new_addr;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_MREMAP;
+	req.mremap = &m;
+	return conn_submit(c, &req, addr_apply, out_addr, NULL);
+}
+
+VMAC_EXPORT int
+vmac_brk(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t *out_brk)
+{
+	if (name == NULL)
+		return -EINVAL;
+	Vmad__V1__Brk m = VMAD__V1__BRK__INIT;
+	m.name = (char *)name;
+	m.has_addr = addr != 0;
+	m.addr = addr;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_BRK;
+	req.brk = &m;
+	return conn_submit(c, &req, brk_apply, out_brk, NULL);
+}
+
+VMAC_EXPORT int
+vmac_madvise(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, int advice)
+{
+	if (name == NULL)
+		return -EINVAL;
+	Vmad__V1__Madvise m = VMAD__V1__MADVISE__INIT;
+	m.name = (char *)name;
+	m.has_addr = m.has_len = m.has_advice = 1;
+	m.addr = addr;
+	m.len = len;
+	m.advice = advice;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_MADVISE;
+	req.madvise = &m;
+	return conn_submit(c, &req, NULL, NULL, NULL);
+}
+
+VMAC_EXPORT int
+vmac_mlock2(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, unsigned flags)
+{
+	if (name == NULL)
+		return -EINVAL;
+	Vmad__V1__Mlock m = VMAD__V1__MLOCK__INIT;
+	m.name = (char *)name;
+	m.has_addr = m.has_len = m.has_flags = 1;
+	m.addr = addr;
+	m.len = len;
+	m.flags = flags;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_MLOCK;
+	req.mlock = &m;
+	return conn_submit(c, &req, NULL, NULL, NULL);
+}
+
+VMAC_EXPORT int
+vmac_mlock(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len)
+{
+	return vmac_mlock2(c, name, addr, len, 0);
+}
+
+VMAC_EXPORT int
+vmac_munlock(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len)
+{
+	if (name == NULL)
+		return -EINVAL;
+	Vmad__V1__Munlock m = VMAD__V1__MUNLOCK__INIT;
+	m.name = (char *)name;
+	m.has_addr = m.has_len = 1;
+	m.addr = addr;
+	m.len = len;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_MUNLOCK;
+	req.munlock = &m;
+	return conn_submit(c, &req, NULL, NULL, NULL);
+}
+
+VMAC_EXPORT int
+vmac_populate(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, bool write)
+{
+	if (name == NULL)
+		return -EINVAL;
+	Vmad__V1__Populate m = VMAD__V1__POPULATE__INIT;
+	m.name = (char *)name;
+	m.has_addr = m.has_len = m.has_write = 1;
+	m.addr = addr;
+	m.len = len;
+	m.write = write;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_POPULATE;
+	req.populate = &m;
+	return conn_submit(c, &req, NULL, NULL, NULL);
+}
+
+VMAC_EXPORT int
+vmac_fault(struct vmac_conn *c, const char *name, uint64_t addr, enum vmac_access access,
+	   enum vmac_fault_result *result)
+{
+	if (name == NULL || result == NULL || (unsigned)access > VMAC_ACCESS_EXEC)
+		return -EINVAL;
+	Vmad__V1__Fault m = VMAD__V1__FAULT__INIT;
+	m.name = (char *)name;
+	m.has_addr = m.has_access = 1;
+	m.addr = addr;
+	m.access = (Vmad__V1__Access)access;
+	Request req = VMAD__V1__REQUEST__INIT;
+	req.op_case = VMAD__V1__REQUEST__OP_FAULT;
+	req.fault = &m;
+	return conn_submit(c, &req, fault_apply, result, NULL);
+}
