@@ -12,7 +12,7 @@ set -u
 export LC_ALL=C
 
 MAKE=${MAKE:-make}
-B=build
+B=${B:-build}
 cache=${VMAD_SYSTEMD_TEST_CACHE:-/var/cache/vmad-systemd-test}
 top=$(pwd)
 
@@ -166,8 +166,12 @@ grep 'not found' "$run/ldd.log" | diag
 
 # ---- boot -----------------------------------------------------------------------------
 
+# Child processes of a pid, from /proc/*/stat (the field after the command name is the ppid).
 children() {
-	cat /proc/"$1"/task/*/children 2>/dev/null
+	local stat
+	for stat in /proc/[0-9]*/stat; do
+		sed -n 's/^\([0-9]*\) (.*) [A-Za-z] \([0-9]*\) .*/\1 \2/p' "$stat" 2>/dev/null
+	done | awk -v p="$1" '$2 == p { print $1 }'
 }
 
 timeout 300 systemd-nspawn -D "$root" -M vmad-test -b --register=no --keep-unit \
