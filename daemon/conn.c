@@ -1,0 +1,425 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "dispatch.h"
+#include "log.h"
+#include "server.h"
+#include "space.h"
+#include "watch.h"
+
+struct conn {
+	struct server *srv;
+	struct conn *prev, *next;
+	struct bufferevent *bev;
+	struct event *timer; /* idle and frame deadlines; deferred free when closing */
+	struct peer_cred cred;
+	struct watch *watches;
+	uint64_t id;
+	bool partial;  /* a frame has started but not completed; its deadline is armed */
+	bool paused;   /* reading stopped because the output passed the high mark */
+	bool draining; /* shutdown: answer what is buffered, read nothing more */
+	bool closing;  /* flush the output, then free */
+};
+
+static void
+conn_timeout(struct conn *c, unsigned ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	event_add(c->timer, &tv);
+}
+
+static size_t
+conn_pending(const struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+bool
+conn_congested(const struct conn *c)
+{
+	return conn_pending(c) >= c->srv->cfg.out_high;
+}
+
+const struct peer_cred *
+conn_cred(const struct conn *c)
+{
+	return &c->cred;
+}
+
+uint64_t
+conn_id(const struct conn *c)
+{
+	return c->id;
+}
+
+struct conn *
+conn_next(const struct conn *c)
+{
+	return c->next;
+}
+
+struct watch **
+conn_watch_list(struct conn *c)
+{
+	return &c->watches;
+}
+
+int
+conn_frame_append(struct evbuffer *out, const Vmad__V1__Response *resp)
+{
+	size_t len = vmad__v1__response__get_packed_size(resp);
+	struct evbuffer_iovec vec;
+	unsigned char *p;
+
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(CONN_HEADER + len), &vec, 1) != 1)
+		return -ENOMEM;
+	p = vec.iov_base;
+	p[0] = (unsigned char)(len >> 24);
+	p[1] = (unsigned char)(len >> 16);
+	p[2] = (unsigned char)(len >> 8);
+	p[3] = (unsigned char)len;
+	vmad__v1__response__pack(resp, p + CONN_HEADER);
+	vec.iov_len = CONN_HEADER + len;
+	return evbuffer_commit_space(out, &vec, 1) == 0 ? 0 : -ENOMEM;
+}
+
+int
+conn_send(struct conn *c, const Vmad__V1__Response *resp)
+{
+	return conn_frame_append(bufferevent_get_output(c->bev), resp);
+}
+
+void
+conn_send_frames(struct conn *c, struct evbuffer *frames)
+{
+	evbuffer_add_buffer(bufferevent_get_output(c->bev), frames);
+}
+
+void
+conn_close(struct conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	/* Freeing happens from the loop: callers up the stack may still hold c. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	event_del(c->timer);
+	event_active(c->timer, EV_TIMEOUT, 0);
+}
+
+/* A protocol error: one error reply (the request id if known), then close. */
+static void
+conn_fail(struct conn *c, uint64_t id, int err, const char *fmt, ...)
+{
+	Vmad__V1__Response resp = VMAD__V1__RESPONSE__INIT;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_info("client %llu (pid %d uid %u): %s; closing", (unsigned long long)c->id,
+		 (int)c->cred.pid, (unsigned)c->cred.uid, msg);
+	resp.id = id;
+	resp.has_id = id != 0;
+	resp.error = err;
+	resp.has_error = true;
+	resp.message = msg;
+	conn_send(c, &resp);
+	c->srv->errors++;
+	conn_close(c);
+}
+
+/* Decode, dispatch, reply.  Returns true when the connection must close after the reply. */
+static bool
+conn_handle(struct conn *c, const uint8_t *data, size_t len)
+{
+	struct server *srv = c->srv;
+	Vmad__V1__Response resp = VMAD__V1__RESPONSE__INIT;
+	Vmad__V1__Request *req;
+	bool close;
+
+	srv->requests++;
+	req = vmad__v1__request__unpack(arena_allocator(&srv->req_arena), len, data);
+	if (!req) {
+		conn_fail(c, 0, -EBADMSG, "undecodable request (%zu bytes)", len);
+		arena_reset(&srv->req_arena);
+		return true;
+	}
+	close = dispatch_request(srv, c, req, &resp);
+	if (resp.error)
+		srv->errors++;
+	if (conn_send(c, &resp) < 0)
+		close = true;
+	arena_reset(&srv->req_arena);
+	arena_reset(&srv->reply_arena);
+	if (close)
+		conn_close(c);
+	if (srv->after_request)
+		srv->after_request(srv, srv->after_request_arg);
+	return close;
+}
+
+/* 1: a frame was handled; 0: more bytes are needed; -1: the connection is closing. */
+static int
+conn_next_frame(struct conn *c, struct evbuffer *in)
+{
+	size_t have = evbuffer_get_length(in);
+	unsigned char hdr[CONN_HEADER];
+	unsigned char *frame;
+	size_t len;
+	bool close;
+
+	if (have < CONN_HEADER)
+		return 0;
+	evbuffer_copyout(in, hdr, CONN_HEADER);
+	len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+	if (len > c->srv->cfg.max_frame) {
+		conn_fail(c, 0, -EMSGSIZE, "frame of %zu bytes exceeds the limit of %zu", len,
+			  c->srv->cfg.max_frame);
+		return -1;
+	}
+	if (have - CONN_HEADER < len)
+		return 0;
+	frame = evbuffer_pullup(in, (ev_ssize_t)(CONN_HEADER + len));
+	if (!frame) {
+		conn_fail(c, 0, -ENOMEM, "out of memory");
+		return -1;
+	}
+	c->partial = false;
+	close = conn_handle(c, frame + CONN_HEADER, len);
+	evbuffer_drain(in, CONN_HEADER + len);
+	return close ? -1 : 1;
+}
+
+/* The deadline that applies now: an incomplete frame's, or idleness (not for watchers). */
+static void
+conn_arm_timer(struct conn *c)
+{
+	const struct server_config *cfg = &c->srv->cfg;
+
+	if (c->closing)
+		return;
+	if (c->paused || c->draining) {
+		event_del(c->timer);
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+		if (!c->partial) {
+			c->partial = true;
+			conn_timeout(c, cfg->frame_ms);
+		}
+		return;
+	}
+	c->partial = false;
+	if (c->watches)
+		event_del(c->timer);
+	else
+		conn_timeout(c, cfg->idle_ms);
+}
+
+static void
+conn_process(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	int r = 1;
+
+	while (!c->closing && !conn_congested(c) && r > 0)
+		r = conn_next_frame(c, in);
+	if (c->closing)
+		return;
+	if (conn_congested(c) && !c->paused) {
+		c->paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+	} else if (c->draining && r == 0) {
+		conn_close(c);
+		return;
+	}
+	conn_arm_timer(c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg);
+}
+
+/* Runs when the output has drained to the low mark (to empty once closing). */
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c);
+		return;
+	}
+	watch_conn_drain(c->srv, c);
+	if (c->paused && !conn_congested(c)) {
+		c->paused = false;
+		if (!c->draining)
+			bufferevent_enable(bev, EV_READ);
+		conn_process(c);
+	}
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		log_info("client %llu (pid %d uid %u) reads none of its replies; dropped",
+			 (unsigned long long)c->id, (int)c->cred.pid, (unsigned)c->cred.uid);
+		conn_free(c);
+	} else if (what & BEV_EVENT_ERROR) {
+		log_debug("client %llu: %s", (unsigned long long)c->id,
+			  strerror(EVUTIL_SOCKET_ERROR()));
+		conn_free(c);
+	} else if (what & BEV_EVENT_EOF) {
+		if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+			log_info("client %llu hung up in the middle of a frame",
+				 (unsigned long long)c->id);
+		else
+			log_debug("client %llu hung up", (unsigned long long)c->id);
+		conn_close(c);
+	}
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->closing) {
+		if (conn_pending(c) == 0)
+			conn_free(c);
+	} else if (c->partial) {
+		conn_fail(c, 0, -ETIMEDOUT, "frame incomplete after %u ms", c->srv->cfg.frame_ms);
+	} else {
+		log_debug("client %llu idle for %u ms; closing", (unsigned long long)c->id,
+			  c->srv->cfg.idle_ms);
+		conn_close(c);
+	}
+}
+
+static int
+conn_setup(struct conn *c, int fd)
+{
+	const struct server_config *cfg = &c->srv->cfg;
+	struct timeval wt = { .tv_sec = cfg->write_ms / 1000,
+			      .tv_usec = (cfg->write_ms % 1000) * 1000 };
+
+	c->bev = bufferevent_socket_new(c->srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev)
+		return -ENOMEM;
+	c->timer = evtimer_new(c->srv->base, conn_timer_cb, c);
+	if (!c->timer)
+		return -ENOMEM;
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, cfg->out_low, 0);
+	/* The write timeout fires only while output is pending and the peer takes none. */
+	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0)
+		return -EIO;
+	conn_arm_timer(c);
+	return 0;
+}
+
+struct conn *
+conn_new(struct server *srv, int fd, struct peer_cred *cred)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		free(cred->groups);
+		return NULL;
+	}
+	c->srv = srv;
+	c->cred = *cred;
+	cred->groups = NULL;
+	c->id = ++srv->next_conn_id;
+	c->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->nclients++;
+	if (conn_setup(c, fd) < 0) {
+		if (!c->bev)
+			close(fd);
+		conn_free(c);
+		return NULL;
+	}
+	log_debug("client %llu connected: pid %d uid %u gid %u", (unsigned long long)c->id,
+		  (int)cred->pid, (unsigned)cred->uid, (unsigned)cred->gid);
+	return c;
+}
+
+void
+conn_free(struct conn *c)
+{
+	struct server *srv;
+
+	if (!c)
+		return;
+	srv = c->srv;
+	watch_conn_gone(srv, c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	if (c->timer)
+		event_free(c->timer);
+	if (c->bev)
+		bufferevent_free(c->bev);
+	free(c->cred.groups);
+	free(c);
+	server_conn_gone(srv);
+}
+
+void
+conn_drain_and_close(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (c->closing)
+		return;
+	/*
+	 * What the client sent before the signal is in flight: take it in and answer it.  The
+	 * bound stops a client that keeps writing from holding the shutdown.
+	 */
+	for (size_t got = 0; got < c->srv->cfg.max_frame + 65536;) {
+		int n = evbuffer_read(in, fd, 65536);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	c->draining = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (!c->paused)
+		conn_process(c);
+}

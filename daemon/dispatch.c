@@ -1,0 +1,805 @@
+#include "dispatch.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+#include "mm.h"
+#include "reply.h"
+#include "server.h"
+#include "space.h"
+#include "watch.h"
+
+typedef Vmad__V1__Request Request;
+typedef Vmad__V1__Response Response;
+typedef Vmad__V1__Event Event;
+
+/* One request in progress. */
+struct dctx {
+	struct server *srv;
+	struct conn *conn;
+	const struct peer_cred *cred;
+	const Request *req;
+	Response *resp;
+	struct arena *arena;
+	bool close; /* close the connection after the reply */
+};
+
+/* Sets the reply's message and returns err, so handlers can `return fail(...)`. */
+static int __attribute__((format(printf, 3, 4))) fail(struct dctx *d, int err, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	d->resp->message = arena_strdup(d->arena, buf);
+	return err;
+}
+
+static int
+check_name(struct dctx *d, const char *name)
+{
+	if (!name)
+		return fail(d, -EINVAL, "no space name given");
+	if (space_name_check(name) < 0)
+		return fail(d, -EINVAL, "invalid space name (1-%d characters of A-Z a-z 0-9 . _ -)",
+			    SPACE_NAME_MAX);
+	return 0;
+}
+
+static int
+lookup(struct dctx *d, const char *name, enum space_right right, struct space **out)
+{
+	struct space *sp;
+	int r = check_name(d, name);
+
+	if (r < 0)
+		return r;
+	sp = space_find(&d->srv->spaces, name);
+	if (!sp)
+		return fail(d, -ENOENT, "no address space named '%s'", name);
+	if (space_access(sp, d->cred, right) < 0)
+		return fail(d, -EACCES, "no %s access to '%s' (owner %u, mode %04o)",
+			    right == SPACE_READ ? "read" : "write", name, (unsigned)sp->uid,
+			    sp->mode);
+	*out = sp;
+	return 0;
+}
+
+/* A name for a new space: valid, free, and within --max-spaces. */
+static int
+check_new_space(struct dctx *d, const char *name)
+{
+	int r = check_name(d, name);
+
+	if (r < 0)
+		return r;
+	if (space_find(&d->srv->spaces, name))
+		return fail(d, -EEXIST, "address space '%s' exists", name);
+	if (d->srv->spaces.count >= d->srv->cfg.max_spaces)
+		return fail(d, -ENOSPC, "the daemon holds its limit of %zu address spaces",
+			    d->srv->cfg.max_spaces);
+	return 0;
+}
+
+static int
+check_mode(struct dctx *d, bool has, uint32_t mode, unsigned *out)
+{
+	if (has && (mode & ~0777u))
+		return fail(d, -EINVAL, "mode %o has bits beyond 0777", mode);
+	*out = has ? mode : SPACE_MODE_DEFAULT;
+	return 0;
+}
+
+static int
+add_space(struct dctx *d, const char *name, struct mm *mm, unsigned mode)
+{
+	int r = space_add(&d->srv->spaces, name, mm, d->cred, mode, NULL);
+
+	if (r < 0) {
+		mm_destroy(mm);
+		return fail(d, r, "cannot add address space '%s'", name);
+	}
+	log_debug("uid %u created address space '%s'", (unsigned)d->cred->uid, name);
+	return 0;
+}
+
+static void
+emit(struct dctx *d, struct space *sp, Vmad__V1__EventKind kind, Event *ev)
+{
+	ev->kind = kind;
+	watch_emit(d->srv, sp, ev);
+}
+
+/* ---- session ------------------------------------------------------------------------- */
+
+static int
+op_hello(struct dctx *d, const Vmad__V1__Hello *m)
+{
+	Vmad__V1__HelloResult *res = arena_alloc(d->arena, sizeof(*res));
+
+	if (!m->has_version || m->version != VMAD_PROTOCOL_VERSION) {
+		d->close = true;
+		return fail(d, -EPROTONOSUPPORT,
+			    "protocol version %u is not supported; this server speaks %d",
+			    m->has_version ? m->version : 0, VMAD_PROTOCOL_VERSION);
+	}
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__hello_result__init(res);
+	res->has_version = true;
+	res->version = VMAD_PROTOCOL_VERSION;
+	res->server = "vmad " VMAD_VERSION;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_HELLO;
+	d->resp->hello = res;
+	if (m->client)
+		log_debug("client %llu is '%s'", (unsigned long long)conn_id(d->conn), m->client);
+	return 0;
+}
+
+static int
+op_stats(struct dctx *d)
+{
+	Vmad__V1__StatsResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct server *srv = d->srv;
+
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__stats_result__init(res);
+	res->has_clients = res->has_spaces = res->has_vmas = res->has_requests = true;
+	res->has_errors = res->has_uptime_sec = res->has_watchers = true;
+	res->clients = srv->nclients;
+	res->spaces = srv->spaces.count;
+	res->vmas = server_vma_count(srv);
+	res->requests = srv->requests;
+	res->errors = srv->errors;
+	res->uptime_sec = server_uptime_sec(srv);
+	res->watchers = srv->nwatchers;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_STATS;
+	d->resp->stats = res;
+	return 0;
+}
+
+/* ---- spaces -------------------------------------------------------------------------- */
+
+static void
+create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
+{
+	mm_config_init(cfg, (enum mm_layout)(m->has_layout ? m->layout : 0));
+	if (m->has_task_size) {
+		cfg->task_size = m->task_size;
+		cfg->mmap_legacy_base = 0;
+	}
+	if (m->has_rlimit_stack)
+		cfg->rlimit_stack = m->rlimit_stack;
+	/* mmap_base follows the task size and the stack rlimit unless given. */
+	if (m->has_mmap_base)
+		cfg->mmap_base = m->mmap_base;
+	else if (m->has_task_size || m->has_rlimit_stack)
+		cfg->mmap_base = 0;
+	if (m->has_start_brk)
+		cfg->start_brk = m->start_brk;
+	if (m->has_with_stack)
+		cfg->with_stack = m->with_stack;
+	if (m->has_max_map_count)
+		cfg->max_map_count = m->max_map_count;
+	if (m->has_rlimit_as)
+		cfg->rlimit_as = m->rlimit_as;
+	if (m->has_rlimit_data)
+		cfg->rlimit_data = m->rlimit_data;
+	if (m->has_rlimit_memlock)
+		cfg->rlimit_memlock = m->rlimit_memlock;
+}
+
+static int
+check_layout(struct dctx *d, bool has, Vmad__V1__Layout layout)
+{
+	if (has &&
+	    (layout < VMAD__V1__LAYOUT__LAYOUT_X86_64 || layout > VMAD__V1__LAYOUT__LAYOUT_I386))
+		return fail(d, -EINVAL, "unknown layout %d", (int)layout);
+	return 0;
+}
+
+static int
+op_create(struct dctx *d, const Vmad__V1__Create *m)
+{
+	struct mm_config cfg;
+	struct mm *mm;
+	unsigned mode = SPACE_MODE_DEFAULT;
+	int r;
+
+	if ((r = check_new_space(d, m->name)) < 0 ||
+	    (r = check_mode(d, m->has_mode, m->mode, &mode)) < 0 ||
+	    (r = check_layout(d, m->has_layout, m->layout)) < 0)
+		return r;
+	create_config(m, &cfg);
+	r = mm_create(&cfg, &mm);
+	if (r < 0)
+		return fail(d, r, "the configuration of '%s' is not valid", m->name);
+	return add_space(d, m->name, mm, mode);
+}
+
+static int
+op_destroy(struct dctx *d, const Vmad__V1__Destroy *m)
+{
+	struct space *sp;
+	int r = check_name(d, m->name);
+
+	if (r < 0)
+		return r;
+	sp = space_find(&d->srv->spaces, m->name);
+	if (!sp)
+		return fail(d, -ENOENT, "no address space named '%s'", m->name);
+	if (space_owner_check(sp, d->cred) < 0)
+		return fail(d, -EACCES, "'%s' belongs to uid %u", m->name, (unsigned)sp->uid);
+	watch_space_gone(d->srv, sp);
+	space_remove(&d->srv->spaces, sp);
+	return 0;
+}
+
+static Vmad__V1__SpaceInfo *
+space_info(struct arena *a, const struct space *sp)
+{
+	Vmad__V1__SpaceInfo *si = arena_alloc(a, sizeof(*si));
+	struct mm_status st;
+
+	if (!si)
+		return NULL;
+	vmad__v1__space_info__init(si);
+	mm_get_status(sp->mm, &st);
+	si->name = (char *)sp->name;
+	si->has_map_count = si->has_vm_size_kb = si->has_vm_rss_kb = true;
+	si->has_uid = si->has_gid = si->has_mode = true;
+	si->map_count = st.map_count;
+	si->vm_size_kb = st.total_vm * (MM_PAGE_SIZE / 1024);
+	si->vm_rss_kb = (st.rss_anon + st.rss_file + st.rss_shmem) * (MM_PAGE_SIZE / 1024);
+	si->uid = (uint32_t)sp->uid;
+	si->gid = (uint32_t)sp->gid;
+	si->mode = sp->mode;
+	return si;
+}
+
+static int
+space_info_cmp(const void *a, const void *b)
+{
+	const Vmad__V1__SpaceInfo *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int
+op_list(struct dctx *d)
+{
+	Vmad__V1__ListResult *res = arena_alloc(d->arena, sizeof(*res));
+	const struct space_table *t = &d->srv->spaces;
+	size_t n = 0;
+
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__list_result__init(res);
+	res->spaces = arena_alloc(d->arena, (t->count + 1) * sizeof(*res->spaces));
+	if (!res->spaces)
+		return -ENOMEM;
+	for (const struct space *sp = space_next(t, NULL); sp; sp = space_next(t, sp)) {
+		if (space_access(sp, d->cred, SPACE_READ) < 0)
+			continue;
+		res->spaces[n] = space_info(d->arena, sp);
+		if (!res->spaces[n++])
+			return -ENOMEM;
+	}
+	qsort(res->spaces, n, sizeof(*res->spaces), space_info_cmp);
+	res->n_spaces = n;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_LIST;
+	d->resp->list = res;
+	return 0;
+}
+
+static int
+op_fork(struct dctx *d, const Vmad__V1__Fork *m)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *src;
+	struct mm *child;
+	int r;
+
+	if ((r = lookup(d, m->src, SPACE_READ, &src)) < 0 || (r = check_new_space(d, m->dst)) < 0)
+		return r;
+	r = mm_fork(src->mm, &child);
+	if (r < 0)
+		return fail(d, r, "fork of '%s' failed", m->src);
+	/* Like a copied file: the caller owns the copy, which keeps the source's mode. */
+	r = add_space(d, m->dst, child, src->mode);
+	if (r < 0 || !src->watchers)
+		return r;
+	ev.target = m->dst;
+	emit(d, src, VMAD__V1__EVENT_KIND__EVENT_FORK, &ev);
+	return 0;
+}
+
+static int
+op_import(struct dctx *d, const Vmad__V1__Import *m)
+{
+	struct mm_config cfg;
+	unsigned errline = 0;
+	struct mm *mm;
+	unsigned mode = SPACE_MODE_DEFAULT;
+	int r;
+
+	if ((r = check_new_space(d, m->name)) < 0 ||
+	    (r = check_mode(d, m->has_mode, m->mode, &mode)) < 0 ||
+	    (r = check_layout(d, m->has_layout, m->layout)) < 0)
+		return r;
+	if (!m->text)
+		return fail(d, -EINVAL, "no maps text given");
+	mm_config_init(&cfg, (enum mm_layout)(m->has_layout ? m->layout : 0));
+	r = mm_import_maps(&cfg, m->text, strlen(m->text), &mm, &errline);
+	if (r == -EINVAL && errline)
+		return fail(d, r, "maps text line %u is not valid", errline);
+	if (r < 0)
+		return fail(d, r, "cannot import the maps text");
+	return add_space(d, m->name, mm, mode);
+}
+
+/* ---- memory operations --------------------------------------------------------------- */
+
+static int
+file_desc(struct dctx *d, const Vmad__V1__File *f, struct mm_file_desc *out)
+{
+	unsigned mode = f->has_mode ? f->mode : (MM_FMODE_READ | MM_FMODE_WRITE);
+
+	if (!f->path || !f->path[0])
+		return fail(d, -EINVAL, "a file mapping needs the file's path");
+	if (strlen(f->path) >= 4096)
+		return fail(d, -ENAMETOOLONG, "file path longer than 4095 bytes");
+	if (mode == 0 || (mode & ~(MM_FMODE_READ | MM_FMODE_WRITE)))
+		return fail(d, -EINVAL, "file mode %u is not 1 (read), 2 (write) or 3 (both)",
+			    mode);
+	memset(out, 0, sizeof(*out));
+	out->path = f->path;
+	out->instance = f->instance;
+	out->mode = mode;
+	out->dev_major = f->dev_major;
+	out->dev_minor = f->dev_minor;
+	out->ino = f->ino;
+	out->size = f->has_size ? f->size : MM_FILE_SIZE_UNKNOWN;
+	out->noexec = f->noexec;
+	out->deleted = f->deleted;
+	return 0;
+}
+
+static int
+set_addr(struct dctx *d, uint64_t addr)
+{
+	Vmad__V1__AddrResult *res = arena_alloc(d->arena, sizeof(*res));
+
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__addr_result__init(res);
+	res->has_addr = true;
+	res->addr = addr;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_ADDR;
+	d->resp->addr = res;
+	return 0;
+}
+
+static int
+op_mmap(struct dctx *d, const Vmad__V1__Mmap *m)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct mm_file_desc fd, *file = NULL;
+	struct space *sp;
+	uint64_t addr;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	if (m->file) {
+		if ((r = file_desc(d, m->file, &fd)) < 0)
+			return r;
+		file = &fd;
+	}
+	r = mm_mmap(sp->mm, m->addr, m->len, m->prot, m->flags, file, m->offset, &addr);
+	if (r < 0)
+		return r;
+	if (sp->watchers) {
+		ev.has_start = ev.has_len = ev.has_new_prot = ev.has_flags = true;
+		ev.start = addr;
+		ev.len = m->len;
+		ev.new_prot = m->prot;
+		ev.flags = m->flags;
+		ev.path = file ? m->file->path : NULL;
+		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_MMAP, &ev);
+	}
+	return set_addr(d, addr);
+}
+
+/* The event of an operation on [addr, addr + len). */
+static void
+emit_range(struct dctx *d, struct space *sp, Vmad__V1__EventKind kind, uint64_t addr, uint64_t len,
+	   Event *ev)
+{
+	ev->has_start = ev->has_len = true;
+	ev->start = addr;
+	ev->len = len;
+	emit(d, sp, kind, ev);
+}
+
+static int
+op_munmap(struct dctx *d, const Vmad__V1__Munmap *m)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = mm_munmap(sp->mm, m->addr, m->len);
+	if (r == 0 && sp->watchers)
+		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MUNMAP, m->addr, m->len, &ev);
+	return r;
+}
+
+static int
+op_mprotect(struct dctx *d, const Vmad__V1__Mprotect *m)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	const struct vma *v;
+	struct mm_vma_info info;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	/* The old protection is that of the VMA at the start, before the change. */
+	v = sp->watchers ? mm_vma_lookup(sp->mm, m->addr) : NULL;
+	if (v) {
+		mm_vma_info(v, &info);
+		ev.has_old_prot = true;
+		ev.old_prot = (uint32_t)(info.flags & (VM_READ | VM_WRITE | VM_EXEC));
+	}
+	r = mm_mprotect(sp->mm, m->addr, m->len, m->prot);
+	if (r == 0 && sp->watchers) {
+		ev.has_new_prot = true;
+		ev.new_prot = m->prot;
+		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MPROTECT, m->addr, m->len, &ev);
+	}
+	return r;
+}
+
+static int
+op_mremap(struct dctx *d, const Vmad__V1__Mremap *m)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *sp;
+	uint64_t addr;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = mm_mremap(sp->mm, m->old_addr, m->old_len, m->new_len, m->flags, m->new_addr, &addr);
+	if (r < 0)
+		return r;
+	if (sp->watchers) {
+		ev.has_new_addr = ev.has_new_len = ev.has_flags = true;
+		ev.new_addr = addr;
+		ev.new_len = m->new_len;
+		ev.flags = m->flags;
+		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MREMAP, m->old_addr, m->old_len, &ev);
+	}
+	return set_addr(d, addr);
+}
+
+static int
+op_brk(struct dctx *d, const Vmad__V1__Brk *m)
+{
+	Vmad__V1__BrkResult *res = arena_alloc(d->arena, sizeof(*res));
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct mm_status st;
+	struct space *sp;
+	int r;
+
+	/* A query (no address) only reads. */
+	if ((r = lookup(d, m->name, m->has_addr ? SPACE_WRITE : SPACE_READ, &sp)) < 0)
+		return r;
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__brk_result__init(res);
+	mm_get_status(sp->mm, &st);
+	res->has_brk = true;
+	res->brk = mm_brk(sp->mm, m->has_addr ? m->addr : 0);
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_BRK;
+	d->resp->brk = res;
+	if (res->brk != st.brk && sp->watchers) {
+		ev.has_start = ev.has_new_addr = true;
+		ev.start = st.brk;
+		ev.new_addr = res->brk;
+		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_BRK, &ev);
+	}
+	return 0;
+}
+
+static int
+op_find(struct dctx *d, const Vmad__V1__Find *m)
+{
+	Vmad__V1__FindResult *res = arena_alloc(d->arena, sizeof(*res));
+	const struct vma *v, *prev = NULL;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__find_result__init(res);
+	switch (m->has_mode ? m->mode : VMAD__V1__FIND_MODE__FIND_VMA) {
+	case VMAD__V1__FIND_MODE__FIND_VMA:
+		v = mm_find_vma(sp->mm, m->addr);
+		break;
+	case VMAD__V1__FIND_MODE__FIND_VMA_PREV:
+		v = mm_find_vma_prev(sp->mm, m->addr, &prev);
+		break;
+	case VMAD__V1__FIND_MODE__FIND_INTERSECTION:
+		v = mm_find_vma_intersection(sp->mm, m->addr, m->end);
+		break;
+	default:
+		return fail(d, -EINVAL, "unknown find mode %d", (int)m->mode);
+	}
+	if ((v && !(res->vma = reply_vma(d->arena, sp->mm, v))) ||
+	    (prev && !(res->prev = reply_vma(d->arena, sp->mm, prev))))
+		return -ENOMEM;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_FIND;
+	d->resp->find = res;
+	return 0;
+}
+
+static int
+op_populate(struct dctx *d, const Vmad__V1__Populate *m)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = mm_populate(sp->mm, m->addr, m->len, m->write);
+	if (r == 0 && sp->watchers) {
+		ev.has_access = true;
+		ev.access =
+			m->write ? VMAD__V1__ACCESS__ACCESS_WRITE : VMAD__V1__ACCESS__ACCESS_READ;
+		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_POPULATE, m->addr, m->len, &ev);
+	}
+	return r;
+}
+
+static int
+op_fault(struct dctx *d, const Vmad__V1__Fault *m)
+{
+	Vmad__V1__FaultResultMsg *res = arena_alloc(d->arena, sizeof(*res));
+	Event ev = VMAD__V1__EVENT__INIT;
+	enum mm_fault_result result;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	if (m->access < VMAD__V1__ACCESS__ACCESS_READ || m->access > VMAD__V1__ACCESS__ACCESS_EXEC)
+		return fail(d, -EINVAL, "unknown access kind %d", (int)m->access);
+	if (!res)
+		return -ENOMEM;
+	r = mm_fault(sp->mm, m->addr, (enum mm_access)m->access, &result);
+	if (r < 0)
+		return r;
+	vmad__v1__fault_result_msg__init(res);
+	res->has_result = true;
+	res->result = (Vmad__V1__FaultResult)result;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_FAULT;
+	d->resp->fault = res;
+	if (result == MM_FAULT_OK && sp->watchers) {
+		ev.has_start = ev.has_access = true;
+		ev.start = m->addr;
+		ev.access = m->access;
+		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_FAULT, &ev);
+	}
+	return 0;
+}
+
+static int
+op_madvise(struct dctx *d, const Vmad__V1__Madvise *m)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = mm_madvise(sp->mm, m->addr, m->len, m->advice);
+	if (r == 0 && sp->watchers) {
+		ev.has_advice = true;
+		ev.advice = m->advice;
+		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MADVISE, m->addr, m->len, &ev);
+	}
+	return r;
+}
+
+static int
+op_mlock(struct dctx *d, const Vmad__V1__Mlock *m)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = mm_mlock(sp->mm, m->addr, m->len, m->flags);
+	if (r == 0 && sp->watchers) {
+		ev.has_flags = true;
+		ev.flags = m->flags;
+		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MLOCK, m->addr, m->len, &ev);
+	}
+	return r;
+}
+
+static int
+op_munlock(struct dctx *d, const Vmad__V1__Munlock *m)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = mm_munlock(sp->mm, m->addr, m->len);
+	if (r == 0 && sp->watchers)
+		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MUNLOCK, m->addr, m->len, &ev);
+	return r;
+}
+
+/* ---- reading ------------------------------------------------------------------------- */
+
+static int
+op_maps(struct dctx *d, const Vmad__V1__Maps *m)
+{
+	Vmad__V1__MapsResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__maps_result__init(res);
+	r = reply_maps(d->arena, sp->mm, m->from, m->limit, res);
+	if (r < 0)
+		return r;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_MAPS;
+	d->resp->maps = res;
+	return 0;
+}
+
+static int
+op_status(struct dctx *d, const Vmad__V1__Status *m)
+{
+	Vmad__V1__StatusResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__status_result__init(res);
+	r = reply_status(d->arena, sp->mm, res);
+	if (r < 0)
+		return r;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_STATUS;
+	d->resp->status = res;
+	return 0;
+}
+
+static int
+op_watch(struct dctx *d, const Vmad__V1__Watch *m)
+{
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	r = watch_add(d->srv, d->conn, sp, d->req->id);
+	if (r == -EMFILE)
+		return fail(d, r, "this connection already holds %zu watches",
+			    d->srv->cfg.watches_per_conn);
+	return r;
+}
+
+/* ---- the switch ---------------------------------------------------------------------- */
+
+static int
+dispatch_op(struct dctx *d)
+{
+	const Request *q = d->req;
+
+	switch (q->op_case) {
+	case VMAD__V1__REQUEST__OP_HELLO:
+		return op_hello(d, q->hello);
+	case VMAD__V1__REQUEST__OP_PING:
+		return 0;
+	case VMAD__V1__REQUEST__OP_CREATE:
+		return op_create(d, q->create);
+	case VMAD__V1__REQUEST__OP_DESTROY:
+		return op_destroy(d, q->destroy);
+	case VMAD__V1__REQUEST__OP_LIST:
+		return op_list(d);
+	case VMAD__V1__REQUEST__OP_FORK:
+		return op_fork(d, q->fork);
+	case VMAD__V1__REQUEST__OP_MMAP:
+		return op_mmap(d, q->mmap);
+	case VMAD__V1__REQUEST__OP_MUNMAP:
+		return op_munmap(d, q->munmap);
+	case VMAD__V1__REQUEST__OP_MPROTECT:
+		return op_mprotect(d, q->mprotect);
+	case VMAD__V1__REQUEST__OP_MREMAP:
+		return op_mremap(d, q->mremap);
+	case VMAD__V1__REQUEST__OP_BRK:
+		return op_brk(d, q->brk);
+	case VMAD__V1__REQUEST__OP_FIND:
+		return op_find(d, q->find);
+	case VMAD__V1__REQUEST__OP_POPULATE:
+		return op_populate(d, q->populate);
+	case VMAD__V1__REQUEST__OP_FAULT:
+		return op_fault(d, q->fault);
+	case VMAD__V1__REQUEST__OP_MADVISE:
+		return op_madvise(d, q->madvise);
+	case VMAD__V1__REQUEST__OP_MLOCK:
+		return op_mlock(d, q->mlock);
+	case VMAD__V1__REQUEST__OP_MUNLOCK:
+		return op_munlock(d, q->munlock);
+	case VMAD__V1__REQUEST__OP_MAPS:
+		return op_maps(d, q->maps);
+	case VMAD__V1__REQUEST__OP_STATUS:
+		return op_status(d, q->status);
+	case VMAD__V1__REQUEST__OP_IMPORT:
+		return op_import(d, q->import);
+	case VMAD__V1__REQUEST__OP_WATCH:
+		return op_watch(d, q->watch);
+	case VMAD__V1__REQUEST__OP_STATS:
+		return op_stats(d);
+	default:
+		d->close = true;
+		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
+	}
+}
+
+bool
+dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *req,
+		 Vmad__V1__Response *resp)
+{
+	struct dctx d = { .srv = srv,
+			  .conn = c,
+			  .cred = conn_cred(c),
+			  .req = req,
+			  .resp = resp,
+			  .arena = &srv->reply_arena };
+	int r;
+
+	resp->has_id = true;
+	resp->id = req->id;
+	r = dispatch_op(&d);
+	if (r < 0) {
+		/* Whatever a handler had filled in is not part of an error reply. */
+		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;
+		resp->has_error = true;
+		resp->error = r;
+		if (!resp->message)
+			resp->message = strerror(-r);
+	}
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("client %llu: request %llu op %d: %d", (unsigned long long)conn_id(c),
+			  (unsigned long long)req->id, (int)req->op_case, r);
+	return d.close;
+}

@@ -1,0 +1,24 @@
+/*
+ * Requests to engine calls: decode the op's fields, check the caller's rights, call the
+ * engine, fill in the response, and tell watchers what changed.
+ */
+#ifndef VMAD_DISPATCH_H
+#define VMAD_DISPATCH_H
+
+#include <stdbool.h>
+
+#include "vmad.pb-c.h"
+
+#define VMAD_PROTOCOL_VERSION 1
+
+struct server;
+struct conn;
+
+/*
+ * Fills resp (its memory comes from srv->reply_arena).  Returns true when the connection
+ * must be closed after the reply (no usable op, a protocol version mismatch).
+ */
+bool dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *req,
+		      Vmad__V1__Response *resp);
+
+#endif

@@ -1,0 +1,372 @@
+/* vmad: the address-space daemon.  Arguments, environment, setup, the event loop. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "notify.h"
+#include "server.h"
+
+#define DEFAULT_SOCKET    "/run/vmad/vmad.sock"
+#define MAX_FRAME_MIN     64
+#define MAX_FRAME_LIMIT   (64ULL << 20)
+#define DECODE_BUDGET_PER 8
+
+struct options {
+	const char *socket;
+	const char *state_dir;
+	int log_level;
+	struct server_config cfg;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmad [-s PATH] [--state-dir DIR] [--max-clients N] [--max-spaces N]\n"
+		"            [--max-frame BYTES] [--log-level LEVEL] [-h] [--version]\n"
+		"\n"
+		"Serves named Linux (x86_64) address-space models over a Unix socket.\n"
+		"Runs in the foreground; under systemd socket activation it serves the passed "
+		"socket.\n"
+		"\n"
+		"  -s, --socket PATH    socket to create (default " DEFAULT_SOCKET ")\n"
+		"  --state-dir DIR      state directory, created if missing (default "
+		"$STATE_DIRECTORY);\n"
+		"                       address spaces are kept in memory only and do not survive "
+		"a\n"
+		"                       restart: the directory is checked and ready for "
+		"persistence\n"
+		"  --max-clients N      simultaneous connections (default 4096)\n"
+		"  --max-spaces N       address spaces held at once (default 4096)\n"
+		"  --max-frame BYTES    largest request frame, K/M suffixes allowed (default 1M)\n"
+		"  --log-level LEVEL    err, warning, notice, info (default) or debug\n"
+		"  -h, --help           this text\n"
+		"  --version            the version\n");
+}
+
+/* Decimal, 0x hex, or a K/M/G binary suffix. */
+static int
+parse_size(const char *s, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (*s == '-' || *s == '\0')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return -errno;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end != '\0' || (shift && v > (ULLONG_MAX >> shift)))
+		return -EINVAL;
+	v <<= shift;
+	if (v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int
+option_size(const char *name, const char *arg, unsigned long long min, unsigned long long max,
+	    size_t *out)
+{
+	unsigned long long v;
+
+	if (parse_size(arg, max, &v) < 0 || v < min) {
+		fprintf(stderr, "vmad: %s: expected a number from %llu to %llu, got '%s'\n", name,
+			min, max, arg);
+		return -EINVAL;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+enum {
+	OPT_STATE_DIR = 256,
+	OPT_MAX_CLIENTS,
+	OPT_MAX_SPACES,
+	OPT_MAX_FRAME,
+	OPT_LOG_LEVEL,
+	OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	{ "socket", required_argument, NULL, 's' },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "max-spaces", required_argument, NULL, OPT_MAX_SPACES },
+	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option; 0 to go on, 1 to exit successfully, -1 for a usage error. */
+static int
+parse_option(int opt, const char *arg, struct options *o)
+{
+	switch (opt) {
+	case 's':
+		o->socket = arg;
+		return 0;
+	case OPT_STATE_DIR:
+		o->state_dir = arg;
+		return 0;
+	case OPT_MAX_CLIENTS:
+		return option_size("--max-clients", arg, 1, 1u << 20, &o->cfg.max_clients);
+	case OPT_MAX_SPACES:
+		return option_size("--max-spaces", arg, 1, 1u << 24, &o->cfg.max_spaces);
+	case OPT_MAX_FRAME:
+		return option_size("--max-frame", arg, MAX_FRAME_MIN, MAX_FRAME_LIMIT,
+				   &o->cfg.max_frame);
+	case OPT_LOG_LEVEL:
+		o->log_level = log_parse_level(arg);
+		if (o->log_level >= 0)
+			return 0;
+		fprintf(stderr, "vmad: --log-level: unknown level '%s'\n", arg);
+		return -1;
+	case 'h':
+		usage(stdout);
+		return 1;
+	case OPT_VERSION:
+		printf("vmad %s\n", VMAD_VERSION);
+		return 1;
+	default:
+		usage(stderr);
+		return -1;
+	}
+}
+
+/* Internal limits a test or an operator may tune; documented in vmad(8). */
+static void
+env_ms(const char *name, unsigned *out)
+{
+	const char *s = getenv(name);
+	unsigned long long v;
+
+	if (s && parse_size(s, UINT_MAX, &v) == 0 && v > 0)
+		*out = (unsigned)v;
+}
+
+static int
+parse_args(int argc, char **argv, struct options *o)
+{
+	int opt, r;
+
+	o->socket = DEFAULT_SOCKET;
+	o->state_dir = getenv("STATE_DIRECTORY");
+	o->log_level = LOG_LEVEL_INFO;
+	server_config_init(&o->cfg);
+	while ((opt = getopt_long(argc, argv, "s:h", long_options, NULL)) != -1) {
+		r = parse_option(opt, optarg, o);
+		if (r != 0)
+			return r;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vmad: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	o->cfg.decode_budget = o->cfg.max_frame * DECODE_BUDGET_PER;
+	env_ms("VMAD_IDLE_TIMEOUT_MS", &o->cfg.idle_ms);
+	env_ms("VMAD_FRAME_TIMEOUT_MS", &o->cfg.frame_ms);
+	env_ms("VMAD_WRITE_TIMEOUT_MS", &o->cfg.write_ms);
+	env_ms("VMAD_SHUTDOWN_TIMEOUT_MS", &o->cfg.shutdown_ms);
+	return 0;
+}
+
+/* Each client holds a descriptor: take the hard limit, and keep --max-clients below it. */
+static void
+raise_nofile(struct server_config *cfg)
+{
+	struct rlimit rl;
+	size_t spare = 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cfg->max_clients + spare) {
+		size_t fit = rl.rlim_cur > spare ? (size_t)rl.rlim_cur - spare : 1;
+
+		log_warning("RLIMIT_NOFILE is %llu: serving at most %zu clients",
+			    (unsigned long long)rl.rlim_cur, fit);
+		cfg->max_clients = fit;
+	}
+}
+
+/* mkdir -p, mode 0700 for what it creates. */
+static int
+make_dirs(char *dir)
+{
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -errno;
+		}
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) == 0)
+		log_info("created state directory %s", dir);
+	else if (errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* STATE_DIRECTORY may list several directories; vmad uses the first. */
+static int
+check_state_dir(const char *list)
+{
+	char dir[PATH_MAX];
+	const char *why = NULL;
+	struct stat st;
+	int r;
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(list, ":"), list);
+	r = make_dirs(dir);
+	if (r < 0)
+		why = strerror(-r);
+	else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		why = "not a directory";
+	else if (access(dir, W_OK | X_OK) < 0)
+		why = "not writable";
+	if (why) {
+		log_err("state directory %s: %s", dir, why);
+		return -1;
+	}
+	log_info("state directory %s (address spaces are kept in memory)", dir);
+	return 0;
+}
+
+struct daemon {
+	struct event_base *base;
+	struct server srv;
+	struct notify notify;
+	struct event *sigterm, *sigint;
+};
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	if (d->srv.stopping)
+		return;
+	log_info("%s: finishing what is in flight, then exiting", strsignal((int)sig));
+	notify_stopping(&d->notify);
+	server_stop(&d->srv);
+}
+
+static struct event_base *
+new_base(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (!ec)
+		return NULL;
+	/* One thread: no locks. */
+	event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
+static int
+setup(struct daemon *d, const struct options *o)
+{
+	int r;
+
+	d->base = new_base();
+	if (!d->base)
+		return -ENOMEM;
+	r = server_init(&d->srv, d->base, &o->cfg);
+	if (r < 0)
+		return r;
+	r = server_listen(&d->srv, o->socket);
+	if (r < 0)
+		return r;
+	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
+	if (!d->sigterm || !d->sigint || evsignal_add(d->sigterm, NULL) < 0 ||
+	    evsignal_add(d->sigint, NULL) < 0)
+		return -ENOMEM;
+	return notify_start(&d->notify, &d->srv);
+}
+
+static void
+teardown(struct daemon *d)
+{
+	notify_fini(&d->notify);
+	if (d->base)
+		server_fini(&d->srv);
+	if (d->sigterm)
+		event_free(d->sigterm);
+	if (d->sigint)
+		event_free(d->sigint);
+	if (d->base)
+		event_base_free(d->base);
+	libevent_global_shutdown();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d = { 0 };
+	struct options o;
+	int r = parse_args(argc, argv, &o);
+
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	log_init(o.log_level);
+	/* A client that hangs up must cost an EPIPE, not the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile(&o.cfg);
+	if (o.state_dir && check_state_dir(o.state_dir) < 0)
+		return 1;
+	r = setup(&d, &o);
+	if (r < 0) {
+		log_err("cannot start: %s", strerror(-r));
+		sd_notifyf(0, "ERRNO=%d", -r);
+		teardown(&d);
+		return 1;
+	}
+	log_info("vmad %s ready (max %zu clients, %zu spaces, frames up to %zu bytes)",
+		 VMAD_VERSION, o.cfg.max_clients, o.cfg.max_spaces, o.cfg.max_frame);
+	r = event_base_dispatch(d.base);
+	teardown(&d);
+	if (r < 0) {
+		log_err("event loop failed");
+		return 1;
+	}
+	log_info("stopped");
+	return 0;
+}

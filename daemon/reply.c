@@ -1,0 +1,210 @@
+#include "reply.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm.h"
+
+static char *
+reply_perms(struct arena *a, uint64_t flags)
+{
+	char *p = arena_alloc(a, 5);
+
+	if (!p)
+		return NULL;
+	p[0] = (flags & VM_READ) ? 'r' : '-';
+	p[1] = (flags & VM_WRITE) ? 'w' : '-';
+	p[2] = (flags & VM_EXEC) ? 'x' : '-';
+	p[3] = (flags & VM_MAYSHARE) ? 's' : 'p';
+	p[4] = '\0';
+	return p;
+}
+
+/* Copies the first line of text (without its newline) into the arena. */
+static char *
+reply_line(struct arena *a, const char *text, size_t len)
+{
+	const char *nl = memchr(text, '\n', len);
+	char *p;
+
+	if (nl)
+		len = (size_t)(nl - text);
+	p = arena_alloc(a, len + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, text, len);
+	p[len] = '\0';
+	return p;
+}
+
+Vmad__V1__Vma *
+reply_vma(struct arena *a, struct mm *mm, const struct vma *v)
+{
+	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
+	char buf[MM_MAPS_LINE_MAX];
+	struct mm_vma_info info;
+	const char *name;
+	size_t n;
+
+	if (!m)
+		return NULL;
+	vmad__v1__vma__init(m);
+	mm_vma_info(v, &info);
+	m->has_start = m->has_end = m->has_flags = m->has_pgoff = true;
+	m->start = info.start;
+	m->end = info.end;
+	m->flags = info.flags;
+	m->pgoff = info.pgoff;
+	m->has_offset = m->has_dev_major = m->has_dev_minor = m->has_ino = m->has_rss_kb = true;
+	/* maps prints the offset only for VMAs with a file (shared anonymous memory has one). */
+	m->offset = (info.path || info.shmem) ? info.pgoff << MM_PAGE_SHIFT : 0;
+	m->dev_major = info.dev_major;
+	m->dev_minor = info.dev_minor;
+	m->ino = info.ino;
+	m->rss_kb = (info.rss_anon + info.rss_file + info.rss_shmem) * (MM_PAGE_SIZE / 1024);
+	m->perms = reply_perms(a, info.flags);
+	name = mm_vma_name(mm, v, buf, sizeof(buf));
+	m->path = arena_strdup(a, name ? name : "");
+	n = mm_format_maps_line(mm, v, buf, sizeof(buf));
+	m->line = reply_line(a, buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
+	return m->perms && m->path && m->line ? m : NULL;
+}
+
+/*
+ * The [vsyscall] gate line is printed by maps but is no VMA: take it, the last line, from
+ * the full rendering, and describe it from its own text.
+ */
+static Vmad__V1__Vma *
+reply_gate(struct arena *a, const struct mm *mm)
+{
+	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
+	char *text, *last, *end;
+	size_t len;
+
+	if (!m || mm_render_maps(mm, &text, &len) < 0)
+		return NULL;
+	vmad__v1__vma__init(m);
+	while (len > 0 && text[len - 1] == '\n')
+		len--;
+	text[len] = '\0';
+	last = strrchr(text, '\n');
+	last = last ? last + 1 : text;
+	m->line = reply_line(a, last, strlen(last));
+	free(text);
+	if (!m->line)
+		return NULL;
+	m->has_start = m->has_end = m->has_offset = m->has_ino = true;
+	m->start = strtoull(m->line, &end, 16);
+	m->end = strtoull(end + 1, &end, 16);
+	m->perms = reply_line(a, end + 1, 4);
+	m->path = arena_strdup(a, "[vsyscall]");
+	return m->perms && m->path ? m : NULL;
+}
+
+static int
+reply_push(struct arena *a, Vmad__V1__MapsResult *out, Vmad__V1__Vma *m, size_t *cap)
+{
+	if (!m)
+		return -ENOMEM;
+	if (out->n_vmas == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		Vmad__V1__Vma **v = arena_alloc(a, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		if (out->n_vmas)
+			memcpy(v, out->vmas, out->n_vmas * sizeof(*v));
+		out->vmas = v;
+		*cap = ncap;
+	}
+	out->vmas[out->n_vmas++] = m;
+	return 0;
+}
+
+/* The gate line follows the last VMA, unless the page starts beyond it. */
+static int
+reply_push_gate(struct arena *a, const struct mm *mm, uint64_t from, Vmad__V1__MapsResult *out,
+		size_t *cap)
+{
+	Vmad__V1__Vma *m = reply_gate(a, mm);
+
+	if (m && m->end <= from)
+		return 0;
+	return reply_push(a, out, m, cap);
+}
+
+int
+reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit, Vmad__V1__MapsResult *out)
+{
+	const struct vma *v = mm_find_vma(mm, from);
+	struct mm_status st;
+	size_t cap = 0, bytes = 0;
+	int r;
+
+	if (limit == 0)
+		limit = REPLY_MAPS_LIMIT_DEFAULT;
+	if (limit > REPLY_MAPS_LIMIT_MAX)
+		limit = REPLY_MAPS_LIMIT_MAX;
+	for (; v && out->n_vmas < limit && bytes < REPLY_MAPS_PAGE_BYTES; v = mm_next_vma(v)) {
+		Vmad__V1__Vma *m = reply_vma(a, mm, v);
+
+		r = reply_push(a, out, m, &cap);
+		if (r < 0)
+			return r;
+		bytes += strlen(m->line) + strlen(m->path) + 64;
+	}
+	mm_get_status(mm, &st);
+	if (v || (st.gate_vma && out->n_vmas == limit)) {
+		out->has_next = true;
+		out->next = out->vmas[out->n_vmas - 1]->end;
+		return 0;
+	}
+	return st.gate_vma ? reply_push_gate(a, mm, from, out, &cap) : 0;
+}
+
+int
+reply_status(struct arena *a, struct mm *mm, Vmad__V1__StatusResult *out)
+{
+	struct mm_status st;
+	uint64_t kb = MM_PAGE_SIZE / 1024, rss, text, exec;
+	char *s;
+	size_t len;
+	int r;
+
+	mm_get_status(mm, &st);
+	rss = st.rss_anon + st.rss_file + st.rss_shmem;
+	/* task_mem() in fs/proc/task_mmu.c: the same formulas as the rendered text. */
+	exec = st.exec_vm << MM_PAGE_SHIFT;
+	text = ((st.end_code + MM_PAGE_SIZE - 1) & ~(MM_PAGE_SIZE - 1)) -
+	       (st.start_code & ~(MM_PAGE_SIZE - 1));
+	out->vm_peak = (st.hiwater_vm > st.total_vm ? st.hiwater_vm : st.total_vm) * kb;
+	out->vm_size = st.total_vm * kb;
+	out->vm_lck = st.locked_vm * kb;
+	out->vm_hwm = (st.hiwater_rss > rss ? st.hiwater_rss : rss) * kb;
+	out->vm_rss = rss * kb;
+	out->rss_anon = st.rss_anon * kb;
+	out->rss_file = st.rss_file * kb;
+	out->rss_shmem = st.rss_shmem * kb;
+	out->vm_data = st.data_vm * kb;
+	out->vm_stk = st.stack_vm * kb;
+	out->vm_exe = (text < exec ? text : exec) >> 10;
+	out->map_count = st.map_count;
+	out->brk = st.brk;
+	out->start_brk = st.start_brk;
+	out->mmap_base = st.mmap_base;
+	out->has_vm_peak = out->has_vm_size = out->has_vm_lck = out->has_vm_hwm = true;
+	out->has_vm_rss = out->has_rss_anon = out->has_rss_file = out->has_rss_shmem = true;
+	out->has_vm_data = out->has_vm_stk = out->has_vm_exe = out->has_map_count = true;
+	out->has_brk = out->has_start_brk = out->has_mmap_base = true;
+	r = mm_render_status(mm, &s, &len);
+	if (r < 0)
+		return r;
+	out->text = arena_alloc(a, len + 1);
+	if (out->text) {
+		memcpy(out->text, s, len);
+		out->text[len] = '\0';
+	}
+	free(s);
+	return out->text ? 0 : -ENOMEM;
+}

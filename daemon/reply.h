@@ -1,0 +1,27 @@
+/*
+ * Engine views to result messages: a VMA with its exact maps line, a page of maps, the
+ * status figures.  Memory comes from the reply arena.
+ */
+#ifndef VMAD_REPLY_H
+#define VMAD_REPLY_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "vmad.pb-c.h"
+
+struct mm;
+struct vma;
+
+#define REPLY_MAPS_LIMIT_DEFAULT 256
+#define REPLY_MAPS_LIMIT_MAX     4096
+#define REPLY_MAPS_PAGE_BYTES    (512 * 1024)
+
+/* NULL when memory is short. */
+Vmad__V1__Vma *reply_vma(struct arena *a, struct mm *mm, const struct vma *v);
+/* VMAs with end > from, at most limit (0 = default) and about REPLY_MAPS_PAGE_BYTES. */
+int reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit,
+	       Vmad__V1__MapsResult *out);
+int reply_status(struct arena *a, struct mm *mm, Vmad__V1__StatusResult *out);
+
+#endif
