@@ -1,8 +1,26 @@
 # bench/: benchmark programs, run by `make bench` (never timed assertions in tests).
-#   vma-bench   the engine against this machine's kernel, ns per operation and bytes per VMA
+#   vma-bench    the engine against this machine's kernel: ns per operation, bytes per VMA
+#   vmad-bench   the daemon against redis-server on a Unix socket: requests/s
+BENCH_COMMON   := $(B)/bench/bench_util.o $(B)/bench/lattice.o
+
 VMA_BENCH      := $(B)/vma-bench
-VMA_BENCH_OBJS := $(addprefix $(B)/bench/,vma_bench.o engine_ops.o kernel_ops.o lattice.o bench_util.o)
-BENCHES        += $(VMA_BENCH)
+VMA_BENCH_OBJS := $(addprefix $(B)/bench/,vma_bench.o engine_ops.o kernel_ops.o) $(BENCH_COMMON)
+
+VMAD_BENCH      := $(B)/vmad-bench
+VMAD_BENCH_OBJS := $(addprefix $(B)/bench/,vmad_bench.o load.o proc.o redis_side.o) $(BENCH_COMMON)
+
+BENCHES += $(VMA_BENCH) $(VMAD_BENCH)
 
 $(VMA_BENCH): $(VMA_BENCH_OBJS) $(ENGINE_A)
 	$(CC) $(BASE_LDFLAGS) -o $@ $^
+
+$(VMAD_BENCH_OBJS): EXTRA_CFLAGS = -Iclient
+$(VMAD_BENCH): $(VMAD_BENCH_OBJS) $(CLIENT_A)
+	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c) -lpthread
+
+# redis-server and redis-benchmark for the Redis side of vmad-bench: installed when root,
+# otherwise the apt-get line is printed and vmad-bench skips that side.
+.PHONY: bench-redis-deps
+bench-run: bench-redis-deps
+bench-redis-deps:
+	@sh bench/redis-deps.sh
