@@ -202,11 +202,20 @@ wait_phase(struct load_shared *shared, uint64_t ns)
 	}
 }
 
+static uint64_t
+self_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * BENCH_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
 static void
 measure(struct worker *ws, struct load_shared *shared, struct load_result *out)
 {
 	const struct load_spec *spec = shared->spec;
-	uint64_t t0, n0, cpu0;
+	uint64_t t0, n0, cpu0, self0;
 	int started = 0;
 
 	for (; started < spec->threads; started++) {
@@ -219,10 +228,12 @@ measure(struct worker *ws, struct load_shared *shared, struct load_result *out)
 	t0 = bench_now_ns();
 	n0 = requests_done(ws, spec->threads);
 	cpu0 = proc_cpu_ns(spec->server);
+	self0 = self_cpu_ns();
 	wait_phase(shared, spec->measure_ns);
 	out->ns = bench_now_ns() - t0;
 	out->requests = requests_done(ws, spec->threads) - n0;
 	out->server_cpu_ns = proc_cpu_ns(spec->server) - cpu0;
+	out->client_cpu_ns = self_cpu_ns() - self0;
 	atomic_store(&shared->stop, true);
 	for (int t = 0; t < started; t++)
 		pthread_join(ws[t].tid, NULL);

@@ -32,6 +32,7 @@ struct load_result {
 	uint64_t requests; /* answered during the measured interval */
 	uint64_t ns;
 	uint64_t server_cpu_ns; /* the daemon's CPU time during the measured interval */
+	uint64_t client_cpu_ns; /* the load generator's own, to tell when it is the limit */
 	int err;                /* 0, or what stopped a worker */
 	const char *what;       /* the failing call */
 };

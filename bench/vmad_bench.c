@@ -311,13 +311,15 @@ static void
 print_row(const struct run *run, const struct vmad_case *vc)
 {
 	double redis = redis_rps(run, vc->op, vc->shape);
-	char vmad[16] = "FAILED", vcpu[16] = "", rcell[16] = "n/a", rcpu[16] = "", ratio[16] = "";
-	char form[32];
+	char vmad[16] = "FAILED", vcpu[16] = "", gen[16] = "", rcell[16] = "n/a", rcpu[16] = "";
+	char ratio[16] = "", form[32];
 
 	if (case_ok(vc)) {
 		snprintf(vmad, sizeof(vmad), "%.0f", case_rps(vc));
 		snprintf(vcpu, sizeof(vcpu), "%.2f",
 			 (double)vc->res.server_cpu_ns / 1000.0 / (double)vc->res.requests);
+		snprintf(gen, sizeof(gen), "%.0f%%",
+			 100.0 * (double)vc->res.client_cpu_ns / (double)vc->res.ns);
 	}
 	if (redis > 0) {
 		snprintf(rcell, sizeof(rcell), "%.0f", redis);
@@ -328,8 +330,8 @@ print_row(const struct run *run, const struct vmad_case *vc)
 			 case_rps(vc) >= redis ? "pass" : "miss");
 	snprintf(form, sizeof(form), "%s, %d thr", vc->pipelined ? "pipelined" : "call/reply",
 		 vc->threads);
-	printf("%-8s %3d %3d  %-19s %10s %7s   %-4s %10s %7s  %s\n", op_name(vc->op),
-	       shapes[vc->shape].conns, shapes[vc->shape].depth, form, vmad, vcpu,
+	printf("%-8s %3d %3d  %-19s %10s %6s %5s   %-4s %10s %6s  %s\n", op_name(vc->op),
+	       shapes[vc->shape].conns, shapes[vc->shape].depth, form, vmad, vcpu, gen,
 	       vc->op == LOAD_FIND ? "GET" : "PING", rcell, rcpu, ratio);
 }
 
@@ -368,9 +370,10 @@ print_table(const struct run *run)
 	printf("redis: redis-benchmark -q --csv; PING = the better of PING_INLINE and PING_MBULK; "
 	       "GET of a missing key\n");
 	printf("cpu: the server's CPU time per request in us (Redis: averaged over its three "
-	       "tests)\n\n");
-	printf("%-8s %3s %3s  %-19s %10s %7s   %-4s %10s %7s  %s\n", "op", "c", "P", "vmad client",
-	       "vmad req/s", "cpu", "vs", "redis req/s", "cpu", "vmad/redis (>=1: pass)");
+	       "tests); gen: the load generator's CPU use (100%% = one CPU)\n\n");
+	printf("%-8s %3s %3s  %-19s %10s %6s %5s   %-4s %10s %6s  %s\n", "op", "c", "P",
+	       "vmad client", "vmad req/s", "cpu", "gen", "vs", "redis req/s", "cpu",
+	       "vmad/redis (>=1: pass)");
 	for (size_t i = 0; i < NCASES; i++)
 		print_row(run, &cases[i]);
 	print_failures(run);
