@@ -1,0 +1,327 @@
+/*
+ * Random operation sequences.  Addresses refer to earlier results ("the address op 3 returned,
+ * plus two pages"), to the fixed window, or to the initial break, so that a sequence keeps its
+ * meaning when operations are dropped while minimising.  Most ranges land on or next to
+ * existing mappings, so that merges, splits, errors and faults are all exercised.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "driver.h"
+
+#define PAGE CONF_PAGE
+#define MIB  (1024ULL * 1024)
+
+struct rng {
+	uint64_t s;
+};
+
+/* A result the later operations may point at: an op id and how long the mapping was meant. */
+struct producer {
+	int32_t id;
+	uint64_t len;
+};
+
+struct gen {
+	struct rng rng;
+	const struct conf_files *files;
+	struct conf_seq *seq;
+	struct producer prod[CONF_MAX_OPS];
+	size_t nprod;
+	int forks;
+};
+
+static uint64_t
+next(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi]. */
+static int64_t
+range(struct gen *g, int64_t lo, int64_t hi)
+{
+	return lo + (int64_t)(next(&g->rng) % (uint64_t)(hi - lo + 1));
+}
+
+static bool
+chance(struct gen *g, unsigned percent)
+{
+	return next(&g->rng) % 100 < percent;
+}
+
+static uint32_t
+pick_prot(struct gen *g)
+{
+	static const uint32_t prots[] = {
+		MM_PROT_READ | MM_PROT_WRITE,
+		MM_PROT_READ | MM_PROT_WRITE,
+		MM_PROT_READ,
+		MM_PROT_NONE,
+		MM_PROT_READ | MM_PROT_EXEC,
+		MM_PROT_READ | MM_PROT_WRITE | MM_PROT_EXEC,
+		MM_PROT_WRITE,
+	};
+	return prots[range(g, 0, sizeof(prots) / sizeof(prots[0]) - 1)];
+}
+
+static uint64_t
+pick_pages(struct gen *g)
+{
+	if (chance(g, 75))
+		return (uint64_t)range(g, 1, 8);
+	if (chance(g, 70))
+		return (uint64_t)range(g, 9, 40);
+	return (uint64_t)range(g, 41, 300);
+}
+
+/* An address range near an earlier mapping, in the window, or above the initial break. */
+static void
+pick_range(struct gen *g, struct conf_addr *a, uint64_t *len)
+{
+	uint64_t pages = pick_pages(g);
+
+	if (g->nprod && chance(g, 65)) {
+		const struct producer *p = &g->prod[range(g, 0, (int64_t)g->nprod - 1)];
+		int64_t span = (int64_t)(p->len / PAGE);
+
+		a->base = p->id;
+		a->delta = range(g, -2, span) * (int64_t)PAGE;
+		pages = chance(g, 50) ? (uint64_t)range(g, 1, span + 2) : pages;
+	} else if (chance(g, 80)) {
+		a->base = CONF_BASE_ABS;
+		a->delta = (int64_t)(CONF_WINDOW + (uint64_t)range(g, 0, CONF_WINDOW_PAGES) * PAGE);
+	} else {
+		a->base = CONF_BASE_HEAP;
+		a->delta = range(g, 0, 24) * (int64_t)PAGE;
+	}
+	*len = pages * PAGE;
+	if (chance(g, 3))
+		a->delta += range(g, 1, (int64_t)PAGE - 1);
+	if (chance(g, 4))
+		*len -= (uint64_t)range(g, 1, (int64_t)PAGE - 1);
+	if (chance(g, 1))
+		*len = 0;
+}
+
+static uint64_t
+mmap_len(struct gen *g, bool hintless)
+{
+	if (hintless && chance(g, 8))
+		return (uint64_t)range(g, 1, 3) * 2 * MIB + (chance(g, 30) ? PAGE : 0);
+	if (chance(g, 5))
+		return pick_pages(g) * PAGE - (uint64_t)range(g, 1, (int64_t)PAGE - 1);
+	return pick_pages(g) * PAGE;
+}
+
+static uint32_t
+mmap_extra_flags(struct gen *g, bool anon_private)
+{
+	uint32_t f = 0;
+
+	if (chance(g, 12))
+		f |= MM_MAP_POPULATE;
+	if (chance(g, 5))
+		f |= MM_MAP_LOCKED;
+	if (chance(g, 8))
+		f |= MM_MAP_NORESERVE;
+	if (chance(g, anon_private ? 7 : 1))
+		f |= MM_MAP_GROWSDOWN;
+	if (chance(g, 5))
+		f |= MM_MAP_STACK;
+	return f;
+}
+
+static void
+mmap_placement(struct gen *g, struct conf_op *op, bool *hintless)
+{
+	int64_t r = range(g, 0, 99);
+	uint64_t dummy;
+
+	*hintless = false;
+	if (r < 35) {
+		op->addr.base = CONF_BASE_ABS;
+		op->addr.delta = 0;
+		*hintless = true;
+	} else if (r < 85) {
+		op->addr.base = CONF_BASE_ABS;
+		op->addr.delta =
+			(int64_t)(CONF_WINDOW + (uint64_t)range(g, 0, CONF_WINDOW_PAGES) * PAGE);
+		op->flags |= r < 65 ? MM_MAP_FIXED : r < 75 ? MM_MAP_FIXED_NOREPLACE : 0;
+	} else {
+		pick_range(g, &op->addr, &dummy);
+		op->flags |= r < 95 ? MM_MAP_FIXED : 0;
+	}
+}
+
+static void
+gen_mmap(struct gen *g, struct conf_op *op)
+{
+	int64_t kind = range(g, 0, 99);
+	bool hintless;
+
+	op->kind = CONF_OP_MMAP;
+	op->file = -1;
+	mmap_placement(g, op, &hintless);
+	op->len = mmap_len(g, hintless);
+	op->prot = pick_prot(g);
+	if (kind < 50) {
+		op->flags |= MM_MAP_PRIVATE | MM_MAP_ANONYMOUS;
+	} else if (kind < 65) {
+		op->flags |= MM_MAP_SHARED | MM_MAP_ANONYMOUS;
+	} else {
+		op->flags |= kind < 83 ? MM_MAP_PRIVATE : MM_MAP_SHARED;
+		op->file = (int32_t)range(g, 0, (int64_t)g->seq->prog.nfiles - 1);
+		op->offset = (uint64_t)range(g, 0, 32) * PAGE;
+	}
+	op->flags |= mmap_extra_flags(g, kind < 50);
+	if (chance(g, 1))
+		op->flags &= ~(uint32_t)MM_MAP_TYPE;
+	if (chance(g, 1))
+		op->len = 0;
+	if (chance(g, 1))
+		op->offset += 100;
+	if (g->nprod < CONF_MAX_OPS)
+		g->prod[g->nprod++] = (struct producer){ op->id, op->len ? op->len : PAGE };
+}
+
+static void
+gen_mremap(struct gen *g, struct conf_op *op)
+{
+	static const uint32_t flag_sets[] = { 0, 1, 1, 1, 3, 3, 5, 7, 2, 4 };
+	int64_t shape = range(g, 0, 99);
+
+	op->kind = CONF_OP_MREMAP;
+	pick_range(g, &op->addr, &op->len);
+	op->flags = flag_sets[range(g, 0, sizeof(flag_sets) / sizeof(flag_sets[0]) - 1)];
+	if (shape < 20 || (op->flags & MM_MREMAP_DONTUNMAP && shape < 90))
+		op->new_len = op->len;
+	else if (shape < 45)
+		op->new_len = op->len > PAGE ? op->len - (uint64_t)range(g, 1, 4) * PAGE : PAGE;
+	else
+		op->new_len = op->len + (uint64_t)range(g, 1, 16) * PAGE;
+	if (chance(g, 2))
+		op->len = 0;
+	if (op->flags & (MM_MREMAP_FIXED | MM_MREMAP_DONTUNMAP)) {
+		uint64_t dummy;
+
+		if (chance(g, 80)) {
+			op->new_addr.base = CONF_BASE_ABS;
+			op->new_addr.delta =
+				(int64_t)(CONF_WINDOW +
+					  (uint64_t)range(g, 0, CONF_WINDOW_PAGES) * PAGE);
+		} else {
+			pick_range(g, &op->new_addr, &dummy);
+		}
+	} else {
+		op->new_addr.base = CONF_BASE_ABS;
+	}
+	if (g->nprod < CONF_MAX_OPS)
+		g->prod[g->nprod++] = (struct producer){ op->id, op->new_len };
+}
+
+static void
+gen_touch(struct gen *g, struct conf_op *op)
+{
+	uint64_t len;
+
+	op->kind = CONF_OP_TOUCH;
+	pick_range(g, &op->addr, &len);
+	op->addr.delta += range(g, 0, (int64_t)(len ? len - 1 : 0));
+	if (chance(g, 6))
+		op->addr.delta -= range(g, 1, 300) * (int64_t)PAGE;
+	op->flags = chance(g, 60) ? 1 : 0;
+}
+
+static void
+gen_madvise(struct gen *g, struct conf_op *op)
+{
+	static const int advice[] = {
+		MM_MADV_DONTNEED,      MM_MADV_DONTNEED,       MM_MADV_DONTFORK,
+		MM_MADV_DOFORK,        MM_MADV_WIPEONFORK,     MM_MADV_KEEPONFORK,
+		MM_MADV_POPULATE_READ, MM_MADV_POPULATE_WRITE, MM_MADV_POPULATE_WRITE,
+	};
+	op->kind = CONF_OP_MADVISE;
+	pick_range(g, &op->addr, &op->len);
+	op->advice = advice[range(g, 0, sizeof(advice) / sizeof(advice[0]) - 1)];
+}
+
+static void
+gen_brk(struct gen *g, struct conf_op *op)
+{
+	op->kind = CONF_OP_BRK;
+	op->addr.base = chance(g, 12) ? CONF_BASE_ABS : CONF_BASE_HEAP;
+	op->addr.delta = op->addr.base == CONF_BASE_ABS ? 0 : range(g, 0, 40) * (int64_t)PAGE;
+	if (op->addr.base == CONF_BASE_HEAP && chance(g, 20))
+		op->addr.delta += range(g, 1, (int64_t)PAGE - 1);
+}
+
+static void
+gen_op(struct gen *g, struct conf_op *op)
+{
+	int64_t r = range(g, 0, 99);
+
+	if (r < 28) {
+		gen_mmap(g, op);
+	} else if (r < 38) {
+		op->kind = CONF_OP_MUNMAP;
+		pick_range(g, &op->addr, &op->len);
+	} else if (r < 50) {
+		op->kind = CONF_OP_MPROTECT;
+		pick_range(g, &op->addr, &op->len);
+		op->prot = pick_prot(g) | (chance(g, 3) ? MM_PROT_GROWSDOWN : 0);
+	} else if (r < 60) {
+		gen_mremap(g, op);
+	} else if (r < 65) {
+		gen_brk(g, op);
+	} else if (r < 80) {
+		gen_touch(g, op);
+	} else if (r < 88) {
+		gen_madvise(g, op);
+	} else if (r < 96) {
+		op->kind = chance(g, 60) ? CONF_OP_MLOCK : CONF_OP_MUNLOCK;
+		pick_range(g, &op->addr, &op->len);
+		op->flags = op->kind == CONF_OP_MLOCK && chance(g, 30) ? MM_MLOCK_ONFAULT : 0;
+	} else if (g->forks < 2) {
+		op->kind = CONF_OP_FORK;
+		g->forks++;
+	} else {
+		gen_touch(g, op);
+	}
+}
+
+void
+conf_seq_files(const struct conf_files *files, uint64_t seed, struct conf_seq *seq)
+{
+	/* Slots 0 and 1 are two opens of the big file, slot 2 the small one. */
+	static const int which[] = { 0, 0, 1 };
+
+	seq->prog.nfiles = 3;
+	for (int i = 0; i < 3; i++) {
+		snprintf(seq->prog.files[i].path, CONF_PATH_MAX, "%s", files->path[which[i]]);
+		seq->prog.files[i].writable = i == 1 ? 0 : (int32_t)((seed >> i) & 1) | (i == 0);
+	}
+}
+
+void
+conf_gen_sequence(uint64_t seed, const struct conf_files *files, struct conf_seq *seq)
+{
+	struct gen g = { .rng = { seed * 0x2545f4914f6cdd1dULL + 1 }, .files = files, .seq = seq };
+
+	memset(seq, 0, sizeof(*seq));
+	conf_seq_files(files, next(&g.rng), seq);
+	seq->nops = (size_t)range(&g, 6, 40);
+	for (size_t i = 0; i < seq->nops; i++) {
+		struct conf_op *op = &seq->ops[i];
+
+		op->id = (int32_t)i;
+		op->file = -1;
+		op->addr.base = CONF_BASE_ABS;
+		op->new_addr.base = CONF_BASE_ABS;
+		gen_op(&g, op);
+	}
+}

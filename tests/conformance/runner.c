@@ -1,0 +1,408 @@
+/*
+ * conformance-runner: the kernel side of the differential test.
+ *
+ * Started without address randomisation, it reads one operation sequence (conf.h) from stdin,
+ * reports its own starting state, runs every operation with raw system calls, and reports each
+ * result and the final state on stdout.  Between the first report and the last it must not
+ * change its own address space behind the sequence's back: no malloc, no stdio, every buffer
+ * is static and touched before the first report, results go straight into a pipe.
+ * Operations whose range would touch what the runner itself had mapped at the start (its
+ * image, heap, stack, vdso) are skipped, and reported as such.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+#define MAPS_BUF   (256 * 1024)
+#define SMAPS_BUF  (2 * 1024 * 1024)
+#define STATUS_BUF (16 * 1024)
+#define STAT_BUF   4096
+#define STACK_WARM (48 * 1024)
+
+static struct conf_program prog;
+static struct conf_op ops[CONF_MAX_OPS];
+static int64_t results[CONF_MAX_OPS];
+static char have_result[CONF_MAX_OPS];
+static int fds[CONF_MAX_FILES];
+static char maps_buf[MAPS_BUF], smaps_buf[SMAPS_BUF], status_buf[STATUS_BUF], stat_buf[STAT_BUF];
+static uint64_t prot_lo[CONF_MAX_PROTECTED], prot_hi[CONF_MAX_PROTECTED];
+static int nprot;
+static uint64_t heap_base, start_brk;
+static uint64_t forks;
+
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t fault_code;
+
+static void
+die(const char *msg)
+{
+	size_t n = strlen(msg);
+
+	if (write(2, msg, n) < 0 || write(2, "\n", 1) < 0)
+		_exit(3);
+	_exit(2);
+}
+
+static void
+write_all(const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(1, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			die("runner: write failed");
+		c += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+read_all(void *p, size_t n)
+{
+	char *c = p;
+
+	while (n) {
+		ssize_t r = read(0, c, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("runner: short program");
+		c += r;
+		n -= (size_t)r;
+	}
+}
+
+static size_t
+slurp(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("runner: cannot open a /proc file");
+	while ((r = read(fd, buf + len, size - len)) > 0)
+		len += (size_t)r;
+	close(fd);
+	if (r < 0 || len == size)
+		die("runner: /proc file too large");
+	return len;
+}
+
+static int
+hexdig(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static uint64_t
+parse_hex(const char **p)
+{
+	uint64_t v = 0;
+
+	while (hexdig(**p) >= 0)
+		v = v << 4 | (uint64_t)hexdig(*(*p)++);
+	return v;
+}
+
+/* Field n (1-based) of /proc/self/stat, counted after the ")" that ends comm. */
+static uint64_t
+stat_field(const char *stat, size_t len, int n)
+{
+	const char *p = stat + len;
+	uint64_t v = 0;
+	int field = 2;
+
+	while (p > stat && p[-1] != ')')
+		p--;
+	while (*p && field < n) {
+		if (*p++ == ' ')
+			field++;
+	}
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	return v;
+}
+
+static void
+note_protected(size_t maps_len)
+{
+	const char *p = maps_buf, *end = maps_buf + maps_len;
+
+	while (p < end && nprot < CONF_MAX_PROTECTED) {
+		prot_lo[nprot] = parse_hex(&p);
+		p++;
+		prot_hi[nprot] = parse_hex(&p);
+		if (prot_lo[nprot] < (1ULL << 47))
+			nprot++;
+		while (p < end && *p != '\n')
+			p++;
+		p++;
+	}
+	if (p < end)
+		die("runner: too many mappings");
+}
+
+static size_t
+send_state(void)
+{
+	struct conf_state st = { .magic = CONF_MAGIC, .forks = forks };
+	size_t stat_len;
+
+	st.maps_len = slurp("/proc/self/maps", maps_buf, sizeof(maps_buf));
+	st.smaps_len = slurp("/proc/self/smaps", smaps_buf, sizeof(smaps_buf));
+	st.status_len = slurp("/proc/self/status", status_buf, sizeof(status_buf));
+	stat_len = slurp("/proc/self/stat", stat_buf, sizeof(stat_buf) - 1);
+	stat_buf[stat_len] = '\0';
+	st.start_code = stat_field(stat_buf, stat_len, 26);
+	st.end_code = stat_field(stat_buf, stat_len, 27);
+	st.start_stack = stat_field(stat_buf, stat_len, 28);
+	st.start_brk = stat_field(stat_buf, stat_len, 47);
+	st.brk = (uint64_t)syscall(SYS_brk, 0);
+	write_all(&st, sizeof(st));
+	write_all(maps_buf, st.maps_len);
+	write_all(smaps_buf, st.smaps_len);
+	write_all(status_buf, st.status_len);
+	start_brk = st.start_brk;
+	return st.maps_len;
+}
+
+/* The page-rounded range [lo, hi) an operation covers, saturated at the top. */
+static bool
+hits_protected(uint64_t addr, uint64_t len)
+{
+	uint64_t lo = addr & ~(CONF_PAGE - 1);
+	uint64_t hi = addr + len + CONF_PAGE - 1;
+
+	if (hi < addr)
+		hi = UINT64_MAX;
+	hi &= ~(CONF_PAGE - 1);
+	if (!len)
+		hi = lo + CONF_PAGE;
+	for (int i = 0; i < nprot; i++) {
+		if (lo < prot_hi[i] && hi > prot_lo[i])
+			return true;
+	}
+	return false;
+}
+
+static bool
+resolve(const struct conf_addr *a, uint64_t *out)
+{
+	if (a->base == CONF_BASE_ABS) {
+		*out = (uint64_t)a->delta;
+		return true;
+	}
+	if (a->base == CONF_BASE_HEAP) {
+		*out = heap_base + (uint64_t)a->delta;
+		return true;
+	}
+	if (a->base < 0 || a->base >= CONF_MAX_OPS || !have_result[a->base] || results[a->base] < 0)
+		return false;
+	*out = (uint64_t)results[a->base] + (uint64_t)a->delta;
+	return true;
+}
+
+static int64_t
+sc(long nr, uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f)
+{
+	long r = syscall(nr, a, b, c, d, e, f);
+
+	return r == -1 ? -errno : r;
+}
+
+static void
+on_fault(int sig, siginfo_t *info, void *uctx)
+{
+	(void)uctx;
+	fault_code = sig == SIGBUS ? CONF_FAULT_BUS : info->si_code;
+	siglongjmp(fault_jmp, 1);
+}
+
+static int
+touch(uint64_t addr, bool write)
+{
+	volatile char *p = (volatile char *)(uintptr_t)addr;
+
+	if (sigsetjmp(fault_jmp, 1) == 0) {
+		if (write)
+			*p = 1;
+		else
+			(void)*p;
+		return CONF_FAULT_OK;
+	}
+	return fault_code;
+}
+
+static void
+do_fork(struct conf_result *res)
+{
+	int status;
+	long pid = syscall(SYS_fork);
+
+	if (pid < 0)
+		die("runner: fork failed");
+	if (pid == 0) {
+		forks++;
+		res->ret = 0;
+		return;
+	}
+	if (waitpid((pid_t)pid, &status, 0) < 0)
+		die("runner: waitpid failed");
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
+}
+
+/* Runs op with its resolved operands; false if it may not run. */
+static bool
+run_op(const struct conf_op *op, struct conf_result *res)
+{
+	uint64_t a = res->addr, n = res->new_addr;
+	int fd = op->file >= 0 ? fds[op->file] : -1;
+
+	switch (op->kind) {
+	case CONF_OP_MMAP:
+		if ((op->flags & 0x10) && !(op->flags & 0x100000) && hits_protected(a, op->len))
+			return false;
+		res->ret = sc(SYS_mmap, a, op->len, op->prot, op->flags, (uint64_t)fd, op->offset);
+		return true;
+	case CONF_OP_MUNMAP:
+		if (hits_protected(a, op->len))
+			return false;
+		res->ret = sc(SYS_munmap, a, op->len, 0, 0, 0, 0);
+		return true;
+	case CONF_OP_MPROTECT:
+		if (hits_protected(a, op->len))
+			return false;
+		res->ret = sc(SYS_mprotect, a, op->len, op->prot, 0, 0, 0);
+		return true;
+	case CONF_OP_MREMAP:
+		if (hits_protected(a, op->len) ||
+		    ((op->flags & 2) && hits_protected(n, op->new_len)))
+			return false;
+		res->ret = sc(SYS_mremap, a, op->len, op->new_len, op->flags, n, 0);
+		return true;
+	case CONF_OP_BRK:
+		if (a >= start_brk && a < heap_base)
+			return false;
+		res->ret = sc(SYS_brk, a, 0, 0, 0, 0, 0);
+		return true;
+	case CONF_OP_TOUCH:
+		if (hits_protected(a, 1))
+			return false;
+		res->fault = touch(a, op->flags & 1);
+		res->ret = 0;
+		return true;
+	case CONF_OP_MADVISE:
+		if (hits_protected(a, op->len))
+			return false;
+		res->ret = sc(SYS_madvise, a, op->len, (uint64_t)op->advice, 0, 0, 0);
+		return true;
+	case CONF_OP_MLOCK:
+		if (hits_protected(a, op->len))
+			return false;
+		res->ret = sc(SYS_mlock2, a, op->len, op->flags, 0, 0, 0);
+		return true;
+	case CONF_OP_MUNLOCK:
+		if (hits_protected(a, op->len))
+			return false;
+		res->ret = sc(SYS_munlock, a, op->len, 0, 0, 0, 0);
+		return true;
+	case CONF_OP_FORK:
+		do_fork(res);
+		return true;
+	}
+	return false;
+}
+
+static void
+run_sequence(void)
+{
+	for (uint32_t i = 0; i < prog.nops; i++) {
+		const struct conf_op *op = &ops[i];
+		struct conf_result res = { .id = op->id };
+		bool ok = resolve(&op->addr, &res.addr);
+
+		if (op->kind == CONF_OP_MREMAP && (op->flags & 6))
+			ok = ok && resolve(&op->new_addr, &res.new_addr);
+		else if (op->kind == CONF_OP_MREMAP)
+			res.new_addr = (uint64_t)op->new_addr.delta;
+		if (op->kind == CONF_OP_FORK)
+			ok = true;
+		if (op->id < 0 || op->id >= CONF_MAX_OPS)
+			die("runner: bad op id");
+		res.skipped = !(ok && run_op(op, &res));
+		if (!res.skipped) {
+			results[op->id] = res.ret;
+			have_result[op->id] = 1;
+		}
+		write_all(&res, sizeof(res));
+	}
+}
+
+/* Makes the stack pages the sequence will use resident before the first report. */
+static void __attribute__((noinline)) warm_stack(void)
+{
+	volatile char pad[STACK_WARM];
+
+	for (size_t i = 0; i < sizeof(pad); i += 512)
+		pad[i] = 0;
+}
+
+static void
+setup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSEGV, &sa, NULL) || sigaction(SIGBUS, &sa, NULL))
+		die("runner: sigaction failed");
+	for (uint32_t i = 0; i < prog.nfiles; i++) {
+		fds[i] = open(prog.files[i].path, (prog.files[i].writable ? O_RDWR : O_RDONLY));
+		if (fds[i] < 0)
+			die("runner: cannot open a sequence file");
+	}
+	memset(maps_buf, 0, sizeof(maps_buf));
+	memset(smaps_buf, 0, sizeof(smaps_buf));
+	memset(status_buf, 0, sizeof(status_buf));
+	memset(stat_buf, 0, sizeof(stat_buf));
+	memset(results, 0, sizeof(results));
+	warm_stack();
+	(void)touch(0, false);
+}
+
+int
+main(void)
+{
+	struct conf_result end = { .id = -1 };
+
+	read_all(&prog, sizeof(prog));
+	if (prog.magic != CONF_MAGIC || prog.nops > CONF_MAX_OPS || prog.nfiles > CONF_MAX_FILES)
+		die("runner: bad program");
+	read_all(ops, prog.nops * sizeof(ops[0]));
+	setup();
+	heap_base = ((uint64_t)syscall(SYS_brk, 0) + CONF_PAGE - 1) & ~(CONF_PAGE - 1);
+	note_protected(send_state());
+	run_sequence();
+	write_all(&end, sizeof(end));
+	send_state();
+	return 0;
+}
