@@ -1,0 +1,193 @@
+/*
+ * Engine internals shared by the lib/ modules: the mm and VMA structures and the helpers the
+ * system-call modules are built from.  Nothing here is part of the public API (mm.h).
+ */
+#ifndef VMAD_MM_INTERNAL_H
+#define VMAD_MM_INTERNAL_H
+
+#include <errno.h>
+#include <stddef.h>
+
+#include "mm.h"
+#include "rbtree.h"
+
+#define MM_PAGE_MASK     (~(MM_PAGE_SIZE - 1))
+#define MM_PAGE_ALIGN(x) (((x) + MM_PAGE_SIZE - 1) & MM_PAGE_MASK)
+#define MM_PMD_SIZE      (2ULL << 20)
+
+#define VM_SPECIAL      (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
+#define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
+#define VM_LOCKED_MASK  (VM_LOCKED | VM_LOCKONFAULT)
+#define VM_IGNORE_MERGE (VM_SOFTDIRTY | VM_MAYBE_GUARD)
+#define VM_DATA_DEFAULT (VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
+#define VM_STACK_FLAGS  (VM_GROWSDOWN | VM_DATA_DEFAULT | VM_ACCOUNT)
+
+#define mm_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+enum page_kind { PAGE_ANON = 0, PAGE_FILE = 1, PAGE_SHMEM = 2, PAGE_KINDS = 3 };
+
+/*
+ * What a file-backed VMA maps: one object per open file (interned per mm by every field of
+ * the caller's description, so equal descriptions mean one struct file), or one per shared
+ * anonymous mmap (never interned: each such mmap is a new shmem file).  Reference counted by
+ * the VMAs that use it; merging compares these pointers.
+ */
+struct mm_file {
+	uint32_t refs;
+	uint32_t slot;             /* index in mm->files; MM_FILE_NOSLOT for shmem */
+	struct mm_file *fork_copy; /* the child's copy while mm_fork runs */
+	bool shmem, noexec, deleted;
+	unsigned mode;
+	uint32_t dev_major, dev_minor;
+	uint64_t ino, instance;
+	uint64_t size; /* bytes; pages at or beyond EOF cannot be faulted in */
+	char path[];
+};
+#define MM_FILE_NOSLOT UINT32_MAX
+
+/* Resident pages of a VMA: sorted, non-adjacent-same-kind runs indexed in pgoff space. */
+struct page_run {
+	uint64_t first;
+	uint64_t count;
+	uint32_t kind;
+};
+
+struct vma_pages {
+	uint32_t nr, cap;
+	uint64_t count[PAGE_KINDS];
+	struct page_run run[];
+};
+
+struct vma {
+	struct rb_node rb;
+	struct vma *prev, *next;
+	uint64_t start, end;
+	uint64_t gap_max; /* largest free gap below any VMA of this subtree */
+	uint64_t flags;
+	uint64_t pgoff;
+	struct mm_file *file;
+	struct vma_pages *pages; /* NULL when nothing is resident */
+	uint64_t anon_vma;       /* 0 = none */
+	bool fork_child;         /* anon_vma inherited through fork (chain not singular) */
+};
+
+#define MM_LOOKUP_CACHE 4
+
+struct mm {
+	struct rb_root tree;
+	struct vma *first, *last;
+	uint64_t map_count;
+	struct vma *cache[MM_LOOKUP_CACHE];
+
+	/* layout */
+	enum mm_layout layout;
+	uint64_t task_size, mmap_base, mmap_legacy_base;
+	bool topdown;
+	uint64_t start_brk, brk, start_stack, start_code, end_code;
+	uint64_t mmap_min_addr, dac_mmap_min_addr, stack_guard_gap;
+	uint64_t max_map_count;
+	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock;
+	uint64_t def_flags;
+	bool gate_vma, cap_sys_rawio, cap_ipc_lock, thp, read_implies_exec, overcommit_never;
+
+	/* counters, in pages */
+	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;
+	uint64_t hiwater_vm, hiwater_rss;
+	uint64_t rss[PAGE_KINDS];
+
+	uint64_t next_anon_vma, next_shmem_ino;
+	struct mm_file **files;
+	uint32_t nfiles, files_cap;
+};
+
+/* mm.c */
+void mm_stat_account(struct mm *mm, uint64_t flags, int64_t npages);
+bool mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages);
+bool mm_mlock_future_ok(const struct mm *mm, uint64_t flags, uint64_t bytes);
+bool mm_can_do_mlock(const struct mm *mm);
+void mm_update_hiwater_rss(struct mm *mm);
+void mm_update_hiwater_vm(struct mm *mm);
+uint64_t mm_rss(const struct mm *mm);
+void mm_debug_check(const struct mm *mm);
+struct vma *mm_find(struct mm *mm, uint64_t addr);
+struct vma *mm_find_intersection(struct mm *mm, uint64_t start, uint64_t end);
+bool vma_is_accessible(const struct vma *v);
+bool vma_is_anonymous(const struct vma *v);
+uint64_t vma_pages_count(const struct vma *v);
+uint64_t vma_start_gap(const struct mm *mm, const struct vma *v);
+
+#ifdef MM_DEBUG_VALIDATE
+#define MM_CHECK(mm) mm_debug_check(mm)
+#else
+#define MM_CHECK(mm) ((void)0)
+#endif
+
+/* tree.c: the VMA tree, the sorted list and the lookup cache kept in step */
+void vma_tree_link(struct mm *mm, struct vma *v);
+void vma_tree_unlink(struct mm *mm, struct vma *v);
+void vma_tree_set_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
+void vma_tree_flags_changed(struct mm *mm, struct vma *v, uint64_t oldflags);
+struct vma *vma_tree_find(const struct mm *mm, uint64_t addr);
+void vma_gap_compute(struct rb_node *n, void *ctx);
+uint64_t vma_own_gap(const struct mm *mm, const struct vma *v);
+
+/* files.c */
+int mm_file_intern(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out);
+int mm_file_new_shmem(struct mm *mm, uint64_t size, struct mm_file **out);
+void mm_file_get(struct mm_file *f);
+void mm_file_put(struct mm *mm, struct mm_file *f);
+void mm_files_release(struct mm *mm);
+int mm_file_fork_copy(struct mm *child, struct mm_file *f, struct mm_file **out);
+
+/* pages.c */
+void pages_free(struct vma_pages *ps);
+uint64_t pages_count(const struct vma_pages *ps, int kind);
+uint64_t pages_total(const struct vma_pages *ps);
+int pages_kind_at(const struct vma_pages *ps, uint64_t idx);
+int pages_extract(const struct vma_pages *ps, uint64_t lo, uint64_t hi, struct vma_pages **out);
+int pages_concat(const struct vma_pages *a, const struct vma_pages *b, struct vma_pages **out);
+void pages_truncate(struct vma_pages **ps, uint64_t lo, uint64_t hi);
+int pages_reserve(struct vma_pages **ps, uint32_t extra);
+void pages_set(struct vma_pages *ps, uint64_t first, uint64_t count, int kind, int64_t delta[]);
+void pages_clear(struct vma_pages **ps, uint64_t first, uint64_t count, int64_t delta[]);
+void pages_shift(struct vma_pages *ps, int64_t delta);
+int pages_check(const struct vma_pages *ps, char *msg, size_t len);
+
+/* vma.c: VMA objects and their primitive changes (counters of the mm kept in step) */
+struct vma *vma_new(void);
+void vma_destroy(struct mm *mm, struct vma *v);
+void vma_remove(struct mm *mm, struct vma *v);
+int vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vma **newp);
+int vma_split_limited(struct mm *mm, struct vma *v, uint64_t addr, bool new_below);
+void vma_account_pages(struct mm *mm, const int64_t delta[]);
+int vma_make_resident(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int kind);
+int vma_zap_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
+uint64_t vma_new_anon_vma(struct mm *mm);
+
+/* merge.c */
+struct merge_req {
+	uint64_t start, end, flags, pgoff;
+	struct mm_file *file;
+	uint64_t anon_vma;
+	bool src_fork_child; /* the source (modified or copied-from VMA) is a fork child */
+	struct vma *prev, *next;
+	bool just_expand;
+};
+bool vma_flags_mergeable(uint64_t a, uint64_t b);
+struct vma *vma_merge_new_range(struct mm *mm, const struct merge_req *r, int *err);
+struct vma *vma_modify_flags(struct mm *mm, struct vma *prev, struct vma *v, uint64_t start,
+			     uint64_t end, uint64_t newflags, int *err);
+int vma_anon_prepare(struct mm *mm, struct vma *v);
+
+/* unmapped.c */
+int mm_get_unmapped_area(struct mm *mm, bool has_file, uint64_t addr, uint64_t len, uint64_t pgoff,
+			 uint32_t flags, uint64_t vm_flags, uint64_t *out);
+
+/* munmap.c */
+int mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end);
+
+/* fault.c */
+int mm_populate_range(struct mm *mm, uint64_t start, uint64_t len, bool ignore_errors);
+int mm_expand_downwards(struct mm *mm, struct vma *v, uint64_t addr);
+
+#endif

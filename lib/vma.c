@@ -1,0 +1,142 @@
+/*
+ * VMA objects and their primitive changes: allocation, removal, splitting, and the resident
+ * pages they carry (with the mm's RSS counters kept in step).
+ */
+#include <stdlib.h>
+
+#include "mm_internal.h"
+
+struct vma *
+vma_new(void)
+{
+	return calloc(1, sizeof(struct vma));
+}
+
+/* Free an unlinked VMA and what it holds; counters are the caller's business. */
+void
+vma_destroy(struct mm *mm, struct vma *v)
+{
+	if (!v)
+		return;
+	mm_file_put(mm, v->file);
+	pages_free(v->pages);
+	free(v);
+}
+
+void
+vma_account_pages(struct mm *mm, const int64_t delta[])
+{
+	for (int k = 0; k < PAGE_KINDS; k++)
+		mm->rss[k] += (uint64_t)delta[k];
+}
+
+/* Unlink and free v, taking its resident pages off the RSS counters. */
+void
+vma_remove(struct mm *mm, struct vma *v)
+{
+	int64_t delta[PAGE_KINDS];
+
+	for (int k = 0; k < PAGE_KINDS; k++)
+		delta[k] = -(int64_t)pages_count(v->pages, k);
+	vma_account_pages(mm, delta);
+	vma_tree_unlink(mm, v);
+	vma_destroy(mm, v);
+}
+
+static uint64_t
+page_index(const struct vma *v, uint64_t addr)
+{
+	return v->pgoff + ((addr - v->start) >> MM_PAGE_SHIFT);
+}
+
+/*
+ * __split_vma(): cut v at addr; the new VMA takes the part below addr (new_below) or above
+ * it, sharing v's file, anon_vma and attributes; pgoff stays linear.
+ */
+int
+vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vma **newp)
+{
+	uint64_t idx = page_index(v, addr);
+	struct vma *n = vma_new();
+	int err;
+
+	if (!n)
+		return -ENOMEM;
+	err = new_below ? pages_extract(v->pages, 0, idx, &n->pages)
+			: pages_extract(v->pages, idx, UINT64_MAX, &n->pages);
+	if (err < 0) {
+		free(n);
+		return err;
+	}
+	n->flags = v->flags;
+	n->file = v->file;
+	if (n->file)
+		mm_file_get(n->file);
+	n->anon_vma = v->anon_vma;
+	n->fork_child = v->fork_child;
+	if (new_below) {
+		pages_truncate(&v->pages, idx, UINT64_MAX);
+		n->start = v->start;
+		n->end = addr;
+		n->pgoff = v->pgoff;
+		v->pgoff = idx;
+		vma_tree_set_range(mm, v, addr, v->end);
+	} else {
+		pages_truncate(&v->pages, 0, idx);
+		n->start = addr;
+		n->end = v->end;
+		n->pgoff = idx;
+		vma_tree_set_range(mm, v, v->start, addr);
+	}
+	vma_tree_link(mm, n);
+	if (newp)
+		*newp = n;
+	return 0;
+}
+
+/* split_vma(): the same, refused at the map_count limit. */
+int
+vma_split_limited(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
+{
+	if (mm->map_count >= mm->max_map_count)
+		return -ENOMEM;
+	return vma_split(mm, v, addr, new_below, NULL);
+}
+
+/* Mark [start, end) of v resident as `kind` (replacing what was there). */
+int
+vma_make_resident(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int kind)
+{
+	int64_t delta[PAGE_KINDS] = { 0, 0, 0 };
+	int err = pages_reserve(&v->pages, 2);
+
+	if (err < 0)
+		return err;
+	pages_set(v->pages, page_index(v, start), (end - start) >> MM_PAGE_SHIFT, kind, delta);
+	vma_account_pages(mm, delta);
+	return 0;
+}
+
+/* Drop [start, end) of v's resident pages; returns -ENOMEM (nothing dropped) on failure. */
+int
+vma_zap_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	int64_t delta[PAGE_KINDS] = { 0, 0, 0 };
+	int err;
+
+	if (!v->pages)
+		return 0;
+	err = pages_reserve(&v->pages, 1);
+	if (err < 0)
+		return err;
+	mm_update_hiwater_rss(mm);
+	pages_clear(&v->pages, page_index(v, start), (end - start) >> MM_PAGE_SHIFT, delta);
+	vma_account_pages(mm, delta);
+	return 0;
+}
+
+uint64_t
+vma_new_anon_vma(struct mm *mm)
+{
+	return ++mm->next_anon_vma;
+}
