@@ -45,6 +45,7 @@ tb_reserve(struct textbuf *tb, size_t extra)
 	}
 	tb->data = p;
 	tb->cap = cap;
+	tb->data[tb->len] = '\0';
 }
 
 static void

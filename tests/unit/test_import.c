@@ -1,0 +1,241 @@
+/* lib/import.c: /proc/PID/maps text into an mm. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "mm.h"
+
+#define MAY (VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
+
+/* A no-ASLR static program on the reference kernel, as /proc/self/maps printed it. */
+static const char static_maps[] =
+	"00400000-00401000 r--p 00000000 fe:00 10952978                           /tmp/st\n"
+	"00401000-00479000 r-xp 00001000 fe:00 10952978                           /tmp/st\n"
+	"004a4000-004a7000 rw-p 000a4000 fe:00 10952978                           /tmp/st\n"
+	"004a7000-005ac000 rw-p 00000000 00:00 0 \n"
+	"005ac000-005ce000 rw-p 00000000 00:00 0                                  [heap]\n"
+	"7ffff7fb8000-7ffff7fbf000 r--s 00000000 fe:00 332280                     "
+	"/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache\n"
+	"7ffff7fc0000-7ffff7fc2000 rw-s 00000000 00:01 27                         "
+	"/dev/zero (deleted)\n"
+	"7ffff7fc2000-7ffff7fc3000 r--p 00002000 fe:00 99                         "
+	"/tmp/old (deleted)\n"
+	"7ffff7ff7000-7ffff7ffb000 r--p 00000000 00:00 0                          [vvar]\n"
+	"7ffff7ffb000-7ffff7ffd000 r--p 00000000 00:00 0                          [vvar_vclock]\n"
+	"7ffff7ffd000-7ffff7fff000 r-xp 00000000 00:00 0                          [vdso]\n"
+	"7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n"
+	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
+
+static struct mm *
+import_text(const char *text, int expect, unsigned expect_line)
+{
+	struct mm_config cfg;
+	struct mm *mm = NULL;
+	unsigned line = 0;
+
+	mm_config_init(&cfg, MM_LAYOUT_X86_64);
+	assert_int_equal(mm_import_maps(&cfg, text, strlen(text), &mm, &line), expect);
+	if (expect) {
+		assert_null(mm);
+		assert_int_equal(line, expect_line);
+	}
+	return mm;
+}
+
+static void
+info_at(struct mm *mm, uint64_t addr, struct mm_vma_info *info)
+{
+	const struct vma *v = mm_vma_lookup(mm, addr);
+
+	assert_non_null(v);
+	mm_vma_info(v, info);
+}
+
+static void
+round_trip_is_byte_exact(void **state)
+{
+	struct mm *mm = import_text(static_maps, 0, 0);
+	char expect[sizeof(static_maps)];
+	struct mm_status st;
+	char *text = NULL;
+	size_t len;
+
+	(void)state;
+	/* Only the shmem inode is the engine's own; the name stays in its column. */
+	memcpy(expect, static_maps, sizeof(expect));
+	memcpy(strstr(expect, "00:01 27 "), "00:01 1  ", 9);
+	assert_int_equal(mm_render_maps(mm, &text, &len), 0);
+	assert_string_equal(text, expect);
+	assert_int_equal(len, strlen(expect));
+	free(text);
+	mm_get_status(mm, &st);
+	assert_int_equal(st.map_count, 12);
+	assert_true(st.gate_vma);
+	mm_destroy(mm);
+}
+
+static void
+flags_are_those_mmap_would_set(void **state)
+{
+	struct mm *mm = import_text(static_maps, 0, 0);
+	struct mm_vma_info i;
+
+	(void)state;
+	info_at(mm, 0x401000, &i);
+	assert_int_equal(i.flags, VM_READ | VM_EXEC | MAY);
+	assert_int_equal(i.pgoff, 1);
+	assert_string_equal(i.path, "/tmp/st");
+	assert_int_equal(i.dev_major, 0xfe);
+	assert_int_equal(i.ino, 10952978);
+	info_at(mm, 0x4a4000, &i);
+	assert_int_equal(i.flags, VM_READ | VM_WRITE | MAY | VM_ACCOUNT);
+	info_at(mm, 0x4a7000, &i);
+	assert_int_equal(i.flags, VM_READ | VM_WRITE | MAY | VM_ACCOUNT);
+	assert_null(i.path);
+	assert_int_equal(i.pgoff, 0x4a7);
+	info_at(mm, 0x7ffff7fb8000, &i);
+	assert_int_equal(i.flags, VM_READ | VM_MAYREAD | VM_MAYEXEC | VM_MAYSHARE);
+	info_at(mm, 0x7ffff7fc0000, &i);
+	assert_true(i.shmem);
+	assert_int_equal(i.flags, VM_READ | VM_WRITE | VM_SHARED | MAY | VM_MAYSHARE);
+	info_at(mm, 0x7ffff7fc2000, &i);
+	assert_true(i.deleted);
+	assert_string_equal(i.path, "/tmp/old");
+	info_at(mm, 0x7ffffffde000, &i);
+	assert_int_equal(i.flags, VM_READ | VM_WRITE | MAY | VM_ACCOUNT | VM_GROWSDOWN);
+	mm_destroy(mm);
+}
+
+static void
+special_mappings_never_merge_or_grow(void **state)
+{
+	struct mm *mm = import_text(static_maps, 0, 0);
+	struct mm_vma_info i;
+
+	(void)state;
+	info_at(mm, 0x7ffff7ff7000, &i);
+	assert_int_equal(i.flags,
+			 VM_READ | VM_MAYREAD | VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	info_at(mm, 0x7ffff7ffb000, &i);
+	assert_true(i.flags & VM_PFNMAP);
+	info_at(mm, 0x7ffff7ffd000, &i);
+	assert_int_equal(i.flags, VM_READ | VM_EXEC | MAY | VM_DONTEXPAND);
+	mm_destroy(mm);
+}
+
+static void
+heap_and_stack_set_the_layout(void **state)
+{
+	struct mm *mm = import_text(static_maps, 0, 0);
+	struct mm_status st;
+
+	(void)state;
+	mm_get_status(mm, &st);
+	assert_int_equal(st.start_brk, 0x5ac000);
+	assert_int_equal(st.brk, 0x5ce000);
+	assert_true(st.start_stack >= 0x7ffffffde000 && st.start_stack <= 0x7ffffffff000);
+	/* 0x5ce + 0x105 + 3 pages of data, 33 of stack, 2 of vdso text. */
+	assert_int_equal(st.data_vm, 3 + 0x105 + 0x22);
+	assert_int_equal(st.stack_vm, 33);
+	assert_int_equal(st.exec_vm, 0x78 + 2);
+	mm_destroy(mm);
+}
+
+static void
+gate_follows_the_text(void **state)
+{
+	struct mm *mm = import_text("00400000-00401000 rw-p 00000000 00:00 0 ", 0, 0);
+	struct mm_status st;
+	char *text = NULL;
+
+	(void)state;
+	mm_get_status(mm, &st);
+	assert_false(st.gate_vma);
+	assert_int_equal(st.map_count, 1);
+	assert_int_equal(mm_render_maps(mm, &text, NULL), 0);
+	assert_string_equal(text, "00400000-00401000 rw-p 00000000 00:00 0 \n");
+	free(text);
+	mm_destroy(mm);
+	mm = import_text("", 0, 0);
+	mm_get_status(mm, &st);
+	assert_int_equal(st.map_count, 0);
+	mm_destroy(mm);
+}
+
+static void
+malformed_text_names_the_line(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned line;
+	} bad[] = {
+		{ "00400000-00401000 rw-p 00000000 00:00 0\nzz\n", 2 },
+		{ "00400000 rw-p 00000000 00:00 0\n", 1 },
+		{ "00400000-00401000 rwqp 00000000 00:00 0\n", 1 },
+		{ "00401000-00400000 rw-p 00000000 00:00 0\n", 1 },
+		{ "00400800-00401000 rw-p 00000000 00:00 0\n", 1 },
+		{ "00400000-00401000 r--p 00000800 fe:00 1 /x\n", 1 },
+		{ "00400000-00401000 rw-p 00000000 0000 0\n", 1 },
+		{ "00400000-00401000 rw-p 00000000 00:00 x\n", 1 },
+		{ "00400000-00401000 rw-p 00000000 00:00 0\n\n", 2 },
+		{ "00400000-00402000 rw-p 00000000 00:00 0\n"
+		  "00401000-00403000 rw-p 00000000 00:00 0\n",
+		  2 },
+		{ "00400000-00401000 rw-p 00000000 00:00 0\n"
+		  "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]\n"
+		  "800000000000-800000001000 rw-p 00000000 00:00 0\n",
+		  3 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		import_text(bad[i].text, -EINVAL, bad[i].line);
+}
+
+static void
+this_process_round_trips(void **state)
+{
+	struct mm_config cfg;
+	struct mm *mm = NULL;
+	char *mine = malloc(1 << 20), *text = NULL;
+	size_t len = 0;
+	unsigned line = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	(void)state;
+	assert_non_null(mine);
+	assert_non_null(f);
+	len = fread(mine, 1, (1 << 20) - 1, f);
+	fclose(f);
+	mine[len] = '\0';
+	mm_config_init(&cfg, MM_LAYOUT_X86_64);
+	assert_int_equal(mm_import_maps(&cfg, mine, len, &mm, &line), 0);
+	assert_int_equal(mm_render_maps(mm, &text, &len), 0);
+	/* Lines of shared anonymous memory carry the engine's own inode numbers. */
+	if (!strstr(mine, "/dev/zero (deleted)"))
+		assert_string_equal(text, mine);
+	free(text);
+	free(mine);
+	mm_destroy(mm);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(round_trip_is_byte_exact),
+		cmocka_unit_test(flags_are_those_mmap_would_set),
+		cmocka_unit_test(special_mappings_never_merge_or_grow),
+		cmocka_unit_test(heap_and_stack_set_the_layout),
+		cmocka_unit_test(gate_follows_the_text),
+		cmocka_unit_test(malformed_text_names_the_line),
+		cmocka_unit_test(this_process_round_trips),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
