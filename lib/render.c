@@ -131,6 +131,24 @@ mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size)
 	return NULL;
 }
 
+/* The [vsyscall] line, or nothing (0) when the mm has no gate area. */
+static size_t
+format_gate_line(const struct mm *mm, char *buf, size_t size)
+{
+	struct mm_status st;
+	size_t pos = 0;
+
+	mm_get_status(mm, &st);
+	if (!st.gate_vma) {
+		if (size)
+			buf[0] = '\0';
+		return 0;
+	}
+	put(buf, size, &pos, "%s", GATE_LINE);
+	return pos;
+}
+
+/* With vma NULL, formats the [vsyscall] gate line that follows the VMAs (for paged output). */
 size_t
 mm_format_maps_line(const struct mm *mm, const struct vma *vma, char *buf, size_t size)
 {
@@ -141,6 +159,9 @@ mm_format_maps_line(const struct mm *mm, const struct vma *vma, char *buf, size_
 	unsigned long long ino = 0;
 	const char *name;
 	size_t pos = 0;
+
+	if (!vma)
+		return format_gate_line(mm, buf, size);
 
 	mm_vma_info(vma, &info);
 	if (!vma_is_anon(&info)) {
@@ -175,7 +196,6 @@ mm_render_maps(const struct mm *mm, char **out, size_t *len)
 	struct textbuf tb = { 0 };
 	char line[MM_MAPS_LINE_MAX];
 	const struct vma *vma;
-	struct mm_status st;
 	size_t n;
 
 	if (!mm || !out)
@@ -189,9 +209,8 @@ mm_render_maps(const struct mm *mm, char **out, size_t *len)
 		}
 		tb_append(&tb, line, n);
 	}
-	mm_get_status(mm, &st);
-	if (st.gate_vma)
-		tb_append(&tb, GATE_LINE, strlen(GATE_LINE));
+	n = format_gate_line(mm, line, sizeof(line));
+	tb_append(&tb, line, n);
 	return tb_finish(&tb, out, len);
 }
 

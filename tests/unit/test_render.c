@@ -199,6 +199,7 @@ static void
 render_maps_orders_lines_and_ends_with_the_gate(void **state)
 {
 	struct mm *mm = empty_mm(true), *nogate = empty_mm(false);
+	char line[MM_MAPS_LINE_MAX];
 	char *text = NULL;
 	size_t len = 0;
 
@@ -212,6 +213,12 @@ render_maps_orders_lines_and_ends_with_the_gate(void **state)
 				  "                  [vsyscall]\n");
 	assert_int_equal(len, strlen(text));
 	free(text);
+	/* A NULL vma formats the gate line, for callers that page through the VMAs. */
+	assert_int_equal(mm_format_maps_line(mm, NULL, line, sizeof(line)), 84);
+	assert_string_equal(line, "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0"
+				  "                  [vsyscall]\n");
+	assert_int_equal(mm_format_maps_line(nogate, NULL, line, sizeof(line)), 0);
+	assert_string_equal(line, "");
 	assert_int_equal(mm_render_maps(nogate, &text, &len), 0);
 	assert_string_equal(text, "");
 	assert_int_equal(len, 0);
