@@ -82,6 +82,34 @@ print_diag(const char *text)
 	}
 }
 
+static bool
+has_line(const char *text, const char *line, size_t len)
+{
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t)(nl - text) + 1 : strlen(text);
+
+		if (n == len && !strncmp(text, line, len))
+			return true;
+		text += n;
+	}
+	return false;
+}
+
+/* Prints the lines of maps that are not lines of the starting maps. */
+static void
+print_new_lines(const char *init, const char *maps)
+{
+	while (*maps) {
+		const char *nl = strchr(maps, '\n');
+		size_t len = nl ? (size_t)(nl - maps) + 1 : strlen(maps);
+
+		if (!has_line(init, maps, len))
+			printf("#   %.*s%s", (int)len, maps, nl ? "" : "\n");
+		maps += len;
+	}
+}
+
 /* Prints a (minimised) failing sequence as it ran on the kernel, and why it failed. */
 static void
 print_sequence(const struct env *env, const char *runner, const struct conf_seq *seq,
@@ -101,8 +129,8 @@ print_sequence(const struct env *env, const char *runner, const struct conf_seq 
 			conf_format_op(&seq->ops[i], &run.res[i], line, sizeof(line));
 			printf("#   %s %s\n", (int)i == rep->op_index ? "=>" : "  ", line);
 		}
-		printf("#   kernel final maps (sequence part):\n");
-		print_diag(run.fin.maps);
+		printf("#   kernel final maps, without the runner's own unchanged mappings:\n");
+		print_new_lines(run.init.maps, run.fin.maps);
 	}
 	conf_krun_free(&run);
 	(void)env;
@@ -322,7 +350,8 @@ run_sequences(struct env *env, struct tap *tap)
 	       env->count, (unsigned long long)env->seed);
 	fflush(stdout);
 	for (unsigned long i = 0; i < env->count; i++)
-		run_one(env, &t, env->seed + i, i % DYNAMIC_EVERY == DYNAMIC_EVERY - 1);
+		run_one(env, &t, env->seed + i,
+			(env->seed + i) % DYNAMIC_EVERY == DYNAMIC_EVERY - 1);
 	printf("# %lu sequences in %lds: %lu agreed, %lu disagreed, %lu inconclusive (SIGBUS), "
 	       "%lu harness errors\n",
 	       t.run, (long)(time(NULL) - t0), t.agreed,

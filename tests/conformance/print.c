@@ -86,6 +86,22 @@ mmap_flags_str(uint32_t flags, char *buf, size_t size)
 	}
 }
 
+static void
+mremap_flags_str(uint32_t flags, char *buf, size_t size)
+{
+	static const char *const names[] = { "MAYMOVE", "FIXED", "DONTUNMAP" };
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 3 && pos < size; i++) {
+		if (flags & (1u << i))
+			pos += (size_t)snprintf(buf + pos, size - pos, "%s%s", pos ? "|" : "",
+						names[i]);
+	}
+	if (!flags)
+		snprintf(buf, size, "0");
+}
+
 static const char *
 advice_str(int advice)
 {
@@ -149,10 +165,9 @@ conf_format_op(const struct conf_op *op, const struct conf_result *res, char *bu
 		snprintf(buf, size, "mprotect(0x%llx, 0x%llx, %s) = %s", a, len, p, r);
 		break;
 	case CONF_OP_MREMAP:
-		snprintf(buf, size, "mremap(0x%llx, 0x%llx, 0x%llx, %s%s%s%s, 0x%llx) = %s", a, len,
-			 (unsigned long long)op->new_len, op->flags & 1 ? "MAYMOVE" : "",
-			 op->flags & 2 ? "|FIXED" : "", op->flags & 4 ? "|DONTUNMAP" : "",
-			 op->flags ? "" : "0", (unsigned long long)res->new_addr, r);
+		mremap_flags_str(op->flags, f, sizeof(f));
+		snprintf(buf, size, "mremap(0x%llx, 0x%llx, 0x%llx, %s, 0x%llx) = %s", a, len,
+			 (unsigned long long)op->new_len, f, (unsigned long long)res->new_addr, r);
 		break;
 	case CONF_OP_BRK:
 		snprintf(buf, size, "brk(0x%llx) = %s", a, r);

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -278,7 +279,8 @@ run_op(const struct conf_op *op, struct conf_result *res)
 
 	switch (op->kind) {
 	case CONF_OP_MMAP:
-		if ((op->flags & 0x10) && !(op->flags & 0x100000) && hits_protected(a, op->len))
+		if ((op->flags & MAP_FIXED) && !(op->flags & MAP_FIXED_NOREPLACE) &&
+		    hits_protected(a, op->len))
 			return false;
 		res->ret = sc(SYS_mmap, a, op->len, op->prot, op->flags, (uint64_t)fd, op->offset);
 		return true;
@@ -294,7 +296,7 @@ run_op(const struct conf_op *op, struct conf_result *res)
 		return true;
 	case CONF_OP_MREMAP:
 		if (hits_protected(a, op->len) ||
-		    ((op->flags & 2) && hits_protected(n, op->new_len)))
+		    ((op->flags & MREMAP_FIXED) && hits_protected(n, op->new_len)))
 			return false;
 		res->ret = sc(SYS_mremap, a, op->len, op->new_len, op->flags, n, 0);
 		return true;
@@ -339,7 +341,7 @@ run_sequence(void)
 		struct conf_result res = { .id = op->id };
 		bool ok = resolve(&op->addr, &res.addr);
 
-		if (op->kind == CONF_OP_MREMAP && (op->flags & 6))
+		if (op->kind == CONF_OP_MREMAP && (op->flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)))
 			ok = ok && resolve(&op->new_addr, &res.new_addr);
 		else if (op->kind == CONF_OP_MREMAP)
 			res.new_addr = (uint64_t)op->new_addr.delta;
