@@ -48,78 +48,78 @@ extern "C" {
  * Linux x86_64 ABI values, spelled here so that an emulator on another host (or one that
  * must not include <sys/mman.h>) has them.  The daemon takes exactly these numbers.
  */
-#define VMAC_PROT_NONE	    0x0
-#define VMAC_PROT_READ	    0x1
-#define VMAC_PROT_WRITE	    0x2
-#define VMAC_PROT_EXEC	    0x4
-#define VMAC_PROT_SEM	    0x8
+#define VMAC_PROT_NONE      0x0
+#define VMAC_PROT_READ      0x1
+#define VMAC_PROT_WRITE     0x2
+#define VMAC_PROT_EXEC      0x4
+#define VMAC_PROT_SEM       0x8
 #define VMAC_PROT_GROWSDOWN 0x01000000
 #define VMAC_PROT_GROWSUP   0x02000000
 
-#define VMAC_MAP_SHARED		 0x01
-#define VMAC_MAP_PRIVATE	 0x02
+#define VMAC_MAP_SHARED          0x01
+#define VMAC_MAP_PRIVATE         0x02
 #define VMAC_MAP_SHARED_VALIDATE 0x03
-#define VMAC_MAP_DROPPABLE	 0x08
-#define VMAC_MAP_FIXED		 0x10
-#define VMAC_MAP_ANONYMOUS	 0x20
-#define VMAC_MAP_32BIT		 0x40
-#define VMAC_MAP_GROWSDOWN	 0x0100
-#define VMAC_MAP_DENYWRITE	 0x0800
-#define VMAC_MAP_EXECUTABLE	 0x1000
-#define VMAC_MAP_LOCKED		 0x2000
-#define VMAC_MAP_NORESERVE	 0x4000
-#define VMAC_MAP_POPULATE	 0x8000
-#define VMAC_MAP_NONBLOCK	 0x10000
-#define VMAC_MAP_STACK		 0x20000
-#define VMAC_MAP_HUGETLB	 0x40000
-#define VMAC_MAP_SYNC		 0x80000
+#define VMAC_MAP_DROPPABLE       0x08
+#define VMAC_MAP_FIXED           0x10
+#define VMAC_MAP_ANONYMOUS       0x20
+#define VMAC_MAP_32BIT           0x40
+#define VMAC_MAP_GROWSDOWN       0x0100
+#define VMAC_MAP_DENYWRITE       0x0800
+#define VMAC_MAP_EXECUTABLE      0x1000
+#define VMAC_MAP_LOCKED          0x2000
+#define VMAC_MAP_NORESERVE       0x4000
+#define VMAC_MAP_POPULATE        0x8000
+#define VMAC_MAP_NONBLOCK        0x10000
+#define VMAC_MAP_STACK           0x20000
+#define VMAC_MAP_HUGETLB         0x40000
+#define VMAC_MAP_SYNC            0x80000
 #define VMAC_MAP_FIXED_NOREPLACE 0x100000
 
 #define VMAC_MREMAP_MAYMOVE   1
 #define VMAC_MREMAP_FIXED     2
 #define VMAC_MREMAP_DONTUNMAP 4
 
-#define VMAC_MADV_NORMAL	 0
-#define VMAC_MADV_RANDOM	 1
-#define VMAC_MADV_SEQUENTIAL	 2
-#define VMAC_MADV_WILLNEED	 3
-#define VMAC_MADV_DONTNEED	 4
-#define VMAC_MADV_FREE		 8
-#define VMAC_MADV_REMOVE	 9
-#define VMAC_MADV_DONTFORK	 10
-#define VMAC_MADV_DOFORK	 11
-#define VMAC_MADV_MERGEABLE	 12
-#define VMAC_MADV_UNMERGEABLE	 13
-#define VMAC_MADV_HUGEPAGE	 14
-#define VMAC_MADV_NOHUGEPAGE	 15
-#define VMAC_MADV_DONTDUMP	 16
-#define VMAC_MADV_DODUMP	 17
-#define VMAC_MADV_WIPEONFORK	 18
-#define VMAC_MADV_KEEPONFORK	 19
-#define VMAC_MADV_COLD		 20
-#define VMAC_MADV_PAGEOUT	 21
-#define VMAC_MADV_POPULATE_READ	 22
+#define VMAC_MADV_NORMAL         0
+#define VMAC_MADV_RANDOM         1
+#define VMAC_MADV_SEQUENTIAL     2
+#define VMAC_MADV_WILLNEED       3
+#define VMAC_MADV_DONTNEED       4
+#define VMAC_MADV_FREE           8
+#define VMAC_MADV_REMOVE         9
+#define VMAC_MADV_DONTFORK       10
+#define VMAC_MADV_DOFORK         11
+#define VMAC_MADV_MERGEABLE      12
+#define VMAC_MADV_UNMERGEABLE    13
+#define VMAC_MADV_HUGEPAGE       14
+#define VMAC_MADV_NOHUGEPAGE     15
+#define VMAC_MADV_DONTDUMP       16
+#define VMAC_MADV_DODUMP         17
+#define VMAC_MADV_WIPEONFORK     18
+#define VMAC_MADV_KEEPONFORK     19
+#define VMAC_MADV_COLD           20
+#define VMAC_MADV_PAGEOUT        21
+#define VMAC_MADV_POPULATE_READ  22
 #define VMAC_MADV_POPULATE_WRITE 23
 
 #define VMAC_MLOCK_ONFAULT 1
 
 /* vm_flags bits of struct vmac_vma.flags, numbered as in the kernel's include/linux/mm.h. */
-#define VMAC_VM_READ	   0x00000001ULL
-#define VMAC_VM_WRITE	   0x00000002ULL
-#define VMAC_VM_EXEC	   0x00000004ULL
-#define VMAC_VM_SHARED	   0x00000008ULL
-#define VMAC_VM_MAYREAD	   0x00000010ULL
-#define VMAC_VM_MAYWRITE   0x00000020ULL
-#define VMAC_VM_MAYEXEC	   0x00000040ULL
-#define VMAC_VM_MAYSHARE   0x00000080ULL
-#define VMAC_VM_GROWSDOWN  0x00000100ULL
-#define VMAC_VM_LOCKED	   0x00002000ULL
-#define VMAC_VM_DONTCOPY   0x00020000ULL
+#define VMAC_VM_READ        0x00000001ULL
+#define VMAC_VM_WRITE       0x00000002ULL
+#define VMAC_VM_EXEC        0x00000004ULL
+#define VMAC_VM_SHARED      0x00000008ULL
+#define VMAC_VM_MAYREAD     0x00000010ULL
+#define VMAC_VM_MAYWRITE    0x00000020ULL
+#define VMAC_VM_MAYEXEC     0x00000040ULL
+#define VMAC_VM_MAYSHARE    0x00000080ULL
+#define VMAC_VM_GROWSDOWN   0x00000100ULL
+#define VMAC_VM_LOCKED      0x00002000ULL
+#define VMAC_VM_DONTCOPY    0x00020000ULL
 #define VMAC_VM_LOCKONFAULT 0x00080000ULL
-#define VMAC_VM_ACCOUNT	   0x00100000ULL
-#define VMAC_VM_NORESERVE  0x00200000ULL
-#define VMAC_VM_WIPEONFORK 0x02000000ULL
-#define VMAC_VM_DONTDUMP   0x04000000ULL
+#define VMAC_VM_ACCOUNT     0x00100000ULL
+#define VMAC_VM_NORESERVE   0x00200000ULL
+#define VMAC_VM_WIPEONFORK  0x02000000ULL
+#define VMAC_VM_DONTDUMP    0x04000000ULL
 
 /* ---- connections ------------------------------------------------------------------------ */
 
@@ -172,21 +172,21 @@ VMAC_EXPORT int vmac_ping(struct vmac_conn *c);
 /* ---- address spaces --------------------------------------------------------------------- */
 
 enum vmac_layout {
-	VMAC_LAYOUT_X86_64 = 0,	       /* 47-bit, mmap top-down (the default) */
+	VMAC_LAYOUT_X86_64 = 0,        /* 47-bit, mmap top-down (the default) */
 	VMAC_LAYOUT_X86_64_LEGACY = 1, /* 47-bit, mmap bottom-up from TASK_UNMAPPED_BASE */
-	VMAC_LAYOUT_I386 = 2,	       /* 3 GiB compat task, top-down */
+	VMAC_LAYOUT_I386 = 2,          /* 3 GiB compat task, top-down */
 };
 
 /* Bits of vmac_create_opts.set: which of the optional fields are given. */
-#define VMAC_OPT_TASK_SIZE	(1u << 0)
-#define VMAC_OPT_MMAP_BASE	(1u << 1)
-#define VMAC_OPT_START_BRK	(1u << 2)
-#define VMAC_OPT_MAX_MAP_COUNT	(1u << 3)
-#define VMAC_OPT_RLIMIT_AS	(1u << 4)
-#define VMAC_OPT_RLIMIT_DATA	(1u << 5)
-#define VMAC_OPT_RLIMIT_STACK	(1u << 6)
+#define VMAC_OPT_TASK_SIZE      (1u << 0)
+#define VMAC_OPT_MMAP_BASE      (1u << 1)
+#define VMAC_OPT_START_BRK      (1u << 2)
+#define VMAC_OPT_MAX_MAP_COUNT  (1u << 3)
+#define VMAC_OPT_RLIMIT_AS      (1u << 4)
+#define VMAC_OPT_RLIMIT_DATA    (1u << 5)
+#define VMAC_OPT_RLIMIT_STACK   (1u << 6)
 #define VMAC_OPT_RLIMIT_MEMLOCK (1u << 7)
-#define VMAC_OPT_MODE		(1u << 8)
+#define VMAC_OPT_MODE           (1u << 8)
 
 #define VMAC_RLIM_INFINITY UINT64_MAX
 
@@ -249,7 +249,7 @@ VMAC_EXPORT int vmac_stats(struct vmac_conn *c, struct vmac_stats *out);
 /* ---- system calls ----------------------------------------------------------------------- */
 
 /* How a mapped file was opened. */
-#define VMAC_FMODE_READ	 1u
+#define VMAC_FMODE_READ  1u
 #define VMAC_FMODE_WRITE 2u
 
 /*
@@ -298,7 +298,11 @@ VMAC_EXPORT int vmac_populate(struct vmac_conn *c, const char *name, uint64_t ad
 			      bool write);
 
 enum vmac_access { VMAC_ACCESS_READ = 0, VMAC_ACCESS_WRITE = 1, VMAC_ACCESS_EXEC = 2 };
-enum vmac_fault_result { VMAC_FAULT_OK = 0, VMAC_FAULT_SEGV_MAPERR = 1, VMAC_FAULT_SEGV_ACCERR = 2 };
+enum vmac_fault_result {
+	VMAC_FAULT_OK = 0,
+	VMAC_FAULT_SEGV_MAPERR = 1,
+	VMAC_FAULT_SEGV_ACCERR = 2
+};
 
 /*
  * A page fault at addr: the page becomes resident and a GROWSDOWN stack grows as the kernel
@@ -314,7 +318,7 @@ struct vmac_vma {
 	uint64_t start, end;
 	uint64_t flags; /* VMAC_VM_* */
 	uint64_t pgoff;
-	char perms[5];	 /* "rw-p" */
+	char perms[5];   /* "rw-p" */
 	uint64_t offset; /* as maps prints it (0 for anonymous memory) */
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
@@ -324,7 +328,7 @@ struct vmac_vma {
 };
 
 /* Bits of the non-negative value the find calls return. */
-#define VMAC_FOUND_VMA	1
+#define VMAC_FOUND_VMA  1
 #define VMAC_FOUND_PREV 2
 
 /* find_vma(): the first VMA with end > addr.  Returns VMAC_FOUND_VMA, or 0 if there is none. */
@@ -397,10 +401,10 @@ struct vmac_event {
 	uint32_t old_prot, new_prot;
 	uint64_t new_addr, new_len;
 	uint64_t lost;
-	uint32_t flags;		 /* mmap, mremap, mlock flags as requested */
-	int advice;		 /* madvise */
-	const char *target;	 /* fork: the new space ("" otherwise) */
-	const char *path;	 /* mmap of a file: its path ("" otherwise) */
+	uint32_t flags;          /* mmap, mremap, mlock flags as requested */
+	int advice;              /* madvise */
+	const char *target;      /* fork: the new space ("" otherwise) */
+	const char *path;        /* mmap of a file: its path ("" otherwise) */
 	enum vmac_access access; /* fault, populate */
 };
 

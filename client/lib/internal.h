@@ -47,14 +47,14 @@ struct vmac_conn {
 	int timeout_ms;
 	uint64_t next_id;
 	struct cbuf out; /* framed requests not yet sent */
-	struct cbuf in;	 /* received bytes not yet unpacked */
+	struct cbuf in;  /* received bytes not yet unpacked */
 	struct conn_pending *q;
 	size_t qhead, qlen, qcap; /* awaited replies are q[qhead..qlen) */
-	bool queueing;		  /* inside vmac_pipeline_begin()/end() */
+	bool queueing;            /* inside vmac_pipeline_begin()/end() */
 	bool watching;
 	uint64_t watch_id;
-	Response *last;		   /* the last reply delivered */
-	Response *early_event;	   /* an event that arrived with the watch's acknowledgement */
+	Response *last;            /* the last reply delivered */
+	Response *early_event;     /* an event that arrived with the watch's acknowledgement */
 	struct vmac_space *spaces; /* vmac_list()'s array, freed with `last` */
 };
 

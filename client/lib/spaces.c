@@ -22,10 +22,10 @@ layout_valid(enum vmac_layout layout)
 }
 
 /* Copy one optional field: present on the wire only when its bit is set. */
-#define OPT(o, m, bit, field)                                                                       \
-	do {                                                                                        \
-		(m)->has_##field = ((o)->set & (bit)) != 0;                                          \
-		(m)->field = (o)->field;                                                             \
+#define OPT(o, m, bit, field)                                                                      \
+	do {                                                                                       \
+		(m)->has_##field = ((o)->set & (bit)) != 0;                                        \
+		(m)->field = (o)->field;                                                           \
 	} while (0)
 
 static void

@@ -1,0 +1,237 @@
+/*
+ * The system-call commands: mmap, munmap, mprotect, mremap, brk, populate, fault, madvise,
+ * mlock, munlock.
+ */
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+
+#include "vmactl.h"
+
+/* NAME ADDR LEN, the head of most of these commands. */
+static int
+name_addr_len(struct args *a, char **pos, struct perr *e)
+{
+	if (*pos[0] == '\0')
+		return perr_set(e, "empty space name");
+	a->name = pos[0];
+	if (val_number(pos[1], &a->addr, e) < 0)
+		return -1;
+	return val_number(pos[2], &a->len, e);
+}
+
+static int
+print_addr(struct ctx *ctx, const char *key, uint64_t v)
+{
+	if (ctx->json) {
+		json_begin_ok();
+		json_hex_field(key, v);
+		json_obj_end();
+	} else {
+		printf("0x%llx\n", (unsigned long long)v);
+	}
+	return EXIT_DONE;
+}
+
+int
+cmd_mmap_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	if (name_addr_len(a, pos, e) < 0 || val_prot(pos[3], &a->prot, e) < 0)
+		return -1;
+	if (val_map_flags(pos[4], &a->flags, e) < 0)
+		return -1;
+	if (a->path == NULL && (a->offset || a->file_id || a->file_mode))
+		return perr_set(e, "--offset, --file-id and --file-mode need --file");
+	return 0;
+}
+
+/* When the file exists here, describe it as the kernel would know it. */
+static void
+file_from_stat(struct vmac_file *f)
+{
+	struct stat st;
+	if (stat(f->path, &st) < 0)
+		return;
+	f->dev_major = major(st.st_dev);
+	f->dev_minor = minor(st.st_dev);
+	f->ino = st.st_ino;
+	if (S_ISREG(st.st_mode)) {
+		f->size = (uint64_t)st.st_size;
+		f->size_known = true;
+	}
+	struct statvfs vfs;
+	if (statvfs(f->path, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
+		f->noexec = true;
+}
+
+int
+cmd_mmap_run(struct ctx *ctx, const struct args *a)
+{
+	struct vmac_file f = { .path = a->path, .instance = a->file_id, .mode = a->file_mode };
+	if (a->path)
+		file_from_stat(&f);
+	uint64_t addr = 0;
+	int rc = vmac_mmap(ctx->conn, a->name, a->addr, a->len, a->prot, a->flags,
+			   a->path ? &f : NULL, a->offset, &addr);
+	return rc < 0 ? out_refused(ctx, "mmap", rc) : print_addr(ctx, "addr", addr);
+}
+
+int
+cmd_munmap_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	return name_addr_len(a, pos, e);
+}
+
+int
+cmd_munmap_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_munmap(ctx->conn, a->name, a->addr, a->len);
+	return rc < 0 ? out_refused(ctx, "munmap", rc) : out_done(ctx);
+}
+
+int
+cmd_mprotect_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	if (name_addr_len(a, pos, e) < 0)
+		return -1;
+	return val_prot(pos[3], &a->prot, e);
+}
+
+int
+cmd_mprotect_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_mprotect(ctx->conn, a->name, a->addr, a->len, a->prot);
+	return rc < 0 ? out_refused(ctx, "mprotect", rc) : out_done(ctx);
+}
+
+int
+cmd_mremap_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	if (name_addr_len(a, pos, e) < 0 || val_number(pos[3], &a->len2, e) < 0)
+		return -1;
+	if (npos > 4 && val_mremap_flags(pos[4], &a->flags, e) < 0)
+		return -1;
+	if (npos > 5 && val_number(pos[5], &a->addr2, e) < 0)
+		return -1;
+	return 0;
+}
+
+int
+cmd_mremap_run(struct ctx *ctx, const struct args *a)
+{
+	uint64_t addr = 0;
+	int rc = vmac_mremap(ctx->conn, a->name, a->addr, a->len, a->len2, a->flags, a->addr2,
+			     &addr);
+	return rc < 0 ? out_refused(ctx, "mremap", rc) : print_addr(ctx, "addr", addr);
+}
+
+int
+cmd_brk_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	if (*pos[0] == '\0')
+		return perr_set(e, "empty space name");
+	a->name = pos[0];
+	return npos > 1 ? val_number(pos[1], &a->addr, e) : 0;
+}
+
+int
+cmd_brk_run(struct ctx *ctx, const struct args *a)
+{
+	uint64_t brk = 0;
+	int rc = vmac_brk(ctx->conn, a->name, a->addr, &brk);
+	return rc < 0 ? out_refused(ctx, "brk", rc) : print_addr(ctx, "brk", brk);
+}
+
+int
+cmd_populate_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	return name_addr_len(a, pos, e);
+}
+
+int
+cmd_populate_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_populate(ctx->conn, a->name, a->addr, a->len, a->write);
+	return rc < 0 ? out_refused(ctx, "populate", rc) : out_done(ctx);
+}
+
+int
+cmd_fault_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	if (*pos[0] == '\0')
+		return perr_set(e, "empty space name");
+	a->name = pos[0];
+	if (val_number(pos[1], &a->addr, e) < 0)
+		return -1;
+	return val_access(pos[2], &a->access, e);
+}
+
+int
+cmd_fault_run(struct ctx *ctx, const struct args *a)
+{
+	enum vmac_fault_result res;
+	int rc = vmac_fault(ctx->conn, a->name, a->addr, a->access, &res);
+	if (rc < 0)
+		return out_refused(ctx, "fault", rc);
+	const char *s = res == VMAC_FAULT_OK            ? "ok"
+			: res == VMAC_FAULT_SEGV_MAPERR ? "SEGV_MAPERR"
+							: "SEGV_ACCERR";
+	if (ctx->json) {
+		json_begin_ok();
+		json_str_field("result", s);
+		json_obj_end();
+	} else {
+		puts(s);
+	}
+	return res == VMAC_FAULT_OK ? EXIT_DONE : EXIT_REFUSED;
+}
+
+int
+cmd_madvise_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	if (name_addr_len(a, pos, e) < 0)
+		return -1;
+	return val_advice(pos[3], &a->advice, e);
+}
+
+int
+cmd_madvise_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_madvise(ctx->conn, a->name, a->addr, a->len, a->advice);
+	return rc < 0 ? out_refused(ctx, "madvise", rc) : out_done(ctx);
+}
+
+int
+cmd_mlock_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	return name_addr_len(a, pos, e);
+}
+
+int
+cmd_mlock_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_mlock2(ctx->conn, a->name, a->addr, a->len,
+			     a->onfault ? VMAC_MLOCK_ONFAULT : 0);
+	return rc < 0 ? out_refused(ctx, "mlock", rc) : out_done(ctx);
+}
+
+int
+cmd_munlock_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	return name_addr_len(a, pos, e);
+}
+
+int
+cmd_munlock_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_munlock(ctx->conn, a->name, a->addr, a->len);
+	return rc < 0 ? out_refused(ctx, "munlock", rc) : out_done(ctx);
+}

@@ -1,0 +1,183 @@
+/* The reading commands: find, maps, status. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmactl.h"
+
+/* Pages this big keep the number of round trips low for large spaces. */
+#define MAPS_PAGE 1024
+
+int
+cmd_find_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	if (*pos[0] == '\0')
+		return perr_set(e, "empty space name");
+	a->name = pos[0];
+	if (val_number(pos[1], &a->addr, e) < 0)
+		return -1;
+	if (npos > 2) {
+		if (val_number(pos[2], &a->addr2, e) < 0)
+			return -1;
+		a->has_addr2 = true;
+		if (a->prev)
+			return perr_set(e, "--prev does not go with END");
+	}
+	return 0;
+}
+
+static int
+find_call(struct ctx *ctx, const struct args *a, struct vmac_vma *vma, struct vmac_vma *prev)
+{
+	if (a->has_addr2)
+		return vmac_find_vma_intersection(ctx->conn, a->name, a->addr, a->addr2, vma);
+	if (a->prev)
+		return vmac_find_vma_prev(ctx->conn, a->name, a->addr, vma, prev);
+	return vmac_find_vma(ctx->conn, a->name, a->addr, vma);
+}
+
+int
+cmd_find_run(struct ctx *ctx, const struct args *a)
+{
+	struct vmac_vma vma, prev;
+	int rc = find_call(ctx, a, &vma, &prev);
+	if (rc < 0)
+		return out_refused(ctx, "find", rc);
+	if (ctx->json) {
+		json_begin_ok();
+		if (rc & VMAC_FOUND_VMA)
+			out_vma_json("vma", &vma);
+		else
+			json_null_field("vma");
+		if (a->prev && (rc & VMAC_FOUND_PREV))
+			out_vma_json("prev", &prev);
+		else if (a->prev)
+			json_null_field("prev");
+		json_obj_end();
+	} else if (rc & VMAC_FOUND_VMA) {
+		puts(vma.line);
+		if (rc & VMAC_FOUND_PREV)
+			puts(prev.line);
+	}
+	return (rc & VMAC_FOUND_VMA) ? EXIT_DONE : EXIT_REFUSED;
+}
+
+int
+cmd_maps_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	if (*pos[0] == '\0')
+		return perr_set(e, "empty space name");
+	a->name = pos[0];
+	return 0;
+}
+
+/* Write every VMA to f; nothing reaches stdout unless the whole iteration succeeds. */
+static int
+maps_collect(struct ctx *ctx, const char *name, FILE *f)
+{
+	struct vmac_maps_iter *it;
+	int rc = vmac_maps_open(ctx->conn, name, 0, MAPS_PAGE, &it);
+	if (rc < 0)
+		return rc;
+	struct vmac_vma v;
+	if (ctx->json) {
+		json_set_stream(f);
+		json_begin_ok();
+		json_arr_begin("vmas");
+	}
+	while ((rc = vmac_maps_next(it, &v)) > 0) {
+		if (ctx->json)
+			out_vma_json(NULL, &v);
+		else
+			fprintf(f, "%s\n", v.line);
+	}
+	if (ctx->json) {
+		json_arr_end();
+		json_obj_end();
+		json_set_stream(NULL);
+	}
+	vmac_maps_close(it);
+	return rc;
+}
+
+int
+cmd_maps_run(struct ctx *ctx, const struct args *a)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return out_usage_error(ctx, "maps", "out of memory");
+	int rc = maps_collect(ctx, a->name, f);
+	fclose(f);
+	if (rc == 0)
+		fwrite(buf, 1, len, stdout);
+	free(buf);
+	return rc < 0 ? out_refused(ctx, "maps", rc) : EXIT_DONE;
+}
+
+int
+cmd_status_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	return cmd_maps_parse(a, pos, npos, e);
+}
+
+struct status_row {
+	const char *name;
+	uint64_t kb;
+};
+
+static size_t
+status_rows(const struct vmac_status *st, struct status_row *r)
+{
+	const struct status_row rows[] = {
+		{ "VmPeak", st->vm_peak },   { "VmSize", st->vm_size },
+		{ "VmLck", st->vm_lck },     { "VmHWM", st->vm_hwm },
+		{ "VmRSS", st->vm_rss },     { "RssAnon", st->rss_anon },
+		{ "RssFile", st->rss_file }, { "RssShmem", st->rss_shmem },
+		{ "VmData", st->vm_data },   { "VmStk", st->vm_stk },
+		{ "VmExe", st->vm_exe },
+	};
+	memcpy(r, rows, sizeof(rows));
+	return sizeof(rows) / sizeof(rows[0]);
+}
+
+static void
+status_text(const struct vmac_status *st)
+{
+	if (*st->text) {
+		fputs(st->text, stdout);
+		if (st->text[strlen(st->text) - 1] != '\n')
+			putchar('\n');
+		return;
+	}
+	/* A daemon that does not render the lines: the kernel's format, from the figures. */
+	struct status_row rows[16];
+	size_t n = status_rows(st, rows);
+	for (size_t i = 0; i < n; i++)
+		printf("%s:\t%8llu kB\n", rows[i].name, (unsigned long long)rows[i].kb);
+	printf("MapCount:\t%8llu\n", (unsigned long long)st->map_count);
+}
+
+int
+cmd_status_run(struct ctx *ctx, const struct args *a)
+{
+	struct vmac_status st;
+	int rc = vmac_status(ctx->conn, a->name, &st);
+	if (rc < 0)
+		return out_refused(ctx, "status", rc);
+	if (!ctx->json) {
+		status_text(&st);
+		return EXIT_DONE;
+	}
+	struct status_row rows[16];
+	size_t n = status_rows(&st, rows);
+	json_begin_ok();
+	json_obj_begin("status");
+	for (size_t i = 0; i < n; i++)
+		json_u64_field(rows[i].name, rows[i].kb);
+	json_u64_field("MapCount", st.map_count);
+	json_obj_end();
+	json_obj_end();
+	return EXIT_DONE;
+}

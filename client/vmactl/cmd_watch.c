@@ -1,0 +1,175 @@
+/*
+ * watch: one line (or JSON object) per change to a space, until SIGINT or SIGTERM, which end
+ * it with status 0.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "vmactl.h"
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Without SA_RESTART, so that the wait for the next event returns -EINTR. */
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int
+cmd_watch_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	if (*pos[0] == '\0')
+		return perr_set(e, "empty space name");
+	a->name = pos[0];
+	return 0;
+}
+
+static void
+range_text(const struct vmac_event *ev)
+{
+	printf(" 0x%llx-0x%llx", (unsigned long long)ev->start,
+	       (unsigned long long)(ev->start + ev->len));
+}
+
+/* What follows "KIND NAME" on an event's line. */
+static void
+event_details_text(const struct vmac_event *ev)
+{
+	char prot[4], flags[256];
+	const char *advice = val_advice_name(ev->advice);
+	switch (ev->kind) {
+	case VMAC_EVENT_MMAP:
+		range_text(ev);
+		val_prot_str(ev->new_prot, prot);
+		val_map_flags_str(ev->flags, flags, sizeof(flags));
+		printf(" %s %s%s%s", prot, flags, *ev->path ? " " : "", ev->path);
+		break;
+	case VMAC_EVENT_MPROTECT:
+		range_text(ev);
+		val_prot_str(ev->new_prot, prot);
+		printf(" %s", prot);
+		break;
+	case VMAC_EVENT_MREMAP:
+		range_text(ev);
+		printf(" -> 0x%llx-0x%llx", (unsigned long long)ev->new_addr,
+		       (unsigned long long)(ev->new_addr + ev->new_len));
+		break;
+	case VMAC_EVENT_BRK:
+		printf(" 0x%llx -> 0x%llx", (unsigned long long)ev->start,
+		       (unsigned long long)ev->new_addr);
+		break;
+	case VMAC_EVENT_MADVISE:
+		range_text(ev);
+		if (advice)
+			printf(" %s", advice);
+		else
+			printf(" %d", ev->advice);
+		break;
+	case VMAC_EVENT_MLOCK:
+		range_text(ev);
+		if (ev->flags & VMAC_MLOCK_ONFAULT)
+			fputs(" onfault", stdout);
+		break;
+	case VMAC_EVENT_POPULATE:
+		range_text(ev);
+		printf(" %s", val_access_name(ev->access));
+		break;
+	case VMAC_EVENT_FAULT:
+		printf(" 0x%llx %s", (unsigned long long)ev->start, val_access_name(ev->access));
+		break;
+	case VMAC_EVENT_FORK:
+		printf(" -> %s", ev->target);
+		break;
+	case VMAC_EVENT_OVERFLOW:
+		printf(" lost %llu", (unsigned long long)ev->lost);
+		break;
+	case VMAC_EVENT_DESTROY:
+		break;
+	default:
+		range_text(ev);
+	}
+}
+
+static void
+event_json(const struct vmac_event *ev)
+{
+	char prot[4], flags[256];
+	const char *advice = val_advice_name(ev->advice);
+	json_begin_ok();
+	json_str_field("event", vmac_event_kind_name(ev->kind));
+	json_u64_field("seq", ev->seq);
+	json_str_field("name", ev->name);
+	json_hex_field("start", ev->start);
+	json_hex_field("len", ev->len);
+	if (ev->kind == VMAC_EVENT_MMAP || ev->kind == VMAC_EVENT_MPROTECT) {
+		val_prot_str(ev->new_prot, prot);
+		json_str_field("prot", prot);
+	}
+	if (ev->kind == VMAC_EVENT_MMAP) {
+		val_map_flags_str(ev->flags, flags, sizeof(flags));
+		json_str_field("flags", flags);
+		json_str_field("path", ev->path);
+	}
+	if (ev->kind == VMAC_EVENT_MREMAP || ev->kind == VMAC_EVENT_BRK)
+		json_hex_field("new_addr", ev->new_addr);
+	if (ev->kind == VMAC_EVENT_MREMAP)
+		json_hex_field("new_len", ev->new_len);
+	if (ev->kind == VMAC_EVENT_MADVISE)
+		json_str_field("advice", advice ? advice : "unknown");
+	if (ev->kind == VMAC_EVENT_FAULT || ev->kind == VMAC_EVENT_POPULATE)
+		json_str_field("access", val_access_name(ev->access));
+	if (ev->kind == VMAC_EVENT_FORK)
+		json_str_field("target", ev->target);
+	if (ev->kind == VMAC_EVENT_OVERFLOW)
+		json_u64_field("lost", ev->lost);
+	json_obj_end();
+}
+
+static void
+event_print(const struct ctx *ctx, const struct vmac_event *ev)
+{
+	if (ctx->json) {
+		event_json(ev);
+		return;
+	}
+	printf("%s %s", vmac_event_kind_name(ev->kind), ev->name);
+	event_details_text(ev);
+	putchar('\n');
+	fflush(stdout);
+}
+
+int
+cmd_watch_run(struct ctx *ctx, const struct args *a)
+{
+	catch_signals();
+	int rc = vmac_watch(ctx->conn, a->name);
+	if (rc < 0)
+		return out_refused(ctx, "watch", rc);
+	struct vmac_event ev;
+	while (!stop) {
+		rc = vmac_watch_next(ctx->conn, &ev, -1);
+		if (rc == -EINTR || rc == -EAGAIN)
+			continue;
+		if (rc < 0)
+			return out_refused(ctx, "watch", rc);
+		event_print(ctx, &ev);
+		if (ev.kind == VMAC_EVENT_DESTROY)
+			break; /* nothing more can happen to the space */
+	}
+	return EXIT_DONE;
+}

@@ -1,0 +1,149 @@
+/* vmactl: the command-line client of vmad.  Shared types of its modules. */
+#ifndef VMACTL_H
+#define VMACTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmaclient.h"
+
+/* Exit statuses (vmactl(1), EXIT STATUS). */
+enum {
+	EXIT_DONE = 0,
+	EXIT_REFUSED = 1, /* the daemon refused a request; also find: none, fault: SEGV */
+	EXIT_USAGE = 2,
+	EXIT_CONN = 3, /* cannot connect, or a protocol error */
+};
+
+struct ctx {
+	struct vmac_conn *conn;
+	const char *socket; /* -s, else NULL for $VMAD_SOCKET or the default */
+	bool json;
+	bool batch_stdin; /* the batch being run comes from standard input */
+	unsigned line;    /* batch line being run (0 outside a batch), for messages */
+};
+
+/* A command's arguments after parsing (which fields are used depends on the command). */
+struct args {
+	const char *name, *name2; /* space; fork's DST */
+	const char *path;         /* mmap --file, import FILE, batch FILE */
+	const char *topic;        /* help COMMAND */
+	uint64_t addr, len, addr2, len2;
+	bool has_addr2;
+	uint64_t offset, file_id;
+	uint32_t prot, flags;
+	unsigned file_mode;
+	int advice;
+	enum vmac_access access;
+	bool prev, write, onfault;
+	struct vmac_create_opts create;
+};
+
+#define PARSE_ERR_MAX 256
+
+/* A parse error: the message, without "vmactl:" and the command name. */
+struct perr {
+	char msg[PARSE_ERR_MAX];
+};
+
+int perr_set(struct perr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct command;
+
+/* One command line, parsed (args point into the argument strings). */
+struct invocation {
+	const struct command *cmd;
+	struct args args;
+};
+
+/* Connect and greet the daemon unless already connected (main.c): an exit status. */
+int ctx_connect(struct ctx *ctx);
+
+/* The command table (commands.c). */
+const struct command *cmd_lookup(const char *name);
+int cmd_parse(int argc, char **argv, struct invocation *inv, struct perr *e);
+int cmd_run(struct ctx *ctx, const struct invocation *inv);
+bool cmd_needs_daemon(const struct invocation *inv);
+bool cmd_allowed_in_batch(const struct invocation *inv);
+bool cmd_reads_stdin(const struct invocation *inv);
+const char *cmd_name(const struct invocation *inv);
+void cmd_print_usage(FILE *f);
+int cmd_help(const char *topic);
+
+/* Values (values.c): 0, or -1 with the reason in e. */
+int val_number(const char *s, uint64_t *out, struct perr *e);
+int val_prot(const char *s, uint32_t *out, struct perr *e);
+int val_map_flags(const char *s, uint32_t *out, struct perr *e);
+int val_mremap_flags(const char *s, uint32_t *out, struct perr *e);
+int val_advice(const char *s, int *out, struct perr *e);
+int val_access(const char *s, enum vmac_access *out, struct perr *e);
+int val_layout(const char *s, enum vmac_layout *out, struct perr *e);
+int val_mode(const char *s, uint32_t *out, struct perr *e);
+int val_file_mode(const char *s, unsigned *out, struct perr *e);
+int val_rlimit(const char *s, uint64_t *out, struct perr *e);
+void val_prot_str(uint32_t prot, char buf[4]);
+void val_map_flags_str(uint32_t flags, char *buf, size_t size);
+const char *val_advice_name(int advice);
+const char *val_access_name(enum vmac_access access);
+
+/* Whole files (file.c): path NULL or "-" is standard input.  0 or a negative errno. */
+int file_read_all(const char *path, char **out, size_t *len);
+
+/* Output (out.c). */
+int out_refused(struct ctx *ctx, const char *cmd, int err);
+int out_usage_error(struct ctx *ctx, const char *cmd, const char *msg);
+int out_connect_error(struct ctx *ctx, const char *path, int err);
+int out_done(struct ctx *ctx);
+const char *out_errno_name(int err);
+void out_vma_json(const char *key, const struct vmac_vma *v);
+
+/*
+ * JSON writer (json.c), to stdout or the stream set by json_set_stream().  key is NULL for
+ * array elements; closing a top-level object ends the line.
+ */
+void json_set_stream(FILE *f);
+void json_obj_begin(const char *key);
+void json_obj_end(void);
+void json_arr_begin(const char *key);
+void json_arr_end(void);
+void json_begin_ok(void); /* {"ok":true */
+void json_string(const char *s);
+void json_key(const char *key);
+void json_str_field(const char *key, const char *s);
+void json_hex_field(const char *key, uint64_t v); /* "0x..." */
+void json_u64_field(const char *key, uint64_t v);
+void json_i64_field(const char *key, int64_t v);
+void json_bool_field(const char *key, bool v);
+void json_null_field(const char *key);
+
+/* Commands (cmd_*.c): parse the positional arguments, run against the daemon. */
+#define CMD_DECL(n)                                                                                \
+	int cmd_##n##_parse(struct args *a, char **pos, int npos, struct perr *e);                 \
+	int cmd_##n##_run(struct ctx *ctx, const struct args *a)
+CMD_DECL(create);
+CMD_DECL(destroy);
+CMD_DECL(list);
+CMD_DECL(fork);
+CMD_DECL(import);
+CMD_DECL(stats);
+CMD_DECL(ping);
+CMD_DECL(mmap);
+CMD_DECL(munmap);
+CMD_DECL(mprotect);
+CMD_DECL(mremap);
+CMD_DECL(brk);
+CMD_DECL(populate);
+CMD_DECL(fault);
+CMD_DECL(madvise);
+CMD_DECL(mlock);
+CMD_DECL(munlock);
+CMD_DECL(find);
+CMD_DECL(maps);
+CMD_DECL(status);
+CMD_DECL(watch);
+CMD_DECL(batch);
+CMD_DECL(help);
+
+#endif

@@ -1,0 +1,38 @@
+# tests/client/: libvmaclient and vmactl against a real vmad of the same build directory.
+#
+#   test_libvmaclient  cmocka, linked against the shared library (as an emulator would be)
+#   test_vmactl        vmactl's text, JSON, exit statuses and batch semantics (python3)
+#   test_install       exports of the .so, make install into a DESTDIR, and the example
+#                      program built there with pkg-config and run against a vmad
+#
+# The script suites are run through small generated wrappers that carry the build's paths.
+
+CLIENT_TEST_DIR  := $(B)/tests/client
+CLIENT_TEST_LIB  := $(CLIENT_TEST_DIR)/test_libvmaclient
+CLIENT_TEST_CTL  := $(CLIENT_TEST_DIR)/test_vmactl
+CLIENT_TEST_INST := $(CLIENT_TEST_DIR)/test_install
+TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_CTL) $(CLIENT_TEST_INST)
+
+CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o
+
+$(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
+	$(call PC_CFLAGS,cmocka)
+
+$(CLIENT_TEST_LIB): $(CLIENT_TEST_OBJS) $(CLIENT_SO) $(CLIENT_SO_DEV) | $(VMAD)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(CLIENT_TEST_OBJS) -L$(B) -lvmaclient \
+		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
+
+# name, script: a wrapper that runs the script with the build's directory and flags.
+define client_test_wrapper
+	@mkdir -p $(@D)
+	@printf '#!/bin/sh\n: "$${VMAD_BIN:=%s}"\nexport VMAD_BIN\nB=%s SRCDIR=%s SANITIZE=%s SANFLAGS="%s" exec %s %s "$$@"\n' \
+		'$(abspath $(VMAD))' '$(abspath $(B))' '$(abspath .)' '$(SANITIZE)' '$(SANFLAGS)' \
+		'$(1)' '$(abspath $(2))' >$@
+	@chmod +x $@
+endef
+
+$(CLIENT_TEST_CTL): tests/client/test_vmactl.py tests/client/client.mk | $(VMACTL) $(VMAD)
+	$(call client_test_wrapper,python3,tests/client/test_vmactl.py)
+
+$(CLIENT_TEST_INST): tests/client/test_install.sh tests/client/client.mk | $(VMAD)
+	$(call client_test_wrapper,sh,tests/client/test_install.sh)
