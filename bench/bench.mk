@@ -7,7 +7,8 @@ VMA_BENCH      := $(B)/vma-bench
 VMA_BENCH_OBJS := $(addprefix $(B)/bench/,vma_bench.o engine_ops.o kernel_ops.o) $(BENCH_COMMON)
 
 VMAD_BENCH      := $(B)/vmad-bench
-VMAD_BENCH_OBJS := $(addprefix $(B)/bench/,vmad_bench.o load.o proc.o redis_side.o) $(BENCH_COMMON)
+VMAD_BENCH_OBJS := $(addprefix $(B)/bench/,vmad_bench.o vmad_report.o load.o proc.o redis_side.o) \
+                   $(BENCH_COMMON)
 
 BENCHES += $(VMA_BENCH) $(VMAD_BENCH)
 

@@ -1,94 +1,72 @@
 /*
  * vmad-bench: requests/s of vmad over libvmaclient, beside redis-server measured with
  * redis-benchmark on the same kind of socket (a Unix socket in a fresh temporary directory),
- * at 1 and 50 connections and pipeline depths 1 and 16.  Starts and stops both servers
- * itself.  Usage: vmad-bench [PATH-TO-VMAD]  (default: the vmad beside this program).
+ * at 1 and 50 connections and pipeline depths 1 and 16.  Both servers run for the whole
+ * benchmark and are measured shape by shape, one right after the other, so that a busy
+ * machine disturbs both alike; each figure is the best of VB_ROUNDS rounds.
+ * Usage: vmad-bench [PATH-TO-VMAD]  (default: the vmad beside this program).
  */
+#include "vmad_bench.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench_util.h"
 #include "lattice.h"
-#include "load.h"
 #include "proc.h"
-#include "redis_side.h"
 #include "vmaclient.h"
 
 #define SPACE            "bench"
-#define SPACE_CELLS      10000
 #define SPACE_BASE       0x10000000000ULL
 #define SETUP_CHUNK      1000
+#define REPLY_TIMEOUT_MS 10000
 #define START_TIMEOUT_NS (10 * BENCH_NS_PER_SEC)
-#define WARMUP_NS        (BENCH_NS_PER_SEC / 4)
-#define MEASURE_NS       (BENCH_NS_PER_SEC * 3 / 2)
 /* Nothing here should take long; a hang is ended by SIGALRM (children get SIGTERM). */
 #define ALARM_SEC 600
 
-/* The connection counts and pipeline depths both servers are measured at. */
-enum shape { C1_P1, C1_P16, C50_P1, C50_P16, SHAPES };
-static const struct {
-	int conns, depth;
-} shapes[SHAPES] = {
+const struct vb_shape_desc vb_shapes[VB_SHAPES] = {
 	[C1_P1] = { 1, 1 },
 	[C1_P16] = { 1, 16 },
 	[C50_P1] = { 50, 1 },
 	[C50_P16] = { 50, 16 },
 };
 
-struct vmad_case {
-	enum load_op op;
-	enum shape shape;
-	int threads;
-	bool pipelined;
-	struct load_result res;
-	bool ran;
-};
-
 /*
  * One call and one reply needs a thread per connection; the pipelined form lets one thread
  * drive every connection, as redis-benchmark does.  At 50 connections and depth 1 both forms
- * are measured.
+ * are measured, and at depth 16 also two generator threads, to show when the generator is
+ * the limit.
  */
-static struct vmad_case cases[] = {
+static struct vb_case cases[] = {
 	{ .op = LOAD_PING, .shape = C1_P1, .threads = 1, .pipelined = false },
 	{ .op = LOAD_PING, .shape = C1_P16, .threads = 1, .pipelined = true },
 	{ .op = LOAD_PING, .shape = C50_P1, .threads = 50, .pipelined = false },
 	{ .op = LOAD_PING, .shape = C50_P1, .threads = 1, .pipelined = true },
 	{ .op = LOAD_PING, .shape = C50_P16, .threads = 1, .pipelined = true },
+	{ .op = LOAD_PING, .shape = C50_P16, .threads = 2, .pipelined = true },
 	{ .op = LOAD_FIND, .shape = C1_P1, .threads = 1, .pipelined = false },
 	{ .op = LOAD_FIND, .shape = C1_P16, .threads = 1, .pipelined = true },
 	{ .op = LOAD_FIND, .shape = C50_P1, .threads = 50, .pipelined = false },
 	{ .op = LOAD_FIND, .shape = C50_P1, .threads = 1, .pipelined = true },
 	{ .op = LOAD_FIND, .shape = C50_P16, .threads = 1, .pipelined = true },
-};
-#define NCASES (sizeof(cases) / sizeof(cases[0]))
-
-struct run {
-	char dir[32];
-	char vmad[PATH_MAX];
-	char note[512]; /* why the vmad half failed as a whole */
-	bool redis_ran;
-	char redis_note[256];
-	struct redis_figures redis[SHAPES];
-	struct lattice lat;
+	{ .op = LOAD_FIND, .shape = C50_P16, .threads = 2, .pipelined = true },
 };
 
-static void
-path_in(const struct run *run, const char *name, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/%s", run->dir, name);
-}
+/* The two servers; a pid of 0 is a server that is not running. */
+struct servers {
+	pid_t vmad, redis;
+	char vmad_sock[64], vmad_log[64], redis_sock[64], redis_log[64];
+	struct lattice lat; /* the find_vma space's shape and random addresses */
+};
 
 /* The vmad beside this program, unless a path was given. */
 static void
-find_vmad(struct run *run, int argc, char **argv)
+find_vmad(struct vb_run *run, int argc, char **argv)
 {
 	char self[PATH_MAX - 16];
 	ssize_t n;
@@ -104,7 +82,7 @@ find_vmad(struct run *run, int argc, char **argv)
 	snprintf(run->vmad, sizeof(run->vmad), "%s/vmad", n > 0 ? self : "build");
 }
 
-/* Queues a chunk of the lattice's mmaps and checks every reply. */
+/* Queues a chunk of the space's mmaps and checks every reply. */
 static int
 map_chunk(struct vmac_conn *c, uint64_t first, uint64_t count)
 {
@@ -132,29 +110,29 @@ fill_space(struct vmac_conn *c)
 	struct vmac_status st;
 	int err = vmac_create(c, SPACE, NULL);
 
-	for (uint64_t i = 0; !err && i < SPACE_CELLS; i += SETUP_CHUNK)
+	for (uint64_t i = 0; !err && i < VB_SPACE_CELLS; i += SETUP_CHUNK)
 		err = map_chunk(c, i, SETUP_CHUNK);
 	if (!err)
 		err = vmac_status(c, SPACE, &st);
-	if (!err && st.map_count != SPACE_CELLS)
+	if (!err && st.map_count != VB_SPACE_CELLS)
 		err = -EBADMSG;
 	return err;
 }
 
-/* The space find_vma runs on: SPACE_CELLS VMAs of two pages, each followed by a hole. */
+/* The space find_vma runs on: VMAs of two pages, each followed by a one-page hole. */
 static int
-setup_space(struct run *run, const char *sock)
+setup_space(struct vb_run *run, struct servers *srv)
 {
 	struct vmac_conn *c = NULL;
-	int err = vmac_connect(sock, &c);
+	int err = vmac_connect(srv->vmad_sock, &c);
 
 	if (!err) {
-		vmac_set_timeout(c, 10000);
+		vmac_set_timeout(c, REPLY_TIMEOUT_MS);
 		err = fill_space(c);
 	}
 	vmac_close(c);
 	if (!err)
-		err = lat_init(&run->lat, SPACE_BASE, SPACE_CELLS, 42);
+		err = lat_init(&srv->lat, SPACE_BASE, VB_SPACE_CELLS, 42);
 	if (err)
 		snprintf(run->note, sizeof(run->note), "setting up space \"%s\": %s", SPACE,
 			 strerror(-err));
@@ -162,68 +140,35 @@ setup_space(struct run *run, const char *sock)
 }
 
 static void
-run_case(struct run *run, struct vmad_case *vc, pid_t pid, const char *sock)
+start_vmad(struct vb_run *run, struct servers *srv)
 {
-	struct load_spec spec = {
-		.sock = sock,
-		.server = pid,
-		.op = vc->op,
-		.space = SPACE,
-		.addrs = run->lat.find_addrs,
-		.naddrs = LAT_PICKS,
-		.conns = shapes[vc->shape].conns,
-		.depth = shapes[vc->shape].depth,
-		.threads = vc->threads,
-		.pipelined = vc->pipelined,
-		.warmup_ns = WARMUP_NS,
-		.measure_ns = MEASURE_NS,
-	};
-
-	load_run(&spec, &vc->res);
-	vc->ran = true;
-}
-
-static void
-run_vmad(struct run *run)
-{
-	char sock[64], log[64];
-	char *argv[] = { run->vmad, "-s", sock, NULL };
+	char *argv[] = { run->vmad, "-s", srv->vmad_sock, NULL };
 	pid_t pid;
-	int err, status;
+	int err;
 
-	path_in(run, "vmad.sock", sock, sizeof(sock));
-	path_in(run, "vmad.log", log, sizeof(log));
 	if (access(run->vmad, X_OK)) {
 		snprintf(run->note, sizeof(run->note), "%.256s: %s (make builds it)", run->vmad,
 			 strerror(errno));
 		return;
 	}
-	err = proc_spawn(argv, log, &pid);
-	if (!err && (err = proc_wait_socket(pid, sock, START_TIMEOUT_NS)) != 0)
+	err = proc_spawn(argv, srv->vmad_log, &pid);
+	if (!err && (err = proc_wait_socket(pid, srv->vmad_sock, START_TIMEOUT_NS)) != 0)
 		proc_stop(pid);
 	if (err) {
 		snprintf(run->note, sizeof(run->note), "starting %.256s: %s", run->vmad,
 			 err == -ECHILD ? "it exited" : strerror(-err));
-		proc_print_log_tail(log, 10);
+		proc_print_log_tail(srv->vmad_log, 10);
 		return;
 	}
-	if (setup_space(run, sock) == 0) {
-		for (size_t i = 0; i < NCASES; i++)
-			run_case(run, &cases[i], pid, sock);
-	}
-	status = proc_stop(pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "vmad-bench: vmad did not exit 0 on SIGTERM (wait status %#x)\n",
-			status);
-		proc_print_log_tail(log, 10);
-	}
+	if (setup_space(run, srv) == 0)
+		srv->vmad = pid;
+	else
+		proc_stop(pid);
 }
 
 static void
-run_redis(struct run *run)
+start_redis(struct vb_run *run, struct servers *srv)
 {
-	char sock[64], log[64];
-	pid_t pid;
 	int err;
 
 	if (!redis_available()) {
@@ -232,19 +177,110 @@ run_redis(struct run *run)
 			 "(apt-get install -y redis-server redis-tools)");
 		return;
 	}
-	path_in(run, "redis.sock", sock, sizeof(sock));
-	path_in(run, "redis.log", log, sizeof(log));
-	err = redis_start(run->dir, sock, log, &pid);
+	err = redis_start(run->dir, srv->redis_sock, srv->redis_log, &srv->redis);
 	if (err) {
+		srv->redis = 0;
 		snprintf(run->redis_note, sizeof(run->redis_note), "Redis side failed: %s",
 			 strerror(-err));
-		proc_print_log_tail(log, 10);
+		proc_print_log_tail(srv->redis_log, 10);
 		return;
 	}
-	for (int s = 0; s < SHAPES; s++)
-		redis_measure(pid, sock, shapes[s].conns, shapes[s].depth, &run->redis[s]);
-	proc_stop(pid);
 	run->redis_ran = true;
+}
+
+static void
+stop_servers(struct servers *srv)
+{
+	if (srv->vmad) {
+		int status = proc_stop(srv->vmad);
+
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "vmad-bench: vmad did not exit 0 on SIGTERM (%#x)\n",
+				status);
+			proc_print_log_tail(srv->vmad_log, 10);
+		}
+	}
+	if (srv->redis)
+		proc_stop(srv->redis);
+	lat_fini(&srv->lat);
+}
+
+static bool
+faster(const struct load_result *a, const struct load_result *b)
+{
+	return a->requests * b->ns > b->requests * a->ns;
+}
+
+/* Keeps the faster result; a failure in any round sticks (its figure cannot be trusted). */
+static void
+keep_best(struct vb_case *vc, const struct load_result *res)
+{
+	if (vc->ran && vc->best.err)
+		return;
+	if (!vc->ran || res->err || faster(res, &vc->best))
+		vc->best = *res;
+	vc->ran = true;
+}
+
+static void
+measure_vmad(struct servers *srv, struct vb_case *vc)
+{
+	struct load_result res;
+	struct load_spec spec = {
+		.sock = srv->vmad_sock,
+		.server = srv->vmad,
+		.op = vc->op,
+		.space = SPACE,
+		.addrs = srv->lat.find_addrs,
+		.naddrs = LAT_PICKS,
+		.conns = vb_shapes[vc->shape].conns,
+		.depth = vb_shapes[vc->shape].depth,
+		.threads = vc->threads,
+		.pipelined = vc->pipelined,
+		.warmup_ns = VB_WARMUP_NS,
+		.measure_ns = VB_MEASURE_NS,
+	};
+
+	load_run(&spec, &res);
+	keep_best(vc, &res);
+}
+
+static double
+max_of(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+static void
+measure_redis(struct vb_run *run, struct servers *srv, enum vb_shape shape)
+{
+	struct redis_figures now, *best = &run->redis[shape];
+
+	redis_measure(srv->redis, srv->redis_sock, vb_shapes[shape].conns, vb_shapes[shape].depth,
+		      &now);
+	if (now.error[0] && !best->error[0])
+		snprintf(best->error, sizeof(best->error), "%s", now.error);
+	best->ping_inline = max_of(best->ping_inline, now.ping_inline);
+	best->ping_mbulk = max_of(best->ping_mbulk, now.ping_mbulk);
+	best->get = max_of(best->get, now.get);
+	/* The CPU cost goes with the fastest round's figures: keep the lowest. */
+	if (best->cpu_ns_per_req == 0 || now.cpu_ns_per_req < best->cpu_ns_per_req)
+		best->cpu_ns_per_req = now.cpu_ns_per_req;
+}
+
+static void
+measure_all(struct vb_run *run, struct servers *srv)
+{
+	for (int round = 0; round < VB_ROUNDS; round++) {
+		for (int shape = 0; shape < VB_SHAPES; shape++) {
+			for (unsigned i = 0; srv->vmad && i < run->ncases; i++) {
+				if (cases[i].shape == (enum vb_shape)shape)
+					measure_vmad(srv, &cases[i]);
+			}
+			if (srv->redis)
+				measure_redis(run, srv, shape);
+		}
+	}
 }
 
 /* Removes the temporary directory and whatever the servers left in it. */
@@ -266,161 +302,20 @@ remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-static bool
-case_ok(const struct vmad_case *vc)
-{
-	return vc->ran && vc->res.err == 0 && vc->res.requests > 0;
-}
-
-static double
-case_rps(const struct vmad_case *vc)
-{
-	return (double)vc->res.requests * (double)BENCH_NS_PER_SEC / (double)vc->res.ns;
-}
-
-static const struct vmad_case *
-find_case(enum load_op op, enum shape shape, bool pipelined)
-{
-	for (size_t i = 0; i < NCASES; i++) {
-		if (cases[i].op == op && cases[i].shape == shape && cases[i].pipelined == pipelined)
-			return &cases[i];
-	}
-	return NULL;
-}
-
-/* Redis's figure for the same op and shape: the better PING form, GET for find_vma; 0: none. */
-static double
-redis_rps(const struct run *run, enum load_op op, enum shape shape)
-{
-	const struct redis_figures *r = &run->redis[shape];
-
-	if (!run->redis_ran || r->error[0])
-		return 0;
-	if (op == LOAD_FIND)
-		return r->get;
-	return r->ping_inline > r->ping_mbulk ? r->ping_inline : r->ping_mbulk;
-}
-
-static const char *
-op_name(enum load_op op)
-{
-	return op == LOAD_FIND ? "find_vma" : "ping";
-}
-
 static void
-print_row(const struct run *run, const struct vmad_case *vc)
+name_files(const struct vb_run *run, struct servers *srv)
 {
-	double redis = redis_rps(run, vc->op, vc->shape);
-	char vmad[16] = "FAILED", vcpu[16] = "", gen[16] = "", rcell[16] = "n/a", rcpu[16] = "";
-	char ratio[16] = "", form[32];
-
-	if (case_ok(vc)) {
-		snprintf(vmad, sizeof(vmad), "%.0f", case_rps(vc));
-		snprintf(vcpu, sizeof(vcpu), "%.2f",
-			 (double)vc->res.server_cpu_ns / 1000.0 / (double)vc->res.requests);
-		snprintf(gen, sizeof(gen), "%.0f%%",
-			 100.0 * (double)vc->res.client_cpu_ns / (double)vc->res.ns);
-	}
-	if (redis > 0) {
-		snprintf(rcell, sizeof(rcell), "%.0f", redis);
-		snprintf(rcpu, sizeof(rcpu), "%.2f", run->redis[vc->shape].cpu_ns_per_req / 1000.0);
-	}
-	if (case_ok(vc) && redis > 0)
-		snprintf(ratio, sizeof(ratio), "%.2fx %s", case_rps(vc) / redis,
-			 case_rps(vc) >= redis ? "pass" : "miss");
-	snprintf(form, sizeof(form), "%s, %d thr", vc->pipelined ? "pipelined" : "call/reply",
-		 vc->threads);
-	printf("%-8s %3d %3d  %-19s %10s %6s %5s   %-4s %10s %6s  %s\n", op_name(vc->op),
-	       shapes[vc->shape].conns, shapes[vc->shape].depth, form, vmad, vcpu, gen,
-	       vc->op == LOAD_FIND ? "GET" : "PING", rcell, rcpu, ratio);
-}
-
-static void
-print_failures(const struct run *run)
-{
-	if (run->note[0])
-		printf("  FAILED vmad: %s\n", run->note);
-	for (size_t i = 0; i < NCASES; i++) {
-		const struct vmad_case *vc = &cases[i];
-
-		if (vc->ran && !case_ok(vc))
-			printf("  FAILED vmad %s c%d p%d: %s: %s\n", op_name(vc->op),
-			       shapes[vc->shape].conns, shapes[vc->shape].depth,
-			       vc->res.what ? vc->res.what : "no request answered",
-			       strerror(vc->res.err ? -vc->res.err : EIO));
-	}
-	for (int s = 0; run->redis_ran && s < SHAPES; s++) {
-		if (run->redis[s].error[0])
-			printf("  FAILED redis c%d p%d: %s\n", shapes[s].conns, shapes[s].depth,
-			       run->redis[s].error);
-	}
-	if (run->redis_note[0])
-		printf("  %s\n", run->redis_note);
-}
-
-static void
-print_table(const struct run *run)
-{
-	printf("vmad-bench: vmad vs redis-server on a Unix socket, requests/s (higher is "
-	       "better)\n");
-	printf("vmad: libvmaclient; find_vma at random addresses of a %d-VMA space; %.2f s "
-	       "warm-up, %.1f s measured\n",
-	       SPACE_CELLS, (double)WARMUP_NS / BENCH_NS_PER_SEC,
-	       (double)MEASURE_NS / BENCH_NS_PER_SEC);
-	printf("redis: redis-benchmark -q --csv; PING = the better of PING_INLINE and PING_MBULK; "
-	       "GET of a missing key\n");
-	printf("cpu: the server's CPU time per request in us (Redis: averaged over its three "
-	       "tests); gen: the load generator's CPU use (100%% = one CPU)\n\n");
-	printf("%-8s %3s %3s  %-19s %10s %6s %5s   %-4s %10s %6s  %s\n", "op", "c", "P",
-	       "vmad client", "vmad req/s", "cpu", "gen", "vs", "redis req/s", "cpu",
-	       "vmad/redis (>=1: pass)");
-	for (size_t i = 0; i < NCASES; i++)
-		print_row(run, &cases[i]);
-	print_failures(run);
-}
-
-static const char *
-rps_str(const struct vmad_case *vc, char *buf, size_t size)
-{
-	if (vc && case_ok(vc))
-		snprintf(buf, size, "%.0f", case_rps(vc));
-	else
-		snprintf(buf, size, "fail");
-	return buf;
-}
-
-static const char *
-redis_str(const struct run *run, enum load_op op, enum shape shape, char *buf, size_t size)
-{
-	if (!run->redis_ran)
-		snprintf(buf, size, "skipped");
-	else if (redis_rps(run, op, shape) <= 0)
-		snprintf(buf, size, "fail");
-	else
-		snprintf(buf, size, "%.0f", redis_rps(run, op, shape));
-	return buf;
-}
-
-static void
-print_summary(const struct run *run)
-{
-	char a[24], b[24], c[24], d[24], e[24], f[24];
-
-	printf("vmad-bench: vmad_ping_rps_c50_p16=%s redis_ping_rps_c50_p16=%s "
-	       "vmad_find_rps_c50_p16=%s redis_get_rps_c50_p16=%s vmad_ping_rps_c1_p1=%s "
-	       "redis_ping_rps_c1_p1=%s\n",
-	       rps_str(find_case(LOAD_PING, C50_P16, true), a, sizeof(a)),
-	       redis_str(run, LOAD_PING, C50_P16, b, sizeof(b)),
-	       rps_str(find_case(LOAD_FIND, C50_P16, true), c, sizeof(c)),
-	       redis_str(run, LOAD_FIND, C50_P16, d, sizeof(d)),
-	       rps_str(find_case(LOAD_PING, C1_P1, false), e, sizeof(e)),
-	       redis_str(run, LOAD_PING, C1_P1, f, sizeof(f)));
+	snprintf(srv->vmad_sock, sizeof(srv->vmad_sock), "%s/vmad.sock", run->dir);
+	snprintf(srv->vmad_log, sizeof(srv->vmad_log), "%s/vmad.log", run->dir);
+	snprintf(srv->redis_sock, sizeof(srv->redis_sock), "%s/redis.sock", run->dir);
+	snprintf(srv->redis_log, sizeof(srv->redis_log), "%s/redis.log", run->dir);
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct run run;
+	static struct vb_run run = { .cases = cases, .ncases = sizeof(cases) / sizeof(cases[0]) };
+	struct servers srv = { 0 };
 
 	alarm(ALARM_SEC);
 	/* The daemon must serve its own socket, not one a service manager handed us. */
@@ -434,11 +329,12 @@ main(int argc, char **argv)
 		perror("vmad-bench: mkdtemp");
 		return 1;
 	}
-	run_vmad(&run);
-	run_redis(&run);
-	print_table(&run);
-	print_summary(&run);
+	name_files(&run, &srv);
+	start_vmad(&run, &srv);
+	start_redis(&run, &srv);
+	measure_all(&run, &srv);
+	stop_servers(&srv);
 	remove_dir(run.dir);
-	lat_fini(&run.lat);
+	vb_report(&run);
 	return 0;
 }
