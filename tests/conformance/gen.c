@@ -176,7 +176,9 @@ gen_mmap(struct gen *g, struct conf_op *op)
 	} else {
 		op->flags |= kind < 83 ? MM_MAP_PRIVATE : MM_MAP_SHARED;
 		op->file = (int32_t)range(g, 0, (int64_t)g->seq->prog.nfiles - 1);
-		op->offset = (uint64_t)range(g, 0, 32) * PAGE;
+		/* Slot 2 is the 16-page file: stay mostly inside it (touching past EOF is SIGBUS).
+		 */
+		op->offset = (uint64_t)range(g, 0, op->file == 2 ? 8 : 32) * PAGE;
 	}
 	op->flags |= mmap_extra_flags(g, kind < 50);
 	if (chance(g, 1))
@@ -187,6 +189,17 @@ gen_mmap(struct gen *g, struct conf_op *op)
 		op->offset += 100;
 	if (g->nprod < CONF_MAX_OPS)
 		g->prod[g->nprod++] = (struct producer){ op->id, op->len ? op->len : PAGE };
+}
+
+/* A length 1..4 pages shorter, at least one page. */
+static uint64_t
+shrunk(struct gen *g, uint64_t len)
+{
+	int64_t pages = (int64_t)(len / PAGE);
+
+	if (pages <= 1)
+		return PAGE;
+	return (uint64_t)(pages - range(g, 1, pages - 1 < 4 ? pages - 1 : 4)) * PAGE;
 }
 
 static void
@@ -201,7 +214,7 @@ gen_mremap(struct gen *g, struct conf_op *op)
 	if (shape < 20 || (op->flags & MM_MREMAP_DONTUNMAP && shape < 90))
 		op->new_len = op->len;
 	else if (shape < 45)
-		op->new_len = op->len > PAGE ? op->len - (uint64_t)range(g, 1, 4) * PAGE : PAGE;
+		op->new_len = shrunk(g, op->len);
 	else
 		op->new_len = op->len + (uint64_t)range(g, 1, 16) * PAGE;
 	if (chance(g, 2))
