@@ -122,7 +122,7 @@ conn_close(struct conn *c)
 }
 
 /* A protocol error: one error reply (the request id if known), then close. */
-static void
+static void __attribute__((format(printf, 4, 5)))
 conn_fail(struct conn *c, uint64_t id, int err, const char *fmt, ...)
 {
 	Vmad__V1__Response resp = VMAD__V1__RESPONSE__INIT;

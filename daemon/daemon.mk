@@ -28,3 +28,47 @@ install-daemon: $(VMAD)
 
 uninstall-daemon:
 	rm -f $(DESTDIR)$(SBINDIR)/vmad
+
+# `make fuzz`: the libFuzzer target over a connection's input stream (tests/fuzz/), built
+# with clang in build/fuzz, apart from `make` and `make check`.  `make fuzz-run` seeds the
+# corpus and runs it for FUZZ_SECONDS.
+FUZZ_DIR     := build/fuzz
+FUZZ_BIN     := $(FUZZ_DIR)/fuzz_daemon
+FUZZ_SEEDS   := $(FUZZ_DIR)/fuzz_seeds
+FUZZ_CORPUS  ?= fuzz-corpus/daemon
+FUZZ_SECONDS ?= 300
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CPPFLAGS = -D_GNU_SOURCE -DVMAD_VERSION='"$(VERSION)"' -MMD -MP -Ilib -Idaemon \
+	-I$(FUZZ_DIR)/proto $(call PC_CFLAGS,$(DAEMON_PKGS))
+FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer $(WARNFLAGS)
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(DAEMON_SRCS) $(LIB_SRCS) tests/fuzz/fuzz_daemon.c) \
+	$(FUZZ_DIR)/proto/vmad.pb-c.o
+
+.PHONY: fuzz fuzz-build fuzz-run
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+
+fuzz-build: $(FUZZ_BIN) $(FUZZ_SEEDS)
+
+$(FUZZ_DIR)/proto/vmad.pb-c.c: proto/vmad.proto
+	@mkdir -p $(@D)
+	$(PROTOC_C) --proto_path=proto --c_out=$(@D) proto/vmad.proto
+
+$(FUZZ_DIR)/proto/vmad.pb-c.o: $(FUZZ_DIR)/proto/vmad.pb-c.c
+	$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_DIR)/%.o: %.c | $(FUZZ_DIR)/proto/vmad.pb-c.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_BIN): $(FUZZ_OBJS)
+	$(CLANG) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(call PC_LIBS,$(DAEMON_PKGS))
+
+$(FUZZ_SEEDS): tests/fuzz/fuzz_seeds.c $(FUZZ_DIR)/proto/vmad.pb-c.c
+	$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c)
+
+fuzz-run: fuzz
+	@mkdir -p $(FUZZ_CORPUS)
+	$(FUZZ_SEEDS) $(FUZZ_CORPUS)
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
+		-rss_limit_mb=4096 -print_final_stats=1 $(FUZZ_CORPUS)

@@ -168,21 +168,18 @@ op_stats(struct dctx *d)
 
 /* ---- spaces -------------------------------------------------------------------------- */
 
+/* mm_config_init() defaults, then what the request sets; derived values stay derived. */
 static void
 create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
 {
 	mm_config_init(cfg, (enum mm_layout)(m->has_layout ? m->layout : 0));
 	if (m->has_task_size) {
 		cfg->task_size = m->task_size;
-		cfg->mmap_legacy_base = 0;
+		/* exec leaves the stack pointer in the top page of the task. */
+		cfg->start_stack = m->task_size - MM_PAGE_SIZE;
 	}
-	if (m->has_rlimit_stack)
-		cfg->rlimit_stack = m->rlimit_stack;
-	/* mmap_base follows the task size and the stack rlimit unless given. */
 	if (m->has_mmap_base)
 		cfg->mmap_base = m->mmap_base;
-	else if (m->has_task_size || m->has_rlimit_stack)
-		cfg->mmap_base = 0;
 	if (m->has_start_brk)
 		cfg->start_brk = m->start_brk;
 	if (m->has_with_stack)
@@ -193,6 +190,8 @@ create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
 		cfg->rlimit_as = m->rlimit_as;
 	if (m->has_rlimit_data)
 		cfg->rlimit_data = m->rlimit_data;
+	if (m->has_rlimit_stack)
+		cfg->rlimit_stack = m->rlimit_stack;
 	if (m->has_rlimit_memlock)
 		cfg->rlimit_memlock = m->rlimit_memlock;
 }

@@ -1,25 +1,11 @@
 #include "reply.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mm.h"
-
-static char *
-reply_perms(struct arena *a, uint64_t flags)
-{
-	char *p = arena_alloc(a, 5);
-
-	if (!p)
-		return NULL;
-	p[0] = (flags & VM_READ) ? 'r' : '-';
-	p[1] = (flags & VM_WRITE) ? 'w' : '-';
-	p[2] = (flags & VM_EXEC) ? 'x' : '-';
-	p[3] = (flags & VM_MAYSHARE) ? 's' : 'p';
-	p[4] = '\0';
-	return p;
-}
 
 /* Copies the first line of text (without its newline) into the arena. */
 static char *
@@ -38,68 +24,83 @@ reply_line(struct arena *a, const char *text, size_t len)
 	return p;
 }
 
-Vmad__V1__Vma *
-reply_vma(struct arena *a, struct mm *mm, const struct vma *v)
+/*
+ * The maps line is the authority on what maps prints (offset 0 for memory without a file,
+ * the shmem device, ...): the Vma's printed fields are read back from it.  Returns where the
+ * name column starts.
+ */
+static const char *
+reply_parse_line(struct arena *a, Vmad__V1__Vma *m)
+{
+	unsigned long long start, end, offset, ino;
+	unsigned major, minor;
+	char perms[5];
+	int n = 0;
+
+	if (sscanf(m->line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &offset,
+		   &major, &minor, &ino, &n) != 7 ||
+	    n == 0)
+		return NULL;
+	m->perms = arena_strdup(a, perms);
+	m->has_start = m->has_end = m->has_offset = m->has_dev_major = true;
+	m->has_dev_minor = m->has_ino = true;
+	m->start = start;
+	m->end = end;
+	m->offset = offset;
+	m->dev_major = major;
+	m->dev_minor = minor;
+	m->ino = ino;
+	return m->perms ? m->line + n : NULL;
+}
+
+/* vma NULL: the [vsyscall] gate line, which maps prints last but which is no VMA. */
+static Vmad__V1__Vma *
+reply_line_vma(struct arena *a, struct mm *mm, const struct vma *v)
 {
 	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
 	char buf[MM_MAPS_LINE_MAX];
-	struct mm_vma_info info;
-	const char *name;
 	size_t n;
 
 	if (!m)
 		return NULL;
 	vmad__v1__vma__init(m);
-	mm_vma_info(v, &info);
-	m->has_start = m->has_end = m->has_flags = m->has_pgoff = true;
-	m->start = info.start;
-	m->end = info.end;
-	m->flags = info.flags;
-	m->pgoff = info.pgoff;
-	m->has_offset = m->has_dev_major = m->has_dev_minor = m->has_ino = m->has_rss_kb = true;
-	/* maps prints the offset only for VMAs with a file (shared anonymous memory has one). */
-	m->offset = (info.path || info.shmem) ? info.pgoff << MM_PAGE_SHIFT : 0;
-	m->dev_major = info.dev_major;
-	m->dev_minor = info.dev_minor;
-	m->ino = info.ino;
-	m->rss_kb = (info.rss_anon + info.rss_file + info.rss_shmem) * (MM_PAGE_SIZE / 1024);
-	m->perms = reply_perms(a, info.flags);
-	name = mm_vma_name(mm, v, buf, sizeof(buf));
-	m->path = arena_strdup(a, name ? name : "");
 	n = mm_format_maps_line(mm, v, buf, sizeof(buf));
+	if (n == 0)
+		return NULL;
 	m->line = reply_line(a, buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
-	return m->perms && m->path && m->line ? m : NULL;
+	return m->line ? m : NULL;
 }
 
-/*
- * The [vsyscall] gate line is printed by maps but is no VMA: take it, the last line, from
- * the full rendering, and describe it from its own text.
- */
-static Vmad__V1__Vma *
-reply_gate(struct arena *a, const struct mm *mm)
+Vmad__V1__Vma *
+reply_vma(struct arena *a, struct mm *mm, const struct vma *v)
 {
-	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
-	char *text, *last, *end;
-	size_t len;
+	Vmad__V1__Vma *m = reply_line_vma(a, mm, v);
+	char buf[MM_MAPS_LINE_MAX];
+	struct mm_vma_info info;
+	const char *name;
 
-	if (!m || mm_render_maps(mm, &text, &len) < 0)
+	if (!m || !reply_parse_line(a, m))
 		return NULL;
-	vmad__v1__vma__init(m);
-	while (len > 0 && text[len - 1] == '\n')
-		len--;
-	text[len] = '\0';
-	last = strrchr(text, '\n');
-	last = last ? last + 1 : text;
-	m->line = reply_line(a, last, strlen(last));
-	free(text);
-	if (!m->line)
+	mm_vma_info(v, &info);
+	m->has_flags = m->has_pgoff = m->has_rss_kb = true;
+	m->flags = info.flags;
+	m->pgoff = info.pgoff;
+	m->rss_kb = (info.rss_anon + info.rss_file + info.rss_shmem) * (MM_PAGE_SIZE / 1024);
+	name = mm_vma_name(mm, v, buf, sizeof(buf));
+	m->path = arena_strdup(a, name ? name : "");
+	return m->path ? m : NULL;
+}
+
+static Vmad__V1__Vma *
+reply_gate(struct arena *a, struct mm *mm)
+{
+	Vmad__V1__Vma *m = reply_line_vma(a, mm, NULL);
+	const char *name = m ? reply_parse_line(a, m) : NULL;
+
+	if (!name)
 		return NULL;
-	m->has_start = m->has_end = m->has_offset = m->has_ino = true;
-	m->start = strtoull(m->line, &end, 16);
-	m->end = strtoull(end + 1, &end, 16);
-	m->perms = reply_line(a, end + 1, 4);
-	m->path = arena_strdup(a, "[vsyscall]");
-	return m->perms && m->path ? m : NULL;
+	m->path = (char *)name;
+	return m;
 }
 
 static int
@@ -124,7 +125,7 @@ reply_push(struct arena *a, Vmad__V1__MapsResult *out, Vmad__V1__Vma *m, size_t 
 
 /* The gate line follows the last VMA, unless the page starts beyond it. */
 static int
-reply_push_gate(struct arena *a, const struct mm *mm, uint64_t from, Vmad__V1__MapsResult *out,
+reply_push_gate(struct arena *a, struct mm *mm, uint64_t from, Vmad__V1__MapsResult *out,
 		size_t *cap)
 {
 	Vmad__V1__Vma *m = reply_gate(a, mm);
