@@ -215,6 +215,8 @@ conn_arm_timer(struct conn *c)
 	if (c->closing)
 		return;
 	if (c->paused || c->draining) {
+		/* Not the client's fault: the frame deadline starts afresh on resuming. */
+		c->partial = false;
 		event_del(c->timer);
 		return;
 	}
