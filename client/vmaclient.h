@@ -429,7 +429,7 @@ VMAC_EXPORT int vmac_watch_next(struct vmac_conn *c, struct vmac_event *ev, int 
 
 /*
  * For emulators that issue many requests: between vmac_pipeline_begin() and
- * vmac_pipeline_end() the request calls above (not maps iteration, watch or hello) only queue
+ * vmac_pipeline_end() the request calls above (not maps iteration or watch) only queue
  * their request and return 0, or a negative errno if the request cannot be queued.  Their
  * out-parameters are remembered and written when the reply is collected, so they must stay
  * valid until then.  vmac_pipeline_end() sends what is queued (reading replies as they come,

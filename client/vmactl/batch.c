@@ -2,8 +2,8 @@
  * batch: one command per line over one connection.  The whole input is parsed before anything
  * runs, so a typo on line 90 cannot leave a half-applied batch behind: if any line cannot be
  * parsed, each bad line is reported and the status is 2.  Otherwise every command runs and
- * prints what it prints alone; a refused command does not stop the batch (status 1 at the end),
- * a lost connection does (status 3).
+ * prints what it prints alone; a refused command does not stop the batch (status 1 at the end,
+ * 2 if a command could not read its file), a lost connection does (status 3).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -137,8 +137,8 @@ batch_run(struct ctx *ctx, const struct batch *b)
 		int st = cmd_run(ctx, &b->lines[i].inv);
 		if (st == EXIT_CONN)
 			return st;
-		if (st != EXIT_DONE)
-			status = EXIT_REFUSED;
+		if (st > status)
+			status = st;
 	}
 	ctx->line = 0;
 	return status;

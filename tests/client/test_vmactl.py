@@ -1,0 +1,627 @@
+"""vmactl against a real vmad: every command's text and JSON output, exit statuses, value
+syntax, batch semantics and usage errors.  Emits TAP.
+
+Environment (set by the generated wrapper): B (the build directory), VMAD_BIN.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+B = os.environ.get("B", "build")
+VMACTL = os.path.join(B, "vmactl")
+VMAD = os.environ.get("VMAD_BIN", os.path.join(B, "vmad"))
+
+PAGE = 0x1000
+MMAP_TOP = 0x7FFFF7FFF000
+ERR_LINE = re.compile(r"^vmactl: (line \d+: )?[a-z]+: E[A-Z0-9]+: \S.*\n$")
+MAPS_LINE = re.compile(
+    r"^([0-9a-f]{8,})-([0-9a-f]{8,}) ([r-][w-][x-][ps]) ([0-9a-f]{8}) "
+    r"([0-9a-f]{2,}:[0-9a-f]{2,}) (\d+)( +(.*))?$"
+)
+
+
+class Daemon:
+    """A vmad on a socket in a fresh temporary directory."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="vmactl-test.", dir="/tmp")
+        self.sock = os.path.join(self.dir, "vmad.sock")
+        self.log = open(os.path.join(self.dir, "vmad.log"), "wb")
+        self.proc = subprocess.Popen([VMAD, "-s", self.sock], stderr=self.log)
+        for _ in range(500):
+            if os.path.exists(self.sock) and run(self, "ping").rc == 0:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        self.stop()
+        raise RuntimeError("vmad did not start")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        for name in os.listdir(self.dir):
+            os.unlink(os.path.join(self.dir, name))
+        os.rmdir(self.dir)
+
+
+class Result:
+    def __init__(self, p):
+        self.rc = p.returncode
+        self.out = p.stdout
+        self.err = p.stderr
+
+    def json(self):
+        lines = self.out.splitlines()
+        assert len(lines) == 1, "expected one JSON line, got %r" % self.out
+        return json.loads(lines[0])
+
+    def json_lines(self):
+        return [json.loads(line) for line in self.out.splitlines()]
+
+    def __repr__(self):
+        return "rc=%d out=%r err=%r" % (self.rc, self.out, self.err)
+
+
+def run(d, *args, stdin=None, env=None, sock=None):
+    cmd = [VMACTL]
+    if d is not None or sock is not None:
+        cmd += ["-s", sock if sock else d.sock]
+    cmd += list(args)
+    p = subprocess.run(
+        cmd, input=stdin, capture_output=True, text=True, env=env, timeout=60
+    )
+    return Result(p)
+
+
+def ok(r, out=None):
+    assert r.rc == 0, r
+    assert r.err == "", r
+    if out is not None:
+        assert r.out == out, r
+    return r
+
+
+def refused(r, cmd, errno):
+    assert r.rc == 1, r
+    assert r.out == "", r
+    assert ERR_LINE.match(r.err), r
+    assert r.err.startswith("vmactl: %s: %s: " % (cmd, errno)), r
+    return r
+
+
+def usage(r):
+    assert r.rc == 2, r
+    assert r.out == "", r
+    assert r.err.startswith("vmactl: ") and r.err.count("\n") == 1, r
+    return r
+
+
+def hexval(s):
+    assert re.fullmatch(r"0x[0-9a-f]+", s), s
+    return int(s, 16)
+
+
+def vma_ok(v):
+    assert sorted(v) == sorted(
+        ["start", "end", "perms", "offset", "dev", "inode", "path"]
+    ), v
+    hexval(v["start"])
+    hexval(v["end"])
+    hexval(v["offset"])
+    assert isinstance(v["inode"], int)
+    assert re.fullmatch(r"[0-9a-f]{2,}:[0-9a-f]{2,}", v["dev"]), v
+
+
+def json_matches_line(v, line):
+    m = MAPS_LINE.match(line)
+    assert m, line
+    assert int(m.group(1), 16) == hexval(v["start"])
+    assert int(m.group(2), 16) == hexval(v["end"])
+    assert m.group(3) == v["perms"]
+    assert int(m.group(4), 16) == hexval(v["offset"])
+    assert m.group(5) == v["dev"]
+    assert int(m.group(6)) == v["inode"]
+    assert (m.group(8) or "") == v["path"]
+
+
+# ---- the tests ------------------------------------------------------------------------
+
+
+def t_local_commands(d):
+    """-h, help, --version work without a daemon."""
+    nowhere = os.path.join(d.dir, "no-such.sock")
+    r = ok(run(None, "--version", sock=nowhere))
+    assert re.match(r"^vmactl \d+\.\d+\.\d+", r.out)
+    r = ok(run(None, "-h", sock=nowhere))
+    assert r.out.startswith("usage: vmactl")
+    for cmd in ["create", "destroy", "list", "fork", "mmap", "munmap", "mprotect", "mremap",
+                "brk", "find", "populate", "fault", "madvise", "mlock", "munlock", "maps",
+                "status", "import", "watch", "stats", "ping", "batch"]:
+        assert "\n  %s" % cmd in r.out, cmd
+        h = ok(run(None, "help", cmd, sock=nowhere))
+        assert h.out.startswith("usage: vmactl %s" % cmd), h
+    ok(run(None, "help", sock=nowhere))
+    r = ok(run(None, "mmap", "--help", sock=nowhere))
+    assert r.out.startswith("usage: vmactl mmap NAME ADDR LEN PROT FLAGS")
+
+
+def t_usage_errors(d):
+    """Bad command lines exit 2 with one line on stderr, before any daemon is asked."""
+    nowhere = os.path.join(d.dir, "no-such.sock")
+    r = run(None, sock=nowhere)
+    assert r.rc == 2 and r.err.startswith("usage: vmactl"), r
+    for args in [
+        ["nosuch"],
+        ["help", "nosuch"],
+        ["mmap", "a", "0", "4K", "rw-"],
+        ["mmap", "a", "0", "4K", "rw-", "private,anonymous", "extra"],
+        ["mmap", "a", "zero", "4K", "rw-", "private,anonymous"],
+        ["mmap", "a", "0", "4Q", "rw-", "private,anonymous"],
+        ["mmap", "a", "0", "0x", "rw-", "private,anonymous"],
+        ["mmap", "a", "0", "99999999999999999999", "rw-", "private"],
+        ["mmap", "a", "0", "4K", "rwz", "private,anonymous"],
+        ["mmap", "a", "0", "4K", "wr-", "private,anonymous"],
+        ["mmap", "a", "0", "4K", "rw-", "private,anon,bogus"],
+        ["mmap", "a", "0", "4K", "rw-", "private", "--offset", "4K"],
+        ["mmap", "a", "0", "4K", "rw-", "private", "--file"],
+        ["mmap", "a", "0", "4K", "rw-", "private", "--file", "/x", "--file-mode", "x"],
+        ["mmap", "a", "0", "4K", "rw-", "private", "--nope"],
+        ["mremap", "a", "0", "4K", "8K", "maymove,sideways"],
+        ["madvise", "a", "0", "4K", "dont_need_it"],
+        ["fault", "a", "0", "jump"],
+        ["create", "a", "--layout", "arm64"],
+        ["create", "a", "--mode", "0999"],
+        ["create", "a", "--with-stack=yes"],
+        ["find", "a", "0", "4K", "--prev"],
+        ["ping", "extra"],
+        ["-x", "ping"],
+    ]:
+        usage(run(None, *args, sock=nowhere))
+    r = run(None, "-j", "mmap", "a", "0", "4K", "rwz", "private", sock=nowhere)
+    assert r.rc == 2, r
+    j = r.json()
+    assert j["ok"] is False and j["errno"] == "EINVAL" and "rwz" in j["error"], j
+
+
+def t_connect_errors(d):
+    """No daemon: exit 3, in text and JSON; the socket comes from -s, else $VMAD_SOCKET."""
+    nowhere = os.path.join(d.dir, "no-such.sock")
+    r = run(None, "ping", sock=nowhere)
+    assert r.rc == 3 and r.out == "", r
+    assert r.err == "vmactl: cannot connect to %s: No such file or directory\n" % nowhere, r
+    r = run(None, "-j", "ping", sock=nowhere)
+    assert r.rc == 3 and r.json() == {
+        "ok": False, "errno": "ENOENT",
+        "error": "cannot connect to %s: No such file or directory" % nowhere}, r
+    env = dict(os.environ, VMAD_SOCKET=d.sock)
+    ok(run(None, "ping", env=env), "pong\n")
+    env = dict(os.environ, VMAD_SOCKET=nowhere)
+    assert run(None, "ping", env=env).rc == 3
+    env = dict(os.environ, VMAD_SOCKET=nowhere)
+    ok(run(d, "ping", env=env), "pong\n")
+
+
+def t_ping(d):
+    ok(run(d, "ping"), "pong\n")
+    assert ok(run(d, "--json", "ping")).json()["ok"] is True
+
+
+def t_create_destroy(d):
+    ok(run(d, "create", "cd"), "")
+    refused(run(d, "create", "cd"), "create", "EEXIST")
+    j = run(d, "-j", "create", "cd")
+    assert j.rc == 1
+    j = j.json()
+    assert j["ok"] is False and j["errno"] == "EEXIST" and j["error"], j
+    assert ok(run(d, "-j", "destroy", "cd")).json() == {"ok": True}
+    refused(run(d, "destroy", "cd"), "destroy", "ENOENT")
+    refused(run(d, "maps", "cd"), "maps", "ENOENT")
+    ok(run(d, "create", "opts", "--layout", "x86_64-legacy", "--task-size", "0x7ffffffff000",
+           "--start-brk", "0x600000", "--with-stack", "--max-map-count", "1000",
+           "--rlimit-as", "unlimited", "--rlimit-data", "1G", "--rlimit-stack=8M",
+           "--rlimit-memlock", "64K", "--mode", "0640"), "")
+    maps = ok(run(d, "maps", "opts")).out
+    assert "[stack]" in maps, maps
+    assert ok(run(d, "brk", "opts")).out == "0x600000\n"
+    spaces = ok(run(d, "-j", "list")).json()["spaces"]
+    s = [s for s in spaces if s["name"] == "opts"][0]
+    assert s["mode"] == "0640" and s["uid"] == os.getuid() and s["map_count"] == 1, s
+    ok(run(d, "destroy", "opts"))
+
+
+def t_mmap_values(d):
+    """Every spelling of numbers, PROT and FLAGS gives the same mapping."""
+    ok(run(d, "create", "mv"))
+    r = ok(run(d, "mmap", "mv", "0", "64K", "rw-", "private,anonymous"))
+    assert r.out == "0x%x\n" % (MMAP_TOP - 0x10000), r
+    spellings = [
+        ("0x10000000", "4096", "rw-", "MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED"),
+        ("268443648", "4k", "read,write", "private|anon|fixed"),
+        ("0x10002000", "0x1000", "PROT_READ|PROT_WRITE", "Private,Anonymous,Fixed"),
+        ("0x10003000", "4K", "Read|prot_write", "MAP_private,map_anon,FIXED"),
+        ("0x10004000", "4K", "rw", "0x32"),
+    ]
+    for addr, length, prot, flags in spellings:
+        r = ok(run(d, "-j", "mmap", "mv", addr, length, prot, flags))
+        assert r.json() == {"ok": True, "addr": "0x%x" % int(addr, 0)}, r
+    r = ok(run(d, "-j", "find", "mv", "0x10000000")).json()
+    assert r["vma"]["start"] == "0x10000000" and r["vma"]["end"] == "0x10005000", r
+    assert r["vma"]["perms"] == "rw-p", r
+    for prot, perms in [("r--", "r--p"), ("--x", "--xp"), ("none", "---p"), ("---", "---p"),
+                        ("PROT_NONE", "---p"), ("exec|read", "r-xp"), ("rwx", "rwxp")]:
+        ok(run(d, "mprotect", "mv", "0x10000000", "20K", prot), "")
+        v = ok(run(d, "-j", "find", "mv", "0x10000000")).json()["vma"]
+        assert v["perms"] == perms, (prot, v)
+    r = ok(run(d, "mmap", "mv", "0x20000000", "2M", "r--", "shared,anonymous,fixed_noreplace"))
+    assert r.out == "0x20000000\n"
+    refused(run(d, "mmap", "mv", "0x20000000", "4K", "r--", "private,anonymous,fixed_noreplace"),
+            "mmap", "EEXIST")
+    refused(run(d, "mmap", "mv", "0", "0", "r--", "private,anonymous"), "mmap", "EINVAL")
+    ok(run(d, "destroy", "mv"))
+
+
+def t_maps(d):
+    """maps prints exactly /proc/PID/maps: a real process's maps survive import and maps."""
+    with open("/proc/self/maps") as f:
+        real = f.read()
+    ok(run(d, "import", "real", "-", stdin=real), "")
+    assert ok(run(d, "maps", "real")).out == real
+    path = os.path.join(d.dir, "maps.txt")
+    with open(path, "w") as f:
+        f.write(real)
+    ok(run(d, "import", "real2", path, "--mode", "0600"), "")
+    text = ok(run(d, "maps", "real2")).out
+    assert text == real
+    vmas = ok(run(d, "-j", "maps", "real2")).json()["vmas"]
+    lines = text.splitlines()
+    assert len(vmas) == len(lines)
+    for v, line in zip(vmas, lines):
+        vma_ok(v)
+        json_matches_line(v, line)
+    assert any(v["path"] == "" for v in vmas)
+    assert any(v["path"] == "[stack]" for v in vmas)
+    refused(run(d, "import", "bad", "-", stdin="this is not maps\n"), "import", "EINVAL")
+    usage(run(d, "import", "bad", os.path.join(d.dir, "missing")))
+    ok(run(d, "destroy", "real"))
+    ok(run(d, "destroy", "real2"))
+
+
+def t_many_vmas(d):
+    """More VMAs than one reply page: maps is complete and in order."""
+    ok(run(d, "create", "many"))
+    lines = ["mmap many 0x%x 4K %s private,anon,fixed" % (0x10000000 + i * 0x2000,
+                                                           "rw-" if i % 2 else "r--")
+             for i in range(3000)]
+    ok(run(d, "batch", "-", stdin="\n".join(lines) + "\n"))
+    text = ok(run(d, "maps", "many")).out.splitlines()
+    assert len(text) == 3001, len(text)  # and [vsyscall]
+    starts = [int(line.split("-")[0], 16) for line in text]
+    assert starts == sorted(starts)
+    assert len(ok(run(d, "-j", "maps", "many")).json()["vmas"]) == 3001
+    assert "MapCount:\t    3000\n" in ok(run(d, "status", "many")).out
+    ok(run(d, "destroy", "many"))
+
+
+def t_find(d):
+    ok(run(d, "create", "fd"))
+    a = int(ok(run(d, "mmap", "fd", "0x10000000", "8K", "r--", "private,anon,fixed")).out, 16)
+    b = int(ok(run(d, "mmap", "fd", "0x10004000", "4K", "rw-", "private,anon,fixed")).out, 16)
+    r = ok(run(d, "find", "fd", "0"))
+    assert r.out.startswith("10000000-10002000 r--p 00000000 00:00 0"), r
+    assert r.out.count("\n") == 1
+    r = ok(run(d, "find", "fd", "0x10002000", "--prev"))
+    lines = r.out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("10004000-10005000 rw-p"), r
+    assert lines[1].startswith("10000000-10002000 r--p"), r
+    r = run(d, "find", "fd", "0x10002000", "0x10004000")
+    assert r.rc == 1 and r.out == "" and r.err == "", r
+    r = ok(run(d, "find", "fd", "0x10002000", "0x10004001"))
+    assert r.out.startswith("10004000-10005000"), r
+    r = run(d, "find", "fd", "0x10005000")
+    assert (r.rc, r.out, r.err) == (1, "", ""), r
+    r = run(d, "-j", "find", "fd", "0x10005000")
+    assert r.rc == 1 and r.json() == {"ok": True, "vma": None}, r
+    j = run(d, "-j", "find", "fd", "0x10005000", "--prev")
+    assert j.rc == 1
+    j = j.json()
+    assert j["vma"] is None and j["prev"]["start"] == "0x%x" % b, j
+    j = ok(run(d, "-j", "find", "fd", "0", "--prev")).json()
+    assert j["prev"] is None and j["vma"]["start"] == "0x%x" % a, j
+    vma_ok(j["vma"])
+    refused(run(d, "find", "nope", "0"), "find", "ENOENT")
+    ok(run(d, "destroy", "fd"))
+
+
+def t_file_mapping(d):
+    """--file: device, inode and size come from stat(2) when the file exists."""
+    ok(run(d, "create", "fm"))
+    path = os.path.realpath(VMACTL)
+    st = os.stat(path)
+    r = ok(run(d, "mmap", "fm", "0x400000", "8K", "r--", "private", "--file", path,
+               "--offset", "4K", "--file-mode", "r"))
+    assert r.out == "0x400000\n"
+    line = ok(run(d, "maps", "fm")).out.splitlines()[0]
+    dev = "%02x:%02x" % (os.major(st.st_dev), os.minor(st.st_dev))
+    m = MAPS_LINE.match(line)
+    assert m and m.group(4) == "00001000" and m.group(5) == dev, line
+    assert int(m.group(6)) == st.st_ino and m.group(8) == path, line
+    j = ok(run(d, "-j", "maps", "fm")).json()["vmas"][0]
+    assert j == {"start": "0x400000", "end": "0x402000", "perms": "r--p", "offset": "0x1000",
+                 "dev": dev, "inode": st.st_ino, "path": path}, j
+    # Two open() calls never merge; the same one does.
+    ok(run(d, "mmap", "fm", "0x402000", "4K", "r--", "private,fixed", "--file", path,
+           "--offset", "12K", "--file-id", "1"))
+    assert len(ok(run(d, "maps", "fm")).out.splitlines()) == 3
+    ok(run(d, "mmap", "fm", "0x403000", "4K", "r--", "private,fixed", "--file", path,
+           "--offset", "16K", "--file-id", "1"))
+    assert len(ok(run(d, "maps", "fm")).out.splitlines()) == 3
+    refused(run(d, "mmap", "fm", "0", "4K", "rw-", "shared", "--file", path, "--file-mode",
+                "r"), "mmap", "EACCES")
+    # A path that does not exist here is a guest path: sent as given, no device.
+    ok(run(d, "mmap", "fm", "0x500000", "4K", "r--", "private", "--file", "/guest/lib.so"))
+    v = ok(run(d, "-j", "find", "fm", "0x500000")).json()["vma"]
+    assert v["path"] == "/guest/lib.so" and v["dev"] == "00:00" and v["inode"] == 0, v
+    ok(run(d, "destroy", "fm"))
+
+
+def t_change_commands(d):
+    ok(run(d, "create", "ch", "--with-stack"))
+    a = int(ok(run(d, "mmap", "ch", "0", "32K", "rw-", "private,anonymous")).out, 16)
+    ok(run(d, "munmap", "ch", hex(a), "4K"), "")
+    refused(run(d, "munmap", "ch", hex(a + 1), "4K"), "munmap", "EINVAL")
+    ok(run(d, "mprotect", "ch", hex(a + 0x1000), "4K", "r--"), "")
+    refused(run(d, "mprotect", "ch", "0x1000", "4K", "r--"), "mprotect", "ENOMEM")
+    n = ok(run(d, "mremap", "ch", hex(a + 0x2000), "24K", "24K")).out
+    assert n == "0x%x\n" % (a + 0x2000), n
+    refused(run(d, "mremap", "ch", hex(a + 0x1000), "4K", "1M"), "mremap", "ENOMEM")
+    n = ok(run(d, "mremap", "ch", hex(a + 0x2000), "24K", "1M", "maymove")).out
+    assert re.fullmatch(r"0x[0-9a-f]+\n", n), n
+    j = ok(run(d, "-j", "mremap", "ch", n.strip(), "1M", "8K", "none")).json()
+    assert j == {"ok": True, "addr": n.strip()}, j
+    j = ok(run(d, "-j", "mremap", "ch", n.strip(), "8K", "8K", "maymove,fixed", "0x30000000"))
+    assert j.json()["addr"] == "0x30000000"
+    j = ok(run(d, "-j", "mremap", "ch", "0x30000000", "4K", "4K",
+               "MREMAP_MAYMOVE|MREMAP_FIXED|MREMAP_DONTUNMAP", "0x31000000"))
+    assert j.json()["addr"] == "0x31000000"
+    for advice in ["dontneed", "dontfork", "dofork", "wipeonfork", "keeponfork", "MADV_NORMAL",
+                   "Random", "sequential", "willneed", "dontdump", "dodump", "cold", "pageout",
+                   "populate_read", "populate-write", "free"]:
+        ok(run(d, "madvise", "ch", "0x30000000", "8K", advice), "")
+    refused(run(d, "madvise", "ch", "0x30000000", "8K", "999"), "madvise", "EINVAL")
+    ok(run(d, "mlock", "ch", "0x30000000", "8K"), "")
+    assert "VmLck:\t       8 kB\n" in ok(run(d, "status", "ch")).out
+    ok(run(d, "munlock", "ch", "0x30000000", "8K"), "")
+    ok(run(d, "mlock", "ch", "0x30000000", "4K", "--onfault"), "")
+    ok(run(d, "munlock", "ch", "0x30000000", "4K"), "")
+    ok(run(d, "populate", "ch", "0x30000000", "8K", "--write"), "")
+    assert ok(run(d, "-j", "status", "ch")).json()["status"]["VmRSS"] >= 8
+    ok(run(d, "populate", "ch", "0x31000000", "4K"), "")
+    for cmd in ["mprotect", "madvise", "mlock", "munlock", "populate", "munmap"]:
+        args = {"mprotect": ["r--"], "madvise": ["dontneed"]}.get(cmd, [])
+        assert ok(run(d, "-j", cmd, "ch", "0x30000000", "4K", *args)).json() == {"ok": True}
+    ok(run(d, "destroy", "ch"))
+
+
+def t_brk(d):
+    ok(run(d, "create", "bk"))
+    start = int(ok(run(d, "brk", "bk")).out, 16)
+    r = ok(run(d, "brk", "bk", hex(start + 0x21000)))
+    assert r.out == "0x%x\n" % (start + 0x21000)
+    assert ok(run(d, "-j", "brk", "bk")).json() == {"ok": True, "brk": hex(start + 0x21000)}
+    # Below the start the break does not move, and brk says where it stays.
+    assert ok(run(d, "brk", "bk", hex(start - 0x1000))).out == "0x%x\n" % (start + 0x21000)
+    assert "[heap]" in ok(run(d, "maps", "bk")).out
+    ok(run(d, "destroy", "bk"))
+
+
+def t_fault(d):
+    ok(run(d, "create", "ft"))
+    a = ok(run(d, "mmap", "ft", "0", "8K", "r--", "private,anonymous")).out.strip()
+    ok(run(d, "fault", "ft", a, "read"), "ok\n")
+    r = run(d, "fault", "ft", a, "write")
+    assert (r.rc, r.out, r.err) == (1, "SEGV_ACCERR\n", ""), r
+    r = run(d, "fault", "ft", "0x1000", "exec")
+    assert (r.rc, r.out, r.err) == (1, "SEGV_MAPERR\n", ""), r
+    assert ok(run(d, "-j", "fault", "ft", a, "read")).json() == {"ok": True, "result": "ok"}
+    r = run(d, "-j", "fault", "ft", a, "write")
+    assert r.rc == 1 and r.json() == {"ok": True, "result": "SEGV_ACCERR"}, r
+    r = run(d, "-j", "fault", "ft", "0x1000", "read")
+    assert r.rc == 1 and r.json() == {"ok": True, "result": "SEGV_MAPERR"}, r
+    refused(run(d, "fault", "nope", a, "read"), "fault", "ENOENT")
+    ok(run(d, "destroy", "ft"))
+
+
+def t_status_list_stats(d):
+    ok(run(d, "create", "sl", "--with-stack"))
+    ok(run(d, "mmap", "sl", "0", "64K", "rw-", "private,anonymous"))
+    text = ok(run(d, "status", "sl")).out
+    for name in ["VmPeak", "VmSize", "VmLck", "VmHWM", "VmRSS", "RssAnon", "RssFile",
+                 "RssShmem", "VmData", "VmStk", "VmExe"]:
+        assert re.search(r"^%s:\t *\d+ kB$" % name, text, re.M), (name, text)
+    assert re.search(r"^MapCount:\t *2$", text, re.M), text
+    st = ok(run(d, "-j", "status", "sl")).json()["status"]
+    assert st["VmData"] == 64 and st["MapCount"] == 2, st
+    assert st["VmSize"] == 64 + st["VmStk"], st
+    assert all(isinstance(v, int) for v in st.values()), st
+    size = int(re.search(r"^VmSize:\t *(\d+) kB$", text, re.M).group(1))
+    rss = int(re.search(r"^VmRSS:\t *(\d+) kB$", text, re.M).group(1))
+    lines = ok(run(d, "list")).out.splitlines()
+    assert "sl 2 %d %d %d" % (size, rss, os.getuid()) in lines, lines
+    spaces = ok(run(d, "-j", "list")).json()["spaces"]
+    s = [s for s in spaces if s["name"] == "sl"][0]
+    assert (s["map_count"], s["vm_size_kb"], s["vm_rss_kb"]) == (2, size, rss), s
+    text = ok(run(d, "stats")).out
+    for name in ["clients", "spaces", "vmas", "requests", "errors"]:
+        assert re.search(r"^%s: \d+$" % name, text, re.M), (name, text)
+    stats = ok(run(d, "-j", "stats")).json()["stats"]
+    assert stats["spaces"] >= 1 and stats["requests"] >= 1 and stats["vmas"] >= 2, stats
+    refused(run(d, "status", "nope"), "status", "ENOENT")
+    ok(run(d, "destroy", "sl"))
+
+
+def t_fork(d):
+    ok(run(d, "create", "fp"))
+    a = ok(run(d, "mmap", "fp", "0", "8K", "rw-", "private,anonymous")).out.strip()
+    b = ok(run(d, "mmap", "fp", "0", "4K", "r--", "private,anonymous")).out.strip()
+    ok(run(d, "madvise", "fp", b, "4K", "dontfork"))
+    ok(run(d, "fork", "fp", "fc"), "")
+    refused(run(d, "fork", "fp", "fc"), "fork", "EEXIST")
+    child = ok(run(d, "maps", "fc")).out
+    assert child.startswith(a[2:] + "-"), child
+    assert b[2:] + "-" not in child
+    assert ok(run(d, "-j", "fork", "fp", "fc2")).json() == {"ok": True}
+    for name in ["fp", "fc", "fc2"]:
+        ok(run(d, "destroy", name))
+
+
+def t_batch(d):
+    script = """# a comment
+create bt
+
+mmap bt 0x10000000 4K rw- private,anon,fixed
+   # indented comment
+mmap bt 0x10000000 4K rw- private,anon,fixed_noreplace
+find bt 0
+ping
+"""
+    r = run(d, "batch", "-", stdin=script)
+    assert r.rc == 1, r
+    assert r.out.startswith("0x10000000\n10000000-10001000 rw-p 00000000 00:00 0"), r
+    assert r.out.endswith("\npong\n"), r
+    assert r.err.startswith("vmactl: line 6: mmap: EEXIST: ") and r.err.count("\n") == 1, r
+    ok(run(d, "destroy", "bt"))
+    path = os.path.join(d.dir, "batch.txt")
+    with open(path, "w") as f:
+        f.write(script)
+    r = run(d, "-j", "batch", path)
+    assert r.rc == 1, r
+    js = r.json_lines()
+    assert [j["ok"] for j in js] == [True, True, False, True, True], js
+    assert js[1] == {"ok": True, "addr": "0x10000000"} and js[2]["errno"] == "EEXIST", js
+    assert js[3]["vma"]["start"] == "0x10000000", js
+    ok(run(d, "destroy", "bt"))
+    # A line that cannot be parsed: nothing runs, every bad line is reported.
+    bad = "create never\nmmap never 0 4K rwz private\nfrobnicate\nwatch never\nbatch x\n"
+    r = run(d, "batch", "-", stdin=bad)
+    assert r.rc == 2 and r.out == "", r
+    errs = r.err.splitlines()
+    assert [e.split(":")[1] for e in errs] == [" line 2", " line 3", " line 4", " line 5"], r
+    refused(run(d, "destroy", "never"), "destroy", "ENOENT")
+    r = run(d, "batch", "-", stdin="import x -\n")
+    assert r.rc == 2, r
+    r = run(d, "batch", "-", stdin='create "q1"\nmmap \'q1\' 0 4K "r--" private,anon\ndestroy q1\n')
+    ok(r, "0x%x\n" % (MMAP_TOP - PAGE))
+    r = run(d, "batch", "-", stdin='create "open\n')
+    assert r.rc == 2, r
+    usage(run(d, "batch", os.path.join(d.dir, "missing")))
+    ok(run(d, "batch", "-", stdin=""), "")
+    ok(run(d, "batch", "-", stdin="# nothing\n\n"), "")
+
+
+def wait_watchers(d, cond):
+    deadline = time.time() + 10
+    while not cond(ok(run(d, "-j", "stats")).json()["stats"]["watchers"]):
+        assert time.time() < deadline, "the daemon's watcher count never changed"
+        time.sleep(0.02)
+
+
+def t_watch(d):
+    ok(run(d, "create", "wt"))
+    for json_mode in [False, True]:
+        wait_watchers(d, lambda n: n == 0)
+        cmd = [VMACTL, "-s", d.sock] + (["-j"] if json_mode else []) + ["watch", "wt"]
+        w = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # Changes count once the daemon has registered the watcher.
+            wait_watchers(d, lambda n: n == 1)
+            lines = []
+            a = ok(run(d, "mmap", "wt", "0", "8K", "rw-", "private,anonymous")).out.strip()
+            ok(run(d, "mprotect", "wt", a, "4K", "r--"))
+            ok(run(d, "munmap", "wt", a, "8K"))
+            ok(run(d, "ping"))
+            for _ in range(3):
+                lines.append(w.stdout.readline())
+        finally:
+            w.send_signal(signal.SIGINT)
+            rc = w.wait(10)
+        assert rc == 0, (rc, w.stderr.read())
+        end = "0x%x" % (int(a, 16) + 0x2000)
+        if json_mode:
+            js = [json.loads(line) for line in lines]
+            assert [j["event"] for j in js] == ["mmap", "mprotect", "munmap"], js
+            assert js[0]["start"] == a and js[0]["len"] == "0x2000", js
+            assert js[0]["prot"] == "rw-" and js[1]["prot"] == "r--", js
+            assert all(j["ok"] and j["name"] == "wt" for j in js), js
+        else:
+            assert lines[0] == "mmap wt %s-%s rw- private,anonymous\n" % (a, end), lines
+            assert lines[1].startswith("mprotect wt %s-" % a) and "r--" in lines[1], lines
+            assert lines[2] == "munmap wt %s-%s\n" % (a, end), lines
+        w.stdout.close()
+        w.stderr.close()
+    refused(run(d, "watch", "nope"), "watch", "ENOENT")
+    ok(run(d, "destroy", "wt"))
+
+
+def t_daemon_gone(d):
+    """A daemon that dies: exit 3, in text and JSON."""
+    other = Daemon()
+    try:
+        ok(run(other, "create", "x"))
+        other.kill()
+        r = run(other, "ping")
+        assert r.rc == 3 and r.out == "" and r.err.startswith("vmactl: cannot connect"), r
+        r = run(other, "-j", "maps", "x")
+        assert r.rc == 3 and r.json()["ok"] is False, r
+    finally:
+        other.stop()
+
+
+TESTS = [
+    t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_create_destroy,
+    t_mmap_values, t_maps, t_many_vmas, t_find, t_file_mapping, t_change_commands, t_brk,
+    t_fault, t_status_list_stats, t_fork, t_batch, t_watch, t_daemon_gone,
+]
+
+
+def main():
+    signal.alarm(600)
+    d = Daemon()
+    failed = 0
+    try:
+        for i, t in enumerate(TESTS, 1):
+            try:
+                t(d)
+                print("ok %d - %s" % (i, t.__name__))
+            except Exception:
+                failed += 1
+                print("not ok %d - %s" % (i, t.__name__))
+                for line in traceback.format_exc().splitlines():
+                    print("# " + line)
+            sys.stdout.flush()
+    finally:
+        d.stop()
+    print("1..%d" % len(TESTS))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
