@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -82,7 +83,8 @@ harness_vmad_bin(void)
 }
 
 static void
-vmad_exec(const struct vmad_proc *p, const char *const *args, const char *const *env)
+vmad_exec(const struct vmad_proc *p, const char *const *args, const char *const *env,
+	  unsigned nofile)
 {
 	const char *argv[32] = { harness_vmad_bin(), "-s", p->sock, "--log-level", "info" };
 	size_t n = 5;
@@ -95,6 +97,13 @@ vmad_exec(const struct vmad_proc *p, const char *const *args, const char *const 
 		putenv((char *)*env);
 	if (fd >= 0)
 		dup2(fd, 2);
+	/* Only stdin, stdout and stderr: descriptor numbers are predictable in the daemon. */
+	close_range(3, ~0U, 0);
+	if (nofile) {
+		struct rlimit rl = { nofile, nofile };
+
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	execv(argv[0], (char *const *)argv);
 	_exit(127);
 }
@@ -102,11 +111,19 @@ vmad_exec(const struct vmad_proc *p, const char *const *args, const char *const 
 int
 vmad_start(struct vmad_proc *p, const char *const *args, const char *const *env)
 {
+	return vmad_start_nofile(p, args, env, 0);
+}
+
+int
+vmad_start_nofile(struct vmad_proc *p, const char *const *args, const char *const *env,
+		  unsigned nofile)
+{
 	int64_t deadline = harness_now_ms() + START_TIMEOUT_MS;
 
 	memset(p, 0, sizeof(*p));
 	strcpy(p->dir, "/tmp/vmad-test.XXXXXX");
-	if (!mkdtemp(p->dir))
+	/* Searchable, so that clients running under other uids reach the socket. */
+	if (!mkdtemp(p->dir) || chmod(p->dir, 0755) < 0)
 		return -1;
 	snprintf(p->sock, sizeof(p->sock), "%s/vmad.sock", p->dir);
 	snprintf(p->log, sizeof(p->log), "%s/vmad.log", p->dir);
@@ -114,7 +131,7 @@ vmad_start(struct vmad_proc *p, const char *const *args, const char *const *env)
 	if (p->pid < 0)
 		return -1;
 	if (p->pid == 0)
-		vmad_exec(p, args, env);
+		vmad_exec(p, args, env, nofile);
 	harness_track(p->pid, 0);
 	while (harness_now_ms() < deadline) {
 		int fd = raw_connect(p->sock);
@@ -191,6 +208,29 @@ vmad_stop(struct vmad_proc *p)
 		nftw(p->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	p->dir[0] = '\0';
 	return rc;
+}
+
+long
+vmad_cpu_ticks(const struct vmad_proc *p)
+{
+	unsigned long utime = 0, stime = 0;
+	char path[64], buf[1024], *rp;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	buf[0] = '\0';
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	/* Fields 14 and 15, counted after the parenthesised command name. */
+	rp = strrchr(buf, ')');
+	if (!rp || sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+			  &stime) != 2)
+		return -1;
+	return (long)(utime + stime);
 }
 
 bool

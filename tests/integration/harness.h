@@ -28,6 +28,11 @@ const char *harness_vmad_bin(void);
  * accepts connections.  0 or -1.
  */
 int vmad_start(struct vmad_proc *p, const char *const *args, const char *const *env);
+/* The same with RLIMIT_NOFILE (soft and hard) set to nofile. */
+int vmad_start_nofile(struct vmad_proc *p, const char *const *args, const char *const *env,
+		      unsigned nofile);
+/* CPU time (user + system) the daemon has used, in clock ticks. */
+long vmad_cpu_ticks(const struct vmad_proc *p);
 /* SIGTERM, then reap (SIGKILL after a few seconds).  Returns the exit status, or -1 if it
  * had to be killed or died of a signal.  Removes the directory. */
 int vmad_stop(struct vmad_proc *p);

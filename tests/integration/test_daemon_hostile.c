@@ -512,6 +512,46 @@ test_max_clients_option(void **state)
 	assert_int_equal(vmad_stop(&small), 0);
 }
 
+/*
+ * Out of descriptors: accept fails with EMFILE.  The daemon pauses accepting for a second
+ * instead of spinning on the readable listener, and takes the waiting client once a
+ * descriptor is free again.  RLIMIT_NOFILE 8 leaves room for exactly one client next to
+ * stdin/out/err, epoll, libevent's signal pipe and the listener.
+ */
+static void
+test_out_of_descriptors(void **state)
+{
+	Vmad__V1__Request req;
+	Vmad__V1__Ping ping;
+	Vmad__V1__Response *resp;
+	struct vmad_proc small;
+	long before, after;
+	int first, second;
+
+	(void)state;
+	assert_int_equal(vmad_start_nofile(&small, NULL, NULL, 8), 0);
+	usleep(200000);
+	first = raw_connect(small.sock);
+	assert_true(first >= 0);
+	second = raw_connect(small.sock);
+	assert_true(second >= 0);
+	usleep(300000);
+	assert_true(vmad_log_has(&small, "pausing"));
+	before = vmad_cpu_ticks(&small);
+	usleep(1500000);
+	after = vmad_cpu_ticks(&small);
+	/* Retrying once a second costs nothing like a busy loop (150 ticks). */
+	assert_true(after - before < 20);
+	close(first);
+	raw_ping_req(&req, &ping, 5);
+	resp = raw_call(second, &req);
+	assert_non_null(resp);
+	assert_int_equal(resp->id, 5);
+	raw_free(resp);
+	close(second);
+	assert_int_equal(vmad_stop(&small), 0);
+}
+
 int
 main(void)
 {
@@ -534,6 +574,7 @@ main(void)
 		cmocka_unit_test_setup(test_decode_budget, bound),
 		cmocka_unit_test_setup(test_max_frame_option, bound),
 		cmocka_unit_test_setup(test_max_clients_option, bound),
+		cmocka_unit_test_setup(test_out_of_descriptors, bound),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
