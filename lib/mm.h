@@ -17,65 +17,65 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MM_PAGE_SHIFT	 12
-#define MM_PAGE_SIZE	 4096ULL
+#define MM_PAGE_SHIFT    12
+#define MM_PAGE_SIZE     4096ULL
 #define MM_RLIM_INFINITY UINT64_MAX
 
 /* mmap(2) / mprotect(2) prot */
-#define MM_PROT_NONE	  0x0
-#define MM_PROT_READ	  0x1
-#define MM_PROT_WRITE	  0x2
-#define MM_PROT_EXEC	  0x4
-#define MM_PROT_SEM	  0x8
+#define MM_PROT_NONE      0x0
+#define MM_PROT_READ      0x1
+#define MM_PROT_WRITE     0x2
+#define MM_PROT_EXEC      0x4
+#define MM_PROT_SEM       0x8
 #define MM_PROT_GROWSDOWN 0x01000000
-#define MM_PROT_GROWSUP	  0x02000000
+#define MM_PROT_GROWSUP   0x02000000
 
 /* mmap(2) flags */
-#define MM_MAP_SHARED	       0x01
-#define MM_MAP_PRIVATE	       0x02
+#define MM_MAP_SHARED          0x01
+#define MM_MAP_PRIVATE         0x02
 #define MM_MAP_SHARED_VALIDATE 0x03
 #define MM_MAP_DROPPABLE       0x08
-#define MM_MAP_TYPE	       0x0f
-#define MM_MAP_FIXED	       0x10
+#define MM_MAP_TYPE            0x0f
+#define MM_MAP_FIXED           0x10
 #define MM_MAP_ANONYMOUS       0x20
-#define MM_MAP_32BIT	       0x40
+#define MM_MAP_32BIT           0x40
 #define MM_MAP_GROWSDOWN       0x0100
 #define MM_MAP_DENYWRITE       0x0800
 #define MM_MAP_EXECUTABLE      0x1000
-#define MM_MAP_LOCKED	       0x2000
+#define MM_MAP_LOCKED          0x2000
 #define MM_MAP_NORESERVE       0x4000
-#define MM_MAP_POPULATE	       0x8000
-#define MM_MAP_NONBLOCK	       0x10000
-#define MM_MAP_STACK	       0x20000
-#define MM_MAP_HUGETLB	       0x40000
-#define MM_MAP_SYNC	       0x80000
+#define MM_MAP_POPULATE        0x8000
+#define MM_MAP_NONBLOCK        0x10000
+#define MM_MAP_STACK           0x20000
+#define MM_MAP_HUGETLB         0x40000
+#define MM_MAP_SYNC            0x80000
 #define MM_MAP_FIXED_NOREPLACE 0x100000
 
 /* mremap(2) flags */
 #define MM_MREMAP_MAYMOVE   1
-#define MM_MREMAP_FIXED	    2
+#define MM_MREMAP_FIXED     2
 #define MM_MREMAP_DONTUNMAP 4
 
 /* madvise(2) advice */
-#define MM_MADV_NORMAL	       0
-#define MM_MADV_RANDOM	       1
+#define MM_MADV_NORMAL         0
+#define MM_MADV_RANDOM         1
 #define MM_MADV_SEQUENTIAL     2
 #define MM_MADV_WILLNEED       3
 #define MM_MADV_DONTNEED       4
-#define MM_MADV_FREE	       8
-#define MM_MADV_REMOVE	       9
+#define MM_MADV_FREE           8
+#define MM_MADV_REMOVE         9
 #define MM_MADV_DONTFORK       10
-#define MM_MADV_DOFORK	       11
+#define MM_MADV_DOFORK         11
 #define MM_MADV_MERGEABLE      12
 #define MM_MADV_UNMERGEABLE    13
 #define MM_MADV_HUGEPAGE       14
 #define MM_MADV_NOHUGEPAGE     15
 #define MM_MADV_DONTDUMP       16
-#define MM_MADV_DODUMP	       17
+#define MM_MADV_DODUMP         17
 #define MM_MADV_WIPEONFORK     18
 #define MM_MADV_KEEPONFORK     19
-#define MM_MADV_COLD	       20
-#define MM_MADV_PAGEOUT	       21
+#define MM_MADV_COLD           20
+#define MM_MADV_PAGEOUT        21
 #define MM_MADV_POPULATE_READ  22
 #define MM_MADV_POPULATE_WRITE 23
 
@@ -87,42 +87,42 @@
 #define MM_FMODE_WRITE 2u
 
 /* vm_flags bits, numbered as in include/linux/mm.h. */
-#define VM_NONE		0x00000000ULL
-#define VM_READ		0x00000001ULL
-#define VM_WRITE	0x00000002ULL
-#define VM_EXEC		0x00000004ULL
-#define VM_SHARED	0x00000008ULL
-#define VM_MAYREAD	0x00000010ULL
-#define VM_MAYWRITE	0x00000020ULL
-#define VM_MAYEXEC	0x00000040ULL
-#define VM_MAYSHARE	0x00000080ULL
-#define VM_GROWSDOWN	0x00000100ULL
-#define VM_PFNMAP	0x00000400ULL
-#define VM_MAYBE_GUARD	0x00000800ULL
-#define VM_LOCKED	0x00002000ULL
-#define VM_IO		0x00004000ULL
-#define VM_SEQ_READ	0x00008000ULL
-#define VM_RAND_READ	0x00010000ULL
-#define VM_DONTCOPY	0x00020000ULL
-#define VM_DONTEXPAND	0x00040000ULL
-#define VM_LOCKONFAULT	0x00080000ULL
-#define VM_ACCOUNT	0x00100000ULL
-#define VM_NORESERVE	0x00200000ULL
-#define VM_HUGETLB	0x00400000ULL
-#define VM_SYNC		0x00800000ULL
-#define VM_WIPEONFORK	0x02000000ULL
-#define VM_DONTDUMP	0x04000000ULL
-#define VM_SOFTDIRTY	0x08000000ULL
-#define VM_MIXEDMAP	0x10000000ULL
-#define VM_HUGEPAGE	0x20000000ULL
-#define VM_NOHUGEPAGE	0x40000000ULL
-#define VM_MERGEABLE	0x80000000ULL
-#define VM_DROPPABLE	0x100000000ULL
+#define VM_NONE        0x00000000ULL
+#define VM_READ        0x00000001ULL
+#define VM_WRITE       0x00000002ULL
+#define VM_EXEC        0x00000004ULL
+#define VM_SHARED      0x00000008ULL
+#define VM_MAYREAD     0x00000010ULL
+#define VM_MAYWRITE    0x00000020ULL
+#define VM_MAYEXEC     0x00000040ULL
+#define VM_MAYSHARE    0x00000080ULL
+#define VM_GROWSDOWN   0x00000100ULL
+#define VM_PFNMAP      0x00000400ULL
+#define VM_MAYBE_GUARD 0x00000800ULL
+#define VM_LOCKED      0x00002000ULL
+#define VM_IO          0x00004000ULL
+#define VM_SEQ_READ    0x00008000ULL
+#define VM_RAND_READ   0x00010000ULL
+#define VM_DONTCOPY    0x00020000ULL
+#define VM_DONTEXPAND  0x00040000ULL
+#define VM_LOCKONFAULT 0x00080000ULL
+#define VM_ACCOUNT     0x00100000ULL
+#define VM_NORESERVE   0x00200000ULL
+#define VM_HUGETLB     0x00400000ULL
+#define VM_SYNC        0x00800000ULL
+#define VM_WIPEONFORK  0x02000000ULL
+#define VM_DONTDUMP    0x04000000ULL
+#define VM_SOFTDIRTY   0x08000000ULL
+#define VM_MIXEDMAP    0x10000000ULL
+#define VM_HUGEPAGE    0x20000000ULL
+#define VM_NOHUGEPAGE  0x40000000ULL
+#define VM_MERGEABLE   0x80000000ULL
+#define VM_DROPPABLE   0x100000000ULL
 
 enum mm_layout {
-	MM_LAYOUT_X86_64 = 0,	     /* 47-bit, top-down (MMF_TOPDOWN) */
+	MM_LAYOUT_X86_64 = 0,        /* 47-bit, top-down (MMF_TOPDOWN) */
 	MM_LAYOUT_X86_64_LEGACY = 1, /* 47-bit, bottom-up from TASK_UNMAPPED_BASE */
-	MM_LAYOUT_I386 = 2,	     /* 3 GiB compat task, top-down */
+	MM_LAYOUT_I386 = 2,          /* 3 GiB compat task, top-down */
 };
 
 /*
@@ -133,34 +133,34 @@ enum mm_layout {
 struct mm_config {
 	enum mm_layout layout;
 	uint64_t task_size;
-	uint64_t mmap_base;	   /* top-down search limit; 0 = derive */
+	uint64_t mmap_base;        /* top-down search limit; 0 = derive */
 	uint64_t mmap_legacy_base; /* bottom-up start; 0 = derive (TASK_UNMAPPED_BASE) */
-	uint64_t start_brk;	   /* initial program break (page aligned) */
-	uint64_t start_stack;	   /* initial stack pointer area ([stack] naming) */
-	uint64_t mmap_min_addr;	   /* effective: max(dac value, LSM value) */
+	uint64_t start_brk;        /* initial program break (page aligned) */
+	uint64_t start_stack;      /* initial stack pointer area ([stack] naming) */
+	uint64_t mmap_min_addr;    /* effective: max(dac value, LSM value) */
 	uint64_t dac_mmap_min_addr;
 	uint64_t stack_guard_gap;
 	uint64_t max_map_count;
 	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock; /* bytes */
-	bool with_stack;	/* add the initial [stack] VMA exec makes */
-	bool gate_vma;		/* print the x86_64 [vsyscall] line in maps */
-	bool cap_sys_rawio;	/* may map below dac_mmap_min_addr */
-	bool cap_ipc_lock;	/* mlock limits do not apply */
-	bool thp;		/* CONFIG_TRANSPARENT_HUGEPAGE built in (alignment, MAP_STACK) */
+	bool with_stack;        /* add the initial [stack] VMA exec makes */
+	bool gate_vma;          /* print the x86_64 [vsyscall] line in maps */
+	bool cap_sys_rawio;     /* may map below dac_mmap_min_addr */
+	bool cap_ipc_lock;      /* mlock limits do not apply */
+	bool thp;               /* CONFIG_TRANSPARENT_HUGEPAGE built in (alignment, MAP_STACK) */
 	bool read_implies_exec; /* READ_IMPLIES_EXEC personality */
-	bool overcommit_never;	/* vm.overcommit_memory = 2 */
+	bool overcommit_never;  /* vm.overcommit_memory = 2 */
 };
 
 /* A file mapping's identity, as the caller describes it. */
 struct mm_file_desc {
 	const char *path;
 	uint64_t instance; /* open-instance number: equal path and instance = one struct file */
-	unsigned mode;	   /* MM_FMODE_* */
+	unsigned mode;     /* MM_FMODE_* */
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
-	uint64_t size;	/* bytes, for populate up to EOF; MM_FILE_SIZE_UNKNOWN if unknown */
-	bool noexec;	/* on a noexec mount */
-	bool deleted;	/* unlinked: maps appends " (deleted)" */
+	uint64_t size; /* bytes, for populate up to EOF; MM_FILE_SIZE_UNKNOWN if unknown */
+	bool noexec;   /* on a noexec mount */
+	bool deleted;  /* unlinked: maps appends " (deleted)" */
 };
 #define MM_FILE_SIZE_UNKNOWN UINT64_MAX
 
@@ -173,7 +173,7 @@ struct mm_vma_info {
 	uint64_t flags; /* VM_* */
 	uint64_t pgoff;
 	const char *path; /* file path; NULL for private anonymous memory */
-	bool shmem;	  /* shared anonymous memory (printed as "/dev/zero (deleted)") */
+	bool shmem;       /* shared anonymous memory (printed as "/dev/zero (deleted)") */
 	bool deleted;
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
@@ -196,21 +196,27 @@ struct mm_status {
 };
 
 enum mm_access { MM_ACCESS_READ = 0, MM_ACCESS_WRITE = 1, MM_ACCESS_EXEC = 2 };
-enum mm_fault_result { MM_FAULT_OK = 0, MM_FAULT_MAPERR = 1, MM_FAULT_ACCERR = 2 };
+/* MM_FAULT_SIGBUS: a file or shmem page at or beyond the end of the file. */
+enum mm_fault_result {
+	MM_FAULT_OK = 0,
+	MM_FAULT_MAPERR = 1,
+	MM_FAULT_ACCERR = 2,
+	MM_FAULT_SIGBUS = 3,
+};
 
 /* Lifecycle. */
 void mm_config_init(struct mm_config *cfg, enum mm_layout layout);
 int mm_create(const struct mm_config *cfg, struct mm **out); /* -EINVAL on a bad config */
-void mm_destroy(struct mm *mm);				     /* accepts NULL */
-int mm_fork(struct mm *parent, struct mm **child);	     /* dup_mmap() rules */
+void mm_destroy(struct mm *mm);                              /* accepts NULL */
+int mm_fork(struct mm *parent, struct mm **child);           /* dup_mmap() rules */
 
 /* System calls.  All return 0 or a negative errno unless said otherwise. */
 int mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
 	    const struct mm_file_desc *file, uint64_t offset, uint64_t *out_addr);
 int mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 int mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
-int mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
-	      uint32_t flags, uint64_t new_addr, uint64_t *out_addr);
+int mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
+	      uint64_t new_addr, uint64_t *out_addr);
 /* brk(2) as the raw system call: returns the break after the call (the old one on failure). */
 uint64_t mm_brk(struct mm *mm, uint64_t brk);
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);

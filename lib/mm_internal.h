@@ -144,8 +144,10 @@ void pages_free(struct vma_pages *ps);
 uint64_t pages_count(const struct vma_pages *ps, int kind);
 uint64_t pages_total(const struct vma_pages *ps);
 int pages_kind_at(const struct vma_pages *ps, uint64_t idx);
+bool pages_first_hole(const struct vma_pages *ps, uint64_t lo, uint64_t hi, uint64_t *a,
+		      uint64_t *b);
 int pages_extract(const struct vma_pages *ps, uint64_t lo, uint64_t hi, struct vma_pages **out);
-int pages_concat(const struct vma_pages *a, const struct vma_pages *b, struct vma_pages **out);
+int pages_union(const struct vma_pages *a, const struct vma_pages *b, struct vma_pages **out);
 void pages_truncate(struct vma_pages **ps, uint64_t lo, uint64_t hi);
 int pages_reserve(struct vma_pages **ps, uint32_t extra);
 void pages_set(struct vma_pages *ps, uint64_t first, uint64_t count, int kind, int64_t delta[]);
@@ -181,12 +183,16 @@ int vma_anon_prepare(struct mm *mm, struct vma *v);
 
 /* unmapped.c */
 int mm_get_unmapped_area(struct mm *mm, bool has_file, uint64_t addr, uint64_t len, uint64_t pgoff,
-			 uint32_t flags, uint64_t vm_flags, uint64_t *out);
+			 uint32_t flags, uint64_t *out);
 
 /* munmap.c */
+int mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **firstp);
+void mm_unmap_count(const struct vma *first, uint64_t end, uint64_t *pages, uint64_t *accounted);
+void mm_unmap_commit(struct mm *mm, struct vma *first, uint64_t end);
 int mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end);
 
 /* fault.c */
+int mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool write);
 int mm_populate_range(struct mm *mm, uint64_t start, uint64_t len, bool ignore_errors);
 int mm_expand_downwards(struct mm *mm, struct vma *v, uint64_t addr);
 

@@ -76,6 +76,24 @@ pages_kind_at(const struct vma_pages *ps, uint64_t idx)
 	return -1;
 }
 
+/* The first non-resident stretch [*a, *b) inside [lo, hi); false if there is none. */
+bool
+pages_first_hole(const struct vma_pages *ps, uint64_t lo, uint64_t hi, uint64_t *a, uint64_t *b)
+{
+	uint64_t cur = lo;
+	uint32_t i = ps ? run_search(ps, lo) : 0;
+
+	while (ps && i < ps->nr && ps->run[i].first <= cur) {
+		cur = run_end(&ps->run[i]);
+		i++;
+	}
+	if (cur >= hi)
+		return false;
+	*a = cur;
+	*b = ps && i < ps->nr && ps->run[i].first < hi ? ps->run[i].first : hi;
+	return true;
+}
+
 /* Append a run, coalescing with the last one; the caller guarantees capacity. */
 static void
 push_run(struct vma_pages *ps, uint64_t first, uint64_t count, uint32_t kind)
@@ -120,10 +138,11 @@ pages_extract(const struct vma_pages *ps, uint64_t lo, uint64_t hi, struct vma_p
 	return 0;
 }
 
+/* The union of two disjoint sets, as a new allocation (NULL when both are empty). */
 int
-pages_concat(const struct vma_pages *a, const struct vma_pages *b, struct vma_pages **out)
+pages_union(const struct vma_pages *a, const struct vma_pages *b, struct vma_pages **out)
 {
-	uint32_t na = a ? a->nr : 0, nb = b ? b->nr : 0;
+	uint32_t na = a ? a->nr : 0, nb = b ? b->nr : 0, i = 0, j = 0;
 	struct vma_pages *n;
 
 	*out = NULL;
@@ -132,10 +151,15 @@ pages_concat(const struct vma_pages *a, const struct vma_pages *b, struct vma_pa
 	n = pages_alloc(na + nb);
 	if (!n)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < na; i++)
-		push_run(n, a->run[i].first, a->run[i].count, a->run[i].kind);
-	for (uint32_t i = 0; i < nb; i++)
-		push_run(n, b->run[i].first, b->run[i].count, b->run[i].kind);
+	while (i < na || j < nb) {
+		const struct page_run *r;
+
+		if (j >= nb || (i < na && a->run[i].first < b->run[j].first))
+			r = &a->run[i++];
+		else
+			r = &b->run[j++];
+		push_run(n, r->first, r->count, r->kind);
+	}
 	*out = n;
 	return 0;
 }

@@ -88,4 +88,29 @@ do_mmap(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flag
 	return out;
 }
 
-#endif
+#define MAYS     (VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
+#define F_RW     (VM_READ | VM_WRITE | MAYS | VM_ACCOUNT)
+#define F_RO     (VM_READ | MAYS)
+#define F_NONE   (MAYS)
+#define F_SHARED (VM_READ | VM_WRITE | VM_SHARED | VM_MAYSHARE | MAYS)
+
+static inline int
+try_mmap(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+	 const struct mm_file_desc *file, uint64_t off, uint64_t *out)
+{
+	uint64_t dummy;
+	int err = mm_mmap(mm, addr, len, prot, flags, file, off, out ? out : &dummy);
+
+	check_valid(mm);
+	return err;
+}
+
+static inline struct mm_status
+status_of(const struct mm *mm)
+{
+	struct mm_status st;
+
+	mm_get_status(mm, &st);
+	return st;
+}
+#endif /* helpers */

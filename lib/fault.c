@@ -1,0 +1,242 @@
+/*
+ * Page faults, population (mm/gup.c __mm_populate, populate_vma_page_range; mm/memory.c) and
+ * stack growth (mm/vma.c expand_downwards, acct_stack_growth).
+ *
+ * What becomes resident: a write to private memory allocates anonymous pages (copying file
+ * pages) and attaches an anon_vma; a read of private anonymous memory maps the shared zero
+ * page, which is not counted; file and shmem mappings map page-cache pages up to the end of
+ * the file (beyond it the access raises SIGBUS).
+ */
+#include "mm_internal.h"
+
+static uint64_t
+page_index(const struct vma *v, uint64_t addr)
+{
+	return v->pgoff + ((addr - v->start) >> MM_PAGE_SHIFT);
+}
+
+/* The end of [start, end) that lies before the file's EOF page (start if none). */
+static uint64_t
+eof_limit(const struct vma *v, uint64_t start, uint64_t end)
+{
+	uint64_t eof_pages, first = page_index(v, start), n;
+
+	if (!v->file || v->file->size == MM_FILE_SIZE_UNKNOWN)
+		return end;
+	eof_pages = (v->file->size + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT;
+	if (first >= eof_pages)
+		return start;
+	n = eof_pages - first;
+	return n < (end - start) >> MM_PAGE_SHIFT ? start + (n << MM_PAGE_SHIFT) : end;
+}
+
+static int
+file_kind(const struct vma *v)
+{
+	return v->file->shmem ? PAGE_SHMEM : PAGE_FILE;
+}
+
+/* Make every non-resident page of [start, end) resident as kind, keeping resident ones. */
+static int
+fill_holes(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int kind)
+{
+	uint64_t lo = page_index(v, start), hi = page_index(v, end), a, b;
+	int err;
+
+	while (pages_first_hole(v->pages, lo, hi, &a, &b)) {
+		err = vma_make_resident(mm, v, start + ((a - lo) << MM_PAGE_SHIFT),
+					start + ((b - lo) << MM_PAGE_SHIFT), kind);
+		if (err)
+			return err;
+		lo = b;
+		start = v->start + ((b - v->pgoff) << MM_PAGE_SHIFT);
+	}
+	return 0;
+}
+
+/*
+ * Fault [start, end) of v in as reads or writes.  Returns 0, -EFAULT when the range reaches
+ * beyond the end of the file (the pages before it are made resident), or -ENOMEM.
+ */
+int
+mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool write)
+{
+	uint64_t lim = eof_limit(v, start, end);
+	int err = 0;
+
+	if (lim > start) {
+		if (write && !(v->flags & VM_MAYSHARE)) {
+			err = vma_anon_prepare(mm, v);
+			if (!err)
+				err = vma_make_resident(mm, v, start, lim, PAGE_ANON);
+		} else if (v->file) {
+			err = fill_holes(mm, v, start, lim, file_kind(v));
+		}
+	}
+	if (err)
+		return err;
+	return lim < end ? -EFAULT : 0;
+}
+
+/* populate_vma_page_range(): write faults for private writable VMAs, read faults otherwise. */
+static int
+populate_vma(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool force_write)
+{
+	bool write = (v->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+
+	if (v->flags & VM_LOCKONFAULT)
+		return 0;
+	if (!vma_is_accessible(v))
+		return -EFAULT;
+	if (force_write) {
+		if (!(v->flags & VM_WRITE) && !(v->flags & VM_MAYWRITE))
+			return -EFAULT;
+		if (!(v->flags & VM_WRITE) && (v->flags & VM_MAYSHARE))
+			return -EFAULT;
+		write = true;
+	}
+	return mm_fault_range(mm, v, start, end, write);
+}
+
+static int
+populate(struct mm *mm, uint64_t start, uint64_t len, bool ignore_errors, bool force_write)
+{
+	uint64_t end = start + len, nstart = start, nend;
+	struct vma *v = mm_find_intersection(mm, start, end);
+	int err;
+
+	for (; v && v->start < end; v = v->next, nstart = nend) {
+		nend = v->end < end ? v->end : end;
+		if (v->flags & (VM_IO | VM_PFNMAP))
+			continue;
+		if (nstart < v->start)
+			nstart = v->start;
+		err = populate_vma(mm, v, nstart, nend, force_write);
+		if (err == -ENOMEM || (err && !ignore_errors))
+			return err;
+	}
+	return 0;
+}
+
+/* __mm_populate(). */
+int
+mm_populate_range(struct mm *mm, uint64_t start, uint64_t len, bool ignore_errors)
+{
+	return populate(mm, start, len, ignore_errors, false);
+}
+
+/*
+ * mm_populate() over [addr, addr+len) rounded out to pages.  With write, writable and
+ * copy-on-write mappings get write faults, as a forced GUP write would.
+ */
+int
+mm_populate(struct mm *mm, uint64_t addr, uint64_t len, bool write)
+{
+	uint64_t start = addr & MM_PAGE_MASK, end = MM_PAGE_ALIGN(addr + len);
+	int err;
+
+	if (addr + len < addr || end < start)
+		return -EINVAL;
+	err = populate(mm, start, end - start, true, write);
+	MM_CHECK(mm);
+	return err;
+}
+
+/* acct_stack_growth(). */
+static int
+stack_growth_ok(const struct mm *mm, const struct vma *v, uint64_t size, uint64_t grow)
+{
+	if (!mm_may_expand_vm(mm, v->flags, grow))
+		return -ENOMEM;
+	if (size > mm->rlimit_stack)
+		return -ENOMEM;
+	if (!mm_mlock_future_ok(mm, v->flags, grow << MM_PAGE_SHIFT))
+		return -ENOMEM;
+	return 0;
+}
+
+/* expand_downwards(): grow a GROWSDOWN VMA down to addr, keeping the guard gap. */
+int
+mm_expand_downwards(struct mm *mm, struct vma *v, uint64_t addr)
+{
+	struct vma *prev = v->prev;
+	uint64_t size, grow;
+	int err;
+
+	if (!(v->flags & VM_GROWSDOWN))
+		return -EFAULT;
+	addr &= MM_PAGE_MASK;
+	if (addr < mm->mmap_min_addr)
+		return -EPERM;
+	if (prev && !(prev->flags & VM_GROWSDOWN) && vma_is_accessible(prev) &&
+	    (addr < prev->end || addr - prev->end < mm->stack_guard_gap))
+		return -ENOMEM;
+	err = vma_anon_prepare(mm, v);
+	if (err || addr >= v->start)
+		return err;
+	size = v->end - addr;
+	grow = (v->start - addr) >> MM_PAGE_SHIFT;
+	if (grow > v->pgoff)
+		return -ENOMEM;
+	err = stack_growth_ok(mm, v, size, grow);
+	if (err)
+		return err;
+	if (v->flags & VM_LOCKED)
+		mm->locked_vm += grow;
+	mm_stat_account(mm, v->flags, (int64_t)grow);
+	v->pgoff -= grow;
+	vma_tree_set_range(mm, v, addr, v->end);
+	return 0;
+}
+
+/* The x86 access_error() test, for a present VMA. */
+static bool
+access_ok(const struct vma *v, enum mm_access access)
+{
+	switch (access) {
+	case MM_ACCESS_WRITE:
+		return v->flags & VM_WRITE;
+	case MM_ACCESS_EXEC:
+		return v->flags & VM_EXEC;
+	default:
+		return vma_is_accessible(v);
+	}
+}
+
+static int
+fault_at(struct mm *mm, uint64_t addr, enum mm_access access, enum mm_fault_result *result)
+{
+	struct vma *v = mm_find(mm, addr);
+	uint64_t page = addr & MM_PAGE_MASK;
+	int err;
+
+	*result = MM_FAULT_MAPERR;
+	if (!v)
+		return 0;
+	if (v->start > addr) {
+		if (!(v->flags & VM_GROWSDOWN) || mm_expand_downwards(mm, v, addr) < 0)
+			return 0;
+	}
+	*result = MM_FAULT_ACCERR;
+	if (!access_ok(v, access))
+		return 0;
+	*result = MM_FAULT_OK;
+	err = mm_fault_range(mm, v, page, page + MM_PAGE_SIZE, access == MM_ACCESS_WRITE);
+	if (err == -EFAULT) {
+		*result = MM_FAULT_SIGBUS;
+		return 0;
+	}
+	return err;
+}
+
+int
+mm_fault(struct mm *mm, uint64_t addr, enum mm_access access, enum mm_fault_result *result)
+{
+	int err;
+
+	if (access != MM_ACCESS_READ && access != MM_ACCESS_WRITE && access != MM_ACCESS_EXEC)
+		return -EINVAL;
+	err = fault_at(mm, addr, access, result);
+	MM_CHECK(mm);
+	return err;
+}

@@ -1,0 +1,105 @@
+/*
+ * fork(2) for the address space (kernel/fork.c dup_mm, mm_init; mm/mmap.c dup_mmap;
+ * mm/memory.c vma_needs_copy).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm_internal.h"
+
+/* The child starts as a copy of the parent's mm, with the fields mm_init() resets. */
+static struct mm *
+child_alloc(const struct mm *parent)
+{
+	struct mm *c = malloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	memcpy(c, parent, sizeof(*c));
+	c->tree.node = NULL;
+	c->first = c->last = NULL;
+	c->map_count = 0;
+	memset(c->cache, 0, sizeof(c->cache));
+	c->locked_vm = 0;
+	memset(c->rss, 0, sizeof(c->rss));
+	/* mlockall(MCL_FUTURE) is not inherited; PR_SET_THP_DISABLE is. */
+	c->def_flags &= VM_NOHUGEPAGE;
+	c->files = NULL;
+	c->nfiles = c->files_cap = 0;
+	return c;
+}
+
+/* The child's copy of one VMA (not DONTCOPY). */
+static int
+dup_vma(struct mm *child, const struct vma *v)
+{
+	struct vma *n = vma_new();
+	int64_t delta[PAGE_KINDS];
+	int err = 0;
+
+	if (!n)
+		return -ENOMEM;
+	if (v->file)
+		err = mm_file_fork_copy(child, v->file, &n->file);
+	/* Page tables are copied only where the parent VMA has an anon_vma. */
+	if (!err && v->anon_vma && !(v->flags & VM_WIPEONFORK))
+		err = pages_union(v->pages, NULL, &n->pages);
+	if (err) {
+		vma_destroy(child, n);
+		return err;
+	}
+	n->start = v->start;
+	n->end = v->end;
+	n->pgoff = v->pgoff;
+	n->flags = v->flags & ~VM_LOCKED_MASK;
+	if (v->anon_vma && !(v->flags & VM_WIPEONFORK)) {
+		n->anon_vma = vma_new_anon_vma(child);
+		n->fork_child = true;
+	}
+	vma_tree_link(child, n);
+	for (int k = 0; k < PAGE_KINDS; k++)
+		delta[k] = (int64_t)pages_count(n->pages, k);
+	vma_account_pages(child, delta);
+	return 0;
+}
+
+static int
+dup_vmas(struct mm *child, const struct mm *parent)
+{
+	for (const struct vma *v = parent->first; v; v = v->next) {
+		int err;
+
+		if (v->flags & VM_DONTCOPY) {
+			mm_stat_account(child, v->flags, -(int64_t)vma_pages_count(v));
+			continue;
+		}
+		err = dup_vma(child, v);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int
+mm_fork(struct mm *parent, struct mm **childp)
+{
+	struct mm *child = child_alloc(parent);
+	int err;
+
+	*childp = NULL;
+	if (!child)
+		return -ENOMEM;
+	err = dup_vmas(child, parent);
+	for (struct vma *v = parent->first; v; v = v->next)
+		if (v->file)
+			v->file->fork_copy = NULL;
+	if (err) {
+		mm_destroy(child);
+		return err;
+	}
+	child->hiwater_rss = mm_rss(child);
+	child->hiwater_vm = child->total_vm;
+	MM_CHECK(child);
+	*childp = child;
+	return 0;
+}

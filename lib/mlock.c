@@ -1,0 +1,129 @@
+/* mlock2(2) and munlock(2) (mm/mlock.c do_mlock, apply_vma_lock_flags, mlock_fixup). */
+#include "mm_internal.h"
+
+/* Special, hugetlb and droppable VMAs are skipped silently. */
+static bool
+supports_mlock(const struct vma *v)
+{
+	return !(v->flags & (VM_SPECIAL | VM_DROPPABLE | VM_HUGETLB));
+}
+
+static int
+lock_fixup(struct mm *mm, struct vma *v, struct vma *prev, uint64_t start, uint64_t end,
+	   uint64_t newflags, struct vma **res)
+{
+	uint64_t old = v->flags, npages = (end - start) >> MM_PAGE_SHIFT;
+	int err;
+
+	*res = v;
+	if (newflags == old || !supports_mlock(v))
+		return 0;
+	*res = vma_modify_flags(mm, prev, v, start, end, newflags, &err);
+	if (!*res)
+		return err;
+	if (!(newflags & VM_LOCKED))
+		mm->locked_vm -= npages;
+	else if (!(old & VM_LOCKED))
+		mm->locked_vm += npages;
+	return 0;
+}
+
+static int
+apply_lock_flags(struct mm *mm, uint64_t start, uint64_t len, uint64_t flags)
+{
+	uint64_t end = start + len, nstart = start, tmp;
+	struct vma *v, *prev, *res;
+	int err;
+
+	if (end < start)
+		return -EINVAL;
+	if (end == start)
+		return 0;
+	v = mm_find(mm, start);
+	if (!v || v->start > start)
+		return -ENOMEM;
+	prev = start > v->start ? v : v->prev;
+	tmp = v->start;
+	for (; v && v->start < end; v = res->next) {
+		if (v->start != tmp)
+			return -ENOMEM;
+		tmp = v->end < end ? v->end : end;
+		err = lock_fixup(mm, v, prev, nstart, tmp, (v->flags & ~VM_LOCKED_MASK) | flags,
+				 &res);
+		if (err)
+			return err;
+		tmp = res->end;
+		nstart = tmp;
+		prev = res;
+	}
+	return tmp < end ? -ENOMEM : 0;
+}
+
+/* count_mm_mlocked_page_nr(): pages of [start, start+len) that are locked already. */
+static uint64_t
+locked_in_range(struct mm *mm, uint64_t start, uint64_t len)
+{
+	uint64_t end = UINT64_MAX - len < start ? UINT64_MAX : start + len, count = 0;
+
+	for (struct vma *v = mm_find_intersection(mm, start, end); v && v->start < end;
+	     v = v->next) {
+		if (!(v->flags & VM_LOCKED))
+			continue;
+		if (start > v->start)
+			count -= start - v->start;
+		if (end < v->end) {
+			count += end - v->start;
+			break;
+		}
+		count += v->end - v->start;
+	}
+	return count >> MM_PAGE_SHIFT;
+}
+
+static int
+do_mlock(struct mm *mm, uint64_t start, uint64_t len, uint64_t flags)
+{
+	uint64_t limit = mm->rlimit_memlock >> MM_PAGE_SHIFT, locked;
+	int err;
+
+	if (!mm_can_do_mlock(mm))
+		return -EPERM;
+	len = MM_PAGE_ALIGN(len + (start & ~MM_PAGE_MASK));
+	start &= MM_PAGE_MASK;
+	locked = (len >> MM_PAGE_SHIFT) + mm->locked_vm;
+	if (locked > limit && !mm->cap_ipc_lock)
+		locked -= locked_in_range(mm, start, len);
+	if (locked > limit && !mm->cap_ipc_lock)
+		return -ENOMEM;
+	err = apply_lock_flags(mm, start, len, flags);
+	if (err)
+		return err;
+	err = mm_populate_range(mm, start, len, false);
+	if (err == -EFAULT)
+		return -ENOMEM;
+	if (err == -ENOMEM)
+		return -EAGAIN;
+	return err;
+}
+
+int
+mm_mlock(struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags)
+{
+	int err;
+
+	if (flags & ~MM_MLOCK_ONFAULT)
+		return -EINVAL;
+	err = do_mlock(mm, addr, len, VM_LOCKED | (flags & MM_MLOCK_ONFAULT ? VM_LOCKONFAULT : 0));
+	MM_CHECK(mm);
+	return err;
+}
+
+int
+mm_munlock(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	uint64_t start = addr & MM_PAGE_MASK;
+	int err = apply_lock_flags(mm, start, MM_PAGE_ALIGN(len + (addr & ~MM_PAGE_MASK)), 0);
+
+	MM_CHECK(mm);
+	return err;
+}
