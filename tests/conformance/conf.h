@@ -18,7 +18,7 @@
 
 /* Where fixed-address operations play: far from everything the runner has mapped. */
 #define CONF_WINDOW       0x200000000000ULL
-#define CONF_WINDOW_PAGES 512
+#define CONF_WINDOW_PAGES 160
 
 enum conf_op_kind {
 	CONF_OP_MMAP = 0,

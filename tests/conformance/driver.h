@@ -67,7 +67,7 @@ struct conf_status {
 };
 
 /* Outcome of one sequence. */
-enum conf_verdict { CONF_AGREE = 0, CONF_DISAGREE, CONF_INCONCLUSIVE, CONF_HARNESS_ERROR };
+enum conf_verdict { CONF_AGREE = 0, CONF_DISAGREE, CONF_HARNESS_ERROR };
 
 /* The families failures are counted under (TAP test points). */
 enum conf_family {

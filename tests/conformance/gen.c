@@ -41,10 +41,12 @@ next(struct rng *r)
 	return z ^ (z >> 31);
 }
 
-/* Uniform in [lo, hi]. */
+/* Uniform in [lo, hi]; lo when the range is empty. */
 static int64_t
 range(struct gen *g, int64_t lo, int64_t hi)
 {
+	if (hi < lo)
+		return lo;
 	return lo + (int64_t)(next(&g->rng) % (uint64_t)(hi - lo + 1));
 }
 
@@ -85,14 +87,20 @@ pick_range(struct gen *g, struct conf_addr *a, uint64_t *len)
 {
 	uint64_t pages = pick_pages(g);
 
-	if (g->nprod && chance(g, 65)) {
+	if (g->nprod && chance(g, 75)) {
 		const struct producer *p = &g->prod[range(g, 0, (int64_t)g->nprod - 1)];
-		int64_t span = (int64_t)(p->len / PAGE);
+		int64_t span = (int64_t)((p->len + PAGE - 1) / PAGE);
 
 		a->base = p->id;
-		a->delta = range(g, -2, span) * (int64_t)PAGE;
-		pages = chance(g, 50) ? (uint64_t)range(g, 1, span + 2) : pages;
-	} else if (chance(g, 80)) {
+		if (chance(g, 60)) {
+			/* Inside the mapping as it was made. */
+			a->delta = range(g, 0, span - 1) * (int64_t)PAGE;
+			pages = (uint64_t)range(g, 1, span - a->delta / (int64_t)PAGE);
+		} else {
+			a->delta = range(g, -2, span) * (int64_t)PAGE;
+			pages = chance(g, 50) ? (uint64_t)range(g, 1, span + 2) : pages;
+		}
+	} else if (chance(g, 75)) {
 		a->base = CONF_BASE_ABS;
 		a->delta = (int64_t)(CONF_WINDOW + (uint64_t)range(g, 0, CONF_WINDOW_PAGES) * PAGE);
 	} else {
