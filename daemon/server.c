@@ -164,6 +164,13 @@ server_refuse(struct server *srv, int fd)
 		log_debug("refusing a client: %s", strerror(errno));
 	srv->errors++;
 	close(fd);
+	/* A flood of refusals must not flood the log: one line a second at most. */
+	srv->refused++;
+	if (server_uptime_sec(srv) != srv->refused_logged_at || srv->refused == 1) {
+		log_warning("refused %llu clients so far: --max-clients %zu reached",
+			    (unsigned long long)srv->refused, srv->cfg.max_clients);
+		srv->refused_logged_at = server_uptime_sec(srv);
+	}
 }
 
 static void
@@ -178,7 +185,6 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
 	(void)sa;
 	(void)salen;
 	if (srv->nclients >= srv->cfg.max_clients) {
-		log_warning("refused a client: --max-clients %zu reached", srv->cfg.max_clients);
 		server_refuse(srv, fd);
 		return;
 	}

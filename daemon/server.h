@@ -47,9 +47,11 @@ struct server {
 	size_t nwatchers;
 	uint64_t next_conn_id;
 	uint64_t requests, errors;
-	struct timespec started;  /* CLOCK_MONOTONIC */
-	struct arena req_arena;   /* decoded requests, budgeted */
-	struct arena reply_arena; /* replies under construction */
+	uint64_t refused;           /* clients turned away by --max-clients */
+	uint64_t refused_logged_at; /* uptime second of the last warning about them */
+	struct timespec started;    /* CLOCK_MONOTONIC */
+	struct arena req_arena;     /* decoded requests, budgeted */
+	struct arena reply_arena;   /* replies under construction */
 	bool stopping;
 	/* Called after every request (the fuzzer checks the engine's invariants here). */
 	void (*after_request)(struct server *srv, void *arg);

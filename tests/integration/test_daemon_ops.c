@@ -170,9 +170,13 @@ test_create_options(void **state)
 			 -ENOMEM);
 	assert_int_equal(vmac_destroy(c, "opts"), 0);
 
+	/* A 4 GiB task: the default break (above 0x555555554000) must move below it too. */
 	vmac_create_opts_init(&o);
 	o.set = VMAC_OPT_TASK_SIZE;
 	o.task_size = 0x100000000ULL;
+	assert_int_equal(vmac_create(c, "small", &o), -EINVAL);
+	o.set |= VMAC_OPT_START_BRK;
+	o.start_brk = 0x8000000;
 	assert_int_equal(vmac_create(c, "small", &o), 0);
 	assert_true(map_anon("small", 0, 4096, RW, ANON) < 0x100000000ULL);
 	assert_int_equal(vmac_destroy(c, "small"), 0);
