@@ -16,7 +16,7 @@ static int
 brk_limits(struct mm *mm, uint64_t addr, uint64_t len)
 {
 	uint64_t out;
-	int err = mm_get_unmapped_area(mm, false, addr, len, 0, MM_MAP_FIXED, &out);
+	int err = mm_get_unmapped_area(mm, AREA_ANON, addr, len, 0, MM_MAP_FIXED, &out);
 
 	if (err)
 		return err;

@@ -54,6 +54,96 @@ fill_holes(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int kind)
 	return 0;
 }
 
+/* Record pages [start, end) of v as existing in its shmem object. */
+static int
+shmem_obj_add(struct vma *v, uint64_t start, uint64_t end)
+{
+	int64_t delta[PAGE_KINDS] = { 0, 0, 0 };
+	int err = pages_reserve(&v->file->pages, 2);
+
+	if (!err)
+		pages_set(v->file->pages, page_index(v, start), (end - start) >> MM_PAGE_SHIFT,
+			  PAGE_SHMEM, delta);
+	return err;
+}
+
+/* Map the non-resident pages of [start, end) that already exist in v's shmem object. */
+static int
+map_existing_shmem(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	struct vma_pages *have;
+	int err = pages_extract(v->file->pages, page_index(v, start), page_index(v, end), &have);
+
+	for (uint32_t i = 0; !err && have && i < have->nr; i++) {
+		uint64_t a = v->start + ((have->run[i].first - v->pgoff) << MM_PAGE_SHIFT);
+
+		err = fill_holes(mm, v, a, a + (have->run[i].count << MM_PAGE_SHIFT), PAGE_SHMEM);
+	}
+	pages_free(have);
+	return err;
+}
+
+/*
+ * do_fault_around(): a read fault in a file mapping maps up to 16 pages around addr (a block
+ * aligned in the page table, clamped to the VMA and the page table): every page-cache page up
+ * to EOF for files (all taken to be cached), the existing pages of a shmem object.  Then the
+ * faulting page itself is mapped (allocated in the shmem object if needed).
+ */
+static int
+fault_around(struct mm *mm, struct vma *v, uint64_t addr)
+{
+	uint64_t pte_off = (addr >> MM_PAGE_SHIFT) & 511,
+		 vma_off = (addr - v->start) >> MM_PAGE_SHIFT;
+	uint64_t from = pte_off & ~15ULL, to, ws, we;
+	int err;
+
+	if (pte_off - (pte_off < vma_off ? pte_off : vma_off) > from)
+		from = pte_off - (pte_off < vma_off ? pte_off : vma_off);
+	to = from + 16;
+	if (to > 512)
+		to = 512;
+	if (to > pte_off + vma_pages_count(v) - vma_off)
+		to = pte_off + vma_pages_count(v) - vma_off;
+	ws = addr - ((pte_off - from) << MM_PAGE_SHIFT);
+	we = eof_limit(v, ws, addr + ((to - pte_off) << MM_PAGE_SHIFT));
+	if (!v->file->shmem)
+		return fill_holes(mm, v, ws, we, PAGE_FILE);
+	err = map_existing_shmem(mm, v, ws, we);
+	if (!err)
+		err = fill_holes(mm, v, addr, addr + MM_PAGE_SIZE, PAGE_SHMEM);
+	if (!err)
+		err = shmem_obj_add(v, addr, addr + MM_PAGE_SIZE);
+	return err;
+}
+
+/* Read faults over [start, end) (inside EOF), one per page that is still not resident. */
+static int
+read_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	uint64_t a, b;
+	int err;
+
+	while (pages_first_hole(v->pages, page_index(v, start), page_index(v, end), &a, &b)) {
+		start = v->start + ((a - v->pgoff) << MM_PAGE_SHIFT);
+		err = fault_around(mm, v, start);
+		if (err)
+			return err;
+		start += MM_PAGE_SIZE;
+	}
+	return 0;
+}
+
+/* Write faults on a shared file or shmem mapping map one page each. */
+static int
+shared_write_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	int err = fill_holes(mm, v, start, end, file_kind(v));
+
+	if (!err && v->file->shmem)
+		err = shmem_obj_add(v, start, end);
+	return err;
+}
+
 /*
  * Fault [start, end) of v in as reads or writes.  Returns 0, -EFAULT when the range reaches
  * beyond the end of the file (the pages before it are made resident), or -ENOMEM.
@@ -69,8 +159,10 @@ mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool 
 			err = vma_anon_prepare(mm, v);
 			if (!err)
 				err = vma_make_resident(mm, v, start, lim, PAGE_ANON);
+		} else if (v->file && write) {
+			err = shared_write_range(mm, v, start, lim);
 		} else if (v->file) {
-			err = fill_holes(mm, v, start, lim, file_kind(v));
+			err = read_fault_range(mm, v, start, lim);
 		}
 	}
 	if (err)

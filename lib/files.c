@@ -81,19 +81,21 @@ mm_file_intern(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out
 /*
  * The file a shared anonymous mapping gets: "/dev/zero", unlinked, on the shmem device,
  * as large as the mapping (accesses beyond its size raise SIGBUS, as after mremap growth).
+ * An imported shmem mapping (d != NULL) keeps the name, device and inode it was shown with.
  */
 int
-mm_file_new_shmem(struct mm *mm, uint64_t size, struct mm_file **out)
+mm_file_new_shmem(struct mm *mm, const struct mm_file_desc *d, uint64_t size, struct mm_file **out)
 {
-	struct mm_file *f = file_alloc("/dev/zero");
+	struct mm_file *f = file_alloc(d && d->path ? d->path : "/dev/zero");
 
 	if (!f)
 		return -ENOMEM;
 	f->shmem = true;
-	f->deleted = true;
+	f->deleted = d ? d->deleted : true;
 	f->mode = MM_FMODE_READ | MM_FMODE_WRITE;
-	f->dev_minor = 1;
-	f->ino = ++mm->next_shmem_ino;
+	f->dev_major = d ? d->dev_major : 0;
+	f->dev_minor = d ? d->dev_minor : 1;
+	f->ino = d ? d->ino : ++mm->next_shmem_ino;
 	f->size = size;
 	*out = f;
 	return 0;
@@ -116,6 +118,7 @@ mm_file_put(struct mm *mm, struct mm_file *f)
 		mm->files[f->slot] = last;
 		last->slot = f->slot;
 	}
+	pages_free(f->pages);
 	free(f);
 }
 
@@ -150,7 +153,8 @@ mm_file_fork_copy(struct mm *child, struct mm_file *f, struct mm_file **out)
 	c->ino = f->ino;
 	c->instance = f->instance;
 	c->size = f->size;
-	if (!f->shmem && files_add(child, c) < 0) {
+	if (pages_union(f->pages, NULL, &c->pages) < 0 || (!f->shmem && files_add(child, c) < 0)) {
+		pages_free(c->pages);
 		free(c);
 		return -ENOMEM;
 	}

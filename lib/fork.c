@@ -21,6 +21,7 @@ child_alloc(const struct mm *parent)
 	c->map_count = 0;
 	memset(c->cache, 0, sizeof(c->cache));
 	c->locked_vm = 0;
+	c->locked_leak = 0;
 	memset(c->rss, 0, sizeof(c->rss));
 	/* mlockall(MCL_FUTURE) is not inherited; PR_SET_THP_DISABLE is. */
 	c->def_flags &= VM_NOHUGEPAGE;

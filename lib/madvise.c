@@ -145,6 +145,21 @@ zap_advice(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int advic
 	return vma_zap_pages(mm, v, start, end);
 }
 
+/* Drop [start, end) from the VMA and, for shmem, from the object itself. */
+static int
+punch_hole(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	uint64_t first = v->pgoff + ((start - v->start) >> MM_PAGE_SHIFT);
+	int64_t delta[PAGE_KINDS] = { 0, 0, 0 };
+	int err = v->file->shmem ? pages_reserve(&v->file->pages, 1) : 0;
+
+	if (!err)
+		err = vma_zap_pages(mm, v, start, end);
+	if (!err && v->file->shmem)
+		pages_clear(&v->file->pages, first, (end - start) >> MM_PAGE_SHIFT, delta);
+	return err;
+}
+
 /* madvise_remove(): punch a hole in a shared writable file or shmem mapping. */
 static int
 remove_advice(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
@@ -155,7 +170,7 @@ remove_advice(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 		return -EINVAL;
 	if ((v->flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE))
 		return -EACCES;
-	return vma_zap_pages(mm, v, start, end);
+	return punch_hole(mm, v, start, end);
 }
 
 /* madvise_vma_behavior() for [start, end) inside v; *prev is left at the VMA handled. */

@@ -92,6 +92,35 @@ absorb(struct mm *mm, struct vma *target, struct vma *victim, struct vma_pages *
 	vma_destroy(mm, victim);
 }
 
+/* The pages of prev, the range and next (each optional) together, as a new set. */
+static int
+range_pages(const struct merge_req *r, const struct vma *prev, const struct vma *next,
+	    struct vma_pages **out)
+{
+	struct vma_pages *a;
+	int err;
+
+	*out = NULL;
+	if (!r->pages && !(prev && next))
+		return 0;
+	err = pages_union(prev ? prev->pages : NULL, r->pages, &a);
+	if (err)
+		return err;
+	err = pages_union(a, next ? next->pages : NULL, out);
+	pages_free(a);
+	return err;
+}
+
+/* Install a set from range_pages(); NULL means the VMA keeps its own. */
+static void
+replace_pages(struct vma *v, struct vma_pages *pages)
+{
+	if (!pages)
+		return;
+	pages_free(v->pages);
+	v->pages = pages;
+}
+
 /* The surviving VMA of a new-range merge adopts the range's anon_vma (mremap's copy). */
 static void
 adopt_anon(struct vma *target, const struct merge_req *r)
@@ -119,22 +148,24 @@ vma_merge_new_range(struct mm *mm, const struct merge_req *r, int *err)
 		can_merge_before(next, r->flags, r->file, r->pgoff, npages, r->anon_vma,
 				 r->src_fork_child) &&
 		(!left || sides_compatible(prev, next));
+	if (!left && !right)
+		return NULL;
+	*err = range_pages(r, left ? prev : NULL, right ? next : NULL, &pages);
+	if (*err)
+		return NULL;
 	if (left && right) {
-		*err = pages_union(prev->pages, next->pages, &pages);
-		if (*err)
-			return NULL;
 		end = next->end;
 		absorb(mm, prev, next, pages);
 		vma_tree_set_range(mm, prev, prev->start, end);
 	} else if (left) {
+		replace_pages(prev, pages);
 		vma_tree_set_range(mm, prev, prev->start, r->end);
-	} else if (right) {
+	} else {
+		replace_pages(next, pages);
 		next->pgoff = r->pgoff;
 		vma_tree_set_range(mm, next, r->start, next->end);
 		adopt_anon(next, r);
 		return next;
-	} else {
-		return NULL;
 	}
 	adopt_anon(prev, r);
 	return prev;

@@ -406,7 +406,7 @@ mm_insert_vma(struct mm *mm, uint64_t start, uint64_t end, uint64_t flags, uint6
 	if (!v)
 		return -ENOMEM;
 	if (shmem)
-		err = mm_file_new_shmem(mm, end - start + (pgoff << MM_PAGE_SHIFT), &f);
+		err = mm_file_new_shmem(mm, file, end - start + (pgoff << MM_PAGE_SHIFT), &f);
 	else
 		err = file ? mm_file_intern(mm, file, &f) : 0;
 	if (err < 0) {
@@ -432,6 +432,27 @@ mm_set_layout(struct mm *mm, uint64_t start_brk, uint64_t brk, uint64_t start_st
 	mm->start_brk = start_brk;
 	mm->brk = brk;
 	mm->start_stack = start_stack;
+}
+
+void
+mm_set_code(struct mm *mm, uint64_t start_code, uint64_t end_code)
+{
+	mm->start_code = start_code;
+	mm->end_code = end_code;
+}
+
+/* Give the VMA containing addr an anon_vma, as its first anonymous page would. */
+int
+mm_vma_set_anon(struct mm *mm, uint64_t addr)
+{
+	struct vma *v = mm_find(mm, addr);
+	int err;
+
+	if (!v || v->start > addr)
+		return -ENOENT;
+	err = vma_anon_prepare(mm, v);
+	MM_CHECK(mm);
+	return err;
 }
 
 void

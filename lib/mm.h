@@ -242,11 +242,17 @@ void mm_get_status(const struct mm *mm, struct mm_status *out);
 /*
  * Insert one VMA exactly as described, without merging (for import from /proc/PID/maps).
  * The range must be page aligned, inside the task and free.  rss pages are not set.
+ * With shmem, file (if given) supplies the name, device and inode shown for the shmem object.
+ * A private anonymous VMA given pgoff 0 gets start >> 12 (maps shows 0 for those).
  */
 int mm_insert_vma(struct mm *mm, uint64_t start, uint64_t end, uint64_t flags, uint64_t pgoff,
 		  const struct mm_file_desc *file, bool shmem);
 /* Set the brk and stack layout fields directly (import). */
 void mm_set_layout(struct mm *mm, uint64_t start_brk, uint64_t brk, uint64_t start_stack);
+/* Set start_code/end_code (VmExe/VmLib split). */
+void mm_set_code(struct mm *mm, uint64_t start_code, uint64_t end_code);
+/* Attach an anon_vma to the VMA containing addr, as a first write would (import); -ENOENT. */
+int mm_vma_set_anon(struct mm *mm, uint64_t addr);
 
 /*
  * Invariant checker: sorted, non-overlapping, tree and list agree, subtree gaps correct,
@@ -254,7 +260,10 @@ void mm_set_layout(struct mm *mm, uint64_t start_brk, uint64_t brk, uint64_t sta
  */
 int mm_validate(const struct mm *mm, char *msg, size_t msglen);
 
-/* Rendering (lib/render.c).  *out is malloc()ed text the caller frees. */
+/*
+ * Rendering (lib/render.c).  *out is malloc()ed text the caller frees.  With vma == NULL,
+ * mm_format_maps_line() formats the [vsyscall] gate line (returning 0 if the mm has none).
+ */
 #define MM_MAPS_LINE_MAX 4200
 size_t mm_format_maps_line(const struct mm *mm, const struct vma *vma, char *buf, size_t size);
 int mm_render_maps(const struct mm *mm, char **out, size_t *len);

@@ -40,7 +40,8 @@ struct mm_file {
 	unsigned mode;
 	uint32_t dev_major, dev_minor;
 	uint64_t ino, instance;
-	uint64_t size; /* bytes; pages at or beyond EOF cannot be faulted in */
+	uint64_t size;           /* bytes; pages at or beyond EOF cannot be faulted in */
+	struct vma_pages *pages; /* shmem: the pages the object holds (mapped or not) */
 	char path[];
 };
 #define MM_FILE_NOSLOT UINT32_MAX
@@ -92,6 +93,7 @@ struct mm {
 
 	/* counters, in pages */
 	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;
+	uint64_t locked_leak; /* locked_vm pages no VMA holds (mremap DONTUNMAP, as the kernel) */
 	uint64_t hiwater_vm, hiwater_rss;
 	uint64_t rss[PAGE_KINDS];
 
@@ -133,7 +135,8 @@ uint64_t vma_own_gap(const struct mm *mm, const struct vma *v);
 
 /* files.c */
 int mm_file_intern(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out);
-int mm_file_new_shmem(struct mm *mm, uint64_t size, struct mm_file **out);
+int mm_file_new_shmem(struct mm *mm, const struct mm_file_desc *d, uint64_t size,
+		      struct mm_file **out);
 void mm_file_get(struct mm_file *f);
 void mm_file_put(struct mm *mm, struct mm_file *f);
 void mm_files_release(struct mm *mm);
@@ -174,6 +177,7 @@ struct merge_req {
 	bool src_fork_child; /* the source (modified or copied-from VMA) is a fork child */
 	struct vma *prev, *next;
 	bool just_expand;
+	const struct vma_pages *pages; /* resident pages the range brings (mremap), or NULL */
 };
 bool vma_flags_mergeable(uint64_t a, uint64_t b);
 struct vma *vma_merge_new_range(struct mm *mm, const struct merge_req *r, int *err);
@@ -182,8 +186,9 @@ struct vma *vma_modify_flags(struct mm *mm, struct vma *prev, struct vma *v, uin
 int vma_anon_prepare(struct mm *mm, struct vma *v);
 
 /* unmapped.c */
-int mm_get_unmapped_area(struct mm *mm, bool has_file, uint64_t addr, uint64_t len, uint64_t pgoff,
-			 uint32_t flags, uint64_t *out);
+enum area_kind { AREA_ANON, AREA_FILE, AREA_SHMEM, AREA_HUGETLB };
+int mm_get_unmapped_area(struct mm *mm, enum area_kind kind, uint64_t addr, uint64_t len,
+			 uint64_t pgoff, uint32_t flags, uint64_t *out);
 
 /* munmap.c */
 int mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **firstp);

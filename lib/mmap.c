@@ -141,7 +141,7 @@ region_alloc(struct mm *mm, const struct mmap_args *a, struct vma **vp, struct m
 	if (a->file)
 		err = mm_file_intern(mm, a->file, fp);
 	else if (a->vm_flags & VM_SHARED)
-		err = mm_file_new_shmem(mm, a->len, fp);
+		err = mm_file_new_shmem(mm, NULL, a->len, fp);
 	if (err) {
 		vma_destroy(mm, *vp);
 		*vp = NULL;
@@ -226,6 +226,7 @@ static int
 do_mmap(struct mm *mm, struct mmap_args *a)
 {
 	bool has_file = a->file || a->hugetlb;
+	enum area_kind kind = a->hugetlb ? AREA_HUGETLB : a->file ? AREA_FILE : AREA_ANON;
 	int err;
 
 	if (!a->len)
@@ -245,7 +246,7 @@ do_mmap(struct mm *mm, struct mmap_args *a)
 		return -ENOMEM;
 	a->vm_flags = prot_to_vm(a->prot) | flags_to_vm(mm, a->flags) | mm->def_flags | VM_MAYREAD |
 		      VM_MAYWRITE | VM_MAYEXEC;
-	err = mm_get_unmapped_area(mm, has_file, a->addr, a->len, a->pgoff, a->flags, &a->addr);
+	err = mm_get_unmapped_area(mm, kind, a->addr, a->len, a->pgoff, a->flags, &a->addr);
 	if (err)
 		return err;
 	if ((a->flags & MM_MAP_FIXED_NOREPLACE) &&

@@ -292,22 +292,24 @@ thp_area(struct mm *mm, uint64_t addr, uint64_t len, uint64_t pgoff, uint32_t fl
 /*
  * Files are taken to be on a filesystem that aligns large mappings for THP (ext4, xfs:
  * thp_get_unmapped_area); private anonymous memory is aligned only without a hint and for
- * multiples of 2 MiB; shared anonymous memory (shmem, huge=never) is not aligned.
+ * multiples of 2 MiB; shmem (huge=never) is not aligned; hugetlbfs wants aligned addresses.
  */
 int
-mm_get_unmapped_area(struct mm *mm, bool has_file, uint64_t addr, uint64_t len, uint64_t pgoff,
-		     uint32_t flags, uint64_t *out)
+mm_get_unmapped_area(struct mm *mm, enum area_kind kind, uint64_t addr, uint64_t len,
+		     uint64_t pgoff, uint32_t flags, uint64_t *out)
 {
-	bool thp;
+	bool thp = false;
 	int err;
 
 	if (len > mm->task_size)
 		return -ENOMEM;
-	if (!has_file)
+	if (kind == AREA_HUGETLB && (flags & MM_MAP_FIXED) && (addr & (MM_PMD_SIZE - 1)))
+		return -EINVAL;
+	if (kind == AREA_ANON)
 		pgoff = 0;
-	if (has_file)
+	if (kind == AREA_FILE)
 		thp = mm->thp;
-	else
+	else if (kind == AREA_ANON)
 		thp = mm->thp && !(flags & MM_MAP_SHARED) && !addr && !(len & (MM_PMD_SIZE - 1));
 	if (!thp || !thp_area(mm, addr, len, pgoff, flags, out)) {
 		err = arch_area(mm, addr, len, pgoff, flags, out);

@@ -148,7 +148,7 @@ check_counters(const struct mm *mm, const struct sums *s, char *msg, size_t len)
 	    check_counter("data_vm", mm->data_vm, s->data, msg, len) ||
 	    check_counter("exec_vm", mm->exec_vm, s->exec, msg, len) ||
 	    check_counter("stack_vm", mm->stack_vm, s->stack, msg, len) ||
-	    check_counter("locked_vm", mm->locked_vm, s->locked, msg, len) ||
+	    check_counter("locked_vm", mm->locked_vm, s->locked + mm->locked_leak, msg, len) ||
 	    check_counter("rss_anon", mm->rss[PAGE_ANON], s->rss[PAGE_ANON], msg, len) ||
 	    check_counter("rss_file", mm->rss[PAGE_FILE], s->rss[PAGE_FILE], msg, len) ||
 	    check_counter("rss_shmem", mm->rss[PAGE_SHMEM], s->rss[PAGE_SHMEM], msg, len))
