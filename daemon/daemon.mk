@@ -38,7 +38,7 @@ FUZZ_SEEDS   := $(FUZZ_DIR)/fuzz_seeds
 FUZZ_CORPUS  ?= fuzz-corpus/daemon
 FUZZ_SECONDS ?= 300
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CPPFLAGS = -D_GNU_SOURCE -DVMAD_VERSION='"$(VERSION)"' -MMD -MP -Ilib -Idaemon \
+FUZZ_CPPFLAGS = -D_GNU_SOURCE -DVMAD_VERSION='"$(VERSION)"' -Ilib -Idaemon \
 	-I$(FUZZ_DIR)/proto $(call PC_CFLAGS,$(DAEMON_PKGS))
 FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer $(WARNFLAGS)
 FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(DAEMON_SRCS) $(LIB_SRCS) tests/fuzz/fuzz_daemon.c) \
@@ -59,13 +59,13 @@ $(FUZZ_DIR)/proto/vmad.pb-c.o: $(FUZZ_DIR)/proto/vmad.pb-c.c
 
 $(FUZZ_DIR)/%.o: %.c | $(FUZZ_DIR)/proto/vmad.pb-c.c
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+	$(CLANG) -MMD -MP $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
 
 $(FUZZ_BIN): $(FUZZ_OBJS)
 	$(CLANG) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(call PC_LIBS,$(DAEMON_PKGS))
 
 $(FUZZ_SEEDS): tests/fuzz/fuzz_seeds.c $(FUZZ_DIR)/proto/vmad.pb-c.c
-	$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c)
+	$(CLANG) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) $(call PC_LIBS,libprotobuf-c)
 
 fuzz-run: fuzz
 	@mkdir -p $(FUZZ_CORPUS)

@@ -3,6 +3,7 @@
  * that walk through every operation, so that mutation starts from well-formed protobuf.
  * Usage: fuzz_seeds DIR
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
