@@ -135,7 +135,8 @@ VMAC_EXPORT int vmac_connect(const char *path, struct vmac_conn **out);
 VMAC_EXPORT void vmac_close(struct vmac_conn *c);
 /*
  * Drop the current socket (and everything outstanding on it, including a watch) and connect
- * again to the same path.  The library never reconnects by itself.
+ * again to the same path.  The library never reconnects by itself; note that the daemon
+ * closes connections left idle (no request, no watch) for ten minutes.
  */
 VMAC_EXPORT int vmac_reconnect(struct vmac_conn *c);
 /*
@@ -301,7 +302,8 @@ enum vmac_access { VMAC_ACCESS_READ = 0, VMAC_ACCESS_WRITE = 1, VMAC_ACCESS_EXEC
 enum vmac_fault_result {
 	VMAC_FAULT_OK = 0,
 	VMAC_FAULT_SEGV_MAPERR = 1,
-	VMAC_FAULT_SEGV_ACCERR = 2
+	VMAC_FAULT_SEGV_ACCERR = 2,
+	VMAC_FAULT_SIGBUS = 3, /* a file page at or beyond the end of the file (BUS_ADRERR) */
 };
 
 /*

@@ -140,9 +140,16 @@ map_segments(struct vmac_conn *c, const char *space, const struct image *im)
 static const char *
 fault_name(enum vmac_fault_result r)
 {
-	return r == VMAC_FAULT_OK            ? "ok"
-	       : r == VMAC_FAULT_SEGV_MAPERR ? "SEGV_MAPERR"
-					     : "SEGV_ACCERR";
+	switch (r) {
+	case VMAC_FAULT_OK:
+		return "ok";
+	case VMAC_FAULT_SEGV_MAPERR:
+		return "SEGV_MAPERR";
+	case VMAC_FAULT_SEGV_ACCERR:
+		return "SEGV_ACCERR";
+	default:
+		return "BUS_ADRERR";
+	}
 }
 
 /* What an emulator does on a guest page fault: ask, then map the page or deliver SIGSEGV. */

@@ -51,6 +51,20 @@ conn_reply_errno(struct vmac_conn *c, const Response *r)
 	return r->error;
 }
 
+/*
+ * A reply that answers no request awaited.  The daemon reports a protocol error (an oversized
+ * or undecodable frame, too many clients, a stalled frame) with id 0 and then closes: that
+ * error is what broke the connection.  Anything else is a protocol violation.
+ */
+int
+conn_stray_reply(struct vmac_conn *c, Response *r)
+{
+	int err = r->has_error ? r->error : 0;
+	bool daemon_error = (!r->has_id || r->id == 0) && err < 0 && err >= -4095;
+	vmad__v1__response__free_unpacked(r, NULL);
+	return io_fail(c, daemon_error ? err : -EPROTO);
+}
+
 static void
 put_be32(uint8_t *p, uint32_t v)
 {
@@ -105,10 +119,8 @@ conn_collect(struct vmac_conn *c, int *result)
 	if (rc < 0)
 		return rc;
 	struct conn_pending p = c->q[c->qhead];
-	if (!r->has_id || r->id != p.id) {
-		vmad__v1__response__free_unpacked(r, NULL);
-		return conn_protocol_error(c);
-	}
+	if (!r->has_id || r->id != p.id)
+		return conn_stray_reply(c, r);
 	if (++c->qhead == c->qlen)
 		c->qhead = c->qlen = 0;
 	conn_set_last(c, NULL);

@@ -80,6 +80,7 @@ int conn_encode(struct vmac_conn *c, Request *req, uint64_t *id);
 int conn_usable(const struct vmac_conn *c);
 void conn_set_last(struct vmac_conn *c, Response *r);
 int conn_protocol_error(struct vmac_conn *c);
+int conn_stray_reply(struct vmac_conn *c, Response *r);
 int conn_reply_errno(struct vmac_conn *c, const Response *r);
 void conn_reset(struct vmac_conn *c);
 

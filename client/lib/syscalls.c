@@ -39,13 +39,11 @@ fault_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 		return conn_protocol_error(c);
 	switch (r->fault->result) {
 	case VMAD__V1__FAULT_RESULT__FAULT_OK:
-		*(enum vmac_fault_result *)out[0] = VMAC_FAULT_OK;
-		return 0;
 	case VMAD__V1__FAULT_RESULT__FAULT_SEGV_MAPERR:
-		*(enum vmac_fault_result *)out[0] = VMAC_FAULT_SEGV_MAPERR;
-		return 0;
 	case VMAD__V1__FAULT_RESULT__FAULT_SEGV_ACCERR:
-		*(enum vmac_fault_result *)out[0] = VMAC_FAULT_SEGV_ACCERR;
+	case VMAD__V1__FAULT_RESULT__FAULT_SIGBUS:
+		/* The wire enum and the public one have the same values. */
+		*(enum vmac_fault_result *)out[0] = (enum vmac_fault_result)r->fault->result;
 		return 0;
 	default:
 		return conn_protocol_error(c);

@@ -107,9 +107,9 @@ vmac_watch_next(struct vmac_conn *c, struct vmac_event *ev, int timeout_ms)
 	int rc = watch_take(c, &r, timeout_ms < 0 ? -1 : timeout_ms);
 	if (rc < 0)
 		return rc;
-	conn_set_last(c, r);
 	if (!r->has_id || r->id != c->watch_id)
-		return conn_protocol_error(c);
+		return conn_stray_reply(c, r);
+	conn_set_last(c, r);
 	int err = conn_reply_errno(c, r);
 	if (err) {
 		c->watching = false;

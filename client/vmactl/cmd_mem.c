@@ -178,9 +178,13 @@ cmd_fault_run(struct ctx *ctx, const struct args *a)
 	int rc = vmac_fault(ctx->conn, a->name, a->addr, a->access, &res);
 	if (rc < 0)
 		return out_refused(ctx, "fault", rc);
-	const char *s = res == VMAC_FAULT_OK            ? "ok"
-			: res == VMAC_FAULT_SEGV_MAPERR ? "SEGV_MAPERR"
-							: "SEGV_ACCERR";
+	static const char *const names[] = {
+		[VMAC_FAULT_OK] = "ok",
+		[VMAC_FAULT_SEGV_MAPERR] = "SEGV_MAPERR",
+		[VMAC_FAULT_SEGV_ACCERR] = "SEGV_ACCERR",
+		[VMAC_FAULT_SIGBUS] = "BUS_ADRERR",
+	};
+	const char *s = names[res];
 	if (ctx->json) {
 		json_begin_ok();
 		json_str_field("result", s);

@@ -142,21 +142,14 @@ status_rows(const struct vmac_status *st, struct status_row *r)
 	return sizeof(rows) / sizeof(rows[0]);
 }
 
+/* The daemon renders the lines as the kernel prints them; they are shown as they come. */
 static void
 status_text(const struct vmac_status *st)
 {
-	if (*st->text) {
-		fputs(st->text, stdout);
-		if (st->text[strlen(st->text) - 1] != '\n')
-			putchar('\n');
-		return;
-	}
-	/* A daemon that does not render the lines: the kernel's format, from the figures. */
-	struct status_row rows[16];
-	size_t n = status_rows(st, rows);
-	for (size_t i = 0; i < n; i++)
-		printf("%s:\t%8llu kB\n", rows[i].name, (unsigned long long)rows[i].kb);
-	printf("MapCount:\t%8llu\n", (unsigned long long)st->map_count);
+	size_t n = strlen(st->text);
+	fputs(st->text, stdout);
+	if (n > 0 && st->text[n - 1] != '\n')
+		putchar('\n');
 }
 
 int

@@ -81,7 +81,7 @@ installed_files_ok() {
 }
 
 no_destdir_baked_in() {
-	! grep -rl "$tmp" "$root"
+	[ -f "$root/usr/lib/pkgconfig/libvmaclient.pc" ] && ! grep -rl "$tmp" "$root"
 }
 
 pc_ok() {
@@ -124,6 +124,7 @@ run_example() {
 }
 
 make_uninstall() {
+	[ -f "$root/usr/include/vmaclient.h" ] || return 1
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$SRCDIR" --no-print-directory -s \
 		uninstall DESTDIR="$root" PREFIX=/usr SANITIZE="$SANITIZE" &&
 		[ -z "$(find "$root" -name '*vmaclient*' -o -name vmactl)" ]

@@ -447,6 +447,14 @@ def t_fault(d):
     r = run(d, "-j", "fault", "ft", "0x1000", "read")
     assert r.rc == 1 and r.json() == {"ok": True, "result": "SEGV_MAPERR"}, r
     refused(run(d, "fault", "nope", a, "read"), "fault", "ENOENT")
+    # A file of 100 bytes mapped over two pages: the second page is beyond its end.
+    small = os.path.join(d.dir, "small")
+    with open(small, "wb") as f:
+        f.write(b"x" * 100)
+    f = ok(run(d, "mmap", "ft", "0", "8K", "r--", "private", "--file", small)).out.strip()
+    ok(run(d, "fault", "ft", f, "read"), "ok\n")
+    r = run(d, "fault", "ft", hex(int(f, 16) + 0x1000), "read")
+    assert (r.rc, r.out, r.err) == (1, "BUS_ADRERR\n", ""), r
     ok(run(d, "destroy", "ft"))
 
 
