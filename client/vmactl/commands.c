@@ -276,10 +276,13 @@ parse_opt(const struct command *c, char **argv, int argc, struct args *a, struct
 	return o->set(a, argv[1], e) < 0 ? -1 : 2;
 }
 
+/* "--x" and "---" are protections written with rwx letters, not options. */
 static bool
 is_option(const char *s)
 {
-	return s[0] == '-' && s[1] == '-' && s[2] != '\0';
+	bool prot_letters =
+		strlen(s) == 3 && strchr("r-", s[0]) && strchr("w-", s[1]) && strchr("x-", s[2]);
+	return s[0] == '-' && s[1] == '-' && s[2] != '\0' && !prot_letters;
 }
 
 int

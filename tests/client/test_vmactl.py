@@ -255,7 +255,7 @@ def t_mmap_values(d):
     assert r.out == "0x%x\n" % (MMAP_TOP - 0x10000), r
     spellings = [
         ("0x10000000", "4096", "rw-", "MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED"),
-        ("268443648", "4k", "read,write", "private|anon|fixed"),
+        ("268439552", "4k", "read,write", "private|anon|fixed"),
         ("0x10002000", "0x1000", "PROT_READ|PROT_WRITE", "Private,Anonymous,Fixed"),
         ("0x10003000", "4K", "Read|prot_write", "MAP_private,map_anon,FIXED"),
         ("0x10004000", "4K", "rw", "0x32"),
