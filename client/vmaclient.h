@@ -164,8 +164,8 @@ struct vmac_server_info {
 
 /*
  * Introduce ourselves (client: free text for the daemon's log, may be NULL) and check the
- * protocol version: -EPROTONOSUPPORT when the daemon speaks another one (info is filled
- * anyway).  info may be NULL.  Optional: the other calls work without it.
+ * protocol version: -EPROTONOSUPPORT when the daemon speaks another one (info, which may be
+ * NULL, is filled whenever the daemon answered).  Optional: the other calls work without it.
  */
 VMAC_EXPORT int vmac_hello(struct vmac_conn *c, const char *client, struct vmac_server_info *info);
 VMAC_EXPORT int vmac_ping(struct vmac_conn *c);
@@ -303,7 +303,7 @@ enum vmac_fault_result {
 	VMAC_FAULT_OK = 0,
 	VMAC_FAULT_SEGV_MAPERR = 1,
 	VMAC_FAULT_SEGV_ACCERR = 2,
-	VMAC_FAULT_SIGBUS = 3, /* a file page at or beyond the end of the file (BUS_ADRERR) */
+	VMAC_FAULT_SIGBUS = 3, /* a file page at or beyond the end of the file */
 };
 
 /*

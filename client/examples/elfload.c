@@ -148,7 +148,7 @@ fault_name(enum vmac_fault_result r)
 	case VMAC_FAULT_SEGV_ACCERR:
 		return "SEGV_ACCERR";
 	default:
-		return "BUS_ADRERR";
+		return "SIGBUS";
 	}
 }
 

@@ -182,7 +182,7 @@ cmd_fault_run(struct ctx *ctx, const struct args *a)
 		[VMAC_FAULT_OK] = "ok",
 		[VMAC_FAULT_SEGV_MAPERR] = "SEGV_MAPERR",
 		[VMAC_FAULT_SEGV_ACCERR] = "SEGV_ACCERR",
-		[VMAC_FAULT_SIGBUS] = "BUS_ADRERR",
+		[VMAC_FAULT_SIGBUS] = "SIGBUS",
 	};
 	const char *s = names[res];
 	if (ctx->json) {

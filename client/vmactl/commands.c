@@ -205,7 +205,7 @@ static const struct command commands[] = {
 	    "Make pages resident as mm_populate() would."),
 	CMD(fault, "NAME ADDR read|write|exec", 3, 3, NULL, 0,
 	    "Fault at ADDR: prints ok, or the signal the process would get (SEGV_MAPERR,\n"
-	    "SEGV_ACCERR, or BUS_ADRERR beyond the end of a file) and exits 1."),
+	    "SEGV_ACCERR, or SIGBUS beyond the end of a file) and exits 1."),
 	CMD(madvise, "NAME ADDR LEN ADVICE", 4, 4, NULL, 0,
 	    "madvise(2).  ADVICE: normal, random, sequential, willneed, dontneed, free,\n"
 	    "remove, dontfork, dofork, mergeable, unmergeable, hugepage, nohugepage,\n"

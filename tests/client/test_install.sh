@@ -5,6 +5,9 @@
 #
 # Environment (set by the generated wrapper): B, SRCDIR, SANITIZE, SANFLAGS, VMAD_BIN.
 B=${B:-build}
+# The outer make's own variables (PREFIX=... on its command line), for restoring the build tree
+# afterwards; its jobserver does not reach this script.
+outer_flags=$(printf '%s' "${MAKEFLAGS:-}" | sed 's/--jobserver-[a-z]*=[^ ]*//g')
 SRCDIR=${SRCDIR:-.}
 VMAD_BIN=${VMAD_BIN:-$B/vmad}
 so="$B/libvmaclient.so.0"
@@ -130,6 +133,13 @@ make_uninstall() {
 		[ -z "$(find "$root" -name '*vmaclient*' -o -name vmactl)" ]
 }
 
+# Installing with PREFIX=/usr regenerated the build's files that name install directories (the
+# .pc, the systemd unit); rebuild them for the outer make's PREFIX so later suites see those.
+restore_build() {
+	env -u MFLAGS -u MAKELEVEL MAKEFLAGS="$outer_flags" make -C "$SRCDIR" \
+		--no-print-directory -s build SANITIZE="$SANITIZE"
+}
+
 check "the shared library exports only vmac_ names" only_vmac_exported
 check "every function of vmaclient.h is exported" header_functions_exported
 check "SONAME libvmaclient.so.0 and the development link" soname_ok
@@ -142,5 +152,6 @@ check "the example builds with pkg-config against the installed tree" build_exam
 check "vmad answers the installed vmactl" start_vmad
 check "the example lays out /bin/true and handles its faults" run_example
 check "make uninstall removes the client's files" make_uninstall
+check "the build tree is rebuilt for the outer PREFIX" restore_build
 echo "1..$n"
 exit $failed

@@ -454,7 +454,7 @@ def t_fault(d):
     f = ok(run(d, "mmap", "ft", "0", "8K", "r--", "private", "--file", small)).out.strip()
     ok(run(d, "fault", "ft", f, "read"), "ok\n")
     r = run(d, "fault", "ft", hex(int(f, 16) + 0x1000), "read")
-    assert (r.rc, r.out, r.err) == (1, "BUS_ADRERR\n", ""), r
+    assert (r.rc, r.out, r.err) == (1, "SIGBUS\n", ""), r
     ok(run(d, "destroy", "ft"))
 
 
