@@ -136,7 +136,7 @@ parse_option(int opt, const char *arg, struct options *o)
 	case OPT_MAX_CLIENTS:
 		return option_size("--max-clients", arg, 1, 1u << 20, &o->cfg.max_clients);
 	case OPT_MAX_SPACES:
-		return option_size("--max-spaces", arg, 1, 1u << 24, &o->cfg.max_spaces);
+		return option_size("--max-spaces", arg, 1, 65536, &o->cfg.max_spaces);
 	case OPT_MAX_FRAME:
 		return option_size("--max-frame", arg, MAX_FRAME_MIN, MAX_FRAME_LIMIT,
 				   &o->cfg.max_frame);
