@@ -19,6 +19,8 @@ conn_usable(const struct vmac_conn *c)
 		return -EINVAL;
 	if (c->broken)
 		return c->broken;
+	if (c->send_err)
+		return c->send_err; /* replies already received can still be collected */
 	if (c->watching)
 		return -EBUSY;
 	return 0;
@@ -170,6 +172,7 @@ conn_reset(struct vmac_conn *c)
 	cbuf_free(&c->in);
 	cbuf_free(&c->out);
 	c->broken = 0;
+	c->send_err = 0;
 	c->eof = false;
 	c->queueing = false;
 	c->watching = false;

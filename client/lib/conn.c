@@ -72,7 +72,9 @@ vmac_reconnect(struct vmac_conn *c)
 VMAC_EXPORT int
 vmac_conn_error(const struct vmac_conn *c)
 {
-	return c ? c->broken : -EINVAL;
+	if (c == NULL)
+		return -EINVAL;
+	return c->broken ? c->broken : c->send_err;
 }
 
 VMAC_EXPORT const char *

@@ -42,8 +42,9 @@ struct conn_pending {
 struct vmac_conn {
 	int fd;
 	char *path;
-	int broken; /* 0, or the negative errno that broke the stream */
-	bool eof;   /* the daemon closed its side; buffered replies may remain */
+	int broken;   /* 0, or the negative errno that broke the stream */
+	bool eof;     /* the daemon closed its side; buffered replies may remain */
+	int send_err; /* sending failed (the daemon closed): nothing more can be sent */
 	int timeout_ms;
 	uint64_t next_id;
 	struct cbuf out; /* framed requests not yet sent */

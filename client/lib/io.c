@@ -79,7 +79,16 @@ io_send_some(struct vmac_conn *c)
 	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return 0;
-	return io_fail(c, -errno);
+	if (errno != EPIPE && errno != ECONNRESET)
+		return io_fail(c, -errno);
+	/*
+	 * The daemon has closed.  What it sent before closing (replies to earlier requests, or
+	 * the error that made it close, such as EMSGSIZE) is still to be read, so the stream
+	 * breaks only once that is consumed; nothing more can be sent.
+	 */
+	c->send_err = -errno;
+	cbuf_consume(&c->out, cbuf_avail(&c->out));
+	return 0;
 }
 
 /* poll() once.  Returns revents, -EAGAIN on timeout, -EINTR, or another negative errno. */
@@ -156,7 +165,7 @@ io_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool watch)
 		if (rc != 0)
 			return rc < 0 ? rc : 0;
 		if (c->eof)
-			return io_fail(c, -ECONNRESET);
+			return io_fail(c, c->send_err ? c->send_err : -ECONNRESET);
 		int rev = io_wait(c, POLLIN, timeout_ms);
 		if (rev == -EINTR && !watch)
 			continue;

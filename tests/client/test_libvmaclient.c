@@ -508,6 +508,26 @@ test_bad_arguments(void **state)
 	vmac_close(c);
 }
 
+/* The daemon closes after an oversized request; its reason is the connection's error. */
+static void
+test_oversized_request(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = conn();
+	size_t n = 2u << 20; /* twice the daemon's default frame limit */
+	char *text = malloc(n + 1);
+	assert_non_null(text);
+	memset(text, '#', n);
+	text[n] = '\0';
+	assert_int_equal(vmac_import(c, "big", text, NULL), -EMSGSIZE);
+	free(text);
+	assert_int_equal(vmac_conn_error(c), -EMSGSIZE);
+	assert_int_equal(vmac_ping(c), -EMSGSIZE);
+	assert_int_equal(vmac_reconnect(c), 0);
+	assert_int_equal(vmac_ping(c), 0);
+	vmac_close(c);
+}
+
 /* A second daemon of our own, to kill. */
 static struct tvmad victim;
 
@@ -659,6 +679,7 @@ main(void)
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_oversized_request),
 		cmocka_unit_test_setup_teardown(test_daemon_dies, victim_up, victim_down),
 		cmocka_unit_test_setup_teardown(test_daemon_dies_in_pipeline, victim_up,
 						victim_down),
