@@ -275,12 +275,18 @@ test_munmap_mprotect_mremap(void **state)
 	assert_int_equal(vmac_status(c, "t", &st), 0);
 	assert_int_equal(st.map_count, 2);
 	assert_int_equal(vmac_munmap(c, "t", a + 1, 4096), -EINVAL);
-	assert_int_equal(
-		vmac_mremap(c, "t", a + 2 * 4096, 4096, 64 * KB, VMAC_MREMAP_MAYMOVE, 0, &b), 0);
+	/* The r-- page cannot grow in place (the rw- page follows) unless it may move. */
+	assert_int_equal(vmac_mremap(c, "t", a + 4096, 4096, 64 * KB, 0, 0, NULL), -ENOMEM);
+	assert_int_equal(vmac_mremap(c, "t", a + 4096, 4096, 64 * KB, VMAC_MREMAP_MAYMOVE, 0, &b),
+			 0);
+	assert_true(b != a + 4096);
 	assert_int_equal(vmac_find_vma(c, "t", b, &v), VMAC_FOUND_VMA);
 	assert_int_equal(v.start, b);
 	assert_int_equal(v.end, b + 64 * KB);
-	assert_int_equal(vmac_mremap(c, "t", b, 64 * KB, 128 * KB, 0, 0, NULL), -ENOMEM);
+	assert_string_equal(v.perms, "r--p");
+	/* Its old place is empty now. */
+	assert_int_equal(vmac_find_vma(c, "t", a + 4096, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.start, a + 2 * 4096);
 }
 
 static void
