@@ -107,20 +107,23 @@ fault_around(struct mm *mm, struct vma *v, uint64_t addr)
 	ws = addr - ((pte_off - from) << MM_PAGE_SHIFT);
 	we = eof_limit(v, ws, addr + ((to - pte_off) << MM_PAGE_SHIFT));
 	if (!v->file->shmem)
-		return fill_holes(mm, v, ws, we, PAGE_FILE);
-	err = map_existing_shmem(mm, v, ws, we);
-	if (!err)
+		return we > ws ? fill_holes(mm, v, ws, we, PAGE_FILE) : 0;
+	err = we > ws ? map_existing_shmem(mm, v, ws, we) : 0;
+	if (!err && addr < we)
 		err = fill_holes(mm, v, addr, addr + MM_PAGE_SIZE, PAGE_SHMEM);
-	if (!err)
+	if (!err && addr < we)
 		err = shmem_obj_add(v, addr, addr + MM_PAGE_SIZE);
 	return err;
 }
 
-/* Read faults over [start, end) (inside EOF), one per page that is still not resident. */
+/*
+ * Read faults over [start, end), one per page that is still not resident.  A fault beyond EOF
+ * still maps its fault-around block (do_fault_around runs first), then raises SIGBUS.
+ */
 static int
 read_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 {
-	uint64_t a, b;
+	uint64_t lim = eof_limit(v, start, end), a, b;
 	int err;
 
 	while (pages_first_hole(v->pages, page_index(v, start), page_index(v, end), &a, &b)) {
@@ -128,6 +131,8 @@ read_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 		err = fault_around(mm, v, start);
 		if (err)
 			return err;
+		if (start >= lim)
+			return -EFAULT;
 		start += MM_PAGE_SIZE;
 	}
 	return 0;
@@ -146,7 +151,9 @@ shared_write_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 
 /*
  * Fault [start, end) of v in as reads or writes.  Returns 0, -EFAULT when the range reaches
- * beyond the end of the file (the pages before it are made resident), or -ENOMEM.
+ * beyond the end of the file (the pages before it are made resident), or -ENOMEM.  A write
+ * to private memory attaches the anon_vma first, even when the page turns out to be beyond
+ * EOF (do_cow_fault).
  */
 int
 mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool write)
@@ -154,16 +161,17 @@ mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool 
 	uint64_t lim = eof_limit(v, start, end);
 	int err = 0;
 
-	if (lim > start) {
-		if (write && !(v->flags & VM_MAYSHARE)) {
-			err = vma_anon_prepare(mm, v);
-			if (!err)
-				err = vma_make_resident(mm, v, start, lim, PAGE_ANON);
-		} else if (v->file && write) {
+	if (write && !(v->flags & VM_MAYSHARE)) {
+		err = vma_anon_prepare(mm, v);
+		if (!err && lim > start)
+			err = vma_make_resident(mm, v, start, lim, PAGE_ANON);
+	} else if (!v->file) {
+		return 0;
+	} else if (write) {
+		if (lim > start)
 			err = shared_write_range(mm, v, start, lim);
-		} else if (v->file) {
-			err = read_fault_range(mm, v, start, lim);
-		}
+	} else {
+		return read_fault_range(mm, v, start, end);
 	}
 	if (err)
 		return err;

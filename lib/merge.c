@@ -69,12 +69,9 @@ dup_anon(struct vma *dst, const struct vma *src)
 }
 
 static void
-set_flags(struct mm *mm, struct vma *v, uint64_t flags)
+set_flags(struct vma *v, uint64_t flags)
 {
-	uint64_t old = v->flags;
-
-	v->flags = flags | (old & VM_IGNORE_MERGE);
-	vma_tree_flags_changed(mm, v, old);
+	v->flags = flags | (v->flags & VM_IGNORE_MERGE);
 }
 
 /* target absorbs victim (adjacent); the caller extends target's range afterwards. */
@@ -190,7 +187,7 @@ merge_both(struct mm *mm, struct vma *prev, struct vma *middle, struct vma *next
 	absorb(mm, prev, middle, b);
 	absorb(mm, prev, next, prev->pages);
 	vma_tree_set_range(mm, prev, prev->start, end);
-	set_flags(mm, prev, flags);
+	set_flags(prev, flags);
 	return prev;
 }
 
@@ -220,7 +217,7 @@ merge_left(struct mm *mm, struct vma *prev, struct vma *middle, uint64_t end, ui
 		prev->pages = pages;
 	}
 	vma_tree_set_range(mm, prev, prev->start, end);
-	set_flags(mm, prev, flags);
+	set_flags(prev, flags);
 	return prev;
 }
 
@@ -249,7 +246,7 @@ merge_right(struct mm *mm, struct vma *middle, struct vma *next, uint64_t start,
 	}
 	next->pgoff = pgoff;
 	vma_tree_set_range(mm, next, start, next->end);
-	set_flags(mm, next, flags);
+	set_flags(next, flags);
 	return next;
 }
 
@@ -308,7 +305,7 @@ vma_modify_flags(struct mm *mm, struct vma *prev, struct vma *v, uint64_t start,
 		if (*err)
 			return NULL;
 	}
-	set_flags(mm, v, newflags);
+	set_flags(v, newflags);
 	return v;
 }
 

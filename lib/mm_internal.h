@@ -128,10 +128,9 @@ uint64_t vma_start_gap(const struct mm *mm, const struct vma *v);
 void vma_tree_link(struct mm *mm, struct vma *v);
 void vma_tree_unlink(struct mm *mm, struct vma *v);
 void vma_tree_set_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
-void vma_tree_flags_changed(struct mm *mm, struct vma *v, uint64_t oldflags);
 struct vma *vma_tree_find(const struct mm *mm, uint64_t addr);
 void vma_gap_compute(struct rb_node *n, void *ctx);
-uint64_t vma_own_gap(const struct mm *mm, const struct vma *v);
+uint64_t vma_own_gap(const struct vma *v);
 
 /* files.c */
 int mm_file_intern(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out);

@@ -2,7 +2,7 @@
  * The VMA index: an augmented red-black tree keyed by address, the sorted doubly linked list,
  * and the lookup cache, kept in step.  Each node's gap_max is the largest free gap found
  * below any VMA of its subtree, where a VMA's own gap runs from the end of its predecessor to
- * vm_start_gap() (its start, less the stack guard gap for GROWSDOWN VMAs).
+ * its start (stack guard gaps are applied by the searches, as the maple-tree kernels do).
  */
 #include "mm_internal.h"
 
@@ -20,19 +20,20 @@ vma_start_gap(const struct mm *mm, const struct vma *v)
 }
 
 uint64_t
-vma_own_gap(const struct mm *mm, const struct vma *v)
+vma_own_gap(const struct vma *v)
 {
-	uint64_t top = vma_start_gap(mm, v);
 	uint64_t bottom = v->prev ? v->prev->end : 0;
 
-	return top > bottom ? top - bottom : 0;
+	return v->start > bottom ? v->start - bottom : 0;
 }
 
 void
 vma_gap_compute(struct rb_node *n, void *ctx)
 {
 	struct vma *v = mm_container_of(n, struct vma, rb);
-	uint64_t g = vma_own_gap(ctx, v);
+	uint64_t g = vma_own_gap(v);
+
+	(void)ctx;
 	struct vma *c;
 
 	if (n->left) {
@@ -121,15 +122,6 @@ vma_tree_set_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 	rb_propagate(&v->rb, &aug);
 	if (v->next)
 		rb_propagate(&v->next->rb, &aug);
-}
-
-void
-vma_tree_flags_changed(struct mm *mm, struct vma *v, uint64_t oldflags)
-{
-	struct rb_augment aug = { vma_gap_compute, mm };
-
-	if ((oldflags ^ v->flags) & VM_GROWSDOWN)
-		rb_propagate(&v->rb, &aug);
 }
 
 struct vma *

@@ -39,15 +39,21 @@ climb(struct vma *v, bool from_right)
 	}
 }
 
-/* The highest gap of at least length whose start is <= high (an address), or NULL. */
-static struct vma *
-highest_fit(const struct mm *mm, uint64_t length, uint64_t high, uint64_t low_end)
+/*
+ * The VMA just above the highest free interval [s, e) with min(e, hi) - max(s, lo) >= length
+ * (*above = NULL when it is the interval above the last VMA); false if there is none.
+ */
+static bool
+highest_fit(const struct mm *mm, uint64_t length, uint64_t lo, uint64_t hi, struct vma **above)
 {
+	uint64_t high = hi - length, low_end = lo + length, gs;
 	struct vma *v = node_vma(mm->tree.node), *c;
-	uint64_t gs, ge;
 
+	*above = NULL;
+	if (!mm->last || mm->last->end <= high)
+		return true;
 	if (!v || v->gap_max < length)
-		return NULL;
+		return false;
 	for (;;) {
 		gs = gap_start_of(v);
 		c = node_vma(v->rb.right);
@@ -56,117 +62,122 @@ highest_fit(const struct mm *mm, uint64_t length, uint64_t high, uint64_t low_en
 			continue;
 		}
 		for (;;) {
-			ge = vma_start_gap(mm, v);
-			if (ge < low_end)
-				return NULL;
-			if (gs <= high && ge > gs && ge - gs >= length)
-				return v;
+			if (v->start < low_end)
+				return false;
+			if (gs <= high && v->start > gs && v->start - gs >= length) {
+				*above = v;
+				return true;
+			}
 			c = node_vma(v->rb.left);
 			if (c && c->gap_max >= length)
 				break;
 			v = climb(v, true);
 			if (!v)
-				return NULL;
+				return false;
 			gs = gap_start_of(v);
 		}
 		v = c;
 	}
 }
 
+/*
+ * unmapped_area_topdown(): the highest fit below high_limit; when the VMA above it grows down
+ * and its guard gap reaches into the result, search again below the guard gap.
+ */
 static int
 unmapped_area_topdown(const struct mm *mm, const struct area_req *r, uint64_t *out)
 {
-	uint64_t length = r->length + r->align_mask, low = r->low_limit, high, gap_end;
-	struct vma *v;
+	uint64_t length = r->length + r->align_mask, lo = r->low_limit, hi = r->high_limit, end;
+	struct vma *above;
 
-	if (low < mm->mmap_min_addr)
-		low = mm->mmap_min_addr;
-	if (length < r->length || r->high_limit < length)
+	if (lo < mm->mmap_min_addr)
+		lo = mm->mmap_min_addr;
+	if (length < r->length)
 		return -ENOMEM;
-	high = r->high_limit - length;
-	if (low > high)
-		return -ENOMEM;
-	if (!mm->last || mm->last->end <= high) {
-		gap_end = r->high_limit;
-	} else {
-		v = highest_fit(mm, length, high, low + length);
-		if (!v)
+	for (;;) {
+		if (hi < length || lo > hi - length || !highest_fit(mm, length, lo, hi, &above))
 			return -ENOMEM;
-		gap_end = vma_start_gap(mm, v);
-		if (gap_end > r->high_limit)
-			gap_end = r->high_limit;
+		end = above && above->start < hi ? above->start : hi;
+		if (!above || !(above->flags & VM_GROWSDOWN) || vma_start_gap(mm, above) >= end)
+			break;
+		hi = vma_start_gap(mm, above);
 	}
-	gap_end -= r->length;
-	gap_end -= (gap_end - r->align_offset) & r->align_mask;
-	*out = gap_end;
+	end -= r->length;
+	end -= (end - r->align_offset) & r->align_mask;
+	*out = end;
 	return 0;
 }
 
-/* The lowest gap of at least length ending at or above low_end, or NULL (try above all). */
-static struct vma *
-lowest_fit(const struct mm *mm, uint64_t length, uint64_t high, uint64_t low_end, int *err)
+/*
+ * The VMA just above the lowest free interval [s, e) with min(e, hi) - max(s, lo) >= length
+ * (*above = NULL for the interval above the last VMA); false if there is none.
+ */
+static bool
+lowest_fit(const struct mm *mm, uint64_t length, uint64_t lo, uint64_t hi, struct vma **above)
 {
+	uint64_t high = hi - length, low_end = lo + length, gs;
 	struct vma *v = node_vma(mm->tree.node), *c;
-	uint64_t gs, ge;
 
-	*err = 0;
+	*above = NULL;
 	if (!v || v->gap_max < length)
-		return NULL;
+		goto highest;
 	for (;;) {
-		ge = vma_start_gap(mm, v);
 		c = node_vma(v->rb.left);
-		if (ge >= low_end && c && c->gap_max >= length) {
+		if (v->start >= low_end && c && c->gap_max >= length) {
 			v = c;
 			continue;
 		}
 		for (;;) {
 			gs = gap_start_of(v);
-			if (gs > high) {
-				*err = -ENOMEM;
-				return NULL;
+			if (gs > high)
+				return false;
+			if (v->start >= low_end && v->start > gs && v->start - gs >= length) {
+				*above = v;
+				return true;
 			}
-			if (ge >= low_end && ge > gs && ge - gs >= length)
-				return v;
 			c = node_vma(v->rb.right);
 			if (c && c->gap_max >= length)
 				break;
 			v = climb(v, false);
 			if (!v)
-				return NULL;
-			ge = vma_start_gap(mm, v);
+				goto highest;
 		}
 		v = c;
 	}
+highest:
+	return !mm->last || mm->last->end <= high;
 }
 
+/*
+ * unmapped_area(): the lowest fit above low_limit; when the VMA above it grows down and its
+ * guard gap reaches into the result, search again above that VMA.
+ */
 static int
 unmapped_area(const struct mm *mm, const struct area_req *r, uint64_t *out)
 {
-	uint64_t length = r->length + r->align_mask, low = r->low_limit, high, gap_start;
-	struct vma *v;
-	int err;
+	uint64_t length = r->length + r->align_mask, lo = r->low_limit, hi = r->high_limit, gap;
+	struct vma *above;
 
-	if (low < mm->mmap_min_addr)
-		low = mm->mmap_min_addr;
-	if (length < r->length || r->high_limit < length)
+	if (lo < mm->mmap_min_addr)
+		lo = mm->mmap_min_addr;
+	if (length < r->length)
 		return -ENOMEM;
-	high = r->high_limit - length;
-	if (low > high)
-		return -ENOMEM;
-	v = lowest_fit(mm, length, high, low + length, &err);
-	if (err)
-		return err;
-	if (v) {
-		gap_start = gap_start_of(v);
-	} else {
-		gap_start = mm->last ? mm->last->end : 0;
-		if (gap_start > high)
+	for (;;) {
+		if (hi < length || lo > hi - length || !lowest_fit(mm, length, lo, hi, &above))
 			return -ENOMEM;
+		if (above)
+			gap = above->prev ? above->prev->end : 0;
+		else
+			gap = mm->last ? mm->last->end : 0;
+		if (gap < lo)
+			gap = lo;
+		gap += (r->align_offset - gap) & r->align_mask;
+		if (!above || !(above->flags & VM_GROWSDOWN) ||
+		    vma_start_gap(mm, above) >= gap + length - 1)
+			break;
+		lo = above->end;
 	}
-	if (gap_start < low)
-		gap_start = low;
-	gap_start += (r->align_offset - gap_start) & r->align_mask;
-	*out = gap_start;
+	*out = gap;
 	return 0;
 }
 

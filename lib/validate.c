@@ -102,7 +102,7 @@ check_subtree(struct tree_walk *w, const struct rb_node *n, const struct rb_node
 		return -1;
 	if (lh != rh)
 		return fail(w->msg, w->len, "rbtree: unequal black heights"), -1;
-	g = vma_own_gap(w->mm, v);
+	g = vma_own_gap(v);
 	if (n->left && mm_container_of(n->left, struct vma, rb)->gap_max > g)
 		g = mm_container_of(n->left, struct vma, rb)->gap_max;
 	if (n->right && mm_container_of(n->right, struct vma, rb)->gap_max > g)

@@ -269,6 +269,49 @@ test_shmem_fault_around(void **state)
 	mm_destroy(mm);
 }
 
+/*
+ * Findings F5/F6: a read beyond EOF still maps its fault-around block; a write beyond EOF
+ * maps nothing but attaches the anon_vma, so fork copies the VMA's page tables (file pages
+ * included).
+ */
+static void
+test_beyond_eof_side_effects(void **state)
+{
+	static const struct mm_file_desc f16 = {
+		.path = "/tmp/f16",
+		.instance = 1,
+		.mode = MM_FMODE_READ,
+		.ino = 9,
+		.size = 16 * P,
+	};
+	struct mm *mm = new_mm(MM_LAYOUT_X86_64, false), *child;
+	const uint64_t a = 0x200000030000ULL;
+	struct mm_vma_info info;
+
+	(void)state;
+	assert_int_equal(try_mmap(mm, a, 0x18000, MM_PROT_WRITE, MM_MAP_PRIVATE | MM_MAP_FIXED,
+				  &f16, 0x4000, NULL),
+			 0);
+	assert_int_equal(fault(mm, 0x20000003cb9aULL, MM_ACCESS_READ), MM_FAULT_SIGBUS);
+	assert_int_equal(status_of(mm).rss_file, 12);
+	mm_destroy(mm);
+
+	mm = new_mm(MM_LAYOUT_X86_64, false);
+	assert_int_equal(
+		try_mmap(mm, a, 0x18000, RW, MM_MAP_PRIVATE | MM_MAP_FIXED, &f16, 0x4000, NULL), 0);
+	assert_int_equal(fault(mm, a + 20 * P, MM_ACCESS_WRITE), MM_FAULT_SIGBUS);
+	nth_vma(mm, 0, &info);
+	assert_int_not_equal(info.anon_vma, 0);
+	assert_int_equal(info.rss_anon + info.rss_file, 0);
+	assert_int_equal(fault(mm, a + P, MM_ACCESS_READ), MM_FAULT_OK);
+	assert_int_equal(status_of(mm).rss_file, 12);
+	assert_int_equal(mm_fork(mm, &child), 0);
+	check_valid(child);
+	assert_int_equal(status_of(child).rss_file, 12);
+	mm_destroy(child);
+	mm_destroy(mm);
+}
+
 static void
 test_stack_growth(void **state)
 {
@@ -355,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_file_cow),
 		cmocka_unit_test(test_sigbus),
 		cmocka_unit_test(test_shmem_fault_around),
+		cmocka_unit_test(test_beyond_eof_side_effects),
 		cmocka_unit_test(test_stack_growth),
 		cmocka_unit_test(test_stack_guard),
 		cmocka_unit_test(test_stack_rlimit_as),

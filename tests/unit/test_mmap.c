@@ -307,6 +307,23 @@ test_placement_guard_gap(void **state)
 	do_mmap(mm, TOP - 16 * P, 16 * P, RW, FIXED_PRIVATE | MM_MAP_GROWSDOWN);
 	assert_int_equal(do_mmap(mm, 0, P, RW, ANON_PRIVATE), TOP - 16 * P - (1 << 20) - P);
 	mm_destroy(mm);
+
+	/*
+	 * Finding F4: once the highest fit lies under a GROWSDOWN VMA's guard gap, the search
+	 * restarts below the guard gap, skipping even holes under other VMAs inside it.
+	 */
+	mm = new_mm(MM_LAYOUT_X86_64, false);
+	do_mmap(mm, TOP - 0x24000, 0x24000, RW, FIXED_PRIVATE);
+	assert_int_equal(mm_munmap(mm, TOP - 0x16000, 0xe000), 0);
+	assert_int_equal(do_mmap(mm, 0, 4 * P, RW, ANON_PRIVATE | MM_MAP_GROWSDOWN), TOP - 0xc000);
+	assert_int_equal(do_mmap(mm, 0, P, MM_PROT_NONE, ANON_PRIVATE),
+			 TOP - 0xc000 - (1 << 20) - P);
+	mm_destroy(mm);
+	/* bottom-up: a fit inside the guard gap moves above the GROWSDOWN VMA */
+	mm = new_mm(MM_LAYOUT_X86_64_LEGACY, false);
+	do_mmap(mm, 0x2aaaaaaab000ULL + 4 * P, 2 * P, RW, FIXED_PRIVATE | MM_MAP_GROWSDOWN);
+	assert_int_equal(do_mmap(mm, 0, P, RW, ANON_PRIVATE), 0x2aaaaaaab000ULL + 6 * P);
+	mm_destroy(mm);
 }
 
 static void
