@@ -201,6 +201,27 @@ run_process(struct vmac_conn *c, const char *space, const struct image *im, uint
 	return print_maps(c, space);
 }
 
+/* Connect, and create the space as exec leaves it: the heap right after the image, a stack. */
+static int
+open_space(const char *sock, const char *space, uint64_t start_brk, struct vmac_conn **c)
+{
+	int rc = vmac_connect(sock, c);
+	if (rc < 0)
+		return fail("connect", rc);
+	struct vmac_create_opts opts;
+	vmac_create_opts_init(&opts);
+	opts.with_stack = true;
+	opts.set = VMAC_OPT_START_BRK;
+	opts.start_brk = start_brk;
+	if ((rc = vmac_hello(*c, "elfload", NULL)) < 0 ||
+	    (rc = vmac_create(*c, space, &opts)) < 0) {
+		fail(*vmac_errmsg(*c) ? vmac_errmsg(*c) : "vmad", rc);
+		vmac_close(*c);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -208,42 +229,27 @@ main(int argc, char **argv)
 	bool keep = false;
 	int opt;
 	while ((opt = getopt(argc, argv, "s:k")) != -1) {
-		if (opt == 's')
-			sock = optarg;
-		else if (opt == 'k')
-			keep = true;
-		else
+		if (opt != 's' && opt != 'k')
 			return 2;
+		sock = opt == 's' ? optarg : sock;
+		keep = keep || opt == 'k';
 	}
 	if (optind >= argc || argc - optind > 2) {
 		fprintf(stderr, "usage: elfload [-s SOCKET] [-k] ELF-FILE [SPACE]\n");
 		return 2;
 	}
-	char space[64];
-	snprintf(space, sizeof(space), "%s", optind + 1 < argc ? argv[optind + 1] : "elfload");
-
+	const char *space = optind + 1 < argc ? argv[optind + 1] : "elfload";
 	struct image im = { 0 };
 	int rc = read_image(argv[optind], &im);
 	if (rc < 0)
 		return fail(argv[optind], rc);
-
 	struct vmac_conn *c;
-	if ((rc = vmac_connect(sock, &c)) < 0)
-		return fail("connect", rc);
-	if ((rc = vmac_hello(c, "elfload", NULL)) < 0)
-		return fail("hello", rc);
-	/* exec puts the heap right after the image and gives the process its stack. */
-	struct vmac_create_opts opts;
-	vmac_create_opts_init(&opts);
-	opts.with_stack = true;
-	opts.set = VMAC_OPT_START_BRK;
-	opts.start_brk = PAGE_UP(im.brk);
-	if ((rc = vmac_create(c, space, &opts)) < 0)
-		return fail(vmac_errmsg(c), rc);
-
+	uint64_t start_brk = PAGE_UP(im.brk);
+	if (open_space(sock, space, start_brk, &c) != 0)
+		return 1;
 	rc = map_segments(c, space, &im);
 	if (rc == 0)
-		rc = run_process(c, space, &im, opts.start_brk);
+		rc = run_process(c, space, &im, start_brk);
 	if (rc < 0)
 		fail(*vmac_errmsg(c) ? vmac_errmsg(c) : "vmad", rc);
 	if (!keep)

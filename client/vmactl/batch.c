@@ -79,9 +79,9 @@ parse_line(struct batch_line *l, const struct ctx *ctx, struct perr *e)
 	if (cmd_parse(l->argc, l->argv, &l->inv, e) < 0)
 		return -1;
 	if (!cmd_allowed_in_batch(&l->inv))
-		return perr_set(e, "%s cannot run in a batch", cmd_name(&l->inv));
+		return perr_set(e, "cannot run in a batch");
 	if (ctx->batch_stdin && cmd_reads_stdin(&l->inv))
-		return perr_set(e, "import cannot read standard input: the batch comes from it");
+		return perr_set(e, "cannot read standard input: the batch comes from it");
 	return 0;
 }
 
@@ -96,6 +96,7 @@ batch_add(struct batch *b)
 		b->lines = p;
 		b->cap = cap;
 	}
+	memset(&b->lines[b->n], 0, sizeof(b->lines[b->n]));
 	return &b->lines[b->n++];
 }
 
@@ -120,7 +121,7 @@ batch_parse(struct ctx *ctx, struct batch *b)
 		struct perr e;
 		if (split_line(s, l, &e) < 0 || parse_line(l, ctx, &e) < 0) {
 			ctx->line = no;
-			out_usage_error(ctx, NULL, e.msg);
+			out_usage_error(ctx, l->inv.cmd ? cmd_name(&l->inv) : NULL, e.msg);
 			bad++;
 		}
 	}

@@ -46,26 +46,41 @@ range_text(const struct vmac_event *ev)
 	       (unsigned long long)(ev->start + ev->len));
 }
 
+/* Kinds whose line shows the range they touched. */
+static bool
+has_range(enum vmac_event_kind k)
+{
+	return k != VMAC_EVENT_BRK && k != VMAC_EVENT_FAULT && k != VMAC_EVENT_FORK &&
+	       k != VMAC_EVENT_OVERFLOW && k != VMAC_EVENT_DESTROY;
+}
+
+static void
+advice_text(int advice)
+{
+	const char *name = val_advice_name(advice);
+	if (name)
+		printf(" %s", name);
+	else
+		printf(" %d", advice);
+}
+
 /* What follows "KIND NAME" on an event's line. */
 static void
 event_details_text(const struct vmac_event *ev)
 {
 	char prot[4], flags[256];
-	const char *advice = val_advice_name(ev->advice);
+	if (has_range(ev->kind))
+		range_text(ev);
+	val_prot_str(ev->new_prot, prot);
 	switch (ev->kind) {
 	case VMAC_EVENT_MMAP:
-		range_text(ev);
-		val_prot_str(ev->new_prot, prot);
 		val_map_flags_str(ev->flags, flags, sizeof(flags));
 		printf(" %s %s%s%s", prot, flags, *ev->path ? " " : "", ev->path);
 		break;
 	case VMAC_EVENT_MPROTECT:
-		range_text(ev);
-		val_prot_str(ev->new_prot, prot);
 		printf(" %s", prot);
 		break;
 	case VMAC_EVENT_MREMAP:
-		range_text(ev);
 		printf(" -> 0x%llx-0x%llx", (unsigned long long)ev->new_addr,
 		       (unsigned long long)(ev->new_addr + ev->new_len));
 		break;
@@ -74,23 +89,16 @@ event_details_text(const struct vmac_event *ev)
 		       (unsigned long long)ev->new_addr);
 		break;
 	case VMAC_EVENT_MADVISE:
-		range_text(ev);
-		if (advice)
-			printf(" %s", advice);
-		else
-			printf(" %d", ev->advice);
+		advice_text(ev->advice);
 		break;
 	case VMAC_EVENT_MLOCK:
-		range_text(ev);
-		if (ev->flags & VMAC_MLOCK_ONFAULT)
-			fputs(" onfault", stdout);
+		fputs(ev->flags & VMAC_MLOCK_ONFAULT ? " onfault" : "", stdout);
 		break;
 	case VMAC_EVENT_POPULATE:
-		range_text(ev);
-		printf(" %s", val_access_name(ev->access));
-		break;
 	case VMAC_EVENT_FAULT:
-		printf(" 0x%llx %s", (unsigned long long)ev->start, val_access_name(ev->access));
+		if (ev->kind == VMAC_EVENT_FAULT)
+			printf(" 0x%llx", (unsigned long long)ev->start);
+		printf(" %s", val_access_name(ev->access));
 		break;
 	case VMAC_EVENT_FORK:
 		printf(" -> %s", ev->target);
@@ -98,10 +106,8 @@ event_details_text(const struct vmac_event *ev)
 	case VMAC_EVENT_OVERFLOW:
 		printf(" lost %llu", (unsigned long long)ev->lost);
 		break;
-	case VMAC_EVENT_DESTROY:
-		break;
 	default:
-		range_text(ev);
+		break;
 	}
 }
 

@@ -29,19 +29,18 @@ err_prefix(const struct ctx *ctx, const char *cmd)
 		fprintf(stderr, "%s: ", cmd);
 }
 
+/* The same words as the text line, after "vmactl: ". */
 static void
-json_error(int err, const char *cmd, const char *msg)
+json_error(const struct ctx *ctx, int err, const char *cmd, const char *msg)
 {
+	char buf[PARSE_ERR_MAX + 128], line[32] = "";
+	if (ctx->line)
+		snprintf(line, sizeof(line), "line %u: ", ctx->line);
+	snprintf(buf, sizeof(buf), "%s%s%s%s", line, cmd ? cmd : "", cmd ? ": " : "", msg);
 	json_obj_begin(NULL);
 	json_bool_field("ok", false);
 	json_str_field("errno", out_errno_name(err));
-	if (cmd) {
-		char buf[PARSE_ERR_MAX + 64];
-		snprintf(buf, sizeof(buf), "%s: %s", cmd, msg);
-		json_str_field("error", buf);
-	} else {
-		json_str_field("error", msg);
-	}
+	json_str_field("error", buf);
 	json_obj_end();
 }
 
@@ -73,7 +72,7 @@ int
 out_usage_error(struct ctx *ctx, const char *cmd, const char *msg)
 {
 	if (ctx->json) {
-		json_error(EINVAL, cmd, msg);
+		json_error(ctx, EINVAL, cmd, msg);
 	} else {
 		err_prefix(ctx, cmd);
 		fprintf(stderr, "%s\n", msg);
@@ -87,7 +86,7 @@ out_connect_error(struct ctx *ctx, const char *path, int err)
 	char buf[PARSE_ERR_MAX + 128];
 	snprintf(buf, sizeof(buf), "cannot connect to %s: %s", path, strerror(-err));
 	if (ctx->json) {
-		json_error(err, NULL, buf);
+		json_error(ctx, err, NULL, buf);
 	} else {
 		err_prefix(ctx, NULL);
 		fprintf(stderr, "%s\n", buf);
