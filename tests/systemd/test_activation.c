@@ -411,6 +411,7 @@ check_requests(const char *sock)
 	tap(rc == 0, "create over the activated socket");
 	rc = vmactl(sock, out, sizeof(out), mmap);
 	addr = strtoull(out, NULL, 16);
+	out[strcspn(out, "\n")] = '\0';
 	tap(rc == 0 && addr != 0, "mmap over the activated socket returns an address");
 	diag("mmap printed %s", out);
 	snprintf(want, sizeof(want), "%llx-%llx rw-p 00000000 00:00 0", addr, addr + 0x10000);

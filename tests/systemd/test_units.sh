@@ -83,14 +83,15 @@ dest=$tmp/dest
 make="${MAKE:-make}"
 $make --no-print-directory install DESTDIR="$dest" >"$tmp/install.log" 2>&1
 rc=$?
-unit=$(find "$dest" -name vmad.service -path '*/systemd/system/*')
-sock=$(find "$dest" -name vmad.socket -path '*/systemd/system/*')
-sysusers=$(find "$dest" -path '*/sysusers.d/vmad.conf')
-tmpfiles=$(find "$dest" -path '*/tmpfiles.d/vmad.conf')
+unit=$(find "$dest" -name vmad.service -path '*/systemd/system/*' 2>/dev/null)
+sock=$(find "$dest" -name vmad.socket -path '*/systemd/system/*' 2>/dev/null)
+sysusers=$(find "$dest" -path '*/sysusers.d/vmad.conf' 2>/dev/null)
+tmpfiles=$(find "$dest" -path '*/tmpfiles.d/vmad.conf' 2>/dev/null)
 [ "$rc" -eq 0 ] && [ -n "$unit" ] && [ -n "$sock" ] && [ -n "$sysusers" ] && [ -n "$tmpfiles" ]
 ok $? "make install DESTDIR= installs vmad.service, vmad.socket, sysusers.d and tmpfiles.d"
 [ "$rc" -eq 0 ] || diag "$tmp/install.log"
-(cd "$dest" && find . ! -type d | sort) | diag
+installed=$(cd "$dest" 2>/dev/null && find . ! -type d | sort)
+[ -n "$installed" ] && echo "$installed" | diag
 
 installed_exec=$(sed -n 's/^ExecStart=//p' "$unit" 2>/dev/null)
 [ -n "$installed_exec" ] && [ -x "$dest$installed_exec" ] && [ -f "$dest$installed_exec" ]
@@ -98,9 +99,9 @@ ok $? "the installed unit's ExecStart ($installed_exec) is the installed daemon"
 
 $make --no-print-directory uninstall DESTDIR="$dest" >"$tmp/uninstall.log" 2>&1
 rc=$?
-left=$(cd "$dest" && find . ! -type d | sort)
-[ "$rc" -eq 0 ] && [ -z "$left" ]
-ok $? "make uninstall DESTDIR= removes every installed file"
+left=$(cd "$dest" 2>/dev/null && find . ! -type d | sort)
+[ "$rc" -eq 0 ] && [ -n "$installed" ] && [ -d "$dest" ] && [ -z "$left" ]
+ok $? "make uninstall DESTDIR= removes every installed file ($(echo "$installed" | grep -c .) installed)"
 [ -z "$left" ] || echo "$left" | diag
 [ "$rc" -eq 0 ] || diag "$tmp/uninstall.log"
 
