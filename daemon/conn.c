@@ -206,7 +206,7 @@ conn_next_frame(struct conn *c, struct evbuffer *in)
 	return close ? -1 : 1;
 }
 
-/* The deadline that applies now: an incomplete frame's, or idleness (not for watchers). */
+/* The deadline that applies now: an incomplete frame's, or idleness. */
 static void
 conn_arm_timer(struct conn *c)
 {
@@ -228,10 +228,7 @@ conn_arm_timer(struct conn *c)
 		return;
 	}
 	c->partial = false;
-	if (c->watches)
-		event_del(c->timer);
-	else
-		conn_timeout(c, cfg->idle_ms);
+	conn_timeout(c, cfg->idle_ms);
 }
 
 static void
@@ -317,6 +314,9 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 			conn_free(c);
 	} else if (c->partial) {
 		conn_fail(c, 0, -ETIMEDOUT, "frame incomplete after %u ms", c->srv->cfg.frame_ms);
+	} else if (c->watches) {
+		/* A watcher listens, it need not talk. */
+		conn_timeout(c, c->srv->cfg.idle_ms);
 	} else {
 		log_debug("client %llu idle for %u ms; closing", (unsigned long long)c->id,
 			  c->srv->cfg.idle_ms);

@@ -303,6 +303,69 @@ test_idle_timeout(void **state)
 	assert_served();
 }
 
+/* Build and send one request on fd; returns its reply. */
+static Vmad__V1__Response *
+call_named(int fd, Vmad__V1__Request__OpCase op, const char *name, uint64_t id)
+{
+	Vmad__V1__Request req = VMAD__V1__REQUEST__INIT;
+	Vmad__V1__Create cr = VMAD__V1__CREATE__INIT;
+	Vmad__V1__Watch w = VMAD__V1__WATCH__INIT;
+	Vmad__V1__Destroy d = VMAD__V1__DESTROY__INIT;
+
+	cr.name = w.name = d.name = (char *)name;
+	req.has_id = true;
+	req.id = id;
+	req.op_case = op;
+	if (op == VMAD__V1__REQUEST__OP_CREATE)
+		req.create = &cr;
+	else if (op == VMAD__V1__REQUEST__OP_WATCH)
+		req.watch = &w;
+	else
+		req.destroy = &d;
+	return raw_call(fd, &req);
+}
+
+/* A watcher may stay silent past the idle timeout; once its watch has ended, it may not. */
+static void
+test_idle_watcher(void **state)
+{
+	Vmad__V1__Response *resp;
+	int64_t t0;
+	int w = raw_connect(vm.sock), other = raw_connect(vm.sock);
+
+	(void)state;
+	assert_true(w >= 0 && other >= 0);
+	resp = call_named(other, VMAD__V1__REQUEST__OP_CREATE, "idle-w", 1);
+	assert_non_null(resp);
+	assert_int_equal(resp->error, 0);
+	raw_free(resp);
+	close(other);
+	resp = call_named(w, VMAD__V1__REQUEST__OP_WATCH, "idle-w", 2);
+	assert_non_null(resp);
+	assert_int_equal(resp->error, 0);
+	raw_free(resp);
+	/* Three idle timeouts later the watcher is still there. */
+	usleep(3 * atoi(IDLE_MS) * 1000);
+	other = raw_connect(vm.sock);
+	assert_true(other >= 0);
+	resp = call_named(other, VMAD__V1__REQUEST__OP_DESTROY, "idle-w", 3);
+	assert_non_null(resp);
+	assert_int_equal(resp->error, 0);
+	raw_free(resp);
+	close(other);
+	resp = raw_recv(w, 5000, NULL);
+	assert_non_null(resp);
+	assert_int_equal(resp->id, 2);
+	assert_int_equal(resp->result_case, VMAD__V1__RESPONSE__RESULT_EVENT);
+	assert_int_equal(resp->event->kind, VMAD__V1__EVENT_KIND__EVENT_DESTROY);
+	raw_free(resp);
+	/* Now an ordinary idle connection: closed within about one timeout. */
+	t0 = harness_now_ms();
+	assert_int_equal(raw_wait_closed(w, 10000), 1);
+	assert_true(harness_now_ms() - t0 <= 2 * atoi(IDLE_MS) + 500);
+	close(w);
+}
+
 static void
 test_1000_idle(void **state)
 {
@@ -568,6 +631,7 @@ main(void)
 		cmocka_unit_test_setup(test_byte_by_byte, bound),
 		cmocka_unit_test_setup(test_half_frame_timeout, bound),
 		cmocka_unit_test_setup(test_idle_timeout, bound),
+		cmocka_unit_test_setup(test_idle_watcher, bound),
 		cmocka_unit_test_setup(test_1000_idle, bound),
 		cmocka_unit_test_setup(test_never_reads, bound),
 		cmocka_unit_test_setup(test_close_before_reply, bound),
