@@ -1,9 +1,10 @@
 #!/bin/sh
 # Check the build and test dependencies; as root install what is missing, otherwise print the
-# exact apt-get line and fail.  Arguments: pkg-config names, Debian packages, protoc-c command.
+# exact apt-get line and fail.  Arguments: pkg-config names, Debian packages, and the
+# commands the build and tests run (protoc-c, python3 for the vmactl tests).
 pkgs=$1
 debs=$2
-protoc=${3:-protoc-c}
+cmds=${3:-protoc-c}
 
 missing=""
 if ! command -v pkg-config >/dev/null 2>&1; then
@@ -13,7 +14,9 @@ else
 		pkg-config --exists "$p" || missing="$missing $p"
 	done
 fi
-command -v "$protoc" >/dev/null 2>&1 || missing="$missing $protoc"
+for c in $cmds; do
+	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
+done
 [ -z "$missing" ] && exit 0
 
 echo "deps: missing:$missing"
