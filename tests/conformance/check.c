@@ -413,6 +413,7 @@ compare_flags(struct ctx *c, const struct conf_vma *k, const struct conf_vma *e,
 
 	if (relation(c, k, &file, &partial) && file)
 		return;
+	c->rep->flags_compared++;
 	if (!k->flags_known || k->flags != e->flags)
 		verdict(c, CONF_DISAGREE, CONF_FAM_VMFLAGS,
 			"VMA %zu (%s): kernel VmFlags 0x%llx, engine 0x%llx (differ: 0x%llx)",
@@ -441,6 +442,8 @@ compare_rss(struct ctx *c, const struct conf_vma *k, const struct conf_vma *e, s
 			"VMA %zu (%s) cuts into the runner's own mappings", i + 1, k->line);
 		return;
 	}
+	c->rep->vmas++;
+	c->rep->vmas_resident += k->rss_anon + k->rss_other > 0;
 	base_pages(c, k, b);
 	for (int j = 0; j < 4; j++)
 		excl[j] += b[j];

@@ -36,6 +36,7 @@ struct tap {
 
 struct totals {
 	unsigned long run, agreed, harness;
+	unsigned long vmas, vmas_resident, flags_compared;
 	unsigned long fails[CONF_FAM_COUNT];
 	unsigned long printed[CONF_FAM_COUNT];
 	unsigned long ops[CONF_FAM_COUNT], errs[CONF_FAM_COUNT], skipped[CONF_FAM_COUNT];
@@ -215,6 +216,9 @@ run_one(struct env *env, struct totals *t, uint64_t seed, bool dynamic)
 	}
 	conf_check(&env->host, &env->files, &seq, &run, &rep);
 	count_ops(t, &seq, &run);
+	t->vmas += rep.vmas;
+	t->vmas_resident += rep.vmas_resident;
+	t->flags_compared += rep.flags_compared;
 	if (env->verbose)
 		print_verbose(&seq, &run, seed, &rep);
 	conf_krun_free(&run);
@@ -380,6 +384,9 @@ run_sequences(struct env *env, struct tap *tap)
 			(env->seed + i) % DYNAMIC_EVERY == DYNAMIC_EVERY - 1);
 	printf("# %lu sequences in %lds: %lu agreed, %lu disagreed, %lu harness errors\n", t.run,
 	       (long)(time(NULL) - t0), t.agreed, t.run - t.agreed - t.harness, t.harness);
+	printf("# final states compared: %lu VMAs of the sequences (%lu with resident pages), "
+	       "%lu VmFlags\n",
+	       t.vmas, t.vmas_resident, t.flags_compared);
 	for (int f = 0; f < CONF_FAM_COUNT; f++) {
 		if (f < CONF_FAM_MAPS)
 			tap_result(

@@ -91,7 +91,8 @@ enum conf_family {
 struct conf_report {
 	enum conf_verdict verdict;
 	enum conf_family family;
-	int op_index; /* the first op that disagreed, or -1 */
+	int op_index;                                 /* the first op that disagreed, or -1 */
+	unsigned vmas, vmas_resident, flags_compared; /* what the final comparison covered */
 	char why[2048];
 };
 
