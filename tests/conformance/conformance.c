@@ -22,7 +22,7 @@
 
 #define DEFAULT_SEED 20261122ULL
 #if defined(__SANITIZE_ADDRESS__)
-#define DEFAULT_COUNT 800
+#define DEFAULT_COUNT 2000
 #else
 #define DEFAULT_COUNT 4000
 #endif
