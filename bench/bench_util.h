@@ -11,6 +11,13 @@
 
 #define BENCH_NS_PER_SEC 1000000000ULL
 
+/* Printed above the tables: sanitizers (and the engine's checks) slow everything down. */
+#ifdef BENCH_SANITIZED
+#define BENCH_BUILD_NOTE "note: a sanitizer build (SANITIZE=1): these figures are not comparable\n"
+#else
+#define BENCH_BUILD_NOTE ""
+#endif
+
 uint64_t bench_now_ns(void);
 
 /* xorshift64*: fast and reproducible; quality is ample for picking addresses. */

@@ -224,6 +224,7 @@ print_table(void)
 	struct utsname u;
 
 	uname(&u);
+	printf("%s", BENCH_BUILD_NOTE);
 	printf("vma-bench: engine (lib/) vs the kernel of this machine (%s %s), ns per operation\n",
 	       u.sysname, u.release);
 	printf("lattice: cells of a 2-page VMA + a 1-page hole; random cells and addresses; "

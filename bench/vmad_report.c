@@ -90,6 +90,7 @@ print_failures(const struct vb_run *run)
 static void
 print_table(const struct vb_run *run)
 {
+	printf("%s", BENCH_BUILD_NOTE);
 	printf("vmad-bench: vmad vs redis-server on a Unix socket, requests/s (higher is "
 	       "better), best of %d rounds\n",
 	       VB_ROUNDS);
