@@ -54,21 +54,28 @@ check_name(struct dctx *d, const char *name)
 }
 
 static int
-lookup(struct dctx *d, const char *name, enum space_right right, struct space **out)
+find_space(struct dctx *d, const char *name, struct space **out)
 {
-	struct space *sp;
 	int r = check_name(d, name);
 
 	if (r < 0)
 		return r;
-	sp = space_find(&d->srv->spaces, name);
-	if (!sp)
-		return fail(d, -ENOENT, "no address space named '%s'", name);
-	if (space_access(sp, d->cred, right) < 0)
+	*out = space_find(&d->srv->spaces, name);
+	return *out ? 0 : fail(d, -ENOENT, "no address space named '%s'", name);
+}
+
+/* The space, if the caller has the right: the name is looked up first, then the mode. */
+static int
+lookup(struct dctx *d, const char *name, enum space_right right, struct space **out)
+{
+	int r = find_space(d, name, out);
+
+	if (r < 0)
+		return r;
+	if (space_access(*out, d->cred, right) < 0)
 		return fail(d, -EACCES, "no %s access to '%s' (owner %u, mode %04o)",
-			    right == SPACE_READ ? "read" : "write", name, (unsigned)sp->uid,
-			    sp->mode);
-	*out = sp;
+			    right == SPACE_READ ? "read" : "write", name, (unsigned)(*out)->uid,
+			    (*out)->mode);
 	return 0;
 }
 
@@ -228,13 +235,10 @@ static int
 op_destroy(struct dctx *d, const Vmad__V1__Destroy *m)
 {
 	struct space *sp;
-	int r = check_name(d, m->name);
+	int r = find_space(d, m->name, &sp);
 
 	if (r < 0)
 		return r;
-	sp = space_find(&d->srv->spaces, m->name);
-	if (!sp)
-		return fail(d, -ENOENT, "no address space named '%s'", m->name);
 	if (space_owner_check(sp, d->cred) < 0)
 		return fail(d, -EACCES, "'%s' belongs to uid %u", m->name, (unsigned)sp->uid);
 	watch_space_gone(d->srv, sp);
