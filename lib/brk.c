@@ -62,7 +62,7 @@ brk_grow(struct mm *mm, struct vma *brkvma, uint64_t addr, uint64_t len)
 	v->end = addr + len;
 	v->flags = flags;
 	v->pgoff = r.pgoff;
-	vma_tree_link(mm, v);
+	vma_tree_link_find(mm, v);
 out:
 	mm->total_vm += pages;
 	mm->data_vm += pages;

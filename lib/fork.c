@@ -57,7 +57,7 @@ dup_vma(struct mm *child, const struct vma *v)
 		n->anon_vma = vma_new_anon_vma(child);
 		n->fork_child = true;
 	}
-	vma_tree_link(child, n);
+	vma_tree_link(child, n, NULL);
 	for (int k = 0; k < PAGE_KINDS; k++)
 		delta[k] = (int64_t)pages_count(n->pages, k);
 	vma_account_pages(child, delta);

@@ -109,7 +109,7 @@ add_initial_stack(struct mm *mm)
 	v->pgoff = v->start >> MM_PAGE_SHIFT;
 	/* exec wrote the arguments there, so it has an anon_vma. */
 	v->anon_vma = vma_new_anon_vma(mm);
-	vma_tree_link(mm, v);
+	vma_tree_link(mm, v, NULL);
 	mm_stat_account(mm, v->flags, (int64_t)(INITIAL_STACK_LEN >> MM_PAGE_SHIFT));
 	return 0;
 }
@@ -418,7 +418,7 @@ mm_insert_vma(struct mm *mm, uint64_t start, uint64_t end, uint64_t flags, uint6
 	v->flags = flags;
 	v->pgoff = (!f && !pgoff) ? start >> MM_PAGE_SHIFT : pgoff;
 	v->file = f;
-	vma_tree_link(mm, v);
+	vma_tree_link_find(mm, v);
 	mm_stat_account(mm, flags, (int64_t)vma_pages_count(v));
 	if (flags & VM_LOCKED)
 		mm->locked_vm += vma_pages_count(v);

@@ -59,11 +59,13 @@ struct vma_pages {
 	struct page_run run[];
 };
 
+/* The fields a tree walk reads come first, to share a cache line. */
 struct vma {
 	struct rb_node rb;
-	struct vma *prev, *next;
 	uint64_t start, end;
 	uint64_t gap_max; /* largest free gap below any VMA of this subtree */
+	uint64_t gap;     /* the free gap between the previous VMA (or 0) and start */
+	struct vma *prev, *next;
 	uint64_t flags;
 	uint64_t pgoff;
 	struct mm_file *file;
@@ -125,12 +127,13 @@ uint64_t vma_start_gap(const struct mm *mm, const struct vma *v);
 #endif
 
 /* tree.c: the VMA tree, the sorted list and the lookup cache kept in step */
-void vma_tree_link(struct mm *mm, struct vma *v);
+void vma_tree_link(struct mm *mm, struct vma *v, struct vma *next);
+void vma_tree_link_find(struct mm *mm, struct vma *v);
 void vma_tree_unlink(struct mm *mm, struct vma *v);
 void vma_tree_set_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
 struct vma *vma_tree_find(const struct mm *mm, uint64_t addr);
-void vma_gap_compute(struct rb_node *n, void *ctx);
 uint64_t vma_own_gap(const struct vma *v);
+bool vma_gap_compute(struct rb_node *n, void *ctx);
 
 /* files.c */
 int mm_file_intern(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out);
@@ -190,7 +193,8 @@ int mm_get_unmapped_area(struct mm *mm, enum area_kind kind, uint64_t addr, uint
 			 uint64_t pgoff, uint32_t flags, uint64_t *out);
 
 /* munmap.c */
-int mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **firstp);
+int mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **firstp,
+		     struct vma **afterp);
 void mm_unmap_count(const struct vma *first, uint64_t end, uint64_t *pages, uint64_t *accounted);
 void mm_unmap_commit(struct mm *mm, struct vma *first, uint64_t end);
 int mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end);

@@ -149,11 +149,11 @@ region_alloc(struct mm *mm, const struct mmap_args *a, struct vma **vp, struct m
 	return err;
 }
 
-/* Try to merge the new range into its neighbours, else link v for it. */
+/* Try to merge the new range into its neighbours (next follows it), else link v for it. */
 static void
-region_place(struct mm *mm, const struct mmap_args *a, struct vma *v, struct mm_file *f)
+region_place(struct mm *mm, const struct mmap_args *a, struct vma *v, struct mm_file *f,
+	     struct vma *next)
 {
-	struct vma *next = mm_find(mm, a->addr);
 	struct merge_req r = {
 		.start = a->addr,
 		.end = a->addr + a->len,
@@ -178,7 +178,7 @@ region_place(struct mm *mm, const struct mmap_args *a, struct vma *v, struct mm_
 	v->flags = a->vm_flags;
 	v->pgoff = a->pgoff;
 	v->file = f;
-	vma_tree_link(mm, v);
+	vma_tree_link(mm, v, next);
 }
 
 /* __mmap_region(): clear the way, check limits, then merge or insert. */
@@ -186,11 +186,11 @@ static int
 mmap_region(struct mm *mm, struct mmap_args *a)
 {
 	uint64_t end = a->addr + a->len, pglen = a->len >> MM_PAGE_SHIFT, old, old_acct;
-	struct vma *first, *v;
+	struct vma *first, *v, *next;
 	struct mm_file *f;
 	int err;
 
-	err = mm_unmap_prepare(mm, a->addr, end, &first);
+	err = mm_unmap_prepare(mm, a->addr, end, &first, &next);
 	if (err)
 		return err;
 	mm_unmap_count(first, end, &old, &old_acct);
@@ -204,7 +204,7 @@ mmap_region(struct mm *mm, struct mmap_args *a)
 	if (err)
 		return err;
 	mm_unmap_commit(mm, first, end);
-	region_place(mm, a, v, f);
+	region_place(mm, a, v, f, next);
 	mm_stat_account(mm, a->vm_flags, (int64_t)pglen);
 	if (a->vm_flags & VM_LOCKED)
 		mm->locked_vm += pglen;

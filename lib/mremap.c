@@ -172,7 +172,7 @@ copy_vma(struct mm *mm, struct remap *r)
 		n->anon_vma = v->anon_vma;
 		n->fork_child = v->fork_child;
 		n->pages = moved;
-		vma_tree_link(mm, n);
+		vma_tree_link(mm, n, next);
 	}
 	/* The source may have been merged into the destination (unwritten anon only). */
 	r->vma = lookup(mm, r->addr);

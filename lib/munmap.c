@@ -6,17 +6,21 @@
 
 /*
  * Split the VMAs at the edges of [start, end) so that the range is made of whole VMAs, and
- * return the first of them (NULL when nothing is mapped there).  Punching a hole in a single
- * VMA raises map_count, so it is refused at the limit; other splits are not checked.
+ * return the first of them (NULL when nothing is mapped there) and, if wanted, the first VMA
+ * after the range.  Punching a hole in a single VMA raises map_count, so it is refused at the
+ * limit; other splits are not checked.
  */
 int
-mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **firstp)
+mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **firstp,
+		 struct vma **afterp)
 {
-	struct vma *v = mm_find_intersection(mm, start, end), *last;
+	struct vma *v = mm_find(mm, start), *last;
 	int err;
 
 	*firstp = NULL;
-	if (!v)
+	if (afterp)
+		*afterp = v;
+	if (!v || v->start >= end)
 		return 0;
 	if (start > v->start) {
 		if (end < v->end && mm->map_count >= mm->max_map_count)
@@ -33,6 +37,8 @@ mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **first
 			return err;
 	}
 	*firstp = v;
+	if (afterp)
+		*afterp = last->next;
 	return 0;
 }
 
@@ -71,7 +77,7 @@ int
 mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end)
 {
 	struct vma *first;
-	int err = mm_unmap_prepare(mm, start, end, &first);
+	int err = mm_unmap_prepare(mm, start, end, &first, NULL);
 
 	if (err)
 		return err;

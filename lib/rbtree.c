@@ -1,9 +1,10 @@
 /*
  * Red-black tree balancing (CLRS style, with parent pointers packed with the colour bit).
  *
- * Augmentation strategy: before any rotation, the values on the path from the changed spot to
- * the root are recomputed; a rotation keeps the set of nodes under the rotated position, so
- * only the two rotated nodes need recomputing, lower one first.
+ * Augmentation strategy: before any rotation, the values on the path from the changed spot
+ * upwards are brought up to date (stopping where a value does not change); a rotation keeps
+ * the set of nodes under the rotated position, so only the two rotated nodes need
+ * recomputing, lower one first.
  */
 #include "rbtree.h"
 
@@ -83,7 +84,8 @@ void
 rb_propagate(struct rb_node *n, const struct rb_augment *aug)
 {
 	for (; n; n = rb_parent(n))
-		aug->compute(n, aug->ctx);
+		if (!aug->compute(n, aug->ctx))
+			break;
 }
 
 static void
@@ -131,7 +133,8 @@ rb_insert(struct rb_root *root, struct rb_node *node, struct rb_node *parent, st
 	node->parent_color = (uintptr_t)parent; /* red */
 	node->left = node->right = NULL;
 	*link = node;
-	rb_propagate(node, aug);
+	aug->compute(node, aug->ctx);
+	rb_propagate(parent, aug);
 	insert_fixup(root, node, aug);
 }
 
@@ -202,7 +205,7 @@ erase_fixup(struct rb_root *root, struct rb_node *x, struct rb_node *xp,
 void
 rb_erase(struct rb_root *root, struct rb_node *node, const struct rb_augment *aug)
 {
-	struct rb_node *child, *fix_parent, *y;
+	struct rb_node *child, *fix_parent, *y = NULL, *n;
 	bool removed_black;
 
 	if (!node->left || !node->right) {
@@ -229,7 +232,10 @@ rb_erase(struct rb_root *root, struct rb_node *node, const struct rb_augment *au
 		set_parent(y->left, y);
 		copy_color(y, node);
 	}
-	rb_propagate(fix_parent, aug);
+	/* Below (and at) the node that took node's place every value must be recomputed. */
+	for (n = fix_parent; y && n != rb_parent(y); n = rb_parent(n))
+		aug->compute(n, aug->ctx);
+	rb_propagate(y ? rb_parent(y) : fix_parent, aug);
 	if (removed_black)
 		erase_fixup(root, child, fix_parent, aug);
 }

@@ -21,8 +21,8 @@ struct rb_root {
 	struct rb_node *node;
 };
 
-/* Recompute n's augmented value from n and its children. */
-typedef void (*rb_augment_fn)(struct rb_node *n, void *ctx);
+/* Recompute n's augmented value from n and its children; true if it changed. */
+typedef bool (*rb_augment_fn)(struct rb_node *n, void *ctx);
 
 struct rb_augment {
 	rb_augment_fn compute;
@@ -45,7 +45,10 @@ rb_is_black(const struct rb_node *n)
 void rb_insert(struct rb_root *root, struct rb_node *node, struct rb_node *parent,
 	       struct rb_node **link, const struct rb_augment *aug);
 void rb_erase(struct rb_root *root, struct rb_node *node, const struct rb_augment *aug);
-/* Recompute n and every ancestor, after n's own contribution changed. */
+/*
+ * Recompute n and its ancestors after n's own contribution changed, stopping at the first
+ * node whose value stays the same (nothing above it can change then).
+ */
 void rb_propagate(struct rb_node *n, const struct rb_augment *aug);
 
 #endif

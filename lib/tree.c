@@ -27,15 +27,13 @@ vma_own_gap(const struct vma *v)
 	return v->start > bottom ? v->start - bottom : 0;
 }
 
-void
+bool
 vma_gap_compute(struct rb_node *n, void *ctx)
 {
-	struct vma *v = mm_container_of(n, struct vma, rb);
-	uint64_t g = vma_own_gap(v);
+	struct vma *v = mm_container_of(n, struct vma, rb), *c;
+	uint64_t g = v->gap;
 
 	(void)ctx;
-	struct vma *c;
-
 	if (n->left) {
 		c = mm_container_of(n->left, struct vma, rb);
 		if (c->gap_max > g)
@@ -46,7 +44,20 @@ vma_gap_compute(struct rb_node *n, void *ctx)
 		if (c->gap_max > g)
 			g = c->gap_max;
 	}
+	if (g == v->gap_max)
+		return false;
 	v->gap_max = g;
+	return true;
+}
+
+/* v's own gap changed: store it and bring the subtree maxima above it up to date. */
+static void
+gap_update(struct mm *mm, struct vma *v)
+{
+	struct rb_augment aug = { vma_gap_compute, mm };
+
+	v->gap = vma_own_gap(v);
+	rb_propagate(&v->rb, &aug);
 }
 
 static void
@@ -56,23 +67,27 @@ cache_clear(struct mm *mm)
 		mm->cache[i] = NULL;
 }
 
+/*
+ * Link v (which overlaps nothing) into the tree and the list.  next is v's successor, or NULL
+ * if it is to be the last; the caller passes it when known, which spares a descent: v goes to
+ * next's empty left slot or to the right of next's predecessor, the rightmost node below it.
+ */
 void
-vma_tree_link(struct mm *mm, struct vma *v)
+vma_tree_link(struct mm *mm, struct vma *v, struct vma *next)
 {
 	struct rb_augment aug = { vma_gap_compute, mm };
-	struct rb_node **link = &mm->tree.node, *parent = NULL;
-	struct vma *prev = NULL, *next = NULL, *cur;
+	struct vma *prev = next ? next->prev : mm->last;
+	struct rb_node **link, *parent;
 
-	while (*link) {
-		parent = *link;
-		cur = mm_container_of(parent, struct vma, rb);
-		if (v->start < cur->start) {
-			next = cur;
-			link = &parent->left;
-		} else {
-			prev = cur;
-			link = &parent->right;
-		}
+	if (next && !next->rb.left) {
+		parent = &next->rb;
+		link = &parent->left;
+	} else if (prev) {
+		parent = &prev->rb;
+		link = &parent->right;
+	} else {
+		parent = NULL;
+		link = &mm->tree.node;
 	}
 	v->prev = prev;
 	v->next = next;
@@ -84,10 +99,19 @@ vma_tree_link(struct mm *mm, struct vma *v)
 		next->prev = v;
 	else
 		mm->last = v;
+	v->gap = vma_own_gap(v);
+	v->gap_max = 0;
 	rb_insert(&mm->tree, &v->rb, parent, link, &aug);
 	if (next)
-		rb_propagate(&next->rb, &aug);
+		gap_update(mm, next);
 	mm->map_count++;
+}
+
+/* Link v, finding its successor by a descent. */
+void
+vma_tree_link_find(struct mm *mm, struct vma *v)
+{
+	vma_tree_link(mm, v, vma_tree_find(mm, v->start));
 }
 
 void
@@ -106,7 +130,7 @@ vma_tree_unlink(struct mm *mm, struct vma *v)
 		mm->last = v->prev;
 	rb_erase(&mm->tree, &v->rb, &aug);
 	if (next)
-		rb_propagate(&next->rb, &aug);
+		gap_update(mm, next);
 	v->prev = v->next = NULL;
 	mm->map_count--;
 	cache_clear(mm);
@@ -115,13 +139,11 @@ vma_tree_unlink(struct mm *mm, struct vma *v)
 void
 vma_tree_set_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 {
-	struct rb_augment aug = { vma_gap_compute, mm };
-
 	v->start = start;
 	v->end = end;
-	rb_propagate(&v->rb, &aug);
+	gap_update(mm, v);
 	if (v->next)
-		rb_propagate(&v->next->rb, &aug);
+		gap_update(mm, v->next);
 }
 
 struct vma *
@@ -132,6 +154,8 @@ vma_tree_find(const struct mm *mm, uint64_t addr)
 
 	while (n) {
 		v = mm_container_of(n, struct vma, rb);
+		__builtin_prefetch(n->left);
+		__builtin_prefetch(n->right);
 		if (v->end > addr) {
 			found = v;
 			if (v->start <= addr)

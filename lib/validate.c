@@ -103,6 +103,11 @@ check_subtree(struct tree_walk *w, const struct rb_node *n, const struct rb_node
 	if (lh != rh)
 		return fail(w->msg, w->len, "rbtree: unequal black heights"), -1;
 	g = vma_own_gap(v);
+	if (g != v->gap)
+		return fail(w->msg, w->len, "vma %#llx: own gap %#llx, expected %#llx",
+			    (unsigned long long)v->start, (unsigned long long)v->gap,
+			    (unsigned long long)g),
+		       -1;
 	if (n->left && mm_container_of(n->left, struct vma, rb)->gap_max > g)
 		g = mm_container_of(n->left, struct vma, rb)->gap_max;
 	if (n->right && mm_container_of(n->right, struct vma, rb)->gap_max > g)

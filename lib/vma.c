@@ -81,14 +81,15 @@ vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vm
 		n->pgoff = v->pgoff;
 		v->pgoff = idx;
 		vma_tree_set_range(mm, v, addr, v->end);
+		vma_tree_link(mm, n, v);
 	} else {
 		pages_truncate(&v->pages, 0, idx);
 		n->start = addr;
 		n->end = v->end;
 		n->pgoff = idx;
 		vma_tree_set_range(mm, v, v->start, addr);
+		vma_tree_link(mm, n, v->next);
 	}
-	vma_tree_link(mm, n);
 	if (newp)
 		*newp = n;
 	return 0;
