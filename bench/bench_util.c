@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 /* Iterations between two reads of the clock: enough to make the clock's cost negligible. */
 #define BENCH_BATCH 256
@@ -108,4 +111,62 @@ bench_figure_int(const struct bench_figure *fig, char *buf, unsigned size)
 	else
 		snprintf(buf, size, "%.0f", bench_figure_ns(fig));
 	return buf;
+}
+
+/* Time all CPUs spent busy (not idle or waiting for I/O), stolen time included. */
+static uint64_t
+machine_busy_ns(void)
+{
+	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
+	FILE *f = fopen("/proc/stat", "r");
+	int n = 0;
+
+	if (f) {
+		n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys,
+			   &idle, &iowait, &irq, &softirq, &steal);
+		fclose(f);
+	}
+	if (n != 8)
+		return 0;
+	return (user + nice + sys + irq + softirq + steal) *
+	       (BENCH_NS_PER_SEC / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
+static uint64_t
+tv_ns(struct timeval tv)
+{
+	return (uint64_t)tv.tv_sec * BENCH_NS_PER_SEC + (uint64_t)tv.tv_usec * 1000;
+}
+
+static uint64_t
+own_cpu_ns(void)
+{
+	struct rusage self, children;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &children);
+	return tv_ns(self.ru_utime) + tv_ns(self.ru_stime) + tv_ns(children.ru_utime) +
+	       tv_ns(children.ru_stime);
+}
+
+void
+bench_others_start(struct bench_others *o)
+{
+	o->busy_ns = machine_busy_ns();
+	o->own_ns = own_cpu_ns();
+	o->wall_ns = bench_now_ns();
+}
+
+void
+bench_others_print(const struct bench_others *o)
+{
+	uint64_t busy = machine_busy_ns() - o->busy_ns, own = own_cpu_ns() - o->own_ns;
+	double others =
+		busy > own ? (double)(busy - own) / (double)(bench_now_ns() - o->wall_ns) : 0.0;
+
+	if (o->busy_ns == 0)
+		return;
+	printf("other processes kept %.2f of %ld CPUs busy during the run%s\n", others,
+	       sysconf(_SC_NPROCESSORS_ONLN),
+	       others > 0.25 ? ": the figures are slower than an idle machine gives" : "");
 }

@@ -50,6 +50,18 @@ void bench_figure_fail(struct bench_figure *fig, int err, const char *what);
 bool bench_figure_ok(const struct bench_figure *fig);
 double bench_figure_ns(const struct bench_figure *fig);
 
+/*
+ * Other work on the machine makes every figure slower than the code is.  Started before the
+ * measurements, bench_others_print() says how many CPUs processes other than this one and its
+ * children kept busy meanwhile (children count once reaped), with a warning when it matters.
+ */
+struct bench_others {
+	uint64_t busy_ns, own_ns, wall_ns;
+};
+
+void bench_others_start(struct bench_others *o);
+void bench_others_print(const struct bench_others *o);
+
 /* Text of a figure for a table cell: "123.4", "FAILED", or "n/a". */
 const char *bench_figure_str(const struct bench_figure *fig, char *buf, unsigned size);
 /* Text of a figure for the summary line: a rounded integer, "fail", or "na". */

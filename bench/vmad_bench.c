@@ -330,6 +330,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	name_files(&run, &srv);
+	bench_others_start(&run.others);
 	start_vmad(&run, &srv);
 	start_redis(&run, &srv);
 	measure_all(&run, &srv);

@@ -41,6 +41,7 @@ struct vb_run {
 	struct redis_figures redis[VB_SHAPES]; /* the best of the rounds, per figure */
 	struct vb_case *cases;
 	unsigned ncases;
+	struct bench_others others;
 };
 
 bool vb_case_ok(const struct vb_case *vc);

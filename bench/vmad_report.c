@@ -101,7 +101,9 @@ print_table(const struct vb_run *run)
 	printf("redis: redis-benchmark -q --csv; PING = the better of PING_INLINE and PING_MBULK; "
 	       "GET of a missing key\n");
 	printf("cpu: the server's CPU time per request in us (Redis: averaged over its three "
-	       "tests); gen: the load generator's CPU use (100%% = one CPU)\n\n");
+	       "tests); gen: the load generator's CPU use (100%% = one CPU)\n");
+	bench_others_print(&run->others);
+	printf("\n");
 	printf("%-8s %3s %3s  %-19s %10s %6s %5s   %-4s %10s %6s  %s\n", "op", "c", "P",
 	       "vmad client", "vmad req/s", "cpu", "gen", "vs", "redis req/s", "cpu",
 	       "vmad/redis (>=1: pass)");
