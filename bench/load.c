@@ -168,6 +168,7 @@ workers_init(struct worker *ws, struct load_shared *shared)
 
 		w->shared = shared;
 		w->nconns = per;
+		/* Threads walk the address table from different points. */
 		w->next_addr = (unsigned)t * 7919u;
 		w->conns = calloc((size_t)per, sizeof(*w->conns));
 		w->vmas = calloc((size_t)per * (size_t)spec->depth, sizeof(*w->vmas));

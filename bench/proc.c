@@ -43,16 +43,17 @@ exec_child(char *const argv[], int out_fd)
 int
 proc_spawn(char *const argv[], const char *log_path, pid_t *pid)
 {
-	int fd = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-		      0600);
+	int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int err;
 
 	if (fd < 0)
 		return -errno;
 	*pid = fork();
 	if (*pid == 0)
 		exec_child(argv, fd);
+	err = *pid < 0 ? -errno : 0;
 	close(fd);
-	return *pid < 0 ? -errno : 0;
+	return err;
 }
 
 static bool
@@ -155,10 +156,11 @@ proc_run(char *const argv[], char *out, size_t size, uint64_t timeout_ns)
 		dup2(fds[1], STDOUT_FILENO);
 		exec_child(argv, -1);
 	}
+	status = pid < 0 ? -errno : 0;
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
-		return -errno;
+		return status;
 	}
 	if (!read_until(fds[0], out, size, bench_now_ns() + timeout_ns)) {
 		close(fds[0]);

@@ -8,8 +8,8 @@
 #include <sys/types.h>
 
 /*
- * Starts argv[0] (searched in PATH) with stdout and stderr appended to log_path (NULL: to
- * /dev/null).  The child gets SIGTERM if vmad-bench dies, so nothing outlives the run.
+ * Starts argv[0] (searched in PATH) with stdout and stderr appended to log_path.  The child
+ * gets SIGTERM if vmad-bench dies, so nothing outlives the run.
  */
 int proc_spawn(char *const argv[], const char *log_path, pid_t *pid);
 /* Waits until a connect() to path succeeds: 0, -ECHILD if the child exited, -ETIMEDOUT. */
