@@ -128,11 +128,15 @@ read_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 
 	while (pages_first_hole(v->pages, page_index(v, start), page_index(v, end), &a, &b)) {
 		start = v->start + ((a - v->pgoff) << MM_PAGE_SHIFT);
+		/* Beyond EOF, only an existing page table gets the neighbours mapped. */
+		if (start >= lim && !mm_pt_present(mm, start))
+			return -EFAULT;
 		err = fault_around(mm, v, start);
 		if (err)
 			return err;
 		if (start >= lim)
 			return -EFAULT;
+		mm_pt_mark(mm, start, start + MM_PAGE_SIZE);
 		start += MM_PAGE_SIZE;
 	}
 	return 0;
@@ -166,6 +170,8 @@ mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool 
 		if (!err && lim > start)
 			err = vma_make_resident(mm, v, start, lim, PAGE_ANON);
 	} else if (!v->file) {
+		/* The zero page: nothing resident, but the page table is there now. */
+		mm_pt_mark(mm, start, end);
 		return 0;
 	} else if (write) {
 		if (lim > start)
@@ -175,6 +181,7 @@ mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool 
 	}
 	if (err)
 		return err;
+	mm_pt_mark(mm, start, lim);
 	return lim < end ? -EFAULT : 0;
 }
 

@@ -27,12 +27,13 @@ child_alloc(const struct mm *parent)
 	c->def_flags &= VM_NOHUGEPAGE;
 	c->files = NULL;
 	c->nfiles = c->files_cap = 0;
+	c->pt = NULL;
 	return c;
 }
 
 /* The child's copy of one VMA (not DONTCOPY). */
 static int
-dup_vma(struct mm *child, const struct vma *v)
+dup_vma(struct mm *child, const struct mm *parent, const struct vma *v)
 {
 	struct vma *n = vma_new();
 	int64_t delta[PAGE_KINDS];
@@ -56,6 +57,7 @@ dup_vma(struct mm *child, const struct vma *v)
 	if (v->anon_vma && !(v->flags & VM_WIPEONFORK)) {
 		n->anon_vma = vma_new_anon_vma(child);
 		n->fork_child = true;
+		mm_pt_copy(child, parent, v->start, v->end, 0);
 	}
 	vma_tree_link(child, n, NULL);
 	for (int k = 0; k < PAGE_KINDS; k++)
@@ -74,7 +76,7 @@ dup_vmas(struct mm *child, const struct mm *parent)
 			mm_stat_account(child, v->flags, -(int64_t)vma_pages_count(v));
 			continue;
 		}
-		err = dup_vma(child, v);
+		err = dup_vma(child, parent, v);
 		if (err)
 			return err;
 	}

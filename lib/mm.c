@@ -169,6 +169,7 @@ mm_destroy(struct mm *mm)
 		vma_destroy(mm, v);
 	}
 	mm_files_release(mm);
+	pages_free(mm->pt);
 	free(mm);
 }
 

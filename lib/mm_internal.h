@@ -100,6 +100,7 @@ struct mm {
 	uint64_t rss[PAGE_KINDS];
 
 	uint64_t next_anon_vma, next_shmem_ino;
+	struct vma_pages *pt; /* 2 MiB regions that have a page-table page */
 	struct mm_file **files;
 	uint32_t nfiles, files_cap;
 };
@@ -198,6 +199,13 @@ int mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **f
 void mm_unmap_count(const struct vma *first, uint64_t end, uint64_t *pages, uint64_t *accounted);
 void mm_unmap_commit(struct mm *mm, struct vma *first, uint64_t end);
 int mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end);
+
+/* pgtable.c */
+bool mm_pt_present(const struct mm *mm, uint64_t addr);
+void mm_pt_mark(struct mm *mm, uint64_t start, uint64_t end);
+void mm_pt_free(struct mm *mm, uint64_t start, uint64_t end, const struct vma *prev,
+		const struct vma *next);
+void mm_pt_copy(struct mm *dst, const struct mm *src, uint64_t start, uint64_t end, int64_t shift);
 
 /* fault.c */
 int mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool write);

@@ -174,6 +174,7 @@ copy_vma(struct mm *mm, struct remap *r)
 		n->pages = moved;
 		vma_tree_link(mm, n, next);
 	}
+	mm_pt_copy(mm, mm, r->addr, r->addr + r->old_len, (int64_t)(r->new_addr - r->addr));
 	/* The source may have been merged into the destination (unwritten anon only). */
 	r->vma = lookup(mm, r->addr);
 	return 0;

@@ -58,7 +58,8 @@ mm_unmap_count(const struct vma *first, uint64_t end, uint64_t *pages, uint64_t 
 void
 mm_unmap_commit(struct mm *mm, struct vma *first, uint64_t end)
 {
-	struct vma *v, *next;
+	struct vma *v, *next, *prev = first ? first->prev : NULL;
+	uint64_t start = first ? first->start : 0;
 
 	if (!first)
 		return;
@@ -71,6 +72,7 @@ mm_unmap_commit(struct mm *mm, struct vma *first, uint64_t end)
 			mm->locked_vm -= vma_pages_count(v);
 		vma_remove(mm, v);
 	}
+	mm_pt_free(mm, start, end, prev, prev ? prev->next : mm->first);
 }
 
 int

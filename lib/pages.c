@@ -117,7 +117,7 @@ pages_extract(const struct vma_pages *ps, uint64_t lo, uint64_t hi, struct vma_p
 	uint32_t i, j;
 
 	*out = NULL;
-	if (!ps)
+	if (!ps || lo >= hi)
 		return 0;
 	i = run_search(ps, lo);
 	for (j = i; j < ps->nr && ps->run[j].first < hi; j++)
@@ -295,7 +295,7 @@ pages_clear(struct vma_pages **pps, uint64_t first, uint64_t count, int64_t delt
 {
 	struct vma_pages *ps = *pps;
 
-	if (!ps)
+	if (!ps || !count)
 		return;
 	pages_replace(ps, first, count, NULL, 0, delta);
 	if (!ps->nr) {

@@ -270,9 +270,9 @@ test_shmem_fault_around(void **state)
 }
 
 /*
- * Findings F5/F6: a read beyond EOF still maps its fault-around block; a write beyond EOF
- * maps nothing but attaches the anon_vma, so fork copies the VMA's page tables (file pages
- * included).
+ * Findings F5/F6/F8: a read beyond EOF still maps its fault-around block, if the 2 MiB region
+ * has a page table already; a write beyond EOF maps nothing but attaches the anon_vma, so
+ * fork copies the VMA's page tables (file pages included).
  */
 static void
 test_beyond_eof_side_effects(void **state)
@@ -293,7 +293,19 @@ test_beyond_eof_side_effects(void **state)
 				  &f16, 0x4000, NULL),
 			 0);
 	assert_int_equal(fault(mm, 0x20000003cb9aULL, MM_ACCESS_READ), MM_FAULT_SIGBUS);
+	assert_int_equal(status_of(mm).rss_file, 0);
+	/* a zero-page read elsewhere in the 2 MiB region creates the page table */
+	do_mmap(mm, 0x200000100000ULL, P, RW, FIXED_PRIVATE);
+	assert_int_equal(fault(mm, 0x200000100000ULL, MM_ACCESS_READ), MM_FAULT_OK);
+	assert_int_equal(fault(mm, 0x20000003cb9aULL, MM_ACCESS_READ), MM_FAULT_SIGBUS);
 	assert_int_equal(status_of(mm).rss_file, 12);
+	/* unmapping everything in the region frees it again */
+	assert_int_equal(mm_munmap(mm, 0x200000000000ULL, 2 << 20), 0);
+	assert_int_equal(try_mmap(mm, a, 0x18000, MM_PROT_WRITE, MM_MAP_PRIVATE | MM_MAP_FIXED,
+				  &f16, 0x4000, NULL),
+			 0);
+	assert_int_equal(fault(mm, 0x20000003cb9aULL, MM_ACCESS_READ), MM_FAULT_SIGBUS);
+	assert_int_equal(status_of(mm).rss_file, 0);
 	mm_destroy(mm);
 
 	mm = new_mm(MM_LAYOUT_X86_64, false);

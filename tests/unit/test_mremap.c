@@ -280,6 +280,34 @@ test_multi_vma_move(void **state)
 	mm_destroy(mm);
 }
 
+/* Finding F7: duplicating part of a populated shared mapping (old_len 0) moves no pages. */
+static void
+test_duplicate_shared(void **state)
+{
+	static const struct mm_file_desc f = {
+		.path = "/tmp/f2",
+		.instance = 2,
+		.mode = MM_FMODE_READ | MM_FMODE_WRITE,
+		.ino = 5,
+		.size = 0x80000,
+	};
+	struct mm *mm = new_mm(MM_LAYOUT_X86_64, false);
+	uint64_t out;
+
+	(void)state;
+	assert_int_equal(try_mmap(mm, 0x200000070000ULL, 0x16000, MM_PROT_READ | MM_PROT_EXEC,
+				  MM_MAP_SHARED | MM_MAP_FIXED | MM_MAP_POPULATE, &f, 0x7000, NULL),
+			 0);
+	assert_int_equal(status_of(mm).rss_file, 0x16);
+	assert_int_equal(mm_mremap(mm, 0x200000077000ULL, 0, 0x8000, MAY, 0, &out), 0);
+	check_valid(mm);
+	assert_int_equal(out, MMAP_BASE - 0x8000);
+	assert_int_equal(count_vmas(mm), 2);
+	assert_int_equal(status_of(mm).rss_file, 0x16);
+	assert_int_equal(status_of(mm).total_vm, 0x16 + 8);
+	mm_destroy(mm);
+}
+
 /* A locked VMA that grows has the new part populated. */
 static void
 test_locked_growth(void **state)
@@ -309,6 +337,7 @@ main(void)
 		cmocka_unit_test(test_shrink),
 		cmocka_unit_test(test_dontunmap),
 		cmocka_unit_test(test_multi_vma_move),
+		cmocka_unit_test(test_duplicate_shared),
 		cmocka_unit_test(test_locked_growth),
 	};
 
