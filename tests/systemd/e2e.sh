@@ -242,7 +242,7 @@ ok $? "root: create, mmap ($addr) and maps through the activated socket"
 c runuser -u nobody -- vmactl ping >"$run/nobody.log" 2>&1
 r=$?
 [ "$r" = 3 ] && grep -qi 'permission denied' "$run/nobody.log"
-ok $? "nobody (not in group vmad) is refused by the socket's mode: exit $r, EACCES"
+ok $? "nobody (not in group vmad) is refused by the socket's mode (exit $r; want 3, EACCES)"
 diag "$run/nobody.log"
 
 c useradd --system --no-create-home --shell /usr/sbin/nologin -G vmad vmaduser
