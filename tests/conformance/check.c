@@ -140,6 +140,11 @@ setup_engine(struct ctx *c)
 	cfg.start_brk = s->st.start_brk;
 	cfg.start_stack = s->st.start_stack;
 	cfg.mmap_base = derive_mmap_base(&init);
+	/* The limits and capability the runner ran the sequence with. */
+	cfg.rlimit_as = s->st.rlimit_as;
+	cfg.rlimit_data = s->st.rlimit_data;
+	cfg.rlimit_memlock = s->st.rlimit_memlock;
+	cfg.cap_ipc_lock = s->st.cap_ipc_lock;
 	err = mm_import_maps(&cfg, s->maps, strlen(s->maps), &c->mm, &line);
 	if (err) {
 		verdict(c, CONF_HARNESS_ERROR, CONF_FAM_MAPS,

@@ -69,11 +69,17 @@ struct conf_file {
 };
 
 /* What the driver sends: this header, then nops ops. */
+/* Limits a sequence may run under (conf_program.limits). */
+#define CONF_LIMIT_MEMLOCK 1u /* RLIMIT_MEMLOCK = memlock, and CAP_IPC_LOCK dropped */
+#define CONF_LIMIT_DATA    2u /* RLIMIT_DATA = VmData at the start + data_headroom */
+#define CONF_LIMIT_AS      4u /* RLIMIT_AS = VmSize at the start + as_headroom */
+
 struct conf_program {
 	uint32_t magic;
 	uint32_t nops;
 	uint32_t nfiles;
-	uint32_t pad;
+	uint32_t limits;
+	uint64_t memlock, data_headroom, as_headroom;
 	struct conf_file files[CONF_MAX_FILES];
 };
 #define CONF_MAGIC 0x766d6164u
@@ -99,8 +105,11 @@ struct conf_state {
 	uint32_t magic;
 	uint32_t pad;
 	uint64_t maps_len, smaps_len, status_len;
-	uint64_t start_brk, brk, start_stack, start_code, end_code;
+	uint64_t start_brk, brk, start_stack, start_code, end_code, start_data, end_data;
 	uint64_t forks;
+	uint64_t rlimit_as, rlimit_data, rlimit_memlock; /* bytes; UINT64_MAX = unlimited */
+	uint32_t cap_ipc_lock;
+	uint32_t pad2;
 };
 
 #endif

@@ -112,19 +112,36 @@ print_new_lines(const char *init, const char *maps)
 	}
 }
 
+static const char *
+limit_str(uint64_t v, char *buf, size_t size)
+{
+	if (v == UINT64_MAX)
+		snprintf(buf, size, "unlimited");
+	else
+		snprintf(buf, size, "0x%llx", (unsigned long long)v);
+	return buf;
+}
+
 /* Prints a (minimised) failing sequence as it ran on the kernel, and why it failed. */
 static void
 print_sequence(const struct env *env, const char *runner, const struct conf_seq *seq,
 	       const struct conf_report *rep)
 {
 	struct conf_krun run;
-	char line[640];
+	char line[640], lim[3][32];
 
 	printf("#   files: slot 0 = %s (%s), slot 1 = %s (%s), slot 2 = %s (%s)\n",
 	       seq->prog.files[0].path, seq->prog.files[0].writable ? "rw" : "ro",
 	       seq->prog.files[1].path, seq->prog.files[1].writable ? "rw" : "ro",
 	       seq->prog.files[2].path, seq->prog.files[2].writable ? "rw" : "ro");
 	if (conf_kernel_run(runner, seq, &run) == 0) {
+		if (seq->prog.limits)
+			printf("#   limits: RLIMIT_MEMLOCK %s, CAP_IPC_LOCK %s, RLIMIT_DATA %s, "
+			       "RLIMIT_AS %s\n",
+			       limit_str(run.init.st.rlimit_memlock, lim[0], sizeof(lim[0])),
+			       run.init.st.cap_ipc_lock ? "yes" : "no",
+			       limit_str(run.init.st.rlimit_data, lim[1], sizeof(lim[1])),
+			       limit_str(run.init.st.rlimit_as, lim[2], sizeof(lim[2])));
 		for (size_t i = 0; i < run.nres && i < seq->nops; i++) {
 			if (run.res[i].skipped)
 				continue;

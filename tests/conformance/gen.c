@@ -316,6 +316,20 @@ gen_op(struct gen *g, struct conf_op *op)
 	}
 }
 
+/* One sequence in four runs under small limits, without CAP_IPC_LOCK for the memlock one. */
+static void
+gen_limits(struct gen *g, struct conf_seq *seq)
+{
+	static const uint64_t memlock[] = { 0, 4 * PAGE, 16 * PAGE, 64 * PAGE };
+
+	if (!chance(g, 25))
+		return;
+	seq->prog.limits = (uint32_t)range(g, 1, 7);
+	seq->prog.memlock = memlock[range(g, 0, 3)];
+	seq->prog.data_headroom = (uint64_t)range(g, 0, 96) * PAGE;
+	seq->prog.as_headroom = (uint64_t)range(g, 0, 160) * PAGE;
+}
+
 void
 conf_seq_files(const struct conf_files *files, uint64_t seed, struct conf_seq *seq)
 {
@@ -336,6 +350,7 @@ conf_gen_sequence(uint64_t seed, const struct conf_files *files, struct conf_seq
 
 	memset(seq, 0, sizeof(*seq));
 	conf_seq_files(files, next(&g.rng), seq);
+	gen_limits(&g, seq);
 	seq->nops = (size_t)range(&g, 6, 40);
 	for (size_t i = 0; i < seq->nops; i++) {
 		struct conf_op *op = &seq->ops[i];

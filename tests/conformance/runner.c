@@ -15,7 +15,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,6 +163,84 @@ note_protected(size_t maps_len)
 		die("runner: too many mappings");
 }
 
+static uint64_t
+rlimit_of(int resource)
+{
+	struct rlimit rl;
+
+	if (getrlimit(resource, &rl))
+		die("runner: getrlimit failed");
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
+}
+
+static bool
+caps(struct __user_cap_data_struct data[2], bool set)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+
+	return syscall(set ? SYS_capset : SYS_capget, &hdr, data) == 0;
+}
+
+static bool
+has_ipc_lock(void)
+{
+	struct __user_cap_data_struct data[2];
+
+	if (!caps(data, false))
+		die("runner: capget failed");
+	return data[0].effective >> CAP_IPC_LOCK & 1;
+}
+
+/* Value in kB of a /proc/self/status field, in bytes. */
+static uint64_t
+status_bytes(const char *key)
+{
+	size_t len = slurp("/proc/self/status", status_buf, sizeof(status_buf) - 1);
+	const char *p = status_buf;
+	uint64_t v = 0;
+
+	status_buf[len] = '\0';
+	p = strstr(p, key);
+	if (!p)
+		die("runner: status field missing");
+	p += strlen(key);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	return v * 1024;
+}
+
+static void
+set_limit(int resource, uint64_t value)
+{
+	struct rlimit rl = { .rlim_cur = value, .rlim_max = value };
+
+	if (setrlimit(resource, &rl))
+		die("runner: setrlimit failed");
+}
+
+/* The limits the sequence runs under; applied before the first report. */
+static void
+apply_limits(void)
+{
+	struct __user_cap_data_struct data[2];
+
+	if (prog.limits & CONF_LIMIT_MEMLOCK) {
+		set_limit(RLIMIT_MEMLOCK, prog.memlock);
+		if (!caps(data, false))
+			die("runner: capget failed");
+		data[0].effective &= ~(1u << CAP_IPC_LOCK);
+		data[0].permitted &= ~(1u << CAP_IPC_LOCK);
+		if (!caps(data, true))
+			die("runner: capset failed");
+	}
+	if (prog.limits & CONF_LIMIT_DATA)
+		set_limit(RLIMIT_DATA, status_bytes("VmData:") + prog.data_headroom);
+	if (prog.limits & CONF_LIMIT_AS)
+		set_limit(RLIMIT_AS, status_bytes("VmSize:") + prog.as_headroom);
+}
+
 static size_t
 send_state(void)
 {
@@ -176,6 +256,12 @@ send_state(void)
 	st.end_code = stat_field(stat_buf, stat_len, 27);
 	st.start_stack = stat_field(stat_buf, stat_len, 28);
 	st.start_brk = stat_field(stat_buf, stat_len, 47);
+	st.start_data = stat_field(stat_buf, stat_len, 45);
+	st.end_data = stat_field(stat_buf, stat_len, 46);
+	st.rlimit_as = rlimit_of(RLIMIT_AS);
+	st.rlimit_data = rlimit_of(RLIMIT_DATA);
+	st.rlimit_memlock = rlimit_of(RLIMIT_MEMLOCK);
+	st.cap_ipc_lock = has_ipc_lock();
 	st.brk = (uint64_t)syscall(SYS_brk, 0);
 	write_all(&st, sizeof(st));
 	write_all(maps_buf, st.maps_len);
@@ -401,6 +487,7 @@ main(void)
 		die("runner: bad program");
 	read_all(ops, prog.nops * sizeof(ops[0]));
 	setup();
+	apply_limits();
 	heap_base = ((uint64_t)syscall(SYS_brk, 0) + CONF_PAGE - 1) & ~(CONF_PAGE - 1);
 	note_protected(send_state());
 	run_sequence();
