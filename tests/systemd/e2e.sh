@@ -228,9 +228,10 @@ diag "$run/status.log"
 
 pid=$(prop vmad MainPID)
 user=$(c stat -c %U "/proc/$pid")
-capeff=$(c awk '/^CapEff/ { print $2 }' "/proc/$pid/status")
-[ "$user" = vmad ] && [ "$capeff" = 0000000000000000 ]
-ok $? "vmad (pid $pid) runs as user vmad with no capabilities (${user:-?}, CapEff ${capeff:-?})"
+sandbox=$(c awk '$1 ~ /^(CapEff|NoNewPrivs|Seccomp):$/ { printf "%s%s ", $1, $2 }' \
+	"/proc/$pid/status")
+[ "$user" = vmad ] && [ "$sandbox" = "CapEff:0000000000000000 NoNewPrivs:1 Seccomp:2 " ]
+ok $? "vmad (pid $pid) runs as user vmad, sandboxed (${user:-?}, ${sandbox:-?})"
 
 c vmactl create e2e && addr=$(c vmactl mmap e2e 0 64K rw- private,anonymous) &&
 	c vmactl maps e2e >"$run/maps.log" &&
