@@ -74,7 +74,11 @@ set_flags(struct vma *v, uint64_t flags)
 	v->flags = flags | (v->flags & VM_IGNORE_MERGE);
 }
 
-/* target absorbs victim (adjacent); the caller extends target's range afterwards. */
+/*
+ * target absorbs victim (adjacent), taking pages as its page set.  Callers extend target's
+ * range over the victim first and unlink the victim after: no gap ever looks larger than it
+ * ends up, so the gap maxima above stop changing early.
+ */
 static void
 absorb(struct mm *mm, struct vma *target, struct vma *victim, struct vma_pages *pages)
 {
@@ -152,8 +156,8 @@ vma_merge_new_range(struct mm *mm, const struct merge_req *r, int *err)
 		return NULL;
 	if (left && right) {
 		end = next->end;
-		absorb(mm, prev, next, pages);
 		vma_tree_set_range(mm, prev, prev->start, end);
+		absorb(mm, prev, next, pages);
 	} else if (left) {
 		replace_pages(prev, pages);
 		vma_tree_set_range(mm, prev, prev->start, r->end);
@@ -184,9 +188,9 @@ merge_both(struct mm *mm, struct vma *prev, struct vma *middle, struct vma *next
 	if (*err)
 		return NULL;
 	dup_anon(prev, next->anon_vma ? next : middle);
+	vma_tree_set_range(mm, prev, prev->start, end);
 	absorb(mm, prev, middle, b);
 	absorb(mm, prev, next, prev->pages);
-	vma_tree_set_range(mm, prev, prev->start, end);
 	set_flags(prev, flags);
 	return prev;
 }
@@ -207,6 +211,7 @@ merge_left(struct mm *mm, struct vma *prev, struct vma *middle, uint64_t end, ui
 	if (*err)
 		return NULL;
 	dup_anon(prev, middle);
+	vma_tree_set_range(mm, prev, prev->start, end);
 	if (end == middle->end) {
 		absorb(mm, prev, middle, pages);
 	} else {
@@ -216,7 +221,6 @@ merge_left(struct mm *mm, struct vma *prev, struct vma *middle, uint64_t end, ui
 		pages_free(prev->pages);
 		prev->pages = pages;
 	}
-	vma_tree_set_range(mm, prev, prev->start, end);
 	set_flags(prev, flags);
 	return prev;
 }
@@ -236,6 +240,8 @@ merge_right(struct mm *mm, struct vma *middle, struct vma *next, uint64_t start,
 	if (*err)
 		return NULL;
 	dup_anon(next, middle);
+	next->pgoff = pgoff;
+	vma_tree_set_range(mm, next, start, next->end);
 	if (start == middle->start) {
 		absorb(mm, next, middle, pages);
 	} else {
@@ -244,8 +250,6 @@ merge_right(struct mm *mm, struct vma *middle, struct vma *next, uint64_t start,
 		pages_free(next->pages);
 		next->pages = pages;
 	}
-	next->pgoff = pgoff;
-	vma_tree_set_range(mm, next, start, next->end);
 	set_flags(next, flags);
 	return next;
 }

@@ -270,6 +270,13 @@ cache_slot(uint64_t addr)
 	return (unsigned)(addr >> 21) & (MM_LOOKUP_CACHE - 1);
 }
 
+/* Remember v as the VMA last used at addr (operations that just made or changed it). */
+void
+mm_cache_put(struct mm *mm, struct vma *v, uint64_t addr)
+{
+	mm->cache[cache_slot(addr)] = v;
+}
+
 struct vma *
 mm_find(struct mm *mm, uint64_t addr)
 {

@@ -115,6 +115,7 @@ void mm_update_hiwater_vm(struct mm *mm);
 uint64_t mm_rss(const struct mm *mm);
 void mm_debug_check(const struct mm *mm);
 struct vma *mm_find(struct mm *mm, uint64_t addr);
+void mm_cache_put(struct mm *mm, struct vma *v, uint64_t addr);
 struct vma *mm_find_intersection(struct mm *mm, uint64_t start, uint64_t end);
 bool vma_is_accessible(const struct vma *v);
 bool vma_is_anonymous(const struct vma *v);

@@ -171,6 +171,7 @@ region_place(struct mm *mm, const struct mmap_args *a, struct vma *v, struct mm_
 	if (merged) {
 		vma_destroy(mm, v);
 		mm_file_put(mm, f);
+		mm_cache_put(mm, merged, r.start);
 		return;
 	}
 	v->start = r.start;
@@ -179,6 +180,7 @@ region_place(struct mm *mm, const struct mmap_args *a, struct vma *v, struct mm_
 	v->pgoff = a->pgoff;
 	v->file = f;
 	vma_tree_link(mm, v, next);
+	mm_cache_put(mm, v, r.start);
 }
 
 /* __mmap_region(): clear the way, check limits, then merge or insert. */

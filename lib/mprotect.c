@@ -98,6 +98,7 @@ apply(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot, bool growsdown
 		err = fixup(mm, v, prev, nstart, tmp, newflags, &res);
 		if (err)
 			return err;
+		mm_cache_put(mm, res, nstart);
 		tmp = res->end;
 		nstart = tmp;
 		prev = res;

@@ -74,20 +74,21 @@ vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vm
 		mm_file_get(n->file);
 	n->anon_vma = v->anon_vma;
 	n->fork_child = v->fork_child;
+	/* v is cut before n is linked, without gap updates: n fills the space at once. */
 	if (new_below) {
 		pages_truncate(&v->pages, idx, UINT64_MAX);
 		n->start = v->start;
 		n->end = addr;
 		n->pgoff = v->pgoff;
 		v->pgoff = idx;
-		vma_tree_set_range(mm, v, addr, v->end);
+		v->start = addr;
 		vma_tree_link(mm, n, v);
 	} else {
 		pages_truncate(&v->pages, 0, idx);
 		n->start = addr;
 		n->end = v->end;
 		n->pgoff = idx;
-		vma_tree_set_range(mm, v, v->start, addr);
+		v->end = addr;
 		vma_tree_link(mm, n, v->next);
 	}
 	if (newp)
