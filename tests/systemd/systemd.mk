@@ -22,4 +22,4 @@ $(SYSTEMD_TEST_DIR)/test_activation: $(SYSTEMD_TEST_DIR)/test_activation.o
 .PHONY: systemd-test
 systemd-test: deps
 	@$(MAKE) --no-print-directory build
-	@MAKE='$(MAKE)' B='$(B)' bash tests/systemd/e2e.sh
+	@MAKE='$(MAKE)' B='$(B)' timeout -k 30 1800 bash tests/systemd/e2e.sh
