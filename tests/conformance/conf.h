@@ -70,9 +70,10 @@ struct conf_file {
 
 /* What the driver sends: this header, then nops ops. */
 /* Limits a sequence may run under (conf_program.limits). */
-#define CONF_LIMIT_MEMLOCK 1u /* RLIMIT_MEMLOCK = memlock, and CAP_IPC_LOCK dropped */
-#define CONF_LIMIT_DATA    2u /* RLIMIT_DATA = VmData at the start + data_headroom */
-#define CONF_LIMIT_AS      4u /* RLIMIT_AS = VmSize at the start + as_headroom */
+#define CONF_LIMIT_MEMLOCK  1u /* RLIMIT_MEMLOCK = memlock, and CAP_IPC_LOCK dropped */
+#define CONF_LIMIT_DATA     2u /* RLIMIT_DATA = VmData at the start + data_headroom */
+#define CONF_LIMIT_AS       4u /* RLIMIT_AS = VmSize at the start + as_headroom */
+#define CONF_LIMIT_DATA_ABS 8u /* RLIMIT_DATA = data_headroom itself (below VmData: brk only) */
 
 struct conf_program {
 	uint32_t magic;

@@ -325,6 +325,8 @@ gen_limits(struct gen *g, struct conf_seq *seq)
 	if (!chance(g, 25))
 		return;
 	seq->prog.limits = (uint32_t)range(g, 1, 7);
+	if (chance(g, 25))
+		seq->prog.limits = (seq->prog.limits & ~CONF_LIMIT_DATA) | CONF_LIMIT_DATA_ABS;
 	seq->prog.memlock = memlock[range(g, 0, 3)];
 	seq->prog.data_headroom = (uint64_t)range(g, 0, 96) * PAGE;
 	seq->prog.as_headroom = (uint64_t)range(g, 0, 160) * PAGE;

@@ -237,6 +237,8 @@ apply_limits(void)
 	}
 	if (prog.limits & CONF_LIMIT_DATA)
 		set_limit(RLIMIT_DATA, status_bytes("VmData:") + prog.data_headroom);
+	else if (prog.limits & CONF_LIMIT_DATA_ABS)
+		set_limit(RLIMIT_DATA, prog.data_headroom);
 	if (prog.limits & CONF_LIMIT_AS)
 		set_limit(RLIMIT_AS, status_bytes("VmSize:") + prog.as_headroom);
 }
