@@ -89,13 +89,12 @@ map_existing_shmem(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
  * to EOF for files (all taken to be cached), the existing pages of a shmem object.  Then the
  * faulting page itself is mapped (allocated in the shmem object if needed).
  */
-static int
-fault_around(struct mm *mm, struct vma *v, uint64_t addr)
+static void
+fault_window(const struct vma *v, uint64_t addr, uint64_t *ws, uint64_t *we)
 {
 	uint64_t pte_off = (addr >> MM_PAGE_SHIFT) & 511,
 		 vma_off = (addr - v->start) >> MM_PAGE_SHIFT;
-	uint64_t from = pte_off & ~15ULL, to, ws, we;
-	int err;
+	uint64_t from = pte_off & ~15ULL, to;
 
 	if (pte_off - (pte_off < vma_off ? pte_off : vma_off) > from)
 		from = pte_off - (pte_off < vma_off ? pte_off : vma_off);
@@ -104,8 +103,15 @@ fault_around(struct mm *mm, struct vma *v, uint64_t addr)
 		to = 512;
 	if (to > pte_off + vma_pages_count(v) - vma_off)
 		to = pte_off + vma_pages_count(v) - vma_off;
-	ws = addr - ((pte_off - from) << MM_PAGE_SHIFT);
-	we = eof_limit(v, ws, addr + ((to - pte_off) << MM_PAGE_SHIFT));
+	*ws = addr - ((pte_off - from) << MM_PAGE_SHIFT);
+	*we = eof_limit(v, *ws, addr + ((to - pte_off) << MM_PAGE_SHIFT));
+}
+
+static int
+fault_around(struct mm *mm, struct vma *v, uint64_t addr, uint64_t ws, uint64_t we)
+{
+	int err;
+
 	if (!v->file->shmem)
 		return we > ws ? fill_holes(mm, v, ws, we, PAGE_FILE) : 0;
 	err = we > ws ? map_existing_shmem(mm, v, ws, we) : 0;
@@ -123,20 +129,25 @@ fault_around(struct mm *mm, struct vma *v, uint64_t addr)
 static int
 read_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 {
-	uint64_t lim = eof_limit(v, start, end), a, b;
+	uint64_t lim = eof_limit(v, start, end), a, b, ws, we;
 	int err;
 
 	while (pages_first_hole(v->pages, page_index(v, start), page_index(v, end), &a, &b)) {
 		start = v->start + ((a - v->pgoff) << MM_PAGE_SHIFT);
-		/* Beyond EOF, only an existing page table gets the neighbours mapped. */
-		if (start >= lim && !mm_pt_present(mm, start))
+		fault_window(v, start, &ws, &we);
+		/*
+		 * Beyond EOF the neighbours are mapped all the same, except (as measured on
+		 * 6.18) a lone in-EOF page where no page table exists yet.
+		 */
+		if (start >= lim && we <= ws + MM_PAGE_SIZE && !mm_pt_present(mm, start))
 			return -EFAULT;
-		err = fault_around(mm, v, start);
+		err = fault_around(mm, v, start, ws, we);
 		if (err)
 			return err;
+		if (we > ws)
+			mm_pt_mark(mm, start, start + MM_PAGE_SIZE);
 		if (start >= lim)
 			return -EFAULT;
-		mm_pt_mark(mm, start, start + MM_PAGE_SIZE);
 		start += MM_PAGE_SIZE;
 	}
 	return 0;
