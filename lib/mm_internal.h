@@ -149,7 +149,6 @@ int mm_file_fork_copy(struct mm *child, struct mm_file *f, struct mm_file **out)
 /* pages.c */
 void pages_free(struct vma_pages *ps);
 uint64_t pages_count(const struct vma_pages *ps, int kind);
-uint64_t pages_total(const struct vma_pages *ps);
 int pages_kind_at(const struct vma_pages *ps, uint64_t idx);
 bool pages_first_hole(const struct vma_pages *ps, uint64_t lo, uint64_t hi, uint64_t *a,
 		      uint64_t *b);

@@ -115,6 +115,49 @@ lookup(struct mm *mm, uint64_t addr)
 }
 
 /*
+ * Take the resident pages of the moved range out of the source (allocating first), renumbered
+ * for the destination pgoff, together with the VMA the destination may need.
+ */
+static int
+take_pages(struct vma *v, uint64_t src, uint64_t npages, uint64_t pgoff, struct vma_pages **moved,
+	   struct vma **n)
+{
+	int64_t delta[PAGE_KINDS] = { 0, 0, 0 };
+	int err = pages_extract(v->pages, src, src + npages, moved);
+
+	if (!err && *moved)
+		err = pages_reserve(&v->pages, 1);
+	*n = err ? NULL : vma_new();
+	if (!*n) {
+		pages_free(*moved);
+		return -ENOMEM;
+	}
+	if (*moved) {
+		pages_clear(&v->pages, src, npages, delta);
+		pages_shift(*moved, (int64_t)(pgoff - src));
+	}
+	return 0;
+}
+
+/* n becomes a copy of v for the destination range of q, holding the moved pages. */
+static void
+link_copy(struct mm *mm, struct vma *n, const struct vma *v, const struct merge_req *q,
+	  struct vma_pages *moved)
+{
+	n->start = q->start;
+	n->end = q->end;
+	n->flags = v->flags;
+	n->pgoff = q->pgoff;
+	n->file = v->file;
+	if (n->file)
+		mm_file_get(n->file);
+	n->anon_vma = v->anon_vma;
+	n->fork_child = v->fork_child;
+	n->pages = moved;
+	vma_tree_link(mm, n, q->next);
+}
+
+/*
  * copy_vma() with the page move: the destination range merges with its neighbours like a new
  * mapping (bringing the source's anon_vma), else becomes a copy of the source VMA.  An
  * anonymous source that was never written takes the destination's page number as pgoff.
@@ -122,29 +165,17 @@ lookup(struct mm *mm, uint64_t addr)
 static int
 copy_vma(struct mm *mm, struct remap *r)
 {
-	struct vma *v = r->vma, *n, *next, *target;
-	uint64_t src = v->pgoff + ((r->addr - v->start) >> MM_PAGE_SHIFT);
-	uint64_t npages = r->old_len >> MM_PAGE_SHIFT, pgoff = src;
-	int64_t delta[PAGE_KINDS] = { 0, 0, 0 };
-	struct vma_pages *moved = NULL;
+	struct vma *v = r->vma, *n, *next = mm_find(mm, r->new_addr);
+	uint64_t src = v->pgoff + ((r->addr - v->start) >> MM_PAGE_SHIFT), pgoff = src;
+	struct vma_pages *moved;
 	struct merge_req q;
 	int err;
 
 	if (vma_is_anonymous(v) && !v->anon_vma)
 		pgoff = r->new_addr >> MM_PAGE_SHIFT;
-	err = pages_extract(v->pages, src, src + npages, &moved);
-	if (!err && moved)
-		err = pages_reserve(&v->pages, 1);
-	n = err ? NULL : vma_new();
-	if (!n) {
-		pages_free(moved);
-		return -ENOMEM;
-	}
-	if (moved) {
-		pages_clear(&v->pages, src, npages, delta);
-		pages_shift(moved, (int64_t)(pgoff - src));
-	}
-	next = mm_find(mm, r->new_addr);
+	err = take_pages(v, src, r->old_len >> MM_PAGE_SHIFT, pgoff, &moved, &n);
+	if (err)
+		return err;
 	q = (struct merge_req){
 		.start = r->new_addr,
 		.end = r->new_addr + r->new_len,
@@ -157,22 +188,11 @@ copy_vma(struct mm *mm, struct remap *r)
 		.next = next,
 		.pages = moved,
 	};
-	target = vma_merge_new_range(mm, &q, &err);
-	if (target) {
+	if (vma_merge_new_range(mm, &q, &err)) {
 		vma_destroy(mm, n);
 		pages_free(moved);
 	} else {
-		n->start = q.start;
-		n->end = q.end;
-		n->flags = v->flags;
-		n->pgoff = pgoff;
-		n->file = v->file;
-		if (n->file)
-			mm_file_get(n->file);
-		n->anon_vma = v->anon_vma;
-		n->fork_child = v->fork_child;
-		n->pages = moved;
-		vma_tree_link(mm, n, next);
+		link_copy(mm, n, v, &q, moved);
 	}
 	mm_pt_copy(mm, mm, r->addr, r->addr + r->old_len, (int64_t)(r->new_addr - r->addr));
 	/* The source may have been merged into the destination (unwritten anon only). */

@@ -34,12 +34,6 @@ pages_count(const struct vma_pages *ps, int kind)
 	return ps ? ps->count[kind] : 0;
 }
 
-uint64_t
-pages_total(const struct vma_pages *ps)
-{
-	return ps ? ps->count[0] + ps->count[1] + ps->count[2] : 0;
-}
-
 static uint64_t
 run_end(const struct page_run *r)
 {
