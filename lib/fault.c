@@ -139,7 +139,7 @@ read_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 		 * Beyond EOF the neighbours are mapped all the same, except (as measured on
 		 * 6.18) a lone in-EOF page where no page table exists yet.
 		 */
-		if (start >= lim && we <= ws + MM_PAGE_SIZE && !mm_pt_present(mm, start))
+		if (start >= lim && we <= ws + MM_PAGE_SIZE && mm_pt_state(mm, start) < 0)
 			return -EFAULT;
 		err = fault_around(mm, v, start, ws, we);
 		if (err)
@@ -164,6 +164,61 @@ shared_write_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 	return err;
 }
 
+/* A VM_HUGEPAGE private anonymous VMA can take a huge page at the 2 MiB region base. */
+static bool
+thp_ok(const struct mm *mm, const struct vma *v, uint64_t base)
+{
+	return mm->thp && !v->file && (v->flags & VM_HUGEPAGE) && !(v->flags & VM_NOHUGEPAGE) &&
+	       base >= v->start && base + MM_PMD_SIZE <= v->end;
+}
+
+/*
+ * Write faults on private anonymous memory, region by region: a huge page for a whole region
+ * where allowed and the PMD is empty or holds the huge zero page, else 4 KiB pages.
+ */
+static int
+write_anon(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	uint64_t a, b, base;
+	int state, err = 0;
+
+	for (a = start; !err && a < end; a = b) {
+		base = a & ~(MM_PMD_SIZE - 1);
+		b = base + MM_PMD_SIZE < end ? base + MM_PMD_SIZE : end;
+		state = mm_pt_state(mm, a);
+		if (state == PT_HUGE)
+			continue;
+		if ((state < 0 || state == PT_HUGE_ZERO) && thp_ok(mm, v, base)) {
+			err = vma_make_resident(mm, v, base, base + MM_PMD_SIZE, PAGE_ANON);
+			if (!err)
+				mm_pt_set(mm, base, PT_HUGE);
+			continue;
+		}
+		err = vma_make_resident(mm, v, a, b, PAGE_ANON);
+		if (!err)
+			mm_pt_mark(mm, a, b);
+	}
+	return err;
+}
+
+/* Read faults on private anonymous memory map the (huge) zero page: nothing is resident. */
+static void
+read_anon(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end)
+{
+	uint64_t a, b, base;
+
+	for (a = start; a < end; a = b) {
+		base = a & ~(MM_PMD_SIZE - 1);
+		b = base + MM_PMD_SIZE < end ? base + MM_PMD_SIZE : end;
+		if (mm_pt_state(mm, a) >= 0)
+			continue;
+		if (thp_ok(mm, v, base))
+			mm_pt_set(mm, base, PT_HUGE_ZERO);
+		else
+			mm_pt_mark(mm, a, b);
+	}
+}
+
 /*
  * Fault [start, end) of v in as reads or writes.  Returns 0, -EFAULT when the range reaches
  * beyond the end of the file (the pages before it are made resident), or -ENOMEM.  A write
@@ -176,13 +231,15 @@ mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool 
 	uint64_t lim = eof_limit(v, start, end);
 	int err = 0;
 
-	if (write && !(v->flags & VM_MAYSHARE)) {
+	if (write && !v->file) {
+		err = vma_anon_prepare(mm, v);
+		return err ? err : write_anon(mm, v, start, end);
+	} else if (write && !(v->flags & VM_MAYSHARE)) {
 		err = vma_anon_prepare(mm, v);
 		if (!err && lim > start)
 			err = vma_make_resident(mm, v, start, lim, PAGE_ANON);
 	} else if (!v->file) {
-		/* The zero page: nothing resident, but the page table is there now. */
-		mm_pt_mark(mm, start, end);
+		read_anon(mm, v, start, end);
 		return 0;
 	} else if (write) {
 		if (lim > start)

@@ -137,12 +137,16 @@ static int
 zap_advice(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int advice)
 {
 	uint64_t forbidden = VM_PFNMAP | (advice == MADV_DONTNEED_LOCKED ? 0 : VM_LOCKED);
+	int err;
 
 	if (v->flags & forbidden)
 		return -EINVAL;
 	if (advice == MM_MADV_FREE)
 		return vma_is_anonymous(v) ? 0 : -EINVAL;
-	return vma_zap_pages(mm, v, start, end);
+	err = vma_zap_pages(mm, v, start, end);
+	if (!err)
+		mm_pt_zap(mm, start, end);
+	return err;
 }
 
 /* Drop [start, end) from the VMA and, for shmem, from the object itself. */
@@ -155,6 +159,8 @@ punch_hole(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 
 	if (!err)
 		err = vma_zap_pages(mm, v, start, end);
+	if (!err)
+		mm_pt_zap(mm, start, end);
 	if (!err && v->file->shmem)
 		pages_clear(&v->file->pages, first, (end - start) >> MM_PAGE_SHIFT, delta);
 	return err;

@@ -200,9 +200,12 @@ void mm_unmap_count(const struct vma *first, uint64_t end, uint64_t *pages, uint
 void mm_unmap_commit(struct mm *mm, struct vma *first, uint64_t end);
 int mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end);
 
-/* pgtable.c */
-bool mm_pt_present(const struct mm *mm, uint64_t addr);
+/* pgtable.c: the state of each 2 MiB region's PMD (-1 = empty) */
+enum { PT_TABLE = 0, PT_HUGE_ZERO = 1, PT_HUGE = 2 };
+int mm_pt_state(const struct mm *mm, uint64_t addr);
+void mm_pt_set(struct mm *mm, uint64_t addr, int kind);
 void mm_pt_mark(struct mm *mm, uint64_t start, uint64_t end);
+void mm_pt_zap(struct mm *mm, uint64_t start, uint64_t end);
 void mm_pt_free(struct mm *mm, uint64_t start, uint64_t end, const struct vma *prev,
 		const struct vma *next);
 void mm_pt_copy(struct mm *dst, const struct mm *src, uint64_t start, uint64_t end, int64_t shift);

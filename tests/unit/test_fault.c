@@ -333,6 +333,58 @@ test_beyond_eof_side_effects(void **state)
 	mm_destroy(mm);
 }
 
+/* THP=madvise: VM_HUGEPAGE private anonymous regions get 2 MiB pages (EMP). */
+static void
+test_thp(void **state)
+{
+	struct mm *mm = new_mm(MM_LAYOUT_X86_64, false);
+	const uint64_t h = 0x40000000, m = 2 << 20;
+
+	(void)state;
+	do_mmap(mm, h, 2 * m, RW, FIXED_PRIVATE);
+	assert_int_equal(mm_madvise(mm, h, 2 * m, MM_MADV_HUGEPAGE), 0);
+	assert_int_equal(fault(mm, h + 100, MM_ACCESS_WRITE), MM_FAULT_OK);
+	assert_int_equal(status_of(mm).rss_anon, 512);
+	/* a read maps the huge zero page; a write after it gets a huge page */
+	assert_int_equal(fault(mm, h + m + 5, MM_ACCESS_READ), MM_FAULT_OK);
+	assert_int_equal(status_of(mm).rss_anon, 512);
+	assert_int_equal(fault(mm, h + m + 5, MM_ACCESS_WRITE), MM_FAULT_OK);
+	assert_int_equal(status_of(mm).rss_anon, 1024);
+	/* unmapping one page splits the huge page; the rest stays */
+	assert_int_equal(mm_munmap(mm, h + P, P), 0);
+	assert_int_equal(status_of(mm).rss_anon, 1023);
+	/* DONTNEED of a whole huge page empties the PMD: the next write gets one again */
+	assert_int_equal(mm_madvise(mm, h + m, m, MM_MADV_DONTNEED), 0);
+	assert_int_equal(status_of(mm).rss_anon, 511);
+	assert_int_equal(fault(mm, h + m + 7 * P, MM_ACCESS_WRITE), MM_FAULT_OK);
+	assert_int_equal(status_of(mm).rss_anon, 1023);
+	/* partly: the huge page is split, the next write there gets one page */
+	assert_int_equal(mm_madvise(mm, h + m, 4 * P, MM_MADV_DONTNEED), 0);
+	assert_int_equal(fault(mm, h + m, MM_ACCESS_WRITE), MM_FAULT_OK);
+	assert_int_equal(status_of(mm).rss_anon, 1020);
+	check_valid(mm);
+	mm_destroy(mm);
+
+	/* a page table made before MADV_HUGEPAGE keeps the region on 4 KiB pages */
+	mm = new_mm(MM_LAYOUT_X86_64, false);
+	do_mmap(mm, h, 2 * m, RW, FIXED_PRIVATE);
+	assert_int_equal(fault(mm, h + 5, MM_ACCESS_WRITE), MM_FAULT_OK);
+	assert_int_equal(mm_madvise(mm, h, 2 * m, MM_MADV_HUGEPAGE), 0);
+	assert_int_equal(fault(mm, h + 3 * P, MM_ACCESS_WRITE), MM_FAULT_OK);
+	assert_int_equal(status_of(mm).rss_anon, 2);
+	/* only regions wholly inside the VMA qualify */
+	do_mmap(mm, h + 5 * m + m / 2, 3 * m, RW, FIXED_PRIVATE);
+	assert_int_equal(mm_madvise(mm, h + 5 * m + m / 2, 3 * m, MM_MADV_HUGEPAGE), 0);
+	assert_int_equal(fault(mm, h + 5 * m + m / 2 + 5, MM_ACCESS_WRITE), MM_FAULT_OK);
+	assert_int_equal(fault(mm, h + 6 * m + 5, MM_ACCESS_WRITE), MM_FAULT_OK);
+	assert_int_equal(status_of(mm).rss_anon, 2 + 1 + 512);
+	/* without MADV_HUGEPAGE (THP=madvise) population stays on small pages */
+	do_mmap(mm, h + 16 * m, 2 * m, RW, FIXED_PRIVATE | MM_MAP_POPULATE);
+	assert_int_equal(status_of(mm).rss_anon, 2 + 1 + 512 + 1024);
+	check_valid(mm);
+	mm_destroy(mm);
+}
+
 static void
 test_stack_growth(void **state)
 {
@@ -420,6 +472,7 @@ main(void)
 		cmocka_unit_test(test_sigbus),
 		cmocka_unit_test(test_shmem_fault_around),
 		cmocka_unit_test(test_beyond_eof_side_effects),
+		cmocka_unit_test(test_thp),
 		cmocka_unit_test(test_stack_growth),
 		cmocka_unit_test(test_stack_guard),
 		cmocka_unit_test(test_stack_rlimit_as),
