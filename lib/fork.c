@@ -57,8 +57,10 @@ dup_vma(struct mm *child, const struct mm *parent, const struct vma *v)
 	if (v->anon_vma && !(v->flags & VM_WIPEONFORK)) {
 		n->anon_vma = vma_new_anon_vma(child);
 		n->fork_child = true;
-		mm_pt_copy(child, parent, v->start, v->end, 0);
 	}
+	/* vma_needs_copy(): page tables are copied for these only. */
+	if (!(v->flags & VM_WIPEONFORK) && (v->anon_vma || (v->flags & (VM_PFNMAP | VM_MIXEDMAP))))
+		mm_pt_copy(child, parent, v->start, v->end, 0);
 	vma_tree_link(child, n, NULL);
 	for (int k = 0; k < PAGE_KINDS; k++)
 		delta[k] = (int64_t)pages_count(n->pages, k);

@@ -396,7 +396,8 @@ mm_get_status(const struct mm *mm, struct mm_status *out)
 /*
  * Raw insertion for import.  /proc/PID/maps shows 0 as the offset of private anonymous
  * memory, but the kernel keeps their pgoff at the page number of the start (do_mmap,
- * do_brk_flags, insert_vm_struct), so a zero pgoff is taken to mean exactly that.
+ * do_brk_flags, insert_vm_struct), so a zero pgoff is taken to mean exactly that.  A mapping
+ * that already exists has been used, so its 2 MiB regions are taken to have page tables.
  */
 int
 mm_insert_vma(struct mm *mm, uint64_t start, uint64_t end, uint64_t flags, uint64_t pgoff,
@@ -427,6 +428,7 @@ mm_insert_vma(struct mm *mm, uint64_t start, uint64_t end, uint64_t flags, uint6
 	v->pgoff = (!f && !pgoff) ? start >> MM_PAGE_SHIFT : pgoff;
 	v->file = f;
 	vma_tree_link_find(mm, v);
+	mm_pt_mark(mm, start, end);
 	mm_stat_account(mm, flags, (int64_t)vma_pages_count(v));
 	if (flags & VM_LOCKED)
 		mm->locked_vm += vma_pages_count(v);

@@ -243,7 +243,8 @@ void mm_get_status(const struct mm *mm, struct mm_status *out);
  * Insert one VMA exactly as described, without merging (for import from /proc/PID/maps).
  * The range must be page aligned, inside the task and free.  rss pages are not set.
  * With shmem, file (if given) supplies the name, device and inode shown for the shmem object.
- * A private anonymous VMA given pgoff 0 gets start >> 12 (maps shows 0 for those).
+ * A private anonymous VMA given pgoff 0 gets start >> 12 (maps shows 0 for those).  Its
+ * 2 MiB regions are taken to have page tables, as an existing mapping has been touched.
  */
 int mm_insert_vma(struct mm *mm, uint64_t start, uint64_t end, uint64_t flags, uint64_t pgoff,
 		  const struct mm_file_desc *file, bool shmem);
