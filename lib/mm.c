@@ -14,6 +14,8 @@
 #define X86_64_START_BRK  0x555555560000ULL
 #define I386_START_BRK    0x56558000ULL
 #define INITIAL_STACK_LEN (33 * MM_PAGE_SIZE)
+/* Where `setarch -R cat`'s break lies above its load address. */
+#define PIE_BRK_OFFSET 0xc000ULL
 
 void
 mm_config_init(struct mm_config *cfg, enum mm_layout layout)
@@ -86,7 +88,8 @@ config_valid(const struct mm_config *c)
 		return false;
 	if (c->mmap_base > c->task_size || c->mmap_legacy_base > c->task_size)
 		return false;
-	if (c->start_brk & ~MM_PAGE_MASK || c->start_brk > c->task_size)
+	if (c->start_brk & ~MM_PAGE_MASK || c->start_brk > c->task_size ||
+	    (!c->start_brk && c->task_size / 3 * 2 + PIE_BRK_OFFSET > c->task_size))
 		return false;
 	if (c->mmap_min_addr > c->task_size || c->dac_mmap_min_addr > c->task_size)
 		return false;
@@ -131,8 +134,11 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	mm->mmap_legacy_base =
 		cfg->mmap_legacy_base ? cfg->mmap_legacy_base : MM_PAGE_ALIGN(cfg->task_size / 3);
 	mm->topdown = cfg->layout != MM_LAYOUT_X86_64_LEGACY;
-	mm->start_brk = mm->brk = cfg->start_brk;
-	mm->start_stack = cfg->start_stack;
+	/* ELF_ET_DYN_BASE is 2/3 of the window; the PIE's bss ends a few pages above. */
+	mm->start_brk = cfg->start_brk ? cfg->start_brk
+				       : (cfg->task_size / 3 * 2 & MM_PAGE_MASK) + PIE_BRK_OFFSET;
+	mm->brk = mm->start_brk;
+	mm->start_stack = cfg->start_stack ? cfg->start_stack : cfg->task_size - MM_PAGE_SIZE;
 	mm->mmap_min_addr = cfg->mmap_min_addr;
 	mm->dac_mmap_min_addr = cfg->dac_mmap_min_addr;
 	mm->stack_guard_gap = cfg->stack_guard_gap;

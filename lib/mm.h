@@ -128,15 +128,17 @@ enum mm_layout {
 /*
  * Creation parameters.  mm_config_init() fills in the values of a process of that layout
  * started without address randomisation; a zero mmap_base / mmap_legacy_base is derived
- * from task_size and rlimit_stack as arch_pick_mmap_layout() does.
+ * from task_size and rlimit_stack as arch_pick_mmap_layout() does, a zero start_brk as the
+ * break of a small PIE loaded at ELF_ET_DYN_BASE (2/3 of task_size), a zero start_stack as
+ * the top page of the task.
  */
 struct mm_config {
 	enum mm_layout layout;
 	uint64_t task_size;
 	uint64_t mmap_base;        /* top-down search limit; 0 = derive */
 	uint64_t mmap_legacy_base; /* bottom-up start; 0 = derive (TASK_UNMAPPED_BASE) */
-	uint64_t start_brk;        /* initial program break (page aligned) */
-	uint64_t start_stack;      /* initial stack pointer area ([stack] naming) */
+	uint64_t start_brk;        /* initial program break (page aligned); 0 = derive */
+	uint64_t start_stack;      /* initial stack pointer area ([stack] naming); 0 = derive */
 	uint64_t mmap_min_addr;    /* effective: max(dac value, LSM value) */
 	uint64_t dac_mmap_min_addr;
 	uint64_t stack_guard_gap;
@@ -268,6 +270,11 @@ int mm_validate(const struct mm *mm, char *msg, size_t msglen);
 #define MM_MAPS_LINE_MAX 4200
 size_t mm_format_maps_line(const struct mm *mm, const struct vma *vma, char *buf, size_t size);
 int mm_render_maps(const struct mm *mm, char **out, size_t *len);
+/*
+ * mm_render_status(): task_mem()'s VmPeak, VmSize, VmLck, VmHWM, VmRSS, RssAnon, RssFile,
+ * RssShmem, VmData, VmStk, VmExe and VmLib lines ("Name:\t%8llu kB"), then one line the kernel
+ * does not print: "MapCount:\t%8llu" (map_count; [vsyscall] is not counted).
+ */
 int mm_render_status(const struct mm *mm, char **out, size_t *len);
 /* The name maps prints for vma ("[heap]", "[stack]", a path, ...), or NULL. */
 const char *mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size);

@@ -68,6 +68,35 @@ test_layouts(void **state)
 	}
 }
 
+/* Zero start_brk / start_stack are derived from task_size. */
+static void
+test_derived_layout(void **state)
+{
+	struct mm_config cfg;
+	struct mm_status st;
+	struct mm *mm;
+
+	(void)state;
+	mm_config_init(&cfg, MM_LAYOUT_X86_64);
+	cfg.start_brk = 0;
+	cfg.start_stack = 0;
+	assert_int_equal(mm_create(&cfg, &mm), 0);
+	mm_get_status(mm, &st);
+	assert_int_equal(st.start_brk, 0x555555560000ULL);
+	assert_int_equal(st.start_stack, 0x7fffffffe000ULL);
+	mm_destroy(mm);
+	cfg.task_size = 0x100000000ULL;
+	cfg.with_stack = true;
+	assert_int_equal(mm_create(&cfg, &mm), 0);
+	mm_get_status(mm, &st);
+	assert_int_equal(st.start_brk, 0xaaab6000ULL);
+	assert_int_equal(st.brk, 0xaaab6000ULL);
+	assert_int_equal(st.start_stack, 0xfffff000ULL);
+	assert_int_equal(st.mmap_base, 0xf8000000ULL);
+	expect_vma(mm, 0, 0xfffdf000ULL, 0x100000000ULL, F_RW | VM_GROWSDOWN);
+	mm_destroy(mm);
+}
+
 static void
 test_bad_config(void **state)
 {
@@ -293,11 +322,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_defaults),  cmocka_unit_test(test_layouts),
-		cmocka_unit_test(test_bad_config),       cmocka_unit_test(test_initial_stack),
-		cmocka_unit_test(test_find_vma),         cmocka_unit_test(test_lookup_family),
-		cmocka_unit_test(test_insert_vma),       cmocka_unit_test(test_many_vmas_tree),
-		cmocka_unit_test(test_validate_detects),
+		cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_layouts),
+		cmocka_unit_test(test_derived_layout),  cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_initial_stack),   cmocka_unit_test(test_find_vma),
+		cmocka_unit_test(test_lookup_family),   cmocka_unit_test(test_insert_vma),
+		cmocka_unit_test(test_many_vmas_tree),  cmocka_unit_test(test_validate_detects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
