@@ -137,9 +137,10 @@ read_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 		fault_window(v, start, &ws, &we);
 		/*
 		 * Beyond EOF the neighbours are mapped all the same, except (as measured on
-		 * 6.18) a lone in-EOF page where no page table exists yet.
+		 * 6.18) a lone in-EOF page of a regular file where no page table exists yet.
 		 */
-		if (start >= lim && we <= ws + MM_PAGE_SIZE && mm_pt_state(mm, start) < 0)
+		if (start >= lim && we <= ws + MM_PAGE_SIZE && !v->file->shmem &&
+		    mm_pt_state(mm, start) < 0)
 			return -EFAULT;
 		err = fault_around(mm, v, start, ws, we);
 		if (err)

@@ -287,6 +287,7 @@ test_beyond_eof_side_effects(void **state)
 	struct mm *mm = new_mm(MM_LAYOUT_X86_64, false), *child;
 	const uint64_t a = 0x200000030000ULL;
 	struct mm_vma_info info;
+	uint64_t out;
 
 	(void)state;
 	assert_int_equal(try_mmap(mm, a, 0x18000, MM_PROT_WRITE, MM_MAP_PRIVATE | MM_MAP_FIXED,
@@ -315,6 +316,18 @@ test_beyond_eof_side_effects(void **state)
 			 0);
 	assert_int_equal(fault(mm, a + 5 * P, MM_ACCESS_READ), MM_FAULT_SIGBUS);
 	assert_int_equal(status_of(mm).rss_file, 0);
+	mm_destroy(mm);
+
+	/* shmem has no such exception: a forked child maps the object's one page (EMP) */
+	mm = new_mm(MM_LAYOUT_X86_64, false);
+	do_mmap(mm, a, P, RW, MM_MAP_SHARED | MM_MAP_ANONYMOUS | MM_MAP_FIXED);
+	assert_int_equal(mm_mremap(mm, a, P, 8 * P, 0, 0, &out), 0);
+	assert_int_equal(fault(mm, a, MM_ACCESS_WRITE), MM_FAULT_OK);
+	assert_int_equal(mm_fork(mm, &child), 0);
+	assert_int_equal(status_of(child).rss_shmem, 0);
+	assert_int_equal(fault(child, a + 4 * P, MM_ACCESS_READ), MM_FAULT_SIGBUS);
+	assert_int_equal(status_of(child).rss_shmem, 1);
+	mm_destroy(child);
 	mm_destroy(mm);
 
 	mm = new_mm(MM_LAYOUT_X86_64, false);
