@@ -1,10 +1,12 @@
 /*
- * batch: one command per line over one connection.  The whole input is parsed before anything
- * runs, so a typo on line 90 cannot leave a half-applied batch behind: if any line cannot be
- * parsed, each bad line is reported and the status is 2.  Otherwise every command runs and
- * prints what it prints alone; a refused command does not stop the batch (status 1 at the end,
- * 2 if a command could not read its file), a lost connection does (status 3).
+ * batch: one command per line over one connection, run as the lines are read (so a batch can
+ * come from a pipe that is still being written).  Each command prints what it prints alone.
+ * A refused command does not stop the batch, nor does a line that cannot be parsed: it is
+ * reported with its number and skipped.  The status is 2 if a line could not be parsed (or a
+ * command could not read its file), else 1 if a command was refused; a lost connection stops
+ * the batch with status 3.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,16 +15,9 @@
 #define BATCH_MAX_WORDS 32
 
 struct batch_line {
-	unsigned no;
 	int argc;
 	char *argv[BATCH_MAX_WORDS];
 	struct invocation inv;
-};
-
-struct batch {
-	char *text;
-	struct batch_line *lines;
-	size_t n, cap;
 };
 
 int
@@ -85,90 +80,66 @@ parse_line(struct batch_line *l, const struct ctx *ctx, struct perr *e)
 	return 0;
 }
 
-static struct batch_line *
-batch_add(struct batch *b)
-{
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 64;
-		struct batch_line *p = realloc(b->lines, cap * sizeof(*p));
-		if (p == NULL)
-			return NULL;
-		b->lines = p;
-		b->cap = cap;
-	}
-	memset(&b->lines[b->n], 0, sizeof(b->lines[b->n]));
-	return &b->lines[b->n++];
-}
-
-/* Split and parse every line; report each bad one.  Returns the number of bad lines, or -1. */
+/* One line (NUL-terminated, without its newline): an exit status. */
 static int
-batch_parse(struct ctx *ctx, struct batch *b)
+batch_line(struct ctx *ctx, char *s)
 {
-	int bad = 0;
-	unsigned no = 0;
-	for (char *s = b->text, *next; s && *s; s = next) {
-		next = strchr(s, '\n');
-		if (next)
-			*next++ = '\0';
-		no++;
-		const char *first = s + strspn(s, " \t\r");
-		if (*first == '\0' || *first == '#')
-			continue;
-		struct batch_line *l = batch_add(b);
-		if (l == NULL)
-			return -1;
-		l->no = no;
-		struct perr e;
-		if (split_line(s, l, &e) < 0 || parse_line(l, ctx, &e) < 0) {
-			ctx->line = no;
-			out_usage_error(ctx, l->inv.cmd ? cmd_name(&l->inv) : NULL, e.msg);
-			bad++;
-		}
-	}
-	ctx->line = 0;
-	return bad;
+	const char *first = s + strspn(s, " \t\r");
+	if (*first == '\0' || *first == '#')
+		return EXIT_DONE;
+	struct batch_line l;
+	struct perr e;
+	memset(&l, 0, sizeof(l));
+	if (split_line(s, &l, &e) < 0 || parse_line(&l, ctx, &e) < 0)
+		return out_usage_error(ctx, l.inv.cmd ? cmd_name(&l.inv) : NULL, e.msg);
+	int st = cmd_needs_daemon(&l.inv) ? ctx_connect(ctx) : EXIT_DONE;
+	if (st != EXIT_DONE)
+		return st;
+	const bool json = ctx->json;
+	ctx->json |= l.inv.json;
+	st = cmd_run(ctx, &l.inv);
+	ctx->json = json;
+	/* Whoever feeds the batch through a pipe sees each answer before sending more. */
+	fflush(stdout);
+	return st;
 }
 
 static int
-batch_run(struct ctx *ctx, const struct batch *b)
+batch_stream(struct ctx *ctx, FILE *f, const char *path)
 {
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
 	int status = EXIT_DONE;
-	for (size_t i = 0; i < b->n; i++) {
-		ctx->line = b->lines[i].no;
-		int st = cmd_run(ctx, &b->lines[i].inv);
-		if (st == EXIT_CONN)
-			return st;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		ctx->line++;
+		if (n > 0 && line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		int st = batch_line(ctx, line);
+		if (st == EXIT_CONN) {
+			status = st;
+			break;
+		}
 		if (st > status)
 			status = st;
 	}
+	int err = errno;
+	free(line);
 	ctx->line = 0;
+	if (status != EXIT_CONN && ferror(f))
+		status = out_file_error(ctx, "batch", path, err ? -err : -EIO);
 	return status;
 }
 
 int
 cmd_batch_run(struct ctx *ctx, const struct args *a)
 {
-	struct batch b = { 0 };
-	size_t len;
-	int rc = file_read_all(a->path, &b.text, &len);
-	if (rc < 0) {
-		char msg[PARSE_ERR_MAX];
-		snprintf(msg, sizeof(msg), "cannot read %s: %s",
-			 a->path ? a->path : "standard input", strerror(-rc));
-		return out_usage_error(ctx, "batch", msg);
-	}
 	ctx->batch_stdin = a->path == NULL || strcmp(a->path, "-") == 0;
-	int bad = batch_parse(ctx, &b);
-	int status;
-	if (bad < 0)
-		status = out_usage_error(ctx, "batch", "out of memory");
-	else if (bad > 0)
-		status = EXIT_USAGE;
-	else
-		status = ctx_connect(ctx);
-	if (status == EXIT_DONE)
-		status = batch_run(ctx, &b);
-	free(b.lines);
-	free(b.text);
+	FILE *f = ctx->batch_stdin ? stdin : fopen(a->path, "re");
+	if (f == NULL)
+		return out_file_error(ctx, "batch", a->path, -errno);
+	int status = batch_stream(ctx, f, a->path);
+	if (f != stdin)
+		fclose(f);
 	return status;
 }

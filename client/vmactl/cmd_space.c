@@ -80,12 +80,8 @@ cmd_import_run(struct ctx *ctx, const struct args *a)
 	char *text;
 	size_t len;
 	int rc = file_read_all(a->path, &text, &len);
-	if (rc < 0) {
-		char msg[PARSE_ERR_MAX];
-		snprintf(msg, sizeof(msg), "cannot read %s: %s",
-			 a->path ? a->path : "standard input", strerror(-rc));
-		return out_usage_error(ctx, "import", msg);
-	}
+	if (rc < 0)
+		return out_file_error(ctx, "import", a->path, rc);
 	if (strlen(text) != len) {
 		free(text);
 		return out_usage_error(ctx, "import", "the maps text contains a NUL byte");

@@ -185,12 +185,18 @@ static const struct command commands[] = {
 	    "NAME ADDR LEN PROT FLAGS [--file PATH] [--offset N] [--file-id N] "
 	    "[--file-mode r|rw|w]",
 	    5, 5, mmap_opts, 0,
-	    "Map memory; prints the address.  ADDR 0 = no hint.  With --file, mappings of\n"
-	    "PATH merge only with the same --file-id (an open-instance number, default 0);\n"
-	    "--file-mode is how the file was opened (default rw).  When PATH exists here,\n"
-	    "its device, inode and size are sent too."),
+	    "Map memory; prints the address.  ADDR 0 = no hint.\n"
+	    "PROT: rwx letters (rw-, r-x, ---), none, or a ,/| list of read, write, exec\n"
+	    "(PROT_ prefix and case optional).\n"
+	    "FLAGS: a ,/| list of shared, private, anonymous (anon), fixed, fixed_noreplace,\n"
+	    "growsdown, populate, noreserve, locked, stack (MAP_ prefix and case optional).\n"
+	    "With --file, mappings of PATH merge only with the same --file-id (an open-\n"
+	    "instance number, default 0); --file-mode is how the file was opened (default\n"
+	    "rw).  When PATH exists here, its device, inode and size are sent too."),
 	CMD(munmap, "NAME ADDR LEN", 3, 3, NULL, 0, "Unmap a range."),
-	CMD(mprotect, "NAME ADDR LEN PROT", 4, 4, NULL, 0, "Change the protection of a range."),
+	CMD(mprotect, "NAME ADDR LEN PROT", 4, 4, NULL, 0,
+	    "Change the protection of a range.  PROT: rwx letters (rw-, r-x, ---), none, or a\n"
+	    ",/| list of read, write, exec, growsdown, growsup (PROT_ prefix optional)."),
 	CMD(mremap, "NAME ADDR OLDLEN NEWLEN [FLAGS [NEWADDR]]", 4, 6, NULL, 0,
 	    "Resize or move a mapping; prints the new address.  FLAGS: none, or a list of\n"
 	    "maymove, fixed, dontunmap."),
@@ -225,8 +231,9 @@ static const struct command commands[] = {
 	CMD(ping, "", 0, 0, NULL, 0, "Print pong if the daemon answers."),
 	CMD(batch, "[FILE|-]", 0, 1, NULL, CMD_LOCAL | CMD_NO_BATCH,
 	    "Run one command per line over one connection ('#' comments and blank lines are\n"
-	    "ignored).  Every line is parsed first: if one cannot be, nothing runs (exit 2).\n"
-	    "A refused command does not stop the batch; the exit status is then 1."),
+	    "ignored), each printing what it prints alone.  A refused command does not stop\n"
+	    "the batch, nor does a line that cannot be parsed (it is reported and skipped).\n"
+	    "Exit status: 2 if a line could not be parsed, else 1 if a command was refused."),
 	CMD(help, "[COMMAND]", 0, 1, NULL, CMD_LOCAL, "Describe all commands, or one."),
 };
 
@@ -303,7 +310,11 @@ cmd_parse(int argc, char **argv, struct invocation *inv, struct perr *e)
 			inv->cmd = cmd_lookup("help");
 			return 0;
 		}
-		if (!opts_done && strcmp(argv[i], "--") == 0) {
+		if (!opts_done && (strcmp(argv[i], "-j") == 0 || strcmp(argv[i], "--json") == 0)) {
+			/* The global option, given after the command as systemctl allows. */
+			inv->json = true;
+			i++;
+		} else if (!opts_done && strcmp(argv[i], "--") == 0) {
 			opts_done = true;
 			i++;
 		} else if (!opts_done && is_option(argv[i])) {
@@ -313,13 +324,13 @@ cmd_parse(int argc, char **argv, struct invocation *inv, struct perr *e)
 			i += used;
 		} else {
 			if (npos == MAX_POS || npos == c->max_pos)
-				return perr_set(e, "too many arguments; usage: %s %s", c->name,
-						c->synopsis);
+				return perr_set(e, "too many arguments; usage: vmactl %s%s%s",
+						c->name, *c->synopsis ? " " : "", c->synopsis);
 			pos[npos++] = argv[i++];
 		}
 	}
 	if (npos < c->min_pos)
-		return perr_set(e, "missing arguments; usage: %s %s", c->name, c->synopsis);
+		return perr_set(e, "missing arguments; usage: vmactl %s %s", c->name, c->synopsis);
 	return c->parse(&inv->args, pos, npos, e);
 }
 

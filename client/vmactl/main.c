@@ -56,7 +56,7 @@ parse_globals(int argc, char **argv, struct ctx *ctx)
 {
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+s:jh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:s:jh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			ctx->socket = optarg;
@@ -71,6 +71,10 @@ parse_globals(int argc, char **argv, struct ctx *ctx)
 			printf("vmactl %s (libvmaclient %s, protocol %d)\n", VMAD_VERSION,
 			       vmac_version(), VMAC_PROTOCOL_VERSION);
 			return EXIT_DONE;
+		case ':':
+			fprintf(stderr, "vmactl: option '%s' needs a value (see vmactl -h)\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
 		default:
 			fprintf(stderr, "vmactl: bad option '%s' (see vmactl -h)\n",
 				argv[optind - 1]);
@@ -93,7 +97,9 @@ main(int argc, char **argv)
 		return status;
 	struct invocation inv;
 	struct perr e;
-	if (cmd_parse(argc - optind, argv + optind, &inv, &e) < 0)
+	int rc = cmd_parse(argc - optind, argv + optind, &inv, &e);
+	ctx.json |= inv.json;
+	if (rc < 0)
 		return out_usage_error(&ctx, inv.cmd ? cmd_name(&inv) : NULL, e.msg);
 	status = cmd_needs_daemon(&inv) ? ctx_connect(&ctx) : EXIT_DONE;
 	if (status == EXIT_DONE)

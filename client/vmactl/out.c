@@ -44,17 +44,75 @@ json_error(const struct ctx *ctx, int err, const char *cmd, const char *msg)
 	json_obj_end();
 }
 
+struct meaning {
+	const char *cmd; /* NULL: any command */
+	int err;
+	const char *text;
+};
+
+/*
+ * What an errno means for a system call, as its manual page explains it.  Used when the
+ * daemon gave no more precise explanation than strerror()'s.
+ */
+static const struct meaning meanings[] = {
+	{ "mmap", EEXIST, "range already mapped" },
+	{ "mmap", ENOMEM, "no room for the mapping, or a map count or memory limit reached" },
+	{ "mmap", EINVAL, "invalid address, length, offset or flags" },
+	{ "mmap", EACCES, "the file's open mode (--file-mode) does not allow this mapping" },
+	{ "mmap", EPERM, "not permitted (an address below mmap_min_addr, or exec on noexec)" },
+	{ "mmap", EAGAIN, "locked memory would exceed RLIMIT_MEMLOCK" },
+	{ "mmap", EBADF, "neither anonymous nor a file (--file)" },
+	{ "mmap", EOVERFLOW, "offset plus length overflows" },
+	{ "mmap", ENODEV, "the file cannot be mapped" },
+	{ "munmap", EINVAL, "invalid address or length" },
+	{ "munmap", ENOMEM, "splitting a mapping would exceed max_map_count" },
+	{ "mprotect", ENOMEM, "range not fully mapped" },
+	{ "mprotect", EACCES, "the file's open mode does not allow this protection" },
+	{ "mprotect", EINVAL, "invalid address, length or protection" },
+	{ "mremap", EFAULT, "the old range is not within one mapping" },
+	{ "mremap", ENOMEM, "no room to grow in place (maymove not given) or to move" },
+	{ "mremap", EINVAL, "invalid addresses, lengths or flags" },
+	{ "mremap", EAGAIN, "locked memory would exceed RLIMIT_MEMLOCK" },
+	{ "madvise", EINVAL, "invalid address, length or advice for this mapping" },
+	{ "madvise", ENOMEM, "range not fully mapped" },
+	{ "mlock", ENOMEM, "range not fully mapped, or RLIMIT_MEMLOCK exceeded" },
+	{ "mlock", EINVAL, "invalid address, length or flags" },
+	{ "mlock", EPERM, "RLIMIT_MEMLOCK is 0" },
+	{ "munlock", ENOMEM, "range not fully mapped" },
+	{ "munlock", EINVAL, "invalid address or length" },
+	{ "populate", ENOMEM, "range not fully mapped" },
+	{ NULL, ENOENT, "no such address space" },
+	{ NULL, EEXIST, "the address space exists" },
+	{ NULL, EACCES, "permission denied by the address space's mode" },
+};
+
+/* The explanation of a refusal: the daemon's own words, unless they only repeat strerror(). */
+static const char *
+refusal_text(const struct ctx *ctx, const char *cmd, int err)
+{
+	const char *said = vmac_errmsg(ctx->conn);
+	if (*said && strcmp(said, strerror(err)) != 0)
+		return said;
+	for (size_t i = 0; i < sizeof(meanings) / sizeof(meanings[0]); i++) {
+		const struct meaning *m = &meanings[i];
+		if (m->err == err && (m->cmd == NULL || (cmd && strcmp(m->cmd, cmd) == 0)))
+			return m->text;
+	}
+	return strerror(err);
+}
+
 /* A failed call: the daemon's refusal (exit 1) or a lost connection (exit 3). */
 int
 out_refused(struct ctx *ctx, const char *cmd, int err)
 {
 	const bool lost = vmac_conn_error(ctx->conn) != 0;
-	const char *meaning = lost ? "" : vmac_errmsg(ctx->conn);
 	char buf[PARSE_ERR_MAX];
-	if (lost)
+	if (lost && err == -EMSGSIZE)
+		snprintf(buf, sizeof(buf), "the request is larger than vmad accepts (--max-frame)");
+	else if (lost)
 		snprintf(buf, sizeof(buf), "connection to vmad lost (%s)", strerror(-err));
 	else
-		snprintf(buf, sizeof(buf), "%s", *meaning ? meaning : strerror(-err));
+		snprintf(buf, sizeof(buf), "%s", refusal_text(ctx, cmd, -err));
 	if (ctx->json) {
 		json_obj_begin(NULL);
 		json_bool_field("ok", false);
@@ -80,11 +138,30 @@ out_usage_error(struct ctx *ctx, const char *cmd, const char *msg)
 	return EXIT_USAGE;
 }
 
+/* A file that cannot be read is a usage error (exit 2); JSON names its errno. */
+int
+out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err)
+{
+	char msg[PARSE_ERR_MAX];
+	const bool is_stdin = path == NULL || strcmp(path, "-") == 0;
+	snprintf(msg, sizeof(msg), "cannot read %s: %s", is_stdin ? "standard input" : path,
+		 strerror(-err));
+	if (ctx->json) {
+		json_error(ctx, err, cmd, msg);
+	} else {
+		err_prefix(ctx, cmd);
+		fprintf(stderr, "%s\n", msg);
+	}
+	return EXIT_USAGE;
+}
+
 int
 out_connect_error(struct ctx *ctx, const char *path, int err)
 {
 	char buf[PARSE_ERR_MAX + 128];
-	snprintf(buf, sizeof(buf), "cannot connect to %s: %s", path, strerror(-err));
+	snprintf(buf, sizeof(buf), "cannot connect to %s: %s", path,
+		 err == -EUSERS ? "vmad serves its maximum of clients (--max-clients)"
+				: strerror(-err));
 	if (ctx->json) {
 		json_error(ctx, err, NULL, buf);
 	} else {

@@ -56,6 +56,7 @@ struct command;
 struct invocation {
 	const struct command *cmd;
 	struct args args;
+	bool json; /* -j or --json after the command */
 };
 
 /* Connect and greet the daemon unless already connected (main.c): an exit status. */
@@ -94,6 +95,7 @@ int file_read_all(const char *path, char **out, size_t *len);
 /* Output (out.c). */
 int out_refused(struct ctx *ctx, const char *cmd, int err);
 int out_usage_error(struct ctx *ctx, const char *cmd, const char *msg);
+int out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err);
 int out_connect_error(struct ctx *ctx, const char *path, int err);
 int out_done(struct ctx *ctx);
 const char *out_errno_name(int err);

@@ -4,6 +4,8 @@
 #   test_vmactl        vmactl's text, JSON, exit statuses and batch semantics (python3)
 #   test_install       exports of the .so, make install into a DESTDIR, and the example
 #                      program built there with pkg-config and run against a vmad
+#   kernel_ops         a helper of test_vmactl: the same calls made on the real kernel; built
+#                      without sanitizers, whose own mappings would be part of its maps
 #
 # The script suites are run through small generated wrappers that carry the build's paths.
 
@@ -31,7 +33,14 @@ define client_test_wrapper
 	@chmod +x $@
 endef
 
-$(CLIENT_TEST_CTL): tests/client/test_vmactl.py tests/client/client.mk | $(VMACTL) $(VMAD)
+CLIENT_KERNEL_OPS := $(CLIENT_TEST_DIR)/kernel_ops
+
+$(CLIENT_KERNEL_OPS): tests/client/kernel_ops.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(OPTFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(CLIENT_TEST_CTL): tests/client/test_vmactl.py tests/client/client.mk | $(VMACTL) $(VMAD) \
+		$(CLIENT_KERNEL_OPS)
 	$(call client_test_wrapper,python3,tests/client/test_vmactl.py)
 
 $(CLIENT_TEST_INST): tests/client/test_install.sh tests/client/client.mk | $(VMAD)
