@@ -188,7 +188,7 @@ print_memory_rows(void)
 		const struct size_run *run = &runs[i];
 
 		if (run->mem_ok)
-			printf("%-32s %8llu %12.1f %12s (RSS growth %.1f B/VMA)\n",
+			printf("%-32s %8llu %12.3f %12s (RSS growth %.1f B/VMA)\n",
 			       "heap bytes per VMA (mallinfo2)", (unsigned long long)run->cells,
 			       run->heap_per_vma, "", run->rss_per_vma);
 		else
@@ -300,7 +300,7 @@ print_targets(const struct size_run *r64k, const struct size_run *r1m)
 		       "FAILED");
 		return;
 	}
-	snprintf(buf, sizeof(buf), "%.1f bytes", r1m->heap_per_vma);
+	snprintf(buf, sizeof(buf), "%.3f bytes", r1m->heap_per_vma);
 	printf("  %-44s %-34s %s (%.2fx the limit)\n", "heap per VMA at 1M VMAs <= 128 bytes", buf,
 	       r1m->heap_per_vma <= TARGET_BYTES ? "pass" : "miss",
 	       r1m->heap_per_vma / TARGET_BYTES);
