@@ -11,6 +11,8 @@ struct sums {
 	uint64_t rss[PAGE_KINDS];
 };
 
+static int fail(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int
 fail(char *msg, size_t len, const char *fmt, ...)
 {
