@@ -14,6 +14,7 @@
 #define MM_PAGE_MASK     (~(MM_PAGE_SIZE - 1))
 #define MM_PAGE_ALIGN(x) (((x) + MM_PAGE_SIZE - 1) & MM_PAGE_MASK)
 #define MM_PMD_SIZE      (2ULL << 20)
+#define MM_MAP_ABOVE4G   0x80 /* x86_64: keep a hint-less top-down search above 4 GiB */
 
 #define VM_SPECIAL      (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)

@@ -255,6 +255,8 @@ area_topdown(struct mm *mm, uint64_t addr0, uint64_t len, uint64_t pgoff, uint32
 			return 0;
 		}
 	}
+	if (!is_compat(mm) && (flags & MM_MAP_ABOVE4G))
+		r.low_limit = 1ULL << 32;
 	r.high_limit = mm->mmap_base;
 	if (unmapped_area_topdown(mm, &r, out) == 0)
 		return 0;

@@ -353,6 +353,15 @@ test_placement_layouts(void **state)
 			 0xb7dfe000ULL);
 	mm_destroy(mm);
 
+	/* MAP_ABOVE4G keeps the top-down search above 4 GiB */
+	mm_config_init(&cfg, MM_LAYOUT_X86_64);
+	cfg.mmap_base = 0x100002000ULL;
+	assert_int_equal(mm_create(&cfg, &mm), 0);
+	assert_int_equal(do_mmap(mm, 0, 2 * P, RW, ANON_PRIVATE), 0x100000000ULL);
+	assert_int_equal(do_mmap(mm, 0, P, MM_PROT_READ, ANON_PRIVATE | 0x80), 0x2aaaaaaab000ULL);
+	assert_int_equal(do_mmap(mm, 0, P, MM_PROT_READ, ANON_PRIVATE), 0xfffff000ULL);
+	mm_destroy(mm);
+
 	/* top-down failure falls back to bottom-up from the legacy base */
 	mm_config_init(&cfg, MM_LAYOUT_X86_64);
 	cfg.mmap_base = 0x100000;
