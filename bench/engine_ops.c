@@ -34,30 +34,27 @@ ebench_create(struct ebench *eb, uint64_t cells, const char **what)
 }
 
 int
-ebench_build(struct ebench *eb, uint64_t budget_ns, uint64_t *built, const char **what)
+ebench_build(struct ebench *eb, uint64_t end, uint64_t budget_ns, uint64_t *built,
+	     const char **what)
 {
 	uint64_t start = bench_now_ns();
-	uint64_t i, got;
-	int err = 0;
+	uint64_t got;
+	int err;
 
-	for (i = 0; i < eb->lat.cells; i++) {
-		uint64_t addr = lat_vma_addr(&eb->lat, i);
-
-		err = mm_mmap(eb->mm, addr, LAT_VMA_SIZE, MM_PROT_READ, PRIV_ANON | MM_MAP_FIXED,
-			      NULL, 0, &got);
+	for (; *built < end; ++*built) {
+		err = mm_mmap(eb->mm, lat_vma_addr(&eb->lat, *built), LAT_VMA_SIZE, MM_PROT_READ,
+			      PRIV_ANON | MM_MAP_FIXED, NULL, 0, &got);
 		if (err) {
 			*what = "mm_mmap(MAP_FIXED) building the lattice";
-			break;
+			return err;
 		}
-		if ((i & 1023) == 1023 && bench_now_ns() - start > budget_ns) {
+		if ((*built & 1023) == 1023 && bench_now_ns() - start > budget_ns) {
 			*what = "building the lattice (over the time budget)";
-			err = -ETIMEDOUT;
-			i++;
-			break;
+			++*built;
+			return -ETIMEDOUT;
 		}
 	}
-	*built = i;
-	return err;
+	return 0;
 }
 
 static int

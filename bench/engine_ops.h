@@ -19,10 +19,12 @@ struct ebench {
 /* Creates an empty mm allowed to hold `cells` VMAs and places the lattice in it. */
 int ebench_create(struct ebench *eb, uint64_t cells, const char **what);
 /*
- * Maps the lattice, giving up once budget_ns has passed (a slow engine must not stall the
- * run).  Returns 0, a negative errno, or -ETIMEDOUT; *built says how many VMAs were mapped.
+ * Maps cells [*built, end) of the lattice, giving up once budget_ns has passed (a slow engine
+ * must not stall the run).  Returns 0, a negative errno, or -ETIMEDOUT; *built is advanced
+ * past the VMAs mapped.
  */
-int ebench_build(struct ebench *eb, uint64_t budget_ns, uint64_t *built, const char **what);
+int ebench_build(struct ebench *eb, uint64_t end, uint64_t budget_ns, uint64_t *built,
+		 const char **what);
 /* Checks that the mm holds exactly the lattice; 0, or -EBADMSG with the reason in msg. */
 int ebench_check(struct ebench *eb, char *msg, size_t msglen);
 /* The timed callback of one operation (see bench_time_op). */
