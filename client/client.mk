@@ -76,6 +76,8 @@ $(VMACTL): $(VMACTL_OBJS) $(CLIENT_A)
 INSTALL_TARGETS   += install-client
 UNINSTALL_TARGETS += uninstall-client
 
+# A root install into the live system refreshes the dynamic linker's cache, which is how it
+# finds a new library in /usr/local/lib.
 install-client: $(VMACTL) $(CLIENT_SO_REAL) $(CLIENT_A) $(CLIENT_PC)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR)
@@ -86,6 +88,8 @@ install-client: $(VMACTL) $(CLIENT_SO_REAL) $(CLIENT_A) $(CLIENT_PC)
 	install -m 0644 $(CLIENT_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 client/vmaclient.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 $(CLIENT_PC) $(DESTDIR)$(PKGCONFIGDIR)/
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
+		ldconfig; fi
 
 uninstall-client:
 	rm -f $(DESTDIR)$(BINDIR)/vmactl $(DESTDIR)$(LIBDIR)/$(notdir $(CLIENT_SO_REAL)) \
