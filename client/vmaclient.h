@@ -175,7 +175,7 @@ VMAC_EXPORT int vmac_ping(struct vmac_conn *c);
 enum vmac_layout {
 	VMAC_LAYOUT_X86_64 = 0,        /* 47-bit, mmap top-down (the default) */
 	VMAC_LAYOUT_X86_64_LEGACY = 1, /* 47-bit, mmap bottom-up from TASK_UNMAPPED_BASE */
-	VMAC_LAYOUT_I386 = 2,          /* 3 GiB compat task, top-down */
+	VMAC_LAYOUT_I386 = 2,          /* a 32-bit (i386) task, mmap top-down */
 };
 
 /* Bits of vmac_create_opts.set: which of the optional fields are given. */
