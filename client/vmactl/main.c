@@ -28,13 +28,13 @@ ctx_connect(struct ctx *ctx)
 	const char *path = socket_path(ctx);
 	int rc = vmac_connect(path, &ctx->conn);
 	if (rc < 0)
-		return out_connect_error(ctx, path, rc);
+		return out_connect_error(ctx, path, rc, false);
 	struct vmac_server_info info;
 	rc = vmac_hello(ctx->conn, "vmactl " VMAD_VERSION, &info);
 	if (rc < 0) {
 		/* A daemon that does not greet us properly is a protocol error, whatever it said.
 		 */
-		out_connect_error(ctx, path, rc);
+		out_connect_error(ctx, path, rc, true);
 		vmac_close(ctx->conn);
 		ctx->conn = NULL;
 		return EXIT_CONN;

@@ -156,12 +156,25 @@ out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err)
 }
 
 int
-out_connect_error(struct ctx *ctx, const char *path, int err)
+out_connect_error(struct ctx *ctx, const char *path, int err, bool greeting)
 {
 	char buf[PARSE_ERR_MAX + 128];
-	snprintf(buf, sizeof(buf), "cannot connect to %s: %s", path,
-		 err == -EUSERS ? "vmad serves its maximum of clients (--max-clients)"
-				: strerror(-err));
+	if (err == -EUSERS)
+		snprintf(buf, sizeof(buf),
+			 "cannot connect to %s: vmad serves its maximum of "
+			 "clients (--max-clients)",
+			 path);
+	else if (greeting && err == -EPROTONOSUPPORT)
+		snprintf(buf, sizeof(buf), "vmad at %s speaks another protocol than version %d",
+			 path, VMAC_PROTOCOL_VERSION);
+	else if (greeting && !vmac_conn_error(ctx->conn))
+		snprintf(buf, sizeof(buf), "vmad at %s refused the session: %s", path,
+			 strerror(-err));
+	else if (greeting)
+		snprintf(buf, sizeof(buf), "%s does not answer as vmad does (%s)", path,
+			 strerror(-err));
+	else
+		snprintf(buf, sizeof(buf), "cannot connect to %s: %s", path, strerror(-err));
 	if (ctx->json) {
 		json_error(ctx, err, NULL, buf);
 	} else {

@@ -96,7 +96,8 @@ int file_read_all(const char *path, char **out, size_t *len);
 int out_refused(struct ctx *ctx, const char *cmd, int err);
 int out_usage_error(struct ctx *ctx, const char *cmd, const char *msg);
 int out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err);
-int out_connect_error(struct ctx *ctx, const char *path, int err);
+/* greeting: connected, but the daemon's greeting failed. */
+int out_connect_error(struct ctx *ctx, const char *path, int err, bool greeting);
 int out_done(struct ctx *ctx);
 const char *out_errno_name(int err);
 void out_vma_json(const char *key, const struct vmac_vma *v);

@@ -10,9 +10,11 @@ import re
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -32,11 +34,11 @@ MAPS_LINE = re.compile(
 class Daemon:
     """A vmad on a socket in a fresh temporary directory."""
 
-    def __init__(self):
+    def __init__(self, *options):
         self.dir = tempfile.mkdtemp(prefix="vmactl-test.", dir="/tmp")
         self.sock = os.path.join(self.dir, "vmad.sock")
         self.log = open(os.path.join(self.dir, "vmad.log"), "wb")
-        self.proc = subprocess.Popen([VMAD, "-s", self.sock], stderr=self.log)
+        self.proc = subprocess.Popen([VMAD, "-s", self.sock] + list(options), stderr=self.log)
         for _ in range(500):
             if os.path.exists(self.sock) and run(self, "ping").rc == 0:
                 return
@@ -838,12 +840,49 @@ def t_daemon_gone(d):
         other.stop()
 
 
+def t_not_vmad(d):
+    """A socket that does not speak the protocol, or a full daemon: exit 3, saying which."""
+    path = os.path.join(d.dir, "not-vmad.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(10)
+
+    def serve():
+        c, _ = srv.accept()
+        c.recv(4096)
+        c.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        c.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    try:
+        r = run(None, "ping", sock=path)
+    finally:
+        t.join()
+        srv.close()
+        os.unlink(path)
+    assert r.rc == 3 and r.out == "", r
+    assert r.err.startswith("vmactl: %s does not answer as vmad does (" % path), r
+    full = Daemon("--max-clients", "1")
+    try:
+        held = socket.socket(socket.AF_UNIX)
+        held.connect(full.sock)
+        r = run(full, "ping")
+        held.close()
+    finally:
+        full.stop()
+    assert (r.rc, r.out) == (3, ""), r
+    assert r.err == ("vmactl: cannot connect to %s: vmad serves its maximum of clients "
+                     "(--max-clients)\n" % full.sock), r
+
+
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
     t_many_vmas, t_find, t_file_mapping, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
-    t_daemon_gone,
+    t_daemon_gone, t_not_vmad,
 ]
 
 
