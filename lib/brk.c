@@ -55,7 +55,7 @@ brk_grow(struct mm *mm, struct vma *brkvma, uint64_t addr, uint64_t len)
 		return -ENOMEM;
 	if (brkvma && brkvma->end == addr && vma_merge_new_range(mm, &r, &err))
 		goto out;
-	v = vma_new();
+	v = vma_new(mm);
 	if (!v)
 		return -ENOMEM;
 	v->start = addr;

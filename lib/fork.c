@@ -20,6 +20,7 @@ child_alloc(const struct mm *parent)
 	c->first = c->last = NULL;
 	c->map_count = 0;
 	memset(c->cache, 0, sizeof(c->cache));
+	c->slab = (struct vma_slab){ 0 };
 	c->locked_vm = 0;
 	c->locked_leak = 0;
 	memset(c->rss, 0, sizeof(c->rss));
@@ -35,7 +36,7 @@ child_alloc(const struct mm *parent)
 static int
 dup_vma(struct mm *child, const struct mm *parent, const struct vma *v)
 {
-	struct vma *n = vma_new();
+	struct vma *n = vma_new(child);
 	int64_t delta[PAGE_KINDS];
 	int err = 0;
 

@@ -101,7 +101,7 @@ config_valid(const struct mm_config *c)
 static int
 add_initial_stack(struct mm *mm)
 {
-	struct vma *v = vma_new();
+	struct vma *v = vma_new(mm);
 
 	if (!v)
 		return -ENOMEM;
@@ -154,6 +154,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	mm->read_implies_exec = cfg->read_implies_exec;
 	mm->overcommit_never = cfg->overcommit_never;
 	if (cfg->with_stack && add_initial_stack(mm) < 0) {
+		vma_slab_release(&mm->slab);
 		free(mm);
 		return -ENOMEM;
 	}
@@ -174,6 +175,7 @@ mm_destroy(struct mm *mm)
 		next = v->next;
 		vma_destroy(mm, v);
 	}
+	vma_slab_release(&mm->slab);
 	mm_files_release(mm);
 	pages_free(mm->pt);
 	free(mm);
@@ -417,7 +419,7 @@ mm_insert_vma(struct mm *mm, uint64_t start, uint64_t end, uint64_t flags, uint6
 		return -EINVAL;
 	if (mm_find_intersection(mm, start, end))
 		return -EEXIST;
-	v = vma_new();
+	v = vma_new(mm);
 	if (!v)
 		return -ENOMEM;
 	if (shmem)

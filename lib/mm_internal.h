@@ -60,10 +60,14 @@ struct vma_pages {
 	struct page_run run[];
 };
 
-/* The fields a tree walk reads come first, to share a cache line. */
+/*
+ * The fields a lookup reads (start, end and the two children) come first: 32 bytes, which
+ * share one cache line in most slab slots (lib/slab.c); the rest of what a gap search and the
+ * balancing read follows.
+ */
 struct vma {
-	struct rb_node rb;
 	uint64_t start, end;
+	struct rb_node rb;
 	uint64_t gap_max; /* largest free gap below any VMA of this subtree */
 	uint64_t gap;     /* the free gap between the previous VMA (or 0) and start */
 	struct vma *prev, *next;
@@ -75,6 +79,14 @@ struct vma {
 	bool fork_child;         /* anon_vma inherited through fork (chain not singular) */
 };
 
+/* The per-mm VMA allocator (slab.c). */
+struct vma_slab {
+	void *free;            /* freed slots, linked through their first word */
+	char *bump, *bump_end; /* the never-used tail of the newest chunk */
+	void *chunks;          /* every chunk, linked through its first word */
+	uint32_t chunk_slots;  /* slots in the next chunk (0: the first size) */
+};
+
 #define MM_LOOKUP_CACHE 4
 
 struct mm {
@@ -82,6 +94,7 @@ struct mm {
 	struct vma *first, *last;
 	uint64_t map_count;
 	struct vma *cache[MM_LOOKUP_CACHE];
+	struct vma_slab slab;
 
 	/* layout */
 	enum mm_layout layout;
@@ -162,8 +175,13 @@ void pages_clear(struct vma_pages **ps, uint64_t first, uint64_t count, int64_t 
 void pages_shift(struct vma_pages *ps, int64_t delta);
 int pages_check(const struct vma_pages *ps, char *msg, size_t len);
 
+/* slab.c */
+void *vma_slab_alloc(struct vma_slab *s);
+void vma_slab_free(struct vma_slab *s, void *p);
+void vma_slab_release(struct vma_slab *s);
+
 /* vma.c: VMA objects and their primitive changes (counters of the mm kept in step) */
-struct vma *vma_new(void);
+struct vma *vma_new(struct mm *mm);
 void vma_destroy(struct mm *mm, struct vma *v);
 void vma_remove(struct mm *mm, struct vma *v);
 int vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vma **newp);

@@ -135,7 +135,7 @@ region_alloc(struct mm *mm, const struct mmap_args *a, struct vma **vp, struct m
 	int err = 0;
 
 	*fp = NULL;
-	*vp = vma_new();
+	*vp = vma_new(mm);
 	if (!*vp)
 		return -ENOMEM;
 	if (a->file)

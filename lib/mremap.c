@@ -119,15 +119,15 @@ lookup(struct mm *mm, uint64_t addr)
  * for the destination pgoff, together with the VMA the destination may need.
  */
 static int
-take_pages(struct vma *v, uint64_t src, uint64_t npages, uint64_t pgoff, struct vma_pages **moved,
-	   struct vma **n)
+take_pages(struct mm *mm, struct vma *v, uint64_t src, uint64_t npages, uint64_t pgoff,
+	   struct vma_pages **moved, struct vma **n)
 {
 	int64_t delta[PAGE_KINDS] = { 0, 0, 0 };
 	int err = pages_extract(v->pages, src, src + npages, moved);
 
 	if (!err && *moved)
 		err = pages_reserve(&v->pages, 1);
-	*n = err ? NULL : vma_new();
+	*n = err ? NULL : vma_new(mm);
 	if (!*n) {
 		pages_free(*moved);
 		return -ENOMEM;
@@ -173,7 +173,7 @@ copy_vma(struct mm *mm, struct remap *r)
 
 	if (vma_is_anonymous(v) && !v->anon_vma)
 		pgoff = r->new_addr >> MM_PAGE_SHIFT;
-	err = take_pages(v, src, r->old_len >> MM_PAGE_SHIFT, pgoff, &moved, &n);
+	err = take_pages(mm, v, src, r->old_len >> MM_PAGE_SHIFT, pgoff, &moved, &n);
 	if (err)
 		return err;
 	q = (struct merge_req){

@@ -12,9 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The children first: a descent reads them and not the parent. */
 struct rb_node {
-	uintptr_t parent_color; /* parent pointer; bit 0 set = black */
 	struct rb_node *left, *right;
+	uintptr_t parent_color; /* parent pointer; bit 0 set = black */
 };
 
 struct rb_root {

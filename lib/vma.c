@@ -2,14 +2,18 @@
  * VMA objects and their primitive changes: allocation, removal, splitting, and the resident
  * pages they carry (with the mm's RSS counters kept in step).
  */
-#include <stdlib.h>
+#include <string.h>
 
 #include "mm_internal.h"
 
 struct vma *
-vma_new(void)
+vma_new(struct mm *mm)
 {
-	return calloc(1, sizeof(struct vma));
+	struct vma *v = vma_slab_alloc(&mm->slab);
+
+	if (v)
+		memset(v, 0, sizeof(*v));
+	return v;
 }
 
 /* Free an unlinked VMA and what it holds; counters are the caller's business. */
@@ -20,7 +24,7 @@ vma_destroy(struct mm *mm, struct vma *v)
 		return;
 	mm_file_put(mm, v->file);
 	pages_free(v->pages);
-	free(v);
+	vma_slab_free(&mm->slab, v);
 }
 
 void
@@ -57,7 +61,7 @@ int
 vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vma **newp)
 {
 	uint64_t idx = page_index(v, addr);
-	struct vma *n = vma_new();
+	struct vma *n = vma_new(mm);
 	int err;
 
 	if (!n)
@@ -65,7 +69,7 @@ vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vm
 	err = new_below ? pages_extract(v->pages, 0, idx, &n->pages)
 			: pages_extract(v->pages, idx, UINT64_MAX, &n->pages);
 	if (err < 0) {
-		free(n);
+		vma_slab_free(&mm->slab, n);
 		return err;
 	}
 	n->flags = v->flags;
