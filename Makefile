@@ -86,7 +86,7 @@ run: deps
 	@mkdir -p run
 	@echo "vmad: serving on ./run/vmad.sock (Ctrl-C stops it)."
 	@echo "      talk to it with:  $(B)/vmactl -s run/vmad.sock ping"
-	@echo "                  or:  VMAD_SOCKET=run/vmad.sock $(B)/vmactl help"
+	@echo "                   or:  VMAD_SOCKET=run/vmad.sock $(B)/vmactl help"
 	exec $(B)/vmad -s run/vmad.sock
 
 check: deps

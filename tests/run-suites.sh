@@ -2,7 +2,9 @@
 # Run every test suite given as an argument, each emitting TAP ("ok N", "not ok N"), and end with
 # one line "N passed, N failed" summed over all suites.  A suite that exits non-zero without
 # reporting a failure (a crash, a sanitizer report, a timeout) counts as one failed test.
-# Each suite's full output is kept in $B/test-logs/<suite>.log.
+# Each suite's full output is kept in $B/test-logs/<suite>.log.  Every suite runs in a process
+# group of its own, killed when the suite ends, so that a suite that hangs or dies cannot leave
+# a daemon behind.
 B=${B:-build}
 logs="$B/test-logs"
 mkdir -p "$logs"
@@ -13,8 +15,11 @@ total_fail=0
 for suite in "$@"; do
 	name=$(basename "$suite")
 	log="$logs/$name.log"
-	CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$limit" "$suite" >"$log" 2>&1
+	CMOCKA_MESSAGE_OUTPUT=TAP setsid -w timeout --foreground -k 10 "$limit" "$suite" >"$log" 2>&1 &
+	pid=$!
+	wait "$pid"
 	rc=$?
+	/bin/kill -KILL -- "-$pid" 2>/dev/null
 	pass=$(grep -c '^ok ' "$log")
 	fail=$(grep -c '^not ok ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
