@@ -282,20 +282,20 @@ cache_slot(uint64_t addr)
 void
 mm_cache_put(struct mm *mm, struct vma *v, uint64_t addr)
 {
-	mm->cache[cache_slot(addr)] = v;
+	mm->cache[cache_slot(addr)] = (struct mm_cache_entry){ v->start, v->end, v };
 }
 
 struct vma *
 mm_find(struct mm *mm, uint64_t addr)
 {
-	unsigned slot = cache_slot(addr);
-	struct vma *v = mm->cache[slot];
+	const struct mm_cache_entry *c = &mm->cache[cache_slot(addr)];
+	struct vma *v;
 
-	if (v && v->start <= addr && addr < v->end)
-		return v;
+	if (c->start <= addr && addr < c->end)
+		return c->vma;
 	v = vma_tree_find(mm, addr);
 	if (v && v->start <= addr)
-		mm->cache[slot] = v;
+		mm_cache_put(mm, v, addr);
 	return v;
 }
 

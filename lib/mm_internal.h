@@ -87,13 +87,22 @@ struct vma_slab {
 	uint32_t chunk_slots;  /* slots in the next chunk (0: the first size) */
 };
 
+/*
+ * The lookup cache keeps each VMA's range beside the pointer, so that a miss costs no read of
+ * a VMA that is not otherwise needed.  Any change to the tree empties it.
+ */
 #define MM_LOOKUP_CACHE 4
+
+struct mm_cache_entry {
+	uint64_t start, end; /* vma's range; 0, 0 when empty */
+	struct vma *vma;
+};
 
 struct mm {
 	struct rb_root tree;
 	struct vma *first, *last;
 	uint64_t map_count;
-	struct vma *cache[MM_LOOKUP_CACHE];
+	struct mm_cache_entry cache[MM_LOOKUP_CACHE];
 	struct vma_slab slab;
 
 	/* layout */

@@ -60,11 +60,12 @@ gap_update(struct mm *mm, struct vma *v)
 	rb_propagate(&v->rb, &aug);
 }
 
+/* The cached ranges are copies: any change to the tree may make one wrong. */
 static void
 cache_clear(struct mm *mm)
 {
 	for (int i = 0; i < MM_LOOKUP_CACHE; i++)
-		mm->cache[i] = NULL;
+		mm->cache[i] = (struct mm_cache_entry){ 0, 0, NULL };
 }
 
 /*
@@ -105,6 +106,7 @@ vma_tree_link(struct mm *mm, struct vma *v, struct vma *next)
 	if (next)
 		gap_update(mm, next);
 	mm->map_count++;
+	cache_clear(mm);
 }
 
 /* Link v, finding its successor by a descent. */
@@ -141,6 +143,7 @@ vma_tree_set_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 {
 	v->start = start;
 	v->end = end;
+	cache_clear(mm);
 	gap_update(mm, v);
 	if (v->next)
 		gap_update(mm, v->next);

@@ -189,10 +189,16 @@ mm_validate(const struct mm *mm, char *msg, size_t msglen)
 	if (err)
 		return err;
 	for (int i = 0; i < MM_LOOKUP_CACHE; i++) {
-		const struct vma *c = mm->cache[i];
+		const struct mm_cache_entry *c = &mm->cache[i];
 
-		if (c && c != vma_tree_find(mm, c->start))
+		if (!c->vma && (c->start || c->end))
+			return fail(msg, msglen, "lookup cache slot %d has a range without a VMA",
+				    i);
+		if (c->vma && c->vma != vma_tree_find(mm, c->vma->start))
 			return fail(msg, msglen, "lookup cache holds a VMA not in the tree");
+		if (c->vma && (c->start != c->vma->start || c->end != c->vma->end))
+			return fail(msg, msglen, "lookup cache range [%#llx, %#llx) is stale",
+				    (unsigned long long)c->start, (unsigned long long)c->end);
 	}
 	return check_counters(mm, &s, msg, msglen);
 }
