@@ -4,6 +4,8 @@
  * below any VMA of its subtree, where a VMA's own gap runs from the end of its predecessor to
  * its start (stack guard gaps are applied by the searches, as the maple-tree kernels do).
  */
+#include <string.h>
+
 #include "mm_internal.h"
 
 uint64_t
@@ -64,8 +66,7 @@ gap_update(struct mm *mm, struct vma *v)
 static void
 cache_clear(struct mm *mm)
 {
-	for (int i = 0; i < MM_LOOKUP_CACHE; i++)
-		mm->cache[i] = (struct mm_cache_entry){ 0, 0, NULL };
+	memset(mm->cache, 0, sizeof(mm->cache));
 }
 
 /*

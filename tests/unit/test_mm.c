@@ -294,6 +294,38 @@ test_many_vmas_tree(void **state)
 	mm_destroy(mm);
 }
 
+/* The cache keeps copies of ranges: a split or a merge must not leave a stale one behind. */
+static void
+test_lookup_cache_ranges(void **state)
+{
+	struct mm *mm = new_mm(MM_LAYOUT_X86_64, false);
+	char msg[256];
+	uint64_t a;
+
+	(void)state;
+	a = do_mmap(mm, 0x10000000, 4 * P, RW, FIXED_PRIVATE);
+	assert_int_equal(start_of(mm_find_vma(mm, a + 3 * P)), a);
+	assert_int_equal(mm_mprotect(mm, a + 2 * P, P, MM_PROT_READ), 0);
+	check_valid(mm);
+	assert_int_equal(start_of(mm_find_vma(mm, a + 3 * P)), a + 3 * P);
+	assert_int_equal(start_of(mm_find_vma(mm, a + 2 * P)), a + 2 * P);
+	assert_int_equal(start_of(mm_find_vma(mm, a + P)), a);
+	assert_int_equal(mm_mprotect(mm, a + 2 * P, P, RW), 0);
+	check_valid(mm);
+	assert_int_equal(start_of(mm_find_vma(mm, a + 3 * P)), a);
+	assert_int_equal(mm_munmap(mm, a, 4 * P), 0);
+	assert_null(mm_find_vma(mm, a + 3 * P));
+	/* A range cached beside a VMA that has since moved is caught by the checker. */
+	a = do_mmap(mm, 0x10000000, 4 * P, RW, FIXED_PRIVATE);
+	assert_non_null(mm_find_vma(mm, a));
+	for (int i = 0; i < MM_LOOKUP_CACHE; i++)
+		if (mm->cache[i].vma)
+			mm->cache[i].end += P;
+	assert_int_equal(mm_validate(mm, msg, sizeof(msg)), -EUCLEAN);
+	assert_non_null(strstr(msg, "lookup cache"));
+	mm_destroy(mm);
+}
+
 static void
 test_validate_detects(void **state)
 {
@@ -322,11 +354,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_layouts),
-		cmocka_unit_test(test_derived_layout),  cmocka_unit_test(test_bad_config),
-		cmocka_unit_test(test_initial_stack),   cmocka_unit_test(test_find_vma),
-		cmocka_unit_test(test_lookup_family),   cmocka_unit_test(test_insert_vma),
-		cmocka_unit_test(test_many_vmas_tree),  cmocka_unit_test(test_validate_detects),
+		cmocka_unit_test(test_config_defaults),     cmocka_unit_test(test_layouts),
+		cmocka_unit_test(test_derived_layout),      cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_initial_stack),       cmocka_unit_test(test_find_vma),
+		cmocka_unit_test(test_lookup_family),       cmocka_unit_test(test_insert_vma),
+		cmocka_unit_test(test_many_vmas_tree),      cmocka_unit_test(test_validate_detects),
+		cmocka_unit_test(test_lookup_cache_ranges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
