@@ -29,6 +29,8 @@ struct conn {
 	bool paused;   /* reading stopped because the output passed the high mark */
 	bool draining; /* shutdown: answer what is buffered, read nothing more */
 	bool closing;  /* flush the output, then free */
+	bool busy;     /* handling its input: the replies are written when that ends */
+	bool writing;  /* output is pending and libevent's write event is armed for it */
 };
 
 static void
@@ -75,6 +77,45 @@ conn_watch_list(struct conn *c)
 	return &c->watches;
 }
 
+/* From now on libevent writes the output when the socket takes it, and calls conn_write_cb. */
+static void
+conn_want_write(struct conn *c)
+{
+	if (c->writing)
+		return;
+	c->writing = true;
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/*
+ * Writes the pending output at once.  Arming the write event for every reply and disarming
+ * it once sent costs two epoll_ctl calls and a second epoll_wait per round trip; the write
+ * event is armed only for what the socket does not take now (libevent then also reports a
+ * write error, and the write timeout runs).  A socket bufferevent keeps its output frozen at
+ * the front against writers other than itself, hence the thaw around the write.
+ */
+static void
+conn_flush(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (c->writing || evbuffer_get_length(out) == 0)
+		return;
+	evbuffer_unfreeze(out, 1);
+	evbuffer_write(out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) > 0)
+		conn_want_write(c);
+}
+
+/* Output queued while the connection is idle (a watch event) goes out through libevent. */
+static void
+conn_queued(struct conn *c)
+{
+	if (!c->busy)
+		conn_want_write(c);
+}
+
 int
 conn_frame_append(struct evbuffer *out, const Vmad__V1__Response *resp)
 {
@@ -99,13 +140,17 @@ conn_frame_append(struct evbuffer *out, const Vmad__V1__Response *resp)
 int
 conn_send(struct conn *c, const Vmad__V1__Response *resp)
 {
-	return conn_frame_append(bufferevent_get_output(c->bev), resp);
+	int r = conn_frame_append(bufferevent_get_output(c->bev), resp);
+
+	conn_queued(c);
+	return r;
 }
 
 void
 conn_send_frames(struct conn *c, struct evbuffer *frames)
 {
 	evbuffer_add_buffer(bufferevent_get_output(c->bev), frames);
+	conn_queued(c);
 }
 
 void
@@ -117,6 +162,7 @@ conn_close(struct conn *c)
 	bufferevent_disable(c->bev, EV_READ);
 	/* Freeing happens from the loop: callers up the stack may still hold c. */
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	conn_flush(c);
 	event_del(c->timer);
 	event_active(c->timer, EV_TIMEOUT, 0);
 }
@@ -237,8 +283,12 @@ conn_process(struct conn *c)
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	int r = 1;
 
+	c->busy = true;
 	while (!c->closing && !conn_congested(c) && r > 0)
 		r = conn_next_frame(c, in);
+	c->busy = false;
+	/* The replies to everything that arrived leave in one write. */
+	conn_flush(c);
 	if (c->closing)
 		return;
 	if (conn_congested(c) && !c->paused) {
@@ -275,6 +325,10 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		if (!c->draining)
 			bufferevent_enable(bev, EV_READ);
 		conn_process(c);
+	}
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		c->writing = false;
+		bufferevent_disable(bev, EV_WRITE);
 	}
 }
 
@@ -341,7 +395,7 @@ conn_setup(struct conn *c, int fd)
 	bufferevent_setwatermark(c->bev, EV_WRITE, cfg->out_low, 0);
 	/* The write timeout fires only while output is pending and the peer takes none. */
 	bufferevent_set_timeouts(c->bev, NULL, &wt);
-	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0)
+	if (bufferevent_enable(c->bev, EV_READ) < 0)
 		return -EIO;
 	conn_arm_timer(c);
 	return 0;
