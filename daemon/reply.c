@@ -7,28 +7,16 @@
 
 #include "mm.h"
 
-/* Copies the first line of text (without its newline) into the arena. */
-static char *
-reply_line(struct arena *a, const char *text, size_t len)
-{
-	const char *nl = memchr(text, '\n', len);
-	char *p;
+/* seq_setwidth(m, 25 + sizeof(void *) * 6 - 1) in show_map_vma(): the name column. */
+#define REPLY_NAME_COLUMN 72
+/* The internal mount behind shared anonymous memory is device 00:01. */
+#define REPLY_SHMEM_DEV_MINOR 1
+/* The longest name: a path of 4095 bytes, every byte escaped as "\012", then " (deleted)". */
+#define REPLY_NAME_MAX (4 * 4096 + 16)
+/* What precedes the name: two addresses, perms, offset, device, inode, the spaces. */
+#define REPLY_HEADER_MAX 128
 
-	if (nl)
-		len = (size_t)(nl - text);
-	p = arena_alloc(a, len + 1);
-	if (!p)
-		return NULL;
-	memcpy(p, text, len);
-	p[len] = '\0';
-	return p;
-}
-
-/*
- * The maps line is the authority on what maps prints (offset 0 for memory without a file,
- * the shmem device, ...): the Vma's printed fields are read back from it.  Returns where the
- * name column starts.
- */
+/* The [vsyscall] gate line: the engine's text, read back (it is no VMA and has no info). */
 static const char *
 reply_parse_line(struct arena *a, Vmad__V1__Vma *m)
 {
@@ -53,50 +41,159 @@ reply_parse_line(struct arena *a, Vmad__V1__Vma *m)
 	return m->perms ? m->line + n : NULL;
 }
 
-/* vma NULL: the [vsyscall] gate line, which maps prints last but which is no VMA. */
-static Vmad__V1__Vma *
-reply_line_vma(struct arena *a, struct mm *mm, const struct vma *v)
+/* printf's "%0*llx" (width at most 16) and "%llu", without the format interpreter. */
+static char *
+reply_hex(char *p, uint64_t v, int width)
 {
-	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
-	char buf[MM_MAPS_LINE_MAX];
-	size_t n;
+	char digits[16];
+	int n = 0;
 
-	if (!m)
+	do {
+		digits[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (n < width)
+		digits[n++] = '0';
+	while (n)
+		*p++ = digits[--n];
+	return p;
+}
+
+static char *
+reply_dec(char *p, uint64_t v)
+{
+	char digits[20];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = digits[--n];
+	return p;
+}
+
+/*
+ * The fields show_map_vma() prints: offset, device and inode are those of the file, and 0
+ * for private anonymous memory; shared anonymous memory without a file of its own shows the
+ * shmem device.
+ */
+static void
+reply_fields(Vmad__V1__Vma *m, const struct mm_vma_info *info)
+{
+	m->has_start = m->has_end = m->has_flags = m->has_pgoff = m->has_offset = true;
+	m->has_dev_major = m->has_dev_minor = m->has_ino = m->has_rss_kb = true;
+	m->start = info->start;
+	m->end = info->end;
+	m->flags = info->flags;
+	m->pgoff = info->pgoff;
+	m->rss_kb = (info->rss_anon + info->rss_file + info->rss_shmem) * (MM_PAGE_SIZE / 1024);
+	if (!info->path && !info->shmem)
+		return;
+	m->offset = info->pgoff << MM_PAGE_SHIFT;
+	m->dev_major = info->dev_major;
+	m->dev_minor = info->dev_minor;
+	m->ino = info->ino;
+	if (info->shmem && !info->path && !m->dev_major && !m->dev_minor)
+		m->dev_minor = REPLY_SHMEM_DEV_MINOR;
+}
+
+/* "start-end perms offset major:minor inode ", as show_vma_header_prefix() prints it. */
+static size_t
+reply_header(char *buf, const Vmad__V1__Vma *m, const char perms[4])
+{
+	char *p = buf;
+
+	p = reply_hex(p, m->start, 8);
+	*p++ = '-';
+	p = reply_hex(p, m->end, 8);
+	*p++ = ' ';
+	memcpy(p, perms, 4);
+	p += 4;
+	*p++ = ' ';
+	p = reply_hex(p, m->offset, 8);
+	*p++ = ' ';
+	p = reply_hex(p, m->dev_major, 2);
+	*p++ = ':';
+	p = reply_hex(p, m->dev_minor, 2);
+	*p++ = ' ';
+	p = reply_dec(p, m->ino);
+	*p++ = ' ';
+	return (size_t)(p - buf);
+}
+
+/* The maps line: the header, then with a name: spaces up to the column, one more, the name. */
+static char *
+reply_line(struct arena *a, const char *header, size_t hlen, const char *name, size_t nlen)
+{
+	size_t pad = name && hlen < REPLY_NAME_COLUMN ? REPLY_NAME_COLUMN - hlen : 0;
+	size_t len = hlen + (name ? pad + 1 + nlen : 0);
+	char *line = arena_alloc(a, len + 1);
+
+	if (!line)
 		return NULL;
-	vmad__v1__vma__init(m);
-	n = mm_format_maps_line(mm, v, buf, sizeof(buf));
-	if (n == 0)
-		return NULL;
-	m->line = reply_line(a, buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
-	return m->line ? m : NULL;
+	memcpy(line, header, hlen);
+	if (name) {
+		memset(line + hlen, ' ', pad + 1);
+		memcpy(line + hlen + pad + 1, name, nlen);
+	}
+	line[len] = '\0';
+	return line;
 }
 
 Vmad__V1__Vma *
 reply_vma(struct arena *a, struct mm *mm, const struct vma *v)
 {
-	Vmad__V1__Vma *m = reply_line_vma(a, mm, v);
-	char buf[MM_MAPS_LINE_MAX];
+	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
+	char header[REPLY_HEADER_MAX], namebuf[REPLY_NAME_MAX];
 	struct mm_vma_info info;
 	const char *name;
+	size_t hlen, nlen;
 
-	if (!m || !reply_parse_line(a, m))
+	if (!m)
 		return NULL;
+	vmad__v1__vma__init(m);
 	mm_vma_info(v, &info);
-	m->has_flags = m->has_pgoff = m->has_rss_kb = true;
-	m->flags = info.flags;
-	m->pgoff = info.pgoff;
-	m->rss_kb = (info.rss_anon + info.rss_file + info.rss_shmem) * (MM_PAGE_SIZE / 1024);
-	name = mm_vma_name(mm, v, buf, sizeof(buf));
-	m->path = arena_strdup(a, name ? name : "");
-	return m->path ? m : NULL;
+	reply_fields(m, &info);
+	m->perms = arena_alloc(a, 5);
+	if (!m->perms)
+		return NULL;
+	m->perms[0] = info.flags & VM_READ ? 'r' : '-';
+	m->perms[1] = info.flags & VM_WRITE ? 'w' : '-';
+	m->perms[2] = info.flags & VM_EXEC ? 'x' : '-';
+	m->perms[3] = info.flags & VM_MAYSHARE ? 's' : 'p';
+	m->perms[4] = '\0';
+	hlen = reply_header(header, m, m->perms);
+	name = mm_vma_name(mm, v, namebuf, sizeof(namebuf));
+	nlen = name ? strlen(name) : 0;
+	m->line = reply_line(a, header, hlen, name, nlen);
+	m->path = arena_alloc(a, nlen + 1);
+	if (!m->line || !m->path)
+		return NULL;
+	memcpy(m->path, name ? name : "", nlen + 1);
+	return m;
 }
 
 static Vmad__V1__Vma *
 reply_gate(struct arena *a, struct mm *mm)
 {
-	Vmad__V1__Vma *m = reply_line_vma(a, mm, NULL);
-	const char *name = m ? reply_parse_line(a, m) : NULL;
+	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
+	char buf[MM_MAPS_LINE_MAX];
+	size_t n = m ? mm_format_maps_line(mm, NULL, buf, sizeof(buf)) : 0;
+	const char *name;
 
+	if (n == 0 || n >= sizeof(buf))
+		return NULL;
+	vmad__v1__vma__init(m);
+	if (buf[n - 1] == '\n')
+		n--;
+	m->line = arena_alloc(a, n + 1);
+	if (!m->line)
+		return NULL;
+	memcpy(m->line, buf, n);
+	m->line[n] = '\0';
+	name = reply_parse_line(a, m);
 	if (!name)
 		return NULL;
 	m->path = (char *)name;
