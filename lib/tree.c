@@ -131,9 +131,13 @@ vma_tree_unlink(struct mm *mm, struct vma *v)
 		next->prev = v->prev;
 	else
 		mm->last = v->prev;
-	rb_erase(&mm->tree, &v->rb, &aug);
+	/*
+	 * next's gap grows over v's place before v leaves the tree: then neither change lowers a
+	 * subtree maximum that the other raises again, and both propagations stop early.
+	 */
 	if (next)
 		gap_update(mm, next);
+	rb_erase(&mm->tree, &v->rb, &aug);
 	v->prev = v->next = NULL;
 	mm->map_count--;
 	cache_clear(mm);

@@ -18,10 +18,11 @@ node_vma(struct rb_node *n)
 	return n ? mm_container_of(n, struct vma, rb) : NULL;
 }
 
+/* The end of v's predecessor (0 for the first VMA), from v's own line rather than prev's. */
 static uint64_t
 gap_start_of(const struct vma *v)
 {
-	return v->prev ? v->prev->end : 0;
+	return v->start - v->gap;
 }
 
 /* Climb until we arrive from the given side; NULL at the root. */
