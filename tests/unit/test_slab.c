@@ -29,7 +29,8 @@ static void
 test_slots_distinct(void **state)
 {
 	struct vma_slab s = { 0 };
-	enum { N = 9000 };
+	/* Enough for the chunks to reach their largest size (the one given the huge-page hint). */
+	enum { N = 70000 };
 	void **p = malloc(N * sizeof(*p));
 
 	(void)state;
