@@ -146,11 +146,15 @@ vma_tree_unlink(struct mm *mm, struct vma *v)
 void
 vma_tree_set_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 {
+	bool start_moved = start != v->start, end_moved = end != v->end;
+
 	v->start = start;
 	v->end = end;
 	cache_clear(mm);
-	gap_update(mm, v);
-	if (v->next)
+	/* Only the gaps at a moved edge change; the untouched neighbour is not even read. */
+	if (start_moved)
+		gap_update(mm, v);
+	if (end_moved && v->next)
 		gap_update(mm, v->next);
 }
 
