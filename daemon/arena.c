@@ -1,16 +1,13 @@
 #include "arena.h"
 
-#include <stdalign.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ARENA_CHUNK (64 * 1024)
-#define ARENA_ALIGN alignof(max_align_t)
 
 struct arena_chunk {
 	struct arena_chunk *next;
-	size_t size, used;
+	size_t size;
 	alignas(max_align_t) unsigned char data[];
 };
 
@@ -31,6 +28,8 @@ void
 arena_init(struct arena *a, size_t budget)
 {
 	a->head = NULL;
+	a->next = NULL;
+	a->room = 0;
 	a->budget = budget;
 	a->spent = 0;
 	a->pb.alloc = arena_pb_alloc;
@@ -56,6 +55,8 @@ arena_fini(struct arena *a)
 		return;
 	arena_free_chunks(a->head);
 	a->head = NULL;
+	a->next = NULL;
+	a->room = 0;
 	a->spent = 0;
 }
 
@@ -75,51 +76,30 @@ arena_reset(struct arena *a)
 				break;
 			}
 		keep->next = NULL;
-		keep->used = 0;
 	}
 	arena_free_chunks(a->head);
 	a->head = keep;
+	a->next = keep ? keep->data : NULL;
+	a->room = keep ? keep->size : 0;
 	a->spent = 0;
 }
 
-static struct arena_chunk *
-arena_grow(struct arena *a, size_t size)
+void *
+arena_alloc_chunk(struct arena *a, size_t need)
 {
-	size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+	size_t cap = need > ARENA_CHUNK ? need : ARENA_CHUNK;
 	struct arena_chunk *c = malloc(sizeof(*c) + cap);
 
 	if (!c)
 		return NULL;
+	/* What the old head had left is not used again before the reset. */
 	c->size = cap;
-	c->used = 0;
 	c->next = a->head;
 	a->head = c;
-	return c;
-}
-
-void *
-arena_alloc(struct arena *a, size_t size)
-{
-	struct arena_chunk *c = a->head;
-	size_t need;
-	void *p;
-
-	if (size > SIZE_MAX - ARENA_ALIGN)
-		return NULL;
-	need = (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
-	if (need == 0)
-		need = ARENA_ALIGN;
-	if (need > a->budget - a->spent)
-		return NULL;
-	if (!c || c->size - c->used < need) {
-		c = arena_grow(a, need);
-		if (!c)
-			return NULL;
-	}
-	p = c->data + c->used;
-	c->used += need;
+	a->next = c->data + need;
+	a->room = cap - need;
 	a->spent += need;
-	return p;
+	return c->data;
 }
 
 char *

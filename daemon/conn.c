@@ -16,6 +16,7 @@
 #include "server.h"
 #include "space.h"
 #include "watch.h"
+#include "wire.h"
 
 struct conn {
 	struct server *srv;
@@ -117,30 +118,15 @@ conn_queued(struct conn *c)
 }
 
 int
-conn_frame_append(struct evbuffer *out, const Vmad__V1__Response *resp)
+conn_frame_append(struct server *srv, struct evbuffer *out, const Vmad__V1__Response *resp)
 {
-	size_t len = vmad__v1__response__get_packed_size(resp);
-	struct evbuffer_iovec vec;
-	unsigned char *p;
-
-	if (len > UINT32_MAX)
-		return -EMSGSIZE;
-	if (evbuffer_reserve_space(out, (ev_ssize_t)(CONN_HEADER + len), &vec, 1) != 1)
-		return -ENOMEM;
-	p = vec.iov_base;
-	p[0] = (unsigned char)(len >> 24);
-	p[1] = (unsigned char)(len >> 16);
-	p[2] = (unsigned char)(len >> 8);
-	p[3] = (unsigned char)len;
-	vmad__v1__response__pack(resp, p + CONN_HEADER);
-	vec.iov_len = CONN_HEADER + len;
-	return evbuffer_commit_space(out, &vec, 1) == 0 ? 0 : -ENOMEM;
+	return wire_frame_append(&srv->wire, out, &resp->base);
 }
 
 int
 conn_send(struct conn *c, const Vmad__V1__Response *resp)
 {
-	int r = conn_frame_append(bufferevent_get_output(c->bev), resp);
+	int r = conn_frame_append(c->srv, bufferevent_get_output(c->bev), resp);
 
 	conn_queued(c);
 	return r;
@@ -200,7 +186,7 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 	bool close;
 
 	srv->requests++;
-	req = vmad__v1__request__unpack(arena_allocator(&srv->req_arena), len, data);
+	req = wire_request_unpack(&srv->req_arena, data, len);
 	if (!req) {
 		conn_fail(c, 0, -EBADMSG, "undecodable request (%zu bytes)", len);
 		arena_reset(&srv->req_arena);
@@ -220,7 +206,16 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 	return close;
 }
 
-/* 1: a frame was handled; 0: more bytes are needed; -1: the connection is closing. */
+static size_t
+conn_frame_len(const unsigned char *hdr)
+{
+	return (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+}
+
+/*
+ * 1: a frame was handled; 0: more bytes are needed; -1: the connection is closing.  This is
+ * the general case: a frame that spans chunks of the input is pulled together first.
+ */
 static int
 conn_next_frame(struct conn *c, struct evbuffer *in)
 {
@@ -233,7 +228,7 @@ conn_next_frame(struct conn *c, struct evbuffer *in)
 	if (have < CONN_HEADER)
 		return 0;
 	evbuffer_copyout(in, hdr, CONN_HEADER);
-	len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+	len = conn_frame_len(hdr);
 	if (len > c->srv->cfg.max_frame) {
 		conn_fail(c, 0, -EMSGSIZE, "frame of %zu bytes exceeds the limit of %zu", len,
 			  c->srv->cfg.max_frame);
@@ -250,6 +245,35 @@ conn_next_frame(struct conn *c, struct evbuffer *in)
 	close = conn_handle(c, frame + CONN_HEADER, len);
 	evbuffer_drain(in, CONN_HEADER + len);
 	return close ? -1 : 1;
+}
+
+/*
+ * The common case, a burst of small frames read in one go: those that lie whole in the
+ * input's first chunk are handled where they lie and drained together.  Returns as
+ * conn_next_frame() does; 0 leaves the rest (and any error) to it.
+ */
+static int
+conn_frames_in_place(struct conn *c, struct evbuffer *in)
+{
+	struct evbuffer_iovec v;
+	const unsigned char *p;
+	size_t used = 0, len;
+	int r = 0;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+		return 0;
+	p = v.iov_base;
+	while (r >= 0 && !c->closing && !conn_congested(c) && v.iov_len - used >= CONN_HEADER) {
+		len = conn_frame_len(p + used);
+		if (len > c->srv->cfg.max_frame || v.iov_len - used - CONN_HEADER < len)
+			break;
+		c->partial = false;
+		r = conn_handle(c, p + used + CONN_HEADER, len) ? -1 : 1;
+		used += CONN_HEADER + len;
+	}
+	if (used)
+		evbuffer_drain(in, used);
+	return r;
 }
 
 /* The deadline that applies now: an incomplete frame's, or idleness. */
@@ -284,8 +308,11 @@ conn_process(struct conn *c)
 	int r = 1;
 
 	c->busy = true;
-	while (!c->closing && !conn_congested(c) && r > 0)
-		r = conn_next_frame(c, in);
+	while (!c->closing && !conn_congested(c) && r > 0) {
+		r = conn_frames_in_place(c, in);
+		if (r == 0)
+			r = conn_next_frame(c, in);
+	}
 	c->busy = false;
 	/* The replies to everything that arrived leave in one write. */
 	conn_flush(c);

@@ -41,6 +41,6 @@ int conn_send(struct conn *c, const Vmad__V1__Response *resp);
 /* Moves already framed responses to the output. */
 void conn_send_frames(struct conn *c, struct evbuffer *frames);
 /* Frames resp (4-byte big-endian length, then the message) onto buf. */
-int conn_frame_append(struct evbuffer *buf, const Vmad__V1__Response *resp);
+int conn_frame_append(struct server *srv, struct evbuffer *buf, const Vmad__V1__Response *resp);
 
 #endif

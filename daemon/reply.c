@@ -45,33 +45,30 @@ reply_parse_line(struct arena *a, Vmad__V1__Vma *m)
 static char *
 reply_hex(char *p, uint64_t v, int width)
 {
-	char digits[16];
-	int n = 0;
+	static const char digits[] = "0123456789abcdef";
+	int n = 1;
+	char *q;
 
-	do {
-		digits[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n < width)
-		digits[n++] = '0';
-	while (n)
-		*p++ = digits[--n];
-	return p;
+	for (uint64_t rest = v >> 4; rest; rest >>= 4)
+		n++;
+	if (n < width)
+		n = width;
+	for (q = p + n; q > p; v >>= 4)
+		*--q = digits[v & 15];
+	return p + n;
 }
 
 static char *
 reply_dec(char *p, uint64_t v)
 {
-	char digits[20];
-	int n = 0;
+	int n = 1;
+	char *q;
 
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = digits[--n];
-	return p;
+	for (uint64_t rest = v / 10; rest; rest /= 10)
+		n++;
+	for (q = p + n; q > p; v /= 10)
+		*--q = (char)('0' + v % 10);
+	return p + n;
 }
 
 /*

@@ -101,6 +101,7 @@ server_fini(struct server *srv)
 	space_table_fini(&srv->spaces);
 	arena_fini(&srv->req_arena);
 	arena_fini(&srv->reply_arena);
+	wire_buf_fini(&srv->wire);
 }
 
 /* ---- accepting ----------------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "space.h"
+#include "wire.h"
 
 struct event_base;
 struct event;
@@ -52,6 +53,7 @@ struct server {
 	struct timespec started;    /* CLOCK_MONOTONIC */
 	struct arena req_arena;     /* decoded requests, budgeted */
 	struct arena reply_arena;   /* replies under construction */
+	struct wire_buf wire;       /* replies being encoded */
 	bool stopping;
 	/* Called after every request (the fuzzer checks the engine's invariants here). */
 	void (*after_request)(struct server *srv, void *arg);

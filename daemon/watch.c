@@ -109,7 +109,7 @@ watch_deliver(struct server *srv, struct watch *w, Vmad__V1__Event *ev, bool for
 		return;
 	}
 	if ((w->queued < srv->cfg.watch_queue || force) &&
-	    conn_frame_append(w->queue, &resp) == 0) {
+	    conn_frame_append(srv, w->queue, &resp) == 0) {
 		w->queued++;
 		return;
 	}
@@ -130,7 +130,7 @@ watch_emit(struct server *srv, struct space *sp, Vmad__V1__Event *ev)
 
 /* The count of dropped events goes where they would have been: after what was queued. */
 static void
-watch_queue_overflow(struct watch *w)
+watch_queue_overflow(struct server *srv, struct watch *w)
 {
 	Vmad__V1__Event ev = VMAD__V1__EVENT__INIT;
 	Vmad__V1__Response resp = VMAD__V1__RESPONSE__INIT;
@@ -141,7 +141,7 @@ watch_queue_overflow(struct watch *w)
 	ev.lost = w->lost;
 	ev.name = w->name;
 	watch_response(w, &ev, &resp);
-	if (conn_frame_append(w->queue, &resp) == 0) {
+	if (conn_frame_append(srv, w->queue, &resp) == 0) {
 		w->queued++;
 		w->lost = 0;
 	}
@@ -161,7 +161,7 @@ watch_space_gone(struct server *srv, struct space *sp)
 
 		/* The last word is never dropped: the client learns its watch has ended. */
 		if (w->lost)
-			watch_queue_overflow(w);
+			watch_queue_overflow(srv, w);
 		watch_deliver(srv, w, &ev, true);
 		watch_unlink_space(srv, w);
 		if (!w->queued && !w->lost)
@@ -177,7 +177,7 @@ watch_conn_drain(struct server *srv, struct conn *c)
 	for (; w && !conn_congested(c); w = next) {
 		next = w->cnext;
 		if (w->lost)
-			watch_queue_overflow(w);
+			watch_queue_overflow(srv, w);
 		if (w->queued) {
 			conn_send_frames(c, w->queue);
 			w->queued = 0;

@@ -1,0 +1,439 @@
+#include "wire.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#define WIRE_VARINT 0
+#define WIRE_LEN    2
+/* vmad.proto nests three deep (Response, MapsResult, Vma); deeper is not ours to decode. */
+#define WIRE_DEPTH_MAX 4
+/* One bit per field marks the fields seen. */
+#define WIRE_FIELDS_MAX 64
+/* Most replies fit the first buffer; one that needed more than the second is not kept. */
+#define WIRE_BUF_MIN  (64 * 1024)
+#define WIRE_BUF_KEEP (4 * 1024 * 1024)
+#define WIRE_HEADER   4
+/* The longest varint. */
+#define OUT_VARINT_MAX 10
+
+/* ---- decoding ------------------------------------------------------------------------ */
+
+struct wire_in {
+	const uint8_t *p, *end;
+};
+
+/*
+ * A varint of at most max bytes (protobuf-c's limits: 10 for values, 5 for tags and lengths).
+ * *any tells whether a 7-bit group was nonzero, which is protobuf-c's reading of a bool.
+ */
+static bool
+in_varint(struct wire_in *in, unsigned max, uint64_t *v, bool *any)
+{
+	uint64_t r = 0;
+	unsigned groups = 0;
+
+	/* Tags, lengths and small numbers take one byte. */
+	if (in->p < in->end && *in->p < 0x80) {
+		*v = *in->p++;
+		if (any)
+			*any = *v != 0;
+		return true;
+	}
+	for (unsigned i = 0; i < max && in->p + i < in->end; i++) {
+		uint8_t byte = in->p[i];
+
+		r |= (uint64_t)(byte & 0x7f) << (7 * i);
+		groups |= byte & 0x7f;
+		if (!(byte & 0x80)) {
+			in->p += i + 1;
+			*v = r;
+			if (any)
+				*any = groups != 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * The field with that number.  A descriptor's ranges are few (one per run of consecutive
+ * numbers, then a dummy whose orig_index ends the last run), so a walk beats protobuf-c's
+ * binary search.
+ */
+static const ProtobufCFieldDescriptor *
+in_lookup(const ProtobufCMessageDescriptor *d, uint64_t id)
+{
+	const ProtobufCIntRange *r = d->field_ranges;
+
+	for (unsigned i = 0; i < d->n_field_ranges; i++) {
+		uint64_t first = (unsigned)r[i].start_value;
+
+		if (id >= first && id - first < r[i + 1].orig_index - r[i].orig_index)
+			return &d->fields[r[i].orig_index + (id - first)];
+	}
+	return NULL;
+}
+
+static ProtobufCMessage *in_message(struct arena *a, const ProtobufCMessageDescriptor *d,
+				    const uint8_t *data, size_t len, unsigned depth);
+
+/* A string or a nested message. */
+static bool
+in_delimited(struct arena *a, const ProtobufCFieldDescriptor *f, void *member, struct wire_in *in,
+	     unsigned depth)
+{
+	const uint8_t *data;
+	uint64_t len;
+	char *s;
+
+	if (!in_varint(in, 5, &len, NULL) || len > (uint64_t)(in->end - in->p))
+		return false;
+	data = in->p;
+	in->p += len;
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+		*(ProtobufCMessage **)member = in_message(a, f->descriptor, data, len, depth + 1);
+		return *(ProtobufCMessage **)member != NULL;
+	}
+	s = arena_alloc(a, len + 1);
+	if (!s)
+		return false;
+	memcpy(s, data, len);
+	s[len] = '\0';
+	*(char **)member = s;
+	return true;
+}
+
+/* The integer types, converted as protobuf-c converts them. */
+static bool
+in_scalar(const ProtobufCFieldDescriptor *f, void *member, struct wire_in *in)
+{
+	uint64_t v;
+	uint32_t low;
+	bool any;
+
+	if (!in_varint(in, 10, &v, &any))
+		return false;
+	low = (uint32_t)v;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_UINT64:
+		*(uint64_t *)member = v;
+		return true;
+	case PROTOBUF_C_TYPE_UINT32:
+		*(uint32_t *)member = low;
+		return true;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		*(int32_t *)member = (int32_t)low;
+		return true;
+	case PROTOBUF_C_TYPE_SINT32:
+		*(int32_t *)member = (int32_t)((low >> 1) ^ (0u - (low & 1)));
+		return true;
+	case PROTOBUF_C_TYPE_BOOL:
+		*(protobuf_c_boolean *)member = any;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool
+in_field(struct arena *a, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, unsigned wt,
+	 struct wire_in *in, unsigned depth)
+{
+	void *member = (char *)m + f->offset;
+	void *quantifier = (char *)m + f->quantifier_offset;
+	bool delimited = f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE;
+
+	if (wt != (delimited ? WIRE_LEN : WIRE_VARINT))
+		return false;
+	if (delimited ? !in_delimited(a, f, member, in, depth) : !in_scalar(f, member, in))
+		return false;
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		*(uint32_t *)quantifier = f->id;
+	else if (!delimited)
+		*(protobuf_c_boolean *)quantifier = 1;
+	return true;
+}
+
+/*
+ * NULL for whatever is not the plain shape: an unknown or repeated field, one seen twice, a
+ * second member of a oneof, a wrong wire type, a malformed varint, memory short.
+ */
+static ProtobufCMessage *
+in_message(struct arena *a, const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
+	   unsigned depth)
+{
+	struct wire_in in = { data, data + len };
+	ProtobufCMessage *m;
+	uint64_t seen = 0, tag;
+
+	if (depth > WIRE_DEPTH_MAX || d->n_fields > WIRE_FIELDS_MAX)
+		return NULL;
+	m = arena_alloc(a, d->sizeof_message);
+	if (!m)
+		return NULL;
+	d->message_init(m);
+	while (in.p < in.end) {
+		const ProtobufCFieldDescriptor *f;
+		uint64_t bit;
+
+		if (!in_varint(&in, 5, &tag, NULL))
+			return NULL;
+		f = in_lookup(d, tag >> 3);
+		if (!f || f->label != PROTOBUF_C_LABEL_OPTIONAL)
+			return NULL;
+		bit = 1ULL << (f - d->fields);
+		if ((seen & bit) || ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+				     *(uint32_t *)((char *)m + f->quantifier_offset)))
+			return NULL;
+		seen |= bit;
+		if (!in_field(a, m, f, (unsigned)(tag & 7), &in, depth))
+			return NULL;
+	}
+	return m;
+}
+
+Vmad__V1__Request *
+wire_request_plain(struct arena *a, const uint8_t *data, size_t len)
+{
+	return (Vmad__V1__Request *)in_message(a, &vmad__v1__request__descriptor, data, len, 0);
+}
+
+Vmad__V1__Request *
+wire_request_unpack(struct arena *a, const uint8_t *data, size_t len)
+{
+	Vmad__V1__Request *req = wire_request_plain(a, data, len);
+
+	if (req)
+		return req;
+	/* protobuf-c decides, with the whole budget. */
+	arena_reset(a);
+	return vmad__v1__request__unpack(arena_allocator(a), len, data);
+}
+
+/* ---- encoding ------------------------------------------------------------------------ */
+
+struct wire_out {
+	struct wire_buf *b;
+	uint8_t *p; /* the first byte written; writing goes downwards */
+};
+
+static size_t
+out_written(const struct wire_out *o)
+{
+	return (size_t)(o->b->base + o->b->cap - o->p);
+}
+
+/* A larger buffer, which takes what was written at its end. */
+static int
+out_grow(struct wire_out *o, size_t n)
+{
+	struct wire_buf *b = o->b;
+	size_t used = out_written(o), cap = b->cap;
+	uint8_t *base;
+
+	if (n > SIZE_MAX / 4 - used)
+		return -EMSGSIZE;
+	while (cap < used + n)
+		cap *= 2;
+	base = malloc(cap);
+	if (!base)
+		return -ENOMEM;
+	memcpy(base + cap - used, o->p, used);
+	free(b->base);
+	b->base = base;
+	b->cap = cap;
+	o->p = base + cap - used;
+	return 0;
+}
+
+/* Room for n more bytes below p. */
+static inline int
+out_room(struct wire_out *o, size_t n)
+{
+	return (size_t)(o->p - o->b->base) >= n ? 0 : out_grow(o, n);
+}
+
+static int
+out_bytes(struct wire_out *o, const void *src, size_t n)
+{
+	int r = out_room(o, n);
+
+	if (r < 0)
+		return r;
+	o->p -= n;
+	memcpy(o->p, src, n);
+	return 0;
+}
+
+/* Room for it (OUT_VARINT_MAX bytes) is the caller's business. */
+static inline void
+out_varint(struct wire_out *o, uint64_t v)
+{
+	/* The bytes it takes: one per 7 significant bits, at least one. */
+	size_t n = (size_t)(64 - __builtin_clzll(v | 1) + 6) / 7;
+	uint8_t *q;
+
+	o->p -= n;
+	q = o->p;
+	for (; v >= 0x80; v >>= 7)
+		*q++ = (uint8_t)(v | 0x80);
+	*q = (uint8_t)v;
+}
+
+/* A value and its tag. */
+static inline int
+out_field(struct wire_out *o, uint32_t id, unsigned wt, uint64_t v)
+{
+	int r = out_room(o, 2 * OUT_VARINT_MAX);
+
+	if (r == 0) {
+		out_varint(o, v);
+		out_varint(o, (uint64_t)id << 3 | wt);
+	}
+	return r;
+}
+
+/* The integer types, converted as protobuf-c converts them. */
+static inline int
+out_scalar(struct wire_out *o, const ProtobufCFieldDescriptor *f, const void *member)
+{
+	int32_t s;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_UINT64:
+		return out_field(o, f->id, WIRE_VARINT, *(const uint64_t *)member);
+	case PROTOBUF_C_TYPE_UINT32:
+		return out_field(o, f->id, WIRE_VARINT, *(const uint32_t *)member);
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		return out_field(o, f->id, WIRE_VARINT,
+				 (uint64_t)(int64_t) * (const int32_t *)member);
+	case PROTOBUF_C_TYPE_SINT32:
+		s = *(const int32_t *)member;
+		return out_field(o, f->id, WIRE_VARINT, ((uint32_t)s << 1) ^ (uint32_t)(s >> 31));
+	case PROTOBUF_C_TYPE_BOOL:
+		return out_field(o, f->id, WIRE_VARINT,
+				 *(const protobuf_c_boolean *)member ? 1 : 0);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int out_message(struct wire_out *o, const ProtobufCMessage *m, unsigned depth);
+
+/* A string or nested message, with its length and tag. */
+static int
+out_delimited(struct wire_out *o, const ProtobufCFieldDescriptor *f, const void *ptr,
+	      unsigned depth)
+{
+	size_t mark = out_written(o);
+	int r;
+
+	if (f->type == PROTOBUF_C_TYPE_STRING)
+		r = out_bytes(o, ptr, strlen(ptr));
+	else
+		r = out_message(o, ptr, depth + 1);
+	return r < 0 ? r : out_field(o, f->id, WIRE_LEN, out_written(o) - mark);
+}
+
+/* Repeated messages (the only repeated fields vmad.proto has), last first. */
+static int
+out_repeated(struct wire_out *o, const ProtobufCFieldDescriptor *f, const void *member,
+	     size_t count, unsigned depth)
+{
+	const ProtobufCMessage *const *items = *(const ProtobufCMessage *const *const *)member;
+	int r = 0;
+
+	if (count && f->type != PROTOBUF_C_TYPE_MESSAGE)
+		return -EOPNOTSUPP;
+	while (count-- > 0 && r == 0)
+		r = out_delimited(o, f, items[count], depth);
+	return r;
+}
+
+/*
+ * Fields last to first, so that the bytes come out in field order, as protobuf-c packs, and
+ * under its rules: a oneof member when it is the case; a string or message when its pointer
+ * is set (and not the default); another optional field when has_X says so.
+ */
+static int
+out_message(struct wire_out *o, const ProtobufCMessage *m, unsigned depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	int r = 0;
+
+	if (depth > WIRE_DEPTH_MAX || m->n_unknown_fields)
+		return -EOPNOTSUPP;
+	for (unsigned i = d->n_fields; i-- > 0 && r == 0;) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const void *quantifier = (const char *)m + f->quantifier_offset;
+		const void *member = (const char *)m + f->offset;
+		bool oneof = f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF;
+
+		/* Most of a Response is one oneof, and all but one of its members are absent. */
+		if (oneof && *(const uint32_t *)quantifier != f->id)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			r = out_repeated(o, f, member, *(const size_t *)quantifier, depth);
+		} else if (f->label != PROTOBUF_C_LABEL_OPTIONAL) {
+			r = -EOPNOTSUPP;
+		} else if (f->type == PROTOBUF_C_TYPE_STRING ||
+			   f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			const void *ptr = *(const void *const *)member;
+
+			if (ptr && ptr != f->default_value)
+				r = out_delimited(o, f, ptr, depth);
+		} else if (oneof || *(const protobuf_c_boolean *)quantifier) {
+			r = out_scalar(o, f, member);
+		}
+	}
+	return r;
+}
+
+int
+wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessage *msg)
+{
+	struct wire_out o = { b, NULL };
+	uint8_t header[WIRE_HEADER];
+	size_t len;
+	int r;
+
+	if (!b->base) {
+		b->base = malloc(WIRE_BUF_MIN);
+		if (!b->base)
+			return -ENOMEM;
+		b->cap = WIRE_BUF_MIN;
+	}
+	o.p = b->base + b->cap;
+	r = out_message(&o, msg, 0);
+	len = out_written(&o);
+	if (r == 0 && len > UINT32_MAX)
+		r = -EMSGSIZE;
+	if (r == 0) {
+		header[0] = (uint8_t)(len >> 24);
+		header[1] = (uint8_t)(len >> 16);
+		header[2] = (uint8_t)(len >> 8);
+		header[3] = (uint8_t)len;
+		r = out_bytes(&o, header, sizeof(header));
+	}
+	if (r == 0 && evbuffer_add(out, o.p, len + WIRE_HEADER) < 0)
+		r = -ENOMEM;
+	if (b->cap > WIRE_BUF_KEEP)
+		wire_buf_fini(b);
+	return r;
+}
+
+void
+wire_buf_fini(struct wire_buf *b)
+{
+	if (!b)
+		return;
+	free(b->base);
+	b->base = NULL;
+	b->cap = 0;
+}

@@ -1,0 +1,419 @@
+/*
+ * daemon/wire.c on its own: what it encodes is byte for byte what protobuf-c packs, and
+ * what it decodes is what protobuf-c unpacks, for every field of every message of the
+ * protocol, for the odd encodings protobuf-c accepts, and for broken input.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+
+#include "arena.h"
+#include "wire.h"
+
+#define BUDGET     (1 << 20)
+#define FILL_DEPTH 4
+
+static struct arena fill_arena;
+
+/* ---- filling any message through its descriptor -------------------------------------- */
+
+static void fill(ProtobufCMessage *m, uint32_t pick, unsigned variant, unsigned depth);
+
+static ProtobufCMessage *
+new_message(const ProtobufCMessageDescriptor *d, unsigned variant, unsigned depth)
+{
+	ProtobufCMessage *m = arena_alloc(&fill_arena, d->sizeof_message);
+
+	assert_non_null(m);
+	d->message_init(m);
+	/* A nested oneof gets its first member. */
+	fill(m, d->n_fields ? d->fields[d->n_fields - 1].id : 0, variant, depth + 1);
+	return m;
+}
+
+/* Extreme values in one variant, small ones in the other: both varint ends. */
+static void
+fill_value(const ProtobufCFieldDescriptor *f, void *member, unsigned variant, unsigned depth)
+{
+	const ProtobufCEnumDescriptor *e = f->descriptor;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_UINT64:
+		*(uint64_t *)member = variant ? UINT64_MAX - f->id : f->id;
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+		*(uint32_t *)member = variant ? UINT32_MAX - f->id : 0;
+		break;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+		*(int32_t *)member = variant ? INT32_MIN + (int32_t)f->id : -(int32_t)f->id;
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		*(protobuf_c_boolean *)member = variant ? 1 : 0;
+		break;
+	case PROTOBUF_C_TYPE_ENUM:
+		*(int32_t *)member = e->values[variant ? e->n_values - 1 : 0].value;
+		break;
+	case PROTOBUF_C_TYPE_STRING:
+		*(const char **)member = variant ? "a longer string\nwith a newline" : "";
+		break;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		*(ProtobufCMessage **)member =
+			depth < FILL_DEPTH ? new_message(f->descriptor, variant, depth) : NULL;
+		break;
+	default:
+		fail_msg("field %s has a type the daemon's encoder does not write", f->name);
+	}
+}
+
+/*
+ * Every field set, repeated ones twice; of a oneof only the member numbered pick (or none).
+ * Every type the protocol uses is thereby encoded and decoded by the tests below.
+ */
+static void
+fill(ProtobufCMessage *m, uint32_t pick, unsigned variant, unsigned depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		char *member = (char *)m + f->offset;
+		char *quantifier = (char *)m + f->quantifier_offset;
+
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+			if (f->id != pick)
+				continue;
+			*(uint32_t *)quantifier = f->id;
+		} else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			void **items = arena_alloc(&fill_arena, 2 * sizeof(void *));
+
+			assert_non_null(items);
+			assert_int_equal(f->type, PROTOBUF_C_TYPE_MESSAGE);
+			/* Elements are never NULL (protobuf-c cannot pack that). */
+			items[0] = new_message(f->descriptor, variant, depth);
+			items[1] = new_message(f->descriptor, !variant, depth);
+			*(void ***)member = items;
+			*(size_t *)quantifier = 2;
+			continue;
+		} else if (f->type != PROTOBUF_C_TYPE_STRING &&
+			   f->type != PROTOBUF_C_TYPE_MESSAGE) {
+			*(protobuf_c_boolean *)quantifier = 1;
+		}
+		fill_value(f, member, variant, depth);
+	}
+}
+
+/* ---- encoding -------------------------------------------------------------------------- */
+
+/* wire_frame_append() gives the 4-byte length and then protobuf-c's bytes. */
+static void
+check_encoding(struct wire_buf *b, const ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *want = malloc(len + 4), *got;
+	struct evbuffer *out = evbuffer_new();
+
+	assert_non_null(want);
+	assert_non_null(out);
+	want[0] = (uint8_t)(len >> 24);
+	want[1] = (uint8_t)(len >> 16);
+	want[2] = (uint8_t)(len >> 8);
+	want[3] = (uint8_t)len;
+	assert_int_equal(protobuf_c_message_pack(m, want + 4), len);
+	assert_int_equal(wire_frame_append(b, out, m), 0);
+	assert_int_equal(evbuffer_get_length(out), len + 4);
+	got = evbuffer_pullup(out, -1);
+	assert_memory_equal(got, want, len + 4);
+	evbuffer_free(out);
+	free(want);
+}
+
+static void
+test_encode_every_field(void **state)
+{
+	const ProtobufCMessageDescriptor *d = &vmad__v1__response__descriptor;
+	struct wire_buf b = { 0 };
+
+	(void)state;
+	arena_init(&fill_arena, SIZE_MAX);
+	for (unsigned variant = 0; variant < 2; variant++) {
+		/* No result, then each result in turn. */
+		for (unsigned i = 0; i <= d->n_fields; i++) {
+			ProtobufCMessage *m = arena_alloc(&fill_arena, d->sizeof_message);
+
+			assert_non_null(m);
+			d->message_init(m);
+			fill(m, i < d->n_fields ? d->fields[i].id : 0, variant, 0);
+			check_encoding(&b, m);
+		}
+		arena_reset(&fill_arena);
+	}
+	arena_fini(&fill_arena);
+	wire_buf_fini(&b);
+}
+
+/* Empty messages, absent fields, an empty string, the same element twice. */
+static void
+test_encode_sparse(void **state)
+{
+	Vmad__V1__Response resp = VMAD__V1__RESPONSE__INIT;
+	Vmad__V1__MapsResult maps = VMAD__V1__MAPS_RESULT__INIT;
+	Vmad__V1__Vma vma = VMAD__V1__VMA__INIT, *vmas[3] = { &vma, &vma, &vma };
+	struct wire_buf b = { 0 };
+
+	(void)state;
+	check_encoding(&b, &resp.base);
+	resp.has_id = 1;
+	check_encoding(&b, &resp.base);
+	resp.message = "";
+	resp.has_error = 1;
+	resp.error = -90;
+	check_encoding(&b, &resp.base);
+	resp.result_case = VMAD__V1__RESPONSE__RESULT_MAPS;
+	resp.maps = &maps;
+	check_encoding(&b, &resp.base);
+	maps.n_vmas = 3;
+	maps.vmas = vmas;
+	vma.has_start = 1;
+	vma.start = 0x7ffff7fff000;
+	vma.line = "";
+	check_encoding(&b, &resp.base);
+	wire_buf_fini(&b);
+	wire_buf_fini(NULL);
+}
+
+/* Replies far beyond the first buffer: it grows, and a huge one is not kept. */
+static void
+test_encode_large(void **state)
+{
+	Vmad__V1__Response resp = VMAD__V1__RESPONSE__INIT;
+	Vmad__V1__MapsResult maps = VMAD__V1__MAPS_RESULT__INIT;
+	Vmad__V1__Vma vma = VMAD__V1__VMA__INIT;
+	static char line[4200];
+	struct wire_buf b = { 0 };
+	size_t n = 2000;
+
+	(void)state;
+	memset(line, 'x', sizeof(line) - 1);
+	vma.line = line;
+	vma.has_end = 1;
+	vma.end = UINT64_MAX;
+	maps.vmas = malloc(n * sizeof(*maps.vmas));
+	assert_non_null(maps.vmas);
+	for (size_t i = 0; i < n; i++)
+		maps.vmas[i] = &vma;
+	resp.result_case = VMAD__V1__RESPONSE__RESULT_MAPS;
+	resp.maps = &maps;
+	for (size_t count = 1; count <= n; count = count < 1000 ? count * 10 : count + 1000) {
+		maps.n_vmas = count;
+		check_encoding(&b, &resp.base);
+	}
+	assert_null(b.base);
+	maps.n_vmas = 10;
+	check_encoding(&b, &resp.base);
+	assert_non_null(b.base);
+	free(maps.vmas);
+	wire_buf_fini(&b);
+}
+
+/* ---- decoding -------------------------------------------------------------------------- */
+
+/*
+ * wire_request_unpack() and protobuf-c agree: both refuse, or both decode to a request that
+ * packs to the same bytes.  Returns whether the one-pass decoder took it on its own.
+ */
+static bool
+check_decoding(const uint8_t *data, size_t len, size_t budget)
+{
+	struct arena a, b, c;
+	Vmad__V1__Request *plain, *got, *want;
+	size_t n;
+	uint8_t *x, *y;
+
+	arena_init(&a, budget);
+	arena_init(&b, budget);
+	arena_init(&c, budget);
+	plain = wire_request_plain(&c, data, len);
+	got = wire_request_unpack(&a, data, len);
+	want = vmad__v1__request__unpack(arena_allocator(&b), len, data);
+	assert_int_equal(got == NULL, want == NULL);
+	if (plain)
+		assert_non_null(want);
+	if (want) {
+		n = vmad__v1__request__get_packed_size(want);
+		assert_int_equal(vmad__v1__request__get_packed_size(got), n);
+		x = malloc(n + 1);
+		y = malloc(n + 1);
+		assert_non_null(x);
+		assert_non_null(y);
+		vmad__v1__request__pack(want, x);
+		vmad__v1__request__pack(got, y);
+		assert_memory_equal(x, y, n);
+		if (plain) {
+			assert_int_equal(vmad__v1__request__get_packed_size(plain), n);
+			vmad__v1__request__pack(plain, y);
+			assert_memory_equal(x, y, n);
+		}
+		free(x);
+		free(y);
+	}
+	arena_fini(&a);
+	arena_fini(&b);
+	arena_fini(&c);
+	return plain != NULL;
+}
+
+/* Packs m with protobuf-c into buf (of size at least 4096); returns the length. */
+static size_t
+pack(const ProtobufCMessage *m, uint8_t *buf)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+
+	assert_true(n <= 4096);
+	return protobuf_c_message_pack(m, buf);
+}
+
+static void
+test_decode_every_field(void **state)
+{
+	const ProtobufCMessageDescriptor *d = &vmad__v1__request__descriptor;
+	uint8_t buf[4096];
+
+	(void)state;
+	arena_init(&fill_arena, SIZE_MAX);
+	for (unsigned variant = 0; variant < 2; variant++) {
+		for (unsigned i = 0; i <= d->n_fields; i++) {
+			ProtobufCMessage *m = arena_alloc(&fill_arena, d->sizeof_message);
+			size_t n;
+
+			assert_non_null(m);
+			d->message_init(m);
+			fill(m, i < d->n_fields ? d->fields[i].id : 0, variant, 0);
+			n = pack(m, buf);
+			assert_true(check_decoding(buf, n, BUDGET));
+			/* Too little memory: refused by both, whichever decodes. */
+			check_decoding(buf, n, 16);
+		}
+		arena_reset(&fill_arena);
+	}
+	arena_fini(&fill_arena);
+}
+
+/* Encodings protobuf-c takes that are not the plain shape, and broken ones. */
+static void
+test_decode_odd(void **state)
+{
+	static const struct {
+		const char *what;
+		size_t len;
+		uint8_t bytes[24];
+		bool plain;
+	} cases[] = {
+		{ "empty", 0, { 0 }, true },
+		{ "ping", 4, { 0x08, 0x01, 0x5a, 0x00 }, true },
+		{ "ten-byte id",
+		  11,
+		  { 0x08, 0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00 },
+		  true },
+		{ "bits beyond 64",
+		  11,
+		  { 0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f },
+		  true },
+		{ "two-byte tag", 3, { 0x88, 0x00, 0x05 }, true },
+		/* Mmap { addr = 255, file = File { path = "/", mode = 2 } } */
+		{ "nested",
+		  13,
+		  { 0x82, 0x01, 0x0a, 0x10, 0xff, 0x01, 0x32, 0x05, 0x0a, 0x01, 0x2f, 0x18, 0x02 },
+		  true },
+		/* Create { with_stack = 2 }, then with only a bit beyond the 64th set. */
+		{ "bool of 2", 4, { 0x62, 0x02, 0x30, 0x02 }, true },
+		{ "bool beyond 64 bits",
+		  13,
+		  { 0x62, 0x0b, 0x30, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02 },
+		  true },
+		/* Destroy { name = "a\0b" }: the C string ends at the NUL either way. */
+		{ "string with a NUL", 7, { 0x6a, 0x05, 0x0a, 0x03, 0x61, 0x00, 0x62 }, true },
+		{ "eleven-byte id",
+		  12,
+		  { 0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00 },
+		  false },
+		{ "six-byte tag", 7, { 0x88, 0x80, 0x80, 0x80, 0x80, 0x00, 0x05 }, false },
+		{ "field 0", 2, { 0x00, 0x01 }, false },
+		{ "unknown field", 3, { 0xc0, 0x3e, 0x01 }, false },
+		{ "id twice", 4, { 0x08, 0x01, 0x08, 0x02 }, false },
+		{ "two ops", 5, { 0x5a, 0x00, 0xfa, 0x01, 0x00 }, false },
+		{ "op twice (merged)",
+		  8,
+		  { 0xaa, 0x01, 0x02, 0x18, 0x05, 0xaa, 0x01, 0x00 },
+		  false },
+		{ "id as bytes", 3, { 0x0a, 0x01, 0x00 }, false },
+		{ "op as varint", 2, { 0x58, 0x00 }, false },
+		{ "length past the end", 3, { 0x5a, 0x05, 0x00 }, false },
+		{ "truncated varint", 2, { 0x08, 0x80 }, false },
+		{ "group", 2, { 0x0b, 0x0c }, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool plain = check_decoding(cases[i].bytes, cases[i].len, BUDGET);
+
+		if (cases[i].plain && !plain)
+			fail_msg("%s: not decoded in one pass", cases[i].what);
+	}
+}
+
+/* Requests with bytes changed at random: the two decoders still agree on every one. */
+static void
+test_decode_mutated(void **state)
+{
+	const ProtobufCMessageDescriptor *d = &vmad__v1__request__descriptor;
+	uint8_t buf[4096];
+	uint64_t rng = 42;
+
+	(void)state;
+	arena_init(&fill_arena, SIZE_MAX);
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		ProtobufCMessage *m = arena_alloc(&fill_arena, d->sizeof_message);
+		size_t n;
+
+		assert_non_null(m);
+		d->message_init(m);
+		fill(m, d->fields[i].id, i & 1, 0);
+		n = pack(m, buf);
+		for (unsigned round = 0; round < 400 && n > 0; round++) {
+			uint8_t copy[4096];
+
+			memcpy(copy, buf, n);
+			for (unsigned k = 0; k < 1 + round % 3; k++) {
+				rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+				copy[(rng >> 33) % n] = (uint8_t)(rng >> 17);
+			}
+			check_decoding(copy, n - (round % 5 == 4), BUDGET);
+		}
+	}
+	arena_fini(&fill_arena);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_encode_every_field),
+		cmocka_unit_test(test_encode_sparse),
+		cmocka_unit_test(test_encode_large),
+		cmocka_unit_test(test_decode_every_field),
+		cmocka_unit_test(test_decode_odd),
+		cmocka_unit_test(test_decode_mutated),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
