@@ -4,7 +4,9 @@
  * backpressure, dispatch.c, the engine), and the event loop runs until the daemon has
  * answered and closed.  After every request the engine's invariants are checked on every
  * address space.  The first input byte picks the client's identity (root or one of two
- * users), so access control is exercised too.
+ * users), so access control is exercised too.  The daemon's own protobuf code is checked
+ * against protobuf-c: every request frame decodes alike, and every reply is exactly what
+ * protobuf-c packs for its contents.
  */
 #include <errno.h>
 #include <signal.h>
@@ -17,16 +19,19 @@
 
 #include <event2/event.h>
 
+#include "arena.h"
 #include "conn.h"
 #include "log.h"
 #include "mm.h"
 #include "server.h"
 #include "space.h"
+#include "wire.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define LOOP_LIMIT 100000
+#define HEADER     4
 
 static struct event_base *base;
 static struct server srv;
@@ -76,13 +81,119 @@ fuzz_cred(uint8_t sel, struct peer_cred *cred)
 	cred->gid = (sel & 0x10) ? 100 : cred->uid;
 }
 
-/* Feeds the bytes, reading and discarding the replies, until the daemon hangs up. */
+static size_t
+frame_len(const uint8_t *p)
+{
+	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+}
+
+static void
+same_or_abort(const ProtobufCMessage *a, const ProtobufCMessage *b, const char *what)
+{
+	size_t n = protobuf_c_message_get_packed_size(a);
+	uint8_t *x = malloc(n + 1), *y = malloc(n + 1);
+
+	if (!x || !y || protobuf_c_message_get_packed_size(b) != n)
+		abort();
+	protobuf_c_message_pack(a, x);
+	protobuf_c_message_pack(b, y);
+	if (memcmp(x, y, n) != 0) {
+		fprintf(stderr, "%s differs from protobuf-c\n", what);
+		abort();
+	}
+	free(x);
+	free(y);
+}
+
+/* What the one-pass decoder makes of a frame is what protobuf-c makes of it. */
+static void
+check_request(const uint8_t *body, size_t len)
+{
+	struct arena a, b;
+	Vmad__V1__Request *plain, *pbc;
+
+	arena_init(&a, srv.cfg.decode_budget);
+	arena_init(&b, srv.cfg.decode_budget);
+	plain = wire_request_plain(&a, body, len);
+	pbc = vmad__v1__request__unpack(arena_allocator(&b), len, body);
+	if (plain && !pbc)
+		abort();
+	if (plain)
+		same_or_abort(&plain->base, &pbc->base, "a decoded request");
+	arena_fini(&a);
+	arena_fini(&b);
+}
+
+static void
+check_requests(const uint8_t *data, size_t size)
+{
+	for (size_t off = 0; size - off >= HEADER;) {
+		size_t len = frame_len(data + off);
+
+		if (len > srv.cfg.max_frame || len > size - off - HEADER)
+			break;
+		check_request(data + off + HEADER, len);
+		off += HEADER + len;
+	}
+}
+
+/* Each reply decodes, and packs back to the very bytes the daemon sent. */
+static void
+check_reply(const uint8_t *body, size_t len)
+{
+	Vmad__V1__Response *resp = vmad__v1__response__unpack(NULL, len, body);
+	uint8_t *again;
+
+	if (!resp || vmad__v1__response__get_packed_size(resp) != len)
+		abort();
+	again = malloc(len + 1);
+	if (!again)
+		abort();
+	vmad__v1__response__pack(resp, again);
+	if (memcmp(again, body, len) != 0) {
+		fprintf(stderr, "a reply differs from what protobuf-c packs\n");
+		abort();
+	}
+	free(again);
+	vmad__v1__response__free_unpacked(resp, NULL);
+}
+
+/* The reply stream so far: checks the complete frames, keeps the rest. */
+struct replies {
+	uint8_t *buf;
+	size_t len, cap;
+};
+
+static void
+replies_take(struct replies *r, const uint8_t *data, size_t n)
+{
+	size_t off = 0;
+
+	if (r->len + n > r->cap) {
+		r->cap = 2 * (r->len + n);
+		r->buf = realloc(r->buf, r->cap);
+		if (!r->buf)
+			abort();
+	}
+	memcpy(r->buf + r->len, data, n);
+	r->len += n;
+	while (r->len - off >= HEADER && r->len - off - HEADER >= frame_len(r->buf + off)) {
+		check_reply(r->buf + off + HEADER, frame_len(r->buf + off));
+		off += HEADER + frame_len(r->buf + off);
+	}
+	memmove(r->buf, r->buf + off, r->len - off);
+	r->len -= off;
+}
+
+/* Feeds the bytes and checks the replies, until the daemon hangs up. */
 static void
 fuzz_feed(int peer, const uint8_t *data, size_t size)
 {
-	char sink[65536];
+	static uint8_t sink[65536];
+	struct replies replies = { 0 };
 	size_t off = 0;
 	bool shut = false;
+	ssize_t got;
 
 	for (int i = 0; i < LOOP_LIMIT && srv.nclients > 0; i++) {
 		if (off < size) {
@@ -96,9 +207,10 @@ fuzz_feed(int peer, const uint8_t *data, size_t size)
 			shut = true;
 		}
 		event_base_loop(base, EVLOOP_NONBLOCK);
-		while (recv(peer, sink, sizeof(sink), MSG_DONTWAIT) > 0)
-			;
+		while ((got = recv(peer, sink, sizeof(sink), MSG_DONTWAIT)) > 0)
+			replies_take(&replies, sink, (size_t)got);
 	}
+	free(replies.buf);
 }
 
 static void
@@ -122,6 +234,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
 	fuzz_cred(data[0], &cred);
+	check_requests(data + 1, size - 1);
 	if (!conn_new(&srv, sv[0], &cred))
 		abort();
 	fuzz_feed(sv[1], data + 1, size - 1);
