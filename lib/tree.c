@@ -29,13 +29,14 @@ vma_own_gap(const struct vma *v)
 	return v->start > bottom ? v->start - bottom : 0;
 }
 
-bool
-vma_gap_compute(struct rb_node *n, void *ctx)
+/* The largest of v's own gap and its children's maxima. */
+static uint64_t
+gap_subtree_max(const struct vma *v)
 {
-	struct vma *v = mm_container_of(n, struct vma, rb), *c;
+	const struct rb_node *n = &v->rb;
 	uint64_t g = v->gap;
+	const struct vma *c;
 
-	(void)ctx;
 	if (n->left) {
 		c = mm_container_of(n->left, struct vma, rb);
 		if (c->gap_max > g)
@@ -46,20 +47,60 @@ vma_gap_compute(struct rb_node *n, void *ctx)
 		if (c->gap_max > g)
 			g = c->gap_max;
 	}
+	return g;
+}
+
+bool
+vma_gap_compute(struct rb_node *n, void *ctx)
+{
+	struct vma *v = mm_container_of(n, struct vma, rb);
+	uint64_t g = gap_subtree_max(v);
+
+	(void)ctx;
 	if (g == v->gap_max)
 		return false;
 	v->gap_max = g;
 	return true;
 }
 
-/* v's own gap changed: store it and bring the subtree maxima above it up to date. */
-static void
-gap_update(struct mm *mm, struct vma *v)
+/*
+ * One input of v's maximum went from was to now (v's other inputs as they were): the new
+ * maximum, read from the children only when the input that made the maximum shrank.
+ */
+static uint64_t
+gap_max_after(const struct vma *v, uint64_t was, uint64_t now)
 {
-	struct rb_augment aug = { vma_gap_compute, mm };
+	if (now >= v->gap_max)
+		return now;
+	if (was < v->gap_max)
+		return v->gap_max;
+	return gap_subtree_max(v);
+}
+
+/*
+ * v's own gap changed: store it and bring the subtree maxima above it up to date.  Each
+ * maximum on the way up changes by one input, so the sibling subtrees (rarely in the cache)
+ * are read only where the maximum itself came from the input that shrank.
+ */
+static void
+gap_update(struct vma *v)
+{
+	uint64_t was = v->gap, old, now;
+	struct rb_node *p;
 
 	v->gap = vma_own_gap(v);
-	rb_propagate(&v->rb, &aug);
+	old = v->gap_max;
+	now = gap_max_after(v, was, v->gap);
+	while (now != old) {
+		v->gap_max = now;
+		p = rb_parent(&v->rb);
+		if (!p)
+			return;
+		v = mm_container_of(p, struct vma, rb);
+		was = old;
+		old = v->gap_max;
+		now = gap_max_after(v, was, now);
+	}
 }
 
 /* The cached ranges are copies: any change to the tree may make one wrong. */
@@ -105,7 +146,7 @@ vma_tree_link(struct mm *mm, struct vma *v, struct vma *next)
 	v->gap_max = 0;
 	rb_insert(&mm->tree, &v->rb, parent, link, &aug);
 	if (next)
-		gap_update(mm, next);
+		gap_update(next);
 	mm->map_count++;
 	cache_clear(mm);
 }
@@ -136,7 +177,7 @@ vma_tree_unlink(struct mm *mm, struct vma *v)
 	 * subtree maximum that the other raises again, and both propagations stop early.
 	 */
 	if (next)
-		gap_update(mm, next);
+		gap_update(next);
 	rb_erase(&mm->tree, &v->rb, &aug);
 	v->prev = v->next = NULL;
 	mm->map_count--;
@@ -153,9 +194,9 @@ vma_tree_set_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 	cache_clear(mm);
 	/* Only the gaps at a moved edge change; the untouched neighbour is not even read. */
 	if (start_moved)
-		gap_update(mm, v);
+		gap_update(v);
 	if (end_moved && v->next)
-		gap_update(mm, v->next);
+		gap_update(v->next);
 }
 
 struct vma *
