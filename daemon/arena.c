@@ -66,6 +66,12 @@ arena_reset(struct arena *a)
 	struct arena_chunk *keep = NULL, *c = a->head;
 
 	/* Keep one ordinary chunk: most requests fit in it, so steady state allocates nothing. */
+	if (c && !c->next && c->size == ARENA_CHUNK) {
+		a->next = c->data;
+		a->room = c->size;
+		a->spent = 0;
+		return;
+	}
 	while (c && c->size != ARENA_CHUNK)
 		c = c->next;
 	if (c) {

@@ -274,15 +274,29 @@ out_bytes(struct wire_out *o, const void *src, size_t n)
 static inline void
 out_varint(struct wire_out *o, uint64_t v)
 {
-	/* The bytes it takes: one per 7 significant bits, at least one. */
-	size_t n = (size_t)(64 - __builtin_clzll(v | 1) + 6) / 7;
+	size_t n;
 	uint8_t *q;
 
+	/* Tags, lengths, flags: most take one byte. */
+	if (v < 0x80) {
+		*--o->p = (uint8_t)v;
+		return;
+	}
+	/* The bytes it takes: one per 7 significant bits. */
+	n = (size_t)(64 - __builtin_clzll(v) + 6) / 7;
 	o->p -= n;
 	q = o->p;
 	for (; v >= 0x80; v >>= 7)
 		*q++ = (uint8_t)(v | 0x80);
 	*q = (uint8_t)v;
+}
+
+/* A value and its tag, room for both being the caller's business. */
+static inline void
+out_put(struct wire_out *o, uint32_t id, unsigned wt, uint64_t v)
+{
+	out_varint(o, v);
+	out_varint(o, (uint64_t)id << 3 | wt);
 }
 
 /* A value and its tag. */
@@ -291,10 +305,8 @@ out_field(struct wire_out *o, uint32_t id, unsigned wt, uint64_t v)
 {
 	int r = out_room(o, 2 * OUT_VARINT_MAX);
 
-	if (r == 0) {
-		out_varint(o, v);
-		out_varint(o, (uint64_t)id << 3 | wt);
-	}
+	if (r == 0)
+		out_put(o, id, wt, v);
 	return r;
 }
 
@@ -341,6 +353,88 @@ out_delimited(struct wire_out *o, const ProtobufCFieldDescriptor *f, const void 
 	return r < 0 ? r : out_field(o, f->id, WIRE_LEN, out_written(o) - mark);
 }
 
+/* An optional string field of n bytes, room for it being the caller's business. */
+static inline void
+out_put_string(struct wire_out *o, uint32_t id, const char *s, size_t n)
+{
+	if (!s)
+		return;
+	o->p -= n;
+	memcpy(o->p, s, n);
+	out_put(o, id, WIRE_LEN, n);
+}
+
+/*
+ * The Vma is most of a find or a maps reply: its fields are written straight, last to first,
+ * rather than by walking its descriptor.  test_daemon_wire sets every field of every message
+ * and compares with protobuf-c, so a field added to Vma or Response and missing here fails it.
+ */
+static int
+out_vma(struct wire_out *o, const Vmad__V1__Vma *v)
+{
+	size_t perms = v->perms ? strlen(v->perms) : 0, path = v->path ? strlen(v->path) : 0;
+	size_t line = v->line ? strlen(v->line) : 0;
+	int r = out_room(o, 12 * 2 * OUT_VARINT_MAX + perms + path + line);
+
+	if (r < 0)
+		return r;
+	if (v->has_rss_kb)
+		out_put(o, 12, WIRE_VARINT, v->rss_kb);
+	out_put_string(o, 11, v->line, line);
+	out_put_string(o, 10, v->path, path);
+	if (v->has_ino)
+		out_put(o, 9, WIRE_VARINT, v->ino);
+	if (v->has_dev_minor)
+		out_put(o, 8, WIRE_VARINT, v->dev_minor);
+	if (v->has_dev_major)
+		out_put(o, 7, WIRE_VARINT, v->dev_major);
+	if (v->has_offset)
+		out_put(o, 6, WIRE_VARINT, v->offset);
+	out_put_string(o, 5, v->perms, perms);
+	if (v->has_pgoff)
+		out_put(o, 4, WIRE_VARINT, v->pgoff);
+	if (v->has_flags)
+		out_put(o, 3, WIRE_VARINT, v->flags);
+	if (v->has_end)
+		out_put(o, 2, WIRE_VARINT, v->end);
+	if (v->has_start)
+		out_put(o, 1, WIRE_VARINT, v->start);
+	return 0;
+}
+
+/*
+ * Every reply is a Response: of its many fields (the members of the result oneof) at most
+ * four are present, so it is written straight too, the result looked up by its case.
+ */
+static int
+out_response(struct wire_out *o, const Vmad__V1__Response *m, unsigned depth)
+{
+	const ProtobufCMessageDescriptor *d = &vmad__v1__response__descriptor;
+	const ProtobufCFieldDescriptor *f = m->result_case ? in_lookup(d, m->result_case) : NULL;
+	const void *member = f ? (const char *)m + f->offset : NULL;
+	size_t message = m->message ? strlen(m->message) : 0;
+	int r = 0;
+
+	if (f && (f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING)) {
+		const void *ptr = *(const void *const *)member;
+
+		if (ptr && ptr != f->default_value)
+			r = out_delimited(o, f, ptr, depth);
+	} else if (f) {
+		r = out_scalar(o, f, member);
+	}
+	if (r == 0)
+		r = out_room(o, 3 * 2 * OUT_VARINT_MAX + message);
+	if (r < 0)
+		return r;
+	out_put_string(o, 3, m->message, message);
+	if (m->has_error)
+		out_put(o, 2, WIRE_VARINT, ((uint32_t)m->error << 1) ^ (uint32_t)(m->error >> 31));
+	if (m->has_id)
+		out_put(o, 1, WIRE_VARINT, m->id);
+	return 0;
+}
+
 /* Repeated messages (the only repeated fields vmad.proto has), last first. */
 static int
 out_repeated(struct wire_out *o, const ProtobufCFieldDescriptor *f, const void *member,
@@ -369,6 +463,10 @@ out_message(struct wire_out *o, const ProtobufCMessage *m, unsigned depth)
 
 	if (depth > WIRE_DEPTH_MAX || m->n_unknown_fields)
 		return -EOPNOTSUPP;
+	if (d == &vmad__v1__vma__descriptor)
+		return out_vma(o, (const Vmad__V1__Vma *)m);
+	if (d == &vmad__v1__response__descriptor)
+		return out_response(o, (const Vmad__V1__Response *)m, depth);
 	for (unsigned i = d->n_fields; i-- > 0 && r == 0;) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		const void *quantifier = (const char *)m + f->quantifier_offset;
