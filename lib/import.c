@@ -10,6 +10,9 @@
  *   shared ones;
  * - private anonymous pgoff = start >> 12, as mmap sets it;
  * - [heap] gives start_brk/brk, [stack] gives start_stack and VM_GROWSDOWN;
+ * - the first file in maps is the program: its executable mappings give start_code/end_code
+ *   (VmExe, VmLib), and without [heap] the break starts where its image ends, after the
+ *   anonymous mapping (.bss) that follows it directly, as the ELF loader puts it;
  * - "/dev/zero (deleted)" and "/SYSV..." shared mappings are shmem;
  * - [vvar], [vvar_vclock], [vdso] and other bracketed special mappings get the special flags
  *   they have in the kernel (VM_DONTEXPAND, and VM_IO|VM_PFNMAP for the vvar pages), so they
@@ -43,6 +46,11 @@ struct import_state {
 	uint64_t heap_start, heap_end;
 	uint64_t stack_start, stack_end;
 	bool have_heap, have_stack, gate;
+	/* The program: the first run of lines naming the first file. */
+	const char *exe;
+	size_t exe_len;
+	bool exe_done;
+	uint64_t image_end, code_start, code_end;
 };
 
 static int
@@ -283,6 +291,37 @@ import_line(struct mm *mm, const struct maps_line *l, struct import_state *st)
 }
 
 /*
+ * Notes the program's image: its lines come first among the files and together, and its .bss
+ * is the unnamed private anonymous mapping that starts where they end.
+ */
+static void
+note_image(struct import_state *st, const struct maps_line *l)
+{
+	bool file = l->name_len && l->name[0] == '/';
+
+	if (st->exe_done)
+		return;
+	if (file && !l->s && !st->exe) {
+		st->exe = l->name;
+		st->exe_len = l->name_len;
+	}
+	if (!st->exe)
+		return;
+	if (file && l->name_len == st->exe_len && !memcmp(l->name, st->exe, st->exe_len)) {
+		st->image_end = l->end;
+		if (l->x && !l->s) {
+			if (!st->code_end)
+				st->code_start = l->start;
+			st->code_end = l->end;
+		}
+		return;
+	}
+	if (!l->name_len && !l->s && l->start == st->image_end)
+		st->image_end = l->end;
+	st->exe_done = true;
+}
+
+/*
  * Walks the lines; with mm NULL it only checks them and notes the gate line.  A failed
  * insertion of a well-formed line means the text is not a possible address space: -EINVAL.
  */
@@ -305,6 +344,8 @@ import_all(struct mm *mm, const char *text, size_t len, struct import_state *st,
 			st->gate |= name_is(&l, "[vsyscall]");
 		else if ((err = import_line(mm, &l, st)))
 			return err == -ENOMEM ? err : -EINVAL;
+		else
+			note_image(st, &l);
 		p = nl ? nl + 1 : end;
 	}
 	return 0;
@@ -319,10 +360,13 @@ apply_layout(struct mm *mm, const struct mm_config *cfg, const struct import_sta
 	if (st->have_heap) {
 		start_brk = st->heap_start;
 		brk = st->heap_end;
+	} else if (st->image_end) {
+		start_brk = brk = st->image_end;
 	}
 	if (st->have_stack && (start_stack < st->stack_start || start_stack > st->stack_end))
 		start_stack = st->stack_end - 1;
 	mm_set_layout(mm, start_brk, brk, start_stack);
+	mm_set_code(mm, st->code_start, st->code_end);
 }
 
 int

@@ -32,6 +32,43 @@ static const char static_maps[] =
 	"7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n"
 	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
 
+/* A no-ASLR dynamically linked PIE with a 2 MiB .bss that never called brk: no [heap] line. */
+static const char pie_maps[] =
+	"555555554000-555555555000 r--p 00000000 fe:00 10960979                   /usr/bin/prog\n"
+	"555555555000-555555556000 r-xp 00001000 fe:00 10960979                   /usr/bin/prog\n"
+	"555555556000-555555557000 r--p 00002000 fe:00 10960979                   /usr/bin/prog\n"
+	"555555557000-555555558000 r--p 00002000 fe:00 10960979                   /usr/bin/prog\n"
+	"555555558000-555555559000 rw-p 00003000 fe:00 10960979                   /usr/bin/prog\n"
+	"555555559000-555555759000 rw-p 00000000 00:00 0 \n"
+	"7ffff7dd0000-7ffff7dd3000 rw-p 00000000 00:00 0 \n"
+	"7ffff7dd3000-7ffff7df9000 r--p 00000000 fe:00 332835                     "
+	"/usr/lib/x86_64-linux-gnu/libc.so.6\n"
+	"7ffff7df9000-7ffff7f4f000 r-xp 00026000 fe:00 332835                     "
+	"/usr/lib/x86_64-linux-gnu/libc.so.6\n"
+	"7ffff7f4f000-7ffff7fa2000 r--p 0017c000 fe:00 332835                     "
+	"/usr/lib/x86_64-linux-gnu/libc.so.6\n"
+	"7ffff7fa2000-7ffff7fa6000 r--p 001cf000 fe:00 332835                     "
+	"/usr/lib/x86_64-linux-gnu/libc.so.6\n"
+	"7ffff7fa6000-7ffff7fa8000 rw-p 001d3000 fe:00 332835                     "
+	"/usr/lib/x86_64-linux-gnu/libc.so.6\n"
+	"7ffff7fa8000-7ffff7fb5000 rw-p 00000000 00:00 0 \n"
+	"7ffff7fc0000-7ffff7fc2000 rw-p 00000000 00:00 0 \n"
+	"7ffff7fc2000-7ffff7fc6000 r--p 00000000 00:00 0                          [vvar]\n"
+	"7ffff7fc6000-7ffff7fc8000 r--p 00000000 00:00 0                          [vvar_vclock]\n"
+	"7ffff7fc8000-7ffff7fca000 r-xp 00000000 00:00 0                          [vdso]\n"
+	"7ffff7fca000-7ffff7fcb000 r--p 00000000 fe:00 332383                     "
+	"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n"
+	"7ffff7fcb000-7ffff7ff1000 r-xp 00001000 fe:00 332383                     "
+	"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n"
+	"7ffff7ff1000-7ffff7ffb000 r--p 00027000 fe:00 332383                     "
+	"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n"
+	"7ffff7ffb000-7ffff7ffd000 r--p 00031000 fe:00 332383                     "
+	"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n"
+	"7ffff7ffd000-7ffff7fff000 rw-p 00033000 fe:00 332383                     "
+	"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n"
+	"7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n"
+	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
+
 static struct mm *
 import_text(const char *text, int expect, unsigned expect_line)
 {
@@ -159,6 +196,52 @@ heap_and_stack_set_the_layout(void **state)
 	assert_int_equal(st.data_vm, 3 + 0x105 + 0x22);
 	assert_int_equal(st.stack_vm, 33);
 	assert_int_equal(st.exec_vm, 0x78 + 2);
+	assert_int_equal(st.start_code, 0x401000);
+	assert_int_equal(st.end_code, 0x479000);
+	mm_destroy(mm);
+}
+
+/*
+ * That program's /proc/PID/stat had start_code 0x555555555000, end_code 0x555555555165 and
+ * start_brk 0x555555759000, the end of .bss; status had VmExe 4 kB and VmLib 1528 kB.
+ */
+static void
+program_image_gives_code_and_break(void **state)
+{
+	struct mm *mm = import_text(pie_maps, 0, 0);
+	struct mm_status st;
+	char *text = NULL;
+
+	(void)state;
+	mm_get_status(mm, &st);
+	assert_int_equal(st.start_brk, 0x555555759000);
+	assert_int_equal(st.brk, 0x555555759000);
+	assert_int_equal(st.start_code, 0x555555555000);
+	assert_int_equal(st.end_code, 0x555555556000);
+	assert_int_equal(mm_render_maps(mm, &text, NULL), 0);
+	assert_string_equal(text, pie_maps);
+	free(text);
+	assert_int_equal(mm_render_status(mm, &text, NULL), 0);
+	assert_non_null(strstr(text, "VmExe:\t       4 kB\n"));
+	assert_non_null(strstr(text, "VmLib:\t    1528 kB\n"));
+	free(text);
+	mm_destroy(mm);
+}
+
+/* Without a program image (no file at all) the configured break stays. */
+static void
+no_program_keeps_the_configured_break(void **state)
+{
+	struct mm *mm = import_text("00400000-00401000 rw-p 00000000 00:00 0 \n", 0, 0);
+	struct mm_config cfg;
+	struct mm_status st;
+
+	(void)state;
+	mm_config_init(&cfg, MM_LAYOUT_X86_64);
+	mm_get_status(mm, &st);
+	assert_int_equal(st.start_brk, cfg.start_brk);
+	assert_int_equal(st.start_code, 0);
+	assert_int_equal(st.end_code, 0);
 	mm_destroy(mm);
 }
 
@@ -247,6 +330,8 @@ main(void)
 		cmocka_unit_test(flags_are_those_mmap_would_set),
 		cmocka_unit_test(special_mappings_never_merge_or_grow),
 		cmocka_unit_test(heap_and_stack_set_the_layout),
+		cmocka_unit_test(program_image_gives_code_and_break),
+		cmocka_unit_test(no_program_keeps_the_configured_break),
 		cmocka_unit_test(gate_follows_the_text),
 		cmocka_unit_test(malformed_text_names_the_line),
 		cmocka_unit_test(this_process_round_trips),
