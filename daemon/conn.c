@@ -92,8 +92,10 @@ conn_want_write(struct conn *c)
  * Writes the pending output at once.  Arming the write event for every reply and disarming
  * it once sent costs two epoll_ctl calls and a second epoll_wait per round trip; the write
  * event is armed only for what the socket does not take now (libevent then also reports a
- * write error, and the write timeout runs).  A socket bufferevent keeps its output frozen at
- * the front against writers other than itself, hence the thaw around the write.
+ * write error, and the write timeout runs).  A paused reader and queued watch events wait for
+ * conn_write_cb, which only libevent's writing calls: then libevent writes everything.  A
+ * socket bufferevent keeps its output frozen at the front against writers other than itself,
+ * hence the thaw around the write.
  */
 static void
 conn_flush(struct conn *c)
@@ -102,9 +104,11 @@ conn_flush(struct conn *c)
 
 	if (c->writing || evbuffer_get_length(out) == 0)
 		return;
-	evbuffer_unfreeze(out, 1);
-	evbuffer_write(out, bufferevent_getfd(c->bev));
-	evbuffer_freeze(out, 1);
+	if (!c->paused && !watch_conn_waiting(c)) {
+		evbuffer_unfreeze(out, 1);
+		evbuffer_write(out, bufferevent_getfd(c->bev));
+		evbuffer_freeze(out, 1);
+	}
 	if (evbuffer_get_length(out) > 0)
 		conn_want_write(c);
 }
@@ -305,6 +309,7 @@ static void
 conn_process(struct conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	bool pause;
 	int r = 1;
 
 	c->busy = true;
@@ -314,14 +319,17 @@ conn_process(struct conn *c)
 			r = conn_next_frame(c, in);
 	}
 	c->busy = false;
+	/* Decided before the write: frames may be left that only the write callback resumes. */
+	pause = !c->closing && conn_congested(c) && !c->paused;
+	if (pause) {
+		c->paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
 	/* The replies to everything that arrived leave in one write. */
 	conn_flush(c);
 	if (c->closing)
 		return;
-	if (conn_congested(c) && !c->paused) {
-		c->paused = true;
-		bufferevent_disable(c->bev, EV_READ);
-	} else if (c->draining && r == 0) {
+	if (!pause && c->draining && r == 0) {
 		conn_close(c);
 		return;
 	}

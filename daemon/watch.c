@@ -187,6 +187,15 @@ watch_conn_drain(struct server *srv, struct conn *c)
 	}
 }
 
+bool
+watch_conn_waiting(struct conn *c)
+{
+	for (const struct watch *w = *conn_watch_list(c); w; w = w->cnext)
+		if (w->queued || w->lost)
+			return true;
+	return false;
+}
+
 void
 watch_conn_gone(struct server *srv, struct conn *c)
 {

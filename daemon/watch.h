@@ -7,6 +7,7 @@
 #ifndef VMAD_WATCH_H
 #define VMAD_WATCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmad.pb-c.h"
@@ -23,6 +24,8 @@ void watch_emit(struct server *srv, struct space *sp, Vmad__V1__Event *ev);
 void watch_space_gone(struct server *srv, struct space *sp);
 /* The connection's output drained below the low mark: send what was queued. */
 void watch_conn_drain(struct server *srv, struct conn *c);
+/* Whether events wait in the connection's queues for watch_conn_drain(). */
+bool watch_conn_waiting(struct conn *c);
 /* The connection is going away. */
 void watch_conn_gone(struct server *srv, struct conn *c);
 

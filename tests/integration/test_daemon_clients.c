@@ -290,6 +290,66 @@ test_client_pipeline(void **state)
 	vmac_close(c);
 }
 
+/*
+ * Replies far beyond the output high mark, asked for in one write by a client that reads
+ * only later: the daemon stops reading at the high mark and, as the client reads, resumes
+ * with the requests it had already taken in; every reply arrives, in order.
+ */
+static void
+test_backpressure_resumes(void **state)
+{
+	enum { VMAS = 3000, N = 40 };
+	unsigned char buf[N * 64];
+	size_t len = 0;
+	struct vmac_conn *c;
+	int result, fd;
+
+	(void)state;
+	assert_int_equal(vmac_connect(vm.sock, &c), 0);
+	assert_int_equal(vmac_create(c, "bp", NULL), 0);
+	assert_int_equal(vmac_pipeline_begin(c), 0);
+	for (int i = 0; i < VMAS; i++)
+		assert_int_equal(vmac_mmap(c, "bp", 0, 4096, (i % 2) ? RW : VMAC_PROT_READ, ANON,
+					   NULL, 0, NULL),
+				 0);
+	assert_int_equal(vmac_pipeline_end(c), VMAS);
+	while (vmac_pipeline_next(c, &result) == 1)
+		assert_int_equal(result, 0);
+	fd = raw_connect(vm.sock);
+	assert_true(fd >= 0);
+	for (int i = 0; i < N; i++) {
+		Vmad__V1__Request req = VMAD__V1__REQUEST__INIT;
+		Vmad__V1__Maps maps = VMAD__V1__MAPS__INIT;
+
+		req.has_id = true;
+		req.id = (uint64_t)i + 1;
+		maps.name = "bp";
+		maps.has_limit = true;
+		maps.limit = 4096;
+		req.op_case = VMAD__V1__REQUEST__OP_MAPS;
+		req.maps = &maps;
+		len += frame(buf + len, &req);
+	}
+	/* About 15 MiB of replies: the daemon pauses long before the client reads any. */
+	assert_int_equal(raw_write(fd, buf, len), 0);
+	usleep(300 * 1000);
+	for (int i = 0; i < N; i++) {
+		Vmad__V1__Response *resp = raw_recv(fd, 10000, NULL);
+
+		assert_non_null(resp);
+		assert_int_equal(resp->id, (uint64_t)i + 1);
+		assert_int_equal(resp->result_case, VMAD__V1__RESPONSE__RESULT_MAPS);
+		/* The VMAs and the [vsyscall] line, all in one page. */
+		assert_int_equal(resp->maps->n_vmas, VMAS + 1);
+		assert_false(resp->maps->has_next);
+		raw_free(resp);
+	}
+	assert_true(raw_ping_ok(vm.sock));
+	close(fd);
+	assert_int_equal(vmac_destroy(c, "bp"), 0);
+	vmac_close(c);
+}
+
 int
 main(void)
 {
@@ -298,6 +358,7 @@ main(void)
 		cmocka_unit_test_setup(test_many_connections_interleaved, bound),
 		cmocka_unit_test_setup(test_pipelining_order, bound),
 		cmocka_unit_test_setup(test_client_pipeline, bound),
+		cmocka_unit_test_setup(test_backpressure_resumes, bound),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
