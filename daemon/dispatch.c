@@ -56,12 +56,14 @@ check_name(struct dctx *d, const char *name)
 static int
 find_space(struct dctx *d, const char *name, struct space **out)
 {
-	int r = check_name(d, name);
+	int r;
 
-	if (r < 0)
-		return r;
-	*out = space_find(&d->srv->spaces, name);
-	return *out ? 0 : fail(d, -ENOENT, "no address space named '%s'", name);
+	/* Every stored name is valid: only a miss is checked, to tell EINVAL from ENOENT. */
+	*out = name ? space_find(&d->srv->spaces, name) : NULL;
+	if (*out)
+		return 0;
+	r = check_name(d, name);
+	return r < 0 ? r : fail(d, -ENOENT, "no address space named '%s'", name);
 }
 
 /* The space, if the caller has the right: the name is looked up first, then the mode. */
