@@ -134,7 +134,7 @@ print_sequence(const struct env *env, const char *runner, const struct conf_seq 
 	       seq->prog.files[0].path, seq->prog.files[0].writable ? "rw" : "ro",
 	       seq->prog.files[1].path, seq->prog.files[1].writable ? "rw" : "ro",
 	       seq->prog.files[2].path, seq->prog.files[2].writable ? "rw" : "ro");
-	if (conf_kernel_run(runner, seq, &run) == 0) {
+	if (conf_kernel_run(runner, &env->files, seq, &run) == 0) {
 		if (seq->prog.limits)
 			printf("#   limits: RLIMIT_MEMLOCK %s, CAP_IPC_LOCK %s, RLIMIT_DATA %s, "
 			       "RLIMIT_AS %s\n",
@@ -152,7 +152,6 @@ print_sequence(const struct env *env, const char *runner, const struct conf_seq 
 		print_new_lines(run.init.maps, run.fin.maps);
 	}
 	conf_krun_free(&run);
-	(void)env;
 	printf("#   disagreement (%s):\n", conf_family_name(rep->family));
 	print_diag(rep->why);
 }
@@ -223,7 +222,7 @@ run_one(struct env *env, struct totals *t, uint64_t seed, bool dynamic)
 
 	conf_gen_sequence(seed, &env->files, &seq);
 	t->run++;
-	err = conf_kernel_run(runner, &seq, &run);
+	err = conf_kernel_run(runner, &env->files, &seq, &run);
 	if (err) {
 		t->harness++;
 		printf("# seed %llu: the runner failed: %s\n", (unsigned long long)seed,
@@ -264,7 +263,7 @@ test_roundtrip(struct env *env, struct tap *tap, const char *runner, const char 
 	int err;
 
 	conf_seq_files(&env->files, 0, &seq);
-	err = conf_kernel_run(runner, &seq, &run);
+	err = conf_kernel_run(runner, &env->files, &seq, &run);
 	if (!err) {
 		cfg.start_brk = run.init.st.start_brk;
 		cfg.start_stack = run.init.st.start_stack;
@@ -303,7 +302,7 @@ test_mmap_base(struct env *env, struct tap *tap)
 	int err;
 
 	conf_seq_files(&env->files, 0, &seq);
-	err = conf_kernel_run(env->runner, &seq, &run);
+	err = conf_kernel_run(env->runner, &env->files, &seq, &run);
 	if (!err)
 		err = conf_parse_maps(run.init.maps, NULL, &init);
 	for (size_t i = 0; !err && i < init.n; i++) {
@@ -376,7 +375,7 @@ test_placement(struct env *env, struct tap *tap, const char *runner, const char 
 	add_mmap(&seq, 512 * CONF_PAGE, rw, MM_MAP_PRIVATE | MM_MAP_STACK, -1);
 	add_mmap(&seq, 4 * CONF_PAGE, rw, MM_MAP_PRIVATE | MM_MAP_GROWSDOWN, -1);
 	add_mmap(&seq, 4 * CONF_PAGE, rw, MM_MAP_PRIVATE, -1);
-	err = conf_kernel_run(runner, &seq, &run);
+	err = conf_kernel_run(runner, &env->files, &seq, &run);
 	if (!err)
 		conf_check(&env->host, &env->files, &seq, &run, &rep);
 	tap_result(tap, !err && rep.verdict == CONF_AGREE,
@@ -457,6 +456,11 @@ main(int argc, char **argv)
 		conf_files_cleanup(&env.files);
 		return 1;
 	}
+	if (env.files.pin_err)
+		printf("# the files' page cache could not be locked (mlock: %s): reclaim may take "
+		       "pages a read's fault-around would map, so the RSS of a file mapping may "
+		       "disagree by chance\n",
+		       strerrorname_np(-env.files.pin_err));
 	test_roundtrip(&env, &tap, env.runner, "static");
 	test_roundtrip(&env, &tap, env.runner_dyn, "dynamic");
 	test_mmap_base(&env, &tap);

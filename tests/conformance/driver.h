@@ -28,7 +28,11 @@ struct conf_krun {
 	bool complete; /* the end marker and final state arrived */
 };
 
-/* The files sequences may map, made once per run. */
+/*
+ * The files sequences may map, made once per run.  Their page cache is kept whole, clean and
+ * unlocked for the whole run (setup.c): pin maps and locks each file, fd writes back what a
+ * sequence dirtied before the next one starts.
+ */
 struct conf_files {
 	char dir[128];
 	char path[2][CONF_PATH_MAX];
@@ -36,6 +40,9 @@ struct conf_files {
 	uint32_t dev_major[2], dev_minor[2];
 	uint64_t ino[2];
 	bool noexec;
+	int fd[2];
+	void *pin[2];
+	int pin_err; /* 0, or why the page cache could not be locked (the run goes on) */
 };
 
 /* Host facts the engine's config is built from. */
@@ -101,7 +108,8 @@ void conf_gen_sequence(uint64_t seed, const struct conf_files *files, struct con
 void conf_seq_files(const struct conf_files *files, uint64_t seed, struct conf_seq *seq);
 
 /* kernel.c */
-int conf_kernel_run(const char *runner, const struct conf_seq *seq, struct conf_krun *out);
+int conf_kernel_run(const char *runner, const struct conf_files *files, const struct conf_seq *seq,
+		    struct conf_krun *out);
 void conf_krun_free(struct conf_krun *run);
 
 /* parse.c */
@@ -110,9 +118,10 @@ void conf_vmas_free(struct conf_vmas *vmas);
 void conf_parse_status(const char *text, struct conf_status *out);
 int conf_vmflags_parse(const char *mnemonics, uint64_t *flags);
 
-/* engine.c */
+/* setup.c, check.c */
 int conf_host_init(struct conf_host *host);
 int conf_files_init(struct conf_files *files);
+int conf_files_settle(const struct conf_files *files);
 void conf_files_cleanup(struct conf_files *files);
 void conf_check(const struct conf_host *host, const struct conf_files *files,
 		const struct conf_seq *seq, const struct conf_krun *run, struct conf_report *rep);

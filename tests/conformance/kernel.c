@@ -131,13 +131,16 @@ write_program(int fd, const struct conf_seq *seq)
 }
 
 int
-conf_kernel_run(const char *runner, const struct conf_seq *seq, struct conf_krun *out)
+conf_kernel_run(const char *runner, const struct conf_files *files, const struct conf_seq *seq,
+		struct conf_krun *out)
 {
 	int in[2], outp[2], status, err;
 	struct bytes b = { 0 };
 	pid_t pid;
 
 	memset(out, 0, sizeof(*out));
+	if ((err = conf_files_settle(files)))
+		return err;
 	if (pipe2(in, O_CLOEXEC) || pipe2(outp, O_CLOEXEC))
 		return -errno;
 	pid = fork();

@@ -24,7 +24,7 @@ still_fails(struct mctx *m, const struct conf_seq *seq, struct conf_report *rep)
 	bool fails = false;
 
 	m->runs++;
-	if (conf_kernel_run(m->runner, seq, &run) == 0) {
+	if (conf_kernel_run(m->runner, m->files, seq, &run) == 0) {
 		conf_check(m->host, m->files, seq, &run, rep);
 		fails = rep->verdict == CONF_DISAGREE && rep->family == m->family;
 	}

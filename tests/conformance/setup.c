@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -85,11 +86,12 @@ conf_host_init(struct conf_host *host)
 	return 0;
 }
 
+/* Writes the file and returns it open read-write, or -errno. */
 static int
 make_file(const char *path, uint64_t size)
 {
 	char block[4096];
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return -errno;
@@ -100,10 +102,13 @@ make_file(const char *path, uint64_t size)
 			return -EIO;
 		}
 	}
-	/* Every page stays in the page cache, so fault-around is predictable. */
-	fsync(fd);
-	close(fd);
-	return 0;
+	if (fsync(fd)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 /* A directory on a disk filesystem: in tmpfs the file pages would count as shmem. */
@@ -126,16 +131,64 @@ make_dir(struct conf_files *files)
 	return 0;
 }
 
+/*
+ * A read fault maps the neighbouring file pages too (fault-around), but only those that are in
+ * the page cache, up to date, not locked and not flagged PG_readahead, which is the same bit as
+ * PG_reclaim; the engine's page cache holds every page.  Reclaim breaks that between and during
+ * sequences: it evicts clean pages that no process maps (a proactive reclaimer such as DAMON's
+ * pageout scheme does so within seconds, on an idle machine), and flags the dirty ones
+ * PG_reclaim until they are written back.  Mapped and locked, the pages are unevictable and
+ * never flagged.  MADV_RANDOM first, so that a page evicted since the file was written is read
+ * back alone, not by a readahead that would flag one of its pages PG_readahead.
+ */
+static int
+pin_file(struct conf_files *files, int i)
+{
+	void *p = mmap(NULL, files->size[i], PROT_READ, MAP_SHARED, files->fd[i], 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	files->pin[i] = p;
+	if (madvise(p, files->size[i], MADV_RANDOM))
+		return -errno;
+	if (!mlock(p, files->size[i]))
+		return 0;
+	if (!files->pin_err)
+		files->pin_err = -errno;
+	/* Mapped, the pages are at least out of reach of reclaimers that take only unmapped ones.
+	 */
+	return madvise(p, files->size[i], MADV_POPULATE_READ) ? -errno : 0;
+}
+
+static int
+open_file(struct conf_files *files, int i, uint64_t size)
+{
+	struct stat st;
+	int err;
+
+	snprintf(files->path[i], CONF_PATH_MAX, "%s/file%c", files->dir, 'a' + i);
+	if ((err = make_file(files->path[i], size)) < 0)
+		return err;
+	files->fd[i] = err;
+	if (fstat(files->fd[i], &st))
+		return -errno;
+	files->size[i] = size;
+	files->dev_major[i] = major(st.st_dev);
+	files->dev_minor[i] = minor(st.st_dev);
+	files->ino[i] = st.st_ino;
+	return pin_file(files, i);
+}
+
 int
 conf_files_init(struct conf_files *files)
 {
 	static const uint64_t sizes[2] = { 1024 * CONF_PAGE, 16 * CONF_PAGE };
 	struct statvfs vfs;
-	struct stat st;
 	char *abs;
 	int err;
 
 	memset(files, 0, sizeof(*files));
+	files->fd[0] = files->fd[1] = -1;
 	if ((err = make_dir(files)))
 		return err;
 	abs = realpath(files->dir, NULL);
@@ -144,15 +197,28 @@ conf_files_init(struct conf_files *files)
 	snprintf(files->dir, sizeof(files->dir), "%s", abs);
 	free(abs);
 	for (int i = 0; i < 2; i++) {
-		snprintf(files->path[i], CONF_PATH_MAX, "%s/file%c", files->dir, 'a' + i);
-		if ((err = make_file(files->path[i], sizes[i])) || stat(files->path[i], &st))
-			return err ? err : -errno;
-		files->size[i] = sizes[i];
-		files->dev_major[i] = major(st.st_dev);
-		files->dev_minor[i] = minor(st.st_dev);
-		files->ino[i] = st.st_ino;
+		if ((err = open_file(files, i, sizes[i])))
+			return err;
 	}
 	files->noexec = statvfs(files->dir, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
+	return 0;
+}
+
+/*
+ * Writes back, and waits for, the pages a sequence dirtied through MAP_SHARED, so that every
+ * run starts from the same clean page cache: writeback locks each dirty page while it starts
+ * the write, and a fault-around passing by then skips it.
+ */
+int
+conf_files_settle(const struct conf_files *files)
+{
+	const unsigned flags =
+		SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+
+	for (int i = 0; i < 2; i++) {
+		if (files->fd[i] >= 0 && sync_file_range(files->fd[i], 0, 0, flags))
+			return -errno;
+	}
 	return 0;
 }
 
@@ -160,8 +226,13 @@ void
 conf_files_cleanup(struct conf_files *files)
 {
 	for (int i = 0; i < 2; i++) {
-		if (files->path[i][0])
-			unlink(files->path[i]);
+		if (!files->path[i][0])
+			continue;
+		if (files->pin[i])
+			munmap(files->pin[i], files->size[i]);
+		if (files->fd[i] >= 0)
+			close(files->fd[i]);
+		unlink(files->path[i]);
 	}
 	if (files->dir[0])
 		rmdir(files->dir);
