@@ -13,6 +13,9 @@
 /* seq_setwidth(m, 25 + sizeof(void *) * 6 - 1): the name column on 64-bit. */
 #define MAPS_NAME_COLUMN 72
 
+static const char spaces[MAPS_NAME_COLUMN + 1] =
+	"                                                                        ";
+
 /* The internal shmem mount that backs shared anonymous memory is device 00:01. */
 #define SHMEM_DEV_MAJOR 0
 #define SHMEM_DEV_MINOR 1
@@ -87,15 +90,36 @@ put(char *buf, size_t size, size_t *pos, const char *fmt, ...)
 		*pos += (size_t)n;
 }
 
-/* seq_path(m, path, "\n") escapes a newline in a path as octal. */
+/* Appends n bytes of s like put(): truncated at size, NUL-terminated, *pos counts all n. */
+static void
+put_mem(char *buf, size_t size, size_t *pos, const char *s, size_t n)
+{
+	size_t k;
+
+	if (*pos < size) {
+		k = size - *pos - 1;
+		if (n < k)
+			k = n;
+		memcpy(buf + *pos, s, k);
+		buf[*pos + k] = '\0';
+	}
+	*pos += n;
+}
+
+/* seq_path(m, path, "\n") escapes a newline in a path as octal; the rest is copied in runs. */
 static void
 put_path(char *buf, size_t size, size_t *pos, const char *path)
 {
-	for (; *path; path++) {
-		if (*path == '\n')
-			put(buf, size, pos, "\\012");
-		else
-			put(buf, size, pos, "%c", *path);
+	size_t run;
+
+	for (;;) {
+		run = strcspn(path, "\n");
+		put_mem(buf, size, pos, path, run);
+		path += run;
+		if (!*path)
+			return;
+		put_mem(buf, size, pos, "\\012", 4);
+		path++;
 	}
 }
 
@@ -182,9 +206,10 @@ mm_format_maps_line(const struct mm *mm, const struct vma *vma, char *buf, size_
 	name = mm_vma_name(mm, vma, namebuf, sizeof(namebuf));
 	if (name) {
 		/* seq_pad(): spaces up to the column, then always one more. */
-		while (pos < MAPS_NAME_COLUMN)
-			put(buf, size, &pos, " ");
-		put(buf, size, &pos, " %s", name);
+		if (pos < MAPS_NAME_COLUMN)
+			put_mem(buf, size, &pos, spaces, MAPS_NAME_COLUMN - pos);
+		put_mem(buf, size, &pos, " ", 1);
+		put_mem(buf, size, &pos, name, strlen(name));
 	}
 	put(buf, size, &pos, "\n");
 	return pos;
