@@ -153,7 +153,6 @@ parse_option(int opt, const char *arg, struct options *o)
 		printf("vmad %s\n", VMAD_VERSION);
 		return 1;
 	default:
-		usage(stderr);
 		return -1;
 	}
 }
@@ -178,14 +177,21 @@ parse_args(int argc, char **argv, struct options *o)
 	o->state_dir = getenv("STATE_DIRECTORY");
 	o->log_level = LOG_LEVEL_INFO;
 	server_config_init(&o->cfg);
-	while ((opt = getopt_long(argc, argv, "s:h", long_options, NULL)) != -1) {
+	/* getopt's own messages name argv[0]; ours name the program and point at --help. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":s:h", long_options, NULL)) != -1) {
+		if (opt == '?' || opt == ':') {
+			fprintf(stderr, "vmad: %s '%s' (see vmad --help)\n",
+				opt == ':' ? "missing value for option" : "unrecognized option",
+				argv[optind - 1]);
+			return -1;
+		}
 		r = parse_option(opt, optarg, o);
 		if (r != 0)
 			return r;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "vmad: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+		fprintf(stderr, "vmad: unexpected argument '%s' (see vmad --help)\n", argv[optind]);
 		return -1;
 	}
 	o->cfg.decode_budget = o->cfg.max_frame * DECODE_BUDGET_PER;
