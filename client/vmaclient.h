@@ -357,6 +357,7 @@ struct vmac_status {
 	uint64_t map_count;
 	uint64_t brk, start_brk, mmap_base;
 	const char *text;
+	uint64_t vm_lib;
 };
 
 VMAC_EXPORT int vmac_status(struct vmac_conn *c, const char *name, struct vmac_status *out);

@@ -302,6 +302,7 @@ reply_status(struct arena *a, struct mm *mm, Vmad__V1__StatusResult *out)
 	out->vm_data = st.data_vm * kb;
 	out->vm_stk = st.stack_vm * kb;
 	out->vm_exe = (text < exec ? text : exec) >> 10;
+	out->vm_lib = (exec >> 10) - out->vm_exe;
 	out->map_count = st.map_count;
 	out->brk = st.brk;
 	out->start_brk = st.start_brk;
@@ -309,6 +310,7 @@ reply_status(struct arena *a, struct mm *mm, Vmad__V1__StatusResult *out)
 	out->has_vm_peak = out->has_vm_size = out->has_vm_lck = out->has_vm_hwm = true;
 	out->has_vm_rss = out->has_rss_anon = out->has_rss_file = out->has_rss_shmem = true;
 	out->has_vm_data = out->has_vm_stk = out->has_vm_exe = out->has_map_count = true;
+	out->has_vm_lib = true;
 	out->has_brk = out->has_start_brk = out->has_mmap_base = true;
 	r = mm_render_status(mm, &s, &len);
 	if (r < 0)

@@ -85,6 +85,7 @@ status_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 		.vm_data = w->vm_data,
 		.vm_stk = w->vm_stk,
 		.vm_exe = w->vm_exe,
+		.vm_lib = w->vm_lib,
 		.map_count = w->map_count,
 		.brk = w->brk,
 		.start_brk = w->start_brk,

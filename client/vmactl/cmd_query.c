@@ -136,7 +136,7 @@ status_rows(const struct vmac_status *st, struct status_row *r)
 		{ "VmRSS", st->vm_rss },     { "RssAnon", st->rss_anon },
 		{ "RssFile", st->rss_file }, { "RssShmem", st->rss_shmem },
 		{ "VmData", st->vm_data },   { "VmStk", st->vm_stk },
-		{ "VmExe", st->vm_exe },
+		{ "VmExe", st->vm_exe },     { "VmLib", st->vm_lib },
 	};
 	memcpy(r, rows, sizeof(rows));
 	return sizeof(rows) / sizeof(rows[0]);

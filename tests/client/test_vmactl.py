@@ -548,13 +548,19 @@ def t_status_list_stats(d):
     ok(run(d, "mmap", "sl", "0", "64K", "rw-", "private,anonymous"))
     text = ok(run(d, "status", "sl")).out
     for name in ["VmPeak", "VmSize", "VmLck", "VmHWM", "VmRSS", "RssAnon", "RssFile",
-                 "RssShmem", "VmData", "VmStk", "VmExe"]:
+                 "RssShmem", "VmData", "VmStk", "VmExe", "VmLib"]:
         assert re.search(r"^%s:\t *\d+ kB$" % name, text, re.M), (name, text)
     assert re.search(r"^MapCount:\t *2$", text, re.M), text
     st = ok(run(d, "-j", "status", "sl")).json()["status"]
     assert st["VmData"] == 64 and st["MapCount"] == 2, st
     assert st["VmSize"] == 64 + st["VmStk"], st
     assert all(isinstance(v, int) for v in st.values()), st
+    # Executable memory outside the program's code counts as VmLib (task_mem()).
+    ok(run(d, "create", "sx"))
+    ok(run(d, "mmap", "sx", "0", "8K", "r-x", "private,anonymous"))
+    sx = ok(run(d, "-j", "status", "sx")).json()["status"]
+    assert (sx["VmExe"], sx["VmLib"]) == (0, 8), sx
+    assert re.search(r"^VmLib:\t *8 kB$", ok(run(d, "status", "sx")).out, re.M)
     size = int(re.search(r"^VmSize:\t *(\d+) kB$", text, re.M).group(1))
     rss = int(re.search(r"^VmRSS:\t *(\d+) kB$", text, re.M).group(1))
     lines = ok(run(d, "list")).out.splitlines()
