@@ -73,33 +73,39 @@ assert_error_then_close(int fd, int err, uint64_t id)
 	assert_int_equal(raw_wait_closed(fd, 5000), 1);
 }
 
+/*
+ * Send bytes on a fresh connection; expect the one error reply, the close, and the daemon
+ * still serving others.
+ */
+static void
+assert_bytes_refused(const void *bytes, size_t len, int err, uint64_t id)
+{
+	int fd = raw_connect(vm.sock);
+
+	assert_true(fd >= 0);
+	assert_int_equal(raw_write(fd, bytes, len), 0);
+	assert_error_then_close(fd, err, id);
+	close(fd);
+	assert_served();
+}
+
 static void
 test_garbage(void **state)
 {
 	static const char http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-	int fd = raw_connect(vm.sock);
 
 	(void)state;
-	assert_true(fd >= 0);
-	assert_int_equal(raw_write(fd, http, sizeof(http) - 1), 0);
 	/* "GET " read as a length is 1.2 GB: refused as soon as the header is in. */
-	assert_error_then_close(fd, -EMSGSIZE, 0);
-	close(fd);
-	assert_served();
+	assert_bytes_refused(http, sizeof(http) - 1, -EMSGSIZE, 0);
 }
 
 static void
 test_4gib_length(void **state)
 {
 	static const unsigned char hdr[] = { 0xff, 0xff, 0xff, 0xff };
-	int fd = raw_connect(vm.sock);
 
 	(void)state;
-	assert_true(fd >= 0);
-	assert_int_equal(raw_write(fd, hdr, sizeof(hdr)), 0);
-	assert_error_then_close(fd, -EMSGSIZE, 0);
-	close(fd);
-	assert_served();
+	assert_bytes_refused(hdr, sizeof(hdr), -EMSGSIZE, 0);
 }
 
 static void
@@ -107,14 +113,9 @@ test_undecodable(void **state)
 {
 	/* Field 1 as a varint that never ends. */
 	static const unsigned char frame[] = { 0, 0, 0, 6, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff };
-	int fd = raw_connect(vm.sock);
 
 	(void)state;
-	assert_true(fd >= 0);
-	assert_int_equal(raw_write(fd, frame, sizeof(frame)), 0);
-	assert_error_then_close(fd, -EBADMSG, 0);
-	close(fd);
-	assert_served();
+	assert_bytes_refused(frame, sizeof(frame), -EBADMSG, 0);
 }
 
 static void
@@ -122,28 +123,18 @@ test_unknown_op(void **state)
 {
 	/* id 7, then field 99 (an op this server does not know) as an empty message. */
 	static const unsigned char frame[] = { 0, 0, 0, 5, 0x08, 0x07, 0x9a, 0x06, 0x00 };
-	int fd = raw_connect(vm.sock);
 
 	(void)state;
-	assert_true(fd >= 0);
-	assert_int_equal(raw_write(fd, frame, sizeof(frame)), 0);
-	assert_error_then_close(fd, -EOPNOTSUPP, 7);
-	close(fd);
-	assert_served();
+	assert_bytes_refused(frame, sizeof(frame), -EOPNOTSUPP, 7);
 }
 
 static void
 test_empty_frame(void **state)
 {
 	static const unsigned char frame[] = { 0, 0, 0, 0 };
-	int fd = raw_connect(vm.sock);
 
 	(void)state;
-	assert_true(fd >= 0);
-	assert_int_equal(raw_write(fd, frame, sizeof(frame)), 0);
-	assert_error_then_close(fd, -EOPNOTSUPP, 0);
-	close(fd);
-	assert_served();
+	assert_bytes_refused(frame, sizeof(frame), -EOPNOTSUPP, 0);
 }
 
 static void
