@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # vmad — top-level build.  GNU make, no autotools.
 #
 #   make            build everything into build/

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bench/: benchmark programs, run by `make bench` (never timed assertions in tests).
 #   vma-bench    the engine against this machine's kernel: ns per operation, bytes per VMA
 #   vmad-bench   the daemon against redis-server on a Unix socket: requests/s

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the benchmark programs: a monotonic clock, a small deterministic random
  * generator, and a loop that runs an operation until an iteration count or a time budget is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "engine_ops.h"
 
 #include <errno.h>

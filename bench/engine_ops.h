@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The engine side of vma-bench: a struct mm holding a lattice, and the timed operations. */
 #ifndef VMAD_BENCH_ENGINE_OPS_H
 #define VMAD_BENCH_ENGINE_OPS_H

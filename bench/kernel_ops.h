@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The kernel side of vma-bench: the same lattice built inside a reservation of this process,
  * and the same operations as real system calls.

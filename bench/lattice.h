@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The address-space shape both sides of vma-bench are measured on: a run of cells, each a
  * two-page VMA followed by a one-page hole, so that no two VMAs can merge.  The engine and the

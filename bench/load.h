@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The vmad load generator: connections to a running vmad driven through libvmaclient, either
  * one call and one reply at a time (a thread per connection) or in pipelined rounds (one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Child processes of vmad-bench: start, wait for a Unix socket, run to completion, stop. */
 #ifndef VMAD_BENCH_PROC_H
 #define VMAD_BENCH_PROC_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The Redis half of vmad-bench needs redis-server and redis-benchmark.  As root, install what
 # is missing; otherwise print the apt-get line and let vmad-bench skip that half (the rest of
 # the benchmarks still run, so this never fails the build).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "redis_side.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Redis half of vmad-bench: a redis-server on a Unix socket in the bench's temporary
  * directory, measured with redis-benchmark at the same connection counts and pipeline depths.

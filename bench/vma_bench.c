@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vma-bench: the engine's costs at 1k, 64k and 1M VMAs, beside the same operations as real
  * system calls on this machine's kernel (1k and 64k VMAs: the kernel's max_map_count is 65530),

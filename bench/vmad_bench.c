@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmad-bench: requests/s of vmad over libvmaclient, beside redis-server measured with
  * redis-benchmark on the same kind of socket (a Unix socket in a fresh temporary directory),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vmad-bench's measurements, shared by the driver (vmad_bench.c) and the report. */
 #ifndef VMAD_BENCH_VMAD_BENCH_H
 #define VMAD_BENCH_VMAD_BENCH_H

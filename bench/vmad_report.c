@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vmad-bench's output: the table, what failed, and the summary line. */
 #include <errno.h>
 #include <stdio.h>

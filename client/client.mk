@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # client/: libvmaclient (shared and static) and vmactl.
 #
 # The library is built with hidden visibility and a version script, so that only the vmac_*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libvmaclient: the C client of vmad, the daemon that models Linux (x86_64) address spaces.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A bump allocator with a byte budget, reset after every request.  Decoding a frame can
  * allocate many times the frame's size (repeated empty messages), so the budget is what

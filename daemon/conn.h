@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One client connection: a bufferevent, length-prefixed framing, backpressure and
  * timeouts.  Requests are handled in arrival order and replies appended in that order, so

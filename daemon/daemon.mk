@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # daemon/: vmad.  Everything but main.c goes into an archive that the fuzzer and the tests
 # link too.
 DAEMON_SRCS := $(filter-out daemon/main.c,$(sort $(wildcard daemon/*.c)))

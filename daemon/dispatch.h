@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Requests to engine calls: decode the op's fields, check the caller's rights, call the
  * engine, fill in the response, and tell watchers what changed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Logging to stderr.  Under journald (JOURNAL_STREAM names stderr) each line carries a
  * syslog priority prefix "<N>" that journald turns into the entry's priority; on a terminal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vmad: the address-space daemon.  Arguments, environment, setup, the event loop. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The service manager's side: READY=1 once accepting, a STATUS= line kept current,
  * WATCHDOG=1 pings at half of WATCHDOG_USEC, STOPPING=1 at shutdown.  Without

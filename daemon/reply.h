@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Engine views to result messages: a VMA with its exact maps line, a page of maps, the
  * status figures.  Memory comes from the reply arena.

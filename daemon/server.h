@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The daemon's state and its listening socket: configuration and limits, the connections,
  * the address spaces, counters, and graceful shutdown.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Named address spaces: a hash table from name to engine mm, with the owner and the
  * file-like mode that decide who may read, change or destroy each one.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Subscriptions to an address space's changes.  Each change becomes one Event, sent on
  * the watching connection in order.  A watcher whose connection is congested gets its

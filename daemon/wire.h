@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The protobuf wire format on the request path, faster than protobuf-c's general code and
  * byte for byte equal to it.  Both directions are driven by protobuf-c's descriptors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * brk(2) (mm/mmap.c SYSCALL brk, check_brk_limits; mm/vma.c do_brk_flags).  The return value
  * is always a break: the new one on success, the old one on any failure.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Page faults, population (mm/gup.c __mm_populate, populate_vma_page_range; mm/memory.c) and
  * stack growth (mm/vma.c expand_downwards, acct_stack_growth).

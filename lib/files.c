@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Mapped-file objects.  Linux merges file mappings only when they share a struct file, so
  * the engine keeps one object per distinct description (path, open instance, mode, device,

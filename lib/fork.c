@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fork(2) for the address space (kernel/fork.c dup_mm, mm_init; mm/mmap.c dup_mmap;
  * mm/memory.c vma_needs_copy).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Import of /proc/PID/maps text into a new mm.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib/: the address-space engine, a static archive linked into vmad, the tests and the bench.
 LIB_SRCS  := $(wildcard lib/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * madvise(2) (mm/madvise.c).  Modelled effects: the vm_flags advice (NORMAL, RANDOM,
  * SEQUENTIAL, DONTFORK, DOFORK, WIPEONFORK, KEEPONFORK, DONTDUMP, DODUMP, MERGEABLE,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * VMA merging (mm/vma.c: vma_merge_new_range, vma_merge_existing_range, vma_modify) and
  * anon_vma attachment with neighbour reuse (anon_vma_prepare, find_mergeable_anon_vma).

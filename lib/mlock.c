@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mlock2(2) and munlock(2) (mm/mlock.c do_mlock, apply_vma_lock_flags, mlock_fixup). */
 #include "mm_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The address space object: configuration, creation and destruction, counters, lookups,
  * iteration and raw insertion for import.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The vmad address-space engine: a model of Linux (x86_64, 6.18) VMA bookkeeping.
  *

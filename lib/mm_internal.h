@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Engine internals shared by the lib/ modules: the mm and VMA structures and the helpers the
  * system-call modules are built from.  Nothing here is part of the public API (mm.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mmap(2): the x86_64 entry, ksys_mmap_pgoff(), do_mmap() and __mmap_region(), with the
  * kernel's order of checks.

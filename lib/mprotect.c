@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mprotect(2) (mm/mprotect.c do_mprotect_pkey, mprotect_fixup).  VMAs are changed one after
  * another; a failure part-way leaves the earlier ones changed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mremap(2) (mm/mremap.c: check_mremap_params, check_prep_vma, mremap_at, mremap_to,
  * expand_vma, move_vma, remap_move; mm/vma.c copy_vma, vma_merge_extend).  Resident pages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * munmap(2) and the unmapping shared with MAP_FIXED, brk shrink and mremap
  * (mm/vma.c do_vmi_munmap, vms_gather_munmap_vmas, vms_complete_munmap_vmas).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Resident-page sets: a sorted array of runs (first index, length, kind), indexed in pgoff
  * space so that splits, merges and stack growth keep indices unchanged.  Adjacent runs of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What each 2 MiB region has at the PMD level: nothing, a page-table page, the huge zero page
  * or a transparent huge page.  Visible effects: a read fault ending in SIGBUS maps its

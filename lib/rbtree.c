@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Red-black tree balancing (CLRS style, with parent pointers packed with the colour bit).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * /proc/PID/maps and /proc/PID/status text for an mm, byte for byte as fs/proc/task_mmu.c
  * prints them (show_vma_header_prefix, show_map_vma, get_vma_name, task_mem).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The mm's VMA allocator: fixed-size slots carved from large chunks, with a free list per mm.
  *

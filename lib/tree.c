@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The VMA index: an augmented red-black tree keyed by address, the sorted doubly linked list,
  * and the lookup cache, kept in step.  Each node's gap_max is the largest free gap found

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * get_unmapped_area(): placement of new mappings (mm/mmap.c __get_unmapped_area,
  * arch/x86/kernel/sys_x86_64.c, mm/huge_memory.c __thp_get_unmapped_area), with the gap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mm_validate(): every structural and accounting invariant of an mm, checked from scratch.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * VMA objects and their primitive changes: allocation, removal, splitting, and the resident
  * pages they carry (with the mm's RSS counters kept in step).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # man/: mdoc man pages, installed into MANDIR/manN.
 MAN_PAGES := $(wildcard man/*.1 man/*.3 man/*.8)
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # proto/: the wire protocol, compiled with protoc-c at build time (never committed).
 PROTO_C   := $(B)/proto/vmad.pb-c.c
 PROTO_H   := $(B)/proto/vmad.pb-c.h

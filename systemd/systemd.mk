@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # systemd/: vmad.socket, vmad.service (ExecStart from SBINDIR, substituted at build time into
 # $(B)/systemd/), and the sysusers.d and tmpfiles.d snippets.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Check the build and test dependencies; as root install what is missing, otherwise print the
 # exact apt-get line and fail.  Arguments: pkg-config names, Debian packages, and the
 # commands the build and tests run (protoc-c, python3 for the vmactl tests).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run every test suite given as an argument, each emitting TAP ("ok N", "not ok N"), and end with
 # one line "N passed, N failed" summed over all suites.  A suite that exits non-zero without
 # reporting a failure (a crash, a sanitizer report, a timeout) counts as one failed test.

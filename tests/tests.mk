@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/unit/: one cmocka binary per engine module (tests/unit/test_<module>.c).
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * elfload: lay out a process in a vmad address space the way execve(2) would, as an emulator
  * does before it runs a guest.  It maps every PT_LOAD segment of an ELF file at its address

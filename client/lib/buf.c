@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Growable byte buffers for the socket's two directions. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Requests and their replies.  Every call encodes its request, remembers how to turn the reply
  * into its result (an apply function and the out-parameters), and either waits for the reply at

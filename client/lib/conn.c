@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connections: opening, closing, reconnecting, and the session requests (hello, ping). */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libvmaclient internals: the connection, its byte buffers, and the queue of requests whose
  * replies are awaited.  Nothing here is exported (-fvisibility=hidden and the version script).

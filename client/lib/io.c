@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Socket I/O: length-prefixed frames (a 4-byte big-endian length, then a protobuf message)
  * over a Unix stream socket.  Every wait goes through poll() and every transfer uses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lookups: find_vma and its variants, and the status figures. */
 #include <errno.h>
 

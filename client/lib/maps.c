@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Maps iteration.  The daemon sends VMAs in pages (Maps.from/limit, MapsResult.next); the
  * iterator owns the current page and asks for the next one when it runs out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Address spaces as a whole: create, destroy, fork, import, list, and the daemon's stats. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The calls that change a space: mmap, munmap, mprotect, mremap, brk, madvise, mlock, ... */
 #include <errno.h>
 

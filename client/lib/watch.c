@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Watching a space.  After the daemon acknowledges the Watch request, events arrive as
  * Responses carrying the Watch request's id; the connection then carries nothing else.

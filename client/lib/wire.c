@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Conversions from wire messages to the public structs. */
 #include <string.h>
 

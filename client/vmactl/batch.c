@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * batch: one command per line over one connection, run as the lines are read (so a batch can
  * come from a pipe that is still being written).  Each command prints what it prints alone.

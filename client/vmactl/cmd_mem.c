@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The system-call commands: mmap, munmap, mprotect, mremap, brk, populate, fault, madvise,
  * mlock, munlock.

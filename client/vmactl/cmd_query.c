@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reading commands: find, maps, status. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Commands on whole spaces and on the daemon: create, destroy, list, fork, import, stats, ping. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * watch: one line (or JSON object) per change to a space, until SIGINT or SIGTERM, which end
  * it with status 0.

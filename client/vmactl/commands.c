@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The command table: each command's synopsis, options, argument count, and its parse and run
  * functions; the generic argument parser; help.

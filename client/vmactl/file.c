@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading a whole file (import's maps text, a batch) into a NUL-terminated buffer. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A small JSON writer for --json: one object per line on stdout.  Strings are escaped as
  * RFC 8259 requires; bytes that are not valid UTF-8 (a file name may hold any bytes) become

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmactl [-s PATH] [-j|--json] COMMAND [ARG ...]: talk to vmad.
  *

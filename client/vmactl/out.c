@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reporting outcomes: results go to stdout (text, or one JSON object per command), errors go
  * to stderr as one line "vmactl: COMMAND: ENAME: meaning" (in JSON mode they are the object).

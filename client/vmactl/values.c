@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Values on the command line: numbers (decimal, 0x hex, K/M/G binary suffixes), protections,
  * mmap/mremap flag lists, madvise advice, access kinds, layouts and modes; and their names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vmactl: the command-line client of vmad.  Shared types of its modules. */
 #ifndef VMACTL_H
 #define VMACTL_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/client/: libvmaclient and vmactl against a real vmad of the same build directory.
 #
 #   test_libvmaclient  cmocka, linked against the shared library (as an emulator would be)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kernel_ops: run a sequence of memory system calls on the real kernel, for the vmactl tests to
  * replay through vmad.  Prints this process's /proc/self/maps before the calls, a line "====",

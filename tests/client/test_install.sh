@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # libvmaclient as it is shipped: what the shared and static libraries export, `make install`
 # into a DESTDIR with PREFIX=/usr, and the example program built from that tree with
 # pkg-config and run against a vmad.  Emits TAP.

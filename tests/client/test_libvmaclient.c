@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libvmaclient against a real vmad: every call, its error paths, pipelining, maps paging,
  * watching, and a daemon that dies or stalls mid-call.  SIGPIPE keeps its default action on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """vmactl against a real vmad: every command's text and JSON output, exit statuses, value
 syntax, batch semantics and usage errors.  Emits TAP.
 

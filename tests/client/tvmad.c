@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Starting and stopping the vmad the client tests talk to. */
 #include <errno.h>
 #include <signal.h>

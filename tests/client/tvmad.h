@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The client tests' vmad: started on a socket in a fresh temporary directory, stopped and
  * reaped (and the directory removed) by the test.

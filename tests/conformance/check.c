@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Replaying a kernel run on the engine and comparing everything: each result, then the final
  * maps, VmFlags, RSS per VMA and status.

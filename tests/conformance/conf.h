@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The differential test against the real kernel: the operation sequences, and the records the
  * kernel-side runner sends back.  Shared by the driver (conformance) and the runner

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conformance: the engine against the real kernel, as TAP.
  *

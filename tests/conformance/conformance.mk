@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/conformance/: the differential test of the engine against this machine's kernel.
 #
 # conformance          the driver (engine + comparison), built like every test, sanitizers included

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The driver side of the differential test: generator, kernel runs, engine replay, comparison. */
 #ifndef VMAD_CONF_DRIVER_H
 #define VMAD_CONF_DRIVER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Random operation sequences.  Addresses refer to earlier results ("the address op 3 returned,
  * plus two pages"), to the fixed window, or to the initial break, so that a sequence keeps its

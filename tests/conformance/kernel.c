@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Running a sequence on the real kernel: the runner, started without address randomisation. */
 #include <errno.h>
 #include <fcntl.h>

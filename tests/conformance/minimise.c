@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Delta debugging (ddmin) over a failing sequence: drop chunks of operations while the engine
  * still disagrees with the kernel in the same family.  Operations keep their ids, so the ones

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading /proc/PID/maps, smaps and status text into comparable values. */
 #include <errno.h>
 #include <inttypes.h>

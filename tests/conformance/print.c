@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Readable forms of operations and results, for failure reports. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Host facts for the engine's config, and the files sequences map. */
 #include <errno.h>
 #include <fcntl.h>

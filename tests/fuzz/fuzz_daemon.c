@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: the input is what one client sends on its connection.  It is written
  * into a socketpair whose other end is a real vmad connection (conn.c framing and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Writes the seed corpus for fuzz_daemon: request streams (an identity byte, then frames)
  * that walk through every operation, so that mutation starts from well-formed protobuf.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shared pieces of the daemon's integration tests: start a real vmad on a socket in a fresh
  * temporary directory (and always stop and reap it), and speak raw frames to it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/integration/: vmad started for real on a socket in a fresh temporary directory, driven
 # through libvmaclient and through raw frames (tests/integration/harness.c).  Each suite uses
 # the vmad of the same build directory (build/vmad, or build/asan/vmad with SANITIZE=1).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Access control with real peer credentials: as root, the test runs clients under other
  * uids (forked children that drop to them) and checks every right against the space's

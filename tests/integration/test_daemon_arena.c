@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* daemon/arena.c on its own: alignment, the budget, reuse, and protobuf-c decoding in it. */
 #include <stdalign.h>
 #include <stdarg.h>

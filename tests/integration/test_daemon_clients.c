@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Many clients at once, and pipelining: replies come back in request order, each with its
  * request's id, whatever mix of operations is in flight.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Hostile and broken input: each case gets a clear error or a closed connection, and a
  * well-behaved client is served right after it.

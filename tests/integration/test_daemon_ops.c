@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Every operation through libvmaclient against a real vmad: the request reaches the engine
  * and the reply comes back complete (addresses, VMAs with their exact maps lines, status

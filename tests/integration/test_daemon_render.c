@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The VMAs vmad returns (find, maps) carry the maps line and the printed fields as the
  * engine renders them: the same mappings made through vmad and on an engine mm in this

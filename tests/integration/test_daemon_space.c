@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* daemon/space.c on its own: names, the hash table, and the file-like access rules. */
 #include <errno.h>
 #include <stdarg.h>

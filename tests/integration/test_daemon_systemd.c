@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmad's life cycle as a service: command line, socket activation through
  * systemd-socket-activate, sd_notify READY/STATUS/WATCHDOG/STOPPING on a datagram socket the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Watch streams: one event per change, in order, with the fields the protocol promises; a
  * watcher that stops reading loses events only with an EVENT_OVERFLOW that counts them, and

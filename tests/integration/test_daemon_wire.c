@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * daemon/wire.c on its own: what it encodes is byte for byte what protobuf-c packs, and
  * what it decodes is what protobuf-c unpacks, for every field of every message of the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # End to end under a real systemd (`make systemd-test`, as root): boots systemd as PID 1 in a
 # systemd-nspawn container whose root is a minimal Debian (debootstrap, cached), installs the
 # project into it with `make install DESTDIR=… PREFIX=/usr`, and drives the installed units

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/systemd/: the units and install rules (test_units.sh), and vmad under socket activation
 # with sd_notify (test_activation.c); both in `make check`.  `make systemd-test` boots systemd
 # as PID 1 in a container and drives the installed units end to end (root only; not in check).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * vmad under socket activation, as systemd runs it but without systemd as PID 1:
  * systemd-socket-activate binds a socket in a fresh temporary directory and execs vmad on the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The systemd units and the install rules, without systemd as PID 1: the generated units pass
 # `systemd-analyze verify`, the service's hardening scores 2.0 or better with
 # `systemd-analyze security`, the sysusers.d and tmpfiles.d snippets create the user, group and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* brk: growth, shrinking, the guard rules and failure returning the old break (§4, rows 68-71). */
 #include "test_helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Faults, population and RSS (§9), anon_vma attachment (§7.5), stack growth (§11). */
 #include "test_helpers.h"
 

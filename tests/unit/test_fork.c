@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork: what the child inherits (§12) and the fork-child merge rules (§7.1.6). */
 #include "test_helpers.h"
 

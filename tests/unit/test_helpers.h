@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared helpers for the engine unit tests. */
 #ifndef VMAD_TEST_HELPERS_H
 #define VMAD_TEST_HELPERS_H

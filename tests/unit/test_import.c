@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lib/import.c: /proc/PID/maps text into an mm. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* madvise: argument checks, flag advice with split/merge, DONTNEED, REMOVE, POPULATE_*. */
 #include "test_helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Merge rules (§7): anon_vma compatibility, the both-sides rule, pgoff continuity; a stress run. */
 #include "test_helpers.h"
 

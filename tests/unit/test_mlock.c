@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mlock2/munlock: errno (rows 72-76), flags, locked_vm, population (§9.2). */
 #include "test_helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Engine core: configuration defaults, creation, lookups, raw insertion, the validator. */
 #include "test_helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mmap: argument checks and errno (spec §1, §16 rows 1-30), placement (§2), merging (§7.2). */
 #include "test_helpers.h"
 

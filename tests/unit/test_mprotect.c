@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mprotect: errno (rows 38-49), split and merge (§5, §7.3), VM_ACCOUNT rules, accounting. */
 #include "test_helpers.h"
 

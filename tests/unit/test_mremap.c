@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mremap: errno (rows 50-67), shrink, growth in place, moves, DONTUNMAP, multi-VMA moves (§6). */
 #include "test_helpers.h"
 

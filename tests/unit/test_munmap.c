@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* munmap: errno (spec §16 rows 31-37), splitting, accounting, high-water marks (§3). */
 #include "test_helpers.h"
 

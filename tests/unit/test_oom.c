@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Allocation failure: every engine operation, with its k-th allocation failing for each k,
  * returns 0 or -ENOMEM and leaves an mm that passes mm_validate.

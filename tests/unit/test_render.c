@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lib/render.c: /proc/PID/maps lines and status text, byte for byte. */
 #include <errno.h>
 #include <setjmp.h>

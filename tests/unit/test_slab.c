@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The VMA slab (lib/slab.c): distinct aligned slots, address-order neighbours next to each
  * other, freed slots reused first, and whole address spaces built and torn down on it.
