@@ -21,6 +21,15 @@
  * daemon that dies mid-call gives -EPIPE or -ECONNRESET, never SIGPIPE.  Its socket has
  * SOCK_CLOEXEC.  Blocking calls restart after EINTR, except vmac_watch_next(), which returns
  * -EINTR so that a signal can end a watch loop.  It never writes to stdout or stderr.
+ *
+ * ABI: the SONAME stays libvmaclient.so.0 and every exported function carries a symbol
+ * version (vmac_0.1, vmac_0.2, ...: the release that introduced it).  The layout of a struct
+ * that the caller allocates never changes once released.  Structs introduced from 0.2 on end
+ * in reserved words that the caller zeroes (their *_init() helper or "= {0}" does); a later
+ * release may give a reserved word a meaning whose zero value keeps the old behaviour.  A
+ * released struct that needs a new field gets a new version of each function taking it, and
+ * the old version keeps its old layout (vmac_status@vmac_0.1 fills the 0.1 struct, without
+ * vm_lib).  `make check` compares the library's ABI with the recorded one (abidiff).
  */
 #ifndef VMACLIENT_H
 #define VMACLIENT_H
