@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "dispatch.h"
+#include "durable.h"
 #include "log.h"
 #include "server.h"
 #include "space.h"
@@ -33,6 +34,7 @@ struct conn {
 	bool closing;  /* flush the output, then free */
 	bool busy;     /* handling its input: the replies are written when that ends */
 	bool writing;  /* output is pending and libevent's write event is armed for it */
+	bool held;     /* replies wait for the journal's commit (durable.c) */
 };
 
 static void
@@ -105,6 +107,10 @@ conn_flush(struct conn *c)
 
 	if (c->writing || evbuffer_get_length(out) == 0)
 		return;
+	if (durable_holding(c->srv)) {
+		c->held = true;
+		return;
+	}
 	if (!c->paused && !watch_conn_waiting(c)) {
 		evbuffer_unfreeze(out, 1);
 		evbuffer_write(out, bufferevent_getfd(c->bev));
@@ -112,6 +118,18 @@ conn_flush(struct conn *c)
 	}
 	if (evbuffer_get_length(out) > 0)
 		conn_want_write(c);
+}
+
+void
+conn_release(struct conn *c)
+{
+	if (!c->held)
+		return;
+	c->held = false;
+	conn_flush(c);
+	/* A closing connection waits for its output to leave before it is freed. */
+	if (c->closing)
+		event_active(c->timer, EV_TIMEOUT, 0);
 }
 
 /* Output queued while the connection is idle (a watch event) goes out through libevent. */
@@ -188,7 +206,7 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 	struct server *srv = c->srv;
 	Vmad__V1__Response resp = VMAD__V1__RESPONSE__INIT;
 	Vmad__V1__Request *req;
-	bool close;
+	bool close = false;
 
 	srv->requests++;
 	req = wire_request_unpack(&srv->req_arena, data, len);
@@ -197,7 +215,10 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 		arena_reset(&srv->req_arena);
 		return true;
 	}
-	close = dispatch_request(srv, c, req, &resp);
+	if (!durable_refuse(srv, &c->cred, req, len, &resp)) {
+		close = dispatch_request(srv, c, req, &resp);
+		durable_record(srv, &c->cred, req, data, len, &resp);
+	}
 	if (resp.error)
 		srv->errors++;
 	if (conn_send(c, &resp) < 0)
