@@ -735,11 +735,12 @@ op_save(struct dctx *d, const Vmad__V1__Save *m)
 
 	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
 		return r;
+	if (res)
+		vmad__v1__save_result__init(res);
 	if (!res || mm_save(sp->mm, &b) < 0 || !(res->data.data = arena_alloc(d->arena, b.len))) {
 		mm_sbuf_free(&b);
 		return -ENOMEM;
 	}
-	vmad__v1__save_result__init(res);
 	memcpy(res->data.data, b.data, b.len);
 	res->has_data = true;
 	res->data.len = b.len;

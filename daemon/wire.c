@@ -494,6 +494,30 @@ out_message(struct wire_out *o, const ProtobufCMessage *m, unsigned depth)
 	return r;
 }
 
+/* What the one-pass encoder does not know (bytes fields) is packed by protobuf-c. */
+static int
+wire_frame_pack_c(struct evbuffer *out, const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	uint8_t *buf;
+	int r = 0;
+
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	buf = malloc(len + WIRE_HEADER);
+	if (!buf)
+		return -ENOMEM;
+	buf[0] = (uint8_t)(len >> 24);
+	buf[1] = (uint8_t)(len >> 16);
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)len;
+	protobuf_c_message_pack(msg, buf + WIRE_HEADER);
+	if (evbuffer_add(out, buf, len + WIRE_HEADER) < 0)
+		r = -ENOMEM;
+	free(buf);
+	return r;
+}
+
 int
 wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessage *msg)
 {
@@ -524,7 +548,7 @@ wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessa
 		r = -ENOMEM;
 	if (b->cap > WIRE_BUF_KEEP)
 		wire_buf_fini(b);
-	return r;
+	return r == -EOPNOTSUPP ? wire_frame_pack_c(out, msg) : r;
 }
 
 void

@@ -27,19 +27,18 @@
 #define MM_SERIAL_MM_U64(X)                                                                        \
 	X(task_size)                                                                               \
 	X(mmap_base)                                                                               \
-	X(mmap_legacy_base) X(start_brk) X(brk) X(start_stack) X(start_code) X(end_code)           \
-		X(mmap_min_addr) X(dac_mmap_min_addr) X(stack_guard_gap) X(max_map_count)          \
-			X(rlimit_as) X(rlimit_data) X(rlimit_stack) X(rlimit_memlock) X(def_flags) \
-				X(total_vm) X(data_vm) X(exec_vm) X(stack_vm) X(locked_vm)         \
-					X(locked_leak) X(hiwater_vm) X(hiwater_rss)                \
-						X(rss[PAGE_ANON]) X(rss[PAGE_FILE])                \
-							X(rss[PAGE_SHMEM]) X(next_anon_vma)        \
-								X(next_shmem_ino)
+	X(mmap_legacy_base)                                                                        \
+	X(start_brk) X(brk) X(start_stack) X(start_code) X(end_code) X(mmap_min_addr)              \
+		X(dac_mmap_min_addr) X(stack_guard_gap) X(max_map_count) X(rlimit_as)              \
+			X(rlimit_data) X(rlimit_stack) X(rlimit_memlock) X(def_flags) X(total_vm)  \
+				X(data_vm) X(exec_vm) X(stack_vm) X(locked_vm) X(locked_leak)      \
+					X(hiwater_vm) X(hiwater_rss) X(rss[PAGE_ANON])             \
+						X(rss[PAGE_FILE]) X(rss[PAGE_SHMEM])               \
+							X(next_anon_vma) X(next_shmem_ino)
 /* struct mm: bool fields. */
 #define MM_SERIAL_MM_BOOL(X)                                                                       \
 	X(topdown)                                                                                 \
-	X(gate_vma) X(cap_sys_rawio) X(cap_ipc_lock) X(thp) X(read_implies_exec)                   \
-		X(overcommit_never)
+	X(gate_vma) X(cap_sys_rawio) X(cap_ipc_lock) X(thp) X(read_implies_exec) X(overcommit_never)
 /* struct mm_file. */
 #define MM_SERIAL_FILE_U64(X)  X(mode) X(dev_major) X(dev_minor) X(ino) X(instance) X(size)
 #define MM_SERIAL_FILE_BOOL(X) X(shmem) X(noexec) X(deleted)
@@ -569,13 +568,13 @@ check_loaded(struct rd *d, struct mm *mm)
 static void
 load_header(struct rd *d)
 {
-	const uint8_t *magic = rd_take(d, SERIAL_MAGIC_LEN);
 	uint32_t version;
 
-	if (!magic || memcmp(magic, SERIAL_MAGIC, SERIAL_MAGIC_LEN) != 0) {
+	if (d->left < SERIAL_MAGIC_LEN || memcmp(d->p, SERIAL_MAGIC, SERIAL_MAGIC_LEN) != 0) {
 		rd_fail(d, -EINVAL, "not a saved address space");
 		return;
 	}
+	rd_take(d, SERIAL_MAGIC_LEN);
 	version = rd_u32(d);
 	if (!d->err && version != MM_SERIAL_VERSION)
 		rd_fail(d, version > MM_SERIAL_VERSION ? -EPROTONOSUPPORT : -EINVAL,
