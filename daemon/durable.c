@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -214,10 +215,16 @@ drop_covered(struct durable *d, uint64_t segno)
 		log_warning("cannot sync the state directory: %s", strerror(errno));
 }
 
-static void __attribute__((noreturn)) snapshot_child(struct durable *d, uint64_t segno)
+/* The writer dies with vmad: a restarted vmad must not race a writer of the old one. */
+static void __attribute__((noreturn))
+snapshot_child(struct durable *d, uint64_t segno, pid_t parent)
 {
 	struct mm_sbuf b = { 0 };
-	int r = snapshot_encode(&d->srv->spaces, segno, &b);
+	int r;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
+	r = snapshot_encode(&d->srv->spaces, segno, &b);
 
 	if (r == 0)
 		r = snapshot_store(d->dirfd, segno, &b);
@@ -232,6 +239,7 @@ static void
 durable_snapshot_start(struct durable *d)
 {
 	uint64_t segno = d->j.segno + 1, t0;
+	pid_t parent = getpid();
 	int r;
 
 	durable_commit(d);
@@ -247,7 +255,7 @@ durable_snapshot_start(struct durable *d)
 	t0 = now_us();
 	d->child = fork();
 	if (d->child == 0)
-		snapshot_child(d, segno);
+		snapshot_child(d, segno, parent);
 	if (now_us() - t0 > d->longest_pause_us)
 		d->longest_pause_us = now_us() - t0;
 	if (d->child < 0) {
