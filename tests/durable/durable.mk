@@ -6,16 +6,17 @@ DUR_DIR   := $(B)/tests/durable
 DUR_SRCS  := $(sort $(wildcard tests/durable/test_*.c))
 DUR_BINS  := $(DUR_SRCS:tests/durable/%.c=$(DUR_DIR)/%)
 DUR_MODEL := $(DUR_DIR)/model.o
+DUR_SUPPORT := $(DUR_DIR)/dursupport.o
 DUR_SHIM  := $(DUR_DIR)/faultshim.so
 DUR_PKGS  := cmocka libprotobuf-c
 TEST_SUITES += $(DUR_BINS)
 
-$(DUR_BINS:%=%.o) $(DUR_MODEL): EXTRA_CFLAGS = -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
+$(DUR_BINS:%=%.o) $(DUR_MODEL) $(DUR_SUPPORT): EXTRA_CFLAGS = -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
 	-DFAULTSHIM='"$(abspath $(DUR_SHIM))"' -Iclient -Itests/integration -Itests/durable \
 	$(call PC_CFLAGS,$(DUR_PKGS))
-$(DUR_BINS:%=%.o) $(DUR_MODEL): | $(PROTO_H)
+$(DUR_BINS:%=%.o) $(DUR_MODEL) $(DUR_SUPPORT): | $(PROTO_H)
 
-$(DUR_BINS): $(DUR_DIR)/%: $(DUR_DIR)/%.o $(DUR_MODEL) $(B)/tests/integration/harness.o $(CLIENT_A) $(PROTO_OBJ) \
+$(DUR_BINS): $(DUR_DIR)/%: $(DUR_DIR)/%.o $(DUR_MODEL) $(DUR_SUPPORT) $(B)/tests/integration/harness.o $(CLIENT_A) $(PROTO_OBJ) \
 		$(ENGINE_A) | $(VMAD) $(DUR_SHIM)
 	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,$(DUR_PKGS)) -lpthread
 

@@ -50,6 +50,19 @@ state_fd(int fd)
 	return fd > 2 && fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
 }
 
+#define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
+
+/* One line in the daemon's log, so that the test knows the fault was reached. */
+static void
+fault_report(const char *call)
+{
+	char line[96];
+	int n = snprintf(line, sizeof(line), "faultshim: %s #%ld fails\n", call, fault.seen);
+
+	if (n > 0)
+		REAL("write", ssize_t(*)(int, const void *, size_t))(2, line, (size_t)n);
+}
+
 /* Whether this call (of a state file) is the one to fail; sets errno then. */
 static bool
 fault_hit(const char *call, bool counts)
@@ -60,13 +73,12 @@ fault_hit(const char *call, bool counts)
 		return false;
 	fault.seen++;
 	if (fault.seen == fault.at || (fault.sticky && fault.seen > fault.at)) {
+		fault_report(call);
 		errno = fault.err;
 		return true;
 	}
 	return false;
 }
-
-#define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
 
 ssize_t
 write(int fd, const void *buf, size_t n)

@@ -8,7 +8,6 @@
  * VMAD_CRASH_ROUNDS sets the number of kills (default 60).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +21,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "dursupport.h"
 #include "harness.h"
 #include "model.h"
 #include "vmaclient.h"
@@ -175,21 +175,6 @@ kill_now(struct vmad_proc *p, struct client *cl, struct totals *t)
 	}
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-remove_tree(const char *dir)
-{
-	return nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 static unsigned
 rounds_wanted(void)
 {
@@ -200,14 +185,14 @@ rounds_wanted(void)
 
 /* The daemon and the state directory, stopped and removed even when a check fails. */
 static struct vmad_proc p;
-static char dir[] = "/tmp/vmad-crash.XXXXXX";
+static char dir[64];
 
 static int
 teardown(void **state)
 {
 	(void)state;
 	vmad_stop(&p);
-	return remove_tree(dir);
+	return state_dir_remove(dir);
 }
 
 static void
@@ -223,7 +208,7 @@ test_kill_and_recover(void **state)
 	harness_bound(60 + nrounds * 2);
 	srand(12345);
 	assert_non_null(rounds);
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(state_dir_new(dir, sizeof(dir)), 0);
 	for (unsigned r = 0; r < nrounds; r++) {
 		start(&p, dir, r);
 		if (r)
