@@ -166,10 +166,9 @@ load_header(struct snap_rd *d, uint64_t segno, uint64_t *count, char *msg, size_
 	if (d->len < SNAPSHOT_HEADER + 4 || memcmp(d->b, SNAPSHOT_MAGIC, 8) != 0)
 		return snprintf(msg, msglen, "not a vmad snapshot"), -EBADMSG;
 	d->off = 8;
-	snap_get(d, 4, &version);
-	snap_get(d, 4, &zero);
-	snap_get(d, 8, &seg);
-	snap_get(d, 8, count);
+	if (snap_get(d, 4, &version) || snap_get(d, 4, &zero) || snap_get(d, 8, &seg) ||
+	    snap_get(d, 8, count))
+		return snprintf(msg, msglen, "header cut short"), -EBADMSG;
 	if (version != SNAPSHOT_VERSION) {
 		snprintf(msg, msglen, "snapshot format version %llu; this vmad reads version %d",
 			 (unsigned long long)version, SNAPSHOT_VERSION);
@@ -187,9 +186,14 @@ load_all(struct snap_rd *d, uint64_t segno, struct space_table *t, char *msg, si
 	size_t end = d->len - 4;
 	int r;
 
+	/* A newer format is named as such, before its checksum (maybe computed otherwise). */
+	if (d->len < SNAPSHOT_HEADER + 4)
+		return snprintf(msg, msglen, "not a vmad snapshot"), -EBADMSG;
+	r = load_header(d, segno, &count, msg, msglen);
+	if (r == -EPROTONOSUPPORT)
+		return r;
 	d->off = end;
-	snap_get(d, 4, &crc);
-	if (crc != crc32c(0, d->b, end)) {
+	if (snap_get(d, 4, &crc) || crc != crc32c(0, d->b, end)) {
 		d->off = 0;
 		return snprintf(msg, msglen, "checksum mismatch"), -EBADMSG;
 	}
