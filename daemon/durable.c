@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -22,10 +23,18 @@
 #include "snapshot.h"
 #include "space.h"
 
+/* Everything else keeps libevent's default priority, the middle one. */
+#define DURABLE_PRIORITIES 3
+/* A group commit waits for the loop to go idle, but no longer than this, nor for more. */
+#define DURABLE_GROUP_US       2000
+#define DURABLE_GROUP_BYTES    (1u << 20)
+#define DURABLE_GROUP_DELAY_US 250
+
 struct durable {
 	struct server *srv;
 	struct durable_config cfg;
 	int dirfd;
+	int lockfd; /* "lock": one vmad per state directory */
 	struct journal j;
 	struct event *commit_ev; /* end of the pass: write, sync, release the replies */
 	bool commit_armed;
@@ -34,8 +43,9 @@ struct durable {
 	uint64_t child_segno;
 	uint64_t snap_segno; /* the newest snapshot on disk, 0 if none */
 	uint64_t longest_pause_us;
-	bool failed_snapshot; /* wait for the journal to grow again before retrying */
-	uint64_t retry_at;    /* journal size that retries a failed snapshot */
+	uint64_t pending_since; /* when the oldest uncommitted record was made (us) */
+	bool failed_snapshot;   /* wait for the journal to grow again before retrying */
+	uint64_t retry_at;      /* journal size that retries a failed snapshot */
 	struct mm_sbuf scratch;
 };
 
@@ -109,12 +119,41 @@ durable_commit(struct durable *d)
 }
 
 static void
+durable_commit_release(struct durable *d)
+{
+	if (d->commit_armed) {
+		event_del(d->commit_ev);
+		d->commit_armed = false;
+	}
+	durable_commit(d);
+	release_held(d->srv);
+}
+
+/*
+ * With other clients connected, a group younger than DURABLE_GROUP_DELAY_US waits out the
+ * rest of it (PostgreSQL's commit_delay): their requests, on their way, join this fdatasync.
+ */
+static bool
+durable_commit_later(struct durable *d, short what)
+{
+	uint64_t age = now_us() - d->pending_since;
+	struct timeval tv = { 0, 0 };
+
+	if (what & EV_TIMEOUT || d->cfg.sync != DURABLE_SYNC_BATCH || d->srv->nclients < 2 ||
+	    age >= DURABLE_GROUP_DELAY_US)
+		return false;
+	tv.tv_usec = (suseconds_t)(DURABLE_GROUP_DELAY_US - age);
+	return event_add(d->commit_ev, &tv) == 0;
+}
+
+static void
 durable_commit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct durable *d = arg;
 
 	(void)fd;
-	(void)what;
+	if (durable_commit_later(d, what))
+		return;
 	d->commit_armed = false;
 	durable_commit(d);
 	release_held(d->srv);
@@ -188,7 +227,12 @@ durable_record(struct server *srv, const struct peer_cred *cred, const Vmad__V1_
 		durable_commit(d);
 	} else if (!d->commit_armed) {
 		d->commit_armed = true;
-		event_active(d->commit_ev, EV_TIMEOUT, 0);
+		d->pending_since = now_us();
+		event_active(d->commit_ev, EV_READ, 0);
+	} else if (d->j.pending.len >= DURABLE_GROUP_BYTES ||
+		   now_us() - d->pending_since >= DURABLE_GROUP_US) {
+		/* Input keeps coming: a group is not held back longer than this. */
+		durable_commit_release(d);
 	}
 }
 
@@ -242,8 +286,7 @@ durable_snapshot_start(struct durable *d)
 	pid_t parent = getpid();
 	int r;
 
-	durable_commit(d);
-	release_held(d->srv);
+	durable_commit_release(d);
 	r = journal_start(&d->j, segno);
 	if (r < 0) {
 		log_warning("cannot start journal segment %llu: %s; no snapshot for now",
@@ -316,10 +359,18 @@ durable_longest_pause_us(const struct server *srv)
 
 /* ---- start and stop ------------------------------------------------------------------ */
 
+/*
+ * The commit runs at the lowest priority: libevent gets to it once a poll finds no more input
+ * waiting, so that a burst read over several passes is synced once.
+ */
 static int
 durable_events(struct durable *d, struct event_base *base)
 {
+	if (event_base_priority_init(base, DURABLE_PRIORITIES) < 0)
+		return -EINVAL;
 	d->commit_ev = event_new(base, -1, 0, durable_commit_cb, d);
+	if (d->commit_ev && event_priority_set(d->commit_ev, DURABLE_PRIORITIES - 1) < 0)
+		return -EINVAL;
 	d->child_ev = evsignal_new(base, SIGCHLD, durable_child_cb, d);
 	if (!d->commit_ev || !d->child_ev || evsignal_add(d->child_ev, NULL) < 0)
 		return -ENOMEM;
@@ -350,6 +401,21 @@ durable_recover(struct durable *d)
 	return r;
 }
 
+/* Two daemons on one directory would each recover, truncate and append: refuse the second. */
+static int
+durable_lock(struct durable *d)
+{
+	d->lockfd = openat(d->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lockfd < 0 || flock(d->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		int r = -errno;
+
+		log_err("state directory %s: %s", d->cfg.dir,
+			r == -EWOULDBLOCK ? "in use by another vmad" : strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 int
 durable_open(struct server *srv, const struct durable_config *cfg)
 {
@@ -360,6 +426,7 @@ durable_open(struct server *srv, const struct durable_config *cfg)
 		return -ENOMEM;
 	d->srv = srv;
 	d->cfg = *cfg;
+	d->lockfd = -1;
 	d->dirfd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	journal_init(&d->j, d->dirfd);
 	if (d->dirfd < 0) {
@@ -369,7 +436,9 @@ durable_open(struct server *srv, const struct durable_config *cfg)
 		return r;
 	}
 	srv->durable = d;
-	r = durable_events(d, srv->base);
+	r = durable_lock(d);
+	if (r == 0)
+		r = durable_events(d, srv->base);
 	if (r == 0)
 		r = durable_recover(d);
 	if (r < 0)
@@ -409,6 +478,8 @@ durable_close(struct server *srv)
 		event_free(d->child_ev);
 	journal_fini(&d->j);
 	mm_sbuf_free(&d->scratch);
+	if (d->lockfd >= 0)
+		close(d->lockfd);
 	close(d->dirfd);
 	free(d);
 	srv->durable = NULL;
