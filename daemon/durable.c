@@ -28,7 +28,7 @@
 /* A group commit waits for the loop to go idle, but no longer than this, nor for more. */
 #define DURABLE_GROUP_US       2000
 #define DURABLE_GROUP_BYTES    (1u << 20)
-#define DURABLE_GROUP_DELAY_US 250
+#define DURABLE_GROUP_DELAY_US 300
 
 struct durable {
 	struct server *srv;
@@ -44,6 +44,7 @@ struct durable {
 	uint64_t snap_segno; /* the newest snapshot on disk, 0 if none */
 	uint64_t longest_pause_us;
 	uint64_t pending_since; /* when the oldest uncommitted record was made (us) */
+	uint64_t sync_us;       /* recent fdatasync cost, a moving average */
 	bool failed_snapshot;   /* wait for the journal to grow again before retrying */
 	uint64_t retry_at;      /* journal size that retries a failed snapshot */
 	struct mm_sbuf scratch;
@@ -114,8 +115,14 @@ durable_commit(struct durable *d)
 
 	if (r < 0)
 		durable_fatal(d, "write", r);
-	if (d->cfg.sync != DURABLE_SYNC_NONE && (r = journal_sync(&d->j)) < 0)
-		durable_fatal(d, "fdatasync", r);
+	if (d->cfg.sync != DURABLE_SYNC_NONE) {
+		uint64_t t0 = now_us();
+
+		r = journal_sync(&d->j);
+		if (r < 0)
+			durable_fatal(d, "fdatasync", r);
+		d->sync_us = (d->sync_us * 7 + (now_us() - t0)) / 8;
+	}
 }
 
 static void
@@ -130,19 +137,22 @@ durable_commit_release(struct durable *d)
 }
 
 /*
- * With other clients connected, a group younger than DURABLE_GROUP_DELAY_US waits out the
- * rest of it (PostgreSQL's commit_delay): their requests, on their way, join this fdatasync.
+ * With other clients connected, a young group waits a little (PostgreSQL's commit_delay) so
+ * that their requests, on their way, join this fdatasync: a tenth of what one costs, at most
+ * DURABLE_GROUP_DELAY_US.  Where syncing is cheap, nothing waits.
  */
 static bool
 durable_commit_later(struct durable *d, short what)
 {
-	uint64_t age = now_us() - d->pending_since;
+	uint64_t age = now_us() - d->pending_since, delay = d->sync_us / 10;
 	struct timeval tv = { 0, 0 };
 
+	if (delay > DURABLE_GROUP_DELAY_US)
+		delay = DURABLE_GROUP_DELAY_US;
 	if (what & EV_TIMEOUT || d->cfg.sync != DURABLE_SYNC_BATCH || d->srv->nclients < 2 ||
-	    age >= DURABLE_GROUP_DELAY_US)
+	    age >= delay)
 		return false;
-	tv.tv_usec = (suseconds_t)(DURABLE_GROUP_DELAY_US - age);
+	tv.tv_usec = (suseconds_t)(delay - age);
 	return event_add(d->commit_ev, &tv) == 0;
 }
 
