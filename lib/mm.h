@@ -4,8 +4,9 @@
  *
  * Pure computation: no I/O, no globals, no threads.  Every operation mirrors a system call
  * and returns what the kernel returns for the same sequence: 0 or a negative errno, with
- * addresses through out-parameters.  The behavioural spec is linux-vma-semantics.md; the
- * real kernel is the judge (tests/conformance).
+ * addresses through out-parameters.  The behaviour is the kernel's (mm/mmap.c, mm/vma.c,
+ * mm/mprotect.c, mm/mremap.c, mm/mlock.c, mm/madvise.c, mm/memory.c, kernel/fork.c, and the
+ * system calls' man pages); the real kernel is the judge (tests/conformance).
  *
  * Numeric arguments (prot, flags, advice) use the Linux x86_64 ABI values, spelled below so
  * that the engine does not depend on the host's headers; the wire protocol carries the same
