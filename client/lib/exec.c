@@ -176,6 +176,9 @@ vmac_exec(struct vmac_conn *c, const char *name, const char *program, const char
 
 	if (!name || !program || !argv)
 		return -EINVAL;
+	for (size_t i = 0; opts && i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
+		if (opts->reserved[i])
+			return -EINVAL;
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;

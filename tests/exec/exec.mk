@@ -6,7 +6,8 @@
 # i386 form needs gcc-multilib and is skipped (and reported as a skip) without it.
 EXEC_TEST_DIR := $(B)/tests/exec
 EXEC_DIFF     := $(EXEC_TEST_DIR)/exec_diff
-TEST_SUITES   += $(EXEC_DIFF)
+EXEC_ELF      := $(EXEC_TEST_DIR)/test_exec_elf
+TEST_SUITES   += $(EXEC_DIFF) $(EXEC_ELF)
 
 EXEC_PROGS := $(addprefix $(EXEC_TEST_DIR)/prog-,pie nopie static static-pie execstack)
 EXEC_PROG_FLAGS_pie        := -fPIE -pie
@@ -36,3 +37,10 @@ $(EXEC_DIFF): $(EXEC_TEST_DIR)/exec_diff.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIENT_A
 		| $(VMAD) $(EXEC_PROGS) $(EXEC_TEST_DIR)/m32.stamp
 	$(CC) $(BASE_LDFLAGS) -o $@ $(EXEC_TEST_DIR)/exec_diff.o $(CLIENT_TEST_DIR)/tvmad.o \
 		$(CLIENT_A) $(call PC_LIBS,libprotobuf-c)
+
+# test_exec_elf: hostile ELF files given to vmac_exec() (cmocka).
+$(EXEC_TEST_DIR)/test_exec_elf.o: EXTRA_CFLAGS = -Iclient -Itests/client $(call PC_CFLAGS,cmocka)
+
+$(EXEC_ELF): $(EXEC_TEST_DIR)/test_exec_elf.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIENT_A) | $(VMAD)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(EXEC_TEST_DIR)/test_exec_elf.o $(CLIENT_TEST_DIR)/tvmad.o \
+		$(CLIENT_A) $(call PC_LIBS,libprotobuf-c cmocka)
