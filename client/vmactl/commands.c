@@ -238,6 +238,16 @@ static const struct command commands[] = {
 	    "values (none by default).  PROGRAM's ELF headers and its interpreter's are read\n"
 	    "here; an i386 program gives an i386 space.  With --json, prints the mm fields\n"
 	    "exec set (start_code ... env_end) and the entry point."),
+	CMD(shadow, "NAME [--follow-forks] [--] PROGRAM [ARG...]", 2, -1, NULL,
+	    CMD_RAW | CMD_NO_BATCH,
+	    "Run PROGRAM under ptrace without address randomisation, build NAME from its exec\n"
+	    "and mirror every memory system call it makes (mmap, munmap, mprotect,\n"
+	    "pkey_mprotect, mremap, brk, madvise, mlock, mlock2, munlock) into NAME, with the\n"
+	    "pages it wrote and its stack growth; after each, compare NAME with the process's\n"
+	    "/proc/PID/maps and status.  Prints the first divergence and a summary on standard\n"
+	    "error; exits 1 on a divergence.  Threads share NAME; with --follow-forks a fork\n"
+	    "child becomes the forked space NAME.PID (else it runs untraced), and an exec in a\n"
+	    "followed process rebuilds its space."),
 	CMD(batch, "[FILE|-]", 0, 1, NULL, CMD_LOCAL | CMD_NO_BATCH,
 	    "Run one command per line over one connection ('#' comments and blank lines are\n"
 	    "ignored), each printing what it prints alone.  A refused command does not stop\n"

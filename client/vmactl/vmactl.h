@@ -151,6 +151,7 @@ CMD_DECL(status);
 CMD_DECL(watch);
 CMD_DECL(batch);
 CMD_DECL(exec);
+CMD_DECL(shadow);
 CMD_DECL(help);
 
 #endif

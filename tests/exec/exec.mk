@@ -7,7 +7,8 @@
 EXEC_TEST_DIR := $(B)/tests/exec
 EXEC_DIFF     := $(EXEC_TEST_DIR)/exec_diff
 EXEC_ELF      := $(EXEC_TEST_DIR)/test_exec_elf
-TEST_SUITES   += $(EXEC_DIFF) $(EXEC_ELF)
+EXEC_SHADOW   := $(EXEC_TEST_DIR)/test_shadow
+TEST_SUITES   += $(EXEC_DIFF) $(EXEC_ELF) $(EXEC_SHADOW)
 
 EXEC_PROGS := $(addprefix $(EXEC_TEST_DIR)/prog-,pie nopie static static-pie execstack)
 EXEC_PROG_FLAGS_pie        := -fPIE -pie
@@ -44,3 +45,7 @@ $(EXEC_TEST_DIR)/test_exec_elf.o: EXTRA_CFLAGS = -Iclient -Itests/client $(call 
 $(EXEC_ELF): $(EXEC_TEST_DIR)/test_exec_elf.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIENT_A) | $(VMAD)
 	$(CC) $(BASE_LDFLAGS) -o $@ $(EXEC_TEST_DIR)/test_exec_elf.o $(CLIENT_TEST_DIR)/tvmad.o \
 		$(CLIENT_A) $(call PC_LIBS,libprotobuf-c cmocka)
+
+# test_shadow: vmactl shadow following real programs (a shell script run with sh).
+$(EXEC_SHADOW): tests/exec/test_shadow.sh tests/exec/exec.mk | $(VMACTL) $(VMAD)
+	$(call client_test_wrapper,sh,tests/exec/test_shadow.sh)
