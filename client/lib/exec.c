@@ -4,14 +4,19 @@
  * process, and only their figures go to the daemon, which opens no file.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf.h"
 #include "internal.h"
 
 /* The daemon's limit on one frame keeps far below this; execve's is MAX_ARG_STRINGS. */
 #define EXEC_MAX_STRINGS 0x7fffffffu
+/* fs/binfmt_script.c reads this much of a "#!" line; exec nests at most this deep. */
+#define EXEC_SCRIPT_BUF  256
+#define EXEC_MAX_NESTING 4
 
 /* Both images and their wire form, kept together while the request is encoded. */
 struct exec_msg {
@@ -21,6 +26,9 @@ struct exec_msg {
 	Vmad__V1__File file[2];
 	Vmad__V1__ExecImage image[2];
 	Vmad__V1__Exec m;
+	/* "#!" scripts: their interpreter lines and the argv each level makes (malloc()ed) */
+	char line[EXEC_MAX_NESTING][EXEC_SCRIPT_BUF + 1];
+	const char **argv[EXEC_MAX_NESTING];
 };
 
 VMAC_EXPORT void
@@ -95,6 +103,89 @@ exec_strings(Vmad__V1__Exec *m, const char *program, const char *const argv[],
 	return 0;
 }
 
+/*
+ * A "#!" line as load_script() reads it: the interpreter's name and one optional argument,
+ * blanks trimmed.  1 if path is a script (name and arg point into line), 0 if not.
+ */
+static int
+exec_script_line(const char *path, char *line, char **name, char **arg)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	char *p, *end;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, line, EXEC_SCRIPT_BUF);
+	close(fd);
+	if (n < 2 || line[0] != '#' || line[1] != '!')
+		return n < 0 ? -errno : 0;
+	line[n] = '\0';
+	end = memchr(line, '\n', (size_t)n);
+	if (!end && strpbrk(line + 2, " \t") == NULL && n == EXEC_SCRIPT_BUF)
+		return -ENOEXEC; /* a name cut short by the buffer */
+	end = end ? end : line + n;
+	*end = '\0';
+	while (end > line + 2 && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	for (p = line + 2; *p == ' ' || *p == '\t'; p++)
+		;
+	if (!*p)
+		return -ENOEXEC;
+	*name = p;
+	p += strcspn(p, " \t");
+	*arg = NULL;
+	if (*p) {
+		*p++ = '\0';
+		p += strspn(p, " \t");
+		*arg = *p ? p : NULL;
+	}
+	return 1;
+}
+
+/* argv as load_script() leaves it: interpreter, its argument, the script, then argv[1..]. */
+static const char **
+exec_script_argv(const char *name, const char *arg, const char *script, const char *const *argv)
+{
+	size_t n = 0, k = 0;
+	const char **v;
+
+	while (argv[n])
+		n++;
+	v = calloc(n + 4, sizeof(*v));
+	if (!v)
+		return NULL;
+	v[k++] = name;
+	if (arg)
+		v[k++] = arg;
+	v[k++] = script;
+	for (size_t i = 1; i < n; i++)
+		v[k++] = argv[i];
+	return v;
+}
+
+/* Follows "#!" lines to the ELF program that is loaded; *argv becomes the argv it gets. */
+static int
+exec_resolve(struct exec_msg *x, const char **program, const char *const **argv)
+{
+	char *name = NULL, *arg = NULL;
+	int r;
+
+	for (int level = 0; level <= EXEC_MAX_NESTING; level++) {
+		if (level == EXEC_MAX_NESTING)
+			return -ELOOP;
+		r = exec_script_line(*program, x->line[level], &name, &arg);
+		if (r <= 0)
+			return r;
+		x->argv[level] = exec_script_argv(name, arg, *program, *argv);
+		if (!x->argv[level])
+			return -ENOMEM;
+		*argv = x->argv[level];
+		*program = name;
+	}
+	return 0;
+}
+
 /* The images: the program, then its interpreter, which must be of the same class. */
 static int
 exec_read_images(struct exec_msg *x, const char *program)
@@ -113,9 +204,10 @@ exec_build(struct exec_msg *x, const char *name, const char *program, const char
 	   const struct vmac_exec_opts *o)
 {
 	Vmad__V1__Exec *m = &x->m;
+	const char *file = program;
 	int r;
 
-	if ((r = exec_read_images(x, program)) < 0)
+	if ((r = exec_resolve(x, &file, &argv)) < 0 || (r = exec_read_images(x, file)) < 0)
 		return r;
 	vmad__v1__exec__init(m);
 	m->name = (char *)name;
@@ -188,6 +280,8 @@ vmac_exec(struct vmac_conn *c, const char *name, const char *program, const char
 		req.exec = &x->m;
 		r = conn_submit(c, &req, exec_apply, info, NULL);
 	}
+	for (int i = 0; i < EXEC_MAX_NESTING; i++)
+		free(x->argv[i]);
 	free(x);
 	return r;
 }

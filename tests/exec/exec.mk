@@ -21,6 +21,16 @@ $(EXEC_TEST_DIR)/prog-%: tests/exec/prog.c
 	@mkdir -p $(@D)
 	$(CC) -O1 $(EXEC_PROG_FLAGS_$*) -o $@ $<
 
+# "#!" scripts, one of them the interpreter of the other.
+$(EXEC_TEST_DIR)/script-sh: tests/exec/exec.mk
+	@mkdir -p $(@D)
+	printf '#!/bin/sh -e\nexit 0\n' >$@
+	chmod 0755 $@
+
+$(EXEC_TEST_DIR)/script-nested: $(EXEC_TEST_DIR)/script-sh
+	printf '#! %s  two words \nexit 0\n' '$(abspath $<)' >$@
+	chmod 0755 $@
+
 # The i386 forms: built when gcc can link a 32-bit program, else left out (a skip).
 $(EXEC_TEST_DIR)/m32.stamp: tests/exec/prog.c
 	@mkdir -p $(@D)
@@ -35,7 +45,8 @@ $(EXEC_TEST_DIR)/exec_diff.o: EXTRA_CFLAGS = -Iclient -Itests/client \
 	-DEXEC_PROG_DIR='"$(abspath $(EXEC_TEST_DIR))"' -DVMAD_TEST_BIN='"$(abspath $(VMAD))"'
 
 $(EXEC_DIFF): $(EXEC_TEST_DIR)/exec_diff.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIENT_A) \
-		| $(VMAD) $(EXEC_PROGS) $(EXEC_TEST_DIR)/m32.stamp
+		| $(VMAD) $(EXEC_PROGS) $(EXEC_TEST_DIR)/m32.stamp \
+		$(EXEC_TEST_DIR)/script-nested
 	$(CC) $(BASE_LDFLAGS) -o $@ $(EXEC_TEST_DIR)/exec_diff.o $(CLIENT_TEST_DIR)/tvmad.o \
 		$(CLIENT_A) $(call PC_LIBS,libprotobuf-c)
 

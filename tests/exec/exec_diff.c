@@ -314,6 +314,8 @@ static const struct xcase cases[] = {
 	{ "20000 short arguments (pointer arrays beyond 128 KiB)", "/bin/true", NULL, 20000, 1, 0,
 	  0 },
 	{ "1000 environment strings of 100 bytes", PROG("prog-static"), NULL, 0, 0, 1000, 100 },
+	{ "a #! script run by /bin/sh -e", PROG("script-sh"), NULL, 2, 4, 1, 4 },
+	{ "a #! script whose interpreter is a script", PROG("script-nested"), NULL, 1, 4, 0, 0 },
 	{ "i386 PIE", PROG("prog-m32-pie"), NULL, 0, 0, 0, 0 },
 	{ "i386 static", PROG("prog-m32-static"), NULL, 2, 5, 2, 5 },
 	{ "i386 static-pie", PROG("prog-m32-static-pie"), NULL, 0, 0, 0, 0 },
