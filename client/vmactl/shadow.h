@@ -30,6 +30,7 @@ struct sh_mm {
 /* A system call stopped at its entry, completed at its exit. */
 struct sh_call {
 	long nr;
+	bool nr_valid; /* its entry was seen (an exit alone says nothing) */
 	uint64_t arg[6];
 	int64_t ret;
 	char *exec_file; /* execve: the strings, read at the entry (malloc()ed) */
@@ -39,7 +40,8 @@ struct sh_call {
 struct sh_task {
 	pid_t tid;
 	struct sh_mm *mm; /* NULL while the new task waits for its parent's event */
-	bool in_call, held, detach;
+	bool held, detach;
+	bool private_fds; /* CLONE_VM without CLONE_FILES: its descriptors are not the mm's */
 	struct sh_call call;
 	struct sh_task *next;
 };
