@@ -17,12 +17,15 @@
 #define SH_FDS_MAX  4096
 
 /* One address space being followed: a process and its threads (or a vfork child). */
+struct sh_task;
+
 struct sh_mm {
 	char space[SH_NAME_MAX];
 	pid_t pid;                    /* a task of the mm, for /proc */
 	int users;                    /* tasks sharing it */
 	bool lost;                    /* no longer followed (an exec the model cannot build) */
 	bool diverged;                /* checks stop after its first divergence */
+	struct sh_task *busy;         /* the task whose memory call is under way */
 	uint64_t fd_inst[SH_FDS_MAX]; /* fd -> open-instance number + 1 (0: unknown) */
 	struct sh_mm *next;
 };
@@ -41,6 +44,7 @@ struct sh_task {
 	pid_t tid;
 	struct sh_mm *mm; /* NULL while the new task waits for its parent's event */
 	bool held, detach;
+	bool waiting;     /* at the entry of a memory call, until the space's busy task is done */
 	bool private_fds; /* CLONE_VM without CLONE_FILES: its descriptors are not the mm's */
 	struct sh_call call;
 	struct sh_task *next;

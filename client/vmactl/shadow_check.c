@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The shadow's check: the space's maps, byte for byte, and the status figures a tracer can
- * keep equal (sizes, locked, anonymous pages) against the process's /proc files.  RssFile,
+ * keep equal (sizes, locked, and anonymous pages of a single-threaded process) against the
+ * process's /proc files.  RssFile,
  * VmRSS and VmHWM are not compared: which file pages are resident depends on the page cache
  * and on read faults the tracer does not see.
  */
@@ -17,15 +18,20 @@
 static const char *const check_keys[] = { "VmPeak", "VmSize", "VmLck", "RssAnon",
 					  "VmData", "VmStk",  "VmExe", "VmLib" };
 
-/* The lines of full named in check_keys, in that order. */
+/*
+ * The lines of full named in check_keys, in that order.  Without anon, RssAnon is left out:
+ * the other threads of a process write pages while one is stopped.
+ */
 static void
-check_pick(const char *full, char *out, size_t size)
+check_pick(const char *full, char *out, size_t size, bool anon)
 {
 	size_t len = 0;
 
 	out[0] = '\0';
 	for (size_t k = 0; k < sizeof(check_keys) / sizeof(check_keys[0]); k++) {
 		size_t kl = strlen(check_keys[k]);
+		if (!anon && strcmp(check_keys[k], "RssAnon") == 0)
+			continue;
 		const char *p = full;
 		while ((p = strstr(p, check_keys[k])) &&
 		       !(p[kl] == ':' && (p == full || p[-1] == '\n')))
@@ -121,11 +127,11 @@ check_status(struct shadow *s, struct sh_mm *m, const char *after)
 
 	if (rc < 0)
 		return rc;
-	check_pick(full, kernel, sizeof(kernel));
+	check_pick(full, kernel, sizeof(kernel), m->users <= 1);
 	free(full);
 	if ((rc = vmac_status(s->conn, m->space, &st)) < 0)
 		return rc;
-	check_pick(st.text, model, sizeof(model));
+	check_pick(st.text, model, sizeof(model), m->users <= 1);
 	if (strcmp(kernel, model) == 0)
 		return 0;
 	check_report(s, m, after, kernel, model, "status");

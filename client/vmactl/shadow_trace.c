@@ -88,10 +88,52 @@ task_leave_mm(struct sh_task *t)
 	t->mm = NULL;
 }
 
-static void
+/*
+ * Memory calls of one space run one at a time: a thread entering one while another thread's
+ * is under way waits at its entry, so that no kernel change is in flight while a call's
+ * result is compared.  The written pages are brought in just before the call runs.
+ */
+static int
+mm_enter(struct shadow *s, struct sh_task *t)
+{
+	struct sh_mm *m = t->mm;
+
+	if (!m || m->lost || m->diverged)
+		return 0;
+	if (m->busy && m->busy != t) {
+		t->waiting = true;
+		return 0;
+	}
+	m->busy = t;
+	return sh_sync_pages(s, m);
+}
+
+/* The call of m's busy task is over: the next waiting task of m may run its call. */
+static int
+mm_leave(struct shadow *s, struct sh_mm *m)
+{
+	int rc;
+
+	m->busy = NULL;
+	for (struct sh_task *w = s->tasks; w; w = w->next) {
+		if (w->mm != m || !w->waiting)
+			continue;
+		w->waiting = false;
+		m->busy = w;
+		rc = m->lost || m->diverged ? 0 : sh_sync_pages(s, m);
+		if (ptrace(PTRACE_SYSCALL, w->tid, NULL, NULL) < 0 && errno != ESRCH)
+			return -errno;
+		return rc;
+	}
+	return 0;
+}
+
+static int
 task_remove(struct shadow *s, struct sh_task *t)
 {
 	struct sh_task **pp = &s->tasks;
+	struct sh_mm *m = t->mm;
+	bool busy = m && m->busy == t;
 
 	while (*pp != t)
 		pp = &(*pp)->next;
@@ -102,6 +144,7 @@ task_remove(struct shadow *s, struct sh_task *t)
 	task_leave_mm(t);
 	call_clear(&t->call);
 	free(t);
+	return busy ? mm_leave(s, m) : 0;
 }
 
 static void
@@ -139,8 +182,9 @@ on_entry(struct shadow *s, struct sh_task *t, const struct __ptrace_syscall_info
 	k = sh_sys_kind(c->nr);
 	if (k == SH_EXEC)
 		capture_exec(t);
-	if ((k == SH_MEM || k == SH_FORK || k == SH_UNMODELLED) && t->mm && !t->mm->lost &&
-	    !t->mm->diverged)
+	if (k == SH_MEM || k == SH_UNMODELLED)
+		return mm_enter(s, t);
+	if (k == SH_FORK && t->mm && !t->mm->lost && !t->mm->diverged)
 		return sh_sync_pages(s, t->mm);
 	return 0;
 }
@@ -205,6 +249,8 @@ on_syscall(struct shadow *s, struct sh_task *t)
 		return 0;
 	rc = on_exit_call(s, t, &in);
 	t->call.nr_valid = false;
+	if (rc >= 0 && t->mm && t->mm->busy == t)
+		rc = mm_leave(s, t->mm);
 	return rc;
 }
 
@@ -346,12 +392,11 @@ on_stop(struct shadow *s, pid_t tid, int st)
 		rc = on_event(s, t, st >> 16);
 	else if (sig != SIGSTOP || t->mm || t->detach)
 		inject = sig == SIGSTOP && !t->mm ? 0 : sig;
-	if (t->held)
+	if (t->held || t->waiting)
 		return rc;
 	if (t->detach) {
 		ptrace(PTRACE_DETACH, tid, NULL, NULL);
-		task_remove(s, t);
-		return rc;
+		return rc < 0 ? rc : task_remove(s, t);
 	}
 	if (ptrace(PTRACE_SYSCALL, tid, NULL, (void *)(intptr_t)inject) < 0 && errno != ESRCH)
 		return -errno;
@@ -411,7 +456,7 @@ sh_run(struct shadow *s, const char *file, char *const argv[])
 		if (tid == s->main_pid)
 			s->main_status = st;
 		if (t)
-			task_remove(s, t);
+			rc = task_remove(s, t);
 	}
 	if (rc < 0 && s->main_pid > 0)
 		kill(s->main_pid, SIGKILL);

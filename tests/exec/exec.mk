@@ -60,3 +60,8 @@ $(EXEC_ELF): $(EXEC_TEST_DIR)/test_exec_elf.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIEN
 # test_shadow: vmactl shadow following real programs (a shell script run with sh).
 $(EXEC_SHADOW): tests/exec/test_shadow.sh tests/exec/exec.mk | $(VMACTL) $(VMAD)
 	$(call client_test_wrapper,sh,tests/exec/test_shadow.sh)
+
+# The longer shadow list, outside make check.
+.PHONY: shadow-long
+shadow-long: $(VMACTL) $(VMAD)
+	B=$(B) SRCDIR=. VMAD_BIN=$(VMAD) sh tests/exec/shadow_long.sh
