@@ -77,6 +77,7 @@ include daemon/daemon.mk
 include client/client.mk
 include tests/tests.mk
 include bench/bench.mk
+include tools/stress/stress.mk
 include systemd/systemd.mk
 include man/man.mk
 
