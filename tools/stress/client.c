@@ -373,14 +373,17 @@ client_run(struct client *c)
 static int
 client_start(struct client *c, bool resume)
 {
+	char label[160];
 	int rc = vmac_connect(c->o->socket, &c->conn);
 
 	if (rc < 0)
 		return rc;
 	vmac_set_timeout(c->conn, ST_REPLY_TIMEOUT);
 	rc = resume ? client_recover(c) : client_fresh(c);
+	snprintf(label, sizeof(label), "client %u (raw frames, space %s) seed %llu", c->k,
+		 c->t.space, (unsigned long long)c->seed);
 	if (rc == 0 && c->mode == ST_MODE_RAW)
-		rc = raw_open(c->o->socket, &c->raw);
+		rc = raw_open(c->o->socket, label, &c->raw);
 	return rc;
 }
 

@@ -39,6 +39,10 @@ describe_result(const struct st_result *r, char *buf, size_t size)
 {
 	if (r->err == ST_ERR_LOST)
 		return snprintf(buf, size, "no reply");
+	/* Long texts (maps, status) are shown by their first difference instead. */
+	if (r->text && strlen(r->text) > 400)
+		return snprintf(buf, size, "error=%d value=0x%llx text of %zu bytes", r->err,
+				(unsigned long long)r->value, strlen(r->text));
 	return snprintf(buf, size, "error=%d value=0x%llx%s%s", r->err,
 			(unsigned long long)r->value, r->text ? " text:\n" : "",
 			r->text ? r->text : "");

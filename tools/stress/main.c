@@ -250,8 +250,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	rc = vmac_connect(o.socket, &r.admin);
-	if (rc == 0)
+	if (rc == 0) {
+		vmac_set_timeout(r.admin, ST_REPLY_TIMEOUT);
 		rc = main_setup_shared(&r);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "vmad-stress: cannot set up the run on %s: %s\n", o.socket,
 			strerror(-rc));

@@ -25,13 +25,14 @@ typedef Vmad__V1__Response Response;
 
 struct raw {
 	int fd;
+	char label[160]; /* who, in failure reports */
 	uint64_t first_id, next_id, expect;
 	uint8_t *in;
 	size_t in_len, in_cap;
 };
 
 int
-raw_open(const char *path, struct raw **out)
+raw_open(const char *path, const char *label, struct raw **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct raw *w;
@@ -42,6 +43,7 @@ raw_open(const char *path, struct raw **out)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
+	snprintf(w->label, sizeof(w->label), "%s", label);
 	w->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (w->fd < 0 || connect(w->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int err = -errno;
@@ -452,9 +454,10 @@ raw_account(struct raw *w, const Response *r, uint64_t batch_first, struct st_sl
 	if (id >= w->expect && id < w->next_id) {
 		if (id > w->expect)
 			report_fail(slot,
-				    "raw client: no reply to request id %llu (the next reply "
-				    "carried id %llu)",
-				    (unsigned long long)w->expect, (unsigned long long)id);
+				    "%s: no reply to request id %llu (the next reply carried id "
+				    "%llu)",
+				    w->label, (unsigned long long)w->expect,
+				    (unsigned long long)id);
 		for (uint64_t i = w->expect; i < id; i++) {
 			slot->lost++;
 			if (i >= batch_first)
@@ -465,15 +468,13 @@ raw_account(struct raw *w, const Response *r, uint64_t batch_first, struct st_sl
 	}
 	if (id >= w->first_id && id < w->expect) {
 		slot->duplicated++;
-		report_fail(slot, "raw client: a second reply to request id %llu",
+		report_fail(slot, "%s: a second reply to request id %llu", w->label,
 			    (unsigned long long)id);
 		return -1;
 	}
 	slot->mismatches++;
-	report_fail(slot,
-		    "raw client: a reply with id %llu, which was never sent "
-		    "(ids %llu..%llu sent)",
-		    (unsigned long long)id, (unsigned long long)w->first_id,
+	report_fail(slot, "%s: a reply with id %llu, which was never sent (ids %llu..%llu sent)",
+		    w->label, (unsigned long long)id, (unsigned long long)w->first_id,
 		    (unsigned long long)w->next_id - 1);
 	return -1;
 }
@@ -507,7 +508,7 @@ raw_collect(struct raw *w, const struct st_op *ops, struct st_result *res, uint6
 		vmad__v1__response__free_unpacked(r, NULL);
 	}
 	if (w->expect < w->next_id)
-		report_fail(slot, "raw client: no reply to request id %llu within %d ms",
+		report_fail(slot, "%s: no reply to request id %llu within %d ms", w->label,
 			    (unsigned long long)w->expect, ST_REPLY_TIMEOUT);
 	for (; w->expect < w->next_id; w->expect++) {
 		slot->lost++;

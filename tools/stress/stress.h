@@ -171,7 +171,7 @@ char *status_text(const char *text, uint64_t brk, uint64_t start_brk, uint64_t m
 
 /* raw.c: the daemon through frames of its own, counting reply ids. */
 struct raw;
-int raw_open(const char *path, struct raw **out);
+int raw_open(const char *path, const char *label, struct raw **out);
 void raw_close(struct raw *w);
 int raw_run(struct raw *w, const char *space, const struct st_op *ops, size_t n,
 	    struct st_result *res, uint64_t *hist, struct st_slot *slot, int die_at);

@@ -168,8 +168,10 @@ watcher_main(const struct st_opts *o, struct st_shared *sh, unsigned j)
 	rc = replay_open(&t, &rp);
 	if (rc == 0)
 		rc = vmac_connect(o->socket, &w);
-	if (rc == 0)
+	if (rc == 0) {
+		vmac_set_timeout(w, ST_REPLY_TIMEOUT);
 		rc = vmac_watch(w, t.space);
+	}
 	__atomic_fetch_add(&sh->watchers_ready, 1, __ATOMIC_SEQ_CST);
 	if (rc < 0)
 		report_fail(slot, "watcher of %s: cannot watch: %s", t.space, strerror(-rc));

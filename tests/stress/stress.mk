@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: MIT
+# tests/stress/: vmad-stress against a vmad of the same build directory (about 30 s).
+STRESS_TEST := $(B)/tests/stress/test_stress
+TEST_SUITES += $(STRESS_TEST)
+
+$(STRESS_TEST): tests/stress/test_stress.sh tests/stress/stress.mk | $(VMAD) $(VMAD_STRESS) \
+		$(VMACTL)
+	@mkdir -p $(@D)
+	@printf '#!/bin/sh\nVMAD_BIN=%s STRESS_BIN=%s VMACTL_BIN=%s SRCDIR=%s exec sh %s "$$@"\n' \
+		'$(abspath $(VMAD))' '$(abspath $(VMAD_STRESS))' '$(abspath $(VMACTL))' \
+		'$(abspath .)' '$(abspath tests/stress/test_stress.sh)' >$@
+	@chmod +x $@
