@@ -379,6 +379,12 @@ client_start(struct client *c, bool resume)
 	if (rc < 0)
 		return rc;
 	vmac_set_timeout(c->conn, ST_REPLY_TIMEOUT);
+	/* Killed after its last check: only the space is left to destroy. */
+	if (resume && c->slot->ending)
+		return 0;
+	/* Killed before its first request: nothing to recover. */
+	if (resume && c->slot->sent == 0)
+		resume = false;
 	rc = resume ? client_recover(c) : client_fresh(c);
 	snprintf(label, sizeof(label), "client %u (raw frames, space %s) seed %llu", c->k,
 		 c->t.space, (unsigned long long)c->seed);
@@ -402,10 +408,13 @@ client_main(const struct st_opts *o, struct st_shared *sh, unsigned k, bool resu
 	if (rc < 0 && rc != -EUCLEAN && !s->detail[0])
 		report_fail(s, "client %u (space %s): cannot start: %s", k, c.t.space,
 			    strerror(-rc));
-	if (rc == 0)
+	if (rc == 0 && !s->ending)
 		rc = client_run(&c);
-	if (rc == 0 && !c.t.slice)
-		rc = vmac_destroy(c.conn, c.t.space);
+	s->ending = 1;
+	if (rc == 0 && !c.t.slice && (rc = vmac_destroy(c.conn, c.t.space)) == -ENOENT && resume)
+		rc = 0;
+	if (rc < 0 && !s->detail[0])
+		report_fail(s, "client %u: cannot destroy %s: %s", k, c.t.space, strerror(-rc));
 	raw_close(c.raw);
 	vmac_close(c.conn);
 	replay_close(c.rp);

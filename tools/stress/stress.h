@@ -86,6 +86,7 @@ struct st_slot {
 	uint64_t lost, duplicated, mismatches;
 	uint32_t restarts;
 	int finished; /* 1 ok, -1 failed */
+	int ending;   /* checks done, its space being destroyed */
 	uint64_t hist[ST_HIST_BUCKETS];
 	uint64_t fail_ns;
 	char detail[ST_DETAIL_MAX];
