@@ -268,8 +268,28 @@ int mm_validate(const struct mm *mm, char *msg, size_t msglen);
  * Rendering (lib/render.c).  *out is malloc()ed text the caller frees.  With vma == NULL,
  * mm_format_maps_line() formats the [vsyscall] gate line (returning 0 if the mm has none).
  */
-#define MM_MAPS_LINE_MAX 4200
+#define MM_MAPS_HEADER_MAX 128             /* the line up to and with the name column's padding */
+#define MM_MAPS_NAME_MAX   (4 * 4096 + 16) /* a 4095-byte path, each byte escaped, " (deleted)" */
+#define MM_MAPS_LINE_MAX   (MM_MAPS_HEADER_MAX + MM_MAPS_NAME_MAX)
 size_t mm_format_maps_line(const struct mm *mm, const struct vma *vma, char *buf, size_t size);
+
+/* One /proc/PID/maps line's fields, as fs/proc/task_mmu.c: show_map_vma() prints them. */
+struct mm_maps_entry {
+	uint64_t start, end;
+	uint64_t offset; /* bytes; 0 for private anonymous memory */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	char perms[5];   /* "rwxp" */
+	size_t name_off; /* where the name starts in the line (== len when there is none) */
+	size_t len;      /* the line's length, without a newline */
+};
+/*
+ * The fields of vma's maps line (with vma NULL, of the [vsyscall] gate line) and the line
+ * itself in buf, NUL-terminated, without its newline: the one formatter of maps lines.
+ * -ENOENT: vma NULL and the mm has no gate; -ENAMETOOLONG: buf shorter than the line.
+ */
+int mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e, char *buf,
+		  size_t size);
 int mm_render_maps(const struct mm *mm, char **out, size_t *len);
 /*
  * mm_render_status(): task_mem()'s VmPeak, VmSize, VmLck, VmHWM, VmRSS, RssAnon, RssFile,
