@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "dispatch.h"
+#include "fault_inject.h"
 #include "log.h"
 #include "server.h"
 #include "space.h"
@@ -215,9 +216,14 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 		return true;
 	}
 	close = dispatch_request(srv, c, req, &resp);
+	if (fault_inject_twice(req->id)) {
+		Vmad__V1__Response again = VMAD__V1__RESPONSE__INIT;
+
+		close |= dispatch_request(srv, c, req, &again);
+	}
 	if (resp.error)
 		srv->errors++;
-	if (conn_send(c, &resp) < 0)
+	if (!fault_inject_drop(req->id) && conn_send(c, &resp) < 0)
 		close = true;
 	arena_reset(&srv->req_arena);
 	arena_reset(&srv->reply_arena);

@@ -40,6 +40,8 @@ struct args {
 	enum vmac_access access;
 	bool prev, write, onfault;
 	struct vmac_create_opts create;
+	char **raw; /* exec: every argument after the command name */
+	int nraw, prog_index;
 };
 
 #define PARSE_ERR_MAX 256
@@ -164,6 +166,8 @@ CMD_DECL(maps);
 CMD_DECL(status);
 CMD_DECL(watch);
 CMD_DECL(batch);
+CMD_DECL(exec);
+CMD_DECL(shadow);
 CMD_DECL(help);
 
 #endif
