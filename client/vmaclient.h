@@ -12,10 +12,11 @@
  * Strings handed back (paths, maps lines, space names, messages) point into the connection's
  * last reply and stay valid until the next call on the same connection; copy them to keep them.
  *
- * Threads: the library has no global state.  A connection is not thread-safe: use one per
- * thread, or serialise the calls on a connection with a lock.  Distinct connections are
- * independent and may be used concurrently.  vmac_version(), vmac_event_kind_name() and the
- * vmac_*_init() helpers are thread-safe.
+ * Threads: the library has no global state but the in-process engine of vmac_open_local().  A
+ * connection is not thread-safe: use one per thread, or serialise the calls on a connection
+ * with a lock.  Distinct connections are independent and may be used concurrently (local ones
+ * too: their requests are serialised inside the library).  vmac_version(), vmac_event_kind_name()
+ * and the vmac_*_init() helpers are thread-safe.
  *
  * Signals: the library never changes signal dispositions.  It sends with MSG_NOSIGNAL, so a
  * daemon that dies mid-call gives -EPIPE or -ECONNRESET, never SIGPIPE.  Its socket has
@@ -141,6 +142,17 @@ struct vmac_conn;
  * errno of socket(2)/connect(2) (-ENOENT, -ECONNREFUSED, -EACCES, ...).
  */
 VMAC_EXPORT int vmac_connect(const char *path, struct vmac_conn **out);
+/*
+ * The engine inside the calling process, without a daemon: a connection whose calls run the
+ * same code as vmad's (requests are handed to vmad's request handling in-process, not
+ * encoded), with the same results, errno values, maps lines and messages.  Every local
+ * connection of a process reaches the same spaces, which live while a local connection is
+ * open, and belong to the process's effective uid.  Unlike vmad's, the engine has no limit
+ * on the number of spaces.  vmac_fd() is an eventfd, readable while watch events wait;
+ * vmac_reconnect() ends what the connection had outstanding (a watch) and keeps the spaces.
+ * Transport errors (timeouts, a lost daemon) cannot happen.
+ */
+VMAC_EXPORT int vmac_open_local(struct vmac_conn **out);
 /* Close the connection and free it.  Accepts NULL. */
 VMAC_EXPORT void vmac_close(struct vmac_conn *c);
 /*

@@ -21,18 +21,21 @@ for suite in "$@"; do
 	wait "$pid"
 	rc=$?
 	/bin/kill -KILL -- "-$pid" 2>/dev/null
-	pass=$(grep -c '^ok ' "$log")
-	fail=$(grep -c '^not ok ' "$log")
+	# A skipped test is "ok N # SKIP" in TAP; cmocka writes "not ok N # SKIP": neither fails.
+	skipped=$(grep -Ec '^(not )?ok [0-9]+ # SKIP' "$log")
+	pass=$(grep '^ok ' "$log" | grep -Evc '^ok [0-9]+ # SKIP')
+	fail=$(grep '^not ok ' "$log" | grep -Evc '^not ok [0-9]+ # SKIP')
 	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
 		fail=1
 		echo "not ok - $name exited with status $rc" >>"$log"
 	fi
-	if [ "$fail" -eq 0 ] && [ "$pass" -eq 0 ]; then
+	if [ "$fail" -eq 0 ] && [ "$pass" -eq 0 ] && [ "$skipped" -eq 0 ]; then
 		fail=1
 		echo "not ok - $name ran no test" >>"$log"
 	fi
 	if [ "$fail" -eq 0 ]; then
-		printf 'PASS %-28s %5d passed\n' "$name" "$pass"
+		printf 'PASS %-28s %5d passed%s\n' "$name" "$pass" \
+			"$([ "$skipped" -eq 0 ] || echo ", $skipped skipped")"
 	else
 		printf 'FAIL %-28s %5d passed, %d failed (log: %s)\n' "$name" "$pass" "$fail" "$log"
 		grep -E '^not ok|^# (ERROR|FAIL)|ERROR:|runtime error|AddressSanitizer|LeakSanitizer' "$log" | head -20 | sed 's/^/     /'

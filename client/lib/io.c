@@ -135,7 +135,7 @@ io_be32(const uint8_t *p)
 }
 
 /* Unpack one frame if a whole one is buffered: 1 done, 0 need more, <0 broken. */
-static int
+int
 io_take_frame(struct vmac_conn *c, Response **out)
 {
 	if (cbuf_avail(&c->in) < 4)
@@ -159,6 +159,8 @@ io_take_frame(struct vmac_conn *c, Response **out)
 int
 io_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool watch)
 {
+	if (c->local)
+		return local_read_frame(c, out, timeout_ms, watch);
 	for (;;) {
 		if (c->broken)
 			return c->broken;

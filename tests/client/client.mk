@@ -14,7 +14,9 @@ CLIENT_TEST_DIR  := $(B)/tests/client
 CLIENT_TEST_LIB  := $(CLIENT_TEST_DIR)/test_libvmaclient
 CLIENT_TEST_CTL  := $(CLIENT_TEST_DIR)/test_vmactl
 CLIENT_TEST_INST := $(CLIENT_TEST_DIR)/test_install
-TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_CTL) $(CLIENT_TEST_INST)
+# The same suite against vmac_open_local()'s in-process engine.
+CLIENT_TEST_LOC  := $(CLIENT_TEST_DIR)/test_libvmaclient_local
+TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_LOC) $(CLIENT_TEST_CTL) $(CLIENT_TEST_INST)
 
 CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o
 
@@ -24,6 +26,10 @@ $(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -DVMAD_TEST_BIN='"$(abspath $(VMAD)
 $(CLIENT_TEST_LIB): $(CLIENT_TEST_OBJS) $(CLIENT_SO) $(CLIENT_SO_DEV) | $(VMAD)
 	$(CC) $(BASE_LDFLAGS) -o $@ $(CLIENT_TEST_OBJS) -L$(B) -lvmaclient \
 		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
+
+$(CLIENT_TEST_LOC): $(CLIENT_TEST_LIB) tests/client/client.mk
+	@printf '#!/bin/sh\nVMAC_TEST_LOCAL=1 exec %s "$$@"\n' '$(abspath $(CLIENT_TEST_LIB))' >$@
+	@chmod +x $@
 
 # name, script: a wrapper that runs the script with the build's directory and flags.
 define client_test_wrapper
