@@ -158,6 +158,28 @@ reply_line(struct arena *a, const char *header, size_t hlen, const char *name, s
 	return line;
 }
 
+size_t
+reply_line_format(char *buf, size_t size, const Vmad__V1__Vma *m, const char perms[4],
+		  const char *name)
+{
+	char header[REPLY_HEADER_MAX];
+	size_t hlen = reply_header(header, m, perms);
+	size_t nlen = name ? strlen(name) : 0;
+	size_t pad = name && hlen < REPLY_NAME_COLUMN ? REPLY_NAME_COLUMN - hlen : 0;
+	size_t len = hlen + (name ? pad + 1 + nlen : 0);
+
+	_Static_assert(REPLY_HEADER_MAX + REPLY_NAME_COLUMN < REPLY_LINE_EXTRA, "extra room");
+	if (len >= size)
+		return 0;
+	memcpy(buf, header, hlen);
+	if (name) {
+		memset(buf + hlen, ' ', pad + 1);
+		memcpy(buf + hlen + pad + 1, name, nlen);
+	}
+	buf[len] = '\0';
+	return len;
+}
+
 Vmad__V1__Vma *
 reply_vma(struct arena *a, struct mm *mm, const struct vma *v)
 {

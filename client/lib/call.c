@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -31,6 +32,17 @@ int
 conn_protocol_error(struct vmac_conn *c)
 {
 	return io_fail(c, -EPROTO);
+}
+
+void
+conn_take_fd(struct vmac_conn *c, int fd)
+{
+	if (c->has_passed_fd || !c->want_fds) {
+		close(fd);
+		return;
+	}
+	c->passed_fd = fd;
+	c->has_passed_fd = true;
 }
 
 void
@@ -188,6 +200,9 @@ conn_reset(struct vmac_conn *c)
 	c->queueing = false;
 	c->watching = false;
 	c->watch_id = 0;
+	if (c->has_passed_fd)
+		close(c->passed_fd);
+	c->has_passed_fd = false;
 }
 
 VMAC_EXPORT int

@@ -63,7 +63,10 @@ struct vmac_conn {
 	Response *early_event;     /* an event that arrived with the watch's acknowledgement */
 	struct vmac_space *spaces; /* vmac_list()'s array, freed with `last` */
 	bool last_borrowed;        /* `last` lives in the local connection's arena */
-	struct local_conn *local;  /* vmac_open_local(): the in-process engine; else NULL */
+	bool want_fds;             /* take descriptors passed with the replies (a view's) */
+	bool has_passed_fd;
+	int passed_fd;            /* the descriptor that came with the last reply */
+	struct local_conn *local; /* vmac_open_local(): the in-process engine; else NULL */
 };
 
 /* Byte buffers (buf.c). */
@@ -103,6 +106,9 @@ void local_close(struct vmac_conn *c);
 void local_reset(struct vmac_conn *c);
 int local_submit(struct vmac_conn *c, Request *req, struct conn_pending *p);
 int local_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool watch);
+
+/* Keeps a descriptor a reply carried (the first one; others are closed). */
+void conn_take_fd(struct vmac_conn *c, int fd);
 
 /* Conversions from wire messages (wire.c). */
 void wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out);

@@ -41,6 +41,7 @@ struct conn {
 	uint64_t id;
 	struct arena arena; /* the replies not yet collected, and the last one */
 	struct watch *watches;
+	int pass_fd;   /* a descriptor for the reply being made (a view's), or -1 */
 	size_t queued; /* event frames waiting in vc->in */
 	uint64_t lost, lost_seq;
 };
@@ -75,6 +76,14 @@ uint64_t
 conn_id(const struct conn *c)
 {
 	return c->id;
+}
+
+void
+conn_pass_fd(struct conn *c, int fd)
+{
+	if (c->pass_fd >= 0)
+		close(c->pass_fd);
+	c->pass_fd = fd;
 }
 
 /* The library never logs. */
@@ -327,6 +336,7 @@ local_open(struct vmac_conn *c)
 	if (!lc)
 		return -ENOMEM;
 	lc->conn.vc = c;
+	lc->conn.pass_fd = -1;
 	arena_init(&lc->conn.arena, SIZE_MAX);
 	r = local_cred(&lc->conn.cred);
 	c->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -443,6 +453,10 @@ local_submit(struct vmac_conn *c, Request *req, struct conn_pending *p)
 	pthread_mutex_unlock(&local.lock);
 	if (!resp)
 		return -ENOMEM;
+	if (c->local->conn.pass_fd >= 0) {
+		conn_take_fd(c, c->local->conn.pass_fd);
+		c->local->conn.pass_fd = -1;
+	}
 	/* What makes vmad close the connection (a bad hello) ends this one after the reply. */
 	if (close)
 		c->send_err = -EPIPE;

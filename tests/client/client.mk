@@ -16,20 +16,36 @@ CLIENT_TEST_CTL  := $(CLIENT_TEST_DIR)/test_vmactl
 CLIENT_TEST_INST := $(CLIENT_TEST_DIR)/test_install
 # The same suite against vmac_open_local()'s in-process engine.
 CLIENT_TEST_LOC  := $(CLIENT_TEST_DIR)/test_libvmaclient_local
-TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_LOC) $(CLIENT_TEST_CTL) $(CLIENT_TEST_INST)
+# Views, against vmad and in local mode.
+CLIENT_TEST_VIEW := $(CLIENT_TEST_DIR)/test_view
+CLIENT_TEST_VLOC := $(CLIENT_TEST_DIR)/test_view_local
+TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_LOC) $(CLIENT_TEST_VIEW) $(CLIENT_TEST_VLOC) \
+	$(CLIENT_TEST_CTL) $(CLIENT_TEST_INST)
 
-CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o
+CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o \
+	$(CLIENT_TEST_DIR)/test_view.o
 
 $(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
 	$(call PC_CFLAGS,cmocka)
 
-$(CLIENT_TEST_LIB): $(CLIENT_TEST_OBJS) $(CLIENT_SO) $(CLIENT_SO_DEV) | $(VMAD)
-	$(CC) $(BASE_LDFLAGS) -o $@ $(CLIENT_TEST_OBJS) -L$(B) -lvmaclient \
+$(CLIENT_TEST_LIB): $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o \
+		$(CLIENT_SO) $(CLIENT_SO_DEV) | $(VMAD)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
 		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
 
-$(CLIENT_TEST_LOC): $(CLIENT_TEST_LIB) tests/client/client.mk
-	@printf '#!/bin/sh\nVMAC_TEST_LOCAL=1 exec %s "$$@"\n' '$(abspath $(CLIENT_TEST_LIB))' >$@
-	@chmod +x $@
+$(CLIENT_TEST_VIEW): $(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIENT_SO) \
+		$(CLIENT_SO_DEV) | $(VMAD)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
+		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka) -lpthread
+
+# suite, binary: the binary run against the in-process engine.
+define client_local_wrapper
+$(1): $(2) tests/client/client.mk
+	@printf '#!/bin/sh\nVMAC_TEST_LOCAL=1 exec %s "$$$$@"\n' '$(abspath $(2))' >$$@
+	@chmod +x $$@
+endef
+$(eval $(call client_local_wrapper,$(CLIENT_TEST_LOC),$(CLIENT_TEST_LIB)))
+$(eval $(call client_local_wrapper,$(CLIENT_TEST_VLOC),$(CLIENT_TEST_VIEW)))
 
 # name, script: a wrapper that runs the script with the build's directory and flags.
 define client_test_wrapper

@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: MIT */
+#include "view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mm.h"
+#include "space.h"
+
+/* Nodes of a new segment; it doubles when full. */
+#define VIEW_NODES_MIN 64
+/* The longest name maps prints: a path of 4095 bytes, each escaped as "\012", " (deleted)". */
+#define VIEW_NAME_MAX (4 * 4096 + 16)
+
+/* An interned name: records with equal names share its nodes. */
+struct view_name {
+	struct view_name *next;
+	uint32_t node;
+	uint32_t refs;
+	size_t len;
+	char text[];
+};
+
+struct view_pub {
+	int fd;
+	unsigned char *map;
+	size_t maplen;
+	struct vseg_header *hdr;
+	struct vindex ix;
+	struct view_name **names;
+	size_t nbuckets, nnames;
+	uint64_t brk;            /* the program break when last published */
+	bool writing;            /* inside a change: the sequence counter is odd */
+	struct vindex_rec *recs; /* the engine's records of a window, reused */
+	size_t nrecs, caprecs;
+	char namebuf[VIEW_NAME_MAX];
+};
+
+/* ---- the segment ---------------------------------------------------------------------- */
+
+static size_t
+view_seg_size(uint32_t nodes)
+{
+	return VSEG_NODES_OFF + (size_t)nodes * VINDEX_NODE_SIZE;
+}
+
+static void
+view_seg_attach(struct view_pub *v)
+{
+	v->hdr = (struct vseg_header *)v->map;
+	v->ix.nodes = v->map + VSEG_NODES_OFF;
+	v->ix.root = &v->hdr->tree;
+}
+
+/* The file grows, then the publisher's own mapping (the seals forbid a new writable one). */
+static int
+view_seg_grow(struct vindex *ix, uint32_t want)
+{
+	struct view_pub *v = ix->ctx;
+	uint32_t cap = ix->ncap;
+	size_t size;
+	void *p;
+
+	while (cap < want)
+		cap = cap > UINT32_MAX / 2 ? want : cap * 2;
+	size = view_seg_size(cap);
+	if (ftruncate(v->fd, (off_t)size) < 0)
+		return -errno;
+	p = mremap(v->map, v->maplen, size, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return -errno;
+	v->map = p;
+	v->maplen = size;
+	view_seg_attach(v);
+	ix->ncap = cap;
+	v->hdr->nodes_cap = cap;
+	v->hdr->size = size;
+	return 0;
+}
+
+static void
+view_seg_header(struct vseg_header *h)
+{
+	h->magic = VSEG_MAGIC;
+	h->version = VSEG_VERSION;
+	h->header_size = sizeof(*h);
+	h->state = VSEG_LIVE;
+	h->node_size = VINDEX_NODE_SIZE;
+	h->leaf_cap = VINDEX_LEAF_CAP;
+	h->inner_cap = VINDEX_INNER_CAP;
+	h->nodes_off = VSEG_NODES_OFF;
+	h->nodes_cap = VIEW_NODES_MIN;
+	h->size = view_seg_size(VIEW_NODES_MIN);
+}
+
+static int
+view_seg_create(struct view_pub *v)
+{
+	size_t size = view_seg_size(VIEW_NODES_MIN);
+
+	v->fd = memfd_create("vmad-view", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (v->fd < 0)
+		return -errno;
+	if (ftruncate(v->fd, (off_t)size) < 0)
+		return -errno;
+	v->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->map == MAP_FAILED) {
+		v->map = NULL;
+		return -errno;
+	}
+	v->maplen = size;
+	/* From here on only this mapping can write: no write(2), no new writable mapping. */
+	if (fcntl(v->fd, F_ADD_SEALS, VSEG_SEALS) < 0)
+		return -errno;
+	view_seg_attach(v);
+	view_seg_header(v->hdr);
+	v->ix.ncap = VIEW_NODES_MIN;
+	v->ix.grow = view_seg_grow;
+	v->ix.ctx = v;
+	vindex_init(&v->ix);
+	return 0;
+}
+
+/* The sequence counter: odd while the segment changes. */
+static void
+view_write_begin(struct view_pub *v)
+{
+	__atomic_store_n(&v->hdr->seq, v->hdr->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void
+view_write_end(struct view_pub *v)
+{
+	__atomic_store_n(&v->hdr->seq, v->hdr->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* ---- names ---------------------------------------------------------------------------- */
+
+static size_t
+view_name_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)(h ^ (h >> 32));
+}
+
+static struct view_name **
+view_name_slot(struct view_pub *v, const char *s, size_t len)
+{
+	struct view_name **pp = &v->names[view_name_hash(s, len) & (v->nbuckets - 1)];
+
+	while (*pp && ((*pp)->len != len || memcmp((*pp)->text, s, len) != 0))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int
+view_names_grow(struct view_pub *v)
+{
+	size_t n = v->nbuckets ? v->nbuckets * 2 : 64;
+	struct view_name **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->nbuckets; i++) {
+		while (v->names[i]) {
+			struct view_name *e = v->names[i];
+
+			v->names[i] = e->next;
+			e->next = b[view_name_hash(e->text, e->len) & (n - 1)];
+			b[view_name_hash(e->text, e->len) & (n - 1)] = e;
+		}
+	}
+	free(v->names);
+	v->names = b;
+	v->nbuckets = n;
+	return 0;
+}
+
+/* The name's first node (a new reference), storing it when it is new: or NIL on failure. */
+static uint32_t
+view_name_get(struct view_pub *v, const char *s, size_t len)
+{
+	struct view_name **pp, *e;
+
+	if (v->nnames >= v->nbuckets && view_names_grow(v) < 0)
+		return VINDEX_NIL;
+	pp = view_name_slot(v, s, len);
+	if (*pp) {
+		(*pp)->refs++;
+		return (*pp)->node;
+	}
+	e = malloc(sizeof(*e) + len);
+	if (!e || vindex_reserve(&v->ix, vindex_name_nodes(len)) < 0) {
+		free(e);
+		return VINDEX_NIL;
+	}
+	memcpy(e->text, s, len);
+	e->len = len;
+	e->refs = 1;
+	e->node = vindex_name_store(&v->ix, s, len);
+	e->next = NULL;
+	*pp = e;
+	v->nnames++;
+	return e->node;
+}
+
+static void
+view_name_put(struct view_pub *v, uint32_t node)
+{
+	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
+	struct view_name **pp, *e;
+	int len;
+
+	if (node == VINDEX_NIL)
+		return;
+	len = vindex_name_read(&p, node, v->namebuf, sizeof(v->namebuf));
+	if (len < 0)
+		return;
+	pp = view_name_slot(v, v->namebuf, (size_t)len);
+	e = *pp;
+	if (!e || --e->refs > 0)
+		return;
+	*pp = e->next;
+	vindex_name_free(&v->ix, e->node);
+	v->nnames--;
+	free(e);
+}
+
+static void
+view_names_free(struct view_pub *v)
+{
+	for (size_t i = 0; i < v->nbuckets; i++) {
+		while (v->names[i]) {
+			struct view_name *e = v->names[i];
+
+			v->names[i] = e->next;
+			free(e);
+		}
+	}
+	free(v->names);
+}
+
+/* ---- records -------------------------------------------------------------------------- */
+
+/* The engine's VMA as a record: what a lookup returns and maps prints (name not set). */
+static void
+view_rec_of(const struct vma *vma, struct vindex_rec *r)
+{
+	struct mm_vma_info info;
+
+	mm_vma_info(vma, &info);
+	memset(r, 0, sizeof(*r));
+	r->start = info.start;
+	r->end = info.end;
+	r->flags = info.flags;
+	r->pgoff = info.pgoff;
+	r->name = VINDEX_NIL;
+	if (!info.path && !info.shmem)
+		return;
+	r->attr = VINDEX_ATTR_FILE;
+	r->dev_major = info.dev_major;
+	r->dev_minor = info.dev_minor;
+	r->ino = info.ino;
+	/* The internal mount behind shared anonymous memory is device 00:01. */
+	if (info.shmem && !info.path && !r->dev_major && !r->dev_minor)
+		r->dev_minor = 1;
+}
+
+static bool
+view_rec_same(const struct vindex_rec *a, const struct vindex_rec *b)
+{
+	return a->start == b->start && a->end == b->end && a->flags == b->flags &&
+	       a->pgoff == b->pgoff && a->ino == b->ino && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && a->attr == b->attr && a->name == b->name;
+}
+
+/* The node of the name maps prints for vma, looked up without a new reference. */
+static uint32_t
+view_name_of(struct view_pub *v, struct mm *mm, const struct vma *vma)
+{
+	const char *name = mm_vma_name(mm, vma, v->namebuf, sizeof(v->namebuf));
+	struct view_name **pp;
+
+	if (!name)
+		return VINDEX_NIL;
+	if (v->nbuckets == 0)
+		return VINDEX_NIL - 1;
+	pp = view_name_slot(v, name, strlen(name));
+	/* A name not stored yet differs from every stored one. */
+	return *pp ? (*pp)->node : VINDEX_NIL - 1;
+}
+
+static int
+view_recs_push(struct view_pub *v, const struct vindex_rec *r)
+{
+	if (v->nrecs == v->caprecs) {
+		size_t cap = v->caprecs ? v->caprecs * 2 : 16;
+		struct vindex_rec *p = realloc(v->recs, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		v->recs = p;
+		v->caprecs = cap;
+	}
+	v->recs[v->nrecs++] = *r;
+	return 0;
+}
+
+/* ---- bringing a window up to date ------------------------------------------------------ */
+
+/* The published record that ends above addr (find_vma), if any. */
+static bool
+view_lookup(struct view_pub *v, uint64_t addr, struct vindex_rec *out)
+{
+	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
+	struct vindex_pos pos;
+
+	if (vindex_find(&p, v->ix.root, addr, &pos) != 1)
+		return false;
+	vindex_get(&p, &pos, out);
+	return true;
+}
+
+/*
+ * Widens [*lo, *hi) until no VMA, in the engine or in the segment, crosses its edges: the
+ * records inside it are then the whole difference between the two.
+ */
+static void
+view_window(struct view_pub *v, struct mm *mm, uint64_t *lo, uint64_t *hi)
+{
+	struct vindex_rec r;
+	const struct vma *e;
+	struct mm_vma_info info;
+	bool moved = true;
+
+	while (moved) {
+		moved = false;
+		e = mm_find_vma(mm, *lo);
+		if (e && (mm_vma_info(e, &info), info.start < *lo)) {
+			*lo = info.start;
+			moved = true;
+		}
+		if (view_lookup(v, *lo, &r) && r.start < *lo) {
+			*lo = r.start;
+			moved = true;
+		}
+		e = mm_find_vma(mm, *hi - 1);
+		if (e && (mm_vma_info(e, &info), info.start < *hi && info.end > *hi)) {
+			*hi = info.end;
+			moved = true;
+		}
+		if (view_lookup(v, *hi - 1, &r) && r.start < *hi && r.end > *hi) {
+			*hi = r.end;
+			moved = true;
+		}
+	}
+}
+
+/* The engine's records in [lo, hi) into v->recs; whether they equal the published ones. */
+static int
+view_collect(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi, bool *same)
+{
+	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
+	struct vindex_pos pos;
+	struct vindex_rec r, old;
+	int have = vindex_find(&p, v->ix.root, lo, &pos);
+
+	*same = true;
+	v->nrecs = 0;
+	for (const struct vma *e = mm_find_vma(mm, lo); e; e = mm_next_vma(e)) {
+		view_rec_of(e, &r);
+		if (r.start >= hi)
+			break;
+		r.name = view_name_of(v, mm, e);
+		if (view_recs_push(v, &r) < 0)
+			return -ENOMEM;
+		if (have == 1)
+			vindex_get(&p, &pos, &old);
+		if (have != 1 || !view_rec_same(&r, &old))
+			*same = false;
+		if (have == 1)
+			have = vindex_next(&p, &pos, &pos);
+	}
+	if (have == 1 && (vindex_get(&p, &pos, &old), old.start < hi))
+		*same = false;
+	return 0;
+}
+
+static void
+view_remove(struct view_pub *v, uint64_t lo, uint64_t hi)
+{
+	struct vindex_rec r;
+
+	while (view_lookup(v, lo, &r) && r.start < hi) {
+		view_name_put(v, r.name);
+		if (vindex_delete(&v->ix, r.start) < 0)
+			break;
+	}
+}
+
+static int
+view_insert(struct view_pub *v, struct mm *mm, struct vindex_rec *r)
+{
+	const char *name;
+	const struct vma *e = mm_find_vma(mm, r->start);
+
+	r->name = VINDEX_NIL;
+	name = e ? mm_vma_name(mm, e, v->namebuf, sizeof(v->namebuf)) : NULL;
+	if (name) {
+		r->name = view_name_get(v, name, strlen(name));
+		if (r->name == VINDEX_NIL)
+			return -ENOMEM;
+	}
+	if (vindex_reserve(&v->ix, vindex_insert_need(&v->ix)) < 0) {
+		view_name_put(v, r->name);
+		return -ENOMEM;
+	}
+	vindex_insert(&v->ix, r);
+	return 0;
+}
+
+/* Out of memory while publishing: readers are told rather than shown a wrong state. */
+static void
+view_fail(struct view_pub *v)
+{
+	if (!v->writing)
+		view_write_begin(v);
+	v->writing = true;
+	v->hdr->state = VSEG_CLOSED;
+}
+
+static void
+view_sync(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	struct mm_status st;
+	bool same;
+
+	if (v->hdr->state != VSEG_LIVE)
+		return;
+	if (hi <= lo)
+		hi = lo + 1;
+	view_window(v, mm, &lo, &hi);
+	if (view_collect(v, mm, lo, hi, &same) < 0) {
+		view_fail(v);
+		return;
+	}
+	mm_get_status(mm, &st);
+	v->brk = st.brk;
+	if (same)
+		return;
+	/* A request's changes are one change for readers: view_pub_done() ends it. */
+	if (!v->writing)
+		view_write_begin(v);
+	v->writing = true;
+	view_remove(v, lo, hi);
+	for (size_t i = 0; i < v->nrecs; i++) {
+		if (view_insert(v, mm, &v->recs[i]) < 0) {
+			view_fail(v);
+			break;
+		}
+	}
+}
+
+static void
+view_done(struct view_pub *v)
+{
+	if (v->writing)
+		view_write_end(v);
+	v->writing = false;
+}
+
+/* ---- the module's interface ----------------------------------------------------------- */
+
+static int
+view_pub_new(struct space *sp, struct view_pub **out)
+{
+	struct view_pub *v = calloc(1, sizeof(*v));
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	v->fd = -1;
+	r = view_seg_create(v);
+	if (r == 0) {
+		view_sync(v, sp->mm, 0, UINT64_MAX);
+		view_done(v);
+		r = v->hdr->state == VSEG_LIVE ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		view_pub_free(v, VSEG_CLOSED);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+view_open_fd(struct space *sp, int *fd)
+{
+	int r;
+
+	if (!sp->view && (r = view_pub_new(sp, &sp->view)) < 0)
+		return r;
+	*fd = fcntl(sp->view->fd, F_DUPFD_CLOEXEC, 0);
+	return *fd < 0 ? -errno : 0;
+}
+
+void
+view_pub_free(struct view_pub *v, enum vseg_state state)
+{
+	if (!v)
+		return;
+	if (v->hdr && v->hdr->state == VSEG_LIVE) {
+		if (!v->writing)
+			view_write_begin(v);
+		v->hdr->state = state;
+		view_write_end(v);
+	}
+	if (v->map)
+		munmap(v->map, v->maplen);
+	if (v->fd >= 0)
+		close(v->fd);
+	view_names_free(v);
+	free(v->recs);
+	free(v);
+}
+
+void
+view_pub_touch(struct space *sp, uint64_t lo, uint64_t hi)
+{
+	if (sp->view)
+		view_sync(sp->view, sp->mm, lo, hi);
+}
+
+void
+view_pub_done(struct space *sp)
+{
+	if (sp->view)
+		view_done(sp->view);
+}
+
+uint64_t
+view_pub_size(const struct space *sp)
+{
+	return sp->view->hdr->size;
+}
+
+uint64_t
+view_pub_brk(const struct space *sp)
+{
+	return sp->view ? sp->view->brk : 0;
+}
+
+int
+view_pub_check(struct view_pub *v, struct mm *mm)
+{
+	bool same;
+
+	if (view_collect(v, mm, 0, UINT64_MAX, &same) < 0)
+		return -ENOMEM;
+	return same && v->hdr->tree.count == v->nrecs ? 0 : -EUCLEAN;
+}
