@@ -19,13 +19,16 @@ CLIENT_TEST_LOC  := $(CLIENT_TEST_DIR)/test_libvmaclient_local
 # Views, against vmad and in local mode.
 CLIENT_TEST_VIEW := $(CLIENT_TEST_DIR)/test_view
 CLIENT_TEST_VLOC := $(CLIENT_TEST_DIR)/test_view_local
+# The view reader on damaged segments: its objects linked in directly.
+CLIENT_TEST_HOST := $(CLIENT_TEST_DIR)/test_vseg_hostile
 TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_LOC) $(CLIENT_TEST_VIEW) $(CLIENT_TEST_VLOC) \
+	$(CLIENT_TEST_HOST) \
 	$(CLIENT_TEST_CTL) $(CLIENT_TEST_INST)
 
 CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o \
-	$(CLIENT_TEST_DIR)/test_view.o
+	$(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/test_vseg_hostile.o
 
-$(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
+$(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -Iclient/lib -Idaemon -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
 	$(call PC_CFLAGS,cmocka)
 
 $(CLIENT_TEST_LIB): $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o \
@@ -37,6 +40,11 @@ $(CLIENT_TEST_VIEW): $(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/tvmad.o $
 		$(CLIENT_SO_DEV) | $(VMAD)
 	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
 		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka) -lpthread
+
+$(CLIENT_TEST_HOST): $(CLIENT_TEST_DIR)/test_vseg_hostile.o $(B)/client/lib/vseg_read.o \
+		$(B)/client/core/lib/vindex.o $(CLIENT_SO) $(CLIENT_SO_DEV)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
+		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
 
 # suite, binary: the binary run against the in-process engine.
 define client_local_wrapper
