@@ -130,17 +130,17 @@ vindex_get(const struct vindex_pool *p, const struct vindex_pos *pos, struct vin
 {
 	const struct vindex_leaf *lf =
 		(const void *)(p->base + (size_t)pos->leaf * VINDEX_NODE_SIZE);
-	uint32_t i = pos->slot;
+	const struct vindex_slot *sl = &lf->slot[pos->slot];
 
-	out->start = lf->start[i];
-	out->end = lf->end[i];
-	out->flags = lf->flags[i];
-	out->pgoff = lf->pgoff[i];
-	out->ino = lf->ino[i];
-	out->dev_major = lf->dev_major[i];
-	out->dev_minor = lf->dev_minor[i];
-	out->name = lf->name[i];
-	out->attr = lf->attr[i];
+	out->start = sl->start;
+	out->end = lf->end[pos->slot];
+	out->flags = sl->flags;
+	out->pgoff = sl->pgoff;
+	out->ino = sl->ino;
+	out->dev_major = sl->dev_major;
+	out->dev_minor = sl->dev_minor;
+	out->name = sl->name;
+	out->attr = sl->attr;
 }
 
 int
@@ -246,33 +246,30 @@ vindex_max_end(const struct vindex *ix, uint32_t idx, uint32_t level)
 	return in->key[in->h.count - 1];
 }
 
-/* Every column of a leaf, for the moves that keep them in step. */
-#define VINDEX_LEAF_COLUMNS(X)                                                                     \
-	X(end) X(start) X(flags) X(pgoff) X(ino) X(dev_major) X(dev_minor) X(name) X(attr)
-
-/* Moves slots [from, count) of a leaf to [to, ...) (within one leaf or into another). */
+/* Moves n records of src from slot from to slot to of dst (which may be src). */
 static void
 vindex_leaf_move(struct vindex_leaf *dst, uint32_t to, struct vindex_leaf *src, uint32_t from,
 		 uint32_t n)
 {
-#define VINDEX_MOVE(col) memmove(&dst->col[to], &src->col[from], n * sizeof(dst->col[0]));
-	VINDEX_LEAF_COLUMNS(VINDEX_MOVE)
-#undef VINDEX_MOVE
+	memmove(&dst->end[to], &src->end[from], n * sizeof(dst->end[0]));
+	memmove(&dst->slot[to], &src->slot[from], n * sizeof(dst->slot[0]));
 }
 
 static void
 vindex_leaf_put(struct vindex_leaf *lf, uint32_t j, const struct vindex_rec *r)
 {
+	struct vindex_slot *sl = &lf->slot[j];
+
 	vindex_leaf_move(lf, j + 1, lf, j, lf->h.count - j);
 	lf->end[j] = r->end;
-	lf->start[j] = r->start;
-	lf->flags[j] = r->flags;
-	lf->pgoff[j] = r->pgoff;
-	lf->ino[j] = r->ino;
-	lf->dev_major[j] = r->dev_major;
-	lf->dev_minor[j] = r->dev_minor;
-	lf->name[j] = r->name;
-	lf->attr[j] = r->attr;
+	sl->start = r->start;
+	sl->flags = r->flags;
+	sl->pgoff = r->pgoff;
+	sl->ino = r->ino;
+	sl->dev_major = r->dev_major;
+	sl->dev_minor = r->dev_minor;
+	sl->name = r->name;
+	sl->attr = r->attr;
 	lf->h.count++;
 }
 
@@ -288,13 +285,15 @@ vindex_inner_put(struct vindex_inner *in, uint32_t i, uint64_t key, uint32_t chi
 	in->h.count++;
 }
 
-/* Splits a full leaf: the upper half goes to a new leaf after it, which is returned. */
+/*
+ * Splits a full leaf before slot half: the records from there go to a new leaf after it,
+ * which is returned.
+ */
 static uint32_t
-vindex_leaf_split(struct vindex *ix, uint32_t l)
+vindex_leaf_split(struct vindex *ix, uint32_t l, uint32_t half)
 {
 	uint32_t r = vindex_alloc(ix, VINDEX_LEAF);
 	struct vindex_leaf *L = vindex_wnode(ix, l), *R = vindex_wnode(ix, r);
-	uint32_t half = L->h.count / 2;
 
 	vindex_leaf_move(R, 0, L, half, L->h.count - half);
 	R->h.count = L->h.count - half;
@@ -319,9 +318,11 @@ vindex_leaf_insert(struct vindex *ix, uint32_t l, const struct vindex_rec *rec)
 		vindex_leaf_put(L, j, rec);
 		return VINDEX_NIL;
 	}
-	r = vindex_leaf_split(ix, l);
-	half = L->h.count;
-	if (j <= half)
+	/* Appending to the last leaf (a space filled upwards) leaves it full, not half full. */
+	half = j == VINDEX_LEAF_CAP && L->h.next == VINDEX_NIL ? VINDEX_LEAF_CAP
+							       : VINDEX_LEAF_CAP / 2;
+	r = vindex_leaf_split(ix, l, half);
+	if (j <= half && half < VINDEX_LEAF_CAP)
 		vindex_leaf_put(L, j, rec);
 	else
 		vindex_leaf_put(vindex_wnode(ix, r), j - half, rec);
@@ -341,12 +342,13 @@ vindex_inner_insert(struct vindex *ix, uint32_t n, uint32_t i, uint64_t key, uin
 	}
 	r = vindex_alloc(ix, VINDEX_INNER);
 	R = vindex_wnode(ix, r);
-	half = I->h.count / 2;
+	/* Appending: the new node starts with the new child alone (see vindex_leaf_insert). */
+	half = i == VINDEX_INNER_CAP ? VINDEX_INNER_CAP : VINDEX_INNER_CAP / 2;
 	memcpy(R->key, &I->key[half], (I->h.count - half) * sizeof(R->key[0]));
 	memcpy(R->child, &I->child[half], (I->h.count - half) * sizeof(R->child[0]));
 	R->h.count = I->h.count - half;
 	I->h.count = half;
-	if (i <= half)
+	if (i <= half && half < VINDEX_INNER_CAP)
 		vindex_inner_put(I, i, key, child);
 	else
 		vindex_inner_put(R, i - half, key, child);
@@ -425,7 +427,7 @@ vindex_delete_at(struct vindex *ix, uint32_t n, uint32_t level, uint64_t start, 
 		struct vindex_leaf *L = vindex_wnode(ix, n);
 
 		i = vindex_first_above(L->end, L->h.count, start);
-		if (i == L->h.count || L->start[i] != start)
+		if (i == L->h.count || L->slot[i].start != start)
 			return -ENOENT;
 		vindex_leaf_move(L, i, L, i + 1, L->h.count - i - 1);
 		*empty = --L->h.count == 0;

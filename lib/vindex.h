@@ -4,8 +4,9 @@
  * refer to each other by index, never by pointer, so that the pool can live in shared memory
  * (a view segment) and be read there by other processes, or be moved and grown.
  *
- * Leaves hold up to VINDEX_LEAF_CAP records, column by column (all ends, then all starts,
- * ...), sorted by address and linked in both directions.  An inner node holds, for each
+ * Leaves hold up to VINDEX_LEAF_CAP records sorted by address, their ends side by side (the
+ * search reads two cache lines) and the rest of each record in a slot of its own; leaves are
+ * linked in both directions.  An inner node holds, for each
  * child, the largest end in the child's subtree: find_vma(addr) descends to the first child
  * whose key is above addr, then takes the first record whose end is above addr.  A lookup
  * reads O(log n) nodes, a few cache lines each; an insertion or a deletion changes the nodes
@@ -46,17 +47,18 @@ struct vindex_head {
 /* attr bits of a record. */
 #define VINDEX_ATTR_FILE 1u /* maps prints the offset, device and inode (not private anon) */
 
+/* What a leaf keeps of a record besides its end: one record is one piece of a cache line. */
+struct vindex_slot {
+	uint64_t start, flags, pgoff, ino;
+	uint32_t dev_major, dev_minor;
+	uint32_t name; /* first name node, or NIL */
+	uint32_t attr;
+};
+
 struct vindex_leaf {
 	struct vindex_head h;
-	uint64_t end[VINDEX_LEAF_CAP];
-	uint64_t start[VINDEX_LEAF_CAP];
-	uint64_t flags[VINDEX_LEAF_CAP];
-	uint64_t pgoff[VINDEX_LEAF_CAP];
-	uint64_t ino[VINDEX_LEAF_CAP];
-	uint32_t dev_major[VINDEX_LEAF_CAP];
-	uint32_t dev_minor[VINDEX_LEAF_CAP];
-	uint32_t name[VINDEX_LEAF_CAP]; /* first name node, or NIL */
-	uint32_t attr[VINDEX_LEAF_CAP];
+	uint64_t end[VINDEX_LEAF_CAP]; /* searched: together, in two cache lines */
+	struct vindex_slot slot[VINDEX_LEAF_CAP];
 };
 
 struct vindex_inner {
