@@ -8,10 +8,10 @@
  *               daemon_mmap_rps_noviews=N
  *
  * (one line).  Lookups are timed in the calling thread's CPU time (the socket's figure in
- * wall time: it waits for the daemon).  Spaces hold one-page VMAs two pages apart, alternately r-- and rw- so that
- * none merge; lookups are at random addresses over the space.  The view figures are measured
- * here while vmad holds the space; daemon_mmap_rps_* are mmap+munmap pairs per second from 50
- * connections (each on a space of its own, pipelines of 16 requests), with one view open on
+ * wall time: it waits for the daemon).  Spaces hold one-page VMAs two pages apart, alternately r--
+ * and rw- so that none merge; lookups are at random addresses over the space.  The view figures are
+ * measured here while vmad holds the space; daemon_mmap_rps_* are mmap+munmap pairs per second from
+ * 50 connections (each on a space of its own, pipelines of 16 requests), with one view open on
  * every space and with none.
  */
 #include <errno.h>
@@ -379,7 +379,7 @@ main(int argc, char **argv)
 {
 	static struct figures f;
 	char self[PATH_MAX - 16], vmad[PATH_MAX], dir[] = "/tmp/view-bench.XXXXXX", sock[128],
-							    log[128];
+						  log[128];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	pid_t pid;
 	int r;

@@ -25,6 +25,13 @@ struct view_name {
 	char text[];
 };
 
+/* One of the engine's VMAs in the window being published. */
+struct view_pending {
+	struct vindex_rec rec;
+	const struct vma *vma;
+	bool named;
+};
+
 struct view_pub {
 	int fd;
 	unsigned char *map;
@@ -33,9 +40,9 @@ struct view_pub {
 	struct vindex ix;
 	struct view_name **names;
 	size_t nbuckets, nnames;
-	uint64_t brk;            /* the program break when last published */
-	bool writing;            /* inside a change: the sequence counter is odd */
-	struct vindex_rec *recs; /* the engine's records of a window, reused */
+	uint64_t brk;              /* the program break when last published */
+	bool writing;              /* inside a change: the sequence counter is odd */
+	struct view_pending *recs; /* the engine's records of a window, reused */
 	size_t nrecs, caprecs;
 	char namebuf[VIEW_NAME_MAX];
 };
@@ -286,11 +293,12 @@ view_rec_same(const struct vindex_rec *a, const struct vindex_rec *b)
 
 /* The node of the name maps prints for vma, looked up without a new reference. */
 static uint32_t
-view_name_of(struct view_pub *v, struct mm *mm, const struct vma *vma)
+view_name_of(struct view_pub *v, struct mm *mm, const struct vma *vma, bool *named)
 {
 	const char *name = mm_vma_name(mm, vma, v->namebuf, sizeof(v->namebuf));
 	struct view_name **pp;
 
+	*named = name != NULL;
 	if (!name)
 		return VINDEX_NIL;
 	if (v->nbuckets == 0)
@@ -300,20 +308,19 @@ view_name_of(struct view_pub *v, struct mm *mm, const struct vma *vma)
 	return *pp ? (*pp)->node : VINDEX_NIL - 1;
 }
 
-static int
-view_recs_push(struct view_pub *v, const struct vindex_rec *r)
+static struct view_pending *
+view_recs_push(struct view_pub *v)
 {
 	if (v->nrecs == v->caprecs) {
 		size_t cap = v->caprecs ? v->caprecs * 2 : 16;
-		struct vindex_rec *p = realloc(v->recs, cap * sizeof(*p));
+		struct view_pending *p = realloc(v->recs, cap * sizeof(*p));
 
 		if (!p)
-			return -ENOMEM;
+			return NULL;
 		v->recs = p;
 		v->caprecs = cap;
 	}
-	v->recs[v->nrecs++] = *r;
-	return 0;
+	return &v->recs[v->nrecs++];
 }
 
 /* ---- bringing a window up to date ------------------------------------------------------ */
@@ -373,7 +380,9 @@ view_collect(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi, bool *
 	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
 	struct vindex_pos pos;
 	struct vindex_rec r, old;
+	struct view_pending *pe;
 	int have = vindex_find(&p, v->ix.root, lo, &pos);
+	bool named;
 
 	*same = true;
 	v->nrecs = 0;
@@ -381,9 +390,11 @@ view_collect(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi, bool *
 		view_rec_of(e, &r);
 		if (r.start >= hi)
 			break;
-		r.name = view_name_of(v, mm, e);
-		if (view_recs_push(v, &r) < 0)
+		r.name = view_name_of(v, mm, e, &named);
+		pe = view_recs_push(v);
+		if (!pe)
 			return -ENOMEM;
+		*pe = (struct view_pending){ .rec = r, .vma = e, .named = named };
 		if (have == 1)
 			vindex_get(&p, &pos, &old);
 		if (have != 1 || !view_rec_same(&r, &old))
@@ -409,13 +420,14 @@ view_remove(struct view_pub *v, uint64_t lo, uint64_t hi)
 }
 
 static int
-view_insert(struct view_pub *v, struct mm *mm, struct vindex_rec *r)
+view_insert(struct view_pub *v, struct mm *mm, struct view_pending *pe)
 {
-	const char *name;
-	const struct vma *e = mm_find_vma(mm, r->start);
+	struct vindex_rec *r = &pe->rec;
+	const char *name = NULL;
 
 	r->name = VINDEX_NIL;
-	name = e ? mm_vma_name(mm, e, v->namebuf, sizeof(v->namebuf)) : NULL;
+	if (pe->named)
+		name = mm_vma_name(mm, pe->vma, v->namebuf, sizeof(v->namebuf));
 	if (name) {
 		r->name = view_name_get(v, name, strlen(name));
 		if (r->name == VINDEX_NIL)
@@ -442,7 +454,6 @@ view_fail(struct view_pub *v)
 static void
 view_sync(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
 {
-	struct mm_status st;
 	bool same;
 
 	if (v->hdr->state != VSEG_LIVE)
@@ -454,8 +465,6 @@ view_sync(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
 		view_fail(v);
 		return;
 	}
-	mm_get_status(mm, &st);
-	v->brk = st.brk;
 	if (same)
 		return;
 	/* A request's changes are one change for readers: view_pub_done() ends it. */
@@ -481,6 +490,15 @@ view_done(struct view_pub *v)
 
 /* ---- the module's interface ----------------------------------------------------------- */
 
+static uint64_t
+view_mm_brk(struct mm *mm)
+{
+	struct mm_status st;
+
+	mm_get_status(mm, &st);
+	return st.brk;
+}
+
 static int
 view_pub_new(struct space *sp, struct view_pub **out)
 {
@@ -490,6 +508,7 @@ view_pub_new(struct space *sp, struct view_pub **out)
 	if (!v)
 		return -ENOMEM;
 	v->fd = -1;
+	v->brk = view_mm_brk(sp->mm);
 	r = view_seg_create(v);
 	if (r == 0) {
 		view_sync(v, sp->mm, 0, UINT64_MAX);
@@ -561,12 +580,9 @@ view_pub_brk(const struct space *sp)
 	return sp->view ? sp->view->brk : 0;
 }
 
-int
-view_pub_check(struct view_pub *v, struct mm *mm)
+void
+view_pub_set_brk(struct space *sp, uint64_t brk)
 {
-	bool same;
-
-	if (view_collect(v, mm, 0, UINT64_MAX, &same) < 0)
-		return -ENOMEM;
-	return same && v->hdr->tree.count == v->nrecs ? 0 : -EUCLEAN;
+	if (sp->view)
+		sp->view->brk = brk;
 }

@@ -14,7 +14,6 @@
 #include "vmad.pb-c.h"
 #include "vseg.h"
 
-struct mm;
 struct space;
 struct space_table;
 struct view_pub;
@@ -32,12 +31,11 @@ void view_pub_touch(struct space *sp, uint64_t lo, uint64_t hi);
 void view_pub_done(struct space *sp);
 /* The size of sp's segment (it has one). */
 uint64_t view_pub_size(const struct space *sp);
-/* The program break the segment was last published with. */
+/* The program break the segment was last published with, and its new value. */
 uint64_t view_pub_brk(const struct space *sp);
+void view_pub_set_brk(struct space *sp, uint64_t brk);
 /* After a request: updates the segment of the space it may have changed, if it has one. */
 void view_request_done(struct space_table *t, const Vmad__V1__Request *req,
 		       const Vmad__V1__Response *resp);
-/* The whole segment against the engine: 0, or -EUCLEAN (the tests' check). */
-int view_pub_check(struct view_pub *v, struct mm *mm);
 
 #endif

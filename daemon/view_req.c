@@ -74,6 +74,7 @@ view_req_brk(struct space *sp, const Response *resp)
 		return;
 	view_pub_touch(sp, (now < old ? now : old) & ~(MM_PAGE_SIZE - 1),
 		       view_req_end(now > old ? now : old, 1));
+	view_pub_set_brk(sp, now);
 }
 
 /* The space a request names, if it has a view. */
