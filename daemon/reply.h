@@ -23,14 +23,6 @@ Vmad__V1__Vma *reply_vma(struct arena *a, struct mm *mm, const struct vma *v);
 /* VMAs with end > from, at most limit (0 = default) and about REPLY_MAPS_PAGE_BYTES. */
 int reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit,
 	       Vmad__V1__MapsResult *out);
-/* Bytes a maps line needs beyond its name. */
-#define REPLY_LINE_EXTRA 208
-/*
- * The maps line of a VMA (m's start, end, offset, dev and ino; perms; its name or NULL)
- * into buf of size bytes: its length, or 0 when it does not fit.
- */
-size_t reply_line_format(char *buf, size_t size, const Vmad__V1__Vma *m, const char perms[4],
-			 const char *name);
 int reply_status(struct arena *a, struct mm *mm, Vmad__V1__StatusResult *out);
 
 #endif

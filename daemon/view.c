@@ -13,8 +13,6 @@
 
 /* Nodes of a new segment; it doubles when full. */
 #define VIEW_NODES_MIN 64
-/* The longest name maps prints: a path of 4095 bytes, each escaped as "\012", " (deleted)". */
-#define VIEW_NAME_MAX (4 * 4096 + 16)
 
 /* An interned name: records with equal names share its nodes. */
 struct view_name {
@@ -44,7 +42,8 @@ struct view_pub {
 	bool writing;              /* inside a change: the sequence counter is odd */
 	struct view_pending *recs; /* the engine's records of a window, reused */
 	size_t nrecs, caprecs;
-	char namebuf[VIEW_NAME_MAX];
+	char namebuf[MM_MAPS_NAME_MAX];
+	char line[MM_MAPS_LINE_MAX];
 };
 
 /* ---- the segment ---------------------------------------------------------------------- */
@@ -259,12 +258,19 @@ view_names_free(struct view_pub *v)
 
 /* ---- records -------------------------------------------------------------------------- */
 
-/* The engine's VMA as a record: what a lookup returns and maps prints (name not set). */
-static void
-view_rec_of(const struct vma *vma, struct vindex_rec *r)
+/*
+ * The engine's VMA as a record (name not set), and its maps line in v->line: the fields maps
+ * prints come from the engine's one formatter of maps lines.
+ */
+static int
+view_rec_of(struct view_pub *v, struct mm *mm, const struct vma *vma, struct vindex_rec *r,
+	    struct mm_maps_entry *e)
 {
 	struct mm_vma_info info;
+	int rc = mm_maps_entry(mm, vma, e, v->line, sizeof(v->line));
 
+	if (rc < 0)
+		return rc;
 	mm_vma_info(vma, &info);
 	memset(r, 0, sizeof(*r));
 	r->start = info.start;
@@ -272,15 +278,11 @@ view_rec_of(const struct vma *vma, struct vindex_rec *r)
 	r->flags = info.flags;
 	r->pgoff = info.pgoff;
 	r->name = VINDEX_NIL;
-	if (!info.path && !info.shmem)
-		return;
-	r->attr = VINDEX_ATTR_FILE;
-	r->dev_major = info.dev_major;
-	r->dev_minor = info.dev_minor;
-	r->ino = info.ino;
-	/* The internal mount behind shared anonymous memory is device 00:01. */
-	if (info.shmem && !info.path && !r->dev_major && !r->dev_minor)
-		r->dev_minor = 1;
+	r->attr = info.path || info.shmem ? VINDEX_ATTR_FILE : 0;
+	r->dev_major = e->dev_major;
+	r->dev_minor = e->dev_minor;
+	r->ino = e->ino;
+	return 0;
 }
 
 static bool
@@ -291,19 +293,17 @@ view_rec_same(const struct vindex_rec *a, const struct vindex_rec *b)
 	       a->dev_minor == b->dev_minor && a->attr == b->attr && a->name == b->name;
 }
 
-/* The node of the name maps prints for vma, looked up without a new reference. */
+/* The node of the name in v->line (entry e), looked up without a new reference. */
 static uint32_t
-view_name_of(struct view_pub *v, struct mm *mm, const struct vma *vma, bool *named)
+view_name_of(struct view_pub *v, const struct mm_maps_entry *e)
 {
-	const char *name = mm_vma_name(mm, vma, v->namebuf, sizeof(v->namebuf));
 	struct view_name **pp;
 
-	*named = name != NULL;
-	if (!name)
+	if (e->name_off >= e->len)
 		return VINDEX_NIL;
 	if (v->nbuckets == 0)
 		return VINDEX_NIL - 1;
-	pp = view_name_slot(v, name, strlen(name));
+	pp = view_name_slot(v, v->line + e->name_off, e->len - e->name_off);
 	/* A name not stored yet differs from every stored one. */
 	return *pp ? (*pp)->node : VINDEX_NIL - 1;
 }
@@ -381,20 +381,21 @@ view_collect(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi, bool *
 	struct vindex_pos pos;
 	struct vindex_rec r, old;
 	struct view_pending *pe;
+	struct mm_maps_entry me;
 	int have = vindex_find(&p, v->ix.root, lo, &pos);
-	bool named;
 
 	*same = true;
 	v->nrecs = 0;
 	for (const struct vma *e = mm_find_vma(mm, lo); e; e = mm_next_vma(e)) {
-		view_rec_of(e, &r);
+		if (view_rec_of(v, mm, e, &r, &me) < 0)
+			return -ENOMEM;
 		if (r.start >= hi)
 			break;
-		r.name = view_name_of(v, mm, e, &named);
+		r.name = view_name_of(v, &me);
 		pe = view_recs_push(v);
 		if (!pe)
 			return -ENOMEM;
-		*pe = (struct view_pending){ .rec = r, .vma = e, .named = named };
+		*pe = (struct view_pending){ .rec = r, .vma = e, .named = me.name_off < me.len };
 		if (have == 1)
 			vindex_get(&p, &pos, &old);
 		if (have != 1 || !view_rec_same(&r, &old))
@@ -423,13 +424,13 @@ static int
 view_insert(struct view_pub *v, struct mm *mm, struct view_pending *pe)
 {
 	struct vindex_rec *r = &pe->rec;
-	const char *name = NULL;
+	struct mm_maps_entry e;
 
 	r->name = VINDEX_NIL;
-	if (pe->named)
-		name = mm_vma_name(mm, pe->vma, v->namebuf, sizeof(v->namebuf));
-	if (name) {
-		r->name = view_name_get(v, name, strlen(name));
+	if (pe->named) {
+		if (mm_maps_entry(mm, pe->vma, &e, v->line, sizeof(v->line)) < 0)
+			return -ENOMEM;
+		r->name = view_name_get(v, v->line + e.name_off, e.len - e.name_off);
 		if (r->name == VINDEX_NIL)
 			return -ENOMEM;
 	}

@@ -77,6 +77,17 @@ view_req_brk(struct space *sp, const Response *resp)
 	view_pub_set_brk(sp, now);
 }
 
+/* exec replaced the whole mm. */
+static void
+view_req_exec(struct space *sp)
+{
+	struct mm_status st;
+
+	mm_get_status(sp->mm, &st);
+	view_pub_set_brk(sp, st.brk);
+	view_pub_touch(sp, 0, UINT64_MAX);
+}
+
 /* The space a request names, if it has a view. */
 static struct space *
 view_req_space(struct space_table *t, const char *name)
@@ -108,6 +119,8 @@ view_req_name(const Request *q)
 		return q->madvise->name;
 	case VMAD__V1__REQUEST__OP_MLOCK:
 		return q->mlock->name;
+	case VMAD__V1__REQUEST__OP_EXEC:
+		return q->exec->name;
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
 		return q->munlock->name;
 	default:
@@ -152,6 +165,9 @@ view_request_done(struct space_table *t, const Request *q, const Response *resp)
 		break;
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
 		view_req_range(sp, q->munlock->addr, q->munlock->len);
+		break;
+	case VMAD__V1__REQUEST__OP_EXEC:
+		view_req_exec(sp);
 		break;
 	default:
 		break;

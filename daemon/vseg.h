@@ -17,6 +17,7 @@
 #ifndef VMAD_VSEG_H
 #define VMAD_VSEG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vindex.h"
@@ -48,7 +49,15 @@ struct vseg_header {
 	uint64_t reserved[5];
 };
 
+/* The offsets proto/README.md gives readers in other languages. */
 _Static_assert(sizeof(struct vseg_header) == 128, "the header is 128 bytes");
+_Static_assert(offsetof(struct vseg_header, seq) == 16, "seq at 16");
+_Static_assert(offsetof(struct vseg_header, state) == 32, "state at 32");
+_Static_assert(offsetof(struct vseg_header, nodes_cap) == 56, "nodes_cap at 56");
+_Static_assert(offsetof(struct vseg_header, tree) == 64, "the tree's root at 64");
+_Static_assert(offsetof(struct vindex_leaf, slot) == 144, "leaf slots at 144");
+_Static_assert(sizeof(struct vindex_slot) == 48, "a slot is 48 bytes");
+_Static_assert(offsetof(struct vindex_inner, child) == 528, "children at 528");
 _Static_assert(sizeof(struct vseg_header) <= VSEG_NODES_OFF, "nodes follow the header");
 
 /* The seals that make a segment read-only for everyone but its publisher's own mapping. */

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "reply.h"
+#include "mm.h"
 #include "vseg.h"
 #include "vseg_read.h"
 
@@ -425,29 +425,35 @@ vmac_view_version(struct vmac_view *v, uint64_t *version)
 	return view_run(v, &op);
 }
 
-/* The longest name maps prints: a path of 4095 bytes, each escaped as "\012", " (deleted)". */
-#define VIEW_NAME_MAX (4 * 4096 + 16)
-
 VMAC_EXPORT int
 vmac_view_line(struct vmac_view *v, const struct vmac_view_vma *vma, char *buf, size_t size)
 {
-	Vmad__V1__Vma m = VMAD__V1__VMA__INIT;
-	char *name = malloc(VIEW_NAME_MAX);
-	size_t n;
+	struct mm_maps_entry e = { 0 };
+	char *name, *line;
 	int r;
 
+	if (v == NULL || vma == NULL || buf == NULL)
+		return -EINVAL;
+	name = malloc(MM_MAPS_NAME_MAX + MM_MAPS_LINE_MAX);
 	if (name == NULL)
 		return -ENOMEM;
-	r = buf ? vmac_view_name(v, vma, name, VIEW_NAME_MAX) : -EINVAL;
+	line = name + MM_MAPS_NAME_MAX;
+	r = vmac_view_name(v, vma, name, MM_MAPS_NAME_MAX);
 	if (r >= 0) {
-		m.start = vma->start;
-		m.end = vma->end;
-		m.offset = vma->offset;
-		m.dev_major = vma->dev_major;
-		m.dev_minor = vma->dev_minor;
-		m.ino = vma->ino;
-		n = reply_line_format(buf, size, &m, vma->perms, r > 0 ? name : NULL);
-		r = n == 0 || n > INT32_MAX ? -ENOSPC : (int)n;
+		e.start = vma->start;
+		e.end = vma->end;
+		e.offset = vma->offset;
+		e.dev_major = vma->dev_major;
+		e.dev_minor = vma->dev_minor;
+		e.ino = vma->ino;
+		memcpy(e.perms, vma->perms, sizeof(e.perms));
+		r = mm_maps_line(&e, r > 0 ? name : NULL, (size_t)r, line, MM_MAPS_LINE_MAX);
+	}
+	if (r >= 0 && e.len >= size)
+		r = -ENOSPC;
+	if (r >= 0) {
+		memcpy(buf, line, e.len + 1);
+		r = (int)e.len;
 	}
 	free(name);
 	return r;

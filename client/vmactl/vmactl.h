@@ -41,6 +41,8 @@ struct args {
 	bool prev, write, onfault;
 	bool view; /* find --view */
 	struct vmac_create_opts create;
+	char **raw; /* exec: every argument after the command name */
+	int nraw, prog_index;
 };
 
 #define PARSE_ERR_MAX 256
@@ -101,6 +103,7 @@ int out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err);
 /* greeting: connected, but the daemon's greeting failed. */
 int out_connect_error(struct ctx *ctx, const char *path, int err, bool greeting);
 int out_done(struct ctx *ctx);
+int out_close_stdout(int status);
 const char *out_errno_name(int err);
 void out_vma_json(const char *key, const struct vmac_vma *v);
 
@@ -154,6 +157,8 @@ CMD_DECL(check);
 int cmd_find_view(struct ctx *ctx, const struct args *a);
 int cmd_find_print(struct ctx *ctx, const struct args *a, int rc, const struct vmac_vma *vma,
 		   const struct vmac_vma *prev);
+CMD_DECL(exec);
+CMD_DECL(shadow);
 CMD_DECL(help);
 
 #endif

@@ -49,7 +49,7 @@ group_setup(void **state)
 	struct vmac_create_opts o;
 
 	(void)state;
-	if (vmad_start(&vm, NULL, NULL) < 0 || vmac_connect(vm.sock, &root) < 0)
+	if (harness_group_start(&vm, NULL, &root) < 0)
 		return -1;
 	for (int i = 0; i < 4; i++) {
 		vmac_create_opts_init(&o);
@@ -67,8 +67,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	vmac_close(root);
-	return vmad_stop(&vm) == 0 ? 0 : -1;
+	return harness_group_stop(&vm, root);
 }
 
 static int

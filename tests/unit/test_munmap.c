@@ -95,13 +95,9 @@ test_no_merge(void **state)
 static void
 test_map_count_limit(void **state)
 {
-	struct mm_config cfg;
-	struct mm *mm;
+	struct mm *mm = new_mm_map_limit(2);
 
 	(void)state;
-	mm_config_init(&cfg, MM_LAYOUT_X86_64);
-	cfg.max_map_count = 2;
-	assert_int_equal(mm_create(&cfg, &mm), 0);
 	do_mmap(mm, B, 8 * P, RW, FIXED_PRIVATE);
 	do_mmap(mm, B + 16 * P, 8 * P, RW, FIXED_PRIVATE);
 	assert_int_equal(mm_munmap(mm, B + 2 * P, P), -ENOMEM);
