@@ -291,6 +291,12 @@ struct mm_maps_entry {
  */
 int mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e, char *buf,
 		  size_t size);
+/*
+ * The line of an entry whose fields (start to perms) are set, with the name (nlen bytes, or
+ * NULL), into buf (at least MM_MAPS_HEADER_MAX bytes) as mm_maps_entry() writes it; sets
+ * name_off and len.  -ENAMETOOLONG.
+ */
+int mm_maps_line(struct mm_maps_entry *e, const char *name, size_t nlen, char *buf, size_t size);
 int mm_render_maps(const struct mm *mm, char **out, size_t *len);
 /*
  * mm_render_status(): task_mem()'s VmPeak, VmSize, VmLck, VmHWM, VmRSS, RssAnon, RssFile,

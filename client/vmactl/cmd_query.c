@@ -36,31 +36,41 @@ find_call(struct ctx *ctx, const struct args *a, struct vmac_vma *vma, struct vm
 	return vmac_find_vma(ctx->conn, a->name, a->addr, vma);
 }
 
+/* The output of find, from the daemon or from a view. */
 int
-cmd_find_run(struct ctx *ctx, const struct args *a)
+cmd_find_print(struct ctx *ctx, const struct args *a, int rc, const struct vmac_vma *vma,
+	       const struct vmac_vma *prev)
 {
-	struct vmac_vma vma, prev;
-	int rc = find_call(ctx, a, &vma, &prev);
-	if (rc < 0)
-		return out_refused(ctx, "find", rc);
 	if (ctx->json) {
 		struct json js = JSON_INIT(stdout), *j = &js;
 		json_begin_ok(j);
 		if (rc & VMAC_FOUND_VMA)
-			out_vma_json(j, "vma", &vma);
+			out_vma_json(j, "vma", vma);
 		else
 			json_null_field(j, "vma");
 		if (a->prev && (rc & VMAC_FOUND_PREV))
-			out_vma_json(j, "prev", &prev);
+			out_vma_json(j, "prev", prev);
 		else if (a->prev)
 			json_null_field(j, "prev");
 		return out_json_end(j, rc & VMAC_FOUND_VMA ? EXIT_DONE : EXIT_REFUSED);
 	} else if (rc & VMAC_FOUND_VMA) {
-		puts(vma.line);
+		puts(vma->line);
 		if (rc & VMAC_FOUND_PREV)
-			puts(prev.line);
+			puts(prev->line);
 	}
 	return (rc & VMAC_FOUND_VMA) ? EXIT_DONE : EXIT_REFUSED;
+}
+
+int
+cmd_find_run(struct ctx *ctx, const struct args *a)
+{
+	struct vmac_vma vma, prev;
+	if (a->view)
+		return cmd_find_view(ctx, a);
+	int rc = find_call(ctx, a, &vma, &prev);
+	if (rc < 0)
+		return out_refused(ctx, "find", rc);
+	return cmd_find_print(ctx, a, rc, &vma, &prev);
 }
 
 int

@@ -39,6 +39,7 @@ struct args {
 	int advice;
 	enum vmac_access access;
 	bool prev, write, onfault;
+	bool view; /* find --view */
 	struct vmac_create_opts create;
 	char **raw; /* exec: every argument after the command name */
 	int nraw, prog_index;
@@ -166,6 +167,11 @@ CMD_DECL(maps);
 CMD_DECL(status);
 CMD_DECL(watch);
 CMD_DECL(batch);
+CMD_DECL(check);
+/* find --view (cmd_view.c), and what find prints (cmd_query.c). */
+int cmd_find_view(struct ctx *ctx, const struct args *a);
+int cmd_find_print(struct ctx *ctx, const struct args *a, int rc, const struct vmac_vma *vma,
+		   const struct vmac_vma *prev);
 CMD_DECL(exec);
 CMD_DECL(shadow);
 CMD_DECL(help);
