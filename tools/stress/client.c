@@ -75,13 +75,19 @@ client_broken(struct client *c, uint64_t index, int err)
 {
 	char repro[512];
 
-	c->slot->mismatches++;
+	/* No reply in time is a lost one; a reply with another id than the next breaks the
+	 * library's connection (-EPROTO) and may be lost or duplicated: a mismatch. */
+	if (err == -ETIMEDOUT)
+		c->slot->lost++;
+	else
+		c->slot->mismatches++;
 	client_repro(c, index, repro, sizeof(repro));
 	report_fail(c->slot,
 		    "client %u (space %s) seed %llu operation %llu: the connection broke: %s "
-		    "(-EPROTO: a reply out of order, lost or duplicated)\nreproduce: %s",
+		    "(-ETIMEDOUT: no reply within %d ms; -EPROTO: a reply out of order, lost or "
+		    "duplicated)\nreproduce: %s",
 		    c->k, c->t.space, (unsigned long long)c->seed, (unsigned long long)index,
-		    strerror(-err), repro);
+		    strerror(-err), ST_REPLY_TIMEOUT, repro);
 }
 
 /* The layout the client checks: maps and status of its space, or its slice's maps lines. */
