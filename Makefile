@@ -50,8 +50,9 @@ BASE_LDFLAGS  := $(SANFLAGS) $(LDFLAGS)
 # pkg-config is asked lazily (recursive '='), so that `make deps` can install the packages
 # before anything needs their flags.
 DEP_PKGS      := libevent_core libprotobuf-c libsystemd cmocka
-DEP_DEBS      := libevent-dev libprotobuf-c-dev protobuf-c-compiler libsystemd-dev libcmocka-dev pkg-config python3
-DEP_CMDS      := $(PROTOC_C) python3
+DEP_DEBS      := libevent-dev libprotobuf-c-dev protobuf-c-compiler libsystemd-dev libcmocka-dev pkg-config python3 \
+		 abigail-tools gcc-multilib
+DEP_CMDS      := $(PROTOC_C) python3 abidiff
 PC_CFLAGS      = $(shell $(PKG_CONFIG) --cflags $(1))
 PC_LIBS        = $(shell $(PKG_CONFIG) --libs $(1))
 

@@ -438,6 +438,47 @@ VMAC_EXPORT int vmac_watch(struct vmac_conn *c, const char *name);
  */
 VMAC_EXPORT int vmac_watch_next(struct vmac_conn *c, struct vmac_event *ev, int timeout_ms);
 
+/* ---- exec (vmac_0.2) --------------------------------------------------------------------- */
+
+/*
+ * How to exec.  Zero it (or vmac_exec_opts_init()); reserved words must stay zero.
+ * envp: the environment, NULL-terminated (NULL = empty).  mode: for a new space (0 = 0600).
+ * rlimit_stack: bytes (0 = the default 8 MiB).
+ */
+struct vmac_exec_opts {
+	const char *const *envp;
+	uint32_t mode;
+	uint64_t rlimit_stack;
+	uint64_t reserved[4];
+};
+
+/* The mm fields exec sets, as /proc/PID/stat prints them, and the process's entry figures. */
+struct vmac_exec_info {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t entry;       /* the first instruction (the interpreter's, if there is one) */
+	uint64_t load_bias;   /* where a PIE was loaded (0 for ET_EXEC) */
+	uint64_t interp_base; /* AT_BASE, 0 without an interpreter */
+	uint64_t vdso_base;   /* AT_SYSINFO_EHDR */
+	uint64_t reserved[4];
+};
+
+VMAC_EXPORT void vmac_exec_opts_init(struct vmac_exec_opts *opts);
+/*
+ * execve(2) into a space: name becomes the layout the kernel leaves at program's first
+ * instruction with address randomisation off (created, or replaced keeping its owner and
+ * mode).  program is the path as execve would be given it (argv[0] is not implied); argv is
+ * NULL-terminated.  The library reads the ELF headers of program and of its PT_INTERP
+ * interpreter itself and sends their figures and stat(2) identity: the daemon opens no file.
+ * An x86_64 ELF gives an x86_64 space, an i386 ELF an i386 one.  -ENOEXEC for a file exec
+ * would refuse, -EACCES for one it may not run, -E2BIG for arguments that do not fit, or the
+ * daemon's answer.  info (may be NULL) is filled on success.
+ */
+VMAC_EXPORT int vmac_exec(struct vmac_conn *c, const char *name, const char *program,
+			  const char *const argv[], const struct vmac_exec_opts *opts,
+			  struct vmac_exec_info *info);
+
 /* ---- pipelining ------------------------------------------------------------------------- */
 
 /*

@@ -10,6 +10,8 @@ PROGRAMS    += $(VMAD)
 
 $(DAEMON_OBJS) $(B)/daemon/main.o: EXTRA_CFLAGS = -Idaemon $(call PC_CFLAGS,$(DAEMON_PKGS))
 $(DAEMON_OBJS) $(B)/daemon/main.o: | $(PROTO_H)
+# consts.c ties the public header's numbers to the engine's and the protocol's.
+$(B)/daemon/consts.o: EXTRA_CFLAGS += -Iclient
 
 $(DAEMON_A): $(DAEMON_OBJS)
 	@mkdir -p $(@D)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "exec_req.h"
 #include "log.h"
 #include "mm.h"
 #include "reply.h"
@@ -731,6 +732,44 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 	return r;
 }
 
+/* The space is replaced as execve replaces a process's mm: same owner, mode and watchers. */
+static int
+op_exec(struct dctx *d, const Vmad__V1__Exec *m)
+{
+	struct exec_req *req = calloc(1, sizeof(*req));
+	struct space *sp = space_find(&d->srv->spaces, m->name ? m->name : "");
+	struct mm_exec_info info;
+	const char *why = "";
+	unsigned mode = SPACE_MODE_DEFAULT;
+	struct mm *mm;
+	int r;
+
+	if (!req)
+		return -ENOMEM;
+	if (sp)
+		r = lookup(d, m->name, SPACE_WRITE, &sp);
+	else if ((r = check_new_space(d, m->name)) == 0)
+		r = check_mode(d, m->has_mode, m->mode, &mode);
+	if (r == 0 && (r = exec_req_parse(m, req, &why)) < 0)
+		r = fail(d, r, "%s", why);
+	if (r == 0 && (r = mm_exec(&req->cfg, &req->args, &mm, &info)) < 0)
+		r = fail(d, r, "exec of '%s' failed", req->exe.file.path);
+	free(req);
+	if (r < 0)
+		return r;
+	if (sp) {
+		mm_destroy(sp->mm);
+		sp->mm = mm;
+	} else if ((r = add_space(d, m->name, mm, mode)) < 0) {
+		return r;
+	}
+	d->resp->exec = exec_req_result(d->arena, &info);
+	if (!d->resp->exec)
+		return -ENOMEM;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_EXEC;
+	return 0;
+}
+
 /* ---- the switch ---------------------------------------------------------------------- */
 
 static int
@@ -783,6 +822,8 @@ dispatch_op(struct dctx *d)
 		return op_watch(d, q->watch);
 	case VMAD__V1__REQUEST__OP_STATS:
 		return op_stats(d);
+	case VMAD__V1__REQUEST__OP_EXEC:
+		return op_exec(d, q->exec);
 	default:
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");

@@ -304,4 +304,59 @@ const char *mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, s
 int mm_import_maps(const struct mm_config *cfg, const char *text, size_t len, struct mm **out,
 		   unsigned *errline);
 
+/*
+ * exec (lib/exec.c): the layout execve(2) leaves at a program's first instruction, without
+ * address randomisation, as fs/binfmt_elf.c: load_elf_binary(), fs/exec.c: setup_arg_pages()
+ * and arch/x86/entry/vdso/vma.c: map_vdso() build it.  The caller has read and checked the
+ * ELF headers; the engine sees only these figures.
+ */
+#define MM_EXEC_MAX_SEGMENTS 64
+
+/* One PT_LOAD program header. prot is MM_PROT_* from p_flags. */
+struct mm_exec_segment {
+	uint64_t vaddr, offset, filesz, memsz, align;
+	uint32_t prot;
+};
+
+struct mm_exec_image {
+	const struct mm_exec_segment *seg; /* in program-header order */
+	uint32_t nseg;
+	bool dyn;       /* ET_DYN (PIE, shared object) rather than ET_EXEC */
+	uint64_t entry; /* e_entry */
+	struct mm_file_desc file;
+};
+
+/* PT_GNU_STACK: absent, without PF_X, with PF_X (EXSTACK_DEFAULT / DISABLE_X / ENABLE_X). */
+enum mm_exec_stack { MM_EXEC_STACK_DEFAULT = 0, MM_EXEC_STACK_NOEXEC = 1, MM_EXEC_STACK_EXEC = 2 };
+
+struct mm_exec_args {
+	struct mm_exec_image exe;
+	const struct mm_exec_image *interp; /* PT_INTERP's program, or NULL */
+	enum mm_exec_stack stack;
+	/* Bytes of the strings exec copies, each counted with its NUL: the file name, argv, envp.
+	 */
+	uint64_t filename_len, argv_len, envp_len;
+	uint64_t argc, envc;
+};
+
+/* The mm fields exec sets (the /proc/PID/stat figures) and where the program starts. */
+struct mm_exec_info {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t entry;       /* the first instruction: the interpreter's entry if there is one */
+	uint64_t load_bias;   /* the program's load bias (0 for ET_EXEC) */
+	uint64_t interp_base; /* AT_BASE: where the interpreter was loaded, 0 without one */
+	uint64_t vdso_base;   /* AT_SYSINFO_EHDR */
+};
+
+/*
+ * Build a new mm from cfg (its with_stack, start_brk and start_stack are ignored) as exec
+ * would.  -EINVAL for figures exec would refuse (no PT_LOAD, more than MM_EXEC_MAX_SEGMENTS,
+ * filesz > memsz, offset and vaddr not congruent, ranges that overflow), -E2BIG for strings
+ * that do not fit the stack rlimit's quarter, or the mmap errno a mapping got.
+ */
+int mm_exec(const struct mm_config *cfg, const struct mm_exec_args *args, struct mm **out,
+	    struct mm_exec_info *info);
+
 #endif

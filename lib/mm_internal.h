@@ -23,6 +23,9 @@
 #define VM_IGNORE_MERGE (VM_SOFTDIRTY | VM_MAYBE_GUARD)
 #define VM_DATA_DEFAULT (VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
 #define VM_STACK_FLAGS  (VM_GROWSDOWN | VM_DATA_DEFAULT | VM_ACCOUNT)
+/* The flags of the special mappings map_vdso() installs, beside their prot bits. */
+#define SPECIAL_VVAR_FLAGS (VM_MAYREAD | VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP)
+#define SPECIAL_VDSO_FLAGS (VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_DONTEXPAND)
 
 #define mm_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 

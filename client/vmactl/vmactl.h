@@ -40,6 +40,8 @@ struct args {
 	enum vmac_access access;
 	bool prev, write, onfault;
 	struct vmac_create_opts create;
+	char **raw; /* exec: every argument after the command name */
+	int nraw, prog_index;
 };
 
 #define PARSE_ERR_MAX 256
@@ -100,6 +102,7 @@ int out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err);
 /* greeting: connected, but the daemon's greeting failed. */
 int out_connect_error(struct ctx *ctx, const char *path, int err, bool greeting);
 int out_done(struct ctx *ctx);
+int out_close_stdout(int status);
 const char *out_errno_name(int err);
 void out_vma_json(const char *key, const struct vmac_vma *v);
 
@@ -148,6 +151,8 @@ CMD_DECL(maps);
 CMD_DECL(status);
 CMD_DECL(watch);
 CMD_DECL(batch);
+CMD_DECL(exec);
+CMD_DECL(shadow);
 CMD_DECL(help);
 
 #endif
