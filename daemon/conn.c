@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "dispatch.h"
+#include "fault_inject.h"
 #include "log.h"
 #include "server.h"
 #include "space.h"
@@ -35,12 +36,17 @@ struct conn {
 	bool writing;  /* output is pending and libevent's write event is armed for it */
 };
 
+/* A connection whose deadline cannot be armed could hold its slot forever: it is closed. */
 static void
 conn_timeout(struct conn *c, unsigned ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
-	event_add(c->timer, &tv);
+	if (event_add(c->timer, &tv) < 0) {
+		log_warning("client %llu: cannot arm its timer; closing",
+			    (unsigned long long)c->id);
+		conn_close(c);
+	}
 }
 
 static size_t
@@ -86,7 +92,12 @@ conn_want_write(struct conn *c)
 	if (c->writing)
 		return;
 	c->writing = true;
-	bufferevent_enable(c->bev, EV_WRITE);
+	if (bufferevent_enable(c->bev, EV_WRITE) == 0)
+		return;
+	/* Output that can never be written: the connection ends (conn_timer_cb frees it). */
+	c->writing = false;
+	log_warning("client %llu: cannot wait to write; closing", (unsigned long long)c->id);
+	conn_close(c);
 }
 
 /*
@@ -102,15 +113,17 @@ static void
 conn_flush(struct conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int written = 0;
 
 	if (c->writing || evbuffer_get_length(out) == 0)
 		return;
 	if (!c->paused && !watch_conn_waiting(c)) {
 		evbuffer_unfreeze(out, 1);
-		evbuffer_write(out, bufferevent_getfd(c->bev));
+		written = evbuffer_write(out, bufferevent_getfd(c->bev));
 		evbuffer_freeze(out, 1);
 	}
-	if (evbuffer_get_length(out) > 0)
+	/* What is left, and a failed write, go to libevent: it retries and reports the error. */
+	if (written < 0 || evbuffer_get_length(out) > 0)
 		conn_want_write(c);
 }
 
@@ -137,11 +150,13 @@ conn_send(struct conn *c, const Vmad__V1__Response *resp)
 	return r;
 }
 
-void
+int
 conn_send_frames(struct conn *c, struct evbuffer *frames)
 {
-	evbuffer_add_buffer(bufferevent_get_output(c->bev), frames);
+	int r = evbuffer_add_buffer(bufferevent_get_output(c->bev), frames) == 0 ? 0 : -EIO;
+
 	conn_queued(c);
+	return r;
 }
 
 void
@@ -176,7 +191,9 @@ conn_fail(struct conn *c, uint64_t id, int err, const char *fmt, ...)
 	resp.error = err;
 	resp.has_error = true;
 	resp.message = msg;
-	conn_send(c, &resp);
+	if (conn_send(c, &resp) < 0)
+		log_debug("client %llu: the error reply could not be framed",
+			  (unsigned long long)c->id);
 	c->srv->errors++;
 	conn_close(c);
 }
@@ -198,9 +215,14 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 		return true;
 	}
 	close = dispatch_request(srv, c, req, &resp);
+	if (fault_inject_twice(req->id)) {
+		Vmad__V1__Response again = VMAD__V1__RESPONSE__INIT;
+
+		close |= dispatch_request(srv, c, req, &again);
+	}
 	if (resp.error)
 		srv->errors++;
-	if (conn_send(c, &resp) < 0)
+	if (!fault_inject_drop(req->id) && conn_send(c, &resp) < 0)
 		close = true;
 	arena_reset(&srv->req_arena);
 	arena_reset(&srv->reply_arena);
@@ -221,6 +243,17 @@ conn_frame_len(const unsigned char *hdr)
  * 1: a frame was handled; 0: more bytes are needed; -1: the connection is closing.  This is
  * the general case: a frame that spans chunks of the input is pulled together first.
  */
+/* Handled frames leave the input; if they cannot, they would be handled again: close. */
+static int
+conn_drain_input(struct conn *c, struct evbuffer *in, size_t n)
+{
+	if (evbuffer_drain(in, n) == 0)
+		return 0;
+	if (!c->closing)
+		conn_fail(c, 0, -EIO, "cannot drain %zu handled bytes", n);
+	return -1;
+}
+
 static int
 conn_next_frame(struct conn *c, struct evbuffer *in)
 {
@@ -232,7 +265,10 @@ conn_next_frame(struct conn *c, struct evbuffer *in)
 
 	if (have < CONN_HEADER)
 		return 0;
-	evbuffer_copyout(in, hdr, CONN_HEADER);
+	if (evbuffer_copyout(in, hdr, CONN_HEADER) != CONN_HEADER) {
+		conn_fail(c, 0, -EIO, "cannot read the frame header");
+		return -1;
+	}
 	len = conn_frame_len(hdr);
 	if (len > c->srv->cfg.max_frame) {
 		conn_fail(c, 0, -EMSGSIZE, "frame of %zu bytes exceeds the limit of %zu", len,
@@ -248,8 +284,7 @@ conn_next_frame(struct conn *c, struct evbuffer *in)
 	}
 	c->partial = false;
 	close = conn_handle(c, frame + CONN_HEADER, len);
-	evbuffer_drain(in, CONN_HEADER + len);
-	return close ? -1 : 1;
+	return conn_drain_input(c, in, CONN_HEADER + len) < 0 || close ? -1 : 1;
 }
 
 /*
@@ -276,8 +311,8 @@ conn_frames_in_place(struct conn *c, struct evbuffer *in)
 		r = conn_handle(c, p + used + CONN_HEADER, len) ? -1 : 1;
 		used += CONN_HEADER + len;
 	}
-	if (used)
-		evbuffer_drain(in, used);
+	if (used && conn_drain_input(c, in, used) < 0)
+		return -1;
 	return r;
 }
 
@@ -358,8 +393,12 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	watch_conn_drain(c->srv, c);
 	if (c->paused && !conn_congested(c)) {
 		c->paused = false;
-		if (!c->draining)
-			bufferevent_enable(bev, EV_READ);
+		if (!c->draining && bufferevent_enable(bev, EV_READ) < 0) {
+			log_warning("client %llu: cannot resume reading; closing",
+				    (unsigned long long)c->id);
+			conn_close(c);
+			return;
+		}
 		conn_process(c);
 	}
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
@@ -400,7 +439,8 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->closing) {
-		if (conn_pending(c) == 0)
+		/* Pending output waits for the write callback, unless it can never be written. */
+		if (conn_pending(c) == 0 || !c->writing)
 			conn_free(c);
 	} else if (c->partial) {
 		conn_fail(c, 0, -ETIMEDOUT, "frame incomplete after %u ms", c->srv->cfg.frame_ms);
@@ -430,8 +470,8 @@ conn_setup(struct conn *c, int fd)
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, cfg->out_low, 0);
 	/* The write timeout fires only while output is pending and the peer takes none. */
-	bufferevent_set_timeouts(c->bev, NULL, &wt);
-	if (bufferevent_enable(c->bev, EV_READ) < 0)
+	if (bufferevent_set_timeouts(c->bev, NULL, &wt) < 0 ||
+	    bufferevent_enable(c->bev, EV_READ) < 0)
 		return -EIO;
 	conn_arm_timer(c);
 	return 0;

@@ -39,8 +39,8 @@ struct watch **conn_watch_list(struct conn *c);
 bool conn_congested(const struct conn *c);
 /* Appends one framed response to the output. 0 or -ENOMEM / -EMSGSIZE. */
 int conn_send(struct conn *c, const Vmad__V1__Response *resp);
-/* Moves already framed responses to the output. */
-void conn_send_frames(struct conn *c, struct evbuffer *frames);
+/* Moves already framed responses to the output: 0, or -EIO when the output refuses them. */
+int conn_send_frames(struct conn *c, struct evbuffer *frames);
 /* Frames resp (4-byte big-endian length, then the message) onto buf. */
 int conn_frame_append(struct server *srv, struct evbuffer *buf, const Vmad__V1__Response *resp);
 

@@ -110,7 +110,11 @@ cmd_maps_run(struct ctx *ctx, const struct args *a)
 	if (f == NULL)
 		return out_usage_error(ctx, "maps", "out of memory");
 	int rc = maps_collect(ctx, a->name, f);
-	fclose(f);
+	/* The memory stream's last flush can fail for want of memory. */
+	if (fclose(f) != 0 && rc == 0) {
+		free(buf);
+		return out_usage_error(ctx, "maps", "out of memory");
+	}
 	if (rc == 0)
 		fwrite(buf, 1, len, stdout);
 	free(buf);

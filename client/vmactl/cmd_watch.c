@@ -19,15 +19,16 @@ on_signal(int sig)
 }
 
 /* Without SA_RESTART, so that the wait for the next event returns -EINTR. */
-static void
+static int
 catch_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -errno;
+	return 0;
 }
 
 int
@@ -147,24 +148,27 @@ event_json(const struct vmac_event *ev)
 	json_obj_end();
 }
 
-static void
+/* 0, or EOF when standard output cannot take the event. */
+static int
 event_print(const struct ctx *ctx, const struct vmac_event *ev)
 {
 	if (ctx->json) {
 		event_json(ev);
-		return;
+	} else {
+		printf("%s %s", vmac_event_kind_name(ev->kind), ev->name);
+		event_details_text(ev);
+		putchar('\n');
 	}
-	printf("%s %s", vmac_event_kind_name(ev->kind), ev->name);
-	event_details_text(ev);
-	putchar('\n');
-	fflush(stdout);
+	return fflush(stdout);
 }
 
 int
 cmd_watch_run(struct ctx *ctx, const struct args *a)
 {
-	catch_signals();
-	int rc = vmac_watch(ctx->conn, a->name);
+	int rc = catch_signals();
+	if (rc < 0)
+		return out_refused(ctx, "watch", rc);
+	rc = vmac_watch(ctx->conn, a->name);
 	if (rc < 0)
 		return out_refused(ctx, "watch", rc);
 	struct vmac_event ev;
@@ -174,7 +178,9 @@ cmd_watch_run(struct ctx *ctx, const struct args *a)
 			continue;
 		if (rc < 0)
 			return out_refused(ctx, "watch", rc);
-		event_print(ctx, &ev);
+		/* A reader that went away (or a full disk) ends the watch; main() reports it. */
+		if (event_print(ctx, &ev) != 0)
+			break;
 		if (ev.kind == VMAC_EVENT_DESTROY)
 			break; /* nothing more can happen to the space */
 	}

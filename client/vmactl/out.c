@@ -156,6 +156,26 @@ out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err)
 	return EXIT_USAGE;
 }
 
+/*
+ * Standard output that could not be written (a full disk, a closed pipe) fails the command,
+ * as coreutils' close_stdout() does: what was printed may be incomplete.  Returns status, or
+ * EXIT_USAGE when the output failed and status was milder.
+ */
+int
+out_close_stdout(int status)
+{
+	bool failed = ferror(stdout) != 0;
+	int err = fclose(stdout) == 0 ? 0 : errno;
+
+	if (!failed && err == 0)
+		return status;
+	if (err)
+		fprintf(stderr, "vmactl: write error: %s\n", strerror(err));
+	else
+		fprintf(stderr, "vmactl: write error\n");
+	return status < EXIT_USAGE ? EXIT_USAGE : status;
+}
+
 int
 out_connect_error(struct ctx *ctx, const char *path, int err, bool greeting)
 {

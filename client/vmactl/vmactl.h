@@ -102,6 +102,7 @@ int out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err);
 /* greeting: connected, but the daemon's greeting failed. */
 int out_connect_error(struct ctx *ctx, const char *path, int err, bool greeting);
 int out_done(struct ctx *ctx);
+int out_close_stdout(int status);
 const char *out_errno_name(int err);
 void out_vma_json(const char *key, const struct vmac_vma *v);
 

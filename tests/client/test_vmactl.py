@@ -884,12 +884,30 @@ def t_not_vmad(d):
                      "(--max-clients)\n" % full.sock), r
 
 
+def t_write_errors(d):
+    """Output that cannot be written fails the command with one line, as in coreutils."""
+    nowhere = os.path.join(d.dir, "no-such.sock")
+    create = run(d, "create", "full")
+    ok(create)
+    for args, sock in [(["help"], nowhere), (["--version"], nowhere), (["-h"], nowhere),
+                       (["maps", "full"], None), (["-j", "status", "full"], None)]:
+        cmd = [VMACTL, "-s", sock if sock else d.sock] + args
+        with open("/dev/full", "w") as full:
+            p = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True,
+                               timeout=60)
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        # The reason is known when the last flush fails; an earlier flush leaves only the error.
+        assert p.stderr in ("vmactl: write error: No space left on device\n",
+                            "vmactl: write error\n"), (args, p.stderr)
+    ok(run(d, "destroy", "full"))
+
+
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
     t_many_vmas, t_find, t_file_mapping, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
-    t_daemon_gone, t_not_vmad,
+    t_daemon_gone, t_not_vmad, t_write_errors,
 ]
 
 
