@@ -359,9 +359,11 @@ struct mm_exec_info {
 
 /*
  * Build a new mm from cfg (its with_stack, start_brk and start_stack are ignored) as exec
- * would.  -EINVAL for figures exec would refuse (no PT_LOAD, more than MM_EXEC_MAX_SEGMENTS,
- * filesz > memsz, offset and vaddr not congruent, ranges that overflow), -E2BIG for strings
- * that do not fit the stack rlimit's quarter, or the mmap errno a mapping got.
+ * would.  With MM_LAYOUT_I386 the task is a compat task (TASK_SIZE 0xffffe000, mmap_base
+ * derived from it) and an image without PT_GNU_STACK gets READ_IMPLIES_EXEC.  -EINVAL for figures
+ * exec would refuse (no PT_LOAD, more than MM_EXEC_MAX_SEGMENTS, filesz > memsz, offset and vaddr
+ * not congruent, ranges that overflow), -E2BIG for strings that do not fit the stack rlimit's
+ * quarter, or the mmap errno a mapping got.
  */
 int mm_exec(const struct mm_config *cfg, const struct mm_exec_args *args, struct mm **out,
 	    struct mm_exec_info *info);
