@@ -14,7 +14,10 @@ VMAD_BENCH_OBJS := $(addprefix $(B)/bench/,vmad_bench.o vmad_report.o load.o pro
 DUR_BENCH      := $(B)/durability-bench
 DUR_BENCH_OBJS := $(addprefix $(B)/bench/,durability_bench.o load.o proc.o)
 
-BENCHES += $(VMA_BENCH) $(VMAD_BENCH) $(DUR_BENCH)
+VIEW_BENCH      := $(B)/view-bench
+VIEW_BENCH_OBJS := $(B)/bench/view_bench.o $(B)/bench/proc.o
+
+BENCHES += $(VMA_BENCH) $(VMAD_BENCH) $(VIEW_BENCH) $(DUR_BENCH)
 
 # A sanitizer build (and the engine's checker after every operation) is far slower: the
 # programs say so above their tables.
@@ -32,6 +35,12 @@ $(VMAD_BENCH): $(VMAD_BENCH_OBJS) $(BENCH_COMMON) $(CLIENT_A)
 
 $(B)/bench/durability_bench.o: EXTRA_CFLAGS = -Iclient $(BENCH_CFLAGS)
 $(DUR_BENCH): $(DUR_BENCH_OBJS) $(BENCH_COMMON) $(CLIENT_A) | $(VMAD)
+	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c) -lpthread
+
+# view-bench: views, local mode, the socket and the engine side by side.  The engine's own
+# archive gives engine_find_ns; the client archive's copy of it is hidden.
+$(B)/bench/view_bench.o: EXTRA_CFLAGS = -Iclient $(BENCH_CFLAGS)
+$(VIEW_BENCH): $(VIEW_BENCH_OBJS) $(BENCH_COMMON) $(CLIENT_A) $(ENGINE_A)
 	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c) -lpthread
 
 # redis-server and redis-benchmark for the Redis side of vmad-bench: installed when root,

@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "conn.h"
+#include "exec_req.h"
 #include "log.h"
 #include "mm.h"
 #include "reply.h"
 #include "server.h"
 #include "space.h"
+#include "view.h"
 #include "watch.h"
 
 typedef Vmad__V1__Request Request;
@@ -437,21 +439,6 @@ emit_range(struct dctx *d, struct space *sp, Vmad__V1__EventKind kind, uint64_t 
 }
 
 static int
-op_munmap(struct dctx *d, const Vmad__V1__Munmap *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = mm_munmap(sp->mm, m->addr, m->len);
-	if (r == 0 && sp->watchers)
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MUNMAP, m->addr, m->len, &ev);
-	return r;
-}
-
-static int
 op_mprotect(struct dctx *d, const Vmad__V1__Mprotect *m)
 {
 	Event ev = VMAD__V1__EVENT__INIT;
@@ -615,56 +602,79 @@ op_fault(struct dctx *d, const Vmad__V1__Fault *m)
 	return 0;
 }
 
+/*
+ * The operations on [addr, addr + len) whose event carries at most the request's one
+ * argument: one row each, one handler for all.
+ */
+struct range_req {
+	const char *name;
+	uint64_t addr, len;
+	int64_t arg;
+};
+
+enum range_arg { RANGE_ARG_NONE, RANGE_ARG_FLAGS, RANGE_ARG_ADVICE };
+
+struct range_op {
+	Vmad__V1__EventKind kind;
+	enum range_arg arg;
+	int (*apply)(struct mm *mm, const struct range_req *q);
+};
+
 static int
-op_madvise(struct dctx *d, const Vmad__V1__Madvise *m)
+range_munmap(struct mm *mm, const struct range_req *q)
+{
+	return mm_munmap(mm, q->addr, q->len);
+}
+
+static int
+range_madvise(struct mm *mm, const struct range_req *q)
+{
+	return mm_madvise(mm, q->addr, q->len, (int)q->arg);
+}
+
+static int
+range_mlock(struct mm *mm, const struct range_req *q)
+{
+	return mm_mlock(mm, q->addr, q->len, (uint32_t)q->arg);
+}
+
+static int
+range_munlock(struct mm *mm, const struct range_req *q)
+{
+	return mm_munlock(mm, q->addr, q->len);
+}
+
+static const struct range_op range_munmap_op = { VMAD__V1__EVENT_KIND__EVENT_MUNMAP, RANGE_ARG_NONE,
+						 range_munmap };
+static const struct range_op range_madvise_op = { VMAD__V1__EVENT_KIND__EVENT_MADVISE,
+						  RANGE_ARG_ADVICE, range_madvise };
+static const struct range_op range_mlock_op = { VMAD__V1__EVENT_KIND__EVENT_MLOCK, RANGE_ARG_FLAGS,
+						range_mlock };
+static const struct range_op range_munlock_op = { VMAD__V1__EVENT_KIND__EVENT_MUNLOCK,
+						  RANGE_ARG_NONE, range_munlock };
+
+static int
+op_range(struct dctx *d, const struct range_op *op, const struct range_req *q)
 {
 	Event ev = VMAD__V1__EVENT__INIT;
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+	if ((r = lookup(d, q->name, SPACE_WRITE, &sp)) < 0)
 		return r;
-	r = mm_madvise(sp->mm, m->addr, m->len, m->advice);
-	if (r == 0 && sp->watchers) {
-		ev.has_advice = true;
-		ev.advice = m->advice;
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MADVISE, m->addr, m->len, &ev);
-	}
+	r = op->apply(sp->mm, q);
+	if (r < 0 || !sp->watchers)
+		return r;
+	ev.has_flags = op->arg == RANGE_ARG_FLAGS;
+	ev.flags = ev.has_flags ? (uint32_t)q->arg : 0;
+	ev.has_advice = op->arg == RANGE_ARG_ADVICE;
+	ev.advice = ev.has_advice ? (int32_t)q->arg : 0;
+	emit_range(d, sp, op->kind, q->addr, q->len, &ev);
 	return r;
 }
 
-static int
-op_mlock(struct dctx *d, const Vmad__V1__Mlock *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = mm_mlock(sp->mm, m->addr, m->len, m->flags);
-	if (r == 0 && sp->watchers) {
-		ev.has_flags = true;
-		ev.flags = m->flags;
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MLOCK, m->addr, m->len, &ev);
-	}
-	return r;
-}
-
-static int
-op_munlock(struct dctx *d, const Vmad__V1__Munlock *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = mm_munlock(sp->mm, m->addr, m->len);
-	if (r == 0 && sp->watchers)
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MUNLOCK, m->addr, m->len, &ev);
-	return r;
-}
+/* The request's fields as a range_req; A is the argument, 0 where there is none. */
+#define RANGE_REQ(m, a) (&(const struct range_req){ (m)->name, (m)->addr, (m)->len, (a) })
 
 /* ---- reading ------------------------------------------------------------------------- */
 
@@ -775,6 +785,68 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 	return 0;
 }
 
+static int
+op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
+{
+	Vmad__V1__ViewResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct space *sp;
+	int fd, r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (!res)
+		return -ENOMEM;
+	r = view_open_fd(sp, &fd);
+	if (r < 0)
+		return fail(d, r, "cannot publish a view of '%s'", m->name);
+	conn_pass_fd(d->conn, fd);
+	vmad__v1__view_result__init(res);
+	res->has_segment_version = res->has_size = true;
+	res->segment_version = VSEG_VERSION;
+	res->size = view_pub_size(sp);
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_VIEW;
+	d->resp->view = res;
+	return 0;
+}
+
+/* The space is replaced as execve replaces a process's mm: same owner, mode and watchers. */
+static int
+op_exec(struct dctx *d, const Vmad__V1__Exec *m)
+{
+	struct exec_req *req = calloc(1, sizeof(*req));
+	struct space *sp = space_find(&d->srv->spaces, m->name ? m->name : "");
+	struct mm_exec_info info;
+	const char *why = "";
+	unsigned mode = SPACE_MODE_DEFAULT;
+	struct mm *mm;
+	int r;
+
+	if (!req)
+		return -ENOMEM;
+	if (sp)
+		r = lookup(d, m->name, SPACE_WRITE, &sp);
+	else if ((r = check_new_space(d, m->name)) == 0)
+		r = check_mode(d, m->has_mode, m->mode, &mode);
+	if (r == 0 && (r = exec_req_parse(m, req, &why)) < 0)
+		r = fail(d, r, "%s", why);
+	if (r == 0 && (r = mm_exec(&req->cfg, &req->args, &mm, &info)) < 0)
+		r = fail(d, r, "exec of '%s' failed", req->exe.file.path);
+	free(req);
+	if (r < 0)
+		return r;
+	if (sp) {
+		mm_destroy(sp->mm);
+		sp->mm = mm;
+	} else if ((r = add_space(d, m->name, mm, mode)) < 0) {
+		return r;
+	}
+	d->resp->exec = exec_req_result(d->arena, &info);
+	if (!d->resp->exec)
+		return -ENOMEM;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_EXEC;
+	return 0;
+}
+
 /* ---- the switch ---------------------------------------------------------------------- */
 
 static int
@@ -798,7 +870,7 @@ dispatch_op(struct dctx *d)
 	case VMAD__V1__REQUEST__OP_MMAP:
 		return op_mmap(d, q->mmap);
 	case VMAD__V1__REQUEST__OP_MUNMAP:
-		return op_munmap(d, q->munmap);
+		return op_range(d, &range_munmap_op, RANGE_REQ(q->munmap, 0));
 	case VMAD__V1__REQUEST__OP_MPROTECT:
 		return op_mprotect(d, q->mprotect);
 	case VMAD__V1__REQUEST__OP_MREMAP:
@@ -812,11 +884,11 @@ dispatch_op(struct dctx *d)
 	case VMAD__V1__REQUEST__OP_FAULT:
 		return op_fault(d, q->fault);
 	case VMAD__V1__REQUEST__OP_MADVISE:
-		return op_madvise(d, q->madvise);
+		return op_range(d, &range_madvise_op, RANGE_REQ(q->madvise, q->madvise->advice));
 	case VMAD__V1__REQUEST__OP_MLOCK:
-		return op_mlock(d, q->mlock);
+		return op_range(d, &range_mlock_op, RANGE_REQ(q->mlock, q->mlock->flags));
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
-		return op_munlock(d, q->munlock);
+		return op_range(d, &range_munlock_op, RANGE_REQ(q->munlock, 0));
 	case VMAD__V1__REQUEST__OP_MAPS:
 		return op_maps(d, q->maps);
 	case VMAD__V1__REQUEST__OP_STATUS:
@@ -831,6 +903,10 @@ dispatch_op(struct dctx *d)
 		return op_save(d, q->save);
 	case VMAD__V1__REQUEST__OP_RESTORE:
 		return op_restore(d, q->restore);
+	case VMAD__V1__REQUEST__OP_VIEW_OPEN:
+		return op_view_open(d, q->view_open);
+	case VMAD__V1__REQUEST__OP_EXEC:
+		return op_exec(d, q->exec);
 	default:
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
@@ -852,6 +928,8 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	resp->has_id = true;
 	resp->id = req->id;
 	r = dispatch_op(&d);
+	/* Before the reply leaves: its author's view shows what it did. */
+	view_request_done(&srv->spaces, req, resp);
 	if (r < 0) {
 		/* Whatever a handler had filled in is not part of an error reply. */
 		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;

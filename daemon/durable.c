@@ -348,6 +348,13 @@ durable_child_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
+durable_flush(struct server *srv)
+{
+	if (durable_holding(srv))
+		durable_commit_release(srv->durable);
+}
+
+void
 durable_compact(struct server *srv)
 {
 	struct durable *d = srv->durable;

@@ -59,6 +59,8 @@ void durable_record(struct server *srv, const struct peer_cred *cred, const Vmad
 		    const uint8_t *data, size_t len, const Vmad__V1__Response *resp);
 /* Replies must wait: the pass has records not yet committed. */
 bool durable_holding(const struct server *srv);
+/* Commits now what the pass has journalled and sends the replies that waited for it. */
+void durable_flush(struct server *srv);
 /* SIGHUP: compact now (a snapshot in a child process). */
 void durable_compact(struct server *srv);
 /* Snapshot figures for logs and the bench: the longest event-loop pause a snapshot cost. */

@@ -206,6 +206,14 @@ env_bytes(const char *name, uint64_t *out)
 		*out = v;
 }
 
+static bool
+env_is(const char *name, const char *value)
+{
+	const char *s = getenv(name);
+
+	return s && strcmp(s, value) == 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
@@ -239,6 +247,7 @@ parse_args(int argc, char **argv, struct options *o)
 	env_ms("VMAD_WRITE_TIMEOUT_MS", &o->cfg.write_ms);
 	env_ms("VMAD_SHUTDOWN_TIMEOUT_MS", &o->cfg.shutdown_ms);
 	env_bytes("VMAD_JOURNAL_MAX", &o->dur.journal_max);
+	o->cfg.wire_protobuf_c = env_is("VMAD_WIRE", "protobuf-c");
 	return 0;
 }
 
@@ -253,8 +262,8 @@ raise_nofile(struct server_config *cfg)
 		return;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		getrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cfg->max_clients + spare) {
 		size_t fit = rl.rlim_cur > spare ? (size_t)rl.rlim_cur - spare : 1;
@@ -411,7 +420,10 @@ main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	log_init(o.log_level);
 	/* A client that hangs up must cost an EPIPE, not the daemon. */
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		log_err("cannot ignore SIGPIPE: %s", strerror(errno));
+		return 1;
+	}
 	raise_nofile(&o.cfg);
 	if (o.state_dir && check_state_dir(o.state_dir, state_dir) < 0)
 		return 1;
@@ -419,7 +431,8 @@ main(int argc, char **argv)
 	r = setup(&d, &o);
 	if (r < 0) {
 		log_err("cannot start: %s", strerror(-r));
-		sd_notifyf(0, "ERRNO=%d", -r);
+		if (sd_notifyf(0, "ERRNO=%d", -r) < 0)
+			log_debug("the service manager was not told the error");
 		teardown(&d);
 		return 1;
 	}

@@ -56,6 +56,9 @@ record_mutates(const Vmad__V1__Request *q, const char **space)
 		return true;
 	case VMAD__V1__REQUEST__OP_RESTORE:
 		return true;
+	case VMAD__V1__REQUEST__OP_EXEC:
+		*space = q->exec->name;
+		return true;
 	default:
 		return false;
 	}

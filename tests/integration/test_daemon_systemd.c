@@ -342,8 +342,10 @@ test_state_dir(void **state)
 		run_vmad((const char *const[]){ "--state-dir", file, NULL }, out, sizeof(out)), 1);
 	assert_non_null(strstr(out, "not a directory"));
 	unlink(file);
-	/* The journal segment the daemon started. */
+	/* The journal segment the daemon started, and its lock. */
 	snprintf(file, sizeof(file), "%s/journal-0000000000000001", nested);
+	assert_int_equal(unlink(file), 0);
+	snprintf(file, sizeof(file), "%s/lock", nested);
 	assert_int_equal(unlink(file), 0);
 	assert_int_equal(rmdir(nested), 0);
 	snprintf(nested, sizeof(nested), "%s/a", dir);
