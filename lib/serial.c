@@ -30,13 +30,13 @@
 	X(mmap_legacy_base)                                                                        \
 	X(start_brk)                                                                               \
 	X(brk)                                                                                     \
-	X(start_stack) X(start_code) X(end_code) X(mmap_min_addr) X(dac_mmap_min_addr)             \
-		X(stack_guard_gap) X(max_map_count) X(rlimit_as) X(rlimit_data) X(rlimit_stack)    \
-			X(rlimit_memlock) X(def_flags) X(total_vm) X(data_vm) X(exec_vm)           \
-				X(stack_vm) X(locked_vm) X(locked_leak) X(hiwater_vm)              \
-					X(hiwater_rss) X(rss[PAGE_ANON]) X(rss[PAGE_FILE])         \
-						X(rss[PAGE_SHMEM]) X(next_anon_vma)                \
-							X(next_shmem_ino)
+	X(start_stack)                                                                             \
+	X(start_code) X(end_code) X(mmap_min_addr) X(dac_mmap_min_addr) X(stack_guard_gap)         \
+		X(max_map_count) X(rlimit_as) X(rlimit_data) X(rlimit_stack) X(rlimit_memlock)     \
+			X(def_flags) X(total_vm) X(data_vm) X(exec_vm) X(stack_vm) X(locked_vm)    \
+				X(locked_leak) X(hiwater_vm) X(hiwater_rss) X(rss[PAGE_ANON])      \
+					X(rss[PAGE_FILE]) X(rss[PAGE_SHMEM]) X(next_anon_vma)      \
+						X(next_shmem_ino)
 /* struct mm: bool fields. */
 #define MM_SERIAL_MM_BOOL(X)                                                                       \
 	X(topdown)                                                                                 \
@@ -550,6 +550,11 @@ load_vmas(struct rd *d, struct mm *mm, const struct loaded_files *lf)
 		if (v && !d->err)
 			check_vma_place(d, mm, v);
 		if (d->err) {
+			/* The file objects are files_drop_unused()'s to free, not this VMA's. */
+			if (v && v->file) {
+				v->file->refs--;
+				v->file = NULL;
+			}
 			vma_destroy(mm, v);
 			return;
 		}
