@@ -286,7 +286,8 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 	bool close;
 
 	srv->requests++;
-	req = wire_request_unpack(&srv->req_arena, data, len);
+	req = srv->wire.protobuf_c ? wire_request_unpack_protobuf_c(&srv->req_arena, data, len)
+				   : wire_request_unpack(&srv->req_arena, data, len);
 	if (!req) {
 		conn_fail(c, 0, -EBADMSG, "undecodable request (%zu bytes)", len);
 		arena_reset(&srv->req_arena);

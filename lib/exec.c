@@ -393,19 +393,19 @@ mm_exec(const struct mm_config *cfg, const struct mm_exec_args *args, struct mm 
 
 	*out = NULL;
 	memset(info, 0, sizeof(*info));
-	if ((err = exec_check_image(&args->exe, cfg->task_size)) < 0 ||
-	    (args->interp && (err = exec_check_image(args->interp, cfg->task_size)) < 0) ||
-	    (err = exec_check_strings(cfg, args)) < 0)
-		return err;
+	/* An i386 program runs as a compat task; PT_GNU_STACK absent means READ_IMPLIES_EXEC. */
 	if (cfg->layout == MM_LAYOUT_I386) {
 		conf.task_size = IA32_TASK_SIZE;
 		conf.mmap_base = 0;
+		conf.read_implies_exec |= args->stack == MM_EXEC_STACK_DEFAULT;
 	}
 	conf.with_stack = false;
 	conf.start_brk = 0;
 	conf.start_stack = 0;
-	if (cfg->layout == MM_LAYOUT_I386)
-		conf.read_implies_exec |= args->stack == MM_EXEC_STACK_DEFAULT;
+	if ((err = exec_check_image(&args->exe, conf.task_size)) < 0 ||
+	    (args->interp && (err = exec_check_image(args->interp, conf.task_size)) < 0) ||
+	    (err = exec_check_strings(&conf, args)) < 0)
+		return err;
 	if ((err = mm_create(&conf, &c.mm)) < 0)
 		return err;
 	if ((err = exec_build(&c)) < 0) {

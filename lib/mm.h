@@ -4,8 +4,9 @@
  *
  * Pure computation: no I/O, no globals, no threads.  Every operation mirrors a system call
  * and returns what the kernel returns for the same sequence: 0 or a negative errno, with
- * addresses through out-parameters.  The behavioural spec is linux-vma-semantics.md; the
- * real kernel is the judge (tests/conformance).
+ * addresses through out-parameters.  The behaviour is the kernel's (mm/mmap.c, mm/vma.c,
+ * mm/mprotect.c, mm/mremap.c, mm/mlock.c, mm/madvise.c, mm/memory.c, kernel/fork.c, and the
+ * system calls' man pages); the real kernel is the judge (tests/conformance).
  *
  * Numeric arguments (prot, flags, advice) use the Linux x86_64 ABI values, spelled below so
  * that the engine does not depend on the host's headers; the wire protocol carries the same
@@ -358,9 +359,11 @@ struct mm_exec_info {
 
 /*
  * Build a new mm from cfg (its with_stack, start_brk and start_stack are ignored) as exec
- * would.  -EINVAL for figures exec would refuse (no PT_LOAD, more than MM_EXEC_MAX_SEGMENTS,
- * filesz > memsz, offset and vaddr not congruent, ranges that overflow), -E2BIG for strings
- * that do not fit the stack rlimit's quarter, or the mmap errno a mapping got.
+ * would.  With MM_LAYOUT_I386 the task is a compat task (TASK_SIZE 0xffffe000, mmap_base
+ * derived from it) and an image without PT_GNU_STACK gets READ_IMPLIES_EXEC.  -EINVAL for figures
+ * exec would refuse (no PT_LOAD, more than MM_EXEC_MAX_SEGMENTS, filesz > memsz, offset and vaddr
+ * not congruent, ranges that overflow), -E2BIG for strings that do not fit the stack rlimit's
+ * quarter, or the mmap errno a mapping got.
  */
 int mm_exec(const struct mm_config *cfg, const struct mm_exec_args *args, struct mm **out,
 	    struct mm_exec_info *info);

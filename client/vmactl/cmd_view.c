@@ -109,11 +109,12 @@ cmd_check_run(struct ctx *ctx, const struct args *a)
 	if (rc < 0 && rc != -EFAULT)
 		return out_refused(ctx, "check", rc);
 	if (ctx->json) {
-		json_begin_ok();
-		json_str_field("result", rc == 0 ? "ok" : "fault");
+		struct json js = JSON_INIT(stdout), *j = &js;
+		json_begin_ok(j);
+		json_str_field(j, "result", rc == 0 ? "ok" : "fault");
 		if (rc < 0)
-			json_hex_field("addr", bad);
-		json_obj_end();
+			json_hex_field(j, "addr", bad);
+		return out_json_end(j, rc == 0 ? EXIT_DONE : EXIT_REFUSED);
 	} else if (rc == 0) {
 		puts("ok");
 	} else {
