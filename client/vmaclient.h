@@ -486,7 +486,10 @@ struct vmac_view_vma {
 /* Needs read access to the space, as find does.  -ENOENT, -EACCES, ... */
 VMAC_EXPORT int vmac_view_open(struct vmac_conn *c, const char *name, struct vmac_view **out);
 VMAC_EXPORT void vmac_view_close(struct vmac_view *v); /* accepts NULL */
-/* find_vma(): VMAC_FOUND_VMA with *vma, 0 when no VMA ends above addr, or a negative errno. */
+/*
+ * find_vma(): VMAC_FOUND_VMA with *vma, 0 when no VMA ends above addr (then *vma is zeroed
+ * but for its version, the state that answer comes from), or a negative errno.
+ */
 VMAC_EXPORT int vmac_view_find_vma(struct vmac_view *v, uint64_t addr, struct vmac_view_vma *vma);
 /* find_vma_prev(): a mask of VMAC_FOUND_VMA and VMAC_FOUND_PREV, as vmac_find_vma_prev(). */
 VMAC_EXPORT int vmac_view_find_vma_prev(struct vmac_view *v, uint64_t addr,
