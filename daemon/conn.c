@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -34,6 +35,8 @@ struct conn {
 	bool closing;  /* flush the output, then free */
 	bool busy;     /* handling its input: the replies are written when that ends */
 	bool writing;  /* output is pending and libevent's write event is armed for it */
+	bool viewer;   /* holds a view: never closed as idle */
+	int pass_fd;   /* a descriptor the next reply carries, or -1 */
 };
 
 /* A connection whose deadline cannot be armed could hold its slot forever: it is closed. */
@@ -141,11 +144,86 @@ conn_frame_append(struct server *srv, struct evbuffer *out, const Vmad__V1__Resp
 	return wire_frame_append(&srv->wire, out, &resp->base);
 }
 
+void
+conn_pass_fd(struct conn *c, int fd)
+{
+	if (c->pass_fd >= 0)
+		close(c->pass_fd);
+	c->pass_fd = fd;
+	c->viewer = true;
+}
+
+/* Sends the start of frame with fd attached; what the socket does not take stays in frame. */
+static void
+conn_sendmsg_fd(struct conn *c, struct evbuffer *frame, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	size_t len = evbuffer_get_length(frame);
+	struct iovec iov = { .iov_base = evbuffer_pullup(frame, (ev_ssize_t)len), .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (!iov.iov_base)
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	n = sendmsg(bufferevent_getfd(c->bev), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n > 0)
+		evbuffer_drain(frame, (size_t)n);
+	else
+		log_debug("client %llu: no descriptor sent: %s", (unsigned long long)c->id,
+			  strerror(errno));
+}
+
+/*
+ * A reply with a descriptor: the descriptor rides on the reply's first byte, so what is
+ * queued before it is written first.  A reply that cannot carry it goes without (the client
+ * then reports a protocol error).
+ */
+static int
+conn_send_fd(struct conn *c, const Vmad__V1__Response *resp)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *frame = evbuffer_new();
+	int fd = c->pass_fd, r;
+
+	c->pass_fd = -1;
+	r = frame ? conn_frame_append(c->srv, frame, resp) : -ENOMEM;
+	if (r == 0) {
+		evbuffer_unfreeze(out, 1);
+		while (evbuffer_get_length(out) > 0 &&
+		       evbuffer_write(out, bufferevent_getfd(c->bev)) > 0)
+			;
+		evbuffer_freeze(out, 1);
+		if (evbuffer_get_length(out) == 0)
+			conn_sendmsg_fd(c, frame, fd);
+		evbuffer_add_buffer(out, frame);
+		conn_queued(c);
+	}
+	if (frame)
+		evbuffer_free(frame);
+	close(fd);
+	return r;
+}
+
 int
 conn_send(struct conn *c, const Vmad__V1__Response *resp)
 {
-	int r = conn_frame_append(c->srv, bufferevent_get_output(c->bev), resp);
+	int r;
 
+	if (c->pass_fd >= 0)
+		return conn_send_fd(c, resp);
+	r = conn_frame_append(c->srv, bufferevent_get_output(c->bev), resp);
 	conn_queued(c);
 	return r;
 }
@@ -208,7 +286,8 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 	bool close;
 
 	srv->requests++;
-	req = wire_request_unpack(&srv->req_arena, data, len);
+	req = srv->wire.protobuf_c ? wire_request_unpack_protobuf_c(&srv->req_arena, data, len)
+				   : wire_request_unpack(&srv->req_arena, data, len);
 	if (!req) {
 		conn_fail(c, 0, -EBADMSG, "undecodable request (%zu bytes)", len);
 		arena_reset(&srv->req_arena);
@@ -444,8 +523,8 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 			conn_free(c);
 	} else if (c->partial) {
 		conn_fail(c, 0, -ETIMEDOUT, "frame incomplete after %u ms", c->srv->cfg.frame_ms);
-	} else if (c->watches) {
-		/* A watcher listens, it need not talk. */
+	} else if (c->watches || c->viewer) {
+		/* A watcher listens, it need not talk; a view's connection tells it vmad lives. */
 		conn_timeout(c, c->srv->cfg.idle_ms);
 	} else {
 		log_debug("client %llu idle for %u ms; closing", (unsigned long long)c->id,
@@ -488,6 +567,7 @@ conn_new(struct server *srv, int fd, struct peer_cred *cred)
 		return NULL;
 	}
 	c->srv = srv;
+	c->pass_fd = -1;
 	c->cred = *cred;
 	cred->groups = NULL;
 	c->id = ++srv->next_conn_id;
@@ -526,6 +606,8 @@ conn_free(struct conn *c)
 		event_free(c->timer);
 	if (c->bev)
 		bufferevent_free(c->bev);
+	if (c->pass_fd >= 0)
+		close(c->pass_fd);
 	free(c->cred.groups);
 	free(c);
 	server_conn_gone(srv);

@@ -6,6 +6,11 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
 DAEMON_A    := $(B)/libvmad.a
 VMAD        := $(B)/vmad
 DAEMON_PKGS := libevent_core libprotobuf-c libsystemd
+# The transport-free core: requests to engine calls to replies.  vmad links it with its
+# transport (conn.c, watch.c, server.c); libvmaclient links it for vmac_open_local(), with
+# client/lib/local.c in place of that transport.
+DAEMON_CORE_SRCS := $(addprefix daemon/,arena.c dispatch.c exec_req.c reply.c space.c view.c \
+	view_req.c)
 PROGRAMS    += $(VMAD)
 
 $(DAEMON_OBJS) $(B)/daemon/main.o: EXTRA_CFLAGS = -Idaemon $(call PC_CFLAGS,$(DAEMON_PKGS))

@@ -14,6 +14,7 @@
 #include "reply.h"
 #include "server.h"
 #include "space.h"
+#include "view.h"
 #include "watch.h"
 
 typedef Vmad__V1__Request Request;
@@ -732,6 +733,30 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 	return r;
 }
 
+static int
+op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
+{
+	Vmad__V1__ViewResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct space *sp;
+	int fd, r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (!res)
+		return -ENOMEM;
+	r = view_open_fd(sp, &fd);
+	if (r < 0)
+		return fail(d, r, "cannot publish a view of '%s'", m->name);
+	conn_pass_fd(d->conn, fd);
+	vmad__v1__view_result__init(res);
+	res->has_segment_version = res->has_size = true;
+	res->segment_version = VSEG_VERSION;
+	res->size = view_pub_size(sp);
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_VIEW;
+	d->resp->view = res;
+	return 0;
+}
+
 /* The space is replaced as execve replaces a process's mm: same owner, mode and watchers. */
 static int
 op_exec(struct dctx *d, const Vmad__V1__Exec *m)
@@ -822,6 +847,8 @@ dispatch_op(struct dctx *d)
 		return op_watch(d, q->watch);
 	case VMAD__V1__REQUEST__OP_STATS:
 		return op_stats(d);
+	case VMAD__V1__REQUEST__OP_VIEW_OPEN:
+		return op_view_open(d, q->view_open);
 	case VMAD__V1__REQUEST__OP_EXEC:
 		return op_exec(d, q->exec);
 	default:
@@ -845,6 +872,8 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	resp->has_id = true;
 	resp->id = req->id;
 	r = dispatch_op(&d);
+	/* Before the reply leaves: its author's view shows what it did. */
+	view_request_done(&srv->spaces, req, resp);
 	if (r < 0) {
 		/* Whatever a handler had filled in is not part of an error reply. */
 		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;

@@ -169,6 +169,14 @@ env_ms(const char *name, unsigned *out)
 		*out = (unsigned)v;
 }
 
+static bool
+env_is(const char *name, const char *value)
+{
+	const char *s = getenv(name);
+
+	return s && strcmp(s, value) == 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
@@ -200,6 +208,7 @@ parse_args(int argc, char **argv, struct options *o)
 	env_ms("VMAD_FRAME_TIMEOUT_MS", &o->cfg.frame_ms);
 	env_ms("VMAD_WRITE_TIMEOUT_MS", &o->cfg.write_ms);
 	env_ms("VMAD_SHUTDOWN_TIMEOUT_MS", &o->cfg.shutdown_ms);
+	o->cfg.wire_protobuf_c = env_is("VMAD_WIRE", "protobuf-c");
 	return 0;
 }
 

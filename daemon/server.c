@@ -79,6 +79,11 @@ server_init(struct server *srv, struct event_base *base, const struct server_con
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = *cfg;
 	srv->base = base;
+	srv->wire.protobuf_c = cfg->wire_protobuf_c;
+	/* A codec out of step with vmad.proto must stop the daemon, not garble its replies. */
+	r = wire_init(&srv->wire);
+	if (r < 0)
+		return r;
 	clock_gettime(CLOCK_MONOTONIC, &srv->started);
 	arena_init(&srv->req_arena, cfg->decode_budget);
 	arena_init(&srv->reply_arena, SIZE_MAX);

@@ -4,8 +4,9 @@
  *
  * Pure computation: no I/O, no globals, no threads.  Every operation mirrors a system call
  * and returns what the kernel returns for the same sequence: 0 or a negative errno, with
- * addresses through out-parameters.  The behavioural spec is linux-vma-semantics.md; the
- * real kernel is the judge (tests/conformance).
+ * addresses through out-parameters.  The behaviour is the kernel's (mm/mmap.c, mm/vma.c,
+ * mm/mprotect.c, mm/mremap.c, mm/mlock.c, mm/madvise.c, mm/memory.c, kernel/fork.c, and the
+ * system calls' man pages); the real kernel is the judge (tests/conformance).
  *
  * Numeric arguments (prot, flags, advice) use the Linux x86_64 ABI values, spelled below so
  * that the engine does not depend on the host's headers; the wire protocol carries the same
@@ -290,6 +291,12 @@ struct mm_maps_entry {
  */
 int mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e, char *buf,
 		  size_t size);
+/*
+ * The line of an entry whose fields (start to perms) are set, with the name (nlen bytes, or
+ * NULL), into buf (at least MM_MAPS_HEADER_MAX bytes) as mm_maps_entry() writes it; sets
+ * name_off and len.  -ENAMETOOLONG.
+ */
+int mm_maps_line(struct mm_maps_entry *e, const char *name, size_t nlen, char *buf, size_t size);
 int mm_render_maps(const struct mm *mm, char **out, size_t *len);
 /*
  * mm_render_status(): task_mem()'s VmPeak, VmSize, VmLck, VmHWM, VmRSS, RssAnon, RssFile,

@@ -251,8 +251,8 @@ entry_fields(const struct mm_vma_info *info, struct mm_maps_entry *e)
 }
 
 /* The header, then with a name: seq_pad()'s spaces up to the column, always one more, the name. */
-static int
-entry_line(struct mm_maps_entry *e, const char *name, size_t nlen, char *buf, size_t size)
+int
+mm_maps_line(struct mm_maps_entry *e, const char *name, size_t nlen, char *buf, size_t size)
 {
 	size_t hlen = put_header(buf, e);
 	size_t pad = name && hlen < MAPS_NAME_COLUMN ? MAPS_NAME_COLUMN - hlen : 0;
@@ -282,7 +282,7 @@ entry_gate(const struct mm *mm, struct mm_maps_entry *e, char *buf, size_t size)
 	e->start = GATE_START;
 	e->end = GATE_END;
 	memcpy(e->perms, "--xp", 5);
-	return entry_line(e, name, sizeof(name) - 1, buf, size);
+	return mm_maps_line(e, name, sizeof(name) - 1, buf, size);
 }
 
 int
@@ -305,7 +305,7 @@ mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *
 	/* mm_vma_name() cuts what does not fit: a full buffer may be a cut name. */
 	if (nlen >= sizeof(namebuf) - 1)
 		return -ENAMETOOLONG;
-	return entry_line(e, name, nlen, buf, size);
+	return mm_maps_line(e, name, nlen, buf, size);
 }
 
 /* With vma NULL, formats the [vsyscall] gate line that follows the VMAs (for paged output). */

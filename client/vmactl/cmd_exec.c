@@ -75,22 +75,24 @@ exec_vectors(const struct args *a, const char ***argv)
 	return envp;
 }
 
-static void
+static int
 exec_json(const struct vmac_exec_info *in)
 {
-	json_begin_ok();
-	json_hex_field("start_code", in->start_code);
-	json_hex_field("end_code", in->end_code);
-	json_hex_field("start_data", in->start_data);
-	json_hex_field("end_data", in->end_data);
-	json_hex_field("start_brk", in->start_brk);
-	json_hex_field("start_stack", in->start_stack);
-	json_hex_field("arg_start", in->arg_start);
-	json_hex_field("arg_end", in->arg_end);
-	json_hex_field("env_start", in->env_start);
-	json_hex_field("env_end", in->env_end);
-	json_hex_field("entry", in->entry);
-	json_obj_end();
+	struct json js = JSON_INIT(stdout), *j = &js;
+
+	json_begin_ok(j);
+	json_hex_field(j, "start_code", in->start_code);
+	json_hex_field(j, "end_code", in->end_code);
+	json_hex_field(j, "start_data", in->start_data);
+	json_hex_field(j, "end_data", in->end_data);
+	json_hex_field(j, "start_brk", in->start_brk);
+	json_hex_field(j, "start_stack", in->start_stack);
+	json_hex_field(j, "arg_start", in->arg_start);
+	json_hex_field(j, "arg_end", in->arg_end);
+	json_hex_field(j, "env_start", in->env_start);
+	json_hex_field(j, "env_end", in->env_end);
+	json_hex_field(j, "entry", in->entry);
+	return out_json_end(j, EXIT_DONE);
 }
 
 int
@@ -116,6 +118,6 @@ cmd_exec_run(struct ctx *ctx, const struct args *a)
 	if (rc < 0)
 		return out_refused(ctx, "exec", rc);
 	if (ctx->json)
-		exec_json(&info);
+		return exec_json(&info);
 	return EXIT_DONE;
 }

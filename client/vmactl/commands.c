@@ -112,6 +112,14 @@ opt_prev(struct args *a, const char *v, struct perr *e)
 }
 
 static int
+opt_view(struct args *a, const char *v, struct perr *e)
+{
+	(void)v, (void)e;
+	a->view = true;
+	return 0;
+}
+
+static int
 opt_write(struct args *a, const char *v, struct perr *e)
 {
 	(void)v, (void)e;
@@ -156,7 +164,9 @@ static const struct opt_spec mmap_opts[] = {
 	{ NULL, false, NULL },
 };
 
-static const struct opt_spec find_opts[] = { { "prev", false, opt_prev }, { NULL, false, NULL } };
+static const struct opt_spec find_opts[] = { { "prev", false, opt_prev },
+					     { "view", false, opt_view },
+					     { NULL, false, NULL } };
 static const struct opt_spec populate_opts[] = { { "write", false, opt_write },
 						 { NULL, false, NULL } };
 static const struct opt_spec mlock_opts[] = { { "onfault", false, opt_onfault },
@@ -205,10 +215,14 @@ static const struct command commands[] = {
 	CMD(brk, "NAME [ADDR]", 1, 2, NULL, 0,
 	    "Move the program break (no ADDR: query); prints the break after the call,\n"
 	    "unchanged when it could not move."),
-	CMD(find, "NAME ADDR [END] [--prev]", 2, 3, find_opts, 0,
+	CMD(find, "NAME ADDR [END] [--prev] [--view]", 2, 3, find_opts, 0,
 	    "Print the maps line of the first VMA ending above ADDR (find_vma); with END, the\n"
 	    "first one overlapping [ADDR, END); with --prev, then also the one before it.\n"
+	    "With --view, the answer comes from a read-only view of the space mapped here.\n"
 	    "No VMA: prints nothing and exits 1."),
+	CMD(check, "NAME ADDR LEN PROT", 4, 4, NULL, 0,
+	    "From a view of the space: ok if every byte of [ADDR, ADDR+LEN) is mapped with at\n"
+	    "least PROT (none: mapped at all); else the first address that is not, exit 1."),
 	CMD(populate, "NAME ADDR LEN [--write]", 3, 3, populate_opts, 0,
 	    "Make pages resident as mm_populate() would."),
 	CMD(fault, "NAME ADDR read|write|exec", 3, 3, NULL, 0,

@@ -18,19 +18,48 @@ CLIENT_TEST_DIR  := $(B)/tests/client
 CLIENT_TEST_LIB  := $(CLIENT_TEST_DIR)/test_libvmaclient
 CLIENT_TEST_CTL  := $(CLIENT_TEST_DIR)/test_vmactl
 CLIENT_TEST_INST := $(CLIENT_TEST_DIR)/test_install
+# The same suite against vmac_open_local()'s in-process engine.
+CLIENT_TEST_LOC  := $(CLIENT_TEST_DIR)/test_libvmaclient_local
+# Views, against vmad and in local mode.
+CLIENT_TEST_VIEW := $(CLIENT_TEST_DIR)/test_view
+CLIENT_TEST_VLOC := $(CLIENT_TEST_DIR)/test_view_local
+# The view reader on damaged segments: its objects linked in directly.
+CLIENT_TEST_HOST := $(CLIENT_TEST_DIR)/test_vseg_hostile
 CLIENT_TEST_ABI  := $(CLIENT_TEST_DIR)/test_abi_0_1
 CLIENT_TEST_DIFF := $(CLIENT_TEST_DIR)/test_abi
-TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_ABI) $(CLIENT_TEST_DIFF) $(CLIENT_TEST_CTL) \
+TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_LOC) $(CLIENT_TEST_VIEW) $(CLIENT_TEST_VLOC) \
+		    $(CLIENT_TEST_HOST) $(CLIENT_TEST_ABI) $(CLIENT_TEST_DIFF) $(CLIENT_TEST_CTL) \
 		    $(CLIENT_TEST_INST)
 
-CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o
+CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o \
+	$(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/test_vseg_hostile.o
 
-$(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
+$(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -Iclient/lib -Idaemon -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
 	$(call PC_CFLAGS,cmocka)
 
-$(CLIENT_TEST_LIB): $(CLIENT_TEST_OBJS) $(CLIENT_SO) $(CLIENT_SO_DEV) | $(VMAD)
-	$(CC) $(BASE_LDFLAGS) -o $@ $(CLIENT_TEST_OBJS) -L$(B) -lvmaclient \
+$(CLIENT_TEST_LIB): $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o \
+		$(CLIENT_SO) $(CLIENT_SO_DEV) | $(VMAD)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
 		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
+
+$(CLIENT_TEST_VIEW): $(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIENT_SO) \
+		$(CLIENT_SO_DEV) | $(VMAD)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
+		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka) -lpthread
+
+$(CLIENT_TEST_HOST): $(CLIENT_TEST_DIR)/test_vseg_hostile.o $(B)/client/lib/vseg_read.o \
+		$(B)/client/core/lib/vindex.o $(CLIENT_SO) $(CLIENT_SO_DEV)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
+		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
+
+# suite, binary: the binary run against the in-process engine.
+define client_local_wrapper
+$(1): $(2) tests/client/client.mk
+	@printf '#!/bin/sh\nVMAC_TEST_LOCAL=1 exec %s "$$$$@"\n' '$(abspath $(2))' >$$@
+	@chmod +x $$@
+endef
+$(eval $(call client_local_wrapper,$(CLIENT_TEST_LOC),$(CLIENT_TEST_LIB)))
+$(eval $(call client_local_wrapper,$(CLIENT_TEST_VLOC),$(CLIENT_TEST_VIEW)))
 
 # Only the frozen header: -Iclient would let the current one in.
 $(CLIENT_TEST_ABI).o: EXTRA_CFLAGS = -Itests/client $(call PC_CFLAGS,cmocka)

@@ -437,6 +437,27 @@ def t_find(d):
     ok(run(d, "destroy", "fd"))
 
 
+def t_view(d):
+    """find --view and check answer from a view, exactly as find does from the daemon."""
+    ok(run(d, "create", "vw"))
+    ok(run(d, "mmap", "vw", "0x10000000", "8K", "rw-", "private,anon,fixed"))
+    ok(run(d, "mmap", "vw", "0x10002000", "4K", "r--", "private,fixed", "--file", "/lib/v.so"))
+    for args in (["0"], ["0x10002000", "--prev"], ["0x10001000", "0x10003000"], ["0x10003000"]):
+        a, b = run(d, "find", "vw", *args), run(d, "find", "vw", *args, "--view")
+        assert (a.rc, a.out, a.err) == (b.rc, b.out, b.err), (a, b)
+        a, b = run(d, "-j", "find", "vw", *args), run(d, "-j", "find", "vw", *args, "--view")
+        assert (a.rc, a.out) == (b.rc, b.out), (a, b)
+    ok(run(d, "check", "vw", "0x10000000", "12K", "r"), "ok\n")
+    r = run(d, "check", "vw", "0x10000000", "12K", "rw-")
+    assert (r.rc, r.out) == (1, "0x10002000\n"), r
+    r = run(d, "-j", "check", "vw", "0x10000000", "16K", "none")
+    assert r.rc == 1 and r.json() == {"ok": True, "result": "fault", "addr": "0x10003000"}, r
+    refused(run(d, "check", "nope", "0", "1", "r"), "check", "ENOENT")
+    refused(run(d, "find", "nope", "0", "--view"), "find", "ENOENT")
+    usage(run(d, "check", "vw", "0", "1", "bogus"))
+    ok(run(d, "destroy", "vw"))
+
+
 def t_file_mapping(d):
     """--file: device, inode and size come from stat(2) when the file exists."""
     ok(run(d, "create", "fm"))
@@ -907,7 +928,7 @@ TESTS = [
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
     t_many_vmas, t_find, t_file_mapping, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
-    t_daemon_gone, t_not_vmad, t_write_errors,
+    t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]
 
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* brk: growth, shrinking, the guard rules and failure returning the old break (§4, rows 68-71). */
+/*
+ * brk: growth, shrinking, the stack guard gap and failure returning the old break
+ * (mm/mmap.c: SYSCALL_DEFINE1(brk), do_brk_flags(); brk(2)).
+ */
 #include "test_helpers.h"
 
 #include <errno.h>

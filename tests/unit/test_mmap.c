@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* mmap: argument checks and errno (spec §1, §16 rows 1-30), placement (§2), merging (§7.2). */
+/*
+ * mmap: argument checks and errno (mmap(2); mm/mmap.c: do_mmap()), placement
+ * (arch/x86/kernel/sys_x86_64.c: arch_get_unmapped_area_topdown(); mm/vma.c:
+ * unmapped_area_topdown()), merging of a new mapping (mm/vma.c: vma_merge_new_range()).
+ */
 #include "test_helpers.h"
 
 #include <errno.h>

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* mremap: errno (rows 50-67), shrink, growth in place, moves, DONTUNMAP, multi-VMA moves (§6). */
+/*
+ * mremap: errno as mremap(2) gives it, shrink, growth in place, moves, MREMAP_DONTUNMAP and
+ * moves across VMAs (mm/mremap.c: do_mremap(), move_vma()).
+ */
 #include "test_helpers.h"
 
 #include <errno.h>

@@ -47,6 +47,7 @@ client_repro(const struct client *c, uint64_t index, char *buf, size_t size)
 		 (unsigned long long)c->o->seed, c->k, (unsigned long long)index + 1);
 }
 
+/* op NULL: the check of the layout made before operation index. */
 static void
 client_mismatch(struct client *c, uint64_t index, const struct st_op *op,
 		const struct st_result *want, const struct st_result *got)
@@ -54,7 +55,11 @@ client_mismatch(struct client *c, uint64_t index, const struct st_op *op,
 	char opd[512], w[1536], g[1536], diff[1024], repro[512];
 
 	c->slot->mismatches++;
-	describe_op(op, opd, sizeof(opd));
+	if (op)
+		describe_op(op, opd, sizeof(opd));
+	else
+		snprintf(opd, sizeof(opd), "the check of the %s made before it",
+			 c->t.slice ? "slice's maps lines" : "whole maps and status");
 	describe_result(want, w, sizeof(w));
 	describe_result(got, g, sizeof(g));
 	describe_diff(want->text, got->text, diff, sizeof(diff));
@@ -75,13 +80,19 @@ client_broken(struct client *c, uint64_t index, int err)
 {
 	char repro[512];
 
-	c->slot->mismatches++;
+	/* No reply in time is a lost one; a reply with another id than the next breaks the
+	 * library's connection (-EPROTO) and may be lost or duplicated: a mismatch. */
+	if (err == -ETIMEDOUT)
+		c->slot->lost++;
+	else
+		c->slot->mismatches++;
 	client_repro(c, index, repro, sizeof(repro));
 	report_fail(c->slot,
 		    "client %u (space %s) seed %llu operation %llu: the connection broke: %s "
-		    "(-EPROTO: a reply out of order, lost or duplicated)\nreproduce: %s",
+		    "(-ETIMEDOUT: no reply within %d ms; -EPROTO: a reply out of order, lost or "
+		    "duplicated)\nreproduce: %s",
 		    c->k, c->t.space, (unsigned long long)c->seed, (unsigned long long)index,
-		    strerror(-err), repro);
+		    strerror(-err), ST_REPLY_TIMEOUT, repro);
 }
 
 /* The layout the client checks: maps and status of its space, or its slice's maps lines. */
@@ -126,7 +137,6 @@ static int
 client_check(struct client *c)
 {
 	struct st_result want = { 0 }, got = { 0 };
-	struct st_op op = { .kind = ST_MAPS, .file = -1 };
 	int rc;
 
 	rc = client_state_remote(c, &got.text);
@@ -137,7 +147,7 @@ client_check(struct client *c)
 	c->slot->requests += 2;
 	rc = client_state_replay(c, &want.text);
 	if (rc == 0 && !result_equal(&want, &got)) {
-		client_mismatch(c, c->slot->done, &op, &want, &got);
+		client_mismatch(c, c->slot->done, NULL, &want, &got);
 		rc = -EUCLEAN;
 	}
 	result_clear(&want);

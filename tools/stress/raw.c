@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,24 +69,6 @@ raw_close(struct raw *w)
 	free(w);
 }
 
-/* The messages of one request, on the caller's stack. */
-struct raw_msgs {
-	Vmad__V1__Mmap mmap;
-	Vmad__V1__File file;
-	Vmad__V1__Munmap munmap;
-	Vmad__V1__Mprotect mprotect;
-	Vmad__V1__Mremap mremap;
-	Vmad__V1__Brk brk;
-	Vmad__V1__Madvise madvise;
-	Vmad__V1__Mlock mlock;
-	Vmad__V1__Munlock munlock;
-	Vmad__V1__Populate populate;
-	Vmad__V1__Fault fault;
-	Vmad__V1__Find find;
-	Vmad__V1__Maps maps;
-	Vmad__V1__Status status;
-};
-
 static void
 raw_file(const struct vmac_file *f, Vmad__V1__File *w)
 {
@@ -105,202 +88,173 @@ raw_file(const struct vmac_file *f, Vmad__V1__File *w)
 	w->deleted = f->deleted;
 }
 
-static void
-raw_mmap(char *name, const struct st_op *op, struct raw_msgs *m, Request *q)
-{
-	vmad__v1__mmap__init(&m->mmap);
-	m->mmap = (Vmad__V1__Mmap){ .base = m->mmap.base,
-				    .name = name,
-				    .has_addr = true,
-				    .addr = op->addr,
-				    .has_len = true,
-				    .len = op->len,
-				    .has_prot = true,
-				    .prot = op->prot,
-				    .has_flags = true,
-				    .flags = op->flags,
-				    .has_offset = true,
-				    .offset = op->offset };
-	if (op->file >= 0) {
-		raw_file(&st_files[op->file], &m->file);
-		m->mmap.file = &m->file;
-	}
-	q->op_case = VMAD__V1__REQUEST__OP_MMAP;
-	q->mmap = &m->mmap;
-}
+/* Where a request field's value comes from. */
+enum raw_src {
+	RAW_ADDR,
+	RAW_ADDR_SET, /* the address, absent when 0 (brk's query) */
+	RAW_LEN,
+	RAW_END, /* addr + len */
+	RAW_PROT,
+	RAW_FLAGS,
+	RAW_NEW_LEN,
+	RAW_NEW_ADDR,
+	RAW_OFFSET,
+	RAW_ARG,
+	RAW_ARG_BOOL,
+	RAW_LIMIT,
+};
 
-static void
-raw_range(char *name, const struct st_op *op, struct raw_msgs *m, Request *q)
-{
-	switch (op->kind) {
-	case ST_MUNMAP:
-		vmad__v1__munmap__init(&m->munmap);
-		m->munmap = (Vmad__V1__Munmap){ .base = m->munmap.base,
-						.name = name,
-						.has_addr = true,
-						.addr = op->addr,
-						.has_len = true,
-						.len = op->len };
-		q->op_case = VMAD__V1__REQUEST__OP_MUNMAP;
-		q->munmap = &m->munmap;
-		return;
-	case ST_MPROTECT:
-		vmad__v1__mprotect__init(&m->mprotect);
-		m->mprotect = (Vmad__V1__Mprotect){ .base = m->mprotect.base,
-						    .name = name,
-						    .has_addr = true,
-						    .addr = op->addr,
-						    .has_len = true,
-						    .len = op->len,
-						    .has_prot = true,
-						    .prot = op->prot };
-		q->op_case = VMAD__V1__REQUEST__OP_MPROTECT;
-		q->mprotect = &m->mprotect;
-		return;
-	case ST_MADVISE:
-		vmad__v1__madvise__init(&m->madvise);
-		m->madvise = (Vmad__V1__Madvise){ .base = m->madvise.base,
-						  .name = name,
-						  .has_addr = true,
-						  .addr = op->addr,
-						  .has_len = true,
-						  .len = op->len,
-						  .has_advice = true,
-						  .advice = op->arg };
-		q->op_case = VMAD__V1__REQUEST__OP_MADVISE;
-		q->madvise = &m->madvise;
-		return;
-	case ST_MLOCK:
-		vmad__v1__mlock__init(&m->mlock);
-		m->mlock = (Vmad__V1__Mlock){ .base = m->mlock.base,
-					      .name = name,
-					      .has_addr = true,
-					      .addr = op->addr,
-					      .has_len = true,
-					      .len = op->len,
-					      .has_flags = true,
-					      .flags = (uint32_t)op->arg };
-		q->op_case = VMAD__V1__REQUEST__OP_MLOCK;
-		q->mlock = &m->mlock;
-		return;
-	case ST_MUNLOCK:
-		vmad__v1__munlock__init(&m->munlock);
-		m->munlock = (Vmad__V1__Munlock){ .base = m->munlock.base,
-						  .name = name,
-						  .has_addr = true,
-						  .addr = op->addr,
-						  .has_len = true,
-						  .len = op->len };
-		q->op_case = VMAD__V1__REQUEST__OP_MUNLOCK;
-		q->munlock = &m->munlock;
-		return;
-	default:
-		vmad__v1__populate__init(&m->populate);
-		m->populate = (Vmad__V1__Populate){ .base = m->populate.base,
-						    .name = name,
-						    .has_addr = true,
-						    .addr = op->addr,
-						    .has_len = true,
-						    .len = op->len,
-						    .has_write = true,
-						    .write = op->arg != 0 };
-		q->op_case = VMAD__V1__REQUEST__OP_POPULATE;
-		q->populate = &m->populate;
-		return;
-	}
-}
+struct raw_field {
+	const char *name;
+	enum raw_src src;
+};
 
-static void
-raw_query(char *name, const struct st_op *op, struct raw_msgs *m, Request *q)
+/* Each operation's message: its descriptor, its field in Request, and its fields. */
+struct raw_row {
+	const ProtobufCMessageDescriptor *desc;
+	const char *op;
+	struct raw_field fields[5];
+};
+
+#define RAW_RANGE                                                                                  \
+	{ "addr", RAW_ADDR },                                                                      \
+	{                                                                                          \
+		"len", RAW_LEN                                                                     \
+	}
+
+static const struct raw_row raw_rows[ST_KIND_COUNT] = {
+	[ST_MMAP] = { &vmad__v1__mmap__descriptor,
+		      "mmap",
+		      { RAW_RANGE,
+			{ "prot", RAW_PROT },
+			{ "flags", RAW_FLAGS },
+			{ "offset", RAW_OFFSET } } },
+	[ST_MUNMAP] = { &vmad__v1__munmap__descriptor, "munmap", { RAW_RANGE } },
+	[ST_MPROTECT] = { &vmad__v1__mprotect__descriptor,
+			  "mprotect",
+			  { RAW_RANGE, { "prot", RAW_PROT } } },
+	[ST_MREMAP] = { &vmad__v1__mremap__descriptor,
+			"mremap",
+			{ { "old_addr", RAW_ADDR },
+			  { "old_len", RAW_LEN },
+			  { "new_len", RAW_NEW_LEN },
+			  { "flags", RAW_FLAGS },
+			  { "new_addr", RAW_NEW_ADDR } } },
+	[ST_BRK] = { &vmad__v1__brk__descriptor, "brk", { { "addr", RAW_ADDR_SET } } },
+	[ST_MADVISE] = { &vmad__v1__madvise__descriptor,
+			 "madvise",
+			 { RAW_RANGE, { "advice", RAW_ARG } } },
+	[ST_MLOCK] = { &vmad__v1__mlock__descriptor, "mlock", { RAW_RANGE, { "flags", RAW_ARG } } },
+	[ST_MUNLOCK] = { &vmad__v1__munlock__descriptor, "munlock", { RAW_RANGE } },
+	[ST_POPULATE] = { &vmad__v1__populate__descriptor,
+			  "populate",
+			  { RAW_RANGE, { "write", RAW_ARG_BOOL } } },
+	[ST_FAULT] = { &vmad__v1__fault__descriptor,
+		       "fault",
+		       { { "addr", RAW_ADDR }, { "access", RAW_ARG } } },
+	[ST_FIND] = { &vmad__v1__find__descriptor,
+		      "find",
+		      { { "mode", RAW_ARG }, { "addr", RAW_ADDR }, { "end", RAW_END } } },
+	[ST_MAPS] = { &vmad__v1__maps__descriptor, "maps", { { "limit", RAW_LIMIT } } },
+	[ST_STATUS] = { &vmad__v1__status__descriptor, "status", { { 0 } } },
+};
+
+/* Room for the largest operation message. */
+#define RAW_MSG_MAX 256
+
+static uint64_t
+raw_value(const struct st_op *op, enum raw_src src)
 {
-	switch (op->kind) {
-	case ST_FIND:
-		vmad__v1__find__init(&m->find);
-		m->find.name = name;
-		m->find.has_mode = m->find.has_addr = m->find.has_end = true;
-		m->find.mode = (Vmad__V1__FindMode)op->arg;
-		m->find.addr = op->addr;
-		m->find.end = op->addr + op->len;
-		q->op_case = VMAD__V1__REQUEST__OP_FIND;
-		q->find = &m->find;
-		return;
-	case ST_MAPS:
-		vmad__v1__maps__init(&m->maps);
-		m->maps.name = name;
-		m->maps.has_limit = true;
-		m->maps.limit = RAW_MAPS_LIMIT;
-		q->op_case = VMAD__V1__REQUEST__OP_MAPS;
-		q->maps = &m->maps;
-		return;
+	switch (src) {
+	case RAW_ADDR:
+	case RAW_ADDR_SET:
+		return op->addr;
+	case RAW_LEN:
+		return op->len;
+	case RAW_END:
+		return op->addr + op->len;
+	case RAW_PROT:
+		return op->prot;
+	case RAW_FLAGS:
+		return op->flags;
+	case RAW_NEW_LEN:
+		return op->new_len;
+	case RAW_NEW_ADDR:
+		return op->new_addr;
+	case RAW_OFFSET:
+		return op->offset;
+	case RAW_ARG:
+		return (uint64_t)(int64_t)op->arg;
+	case RAW_ARG_BOOL:
+		return op->arg != 0;
 	default:
-		vmad__v1__status__init(&m->status);
-		m->status.name = name;
-		q->op_case = VMAD__V1__REQUEST__OP_STATUS;
-		q->status = &m->status;
-		return;
+		return RAW_MAPS_LIMIT;
 	}
 }
 
+/* Set one scalar or string field of a message through its descriptor. */
 static void
-raw_request(char *name, const struct st_op *op, struct raw_msgs *m, Request *q)
+raw_set(ProtobufCMessage *m, const char *name, uint64_t v, const void *ptr)
 {
-	switch (op->kind) {
-	case ST_MMAP:
-		raw_mmap(name, op, m, q);
-		return;
-	case ST_MREMAP:
-		vmad__v1__mremap__init(&m->mremap);
-		m->mremap = (Vmad__V1__Mremap){ .base = m->mremap.base,
-						.name = name,
-						.has_old_addr = true,
-						.old_addr = op->addr,
-						.has_old_len = true,
-						.old_len = op->len,
-						.has_new_len = true,
-						.new_len = op->new_len,
-						.has_flags = true,
-						.flags = op->flags,
-						.has_new_addr = true,
-						.new_addr = op->new_addr };
-		q->op_case = VMAD__V1__REQUEST__OP_MREMAP;
-		q->mremap = &m->mremap;
-		return;
-	case ST_BRK:
-		vmad__v1__brk__init(&m->brk);
-		m->brk.name = name;
-		m->brk.has_addr = op->addr != 0;
-		m->brk.addr = op->addr;
-		q->op_case = VMAD__V1__REQUEST__OP_BRK;
-		q->brk = &m->brk;
-		return;
-	case ST_FAULT:
-		vmad__v1__fault__init(&m->fault);
-		m->fault.name = name;
-		m->fault.has_addr = m->fault.has_access = true;
-		m->fault.addr = op->addr;
-		m->fault.access = (Vmad__V1__Access)op->arg;
-		q->op_case = VMAD__V1__REQUEST__OP_FAULT;
-		q->fault = &m->fault;
-		return;
-	case ST_FIND:
-	case ST_MAPS:
-	case ST_STATUS:
-		raw_query(name, op, m, q);
-		return;
-	default:
-		raw_range(name, op, m, q);
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+	char *at = (char *)m + f->offset;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_UINT64:
+		*(uint64_t *)at = v;
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+		*(uint32_t *)at = (uint32_t)v;
+		break;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		*(int32_t *)at = (int32_t)v;
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		*(protobuf_c_boolean *)at = v != 0;
+		break;
+	default: /* strings and messages */
+		*(const void **)at = ptr;
+		break;
 	}
+	if (f->quantifier_offset)
+		*(uint32_t *)((char *)m + f->quantifier_offset) =
+			f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF ? f->id : 1;
+}
+
+/* The request of an operation, its message in msg (RAW_MSG_MAX bytes) and file. */
+static void
+raw_request(const char *space, const struct st_op *op, void *msg, Vmad__V1__File *file, Request *q)
+{
+	const struct raw_row *row = &raw_rows[op->kind];
+	ProtobufCMessage *m = msg;
+
+	protobuf_c_message_init(row->desc, msg);
+	raw_set(m, "name", 0, space);
+	for (size_t i = 0; i < 5 && row->fields[i].name; i++)
+		if (row->fields[i].src != RAW_ADDR_SET || op->addr)
+			raw_set(m, row->fields[i].name, raw_value(op, row->fields[i].src), NULL);
+	if (op->kind == ST_MMAP && op->file >= 0) {
+		raw_file(&st_files[op->file], file);
+		raw_set(m, "file", 0, file);
+	}
+	raw_set(&q->base, row->op, 0, m);
 }
 
 /* Appends the framed request to buf; returns its length (0 when it does not fit). */
 static size_t
 raw_frame(struct raw *w, const char *space, const struct st_op *op, uint8_t *buf, size_t room)
 {
+	_Alignas(max_align_t) unsigned char msg[RAW_MSG_MAX];
 	Request q = VMAD__V1__REQUEST__INIT;
-	struct raw_msgs m;
+	Vmad__V1__File file;
 	size_t n;
 
-	raw_request((char *)space, op, &m, &q);
+	/* A fork is several requests: it never comes here. */
+	if (!raw_rows[op->kind].desc || raw_rows[op->kind].desc->sizeof_message > sizeof(msg))
+		return 0;
+	raw_request(space, op, msg, &file, &q);
 	q.has_id = true;
 	q.id = w->next_id;
 	n = vmad__v1__request__get_packed_size(&q);

@@ -104,6 +104,11 @@ watcher_follow(struct vmac_conn *w, struct replay *rp, struct st_slot *slot, con
 				    rc < 0 ? strerror(-rc) : "no change");
 			return -EPROTO;
 		}
+		if (ev.seq != slot->done + 1) {
+			report_fail(slot, "watcher of %s: event seq %llu follows seq %llu", space,
+				    (unsigned long long)ev.seq, (unsigned long long)slot->done);
+			return -EPROTO;
+		}
 		slot->done++;
 		replay_apply(rp, &op, &res);
 		if (!watcher_accepted(&op, &ev, &res)) {
