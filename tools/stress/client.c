@@ -264,10 +264,7 @@ client_fresh(struct client *c)
 	if (c->t.slice)
 		return client_rebuild(c, 0);
 	snprintf(child, sizeof(child), "%s-f", c->t.space);
-	vmac_create_opts_init(&opts);
-	opts.with_stack = c->t.with_stack;
-	opts.set = VMAC_OPT_RLIMIT_MEMLOCK;
-	opts.rlimit_memlock = c->t.rlimit_memlock;
+	target_create_opts(&c->t, &opts);
 	if (((rc = vmac_destroy(c->conn, c->t.space)) < 0 && rc != -ENOENT) ||
 	    ((rc = vmac_destroy(c->conn, child)) < 0 && rc != -ENOENT) ||
 	    (rc = vmac_create(c->conn, c->t.space, &opts)) < 0)

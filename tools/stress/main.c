@@ -153,11 +153,9 @@ main_setup_shared(struct run *r)
 	struct st_target t;
 	int rc;
 
-	vmac_create_opts_init(&opts);
-	opts.set = VMAC_OPT_RLIMIT_MEMLOCK;
-	opts.rlimit_memlock = VMAC_RLIM_INFINITY;
 	for (unsigned j = 0; j < r->o->shared; j++) {
 		shared_target(r->o, j, &t);
+		target_create_opts(&t, &opts);
 		rc = vmac_destroy(r->admin, t.space);
 		if (rc < 0 && rc != -ENOENT)
 			return rc;

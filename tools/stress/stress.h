@@ -139,7 +139,7 @@ void describe_diff(const char *want, const char *got, char *buf, size_t size);
 bool result_equal(const struct st_result *a, const struct st_result *b);
 void result_clear(struct st_result *r);
 
-/* replay.c: the engine in-process, the expected side of every comparison. */
+/* replay.c: the engine in-process (local mode), the expected side of every comparison. */
 struct replay;
 int replay_open(const struct st_target *t, struct replay **out);
 void replay_close(struct replay *r);
@@ -186,6 +186,7 @@ void client_target(const struct st_opts *o, unsigned k, struct st_target *t);
 enum st_mode client_mode(const struct st_opts *o, unsigned k);
 void shared_target(const struct st_opts *o, unsigned j, struct st_target *t);
 uint64_t marker_addr(void);
+void target_create_opts(const struct st_target *t, struct vmac_create_opts *opts);
 
 /* report.c: mismatches and the summary. */
 void report_fail(struct st_slot *slot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
