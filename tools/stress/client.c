@@ -155,6 +155,23 @@ client_check(struct client *c)
 	return rc;
 }
 
+/* A slice's first VMA after operation idx, for the view readers. */
+static void
+client_record(struct client *c, uint64_t idx)
+{
+	struct st_first f, *e;
+
+	if (!c->t.slice)
+		return;
+	e = &c->sh->firsts[c->k / 4][idx % ST_RING];
+	replay_first(c->rp, c->t.lo, c->t.hi, &f);
+	__atomic_store_n(&e->idx, UINT64_MAX, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->start, f.start, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->end, f.end, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->flags, f.flags, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->idx, idx, __ATOMIC_RELEASE);
+}
+
 /* The replay and the generator after the first n operations of the sequence. */
 static int
 client_rebuild(struct client *c, uint64_t n)
@@ -169,10 +186,12 @@ client_rebuild(struct client *c, uint64_t n)
 	if (rc < 0)
 		return rc;
 	gen_init(&c->g, c->seed, &c->t);
+	client_record(c, 0);
 	for (uint64_t i = 0; i < n; i++) {
 		gen_next(&c->g, c->rp, &op);
 		replay_apply(c->rp, &op, &res);
 		result_clear(&res);
+		client_record(c, i + 1);
 	}
 	return 0;
 }
@@ -289,6 +308,7 @@ client_generate(struct client *c, struct st_op *ops, struct st_result *want)
 	for (size_t i = 0; i < n; i++) {
 		gen_next(&c->g, c->rp, &ops[i]);
 		replay_apply(c->rp, &ops[i], &want[i]);
+		client_record(c, c->slot->done + i + 1);
 		if (client_alone(c, &ops[i]))
 			return i + 1;
 	}

@@ -150,3 +150,16 @@ replay_brk(struct replay *r)
 		return 0;
 	return brk;
 }
+
+void
+replay_first(struct replay *r, uint64_t lo, uint64_t hi, struct st_first *out)
+{
+	struct vmac_view_vma v;
+
+	out->start = out->end = out->flags = 0;
+	if (vmac_view_find_vma_intersection(r->view, lo, hi, &v) != VMAC_FOUND_VMA)
+		return;
+	out->start = v.start;
+	out->end = v.end;
+	out->flags = v.flags;
+}

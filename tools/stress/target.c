@@ -72,3 +72,10 @@ target_create_opts(const struct st_target *t, struct vmac_create_opts *opts)
 	opts->set = VMAC_OPT_RLIMIT_MEMLOCK;
 	opts->rlimit_memlock = t->rlimit_memlock;
 }
+
+/* Whether client k takes part in the run (all of them, or the one of --client). */
+bool
+client_runs(const struct st_opts *o, unsigned k)
+{
+	return k < o->clients && (o->only < 0 || (int)k == o->only);
+}
