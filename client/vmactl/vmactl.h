@@ -151,6 +151,8 @@ CMD_DECL(destroy);
 CMD_DECL(list);
 CMD_DECL(fork);
 CMD_DECL(import);
+CMD_DECL(save);
+CMD_DECL(restore);
 CMD_DECL(stats);
 CMD_DECL(ping);
 CMD_DECL(mmap);
