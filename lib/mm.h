@@ -152,6 +152,11 @@ struct mm_config {
 	bool thp;               /* CONFIG_TRANSPARENT_HUGEPAGE built in (alignment, MAP_STACK) */
 	bool read_implies_exec; /* READ_IMPLIES_EXEC personality */
 	bool overcommit_never;  /* vm.overcommit_memory = 2 */
+	/*
+	 * totalram_pages() + total_swap_pages: vm.overcommit_memory = 0 refuses one charge
+	 * larger than that (mm/util.c: __vm_enough_memory()).  0 = no such check.
+	 */
+	uint64_t overcommit_ram_pages;
 };
 
 /* A file mapping's identity, as the caller describes it. */

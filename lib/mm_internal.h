@@ -115,6 +115,7 @@ struct mm {
 	uint64_t max_map_count;
 	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock;
 	uint64_t def_flags;
+	uint64_t overcommit_ram_pages; /* 0: charges are not checked */
 	bool gate_vma, cap_sys_rawio, cap_ipc_lock, thp, read_implies_exec, overcommit_never;
 
 	/* counters, in pages */
@@ -132,6 +133,7 @@ struct mm {
 /* mm.c */
 void mm_stat_account(struct mm *mm, uint64_t flags, int64_t npages);
 bool mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages);
+bool mm_vm_enough_memory(const struct mm *mm, uint64_t npages);
 bool mm_mlock_future_ok(const struct mm *mm, uint64_t flags, uint64_t bytes);
 bool mm_can_do_mlock(const struct mm *mm);
 void mm_update_hiwater_rss(struct mm *mm);
@@ -228,6 +230,7 @@ int mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **f
 void mm_unmap_count(const struct vma *first, uint64_t end, uint64_t *pages, uint64_t *accounted);
 void mm_unmap_commit(struct mm *mm, struct vma *first, uint64_t end);
 int mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end);
+int mm_do_vmi_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 
 /* pgtable.c: the state of each 2 MiB region's PMD (-1 = empty) */
 enum { PT_TABLE = 0, PT_HUGE_ZERO = 1, PT_HUGE = 2 };

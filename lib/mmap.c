@@ -199,8 +199,15 @@ mmap_region(struct mm *mm, struct mmap_args *a)
 	mm_unmap_count(first, end, &old, &old_acct);
 	if (!mm_may_expand_vm(mm, a->vm_flags, pglen - old))
 		return -ENOMEM;
-	if (accountable(a->vm_flags) && !a->hugetlb)
+	if (accountable(a->vm_flags) && !a->hugetlb) {
+		if (!mm_vm_enough_memory(mm, pglen - old_acct))
+			return -ENOMEM;
 		a->vm_flags |= VM_ACCOUNT;
+	}
+	/* shmem_zero_setup() -> shmem_acct_size(): a shared anonymous object is charged whole. */
+	if (!a->file && !a->hugetlb && (a->vm_flags & VM_SHARED) &&
+	    !(a->vm_flags & VM_NORESERVE) && !mm_vm_enough_memory(mm, pglen))
+		return -ENOMEM;
 	if (a->mmap_hook)
 		return a->mmap_hook;
 	err = region_alloc(mm, a, &v, &f);

@@ -225,7 +225,7 @@ unmap_source(struct mm *mm, struct remap *r)
 	bool accountable = v->flags & VM_ACCOUNT;
 
 	v->flags &= ~VM_ACCOUNT;
-	if (!r->old_len || mm_do_munmap(mm, r->addr, end) < 0)
+	if (!r->old_len || mm_do_vmi_munmap(mm, r->addr, r->old_len) < 0)
 		return;
 	if (!accountable)
 		return;
@@ -239,6 +239,15 @@ unmap_source(struct mm *mm, struct remap *r)
 		p->flags |= VM_ACCOUNT;
 }
 
+/* vrm_calc_charge(): an accounted VMA charges the growth, or the whole copy for DONTUNMAP. */
+static bool
+charge_ok(const struct mm *mm, const struct remap *r)
+{
+	uint64_t bytes = (r->flags & MM_MREMAP_DONTUNMAP) ? r->new_len : r->delta;
+
+	return !(r->vma->flags & VM_ACCOUNT) || mm_vm_enough_memory(mm, bytes >> MM_PAGE_SHIFT);
+}
+
 static int
 move_vma(struct mm *mm, struct remap *r, uint64_t *out)
 {
@@ -246,6 +255,8 @@ move_vma(struct mm *mm, struct remap *r, uint64_t *out)
 	int err;
 
 	if ((int64_t)mm->map_count >= (int64_t)mm->max_map_count - 3)
+		return -ENOMEM;
+	if (!charge_ok(mm, r))
 		return -ENOMEM;
 	err = copy_vma(mm, r);
 	if (err)
@@ -281,7 +292,7 @@ mremap_to(struct mm *mm, struct remap *r, uint64_t *out)
 	int err;
 
 	if (r->flags & MM_MREMAP_FIXED) {
-		err = mm_do_munmap(mm, r->new_addr, r->new_addr + r->new_len);
+		err = mm_do_vmi_munmap(mm, r->new_addr, r->new_len);
 		if (err)
 			return err;
 		r->vma = lookup(mm, r->addr);
@@ -289,7 +300,7 @@ mremap_to(struct mm *mm, struct remap *r, uint64_t *out)
 			return -EFAULT;
 	}
 	if (r->type == REMAP_SHRINK) {
-		err = mm_do_munmap(mm, r->addr + r->new_len, r->addr + r->old_len);
+		err = mm_do_vmi_munmap(mm, r->addr + r->new_len, r->old_len - r->new_len);
 		if (err)
 			return err;
 		r->vma = lookup(mm, r->addr);
@@ -335,6 +346,8 @@ expand_in_place(struct mm *mm, struct remap *r)
 	};
 	int err;
 
+	if (!charge_ok(mm, r))
+		return -ENOMEM;
 	r->vma = vma_merge_new_range(mm, &q, &err);
 	if (!r->vma)
 		return -ENOMEM;
@@ -369,7 +382,7 @@ mremap_at(struct mm *mm, struct remap *r, uint64_t *out)
 	case REMAP_NO_RESIZE:
 		break;
 	case REMAP_SHRINK:
-		err = mm_do_munmap(mm, r->addr + r->new_len, r->addr + r->old_len);
+		err = mm_do_vmi_munmap(mm, r->addr + r->new_len, r->old_len - r->new_len);
 		break;
 	default:
 		return expand(mm, r, out);

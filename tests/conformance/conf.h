@@ -60,6 +60,8 @@ struct conf_op {
 	int32_t file;   /* mmap: file slot or -1 */
 	int32_t advice; /* madvise */
 	uint64_t offset;
+	uint32_t probe; /* an absurd length: the runner tries it in a throwaway child first */
+	uint32_t pad;
 };
 
 /* A file the runner opens before the sequence; slot i is instance i. */
