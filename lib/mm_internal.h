@@ -35,9 +35,12 @@ enum page_kind { PAGE_ANON = 0, PAGE_FILE = 1, PAGE_SHMEM = 2, PAGE_KINDS = 3 };
  * the VMAs that use it; merging compares these pointers.
  */
 struct mm_file {
-	uint32_t refs;
+	uint32_t refs;             /* one per VMA, plus one while registered and open */
 	uint32_t slot;             /* index in mm->files; MM_FILE_NOSLOT for shmem */
 	struct mm_file *fork_copy; /* the child's copy while mm_fork runs */
+	uint64_t id;               /* mm_file_open()'s id; 0 = interned from a description */
+	enum mm_file_kind kind;
+	bool open; /* registered and not closed: the id names it */
 	bool shmem, noexec, deleted;
 	unsigned mode;
 	uint32_t dev_major, dev_minor;
@@ -125,7 +128,8 @@ struct mm {
 	uint64_t rss[PAGE_KINDS];
 
 	uint64_t next_anon_vma, next_shmem_ino;
-	struct vma_pages *pt; /* 2 MiB regions that have a page-table page */
+	uint64_t next_file_id; /* the last id mm_file_open() gave */
+	struct vma_pages *pt;  /* 2 MiB regions that have a page-table page */
 	struct mm_file **files;
 	uint32_t nfiles, files_cap;
 };
@@ -165,6 +169,7 @@ bool vma_gap_compute(struct rb_node *n, void *ctx);
 
 /* files.c */
 int mm_file_intern(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out);
+int mm_file_resolve(const struct mm *mm, const struct mm_file_desc *d, struct mm_file_desc *out);
 int mm_file_new_shmem(struct mm *mm, const struct mm_file_desc *d, uint64_t size,
 		      struct mm_file **out);
 void mm_file_get(struct mm_file *f);

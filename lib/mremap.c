@@ -278,7 +278,11 @@ set_new_addr(struct mm *mm, struct remap *r)
 	struct vma *v = r->vma;
 	uint64_t pgoff = v->pgoff + ((r->addr - v->start) >> MM_PAGE_SHIFT);
 	uint32_t flags = (r->flags & MM_MREMAP_FIXED) ? MM_MAP_FIXED : 0;
-	enum area_kind kind = !v->file ? AREA_ANON : v->file->shmem ? AREA_SHMEM : AREA_FILE;
+	enum area_kind kind = !v->file                           ? AREA_ANON
+			      : v->file->shmem                   ? AREA_SHMEM
+			      : v->file->kind != MM_FILE_DEVZERO ? AREA_FILE
+			      : (v->flags & VM_MAYSHARE)         ? AREA_SHMEM
+								 : AREA_FILE;
 
 	if (v->flags & VM_MAYSHARE)
 		flags |= MM_MAP_SHARED;
@@ -392,8 +396,20 @@ mremap_at(struct mm *mm, struct remap *r, uint64_t *out)
 }
 
 /*
+ * vma_multi_allowed(): a VMA whose file places mappings its own way (here /dev/zero without
+ * shmem beneath) may only be moved alone; anonymous, shmem and disk-file VMAs may be moved
+ * together.
+ */
+static bool
+multi_allowed(const struct vma *v)
+{
+	return !v->file || v->file->shmem || v->file->kind == MM_FILE_DISK;
+}
+
+/*
  * remap_move(): MREMAP_FIXED with equal lengths moves every VMA of the range, keeping the gaps
- * between them; the range must not start in a gap.
+ * between them; the range must not start in a gap.  A VMA that may not be moved with others
+ * must hold the whole range (EFAULT, after the VMAs before it have moved).
  */
 static int
 remap_move(struct mm *mm, struct remap *r, uint64_t *out)
@@ -409,6 +425,8 @@ remap_move(struct mm *mm, struct remap *r, uint64_t *out)
 		uint64_t len = (end < v->end ? end : v->end) - a;
 
 		if (!seen && start < v->start)
+			return -EFAULT;
+		if (!multi_allowed(v) && (seen || end > v->end))
 			return -EFAULT;
 		r->new_addr = target + (seen ? v->start - last_end : 0);
 		last_end = v->end;

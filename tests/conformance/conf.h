@@ -16,6 +16,7 @@
 #define CONF_MAX_FILES     4
 #define CONF_PATH_MAX      200
 #define CONF_MAX_PROTECTED 128
+#define CONF_DEV_ZERO      "/dev/zero"
 
 /* Where fixed-address operations play: far from everything the runner has mapped. */
 #define CONF_WINDOW       0x200000000000ULL

@@ -373,14 +373,16 @@ gen_limits(struct gen *g, struct conf_seq *seq)
 void
 conf_seq_files(const struct conf_files *files, uint64_t seed, struct conf_seq *seq)
 {
-	/* Slots 0 and 1 are two opens of the big file, slot 2 the small one. */
+	/* Slots 0 and 1 are two opens of the big file, slot 2 the small one, slot 3 /dev/zero. */
 	static const int which[] = { 0, 0, 1 };
 
-	seq->prog.nfiles = 3;
+	seq->prog.nfiles = 4;
 	for (int i = 0; i < 3; i++) {
 		snprintf(seq->prog.files[i].path, CONF_PATH_MAX, "%s", files->path[which[i]]);
 		seq->prog.files[i].writable = i == 1 ? 0 : (int32_t)((seed >> i) & 1) | (i == 0);
 	}
+	snprintf(seq->prog.files[3].path, CONF_PATH_MAX, "%s", CONF_DEV_ZERO);
+	seq->prog.files[3].writable = (int32_t)((seed >> 3) & 1);
 }
 
 void

@@ -202,6 +202,20 @@ open_file(struct conf_files *files, int i, uint64_t size)
 	return pin_file(files, i);
 }
 
+/* Where maps places /dev/zero: its filesystem's device and its inode. */
+static int
+zero_file(struct conf_files *files)
+{
+	struct stat st;
+
+	if (stat(CONF_DEV_ZERO, &st))
+		return -errno;
+	files->zero_major = major(st.st_dev);
+	files->zero_minor = minor(st.st_dev);
+	files->zero_ino = st.st_ino;
+	return 0;
+}
+
 int
 conf_files_init(struct conf_files *files)
 {
@@ -224,7 +238,7 @@ conf_files_init(struct conf_files *files)
 			return err;
 	}
 	files->noexec = statvfs(files->dir, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
-	return 0;
+	return zero_file(files);
 }
 
 /*
