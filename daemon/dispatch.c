@@ -354,11 +354,24 @@ op_import(struct dctx *d, const Vmad__V1__Import *m)
 
 /* ---- memory operations --------------------------------------------------------------- */
 
+_Static_assert((int)VMAD__V1__FILE_KIND__FILE_DISK == (int)MM_FILE_DISK &&
+		       (int)VMAD__V1__FILE_KIND__FILE_TMPFS == (int)MM_FILE_TMPFS &&
+		       (int)VMAD__V1__FILE_KIND__FILE_DEV_ZERO == (int)MM_FILE_DEVZERO,
+	       "wire file kinds are the engine's");
+
 static int
 file_desc(struct dctx *d, const Vmad__V1__File *f, struct mm_file_desc *out)
 {
 	unsigned mode = f->has_mode ? f->mode : (MM_FMODE_READ | MM_FMODE_WRITE);
 
+	if (f->has_id && f->id) {
+		memset(out, 0, sizeof(*out));
+		out->id = f->id;
+		return 0;
+	}
+	if (f->has_kind && (unsigned)f->kind > MM_FILE_DEVZERO)
+		return fail(d, -EINVAL, "file kind %d is not 0 (disk), 1 (tmpfs) or 2 (/dev/zero)",
+			    (int)f->kind);
 	if (!f->path || !f->path[0])
 		return fail(d, -EINVAL, "a file mapping needs the file's path");
 	if (strlen(f->path) >= 4096)
@@ -376,6 +389,7 @@ file_desc(struct dctx *d, const Vmad__V1__File *f, struct mm_file_desc *out)
 	out->size = f->has_size ? f->size : MM_FILE_SIZE_UNKNOWN;
 	out->noexec = f->noexec;
 	out->deleted = f->deleted;
+	out->kind = f->has_kind ? (enum mm_file_kind)f->kind : MM_FILE_DISK;
 	return 0;
 }
 
@@ -411,6 +425,9 @@ op_mmap(struct dctx *d, const Vmad__V1__Mmap *m)
 		file = &fd;
 	}
 	r = mm_mmap(sp->mm, m->addr, m->len, m->prot, m->flags, file, m->offset, &addr);
+	if (r == -EBADF && file && file->id)
+		return fail(d, r, "no open file %llu in '%s'", (unsigned long long)file->id,
+			    m->name);
 	if (r < 0)
 		return r;
 	if (sp->watchers) {
@@ -723,6 +740,86 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 	return r;
 }
 
+/* ---- open files and the break ----------------------------------------------------------- */
+
+static int
+op_file_open(struct dctx *d, const Vmad__V1__FileOpen *m)
+{
+	Vmad__V1__FileResult *res;
+	struct mm_file_desc fd;
+	struct space *sp;
+	uint64_t id;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	if (!m->file)
+		return fail(d, -EINVAL, "no file given");
+	if (m->file->has_id && m->file->id)
+		return fail(d, -EINVAL, "a file to open has no id yet");
+	if ((r = file_desc(d, m->file, &fd)) < 0 || (r = mm_file_open(sp->mm, &fd, &id)) < 0)
+		return r;
+	res = arena_alloc(d->arena, sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__file_result__init(res);
+	res->has_id = true;
+	res->id = id;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_FILE;
+	d->resp->file = res;
+	return 0;
+}
+
+/* FileSetSize, FileUnlink and FileClose: one open file of a space. */
+static int
+op_file_change(struct dctx *d, const char *name, uint64_t id,
+	       int (*change)(struct space *, uint64_t), uint64_t size)
+{
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = change ? change(sp, id) : mm_file_set_size(sp->mm, id, size);
+	if (r == -EBADF)
+		return fail(d, r, "no open file %llu in '%s'", (unsigned long long)id, name);
+	if (r == -EINVAL)
+		return fail(d, r, "size %llu is not a file size", (unsigned long long)size);
+	return r;
+}
+
+static int
+file_unlink(struct space *sp, uint64_t id)
+{
+	return mm_file_unlink(sp->mm, id);
+}
+
+static int
+file_close(struct space *sp, uint64_t id)
+{
+	return mm_file_close(sp->mm, id);
+}
+
+static int
+op_set_brk(struct dctx *d, const Vmad__V1__SetBrk *m)
+{
+	uint64_t brk = m->has_brk ? m->brk : m->start_brk;
+	struct mm_status st;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	mm_get_status(sp->mm, &st);
+	if (!m->has_start_brk || (m->start_brk & (MM_PAGE_SIZE - 1)) || brk < m->start_brk ||
+	    brk > st.task_size)
+		return fail(d, -EINVAL,
+			    "start_brk must be page aligned, and start_brk <= brk <= %#llx",
+			    (unsigned long long)st.task_size);
+	mm_set_layout(sp->mm, m->start_brk, brk, st.start_stack);
+	return 0;
+}
+
 /* ---- the switch ---------------------------------------------------------------------- */
 
 static int
@@ -775,6 +872,18 @@ dispatch_op(struct dctx *d)
 		return op_watch(d, q->watch);
 	case VMAD__V1__REQUEST__OP_STATS:
 		return op_stats(d);
+	case VMAD__V1__REQUEST__OP_FILE_OPEN:
+		return op_file_open(d, q->file_open);
+	case VMAD__V1__REQUEST__OP_FILE_SET_SIZE:
+		return op_file_change(d, q->file_set_size->name, q->file_set_size->id, NULL,
+				      q->file_set_size->has_size ? q->file_set_size->size
+								 : MM_FILE_SIZE_UNKNOWN);
+	case VMAD__V1__REQUEST__OP_FILE_UNLINK:
+		return op_file_change(d, q->file_unlink->name, q->file_unlink->id, file_unlink, 0);
+	case VMAD__V1__REQUEST__OP_FILE_CLOSE:
+		return op_file_change(d, q->file_close->name, q->file_close->id, file_close, 0);
+	case VMAD__V1__REQUEST__OP_SET_BRK:
+		return op_set_brk(d, q->set_brk);
 	default:
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
