@@ -10,7 +10,10 @@ VMA_BENCH_OBJS := $(addprefix $(B)/bench/,vma_bench.o engine_ops.o kernel_ops.o)
 VMAD_BENCH      := $(B)/vmad-bench
 VMAD_BENCH_OBJS := $(addprefix $(B)/bench/,vmad_bench.o vmad_report.o load.o proc.o redis_side.o)
 
-BENCHES += $(VMA_BENCH) $(VMAD_BENCH)
+VIEW_BENCH      := $(B)/view-bench
+VIEW_BENCH_OBJS := $(B)/bench/view_bench.o $(B)/bench/proc.o
+
+BENCHES += $(VMA_BENCH) $(VMAD_BENCH) $(VIEW_BENCH)
 
 # A sanitizer build (and the engine's checker after every operation) is far slower: the
 # programs say so above their tables.
@@ -24,6 +27,12 @@ $(VMA_BENCH): $(VMA_BENCH_OBJS) $(BENCH_COMMON) $(ENGINE_A)
 
 $(VMAD_BENCH_OBJS): EXTRA_CFLAGS = -Iclient $(BENCH_CFLAGS)
 $(VMAD_BENCH): $(VMAD_BENCH_OBJS) $(BENCH_COMMON) $(CLIENT_A)
+	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c) -lpthread
+
+# view-bench: views, local mode, the socket and the engine side by side.  The engine's own
+# archive gives engine_find_ns; the client archive's copy of it is hidden.
+$(B)/bench/view_bench.o: EXTRA_CFLAGS = -Iclient $(BENCH_CFLAGS)
+$(VIEW_BENCH): $(VIEW_BENCH_OBJS) $(BENCH_COMMON) $(CLIENT_A) $(ENGINE_A)
 	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c) -lpthread
 
 # redis-server and redis-benchmark for the Redis side of vmad-bench: installed when root,

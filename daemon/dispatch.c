@@ -8,11 +8,14 @@
 #include <string.h>
 
 #include "conn.h"
+#include "files_req.h"
+#include "exec_req.h"
 #include "log.h"
 #include "mm.h"
 #include "reply.h"
 #include "server.h"
 #include "space.h"
+#include "view.h"
 #include "watch.h"
 
 typedef Vmad__V1__Request Request;
@@ -354,43 +357,13 @@ op_import(struct dctx *d, const Vmad__V1__Import *m)
 
 /* ---- memory operations --------------------------------------------------------------- */
 
-_Static_assert((int)VMAD__V1__FILE_KIND__FILE_DISK == (int)MM_FILE_DISK &&
-		       (int)VMAD__V1__FILE_KIND__FILE_TMPFS == (int)MM_FILE_TMPFS &&
-		       (int)VMAD__V1__FILE_KIND__FILE_DEV_ZERO == (int)MM_FILE_DEVZERO,
-	       "wire file kinds are the engine's");
-
 static int
 file_desc(struct dctx *d, const Vmad__V1__File *f, struct mm_file_desc *out)
 {
-	unsigned mode = f->has_mode ? f->mode : (MM_FMODE_READ | MM_FMODE_WRITE);
+	char why[160] = "";
+	int r = files_req_desc(f, out, why, sizeof(why));
 
-	if (f->has_id && f->id) {
-		memset(out, 0, sizeof(*out));
-		out->id = f->id;
-		return 0;
-	}
-	if (f->has_kind && (unsigned)f->kind > MM_FILE_DEVZERO)
-		return fail(d, -EINVAL, "file kind %d is not 0 (disk), 1 (tmpfs) or 2 (/dev/zero)",
-			    (int)f->kind);
-	if (!f->path || !f->path[0])
-		return fail(d, -EINVAL, "a file mapping needs the file's path");
-	if (strlen(f->path) >= 4096)
-		return fail(d, -ENAMETOOLONG, "file path longer than 4095 bytes");
-	if (mode == 0 || (mode & ~(MM_FMODE_READ | MM_FMODE_WRITE)))
-		return fail(d, -EINVAL, "file mode %u is not 1 (read), 2 (write) or 3 (both)",
-			    mode);
-	memset(out, 0, sizeof(*out));
-	out->path = f->path;
-	out->instance = f->instance;
-	out->mode = mode;
-	out->dev_major = f->dev_major;
-	out->dev_minor = f->dev_minor;
-	out->ino = f->ino;
-	out->size = f->has_size ? f->size : MM_FILE_SIZE_UNKNOWN;
-	out->noexec = f->noexec;
-	out->deleted = f->deleted;
-	out->kind = f->has_kind ? (enum mm_file_kind)f->kind : MM_FILE_DISK;
-	return 0;
+	return r < 0 ? fail(d, r, "%s", why) : 0;
 }
 
 static int
@@ -451,21 +424,6 @@ emit_range(struct dctx *d, struct space *sp, Vmad__V1__EventKind kind, uint64_t 
 	ev->start = addr;
 	ev->len = len;
 	emit(d, sp, kind, ev);
-}
-
-static int
-op_munmap(struct dctx *d, const Vmad__V1__Munmap *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = mm_munmap(sp->mm, m->addr, m->len);
-	if (r == 0 && sp->watchers)
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MUNMAP, m->addr, m->len, &ev);
-	return r;
 }
 
 static int
@@ -632,56 +590,79 @@ op_fault(struct dctx *d, const Vmad__V1__Fault *m)
 	return 0;
 }
 
+/*
+ * The operations on [addr, addr + len) whose event carries at most the request's one
+ * argument: one row each, one handler for all.
+ */
+struct range_req {
+	const char *name;
+	uint64_t addr, len;
+	int64_t arg;
+};
+
+enum range_arg { RANGE_ARG_NONE, RANGE_ARG_FLAGS, RANGE_ARG_ADVICE };
+
+struct range_op {
+	Vmad__V1__EventKind kind;
+	enum range_arg arg;
+	int (*apply)(struct mm *mm, const struct range_req *q);
+};
+
 static int
-op_madvise(struct dctx *d, const Vmad__V1__Madvise *m)
+range_munmap(struct mm *mm, const struct range_req *q)
+{
+	return mm_munmap(mm, q->addr, q->len);
+}
+
+static int
+range_madvise(struct mm *mm, const struct range_req *q)
+{
+	return mm_madvise(mm, q->addr, q->len, (int)q->arg);
+}
+
+static int
+range_mlock(struct mm *mm, const struct range_req *q)
+{
+	return mm_mlock(mm, q->addr, q->len, (uint32_t)q->arg);
+}
+
+static int
+range_munlock(struct mm *mm, const struct range_req *q)
+{
+	return mm_munlock(mm, q->addr, q->len);
+}
+
+static const struct range_op range_munmap_op = { VMAD__V1__EVENT_KIND__EVENT_MUNMAP, RANGE_ARG_NONE,
+						 range_munmap };
+static const struct range_op range_madvise_op = { VMAD__V1__EVENT_KIND__EVENT_MADVISE,
+						  RANGE_ARG_ADVICE, range_madvise };
+static const struct range_op range_mlock_op = { VMAD__V1__EVENT_KIND__EVENT_MLOCK, RANGE_ARG_FLAGS,
+						range_mlock };
+static const struct range_op range_munlock_op = { VMAD__V1__EVENT_KIND__EVENT_MUNLOCK,
+						  RANGE_ARG_NONE, range_munlock };
+
+static int
+op_range(struct dctx *d, const struct range_op *op, const struct range_req *q)
 {
 	Event ev = VMAD__V1__EVENT__INIT;
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+	if ((r = lookup(d, q->name, SPACE_WRITE, &sp)) < 0)
 		return r;
-	r = mm_madvise(sp->mm, m->addr, m->len, m->advice);
-	if (r == 0 && sp->watchers) {
-		ev.has_advice = true;
-		ev.advice = m->advice;
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MADVISE, m->addr, m->len, &ev);
-	}
+	r = op->apply(sp->mm, q);
+	if (r < 0 || !sp->watchers)
+		return r;
+	ev.has_flags = op->arg == RANGE_ARG_FLAGS;
+	ev.flags = ev.has_flags ? (uint32_t)q->arg : 0;
+	ev.has_advice = op->arg == RANGE_ARG_ADVICE;
+	ev.advice = ev.has_advice ? (int32_t)q->arg : 0;
+	emit_range(d, sp, op->kind, q->addr, q->len, &ev);
 	return r;
 }
 
-static int
-op_mlock(struct dctx *d, const Vmad__V1__Mlock *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = mm_mlock(sp->mm, m->addr, m->len, m->flags);
-	if (r == 0 && sp->watchers) {
-		ev.has_flags = true;
-		ev.flags = m->flags;
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MLOCK, m->addr, m->len, &ev);
-	}
-	return r;
-}
-
-static int
-op_munlock(struct dctx *d, const Vmad__V1__Munlock *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = mm_munlock(sp->mm, m->addr, m->len);
-	if (r == 0 && sp->watchers)
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MUNLOCK, m->addr, m->len, &ev);
-	return r;
-}
+/* The request's fields as a range_req; A is the argument, 0 where there is none. */
+#define RANGE_REQ(m, a) (&(const struct range_req){ (m)->name, (m)->addr, (m)->len, (a) })
 
 /* ---- reading ------------------------------------------------------------------------- */
 
@@ -740,84 +721,19 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 	return r;
 }
 
-/* ---- open files and the break ----------------------------------------------------------- */
+/* ---- open files and the break (files_req.c) ------------------------------------------ */
 
 static int
-op_file_open(struct dctx *d, const Vmad__V1__FileOpen *m)
+op_files(struct dctx *d)
 {
-	Vmad__V1__FileResult *res;
-	struct mm_file_desc fd;
-	struct space *sp;
-	uint64_t id;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	if (!m->file)
-		return fail(d, -EINVAL, "no file given");
-	if (m->file->has_id && m->file->id)
-		return fail(d, -EINVAL, "a file to open has no id yet");
-	if ((r = file_desc(d, m->file, &fd)) < 0 || (r = mm_file_open(sp->mm, &fd, &id)) < 0)
-		return r;
-	res = arena_alloc(d->arena, sizeof(*res));
-	if (!res)
-		return -ENOMEM;
-	vmad__v1__file_result__init(res);
-	res->has_id = true;
-	res->id = id;
-	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_FILE;
-	d->resp->file = res;
-	return 0;
-}
-
-/* FileSetSize, FileUnlink and FileClose: one open file of a space. */
-static int
-op_file_change(struct dctx *d, const char *name, uint64_t id,
-	       int (*change)(struct space *, uint64_t), uint64_t size)
-{
+	char why[160] = "";
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, name, SPACE_WRITE, &sp)) < 0)
+	if ((r = lookup(d, files_req_name(d->req), SPACE_WRITE, &sp)) < 0)
 		return r;
-	r = change ? change(sp, id) : mm_file_set_size(sp->mm, id, size);
-	if (r == -EBADF)
-		return fail(d, r, "no open file %llu in '%s'", (unsigned long long)id, name);
-	if (r == -EINVAL)
-		return fail(d, r, "size %llu is not a file size", (unsigned long long)size);
-	return r;
-}
-
-static int
-file_unlink(struct space *sp, uint64_t id)
-{
-	return mm_file_unlink(sp->mm, id);
-}
-
-static int
-file_close(struct space *sp, uint64_t id)
-{
-	return mm_file_close(sp->mm, id);
-}
-
-static int
-op_set_brk(struct dctx *d, const Vmad__V1__SetBrk *m)
-{
-	uint64_t brk = m->has_brk ? m->brk : m->start_brk;
-	struct mm_status st;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	mm_get_status(sp->mm, &st);
-	if (!m->has_start_brk || (m->start_brk & (MM_PAGE_SIZE - 1)) || brk < m->start_brk ||
-	    brk > st.task_size)
-		return fail(d, -EINVAL,
-			    "start_brk must be page aligned, and start_brk <= brk <= %#llx",
-			    (unsigned long long)st.task_size);
-	mm_set_layout(sp->mm, m->start_brk, brk, st.start_stack);
-	return 0;
+	r = files_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
+	return r < 0 && why[0] ? fail(d, r, "%s", why) : r;
 }
 
 /* ---- the switch ---------------------------------------------------------------------- */
@@ -843,7 +759,7 @@ dispatch_op(struct dctx *d)
 	case VMAD__V1__REQUEST__OP_MMAP:
 		return op_mmap(d, q->mmap);
 	case VMAD__V1__REQUEST__OP_MUNMAP:
-		return op_munmap(d, q->munmap);
+		return op_range(d, &range_munmap_op, RANGE_REQ(q->munmap, 0));
 	case VMAD__V1__REQUEST__OP_MPROTECT:
 		return op_mprotect(d, q->mprotect);
 	case VMAD__V1__REQUEST__OP_MREMAP:
@@ -857,11 +773,11 @@ dispatch_op(struct dctx *d)
 	case VMAD__V1__REQUEST__OP_FAULT:
 		return op_fault(d, q->fault);
 	case VMAD__V1__REQUEST__OP_MADVISE:
-		return op_madvise(d, q->madvise);
+		return op_range(d, &range_madvise_op, RANGE_REQ(q->madvise, q->madvise->advice));
 	case VMAD__V1__REQUEST__OP_MLOCK:
-		return op_mlock(d, q->mlock);
+		return op_range(d, &range_mlock_op, RANGE_REQ(q->mlock, q->mlock->flags));
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
-		return op_munlock(d, q->munlock);
+		return op_range(d, &range_munlock_op, RANGE_REQ(q->munlock, 0));
 	case VMAD__V1__REQUEST__OP_MAPS:
 		return op_maps(d, q->maps);
 	case VMAD__V1__REQUEST__OP_STATUS:
@@ -872,19 +788,13 @@ dispatch_op(struct dctx *d)
 		return op_watch(d, q->watch);
 	case VMAD__V1__REQUEST__OP_STATS:
 		return op_stats(d);
-	case VMAD__V1__REQUEST__OP_FILE_OPEN:
-		return op_file_open(d, q->file_open);
-	case VMAD__V1__REQUEST__OP_FILE_SET_SIZE:
-		return op_file_change(d, q->file_set_size->name, q->file_set_size->id, NULL,
-				      q->file_set_size->has_size ? q->file_set_size->size
-								 : MM_FILE_SIZE_UNKNOWN);
-	case VMAD__V1__REQUEST__OP_FILE_UNLINK:
-		return op_file_change(d, q->file_unlink->name, q->file_unlink->id, file_unlink, 0);
-	case VMAD__V1__REQUEST__OP_FILE_CLOSE:
-		return op_file_change(d, q->file_close->name, q->file_close->id, file_close, 0);
-	case VMAD__V1__REQUEST__OP_SET_BRK:
-		return op_set_brk(d, q->set_brk);
+	case VMAD__V1__REQUEST__OP_VIEW_OPEN:
+		return op_view_open(d, q->view_open);
+	case VMAD__V1__REQUEST__OP_EXEC:
+		return op_exec(d, q->exec);
 	default:
+		if (files_req_handles(q))
+			return op_files(d);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}
@@ -905,6 +815,8 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	resp->has_id = true;
 	resp->id = req->id;
 	r = dispatch_op(&d);
+	/* Before the reply leaves: its author's view shows what it did. */
+	view_request_done(&srv->spaces, req, resp);
 	if (r < 0) {
 		/* Whatever a handler had filled in is not part of an error reply. */
 		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;

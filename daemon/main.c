@@ -169,6 +169,14 @@ env_ms(const char *name, unsigned *out)
 		*out = (unsigned)v;
 }
 
+static bool
+env_is(const char *name, const char *value)
+{
+	const char *s = getenv(name);
+
+	return s && strcmp(s, value) == 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
@@ -200,6 +208,7 @@ parse_args(int argc, char **argv, struct options *o)
 	env_ms("VMAD_FRAME_TIMEOUT_MS", &o->cfg.frame_ms);
 	env_ms("VMAD_WRITE_TIMEOUT_MS", &o->cfg.write_ms);
 	env_ms("VMAD_SHUTDOWN_TIMEOUT_MS", &o->cfg.shutdown_ms);
+	o->cfg.wire_protobuf_c = env_is("VMAD_WIRE", "protobuf-c");
 	return 0;
 }
 
@@ -214,8 +223,8 @@ raise_nofile(struct server_config *cfg)
 		return;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		getrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cfg->max_clients + spare) {
 		size_t fit = rl.rlim_cur > spare ? (size_t)rl.rlim_cur - spare : 1;
@@ -355,14 +364,18 @@ main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	log_init(o.log_level);
 	/* A client that hangs up must cost an EPIPE, not the daemon. */
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		log_err("cannot ignore SIGPIPE: %s", strerror(errno));
+		return 1;
+	}
 	raise_nofile(&o.cfg);
 	if (o.state_dir && check_state_dir(o.state_dir) < 0)
 		return 1;
 	r = setup(&d, &o);
 	if (r < 0) {
 		log_err("cannot start: %s", strerror(-r));
-		sd_notifyf(0, "ERRNO=%d", -r);
+		if (sd_notifyf(0, "ERRNO=%d", -r) < 0)
+			log_debug("the service manager was not told the error");
 		teardown(&d);
 		return 1;
 	}

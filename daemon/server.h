@@ -34,6 +34,7 @@ struct server_config {
 	size_t watch_queue;      /* events queued per watcher before EVENT_OVERFLOW */
 	size_t watches_per_conn; /* subscriptions one connection may hold */
 	unsigned socket_mode;    /* mode of a socket node vmad creates */
+	bool wire_protobuf_c;    /* protobuf-c alone on the wire (VMAD_WIRE=protobuf-c) */
 };
 
 struct server {

@@ -16,6 +16,7 @@
 
 struct mm;
 struct watch;
+struct view_pub;
 
 /* Who a client is, from SO_PEERCRED and SO_PEERGROUPS at accept time. */
 struct peer_cred {
@@ -39,6 +40,7 @@ struct space {
 	unsigned mode;
 	uint64_t seq;           /* events emitted so far */
 	struct watch *watchers; /* watch.c's list of subscribers */
+	struct view_pub *view;  /* view.c's segment, once a view was asked for */
 	char name[];
 };
 

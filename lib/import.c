@@ -33,11 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm.h"
+#include "mm_internal.h"
 
-#define SPECIAL_VVAR_FLAGS (VM_MAYREAD | VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP)
-#define SPECIAL_VDSO_FLAGS (VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_DONTEXPAND)
-#define DELETED_SUFFIX     " (deleted)"
+#define DELETED_SUFFIX " (deleted)"
 
 /* One parsed line. name points into the text and is name_len bytes long (0: no name). */
 struct maps_line {

@@ -245,46 +245,11 @@ mm_can_do_mlock(const struct mm *mm)
 	return mm->rlimit_memlock != 0 || mm->cap_ipc_lock;
 }
 
-uint64_t
-mm_rss(const struct mm *mm)
-{
-	return mm->rss[PAGE_ANON] + mm->rss[PAGE_FILE] + mm->rss[PAGE_SHMEM];
-}
-
-void
-mm_update_hiwater_rss(struct mm *mm)
-{
-	if (mm_rss(mm) > mm->hiwater_rss)
-		mm->hiwater_rss = mm_rss(mm);
-}
-
 void
 mm_update_hiwater_vm(struct mm *mm)
 {
 	if (mm->total_vm > mm->hiwater_vm)
 		mm->hiwater_vm = mm->total_vm;
-}
-
-bool
-vma_is_accessible(const struct vma *v)
-{
-	return v->flags & VM_ACCESS_FLAGS;
-}
-
-/*
- * No vm_ops: private anonymous memory, and a private /dev/zero mapping, which mmap_zero()
- * makes anonymous while it keeps the file (shared anonymous memory is backed by shmem).
- */
-bool
-vma_is_anonymous(const struct vma *v)
-{
-	return !v->file || v->file->kind == MM_FILE_DEVZERO;
-}
-
-uint64_t
-vma_pages_count(const struct vma *v)
-{
-	return (v->end - v->start) >> MM_PAGE_SHIFT;
 }
 
 static unsigned

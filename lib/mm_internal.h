@@ -23,6 +23,9 @@
 #define VM_IGNORE_MERGE (VM_SOFTDIRTY | VM_MAYBE_GUARD)
 #define VM_DATA_DEFAULT (VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
 #define VM_STACK_FLAGS  (VM_GROWSDOWN | VM_DATA_DEFAULT | VM_ACCOUNT)
+/* The flags of the special mappings map_vdso() installs, beside their prot bits. */
+#define SPECIAL_VVAR_FLAGS (VM_MAYREAD | VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP)
+#define SPECIAL_VDSO_FLAGS (VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_DONTEXPAND)
 
 #define mm_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -140,16 +143,11 @@ bool mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages);
 bool mm_vm_enough_memory(const struct mm *mm, uint64_t npages);
 bool mm_mlock_future_ok(const struct mm *mm, uint64_t flags, uint64_t bytes);
 bool mm_can_do_mlock(const struct mm *mm);
-void mm_update_hiwater_rss(struct mm *mm);
 void mm_update_hiwater_vm(struct mm *mm);
-uint64_t mm_rss(const struct mm *mm);
 void mm_debug_check(const struct mm *mm);
 struct vma *mm_find(struct mm *mm, uint64_t addr);
 void mm_cache_put(struct mm *mm, struct vma *v, uint64_t addr);
 struct vma *mm_find_intersection(struct mm *mm, uint64_t start, uint64_t end);
-bool vma_is_accessible(const struct vma *v);
-bool vma_is_anonymous(const struct vma *v);
-uint64_t vma_pages_count(const struct vma *v);
 uint64_t vma_start_gap(const struct mm *mm, const struct vma *v);
 
 #ifdef MM_DEBUG_VALIDATE
@@ -198,6 +196,11 @@ void vma_slab_free(struct vma_slab *s, void *p);
 void vma_slab_release(struct vma_slab *s);
 
 /* vma.c: VMA objects and their primitive changes (counters of the mm kept in step) */
+bool vma_is_accessible(const struct vma *v);
+bool vma_is_anonymous(const struct vma *v);
+uint64_t vma_pages_count(const struct vma *v);
+uint64_t mm_rss(const struct mm *mm);
+void mm_update_hiwater_rss(struct mm *mm);
 struct vma *vma_new(struct mm *mm);
 void vma_destroy(struct mm *mm, struct vma *v);
 void vma_remove(struct mm *mm, struct vma *v);

@@ -27,12 +27,12 @@ static int
 print_addr(struct ctx *ctx, const char *key, uint64_t v)
 {
 	if (ctx->json) {
-		json_begin_ok();
-		json_hex_field(key, v);
-		json_obj_end();
-	} else {
-		printf("0x%llx\n", (unsigned long long)v);
+		struct json js = JSON_INIT(stdout), *j = &js;
+		json_begin_ok(j);
+		json_hex_field(j, key, v);
+		return out_json_end(j, EXIT_DONE);
 	}
+	printf("0x%llx\n", (unsigned long long)v);
 	return EXIT_DONE;
 }
 
@@ -205,14 +205,15 @@ cmd_fault_run(struct ctx *ctx, const struct args *a)
 		[VMAC_FAULT_SIGBUS] = "SIGBUS",
 	};
 	const char *s = names[res];
+	const int status = res == VMAC_FAULT_OK ? EXIT_DONE : EXIT_REFUSED;
 	if (ctx->json) {
-		json_begin_ok();
-		json_str_field("result", s);
-		json_obj_end();
-	} else {
-		puts(s);
+		struct json js = JSON_INIT(stdout), *j = &js;
+		json_begin_ok(j);
+		json_str_field(j, "result", s);
+		return out_json_end(j, status);
 	}
-	return res == VMAC_FAULT_OK ? EXIT_DONE : EXIT_REFUSED;
+	puts(s);
+	return status;
 }
 
 int

@@ -11,6 +11,7 @@
 enum {
 	CMD_LOCAL = 1,    /* needs no daemon */
 	CMD_NO_BATCH = 2, /* cannot be a line of a batch */
+	CMD_RAW = 4,      /* parses its own options: every argument is positional */
 };
 
 struct opt_spec {
@@ -140,6 +141,14 @@ opt_prev(struct args *a, const char *v, struct perr *e)
 }
 
 static int
+opt_view(struct args *a, const char *v, struct perr *e)
+{
+	(void)v, (void)e;
+	a->view = true;
+	return 0;
+}
+
+static int
 opt_write(struct args *a, const char *v, struct perr *e)
 {
 	(void)v, (void)e;
@@ -192,7 +201,9 @@ static const struct opt_spec file_open_opts[] = {
 	{ "file-id", true, opt_file_id }, { NULL, false, NULL },
 };
 
-static const struct opt_spec find_opts[] = { { "prev", false, opt_prev }, { NULL, false, NULL } };
+static const struct opt_spec find_opts[] = { { "prev", false, opt_prev },
+					     { "view", false, opt_view },
+					     { NULL, false, NULL } };
 static const struct opt_spec populate_opts[] = { { "write", false, opt_write },
 						 { NULL, false, NULL } };
 static const struct opt_spec mlock_opts[] = { { "onfault", false, opt_onfault },
@@ -270,7 +281,11 @@ static const struct command commands[] = {
 	CMD(find, "NAME ADDR [END] [--prev]", 2, 3, find_opts, 0,
 	    "Print the maps line of the first VMA ending above ADDR (find_vma); with END, the\n"
 	    "first one overlapping [ADDR, END); with --prev, then also the one before it.\n"
+	    "With --view, the answer comes from a read-only view of the space mapped here.\n"
 	    "No VMA: prints nothing and exits 1."),
+	CMD(check, "NAME ADDR LEN PROT", 4, 4, NULL, 0,
+	    "From a view of the space: ok if every byte of [ADDR, ADDR+LEN) is mapped with at\n"
+	    "least PROT (none: mapped at all); else the first address that is not, exit 1."),
 	CMD(populate, "NAME ADDR LEN [--write]", 3, 3, populate_opts, 0,
 	    "Make pages resident as mm_populate() would."),
 	CMD(fault, "NAME ADDR read|write|exec", 3, 3, NULL, 0,
@@ -293,6 +308,23 @@ static const struct command commands[] = {
 	CMD(stats, "", 0, 0, NULL, 0,
 	    "Daemon-wide figures: clients, spaces, VMAs, requests served, errors."),
 	CMD(ping, "", 0, 0, NULL, 0, "Print pong if the daemon answers."),
+	CMD(exec, "NAME [--env K=V]... [--] PROGRAM [ARG...]", 2, -1, NULL, CMD_RAW,
+	    "Make NAME (or replace its contents, keeping its owner and mode) the layout\n"
+	    "execve(2) leaves at PROGRAM's first instruction with address randomisation off:\n"
+	    "argv is PROGRAM and the ARGs exactly as given, the environment exactly the --env\n"
+	    "values (none by default).  PROGRAM's ELF headers and its interpreter's are read\n"
+	    "here; an i386 program gives an i386 space.  With --json, prints the mm fields\n"
+	    "exec set (start_code ... env_end) and the entry point."),
+	CMD(shadow, "NAME [--follow-forks] [--] PROGRAM [ARG...]", 2, -1, NULL,
+	    CMD_RAW | CMD_NO_BATCH,
+	    "Run PROGRAM under ptrace without address randomisation, build NAME from its exec\n"
+	    "and mirror every memory system call it makes (mmap, munmap, mprotect,\n"
+	    "pkey_mprotect, mremap, brk, madvise, mlock, mlock2, munlock) into NAME, with the\n"
+	    "pages it wrote and its stack growth; after each, compare NAME with the process's\n"
+	    "/proc/PID/maps and status.  Prints the first divergence and a summary on standard\n"
+	    "error; exits 1 on a divergence.  Threads share NAME; with --follow-forks a fork\n"
+	    "child becomes the forked space NAME.PID (else it runs untraced), and an exec in a\n"
+	    "followed process rebuilds its space."),
 	CMD(batch, "[FILE|-]", 0, 1, NULL, CMD_LOCAL | CMD_NO_BATCH,
 	    "Run one command per line over one connection ('#' comments and blank lines are\n"
 	    "ignored), each printing what it prints alone.  A refused command does not stop\n"
@@ -367,6 +399,12 @@ cmd_parse(int argc, char **argv, struct invocation *inv, struct perr *e)
 	char *pos[MAX_POS];
 	int npos = 0;
 	bool opts_done = false;
+	if (c->flags & CMD_RAW) {
+		if (argc - 1 < c->min_pos)
+			return perr_set(e, "missing arguments; usage: vmactl %s %s", c->name,
+					c->synopsis);
+		return c->parse(&inv->args, argv + 1, argc - 1, e);
+	}
 	for (int i = 1; i < argc;) {
 		if (!opts_done && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
 			/* "vmactl mmap --help" is "vmactl help mmap". */

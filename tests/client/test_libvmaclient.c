@@ -3,6 +3,10 @@
  * libvmaclient against a real vmad: every call, its error paths, pipelining, maps paging,
  * watching, and a daemon that dies or stalls mid-call.  SIGPIPE keeps its default action on
  * purpose: a library that let it through would kill this test.
+ *
+ * With VMAC_TEST_LOCAL=1 in the environment the same tests run against the in-process engine
+ * (vmac_open_local()) instead, so that the two cannot drift apart; the tests of the socket
+ * itself (a daemon that dies, stalls or closes) are skipped there.
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,14 +31,26 @@
 #define RW       (VMAC_PROT_READ | VMAC_PROT_WRITE)
 
 static struct tvmad vm;
+static bool local_mode;
 
 static struct vmac_conn *
 conn(void)
 {
 	struct vmac_conn *c = NULL;
-	assert_int_equal(vmac_connect(vm.sock, &c), 0);
+	if (local_mode)
+		assert_int_equal(vmac_open_local(&c), 0);
+	else
+		assert_int_equal(vmac_connect(vm.sock, &c), 0);
 	assert_non_null(c);
 	return c;
+}
+
+/* A test of the transport: nothing to test in local mode. */
+static void
+socket_only(void)
+{
+	if (local_mode)
+		skip();
 }
 
 /* A fresh space named after the test, destroyed at the end by the caller. */
@@ -71,6 +87,7 @@ static void
 test_connect_errors(void **state)
 {
 	(void)state;
+	socket_only();
 	struct vmac_conn *c = NULL;
 	char path[256];
 	snprintf(path, sizeof(path), "%s/nothing-here", vm.dir);
@@ -584,6 +601,7 @@ static void
 test_oversized_request(void **state)
 {
 	(void)state;
+	socket_only();
 	struct vmac_conn *c = conn();
 	size_t n = 2u << 20; /* twice the daemon's default frame limit */
 	char *text = malloc(n + 1);
@@ -606,14 +624,15 @@ static int
 victim_up(void **state)
 {
 	(void)state;
-	return tvmad_start(&victim);
+	return local_mode ? 0 : tvmad_start(&victim);
 }
 
 static int
 victim_down(void **state)
 {
 	(void)state;
-	tvmad_stop(&victim);
+	if (!local_mode)
+		tvmad_stop(&victim);
 	return 0;
 }
 
@@ -648,6 +667,7 @@ static void
 test_daemon_dies(void **state)
 {
 	(void)state;
+	socket_only();
 	struct vmac_conn *c = victim_conn();
 	struct vmac_conn *idle = victim_conn();
 	assert_int_equal(vmac_create(c, "d", NULL), 0);
@@ -681,6 +701,7 @@ static void
 test_daemon_dies_in_pipeline(void **state)
 {
 	(void)state;
+	socket_only();
 	struct vmac_conn *c = victim_conn();
 	assert_int_equal(vmac_create(c, "p", NULL), 0);
 	tvmad_signal(&victim, SIGSTOP);
@@ -705,6 +726,7 @@ static void
 test_timeout(void **state)
 {
 	(void)state;
+	socket_only();
 	struct vmac_conn *c = victim_conn();
 	tvmad_signal(&victim, SIGSTOP);
 	vmac_set_timeout(c, 200);
@@ -716,24 +738,54 @@ test_timeout(void **state)
 	vmac_close(c);
 }
 
+/* Local connections share one engine, which ends with the last of them. */
+static void
+test_local_engine(void **state)
+{
+	(void)state;
+	if (!local_mode)
+		skip();
+	struct vmac_conn *a = conn(), *b = conn();
+	struct vmac_vma v;
+	uint64_t x;
+	assert_int_equal(vmac_create(a, "le", NULL), 0);
+	assert_int_equal(vmac_mmap(b, "le", 0, PAGE, RW, ANON, NULL, 0, &x), 0);
+	assert_int_equal(vmac_find_vma(a, "le", 0, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.start, x);
+	/* A reply's strings stay valid while another connection is used. */
+	assert_int_equal(vmac_find_vma(b, "nope", 0, &v), -ENOENT);
+	assert_true(strncmp(v.line, "7ffff7ffe000-7ffff7fff000 rw-p", 30) == 0);
+	assert_true(vmac_fd(a) >= 0);
+	assert_int_equal(vmac_reconnect(a), 0);
+	assert_int_equal(vmac_find_vma(a, "le", 0, &v), VMAC_FOUND_VMA);
+	vmac_close(a);
+	vmac_close(b);
+	a = conn();
+	assert_int_equal(vmac_find_vma(a, "le", 0, &v), -ENOENT);
+	vmac_close(a);
+}
+
 static int
 setup(void **state)
 {
 	(void)state;
-	return tvmad_start(&vm);
+	return local_mode ? 0 : tvmad_start(&vm);
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	tvmad_stop(&vm);
+	if (!local_mode)
+		tvmad_stop(&vm);
 	return 0;
 }
 
 int
 main(void)
 {
+	const char *mode = getenv("VMAC_TEST_LOCAL");
+	local_mode = mode && strcmp(mode, "1") == 0;
 	alarm(300);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_errors),
@@ -751,6 +803,7 @@ main(void)
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_local_engine),
 		cmocka_unit_test(test_oversized_request),
 		cmocka_unit_test_setup_teardown(test_daemon_dies, victim_up, victim_down),
 		cmocka_unit_test_setup_teardown(test_daemon_dies_in_pipeline, victim_up,

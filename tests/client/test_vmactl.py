@@ -438,6 +438,27 @@ def t_find(d):
     ok(run(d, "destroy", "fd"))
 
 
+def t_view(d):
+    """find --view and check answer from a view, exactly as find does from the daemon."""
+    ok(run(d, "create", "vw"))
+    ok(run(d, "mmap", "vw", "0x10000000", "8K", "rw-", "private,anon,fixed"))
+    ok(run(d, "mmap", "vw", "0x10002000", "4K", "r--", "private,fixed", "--file", "/lib/v.so"))
+    for args in (["0"], ["0x10002000", "--prev"], ["0x10001000", "0x10003000"], ["0x10003000"]):
+        a, b = run(d, "find", "vw", *args), run(d, "find", "vw", *args, "--view")
+        assert (a.rc, a.out, a.err) == (b.rc, b.out, b.err), (a, b)
+        a, b = run(d, "-j", "find", "vw", *args), run(d, "-j", "find", "vw", *args, "--view")
+        assert (a.rc, a.out) == (b.rc, b.out), (a, b)
+    ok(run(d, "check", "vw", "0x10000000", "12K", "r"), "ok\n")
+    r = run(d, "check", "vw", "0x10000000", "12K", "rw-")
+    assert (r.rc, r.out) == (1, "0x10002000\n"), r
+    r = run(d, "-j", "check", "vw", "0x10000000", "16K", "none")
+    assert r.rc == 1 and r.json() == {"ok": True, "result": "fault", "addr": "0x10003000"}, r
+    refused(run(d, "check", "nope", "0", "1", "r"), "check", "ENOENT")
+    refused(run(d, "find", "nope", "0", "--view"), "find", "ENOENT")
+    usage(run(d, "check", "vw", "0", "1", "bogus"))
+    ok(run(d, "destroy", "vw"))
+
+
 def t_file_mapping(d):
     """--file: device, inode and size come from stat(2) when the file exists."""
     ok(run(d, "create", "fm"))
@@ -919,12 +940,30 @@ def t_not_vmad(d):
                      "(--max-clients)\n" % full.sock), r
 
 
+def t_write_errors(d):
+    """Output that cannot be written fails the command with one line, as in coreutils."""
+    nowhere = os.path.join(d.dir, "no-such.sock")
+    create = run(d, "create", "full")
+    ok(create)
+    for args, sock in [(["help"], nowhere), (["--version"], nowhere), (["-h"], nowhere),
+                       (["maps", "full"], None), (["-j", "status", "full"], None)]:
+        cmd = [VMACTL, "-s", sock if sock else d.sock] + args
+        with open("/dev/full", "w") as full:
+            p = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True,
+                               timeout=60)
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        # The reason is known when the last flush fails; an earlier flush leaves only the error.
+        assert p.stderr in ("vmactl: write error: No space left on device\n",
+                            "vmactl: write error\n"), (args, p.stderr)
+    ok(run(d, "destroy", "full"))
+
+
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
     t_many_vmas, t_find, t_file_mapping, t_open_files, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
-    t_daemon_gone, t_not_vmad,
+    t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]
 
 

@@ -72,12 +72,18 @@ pgid=$(awk -F: '$1 == "vmad" { print $4 }' "$root/etc/passwd" 2>/dev/null)
 ok $? "vmad.sysusers creates system user and group vmad (uid ${uid:-?}, gid ${gid:-?})"
 diag "$tmp/sysusers.log"
 
-timeout 60 systemd-tmpfiles --root="$root" --create >"$tmp/tmpfiles.log" 2>&1
-rc=$?
-owner=$(stat -c '%u:%g %a' "$root/var/lib/vmad" 2>/dev/null)
-[ "$rc" -eq 0 ] && [ "$owner" = "$uid:$gid 700" ]
-ok $? "vmad.tmpfiles creates /var/lib/vmad 0700 vmad:vmad (${owner:-missing})"
-diag "$tmp/tmpfiles.log"
+# Giving the directory to vmad is a chown, which only root may do: elsewhere a skip, said so.
+if [ "$(id -u)" -ne 0 ]; then
+	n=$((n + 1))
+	echo "ok $n - vmad.tmpfiles creates /var/lib/vmad 0700 vmad:vmad # SKIP chown needs root"
+else
+	timeout 60 systemd-tmpfiles --root="$root" --create >"$tmp/tmpfiles.log" 2>&1
+	rc=$?
+	owner=$(stat -c '%u:%g %a' "$root/var/lib/vmad" 2>/dev/null)
+	[ "$rc" -eq 0 ] && [ "$owner" = "$uid:$gid 700" ]
+	ok $? "vmad.tmpfiles creates /var/lib/vmad 0700 vmad:vmad (${owner:-missing})"
+	diag "$tmp/tmpfiles.log"
+fi
 
 # 5. make install / make uninstall in a DESTDIR (the whole project, as a packager runs it).
 dest=$tmp/dest
