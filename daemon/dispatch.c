@@ -736,6 +736,68 @@ op_files(struct dctx *d)
 	return r < 0 && why[0] ? fail(d, r, "%s", why) : r;
 }
 
+static int
+op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
+{
+	Vmad__V1__ViewResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct space *sp;
+	int fd, r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (!res)
+		return -ENOMEM;
+	r = view_open_fd(sp, &fd);
+	if (r < 0)
+		return fail(d, r, "cannot publish a view of '%s'", m->name);
+	conn_pass_fd(d->conn, fd);
+	vmad__v1__view_result__init(res);
+	res->has_segment_version = res->has_size = true;
+	res->segment_version = VSEG_VERSION;
+	res->size = view_pub_size(sp);
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_VIEW;
+	d->resp->view = res;
+	return 0;
+}
+
+/* The space is replaced as execve replaces a process's mm: same owner, mode and watchers. */
+static int
+op_exec(struct dctx *d, const Vmad__V1__Exec *m)
+{
+	struct exec_req *req = calloc(1, sizeof(*req));
+	struct space *sp = space_find(&d->srv->spaces, m->name ? m->name : "");
+	struct mm_exec_info info;
+	const char *why = "";
+	unsigned mode = SPACE_MODE_DEFAULT;
+	struct mm *mm;
+	int r;
+
+	if (!req)
+		return -ENOMEM;
+	if (sp)
+		r = lookup(d, m->name, SPACE_WRITE, &sp);
+	else if ((r = check_new_space(d, m->name)) == 0)
+		r = check_mode(d, m->has_mode, m->mode, &mode);
+	if (r == 0 && (r = exec_req_parse(m, req, &why)) < 0)
+		r = fail(d, r, "%s", why);
+	if (r == 0 && (r = mm_exec(&req->cfg, &req->args, &mm, &info)) < 0)
+		r = fail(d, r, "exec of '%s' failed", req->exe.file.path);
+	free(req);
+	if (r < 0)
+		return r;
+	if (sp) {
+		mm_destroy(sp->mm);
+		sp->mm = mm;
+	} else if ((r = add_space(d, m->name, mm, mode)) < 0) {
+		return r;
+	}
+	d->resp->exec = exec_req_result(d->arena, &info);
+	if (!d->resp->exec)
+		return -ENOMEM;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_EXEC;
+	return 0;
+}
+
 /* ---- the switch ---------------------------------------------------------------------- */
 
 static int

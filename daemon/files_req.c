@@ -95,8 +95,8 @@ files_req_name(const Request *q)
 }
 
 static int
-file_open(struct mm *mm, const Vmad__V1__FileOpen *m, Vmad__V1__Response *resp,
-	  struct arena *arena, char *why, size_t len)
+file_open(struct mm *mm, const Vmad__V1__FileOpen *m, Vmad__V1__Response *resp, struct arena *arena,
+	  char *why, size_t len)
 {
 	Vmad__V1__FileResult *res;
 	struct mm_file_desc fd;

@@ -46,12 +46,12 @@ cmd_file_open_run(struct ctx *ctx, const struct args *a)
 	if (rc < 0)
 		return out_refused(ctx, "file-open", rc);
 	if (ctx->json) {
-		json_begin_ok();
-		json_u64_field("id", id);
-		json_obj_end();
-	} else {
-		printf("%llu\n", (unsigned long long)id);
+		struct json js = JSON_INIT(stdout), *j = &js;
+		json_begin_ok(j);
+		json_u64_field(j, "id", id);
+		return out_json_end(j, EXIT_DONE);
 	}
+	printf("%llu\n", (unsigned long long)id);
 	return EXIT_DONE;
 }
 
