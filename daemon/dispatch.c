@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "files_req.h"
 #include "exec_req.h"
 #include "log.h"
 #include "mm.h"
@@ -359,26 +360,10 @@ op_import(struct dctx *d, const Vmad__V1__Import *m)
 static int
 file_desc(struct dctx *d, const Vmad__V1__File *f, struct mm_file_desc *out)
 {
-	unsigned mode = f->has_mode ? f->mode : (MM_FMODE_READ | MM_FMODE_WRITE);
+	char why[160] = "";
+	int r = files_req_desc(f, out, why, sizeof(why));
 
-	if (!f->path || !f->path[0])
-		return fail(d, -EINVAL, "a file mapping needs the file's path");
-	if (strlen(f->path) >= 4096)
-		return fail(d, -ENAMETOOLONG, "file path longer than 4095 bytes");
-	if (mode == 0 || (mode & ~(MM_FMODE_READ | MM_FMODE_WRITE)))
-		return fail(d, -EINVAL, "file mode %u is not 1 (read), 2 (write) or 3 (both)",
-			    mode);
-	memset(out, 0, sizeof(*out));
-	out->path = f->path;
-	out->instance = f->instance;
-	out->mode = mode;
-	out->dev_major = f->dev_major;
-	out->dev_minor = f->dev_minor;
-	out->ino = f->ino;
-	out->size = f->has_size ? f->size : MM_FILE_SIZE_UNKNOWN;
-	out->noexec = f->noexec;
-	out->deleted = f->deleted;
-	return 0;
+	return r < 0 ? fail(d, r, "%s", why) : 0;
 }
 
 static int
@@ -413,6 +398,9 @@ op_mmap(struct dctx *d, const Vmad__V1__Mmap *m)
 		file = &fd;
 	}
 	r = mm_mmap(sp->mm, m->addr, m->len, m->prot, m->flags, file, m->offset, &addr);
+	if (r == -EBADF && file && file->id)
+		return fail(d, r, "no open file %llu in '%s'", (unsigned long long)file->id,
+			    m->name);
 	if (r < 0)
 		return r;
 	if (sp->watchers) {
@@ -785,6 +773,21 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 	return 0;
 }
 
+/* ---- open files and the break (files_req.c) ------------------------------------------ */
+
+static int
+op_files(struct dctx *d)
+{
+	char why[160] = "";
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, files_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = files_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
+	return r < 0 && why[0] ? fail(d, r, "%s", why) : r;
+}
+
 static int
 op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
 {
@@ -908,6 +911,8 @@ dispatch_op(struct dctx *d)
 	case VMAD__V1__REQUEST__OP_EXEC:
 		return op_exec(d, q->exec);
 	default:
+		if (files_req_handles(q))
+			return op_files(d);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}
