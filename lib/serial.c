@@ -29,7 +29,8 @@
 	X(mmap_base)                                                                               \
 	X(mmap_legacy_base)                                                                        \
 	X(start_brk)                                                                               \
-	X(brk) X(start_stack) X(start_code) X(end_code) X(mmap_min_addr) X(dac_mmap_min_addr)      \
+	X(brk)                                                                                     \
+	X(start_stack) X(start_code) X(end_code) X(mmap_min_addr) X(dac_mmap_min_addr)             \
 		X(stack_guard_gap) X(max_map_count) X(rlimit_as) X(rlimit_data) X(rlimit_stack)    \
 			X(rlimit_memlock) X(def_flags) X(total_vm) X(data_vm) X(exec_vm)           \
 				X(stack_vm) X(locked_vm) X(locked_leak) X(hiwater_vm)              \
