@@ -341,10 +341,14 @@ gen_op(struct gen *g, struct conf_op *op)
 		gen_touch(g, op);
 	} else if (r < 88) {
 		gen_madvise(g, op);
-	} else if (r < 96) {
+	} else if (r < 93) {
 		op->kind = chance(g, 60) ? CONF_OP_MLOCK : CONF_OP_MUNLOCK;
 		pick_range(g, &op->addr, &op->len);
 		op->flags = op->kind == CONF_OP_MLOCK && chance(g, 30) ? MM_MLOCK_ONFAULT : 0;
+	} else if (r < 96) {
+		op->kind = CONF_OP_MSEAL;
+		pick_range(g, &op->addr, &op->len);
+		op->flags = chance(g, 3) ? 1 : 0;
 	} else if (g->forks < 2) {
 		op->kind = CONF_OP_FORK;
 		g->forks++;
