@@ -142,6 +142,8 @@ mmap_extra_flags(struct gen *g, bool anon_private)
 		f |= MM_MAP_GROWSDOWN;
 	if (chance(g, 5))
 		f |= MM_MAP_STACK;
+	if (chance(g, 4))
+		f |= MM_MAP_32BIT;
 	return f;
 }
 
