@@ -248,6 +248,19 @@ VMAC_EXPORT int vmac_fork(struct vmac_conn *c, const char *src, const char *dst)
 VMAC_EXPORT int vmac_import(struct vmac_conn *c, const char *name, const char *maps_text,
 			    const struct vmac_create_opts *opts);
 
+/*
+ * Saved spaces (since vmac_0.2).  vmac_save() hands back one space, exactly, in the engine's
+ * versioned and portable form: *data is malloc()ed and the caller frees it.  vmac_restore()
+ * creates name from such bytes (mode as in vmac_create_opts, 0 = the default 0600), or, if
+ * name exists and the caller may change it, replaces its contents in one step (its owner, mode
+ * and watchers stay): the way to reset a guest to a known layout.  Bytes that are not a saved
+ * space, or from a newer format, give -EINVAL / -EPROTONOSUPPORT and change nothing.  The
+ * daemon's --max-frame bounds the size of a restore request.
+ */
+VMAC_EXPORT int vmac_save(struct vmac_conn *c, const char *name, void **data, size_t *len);
+VMAC_EXPORT int vmac_restore(struct vmac_conn *c, const char *name, const void *data, size_t len,
+			     uint32_t mode);
+
 struct vmac_space {
 	const char *name;
 	uint64_t map_count;

@@ -729,6 +729,58 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 	return r;
 }
 
+/* ---- saved spaces -------------------------------------------------------------------- */
+
+static int
+op_save(struct dctx *d, const Vmad__V1__Save *m)
+{
+	Vmad__V1__SaveResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct mm_sbuf b = { 0 };
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (res)
+		vmad__v1__save_result__init(res);
+	if (!res || mm_save(sp->mm, &b) < 0 || !(res->data.data = arena_alloc(d->arena, b.len))) {
+		mm_sbuf_free(&b);
+		return -ENOMEM;
+	}
+	memcpy(res->data.data, b.data, b.len);
+	res->has_data = true;
+	res->data.len = b.len;
+	mm_sbuf_free(&b);
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_SAVE;
+	d->resp->save = res;
+	return 0;
+}
+
+/* Over an existing space the contents change, its owner, mode and watchers stay. */
+static int
+op_restore(struct dctx *d, const Vmad__V1__Restore *m)
+{
+	struct space *sp = m->name ? space_find(&d->srv->spaces, m->name) : NULL;
+	unsigned mode = SPACE_MODE_DEFAULT;
+	char msg[256];
+	struct mm *mm;
+	int r;
+
+	if (sp && (r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	if (!sp && ((r = check_new_space(d, m->name)) < 0 ||
+		    (r = check_mode(d, m->has_mode, m->mode, &mode)) < 0))
+		return r;
+	r = mm_load(m->data.data, m->data.len, NULL, &mm, msg, sizeof(msg));
+	if (r < 0)
+		return fail(d, r, "saved address space not usable: %s", msg);
+	if (!sp)
+		return add_space(d, m->name, mm, mode);
+	mm_destroy(sp->mm);
+	sp->mm = mm;
+	return 0;
+}
+
 /* ---- open files and the break (files_req.c) ------------------------------------------ */
 
 static int
@@ -860,6 +912,10 @@ dispatch_op(struct dctx *d)
 		return op_watch(d, q->watch);
 	case VMAD__V1__REQUEST__OP_STATS:
 		return op_stats(d);
+	case VMAD__V1__REQUEST__OP_SAVE:
+		return op_save(d, q->save);
+	case VMAD__V1__REQUEST__OP_RESTORE:
+		return op_restore(d, q->restore);
 	case VMAD__V1__REQUEST__OP_VIEW_OPEN:
 		return op_view_open(d, q->view_open);
 	case VMAD__V1__REQUEST__OP_EXEC:
@@ -901,4 +957,15 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 		log_debug("client %llu: request %llu op %d: %d", (unsigned long long)conn_id(c),
 			  (unsigned long long)req->id, (int)req->op_case, r);
 	return d.close;
+}
+
+int
+dispatch_replay(struct server *srv, const struct peer_cred *cred, const Vmad__V1__Request *req,
+		Vmad__V1__Response *resp)
+{
+	struct dctx d = {
+		.srv = srv, .cred = cred, .req = req, .resp = resp, .arena = &srv->reply_arena
+	};
+
+	return dispatch_op(&d);
 }

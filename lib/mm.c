@@ -82,8 +82,8 @@ derive_mmap_base(const struct mm_config *cfg)
 	return MM_PAGE_ALIGN(cfg->task_size - gap);
 }
 
-static bool
-config_valid(const struct mm_config *c)
+bool
+mm_config_valid(const struct mm_config *c)
 {
 	if (c->layout > MM_LAYOUT_I386 || !c->task_size || c->task_size & ~MM_PAGE_MASK)
 		return false;
@@ -124,7 +124,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	struct mm *mm;
 
 	*out = NULL;
-	if (!config_valid(cfg))
+	if (!mm_config_valid(cfg))
 		return -EINVAL;
 	mm = calloc(1, sizeof(*mm));
 	if (!mm)

@@ -368,6 +368,27 @@ int mm_import_maps(const struct mm_config *cfg, const char *text, size_t len, st
 		   unsigned *errline);
 
 /*
+ * Exact serialisation of one mm (lib/serial.c): every VMA, file object, page set, counter and
+ * identity, so that the loaded copy answers every later call as the original would.  The format
+ * is little-endian and versioned (MM_SERIAL_VERSION); a buffer the engine did not write gets
+ * -EINVAL (-EPROTONOSUPPORT for a newer version) with a message, never a half-built mm.
+ */
+#define MM_SERIAL_VERSION 1
+
+struct mm_sbuf {
+	uint8_t *data;
+	size_t len, cap;
+};
+void mm_sbuf_free(struct mm_sbuf *b); /* accepts NULL */
+int mm_sbuf_put(struct mm_sbuf *b, const void *p, size_t n);
+int mm_sbuf_u32(struct mm_sbuf *b, uint32_t v);
+int mm_sbuf_u64(struct mm_sbuf *b, uint64_t v);
+/* Appends mm's serialised form to b: 0 or -ENOMEM. */
+int mm_save(const struct mm *mm, struct mm_sbuf *b);
+/* Loads one mm from the start of data; *used is how many bytes it took. */
+int mm_load(const void *data, size_t len, size_t *used, struct mm **out, char *msg, size_t msglen);
+
+/*
  * exec (lib/exec.c): the layout execve(2) leaves at a program's first instruction, without
  * address randomisation, as fs/binfmt_elf.c: load_elf_binary(), fs/exec.c: setup_arg_pages()
  * and arch/x86/entry/vdso/vma.c: map_vdso() build it.  The caller has read and checked the

@@ -185,6 +185,11 @@ static const struct opt_spec import_opts[] = {
 	{ NULL, false, NULL },
 };
 
+static const struct opt_spec restore_opts[] = {
+	{ "mode", true, opt_mode },
+	{ NULL, false, NULL },
+};
+
 static const struct opt_spec mmap_opts[] = {
 	{ "file", true, opt_file },
 	{ "offset", true, opt_offset },
@@ -307,6 +312,12 @@ static const struct command commands[] = {
 	CMD(status, "NAME", 1, 1, NULL, 0, "Print /proc/PID/status style memory lines."),
 	CMD(import, "NAME [FILE|-] [--layout L] [--mode OCTAL]", 1, 2, import_opts, 0,
 	    "Create NAME from /proc/PID/maps text read from FILE (default: standard input)."),
+	CMD(save, "NAME FILE", 2, 2, NULL, 0,
+	    "Write the space, exactly, to FILE (- for standard output) in a versioned format\n"
+	    "that any vmad restores."),
+	CMD(restore, "NAME FILE [--mode OCTAL]", 2, 2, restore_opts, 0,
+	    "Create NAME from a file written by save, or replace an existing NAME's contents\n"
+	    "(its owner, mode and watchers stay).  --mode applies to a new space."),
 	CMD(watch, "NAME", 1, 1, NULL, CMD_NO_BATCH,
 	    "Print one line per change to the space as it happens, until interrupted."),
 	CMD(stats, "", 0, 0, NULL, 0,

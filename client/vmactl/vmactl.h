@@ -109,6 +109,7 @@ struct json;
 int out_refused(struct ctx *ctx, const char *cmd, int err);
 int out_usage_error(struct ctx *ctx, const char *cmd, const char *msg);
 int out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err);
+int out_local_error(struct ctx *ctx, const char *cmd, int err, const char *msg);
 /* greeting: connected, but the daemon's greeting failed. */
 int out_connect_error(struct ctx *ctx, const char *path, int err, bool greeting);
 int out_done(struct ctx *ctx);
@@ -158,6 +159,8 @@ CMD_DECL(destroy);
 CMD_DECL(list);
 CMD_DECL(fork);
 CMD_DECL(import);
+CMD_DECL(save);
+CMD_DECL(restore);
 CMD_DECL(stats);
 CMD_DECL(ping);
 CMD_DECL(mmap);

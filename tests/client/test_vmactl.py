@@ -773,12 +773,16 @@ def t_access(d):
     for args in [["maps", "priv"], ["status", "priv"], ["find", "priv", "0"], ["watch", "priv"],
                  ["mmap", "priv", "0", "4K", "r--", "private,anon"], ["brk", "priv", "0x1000"],
                  ["mmap", "ro", "0", "4K", "r--", "private,anon"], ["destroy", "shared"],
-                 ["fork", "priv", "mine"]]:
+                 ["fork", "priv", "mine"], ["find", "priv", "0", "--view"],
+                 ["check", "priv", "0", "4K", "none"]]:
         r = refused(as_other(*args), args[0], "EACCES")
         assert "access" in r.err or "belongs" in r.err, r
     names = [line.split()[0] for line in ok(as_other("list")).out.splitlines()]
     assert "priv" not in names and "shared" in names and "ro" in names, names
     ok(as_other("maps", "ro"))
+    # A view needs read access only: the segment it maps is read-only to its reader.
+    r = as_other("check", "ro", "0", "4K", "none")
+    assert (r.rc, r.out) == (1, "0x0\n"), r
     ok(as_other("mmap", "shared", "0", "4K", "r--", "private,anon"), "0x7ffff7ffe000\n")
     ok(as_other("fork", "ro", "mine"))
     line = [x for x in ok(run(d, "list")).out.splitlines() if x.startswith("mine ")]
