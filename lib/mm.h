@@ -373,7 +373,7 @@ int mm_import_maps(const struct mm_config *cfg, const char *text, size_t len, st
  * is little-endian and versioned (MM_SERIAL_VERSION); a buffer the engine did not write gets
  * -EINVAL (-EPROTONOSUPPORT for a newer version) with a message, never a half-built mm.
  */
-#define MM_SERIAL_VERSION 1
+#define MM_SERIAL_VERSION 2
 
 struct mm_sbuf {
 	uint8_t *data;

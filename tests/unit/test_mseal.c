@@ -115,10 +115,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(argument_checks),
-		cmocka_unit_test(munmap_refused_split_stays),
-		cmocka_unit_test(mprotect_partial),
-		cmocka_unit_test(mremap_brk_madvise),
+		cmocka_unit_test(argument_checks),  cmocka_unit_test(munmap_refused_split_stays),
+		cmocka_unit_test(mprotect_partial), cmocka_unit_test(mremap_brk_madvise),
 		cmocka_unit_test(reseal_merges),
 	};
 
