@@ -429,6 +429,7 @@ enum vmac_event_kind {
 	VMAC_EVENT_FORK = 10,
 	VMAC_EVENT_DESTROY = 11,
 	VMAC_EVENT_OVERFLOW = 12, /* `lost` events were dropped: the watcher read too slowly */
+	VMAC_EVENT_MSEAL = 75,    /* 0.2 */
 };
 
 struct vmac_event {
@@ -656,6 +657,14 @@ VMAC_EXPORT int vmac_file_close(struct vmac_conn *c, const char *name, uint64_t 
 VMAC_EXPORT int vmac_mmap_file(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
 			       uint32_t prot, uint32_t flags, const struct vmac_file_info *f,
 			       uint64_t offset, uint64_t *out_addr);
+/*
+ * mseal(2) (0.2): the VMAs of [addr, addr + len) become sealed (flags must be 0); munmap,
+ * MAP_FIXED over them, mremap, mprotect, a brk shrink and madvise that discards anonymous
+ * memory the caller cannot write then give -EPERM.  -ENOMEM when the range has a hole.
+ */
+VMAC_EXPORT int vmac_mseal(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
+			   unsigned flags);
+
 /*
  * Set the program break of a space: start_brk (page aligned) and brk (start_brk <= brk <= the
  * task size), e.g. after vmac_import() when the caller knows where the kernel put it.

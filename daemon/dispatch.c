@@ -632,6 +632,14 @@ range_munlock(struct mm *mm, const struct range_req *q)
 	return mm_munlock(mm, q->addr, q->len);
 }
 
+static int
+range_mseal(struct mm *mm, const struct range_req *q)
+{
+	return mm_mseal(mm, q->addr, q->len, (uint64_t)q->arg);
+}
+
+static const struct range_op range_mseal_op = { VMAD__V1__EVENT_KIND__EVENT_MSEAL, RANGE_ARG_FLAGS,
+						range_mseal };
 static const struct range_op range_munmap_op = { VMAD__V1__EVENT_KIND__EVENT_MUNMAP, RANGE_ARG_NONE,
 						 range_munmap };
 static const struct range_op range_madvise_op = { VMAD__V1__EVENT_KIND__EVENT_MADVISE,
@@ -892,6 +900,8 @@ dispatch_op(struct dctx *d)
 		return op_range(d, &range_mlock_op, RANGE_REQ(q->mlock, q->mlock->flags));
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
 		return op_range(d, &range_munlock_op, RANGE_REQ(q->munlock, 0));
+	case VMAD__V1__REQUEST__OP_MSEAL:
+		return op_range(d, &range_mseal_op, RANGE_REQ(q->mseal, q->mseal->flags));
 	case VMAD__V1__REQUEST__OP_MAPS:
 		return op_maps(d, q->maps);
 	case VMAD__V1__REQUEST__OP_STATUS:

@@ -120,6 +120,7 @@
 #define VM_NOHUGEPAGE  0x40000000ULL
 #define VM_MERGEABLE   0x80000000ULL
 #define VM_DROPPABLE   0x100000000ULL
+#define VM_SEALED      0x40000000000ULL /* VM_SEALED_BIT 42 (64-bit) */
 
 enum mm_layout {
 	MM_LAYOUT_X86_64 = 0,        /* 47-bit, top-down (MMF_TOPDOWN) */
@@ -257,6 +258,12 @@ uint64_t mm_brk(struct mm *mm, uint64_t brk);
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
 int mm_mlock(struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags); /* mlock2 */
 int mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
+/*
+ * mseal(2) (mm/mseal.c: do_mseal()): the VMAs of the range become VM_SEALED, after which
+ * munmap, MAP_FIXED over them, mremap, mprotect, a brk shrink and discarding madvise
+ * (anonymous memory the caller cannot write) give EPERM.  flags must be 0.
+ */
+int mm_mseal(struct mm *mm, uint64_t addr, uint64_t len, uint64_t flags);
 
 /*
  * Open files (lib/files.c), as the kernel's struct file and inode: mmaps refer to them by id,
@@ -366,7 +373,7 @@ int mm_import_maps(const struct mm_config *cfg, const char *text, size_t len, st
  * is little-endian and versioned (MM_SERIAL_VERSION); a buffer the engine did not write gets
  * -EINVAL (-EPROTONOSUPPORT for a newer version) with a message, never a half-built mm.
  */
-#define MM_SERIAL_VERSION 1
+#define MM_SERIAL_VERSION 2
 
 struct mm_sbuf {
 	uint8_t *data;

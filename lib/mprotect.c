@@ -36,6 +36,8 @@ fixup(struct mm *mm, struct vma *v, struct vma *prev, uint64_t start, uint64_t e
 	int err;
 
 	*res = v;
+	if (vma_is_sealed(v))
+		return -EPERM;
 	if (newflags == old)
 		return 0;
 	err = account_change(mm, v, npages, &newflags);

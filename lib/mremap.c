@@ -70,6 +70,8 @@ check_prep(struct mm *mm, struct remap *r)
 
 	if (!v)
 		return -EFAULT;
+	if (vma_is_sealed(v))
+		return -EPERM;
 	set_type(r);
 	if (!implies_new_addr(r))
 		r->new_addr = r->addr;

@@ -8,8 +8,8 @@
 /*
  * Split the VMAs at the edges of [start, end) so that the range is made of whole VMAs, and
  * return the first of them (NULL when nothing is mapped there) and, if wanted, the first VMA
- * after the range.  Punching a hole in a single VMA raises map_count, so it is refused at the
- * limit; other splits are not checked.
+ * after the range (vms_gather_munmap_vmas(); -EPERM when one of them is sealed).  Punching a hole
+ * in a single VMA raises map_count, so it is refused at the limit; other splits are not checked.
  */
 int
 mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **firstp,
@@ -26,12 +26,19 @@ mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **first
 	if (start > v->start) {
 		if (end < v->end && mm->map_count >= mm->max_map_count)
 			return -ENOMEM;
+		if (vma_is_sealed(v))
+			return -EPERM;
 		err = vma_split(mm, v, start, true, NULL);
 		if (err)
 			return err;
 	}
-	for (last = v; last->next && last->next->start < end; last = last->next)
-		;
+	/* A sealed VMA refuses the whole unmap; the split above stays, as in the kernel. */
+	for (last = v;; last = last->next) {
+		if (vma_is_sealed(last))
+			return -EPERM;
+		if (!last->next || last->next->start >= end)
+			break;
+	}
 	if (last->end > end) {
 		err = vma_split(mm, last, end, false, NULL);
 		if (err)

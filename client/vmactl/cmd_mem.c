@@ -260,3 +260,17 @@ cmd_munlock_run(struct ctx *ctx, const struct args *a)
 	int rc = vmac_munlock(ctx->conn, a->name, a->addr, a->len);
 	return rc < 0 ? out_refused(ctx, "munlock", rc) : out_done(ctx);
 }
+
+int
+cmd_mseal_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	return name_addr_len(a, pos, e);
+}
+
+int
+cmd_mseal_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_mseal(ctx->conn, a->name, a->addr, a->len, 0);
+	return rc < 0 ? out_refused(ctx, "mseal", rc) : out_done(ctx);
+}

@@ -173,6 +173,7 @@ CMD_DECL(file_size);
 CMD_DECL(file_unlink);
 CMD_DECL(file_close);
 CMD_DECL(set_brk);
+CMD_DECL(mseal);
 CMD_DECL(populate);
 CMD_DECL(fault);
 CMD_DECL(madvise);

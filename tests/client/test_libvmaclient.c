@@ -294,6 +294,39 @@ test_open_files(void **state)
 	done(c, "of");
 }
 
+/* mseal (0.2): sealed mappings refuse munmap and mprotect; the watcher hears of the seal. */
+static void
+test_mseal(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("ms", NULL), *w = conn();
+	struct vmac_event ev;
+	struct vmac_vma v;
+	uint64_t a;
+
+	assert_int_equal(vmac_watch(w, "ms"), 0);
+	assert_int_equal(
+		vmac_mmap(c, "ms", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
+		0);
+	assert_int_equal(vmac_mseal(c, "ms", a + PAGE, PAGE, 1), -EINVAL);
+	assert_int_equal(vmac_mseal(c, "ms", a + PAGE, PAGE, 0), 0);
+	assert_int_equal(vmac_munmap(c, "ms", a, 4 * PAGE), -EPERM);
+	assert_int_equal(vmac_mprotect(c, "ms", a + PAGE, PAGE, VMAC_PROT_READ), -EPERM);
+	assert_int_equal(vmac_find_vma(c, "ms", a + PAGE, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.start, a + PAGE);
+	assert_int_equal(v.end, a + 2 * PAGE);
+	assert_true(v.flags & (1ULL << 42));
+	assert_int_equal(vmac_mseal(c, "ms", a + 8 * PAGE, PAGE, 0), -ENOMEM);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MSEAL);
+	assert_string_equal(vmac_event_kind_name(ev.kind), "mseal");
+	assert_int_equal(ev.start, a + PAGE);
+	vmac_close(w);
+	done(c, "ms");
+}
+
 static void
 test_change_calls(void **state)
 {
@@ -794,6 +827,7 @@ main(void)
 		cmocka_unit_test(test_mmap_find),
 		cmocka_unit_test(test_file_mapping),
 		cmocka_unit_test(test_open_files),
+		cmocka_unit_test(test_mseal),
 		cmocka_unit_test(test_change_calls),
 		cmocka_unit_test(test_brk_status),
 		cmocka_unit_test(test_populate_fault_mlock),

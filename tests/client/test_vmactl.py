@@ -525,6 +525,17 @@ def t_open_files(d):
     ok(run(d, "destroy", "of"))
 
 
+def t_mseal(d):
+    """mseal: a sealed range refuses munmap with EPERM; VmFlags bit 42 is set."""
+    ok(run(d, "create", "ms"))
+    ok(run(d, "mmap", "ms", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    ok(run(d, "mseal", "ms", "0x10001000", "4K"))
+    refused(run(d, "munmap", "ms", "0x10000000", "16K"), "munmap", "EPERM")
+    refused(run(d, "mseal", "ms", "0x10010000", "4K"), "mseal", "ENOMEM")
+    assert len(ok(run(d, "maps", "ms")).out.splitlines()) == 4
+    ok(run(d, "destroy", "ms"))
+
+
 def t_change_commands(d):
     ok(run(d, "create", "ch", "--with-stack"))
     a = int(ok(run(d, "mmap", "ch", "0", "32K", "rw-", "private,anonymous")).out, 16)
@@ -965,7 +976,7 @@ def t_write_errors(d):
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
-    t_many_vmas, t_find, t_file_mapping, t_open_files, t_change_commands, t_brk, t_fault,
+    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
     t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]

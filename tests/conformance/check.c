@@ -243,6 +243,9 @@ engine_op(struct ctx *c, const struct conf_op *op, const struct conf_result *k, 
 	case CONF_OP_MUNLOCK:
 		*ret = mm_munlock(c->mm, k->addr, op->len);
 		return 0;
+	case CONF_OP_MSEAL:
+		*ret = mm_mseal(c->mm, k->addr, op->len, op->flags);
+		return 0;
 	default:
 		err = mm_fork(c->mm, &child);
 		if (err)

@@ -142,6 +142,8 @@ mmap_extra_flags(struct gen *g, bool anon_private)
 		f |= MM_MAP_GROWSDOWN;
 	if (chance(g, 5))
 		f |= MM_MAP_STACK;
+	if (chance(g, 4))
+		f |= MM_MAP_32BIT;
 	return f;
 }
 
@@ -341,10 +343,14 @@ gen_op(struct gen *g, struct conf_op *op)
 		gen_touch(g, op);
 	} else if (r < 88) {
 		gen_madvise(g, op);
-	} else if (r < 96) {
+	} else if (r < 93) {
 		op->kind = chance(g, 60) ? CONF_OP_MLOCK : CONF_OP_MUNLOCK;
 		pick_range(g, &op->addr, &op->len);
 		op->flags = op->kind == CONF_OP_MLOCK && chance(g, 30) ? MM_MLOCK_ONFAULT : 0;
+	} else if (r < 96) {
+		op->kind = CONF_OP_MSEAL;
+		pick_range(g, &op->addr, &op->len);
+		op->flags = chance(g, 3) ? 1 : 0;
 	} else if (g->forks < 2) {
 		op->kind = CONF_OP_FORK;
 		g->forks++;

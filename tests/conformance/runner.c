@@ -378,6 +378,8 @@ op_syscall(const struct conf_op *op, uint64_t a, uint64_t n)
 		return sc(SYS_madvise, a, op->len, (uint64_t)op->advice, 0, 0, 0);
 	case CONF_OP_MLOCK:
 		return sc(SYS_mlock2, a, op->len, op->flags, 0, 0, 0);
+	case CONF_OP_MSEAL:
+		return sc(CONF_SYS_MSEAL, a, op->len, op->flags, 0, 0, 0);
 	default:
 		return sc(SYS_munlock, a, op->len, 0, 0, 0, 0);
 	}
