@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "conn.h"
+#include "quota.h"
+#include "memacct.h"
 #include "log.h"
 #include "mm.h"
 #include "reply.h"
@@ -110,8 +112,14 @@ check_mode(struct dctx *d, bool has, uint32_t mode, unsigned *out)
 static int
 add_space(struct dctx *d, const char *name, struct mm *mm, unsigned mode)
 {
-	int r = space_add(&d->srv->spaces, name, mm, d->cred, mode, NULL);
+	struct quota_op q;
+	int r = quota_admit(d->srv, d->cred, mm, &q);
 
+	if (r < 0) {
+		mm_destroy(mm);
+		return fail(d, r, "%s", q.msg);
+	}
+	r = space_add(&d->srv->spaces, name, mm, d->cred, mode, NULL);
 	if (r < 0) {
 		mm_destroy(mm);
 		return fail(d, r, "cannot add address space '%s'", name);
@@ -171,6 +179,9 @@ op_stats(struct dctx *d)
 	res->errors = srv->errors;
 	res->uptime_sec = server_uptime_sec(srv);
 	res->watchers = srv->nwatchers;
+	res->has_memory_used = res->has_memory_max = true;
+	res->memory_used = memacct_in_use();
+	res->memory_max = srv->cfg.memory_max;
 	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_STATS;
 	d->resp->stats = res;
 	return 0;
@@ -723,6 +734,64 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 	return r;
 }
 
+/* ---- usage ------------------------------------------------------------------------- */
+
+static Vmad__V1__UsageUid *
+usage_uid(struct arena *a, const struct usage *u)
+{
+	Vmad__V1__UsageUid *m = arena_alloc(a, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	vmad__v1__usage_uid__init(m);
+	m->has_uid = m->has_spaces = m->has_vmas = true;
+	m->uid = (uint32_t)u->uid;
+	m->spaces = u->spaces;
+	m->vmas = u->vmas;
+	return m;
+}
+
+/* Root sees every owner; anyone else their own line. */
+static int
+usage_uids(struct dctx *d, Vmad__V1__UsageResult *res)
+{
+	const struct usage_table *t = &d->srv->spaces.usage;
+	size_t n = 0;
+
+	res->uids = arena_alloc(d->arena, (t->n + 1) * sizeof(*res->uids));
+	if (!res->uids)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		if (d->cred->uid != 0 && t->v[i].uid != d->cred->uid)
+			continue;
+		res->uids[n] = usage_uid(d->arena, &t->v[i]);
+		if (!res->uids[n++])
+			return -ENOMEM;
+	}
+	res->n_uids = n;
+	return 0;
+}
+
+static int
+op_usage(struct dctx *d)
+{
+	Vmad__V1__UsageResult *res = arena_alloc(d->arena, sizeof(*res));
+	const struct server_config *cfg = &d->srv->cfg;
+
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__usage_result__init(res);
+	res->has_max_spaces_per_uid = res->has_max_vmas_per_uid = true;
+	res->has_memory_used = res->has_memory_max = true;
+	res->max_spaces_per_uid = cfg->max_spaces_per_uid;
+	res->max_vmas_per_uid = cfg->max_vmas_per_uid;
+	res->memory_used = memacct_in_use();
+	res->memory_max = cfg->memory_max;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_USAGE;
+	d->resp->usage = res;
+	return usage_uids(d, res);
+}
+
 /* ---- the switch ---------------------------------------------------------------------- */
 
 static int
@@ -775,10 +844,27 @@ dispatch_op(struct dctx *d)
 		return op_watch(d, q->watch);
 	case VMAD__V1__REQUEST__OP_STATS:
 		return op_stats(d);
+	case VMAD__V1__REQUEST__OP_USAGE:
+		return op_usage(d);
 	default:
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}
+}
+
+/* The op within the quotas and the memory budget (limits.h). */
+static int
+dispatch_limited(struct dctx *d)
+{
+	struct quota_op q;
+	int r = quota_before(d->srv, d->req, &q);
+
+	if (r < 0)
+		return fail(d, r, "%s", q.msg);
+	r = dispatch_op(d);
+	if (quota_after(d->srv, &q, &r))
+		fail(d, r, "%s", q.msg);
+	return r;
 }
 
 bool
@@ -795,7 +881,7 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 
 	resp->has_id = true;
 	resp->id = req->id;
-	r = dispatch_op(&d);
+	r = dispatch_limited(&d);
 	if (r < 0) {
 		/* Whatever a handler had filled in is not part of an error reply. */
 		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;

@@ -34,6 +34,10 @@ struct server_config {
 	size_t watch_queue;      /* events queued per watcher before EVENT_OVERFLOW */
 	size_t watches_per_conn; /* subscriptions one connection may hold */
 	unsigned socket_mode;    /* mode of a socket node vmad creates */
+	size_t max_spaces_per_uid;
+	uint64_t max_vmas_per_uid;
+	uint64_t memory_max;  /* the budget, bytes (limits.h); 0 = the default */
+	unsigned pass_frames; /* requests one connection gets served per loop pass */
 };
 
 struct server {

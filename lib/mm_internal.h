@@ -113,6 +113,7 @@ struct mm {
 	uint64_t start_brk, brk, start_stack, start_code, end_code;
 	uint64_t mmap_min_addr, dac_mmap_min_addr, stack_guard_gap;
 	uint64_t max_map_count;
+	bool map_full; /* a map_count check refused since mm_set_max_map_count() */
 	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock;
 	uint64_t def_flags;
 	bool gate_vma, cap_sys_rawio, cap_ipc_lock, thp, read_implies_exec, overcommit_never;
@@ -145,6 +146,15 @@ bool vma_is_accessible(const struct vma *v);
 bool vma_is_anonymous(const struct vma *v);
 uint64_t vma_pages_count(const struct vma *v);
 uint64_t vma_start_gap(const struct mm *mm, const struct vma *v);
+
+/* Every max_map_count check goes through here, so that the caller can tell it refused. */
+static inline bool
+mm_map_full(struct mm *mm, bool full)
+{
+	if (full)
+		mm->map_full = true;
+	return full;
+}
 
 #ifdef MM_DEBUG_VALIDATE
 #define MM_CHECK(mm) mm_debug_check(mm)

@@ -58,6 +58,7 @@ struct vmac_conn {
 	Response *last;            /* the last reply delivered */
 	Response *early_event;     /* an event that arrived with the watch's acknowledgement */
 	struct vmac_space *spaces; /* vmac_list()'s array, freed with `last` */
+	struct vmac_usage_uid *usage_uids; /* vmac_usage()'s array, freed with `last` */
 };
 
 /* Byte buffers (buf.c). */

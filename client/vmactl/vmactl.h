@@ -132,6 +132,7 @@ CMD_DECL(list);
 CMD_DECL(fork);
 CMD_DECL(import);
 CMD_DECL(stats);
+CMD_DECL(usage);
 CMD_DECL(ping);
 CMD_DECL(mmap);
 CMD_DECL(munmap);
