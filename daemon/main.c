@@ -196,7 +196,7 @@ parse_option(int opt, const char *arg, struct options *o)
 
 /* Internal limits a test or an operator may tune; documented in vmad(8). */
 static void
-env_ms(const char *name, unsigned *out)
+env_uint(const char *name, unsigned *out)
 {
 	const char *s = getenv(name);
 	unsigned long long v;
@@ -232,10 +232,11 @@ parse_args(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	o->cfg.decode_budget = o->cfg.max_frame * DECODE_BUDGET_PER;
-	env_ms("VMAD_IDLE_TIMEOUT_MS", &o->cfg.idle_ms);
-	env_ms("VMAD_FRAME_TIMEOUT_MS", &o->cfg.frame_ms);
-	env_ms("VMAD_WRITE_TIMEOUT_MS", &o->cfg.write_ms);
-	env_ms("VMAD_SHUTDOWN_TIMEOUT_MS", &o->cfg.shutdown_ms);
+	env_uint("VMAD_IDLE_TIMEOUT_MS", &o->cfg.idle_ms);
+	env_uint("VMAD_FRAME_TIMEOUT_MS", &o->cfg.frame_ms);
+	env_uint("VMAD_WRITE_TIMEOUT_MS", &o->cfg.write_ms);
+	env_uint("VMAD_SHUTDOWN_TIMEOUT_MS", &o->cfg.shutdown_ms);
+	env_uint("VMAD_PASS_REQUESTS", &o->cfg.pass_frames);
 	return 0;
 }
 
