@@ -33,7 +33,8 @@ memacct_sum(int64_t heap)
 
 #ifdef MEMACCT_ASAN
 
-#include <sanitizer/allocator_interface.h>
+/* The sanitizer runtime's count (its header is not shipped with every compiler). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 
 uint64_t
 memacct_in_use(void)
