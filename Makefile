@@ -5,6 +5,7 @@
 #   make run        build, then run vmad in the foreground on ./run/vmad.sock
 #   make check      build and run every test suite (SANITIZE=1: ASan+UBSan build in build/asan)
 #   make bench      build and run the benchmarks
+#   make stress     vmad-stress: 256 clients for 5 minutes against a vmad of this build
 #   make install    PREFIX (default /usr/local) and DESTDIR honoured
 #
 # Each directory contributes a fragment (lib/lib.mk, daemon/daemon.mk, ...) that adds its
@@ -49,8 +50,9 @@ BASE_LDFLAGS  := $(SANFLAGS) $(LDFLAGS)
 # pkg-config is asked lazily (recursive '='), so that `make deps` can install the packages
 # before anything needs their flags.
 DEP_PKGS      := libevent_core libprotobuf-c libsystemd cmocka
-DEP_DEBS      := libevent-dev libprotobuf-c-dev protobuf-c-compiler libsystemd-dev libcmocka-dev pkg-config python3
-DEP_CMDS      := $(PROTOC_C) python3
+DEP_DEBS      := libevent-dev libprotobuf-c-dev protobuf-c-compiler libsystemd-dev libcmocka-dev pkg-config python3 \
+		 abigail-tools gcc-multilib
+DEP_CMDS      := $(PROTOC_C) python3 abidiff
 PC_CFLAGS      = $(shell $(PKG_CONFIG) --cflags $(1))
 PC_LIBS        = $(shell $(PKG_CONFIG) --libs $(1))
 
@@ -77,6 +79,7 @@ include daemon/daemon.mk
 include client/client.mk
 include tests/tests.mk
 include bench/bench.mk
+include tools/stress/stress.mk
 include systemd/systemd.mk
 include man/man.mk
 

@@ -56,12 +56,17 @@ static struct vb_case cases[] = {
 	{ .op = LOAD_FIND, .shape = C50_P1, .threads = 1, .pipelined = true },
 	{ .op = LOAD_FIND, .shape = C50_P16, .threads = 1, .pipelined = true },
 	{ .op = LOAD_FIND, .shape = C50_P16, .threads = 2, .pipelined = true },
+	/* The codec's A/B: the same load on a daemon that packs and unpacks with protobuf-c. */
+	{ .op = LOAD_PING, .shape = C50_P16, .threads = 1, .pipelined = true, .protobuf_c = true },
+	{ .op = LOAD_PING, .shape = C50_P16, .threads = 2, .pipelined = true, .protobuf_c = true },
+	{ .op = LOAD_FIND, .shape = C50_P16, .threads = 1, .pipelined = true, .protobuf_c = true },
+	{ .op = LOAD_FIND, .shape = C50_P16, .threads = 2, .pipelined = true, .protobuf_c = true },
 };
 
-/* The two servers; a pid of 0 is a server that is not running. */
+/* The servers; a pid of 0 is a server that is not running.  pbc: vmad on protobuf-c alone. */
 struct servers {
-	pid_t vmad, redis;
-	char vmad_sock[64], vmad_log[64], redis_sock[64], redis_log[64];
+	pid_t vmad, pbc, redis;
+	char vmad_sock[64], vmad_log[64], pbc_sock[64], pbc_log[64], redis_sock[64], redis_log[64];
 	struct lattice lat; /* the find_vma space's shape and random addresses */
 };
 
@@ -122,49 +127,67 @@ fill_space(struct vmac_conn *c)
 
 /* The space find_vma runs on: VMAs of two pages, each followed by a one-page hole. */
 static int
-setup_space(struct vb_run *run, struct servers *srv)
+setup_space(const char *sock, char *note, size_t size)
 {
 	struct vmac_conn *c = NULL;
-	int err = vmac_connect(srv->vmad_sock, &c);
+	int err = vmac_connect(sock, &c);
 
 	if (!err) {
 		vmac_set_timeout(c, REPLY_TIMEOUT_MS);
 		err = fill_space(c);
 	}
 	vmac_close(c);
-	if (!err)
-		err = lat_init(&srv->lat, SPACE_BASE, VB_SPACE_CELLS, 42);
 	if (err)
-		snprintf(run->note, sizeof(run->note), "setting up space \"%s\": %s", SPACE,
-			 strerror(-err));
+		snprintf(note, size, "setting up space \"%s\": %s", SPACE, strerror(-err));
 	return err;
 }
 
-static void
-start_vmad(struct vb_run *run, struct servers *srv)
+/* One vmad on sock with the space set up, or 0 and why in note.  wire: $VMAD_WIRE or NULL. */
+static pid_t
+start_vmad(const struct vb_run *run, const char *sock, const char *log, const char *wire,
+	   char *note, size_t size)
 {
-	char *argv[] = { run->vmad, "-s", srv->vmad_sock, NULL };
+	char *argv[] = { (char *)run->vmad, "-s", (char *)sock, NULL };
 	pid_t pid;
 	int err;
 
 	if (access(run->vmad, X_OK)) {
-		snprintf(run->note, sizeof(run->note), "%.256s: %s (make builds it)", run->vmad,
-			 strerror(errno));
-		return;
+		snprintf(note, size, "%.256s: %s (make builds it)", run->vmad, strerror(errno));
+		return 0;
 	}
-	err = proc_spawn(argv, srv->vmad_log, &pid);
-	if (!err && (err = proc_wait_socket(pid, srv->vmad_sock, START_TIMEOUT_NS)) != 0)
+	/* The child takes the environment as it is at the fork. */
+	err = wire ? (setenv("VMAD_WIRE", wire, 1) < 0 ? -errno : 0) : 0;
+	if (!err)
+		err = proc_spawn(argv, log, &pid);
+	if (wire && unsetenv("VMAD_WIRE") < 0 && !err)
+		err = -errno;
+	if (!err && (err = proc_wait_socket(pid, sock, START_TIMEOUT_NS)) != 0)
 		proc_stop(pid);
 	if (err) {
-		snprintf(run->note, sizeof(run->note), "starting %.256s: %s", run->vmad,
+		snprintf(note, size, "starting %.256s: %s", run->vmad,
 			 err == -ECHILD ? "it exited" : strerror(-err));
-		proc_print_log_tail(srv->vmad_log, 10);
+		proc_print_log_tail(log, 10);
+		return 0;
+	}
+	if (setup_space(sock, note, size) == 0)
+		return pid;
+	proc_stop(pid);
+	return 0;
+}
+
+static void
+start_vmads(struct vb_run *run, struct servers *srv)
+{
+	int err = lat_init(&srv->lat, SPACE_BASE, VB_SPACE_CELLS, 42);
+
+	if (err) {
+		snprintf(run->note, sizeof(run->note), "addresses: %s", strerror(-err));
 		return;
 	}
-	if (setup_space(run, srv) == 0)
-		srv->vmad = pid;
-	else
-		proc_stop(pid);
+	srv->vmad =
+		start_vmad(run, srv->vmad_sock, srv->vmad_log, NULL, run->note, sizeof(run->note));
+	srv->pbc = start_vmad(run, srv->pbc_sock, srv->pbc_log, "protobuf-c", run->pbc_note,
+			      sizeof(run->pbc_note));
 }
 
 static void
@@ -190,17 +213,24 @@ start_redis(struct vb_run *run, struct servers *srv)
 }
 
 static void
+stop_vmad(pid_t pid, const char *log)
+{
+	int status;
+
+	if (!pid)
+		return;
+	status = proc_stop(pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "vmad-bench: vmad did not exit 0 on SIGTERM (%#x)\n", status);
+		proc_print_log_tail(log, 10);
+	}
+}
+
+static void
 stop_servers(struct servers *srv)
 {
-	if (srv->vmad) {
-		int status = proc_stop(srv->vmad);
-
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			fprintf(stderr, "vmad-bench: vmad did not exit 0 on SIGTERM (%#x)\n",
-				status);
-			proc_print_log_tail(srv->vmad_log, 10);
-		}
-	}
+	stop_vmad(srv->vmad, srv->vmad_log);
+	stop_vmad(srv->pbc, srv->pbc_log);
 	if (srv->redis)
 		proc_stop(srv->redis);
 	lat_fini(&srv->lat);
@@ -228,8 +258,8 @@ measure_vmad(struct servers *srv, struct vb_case *vc)
 {
 	struct load_result res;
 	struct load_spec spec = {
-		.sock = srv->vmad_sock,
-		.server = srv->vmad,
+		.sock = vc->protobuf_c ? srv->pbc_sock : srv->vmad_sock,
+		.server = vc->protobuf_c ? srv->pbc : srv->vmad,
 		.op = vc->op,
 		.space = SPACE,
 		.addrs = srv->lat.find_addrs,
@@ -274,8 +304,9 @@ measure_all(struct vb_run *run, struct servers *srv)
 {
 	for (int round = 0; round < VB_ROUNDS; round++) {
 		for (int shape = 0; shape < VB_SHAPES; shape++) {
-			for (unsigned i = 0; srv->vmad && i < run->ncases; i++) {
-				if (cases[i].shape == (enum vb_shape)shape)
+			for (unsigned i = 0; i < run->ncases; i++) {
+				if (cases[i].shape == (enum vb_shape)shape &&
+				    (cases[i].protobuf_c ? srv->pbc : srv->vmad))
 					measure_vmad(srv, &cases[i]);
 			}
 			if (srv->redis)
@@ -308,6 +339,8 @@ name_files(const struct vb_run *run, struct servers *srv)
 {
 	snprintf(srv->vmad_sock, sizeof(srv->vmad_sock), "%s/vmad.sock", run->dir);
 	snprintf(srv->vmad_log, sizeof(srv->vmad_log), "%s/vmad.log", run->dir);
+	snprintf(srv->pbc_sock, sizeof(srv->pbc_sock), "%s/pbc.sock", run->dir);
+	snprintf(srv->pbc_log, sizeof(srv->pbc_log), "%s/pbc.log", run->dir);
 	snprintf(srv->redis_sock, sizeof(srv->redis_sock), "%s/redis.sock", run->dir);
 	snprintf(srv->redis_log, sizeof(srv->redis_log), "%s/redis.log", run->dir);
 }
@@ -332,7 +365,7 @@ main(int argc, char **argv)
 	}
 	name_files(&run, &srv);
 	bench_others_start(&run.others);
-	start_vmad(&run, &srv);
+	start_vmads(&run, &srv);
 	start_redis(&run, &srv);
 	measure_all(&run, &srv);
 	stop_servers(&srv);

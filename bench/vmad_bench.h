@@ -29,6 +29,7 @@ struct vb_case {
 	enum vb_shape shape;
 	int threads;
 	bool pipelined;
+	bool protobuf_c; /* on the second daemon, whose wire is protobuf-c alone (VMAD_WIRE) */
 	bool ran;
 	struct load_result best;
 };
@@ -36,7 +37,8 @@ struct vb_case {
 struct vb_run {
 	char dir[32];
 	char vmad[4096];
-	char note[512]; /* why vmad could not be measured at all */
+	char note[512];     /* why vmad could not be measured at all */
+	char pbc_note[512]; /* why the protobuf-c daemon could not be */
 	char redis_note[256];
 	bool redis_ran;
 	struct redis_figures redis[VB_SHAPES]; /* the best of the rounds, per figure */

@@ -108,9 +108,70 @@ print_table(const struct vb_run *run)
 	printf("%-8s %3s %3s  %-19s %10s %6s %5s   %-4s %10s %6s  %s\n", "op", "c", "P",
 	       "vmad client", "vmad req/s", "cpu", "gen", "vs", "redis req/s", "cpu",
 	       "vmad/redis (>=1: pass)");
-	for (unsigned i = 0; i < run->ncases; i++)
-		print_row(run, &run->cases[i]);
+	for (unsigned i = 0; i < run->ncases; i++) {
+		if (!run->cases[i].protobuf_c)
+			print_row(run, &run->cases[i]);
+	}
 	print_failures(run);
+}
+
+/* The codec's case with the same load as a protobuf-c one. */
+static const struct vb_case *
+codec_twin(const struct vb_run *run, const struct vb_case *pbc)
+{
+	for (unsigned i = 0; i < run->ncases; i++) {
+		const struct vb_case *vc = &run->cases[i];
+
+		if (!vc->protobuf_c && vc->op == pbc->op && vc->shape == pbc->shape &&
+		    vc->threads == pbc->threads && vc->pipelined == pbc->pipelined)
+			return vc;
+	}
+	return NULL;
+}
+
+static double
+cpu_us(const struct vb_case *vc)
+{
+	return (double)vc->best.server_cpu_ns / 1000.0 / (double)vc->best.requests;
+}
+
+static void
+print_codec_row(const struct vb_case *codec, const struct vb_case *pbc)
+{
+	char a[16] = "FAILED", acpu[16] = "", b[16] = "FAILED", bcpu[16] = "", ratio[32] = "";
+
+	if (vb_case_ok(codec)) {
+		snprintf(a, sizeof(a), "%.0f", vb_case_rps(codec));
+		snprintf(acpu, sizeof(acpu), "%.2f", cpu_us(codec));
+	}
+	if (vb_case_ok(pbc)) {
+		snprintf(b, sizeof(b), "%.0f", vb_case_rps(pbc));
+		snprintf(bcpu, sizeof(bcpu), "%.2f", cpu_us(pbc));
+	}
+	if (vb_case_ok(codec) && vb_case_ok(pbc))
+		snprintf(ratio, sizeof(ratio), "%.2fx  %.2fx",
+			 vb_case_rps(codec) / vb_case_rps(pbc), cpu_us(pbc) / cpu_us(codec));
+	printf("%-8s %3d %3d  %d thr  %10s %6s  %10s %6s  %s\n", op_name(codec->op),
+	       vb_shapes[codec->shape].conns, vb_shapes[codec->shape].depth, codec->threads, a,
+	       acpu, b, bcpu, ratio);
+}
+
+/* vmad's own codec against protobuf-c's pack and unpack, the same load one after the other. */
+static void
+print_codec(const struct vb_run *run)
+{
+	printf("\ncodec A/B: vmad's one-pass codec vs protobuf-c alone (VMAD_WIRE=protobuf-c), "
+	       "req/s and the daemon's CPU us per request\n");
+	printf("%-8s %3s %3s  %-5s  %10s %6s  %10s %6s  %s\n", "op", "c", "P", "gen", "codec",
+	       "cpu", "protobuf-c", "cpu", "req/s and cpu gain");
+	for (unsigned i = 0; i < run->ncases; i++) {
+		const struct vb_case *pbc = &run->cases[i], *codec;
+
+		if (pbc->protobuf_c && (codec = codec_twin(run, pbc)) != NULL)
+			print_codec_row(codec, pbc);
+	}
+	if (run->pbc_note[0])
+		printf("  FAILED protobuf-c vmad: %s\n", run->pbc_note);
 }
 
 /* vmad's figure for op and shape: the best client form; "fail" if any form failed. */
@@ -123,7 +184,7 @@ vmad_str(const struct vb_run *run, enum load_op op, enum vb_shape shape, char *b
 	for (unsigned i = 0; i < run->ncases; i++) {
 		const struct vb_case *vc = &run->cases[i];
 
-		if (vc->op != op || vc->shape != shape)
+		if (vc->op != op || vc->shape != shape || vc->protobuf_c)
 			continue;
 		if (!vb_case_ok(vc))
 			failed = true;
@@ -155,6 +216,7 @@ vb_report(const struct vb_run *run)
 	char a[24], b[24], c[24], d[24], e[24], f[24];
 
 	print_table(run);
+	print_codec(run);
 	printf("vmad-bench: vmad_ping_rps_c50_p16=%s redis_ping_rps_c50_p16=%s "
 	       "vmad_find_rps_c50_p16=%s redis_get_rps_c50_p16=%s vmad_ping_rps_c1_p1=%s "
 	       "redis_ping_rps_c1_p1=%s\n",

@@ -8,7 +8,10 @@
 
 CLIENT_LIB_SRCS := $(wildcard client/lib/*.c)
 CLIENT_PB_OBJ   := $(B)/client/lib/vmad.pb-c.o
-CLIENT_LIB_OBJS := $(CLIENT_LIB_SRCS:%.c=$(B)/%.o) $(CLIENT_PB_OBJ)
+# vmac_open_local() runs the engine and the daemon's core in the caller: the same sources as
+# vmad's, compiled again position-independent and hidden.
+CLIENT_CORE_OBJS := $(patsubst %.c,$(B)/client/core/%.o,$(LIB_SRCS) $(DAEMON_CORE_SRCS))
+CLIENT_LIB_OBJS := $(CLIENT_LIB_SRCS:%.c=$(B)/%.o) $(CLIENT_PB_OBJ) $(CLIENT_CORE_OBJS)
 VMACTL_SRCS     := $(wildcard client/vmactl/*.c)
 VMACTL_OBJS     := $(VMACTL_SRCS:%.c=$(B)/%.o)
 
@@ -26,11 +29,20 @@ PROGRAMS  += $(VMACTL)
 
 OBJCOPY ?= objcopy
 
-CLIENT_LIB_CFLAGS = -fPIC -fvisibility=hidden -DVMAC_BUILDING -Iclient \
+CLIENT_LIB_CFLAGS = -fPIC -fvisibility=hidden -DVMAC_BUILDING -Iclient -Idaemon \
 	$(call PC_CFLAGS,libprotobuf-c)
 
 $(CLIENT_LIB_OBJS): EXTRA_CFLAGS = $(CLIENT_LIB_CFLAGS)
 $(CLIENT_LIB_OBJS): $(PROTO_H)
+
+$(B)/client/core/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(BASE_CFLAGS) $(CLIENT_LIB_CFLAGS) $(CORE_DEBUG_CFLAGS) -c -o $@ $<
+
+# As in lib/lib.mk: the sanitizer build checks the engine's invariants after every operation.
+ifeq ($(SANITIZE),1)
+CORE_DEBUG_CFLAGS := -DMM_DEBUG_VALIDATE
+endif
 
 $(CLIENT_PB_OBJ): $(PROTO_C)
 	@mkdir -p $(@D)
@@ -39,7 +51,7 @@ $(CLIENT_PB_OBJ): $(PROTO_C)
 $(CLIENT_SO_REAL): $(CLIENT_LIB_OBJS) $(CLIENT_SYM)
 	$(CC) $(BASE_LDFLAGS) -shared -Wl,-soname,$(CLIENT_SONAME) \
 		-Wl,--version-script=$(CLIENT_SYM) -Wl,--no-undefined \
-		-o $@ $(CLIENT_LIB_OBJS) $(call PC_LIBS,libprotobuf-c)
+		-o $@ $(CLIENT_LIB_OBJS) $(call PC_LIBS,libprotobuf-c) -lpthread
 
 $(CLIENT_SO): $(CLIENT_SO_REAL)
 	ln -sf $(notdir $<) $@
@@ -71,7 +83,7 @@ $(CLIENT_PC): client/libvmaclient.pc.in client-pc-force
 $(VMACTL_OBJS): EXTRA_CFLAGS = -Iclient
 
 $(VMACTL): $(VMACTL_OBJS) $(CLIENT_A)
-	$(CC) $(BASE_LDFLAGS) -o $@ $(VMACTL_OBJS) $(CLIENT_A) $(call PC_LIBS,libprotobuf-c)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(VMACTL_OBJS) $(CLIENT_A) $(call PC_LIBS,libprotobuf-c) -lpthread
 
 .PHONY: install-client uninstall-client
 INSTALL_TARGETS   += install-client

@@ -12,10 +12,11 @@
  * Strings handed back (paths, maps lines, space names, messages) point into the connection's
  * last reply and stay valid until the next call on the same connection; copy them to keep them.
  *
- * Threads: the library has no global state.  A connection is not thread-safe: use one per
- * thread, or serialise the calls on a connection with a lock.  Distinct connections are
- * independent and may be used concurrently.  vmac_version(), vmac_event_kind_name() and the
- * vmac_*_init() helpers are thread-safe.
+ * Threads: the library has no global state but the in-process engine of vmac_open_local().  A
+ * connection is not thread-safe: use one per thread, or serialise the calls on a connection
+ * with a lock.  Distinct connections are independent and may be used concurrently (local ones
+ * too: their requests are serialised inside the library).  vmac_version(), vmac_event_kind_name()
+ * and the vmac_*_init() helpers are thread-safe.
  *
  * Signals: the library never changes signal dispositions.  It sends with MSG_NOSIGNAL, so a
  * daemon that dies mid-call gives -EPIPE or -ECONNRESET, never SIGPIPE.  Its socket has
@@ -141,6 +142,17 @@ struct vmac_conn;
  * errno of socket(2)/connect(2) (-ENOENT, -ECONNREFUSED, -EACCES, ...).
  */
 VMAC_EXPORT int vmac_connect(const char *path, struct vmac_conn **out);
+/*
+ * The engine inside the calling process, without a daemon: a connection whose calls run the
+ * same code as vmad's (requests are handed to vmad's request handling in-process, not
+ * encoded), with the same results, errno values, maps lines and messages.  Every local
+ * connection of a process reaches the same spaces, which live while a local connection is
+ * open, and belong to the process's effective uid.  Unlike vmad's, the engine has no limit
+ * on the number of spaces.  vmac_fd() is an eventfd, readable while watch events wait;
+ * vmac_reconnect() ends what the connection had outstanding (a watch) and keeps the spaces.
+ * Transport errors (timeouts, a lost daemon) cannot happen.
+ */
+VMAC_EXPORT int vmac_open_local(struct vmac_conn **out);
 /* Close the connection and free it.  Accepts NULL. */
 VMAC_EXPORT void vmac_close(struct vmac_conn *c);
 /*
@@ -235,6 +247,19 @@ VMAC_EXPORT int vmac_fork(struct vmac_conn *c, const char *src, const char *dst)
  */
 VMAC_EXPORT int vmac_import(struct vmac_conn *c, const char *name, const char *maps_text,
 			    const struct vmac_create_opts *opts);
+
+/*
+ * Saved spaces (since vmac_0.2).  vmac_save() hands back one space, exactly, in the engine's
+ * versioned and portable form: *data is malloc()ed and the caller frees it.  vmac_restore()
+ * creates name from such bytes (mode as in vmac_create_opts, 0 = the default 0600), or, if
+ * name exists and the caller may change it, replaces its contents in one step (its owner, mode
+ * and watchers stay): the way to reset a guest to a known layout.  Bytes that are not a saved
+ * space, or from a newer format, give -EINVAL / -EPROTONOSUPPORT and change nothing.  The
+ * daemon's --max-frame bounds the size of a restore request.
+ */
+VMAC_EXPORT int vmac_save(struct vmac_conn *c, const char *name, void **data, size_t *len);
+VMAC_EXPORT int vmac_restore(struct vmac_conn *c, const char *name, const void *data, size_t len,
+			     uint32_t mode);
 
 struct vmac_space {
 	const char *name;
@@ -461,6 +486,117 @@ VMAC_EXPORT int vmac_watch(struct vmac_conn *c, const char *name);
  */
 VMAC_EXPORT int vmac_watch_next(struct vmac_conn *c, struct vmac_event *ev, int timeout_ms);
 
+/* ---- views ------------------------------------------------------------------------------ */
+
+/*
+ * A view: a space published by the daemon in shared memory and mapped read-only here, so
+ * that lookups run in the caller's process with no system call (proto/README.md, "Views",
+ * gives the layout and the consistency rule).  The daemon brings the view up to date after
+ * every change and before the change's reply is sent: once a call that changed the space has
+ * returned, every view of it shows the change.  Each answer comes from one state the daemon
+ * published (version: the number of that state, increasing with every change).
+ *
+ * Any number of threads may use one view at the same time.  A view does not use the
+ * connection it came from (it has one of its own, which tells it whether the daemon lives),
+ * and it stays valid after that connection is closed.  Its calls return -ENOENT once the space
+ * was destroyed, -ENOTCONN once the daemon is gone (checked at most every 50 ms), -EAGAIN in
+ * the unlikely case that the daemon kept changing the view for the whole of a lookup's
+ * retries, and -EBADMSG for a segment that is not well formed.  With vmac_open_local() the
+ * view is the in-process engine's, in the caller's own memory.
+ */
+struct vmac_view;
+
+/* A VMA as a view has it.  Filled in by the calls below (reserved words are zeroed). */
+struct vmac_view_vma {
+	uint64_t start, end;
+	uint64_t flags; /* VMAC_VM_* */
+	uint64_t pgoff;
+	uint64_t offset; /* as maps prints it (0 for anonymous memory) */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	uint64_t version; /* the published state the answer was read from */
+	char perms[5];    /* "rw-p" */
+	uint64_t reserved[4];
+};
+
+/* Needs read access to the space, as find does.  -ENOENT, -EACCES, ... */
+VMAC_EXPORT int vmac_view_open(struct vmac_conn *c, const char *name, struct vmac_view **out);
+VMAC_EXPORT void vmac_view_close(struct vmac_view *v); /* accepts NULL */
+/* find_vma(): VMAC_FOUND_VMA with *vma, 0 when no VMA ends above addr, or a negative errno. */
+VMAC_EXPORT int vmac_view_find_vma(struct vmac_view *v, uint64_t addr, struct vmac_view_vma *vma);
+/* find_vma_prev(): a mask of VMAC_FOUND_VMA and VMAC_FOUND_PREV, as vmac_find_vma_prev(). */
+VMAC_EXPORT int vmac_view_find_vma_prev(struct vmac_view *v, uint64_t addr,
+					struct vmac_view_vma *vma, struct vmac_view_vma *prev);
+/* find_vma_intersection(): the first VMA overlapping [start, end).  VMAC_FOUND_VMA or 0. */
+VMAC_EXPORT int vmac_view_find_vma_intersection(struct vmac_view *v, uint64_t start, uint64_t end,
+						struct vmac_view_vma *vma);
+/*
+ * Iteration: set *cursor to the first address of interest (0 for all), then each call gives
+ * the next VMA with end > *cursor (VMAC_FOUND_VMA) and moves *cursor to its end; 0 at the end.
+ * Each step reads the state current then, as a /proc/PID/maps reader does.
+ */
+VMAC_EXPORT int vmac_view_next(struct vmac_view *v, uint64_t *cursor, struct vmac_view_vma *vma);
+/*
+ * access_ok() / page_check_range(): 0 when every byte of [addr, addr + len) is mapped by
+ * VMAs whose flags have every VMAC_PROT_* bit of prot (READ, WRITE, EXEC only; 0 = mapped at
+ * all).  Otherwise -EFAULT, with *bad_addr (may be NULL) the first address that fails.
+ * len 0 succeeds; a range that wraps around fails at addr.
+ */
+VMAC_EXPORT int vmac_view_check(struct vmac_view *v, uint64_t addr, uint64_t len, uint32_t prot,
+				uint64_t *bad_addr);
+/*
+ * The name column of vma's maps line ("[heap]", a path, ...) into buf: its length (0: no
+ * name), -ESTALE when the view no longer has that VMA (look it up again), -ENOSPC.
+ */
+VMAC_EXPORT int vmac_view_name(struct vmac_view *v, const struct vmac_view_vma *vma, char *buf,
+			       size_t size);
+/* vma's whole /proc/PID/maps line (no newline) into buf: its length, or as vmac_view_name(). */
+VMAC_EXPORT int vmac_view_line(struct vmac_view *v, const struct vmac_view_vma *vma, char *buf,
+			       size_t size);
+/* The version of the state the view shows now. */
+VMAC_EXPORT int vmac_view_version(struct vmac_view *v, uint64_t *version);
+
+/* ---- exec (vmac_0.2) --------------------------------------------------------------------- */
+
+/*
+ * How to exec.  Zero it (or vmac_exec_opts_init()); reserved words must stay zero.
+ * envp: the environment, NULL-terminated (NULL = empty).  mode: for a new space (0 = 0600).
+ * rlimit_stack: bytes (0 = the default 8 MiB).
+ */
+struct vmac_exec_opts {
+	const char *const *envp;
+	uint32_t mode;
+	uint64_t rlimit_stack;
+	uint64_t reserved[4];
+};
+
+/* The mm fields exec sets, as /proc/PID/stat prints them, and the process's entry figures. */
+struct vmac_exec_info {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t entry;       /* the first instruction (the interpreter's, if there is one) */
+	uint64_t load_bias;   /* where a PIE was loaded (0 for ET_EXEC) */
+	uint64_t interp_base; /* AT_BASE, 0 without an interpreter */
+	uint64_t vdso_base;   /* AT_SYSINFO_EHDR */
+	uint64_t reserved[4];
+};
+
+VMAC_EXPORT void vmac_exec_opts_init(struct vmac_exec_opts *opts);
+/*
+ * execve(2) into a space: name becomes the layout the kernel leaves at program's first
+ * instruction with address randomisation off (created, or replaced keeping its owner and
+ * mode).  program is the path as execve would be given it (argv[0] is not implied); argv is
+ * NULL-terminated.  The library reads the ELF headers of program and of its PT_INTERP
+ * interpreter itself and sends their figures and stat(2) identity: the daemon opens no file.
+ * An x86_64 ELF gives an x86_64 space, an i386 ELF an i386 one.  -ENOEXEC for a file exec
+ * would refuse, -EACCES for one it may not run, -E2BIG for arguments that do not fit, or the
+ * daemon's answer.  info (may be NULL) is filled on success.
+ */
+VMAC_EXPORT int vmac_exec(struct vmac_conn *c, const char *name, const char *program,
+			  const char *const argv[], const struct vmac_exec_opts *opts,
+			  struct vmac_exec_info *info);
+
 /* ---- pipelining ------------------------------------------------------------------------- */
 
 /*
@@ -478,6 +614,74 @@ VMAC_EXPORT int vmac_pipeline_begin(struct vmac_conn *c);
 VMAC_EXPORT int vmac_pipeline_end(struct vmac_conn *c);
 /* 1 with *result set, 0 when no reply is outstanding, or a negative transport errno. */
 VMAC_EXPORT int vmac_pipeline_next(struct vmac_conn *c, int *result);
+
+/* ---- open files (0.2) ------------------------------------------------------------------- */
+
+/*
+ * What a mapped file is.  A plain path (struct vmac_file, VMAC_FILE_DISK here) is taken to be
+ * a regular file on a disk filesystem: placements of 2 MiB or more are THP-aligned and its
+ * pages count in RssFile.  A tmpfs file (memfd, /dev/shm) is placed without alignment and its
+ * pages count in RssShmem.  /dev/zero mapped MAP_SHARED through a writable open is shared
+ * anonymous memory ("/dev/zero (deleted)", a new object per mmap, never merging); otherwise
+ * it is anonymous memory that keeps the name.
+ */
+enum vmac_file_kind {
+	VMAC_FILE_DISK = 0,
+	VMAC_FILE_TMPFS = 1,
+	VMAC_FILE_DEV_ZERO = 2,
+};
+
+/*
+ * A file as the kernel knows an open file description: either described here (path,
+ * instance, mode, device, inode, size, mount flag, kind, as struct vmac_file plus the kind),
+ * or, with id != 0, a file registered with vmac_file_open(), the other fields then unused.
+ * Zero the struct first (vmac_file_info_init() or "= {0}"), reserved words included.
+ */
+struct vmac_file_info {
+	const char *path;
+	uint64_t instance;
+	unsigned mode; /* VMAC_FMODE_* bits; 0 = read and write */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	uint64_t size;
+	bool size_known;
+	bool noexec;
+	bool deleted;
+	enum vmac_file_kind kind;
+	uint64_t id;
+	uint64_t reserved[4];
+};
+
+VMAC_EXPORT void vmac_file_info_init(struct vmac_file_info *f);
+
+/*
+ * Files as objects of a space, like the kernel's struct file and inode.  vmac_file_open()
+ * registers an open file description (f->id must be 0) and gives its id (never 0, never
+ * reused in the space).  Mappings made with vmac_mmap_file() and {.id = id} refer to it: they
+ * merge only with mappings of the same open file; faults compare with its current size.
+ * vmac_file_set_size() is truncate/ftruncate or a write past the end: shrinking it drops the
+ * pages beyond the new end from every mapping (so later faults there raise SIGBUS).
+ * vmac_file_unlink() marks it deleted (maps prints " (deleted)").  vmac_file_close() closes
+ * the description: its mappings keep it, its id no longer names it.  -EBADF: no open file
+ * with that id in the space.  A forked space gets a copy of every open file under the same
+ * ids; spaces do not share files.
+ */
+VMAC_EXPORT int vmac_file_open(struct vmac_conn *c, const char *name,
+			       const struct vmac_file_info *f, uint64_t *out_id);
+VMAC_EXPORT int vmac_file_set_size(struct vmac_conn *c, const char *name, uint64_t id,
+				   uint64_t size);
+VMAC_EXPORT int vmac_file_unlink(struct vmac_conn *c, const char *name, uint64_t id);
+VMAC_EXPORT int vmac_file_close(struct vmac_conn *c, const char *name, uint64_t id);
+/* vmac_mmap() of a file given as struct vmac_file_info (NULL: anonymous memory). */
+VMAC_EXPORT int vmac_mmap_file(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
+			       uint32_t prot, uint32_t flags, const struct vmac_file_info *f,
+			       uint64_t offset, uint64_t *out_addr);
+/*
+ * Set the program break of a space: start_brk (page aligned) and brk (start_brk <= brk <= the
+ * task size), e.g. after vmac_import() when the caller knows where the kernel put it.
+ */
+VMAC_EXPORT int vmac_set_brk(struct vmac_conn *c, const char *name, uint64_t start_brk,
+			     uint64_t brk);
 
 #ifdef __cplusplus
 }

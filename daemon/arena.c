@@ -109,6 +109,14 @@ arena_alloc_chunk(struct arena *a, size_t need)
 	return c->data;
 }
 
+void
+arena_move(struct arena *dst, struct arena *src)
+{
+	*dst = *src;
+	dst->pb.allocator_data = dst;
+	arena_init(src, src->budget);
+}
+
 char *
 arena_strdup(struct arena *a, const char *s)
 {

@@ -55,6 +55,8 @@ arena_alloc(struct arena *a, size_t size)
 	return p;
 }
 
+/* Moves an arena to another place (its allocator refers to where it lives); src is left empty. */
+void arena_move(struct arena *dst, struct arena *src);
 char *arena_strdup(struct arena *a, const char *s);
 ProtobufCAllocator *arena_allocator(struct arena *a);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -13,6 +14,8 @@
 #include <event2/event.h>
 
 #include "dispatch.h"
+#include "durable.h"
+#include "fault_inject.h"
 #include "log.h"
 #include "server.h"
 #include "space.h"
@@ -39,14 +42,22 @@ struct conn {
 	bool closing;       /* flush the output, then free */
 	bool busy;          /* handling its input: the replies are written when that ends */
 	bool writing;       /* output is pending and libevent's write event is armed for it */
+	bool held;          /* replies wait for the journal's commit (durable.c) */
+	bool viewer;        /* holds a view: never closed as idle */
+	int pass_fd;        /* a descriptor the next reply carries, or -1 */
 };
 
+/* A connection whose deadline cannot be armed could hold its slot forever: it is closed. */
 static void
 conn_timeout(struct conn *c, unsigned ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
-	event_add(c->timer, &tv);
+	if (event_add(c->timer, &tv) < 0) {
+		log_warning("client %llu: cannot arm its timer; closing",
+			    (unsigned long long)c->id);
+		conn_close(c);
+	}
 }
 
 static size_t
@@ -92,7 +103,12 @@ conn_want_write(struct conn *c)
 	if (c->writing)
 		return;
 	c->writing = true;
-	bufferevent_enable(c->bev, EV_WRITE);
+	if (bufferevent_enable(c->bev, EV_WRITE) == 0)
+		return;
+	/* Output that can never be written: the connection ends (conn_timer_cb frees it). */
+	c->writing = false;
+	log_warning("client %llu: cannot wait to write; closing", (unsigned long long)c->id);
+	conn_close(c);
 }
 
 /*
@@ -108,16 +124,34 @@ static void
 conn_flush(struct conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int written = 0;
 
 	if (c->writing || evbuffer_get_length(out) == 0)
 		return;
+	if (durable_holding(c->srv)) {
+		c->held = true;
+		return;
+	}
 	if (!c->paused && !watch_conn_waiting(c)) {
 		evbuffer_unfreeze(out, 1);
-		evbuffer_write(out, bufferevent_getfd(c->bev));
+		written = evbuffer_write(out, bufferevent_getfd(c->bev));
 		evbuffer_freeze(out, 1);
 	}
-	if (evbuffer_get_length(out) > 0)
+	/* What is left, and a failed write, go to libevent: it retries and reports the error. */
+	if (written < 0 || evbuffer_get_length(out) > 0)
 		conn_want_write(c);
+}
+
+void
+conn_release(struct conn *c)
+{
+	if (!c->held)
+		return;
+	c->held = false;
+	conn_flush(c);
+	/* A closing connection waits for its output to leave before it is freed. */
+	if (c->closing)
+		event_active(c->timer, EV_TIMEOUT, 0);
 }
 
 /* Output queued while the connection is idle (a watch event) goes out through libevent. */
@@ -134,20 +168,99 @@ conn_frame_append(struct server *srv, struct evbuffer *out, const Vmad__V1__Resp
 	return wire_frame_append(&srv->wire, out, &resp->base);
 }
 
+void
+conn_pass_fd(struct conn *c, int fd)
+{
+	if (c->pass_fd >= 0)
+		close(c->pass_fd);
+	c->pass_fd = fd;
+	c->viewer = true;
+}
+
+/* Sends the start of frame with fd attached; what the socket does not take stays in frame. */
+static void
+conn_sendmsg_fd(struct conn *c, struct evbuffer *frame, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	size_t len = evbuffer_get_length(frame);
+	struct iovec iov = { .iov_base = evbuffer_pullup(frame, (ev_ssize_t)len), .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (!iov.iov_base)
+		return;
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	n = sendmsg(bufferevent_getfd(c->bev), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n > 0)
+		evbuffer_drain(frame, (size_t)n);
+	else
+		log_debug("client %llu: no descriptor sent: %s", (unsigned long long)c->id,
+			  strerror(errno));
+}
+
+/*
+ * A reply with a descriptor: the descriptor rides on the reply's first byte, so what is
+ * queued before it is written first.  A reply that cannot carry it goes without (the client
+ * then reports a protocol error).
+ */
+static int
+conn_send_fd(struct conn *c, const Vmad__V1__Response *resp)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *frame = evbuffer_new();
+	int fd = c->pass_fd, r;
+
+	c->pass_fd = -1;
+	/* What is queued before it may wait for the journal: commit that first. */
+	durable_flush(c->srv);
+	r = frame ? conn_frame_append(c->srv, frame, resp) : -ENOMEM;
+	if (r == 0) {
+		evbuffer_unfreeze(out, 1);
+		while (evbuffer_get_length(out) > 0 &&
+		       evbuffer_write(out, bufferevent_getfd(c->bev)) > 0)
+			;
+		evbuffer_freeze(out, 1);
+		if (evbuffer_get_length(out) == 0)
+			conn_sendmsg_fd(c, frame, fd);
+		evbuffer_add_buffer(out, frame);
+		conn_queued(c);
+	}
+	if (frame)
+		evbuffer_free(frame);
+	close(fd);
+	return r;
+}
+
 int
 conn_send(struct conn *c, const Vmad__V1__Response *resp)
 {
-	int r = conn_frame_append(c->srv, bufferevent_get_output(c->bev), resp);
+	int r;
 
+	if (c->pass_fd >= 0)
+		return conn_send_fd(c, resp);
+	r = conn_frame_append(c->srv, bufferevent_get_output(c->bev), resp);
 	conn_queued(c);
 	return r;
 }
 
-void
+int
 conn_send_frames(struct conn *c, struct evbuffer *frames)
 {
-	evbuffer_add_buffer(bufferevent_get_output(c->bev), frames);
+	int r = evbuffer_add_buffer(bufferevent_get_output(c->bev), frames) == 0 ? 0 : -EIO;
+
 	conn_queued(c);
+	return r;
 }
 
 void
@@ -182,7 +295,9 @@ conn_fail(struct conn *c, uint64_t id, int err, const char *fmt, ...)
 	resp.error = err;
 	resp.has_error = true;
 	resp.message = msg;
-	conn_send(c, &resp);
+	if (conn_send(c, &resp) < 0)
+		log_debug("client %llu: the error reply could not be framed",
+			  (unsigned long long)c->id);
 	c->srv->errors++;
 	conn_close(c);
 }
@@ -194,19 +309,29 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 	struct server *srv = c->srv;
 	Vmad__V1__Response resp = VMAD__V1__RESPONSE__INIT;
 	Vmad__V1__Request *req;
-	bool close;
+	bool close = false;
 
 	srv->requests++;
-	req = wire_request_unpack(&srv->req_arena, data, len);
+	req = srv->wire.protobuf_c ? wire_request_unpack_protobuf_c(&srv->req_arena, data, len)
+				   : wire_request_unpack(&srv->req_arena, data, len);
 	if (!req) {
 		conn_fail(c, 0, -EBADMSG, "undecodable request (%zu bytes)", len);
 		arena_reset(&srv->req_arena);
 		return true;
 	}
-	close = dispatch_request(srv, c, req, &resp);
+	if (!durable_refuse(srv, &c->cred, req, len, &resp)) {
+		close = dispatch_request(srv, c, req, &resp);
+		durable_record(srv, &c->cred, req, data, len, &resp);
+		if (fault_inject_twice(req->id)) {
+			Vmad__V1__Response again = VMAD__V1__RESPONSE__INIT;
+
+			close |= dispatch_request(srv, c, req, &again);
+			durable_record(srv, &c->cred, req, data, len, &again);
+		}
+	}
 	if (resp.error)
 		srv->errors++;
-	if (conn_send(c, &resp) < 0)
+	if (!fault_inject_drop(req->id) && conn_send(c, &resp) < 0)
 		close = true;
 	arena_reset(&srv->req_arena);
 	arena_reset(&srv->reply_arena);
@@ -227,6 +352,17 @@ conn_frame_len(const unsigned char *hdr)
  * 1: a frame was handled; 0: more bytes are needed; -1: the connection is closing.  This is
  * the general case: a frame that spans chunks of the input is pulled together first.
  */
+/* Handled frames leave the input; if they cannot, they would be handled again: close. */
+static int
+conn_drain_input(struct conn *c, struct evbuffer *in, size_t n)
+{
+	if (evbuffer_drain(in, n) == 0)
+		return 0;
+	if (!c->closing)
+		conn_fail(c, 0, -EIO, "cannot drain %zu handled bytes", n);
+	return -1;
+}
+
 static int
 conn_next_frame(struct conn *c, struct evbuffer *in)
 {
@@ -238,7 +374,10 @@ conn_next_frame(struct conn *c, struct evbuffer *in)
 
 	if (have < CONN_HEADER)
 		return 0;
-	evbuffer_copyout(in, hdr, CONN_HEADER);
+	if (evbuffer_copyout(in, hdr, CONN_HEADER) != CONN_HEADER) {
+		conn_fail(c, 0, -EIO, "cannot read the frame header");
+		return -1;
+	}
 	len = conn_frame_len(hdr);
 	if (len > c->srv->cfg.max_frame) {
 		conn_fail(c, 0, -EMSGSIZE, "frame of %zu bytes exceeds the limit of %zu", len,
@@ -255,8 +394,7 @@ conn_next_frame(struct conn *c, struct evbuffer *in)
 	c->partial = false;
 	c->pass_left--;
 	close = conn_handle(c, frame + CONN_HEADER, len);
-	evbuffer_drain(in, CONN_HEADER + len);
-	return close ? -1 : 1;
+	return conn_drain_input(c, in, CONN_HEADER + len) < 0 || close ? -1 : 1;
 }
 
 /*
@@ -285,8 +423,8 @@ conn_frames_in_place(struct conn *c, struct evbuffer *in)
 		r = conn_handle(c, p + used + CONN_HEADER, len) ? -1 : 1;
 		used += CONN_HEADER + len;
 	}
-	if (used)
-		evbuffer_drain(in, used);
+	if (used && conn_drain_input(c, in, used) < 0)
+		return -1;
 	return r;
 }
 
@@ -401,8 +539,12 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	watch_conn_drain(c->srv, c);
 	if (c->paused && !conn_congested(c)) {
 		c->paused = false;
-		if (!c->draining)
-			bufferevent_enable(bev, EV_READ);
+		if (!c->draining && bufferevent_enable(bev, EV_READ) < 0) {
+			log_warning("client %llu: cannot resume reading; closing",
+				    (unsigned long long)c->id);
+			conn_close(c);
+			return;
+		}
 		conn_process(c);
 	}
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
@@ -443,12 +585,13 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->closing) {
-		if (conn_pending(c) == 0)
+		/* Pending output waits for the write callback, unless it can never be written. */
+		if (conn_pending(c) == 0 || !c->writing)
 			conn_free(c);
 	} else if (c->partial) {
 		conn_fail(c, 0, -ETIMEDOUT, "frame incomplete after %u ms", c->srv->cfg.frame_ms);
-	} else if (c->watches) {
-		/* A watcher listens, it need not talk. */
+	} else if (c->watches || c->viewer) {
+		/* A watcher listens, it need not talk; a view's connection tells it vmad lives. */
 		conn_timeout(c, c->srv->cfg.idle_ms);
 	} else {
 		log_debug("client %llu idle for %u ms; closing", (unsigned long long)c->id,
@@ -477,8 +620,8 @@ conn_setup(struct conn *c, int fd)
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
 				 cfg->max_frame + CONN_HEADER + CONN_READ_SLACK);
 	/* The write timeout fires only while output is pending and the peer takes none. */
-	bufferevent_set_timeouts(c->bev, NULL, &wt);
-	if (bufferevent_enable(c->bev, EV_READ) < 0)
+	if (bufferevent_set_timeouts(c->bev, NULL, &wt) < 0 ||
+	    bufferevent_enable(c->bev, EV_READ) < 0)
 		return -EIO;
 	conn_arm_timer(c);
 	return 0;
@@ -495,6 +638,7 @@ conn_new(struct server *srv, int fd, struct peer_cred *cred)
 		return NULL;
 	}
 	c->srv = srv;
+	c->pass_fd = -1;
 	c->cred = *cred;
 	cred->groups = NULL;
 	c->id = ++srv->next_conn_id;
@@ -535,6 +679,8 @@ conn_free(struct conn *c)
 		event_free(c->more);
 	if (c->bev)
 		bufferevent_free(c->bev);
+	if (c->pass_fd >= 0)
+		close(c->pass_fd);
 	free(c->cred.groups);
 	free(c);
 	server_conn_gone(srv);

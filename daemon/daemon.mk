@@ -1,22 +1,30 @@
 # SPDX-License-Identifier: MIT
 # daemon/: vmad.  Everything but main.c goes into an archive that the fuzzer and the tests
 # link too.
-DAEMON_SRCS := $(filter-out daemon/main.c,$(sort $(wildcard daemon/*.c)))
+# memacct_malloc.c replaces malloc: it goes into the vmad program alone.
+DAEMON_SRCS := $(filter-out daemon/main.c daemon/memacct_malloc.c,$(sort $(wildcard daemon/*.c)))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
 DAEMON_A    := $(B)/libvmad.a
 VMAD        := $(B)/vmad
 DAEMON_PKGS := libevent_core libprotobuf-c libsystemd
+# The transport-free core: requests to engine calls to replies.  vmad links it with its
+# transport (conn.c, watch.c, server.c); libvmaclient links it for vmac_open_local(), with
+# client/lib/local.c in place of that transport.
+DAEMON_CORE_SRCS := $(addprefix daemon/,arena.c dispatch.c exec_req.c files_req.c memacct.c quota.c \
+	reply.c space.c usage.c view.c view_req.c)
 PROGRAMS    += $(VMAD)
 
-$(DAEMON_OBJS) $(B)/daemon/main.o: EXTRA_CFLAGS = -Idaemon $(call PC_CFLAGS,$(DAEMON_PKGS))
+$(DAEMON_OBJS) $(B)/daemon/main.o $(B)/daemon/memacct_malloc.o: EXTRA_CFLAGS = -Idaemon $(call PC_CFLAGS,$(DAEMON_PKGS))
 $(DAEMON_OBJS) $(B)/daemon/main.o: | $(PROTO_H)
+# consts.c ties the public header's numbers to the engine's and the protocol's.
+$(B)/daemon/consts.o: EXTRA_CFLAGS += -Iclient
 
 $(DAEMON_A): $(DAEMON_OBJS)
 	@mkdir -p $(@D)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(VMAD): $(B)/daemon/main.o $(DAEMON_A) $(PROTO_OBJ) $(ENGINE_A)
+$(VMAD): $(B)/daemon/main.o $(B)/daemon/memacct_malloc.o $(DAEMON_A) $(PROTO_OBJ) $(ENGINE_A)
 	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,$(DAEMON_PKGS))
 
 .PHONY: install-daemon uninstall-daemon
@@ -73,3 +81,10 @@ fuzz-run: fuzz
 	$(FUZZ_SEEDS) $(FUZZ_CORPUS)
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
 		-rss_limit_mb=4096 -print_final_stats=1 $(FUZZ_CORPUS)
+
+# `make fault-vmad`: a vmad with the test-only faults of daemon/fault_inject.h compiled in,
+# built apart in build/fault (never by `make` or `make install`).
+.PHONY: fault-vmad
+fault-vmad: deps
+	@$(MAKE) --no-print-directory B=build/fault SANITIZE= \
+		CPPFLAGS='$(CPPFLAGS) -DVMAD_FAULT_INJECT' build/fault/vmad

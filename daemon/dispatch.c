@@ -8,13 +8,16 @@
 #include <string.h>
 
 #include "conn.h"
-#include "quota.h"
+#include "files_req.h"
+#include "exec_req.h"
 #include "memacct.h"
 #include "log.h"
 #include "mm.h"
+#include "quota.h"
 #include "reply.h"
 #include "server.h"
 #include "space.h"
+#include "view.h"
 #include "watch.h"
 
 typedef Vmad__V1__Request Request;
@@ -29,7 +32,8 @@ struct dctx {
 	const Request *req;
 	Response *resp;
 	struct arena *arena;
-	bool close; /* close the connection after the reply */
+	bool close;  /* close the connection after the reply */
+	bool replay; /* a journal record: it was within the limits when it was made */
 };
 
 /* Sets the reply's message and returns err, so handlers can `return fail(...)`. */
@@ -113,7 +117,7 @@ static int
 add_space(struct dctx *d, const char *name, struct mm *mm, unsigned mode)
 {
 	struct quota_op q;
-	int r = quota_admit(d->srv, d->cred, mm, &q);
+	int r = d->replay ? 0 : quota_admit(d->srv, d->cred, mm, &q);
 
 	if (r < 0) {
 		mm_destroy(mm);
@@ -125,6 +129,23 @@ add_space(struct dctx *d, const char *name, struct mm *mm, unsigned mode)
 		return fail(d, r, "cannot add address space '%s'", name);
 	}
 	log_debug("uid %u created address space '%s'", (unsigned)d->cred->uid, name);
+	return 0;
+}
+
+/* Restore and exec over an existing space: its new mm, within the owner's quota and the budget. */
+static int
+replace_mm(struct dctx *d, struct space *sp, struct mm *mm)
+{
+	struct quota_op q;
+	int r = d->replay ? 0 : quota_admit_replace(d->srv, sp, mm, &q);
+
+	if (r < 0) {
+		mm_destroy(mm);
+		return fail(d, r, "%s", q.msg);
+	}
+	mm_destroy(sp->mm);
+	sp->mm = mm;
+	space_recount(&d->srv->spaces, sp);
 	return 0;
 }
 
@@ -368,26 +389,10 @@ op_import(struct dctx *d, const Vmad__V1__Import *m)
 static int
 file_desc(struct dctx *d, const Vmad__V1__File *f, struct mm_file_desc *out)
 {
-	unsigned mode = f->has_mode ? f->mode : (MM_FMODE_READ | MM_FMODE_WRITE);
+	char why[160] = "";
+	int r = files_req_desc(f, out, why, sizeof(why));
 
-	if (!f->path || !f->path[0])
-		return fail(d, -EINVAL, "a file mapping needs the file's path");
-	if (strlen(f->path) >= 4096)
-		return fail(d, -ENAMETOOLONG, "file path longer than 4095 bytes");
-	if (mode == 0 || (mode & ~(MM_FMODE_READ | MM_FMODE_WRITE)))
-		return fail(d, -EINVAL, "file mode %u is not 1 (read), 2 (write) or 3 (both)",
-			    mode);
-	memset(out, 0, sizeof(*out));
-	out->path = f->path;
-	out->instance = f->instance;
-	out->mode = mode;
-	out->dev_major = f->dev_major;
-	out->dev_minor = f->dev_minor;
-	out->ino = f->ino;
-	out->size = f->has_size ? f->size : MM_FILE_SIZE_UNKNOWN;
-	out->noexec = f->noexec;
-	out->deleted = f->deleted;
-	return 0;
+	return r < 0 ? fail(d, r, "%s", why) : 0;
 }
 
 static int
@@ -422,6 +427,9 @@ op_mmap(struct dctx *d, const Vmad__V1__Mmap *m)
 		file = &fd;
 	}
 	r = mm_mmap(sp->mm, m->addr, m->len, m->prot, m->flags, file, m->offset, &addr);
+	if (r == -EBADF && file && file->id)
+		return fail(d, r, "no open file %llu in '%s'", (unsigned long long)file->id,
+			    m->name);
 	if (r < 0)
 		return r;
 	if (sp->watchers) {
@@ -445,21 +453,6 @@ emit_range(struct dctx *d, struct space *sp, Vmad__V1__EventKind kind, uint64_t 
 	ev->start = addr;
 	ev->len = len;
 	emit(d, sp, kind, ev);
-}
-
-static int
-op_munmap(struct dctx *d, const Vmad__V1__Munmap *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = mm_munmap(sp->mm, m->addr, m->len);
-	if (r == 0 && sp->watchers)
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MUNMAP, m->addr, m->len, &ev);
-	return r;
 }
 
 static int
@@ -626,56 +619,79 @@ op_fault(struct dctx *d, const Vmad__V1__Fault *m)
 	return 0;
 }
 
+/*
+ * The operations on [addr, addr + len) whose event carries at most the request's one
+ * argument: one row each, one handler for all.
+ */
+struct range_req {
+	const char *name;
+	uint64_t addr, len;
+	int64_t arg;
+};
+
+enum range_arg { RANGE_ARG_NONE, RANGE_ARG_FLAGS, RANGE_ARG_ADVICE };
+
+struct range_op {
+	Vmad__V1__EventKind kind;
+	enum range_arg arg;
+	int (*apply)(struct mm *mm, const struct range_req *q);
+};
+
 static int
-op_madvise(struct dctx *d, const Vmad__V1__Madvise *m)
+range_munmap(struct mm *mm, const struct range_req *q)
+{
+	return mm_munmap(mm, q->addr, q->len);
+}
+
+static int
+range_madvise(struct mm *mm, const struct range_req *q)
+{
+	return mm_madvise(mm, q->addr, q->len, (int)q->arg);
+}
+
+static int
+range_mlock(struct mm *mm, const struct range_req *q)
+{
+	return mm_mlock(mm, q->addr, q->len, (uint32_t)q->arg);
+}
+
+static int
+range_munlock(struct mm *mm, const struct range_req *q)
+{
+	return mm_munlock(mm, q->addr, q->len);
+}
+
+static const struct range_op range_munmap_op = { VMAD__V1__EVENT_KIND__EVENT_MUNMAP, RANGE_ARG_NONE,
+						 range_munmap };
+static const struct range_op range_madvise_op = { VMAD__V1__EVENT_KIND__EVENT_MADVISE,
+						  RANGE_ARG_ADVICE, range_madvise };
+static const struct range_op range_mlock_op = { VMAD__V1__EVENT_KIND__EVENT_MLOCK, RANGE_ARG_FLAGS,
+						range_mlock };
+static const struct range_op range_munlock_op = { VMAD__V1__EVENT_KIND__EVENT_MUNLOCK,
+						  RANGE_ARG_NONE, range_munlock };
+
+static int
+op_range(struct dctx *d, const struct range_op *op, const struct range_req *q)
 {
 	Event ev = VMAD__V1__EVENT__INIT;
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+	if ((r = lookup(d, q->name, SPACE_WRITE, &sp)) < 0)
 		return r;
-	r = mm_madvise(sp->mm, m->addr, m->len, m->advice);
-	if (r == 0 && sp->watchers) {
-		ev.has_advice = true;
-		ev.advice = m->advice;
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MADVISE, m->addr, m->len, &ev);
-	}
+	r = op->apply(sp->mm, q);
+	if (r < 0 || !sp->watchers)
+		return r;
+	ev.has_flags = op->arg == RANGE_ARG_FLAGS;
+	ev.flags = ev.has_flags ? (uint32_t)q->arg : 0;
+	ev.has_advice = op->arg == RANGE_ARG_ADVICE;
+	ev.advice = ev.has_advice ? (int32_t)q->arg : 0;
+	emit_range(d, sp, op->kind, q->addr, q->len, &ev);
 	return r;
 }
 
-static int
-op_mlock(struct dctx *d, const Vmad__V1__Mlock *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = mm_mlock(sp->mm, m->addr, m->len, m->flags);
-	if (r == 0 && sp->watchers) {
-		ev.has_flags = true;
-		ev.flags = m->flags;
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MLOCK, m->addr, m->len, &ev);
-	}
-	return r;
-}
-
-static int
-op_munlock(struct dctx *d, const Vmad__V1__Munlock *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = mm_munlock(sp->mm, m->addr, m->len);
-	if (r == 0 && sp->watchers)
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_MUNLOCK, m->addr, m->len, &ev);
-	return r;
-}
+/* The request's fields as a range_req; A is the argument, 0 where there is none. */
+#define RANGE_REQ(m, a) (&(const struct range_req){ (m)->name, (m)->addr, (m)->len, (a) })
 
 /* ---- reading ------------------------------------------------------------------------- */
 
@@ -792,6 +808,129 @@ op_usage(struct dctx *d)
 	return usage_uids(d, res);
 }
 
+/* ---- saved spaces -------------------------------------------------------------------- */
+
+static int
+op_save(struct dctx *d, const Vmad__V1__Save *m)
+{
+	Vmad__V1__SaveResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct mm_sbuf b = { 0 };
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (res)
+		vmad__v1__save_result__init(res);
+	if (!res || mm_save(sp->mm, &b) < 0 || !(res->data.data = arena_alloc(d->arena, b.len))) {
+		mm_sbuf_free(&b);
+		return -ENOMEM;
+	}
+	memcpy(res->data.data, b.data, b.len);
+	res->has_data = true;
+	res->data.len = b.len;
+	mm_sbuf_free(&b);
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_SAVE;
+	d->resp->save = res;
+	return 0;
+}
+
+/* Over an existing space the contents change, its owner, mode and watchers stay. */
+static int
+op_restore(struct dctx *d, const Vmad__V1__Restore *m)
+{
+	struct space *sp = m->name ? space_find(&d->srv->spaces, m->name) : NULL;
+	unsigned mode = SPACE_MODE_DEFAULT;
+	char msg[256];
+	struct mm *mm;
+	int r;
+
+	if (sp && (r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	if (!sp && ((r = check_new_space(d, m->name)) < 0 ||
+		    (r = check_mode(d, m->has_mode, m->mode, &mode)) < 0))
+		return r;
+	r = mm_load(m->data.data, m->data.len, NULL, &mm, msg, sizeof(msg));
+	if (r < 0)
+		return fail(d, r, "saved address space not usable: %s", msg);
+	if (!sp)
+		return add_space(d, m->name, mm, mode);
+	return replace_mm(d, sp, mm);
+}
+
+/* ---- open files and the break (files_req.c) ------------------------------------------ */
+
+static int
+op_files(struct dctx *d)
+{
+	char why[160] = "";
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, files_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = files_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
+	return r < 0 && why[0] ? fail(d, r, "%s", why) : r;
+}
+
+static int
+op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
+{
+	Vmad__V1__ViewResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct space *sp;
+	int fd, r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (!res)
+		return -ENOMEM;
+	r = view_open_fd(sp, &fd);
+	if (r < 0)
+		return fail(d, r, "cannot publish a view of '%s'", m->name);
+	conn_pass_fd(d->conn, fd);
+	vmad__v1__view_result__init(res);
+	res->has_segment_version = res->has_size = true;
+	res->segment_version = VSEG_VERSION;
+	res->size = view_pub_size(sp);
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_VIEW;
+	d->resp->view = res;
+	return 0;
+}
+
+/* The space is replaced as execve replaces a process's mm: same owner, mode and watchers. */
+static int
+op_exec(struct dctx *d, const Vmad__V1__Exec *m)
+{
+	struct exec_req *req = calloc(1, sizeof(*req));
+	struct space *sp = space_find(&d->srv->spaces, m->name ? m->name : "");
+	struct mm_exec_info info;
+	const char *why = "";
+	unsigned mode = SPACE_MODE_DEFAULT;
+	struct mm *mm;
+	int r;
+
+	if (!req)
+		return -ENOMEM;
+	if (sp)
+		r = lookup(d, m->name, SPACE_WRITE, &sp);
+	else if ((r = check_new_space(d, m->name)) == 0)
+		r = check_mode(d, m->has_mode, m->mode, &mode);
+	if (r == 0 && (r = exec_req_parse(m, req, &why)) < 0)
+		r = fail(d, r, "%s", why);
+	if (r == 0 && (r = mm_exec(&req->cfg, &req->args, &mm, &info)) < 0)
+		r = fail(d, r, "exec of '%s' failed", req->exe.file.path);
+	free(req);
+	if (r < 0)
+		return r;
+	if ((r = sp ? replace_mm(d, sp, mm) : add_space(d, m->name, mm, mode)) < 0)
+		return r;
+	d->resp->exec = exec_req_result(d->arena, &info);
+	if (!d->resp->exec)
+		return -ENOMEM;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_EXEC;
+	return 0;
+}
+
 /* ---- the switch ---------------------------------------------------------------------- */
 
 static int
@@ -815,7 +954,7 @@ dispatch_op(struct dctx *d)
 	case VMAD__V1__REQUEST__OP_MMAP:
 		return op_mmap(d, q->mmap);
 	case VMAD__V1__REQUEST__OP_MUNMAP:
-		return op_munmap(d, q->munmap);
+		return op_range(d, &range_munmap_op, RANGE_REQ(q->munmap, 0));
 	case VMAD__V1__REQUEST__OP_MPROTECT:
 		return op_mprotect(d, q->mprotect);
 	case VMAD__V1__REQUEST__OP_MREMAP:
@@ -829,11 +968,11 @@ dispatch_op(struct dctx *d)
 	case VMAD__V1__REQUEST__OP_FAULT:
 		return op_fault(d, q->fault);
 	case VMAD__V1__REQUEST__OP_MADVISE:
-		return op_madvise(d, q->madvise);
+		return op_range(d, &range_madvise_op, RANGE_REQ(q->madvise, q->madvise->advice));
 	case VMAD__V1__REQUEST__OP_MLOCK:
-		return op_mlock(d, q->mlock);
+		return op_range(d, &range_mlock_op, RANGE_REQ(q->mlock, q->mlock->flags));
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
-		return op_munlock(d, q->munlock);
+		return op_range(d, &range_munlock_op, RANGE_REQ(q->munlock, 0));
 	case VMAD__V1__REQUEST__OP_MAPS:
 		return op_maps(d, q->maps);
 	case VMAD__V1__REQUEST__OP_STATUS:
@@ -846,7 +985,17 @@ dispatch_op(struct dctx *d)
 		return op_stats(d);
 	case VMAD__V1__REQUEST__OP_USAGE:
 		return op_usage(d);
+	case VMAD__V1__REQUEST__OP_SAVE:
+		return op_save(d, q->save);
+	case VMAD__V1__REQUEST__OP_RESTORE:
+		return op_restore(d, q->restore);
+	case VMAD__V1__REQUEST__OP_VIEW_OPEN:
+		return op_view_open(d, q->view_open);
+	case VMAD__V1__REQUEST__OP_EXEC:
+		return op_exec(d, q->exec);
 	default:
+		if (files_req_handles(q))
+			return op_files(d);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}
@@ -882,6 +1031,8 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	resp->has_id = true;
 	resp->id = req->id;
 	r = dispatch_limited(&d);
+	/* Before the reply leaves: its author's view shows what it did. */
+	view_request_done(&srv->spaces, req, resp);
 	if (r < 0) {
 		/* Whatever a handler had filled in is not part of an error reply. */
 		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;
@@ -894,4 +1045,20 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 		log_debug("client %llu: request %llu op %d: %d", (unsigned long long)conn_id(c),
 			  (unsigned long long)req->id, (int)req->op_case, r);
 	return d.close;
+}
+
+int
+dispatch_replay(struct server *srv, const struct peer_cred *cred, const Vmad__V1__Request *req,
+		Vmad__V1__Response *resp)
+{
+	struct dctx d = { .srv = srv,
+			  .cred = cred,
+			  .req = req,
+			  .resp = resp,
+			  .arena = &srv->reply_arena,
+			  .replay = true };
+	int r = dispatch_op(&d);
+
+	quota_replayed(srv, req);
+	return r;
 }

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "durable.h"
 #include "log.h"
 #include "notify.h"
 #include "server.h"
@@ -29,13 +30,15 @@ struct options {
 	const char *state_dir;
 	int log_level;
 	struct server_config cfg;
+	struct durable_config dur;
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vmad [-s PATH] [--state-dir DIR] [--max-clients N] [--max-spaces N]\n"
+		"usage: vmad [-s PATH] [--state-dir DIR] [--sync always|batch|none]\n"
+		"            [--recover=truncate] [--max-clients N] [--max-spaces N]\n"
 		"            [--max-spaces-per-uid N] [--max-vmas-per-uid N] [--memory-max BYTES]\n"
 		"            [--max-frame BYTES] [--log-level LEVEL] [-h] [--version]\n"
 		"\n"
@@ -44,12 +47,21 @@ usage(FILE *f)
 		"socket.\n"
 		"\n"
 		"  -s, --socket PATH    socket to create (default " DEFAULT_SOCKET ")\n"
-		"  --state-dir DIR      state directory, created if missing (default "
+		"  --state-dir DIR      keep every address space across restarts and crashes in "
+		"DIR\n"
+		"                       (journal and snapshots; created if missing; default "
 		"$STATE_DIRECTORY);\n"
-		"                       address spaces are kept in memory only and do not survive "
-		"a\n"
-		"                       restart: the directory is checked and ready for "
-		"persistence\n"
+		"                       without it, address spaces live in memory only\n"
+		"  --sync MODE          when the journal reaches the disk before a reply: always\n"
+		"                       (fdatasync per request), batch (one fdatasync per loop "
+		"pass,\n"
+		"                       the default) or none (written, not synced: survives a "
+		"crash\n"
+		"                       of vmad, not a power cut)\n"
+		"  --recover=truncate   start even if the journal is damaged, keeping what "
+		"precedes "
+		"the\n"
+		"                       damage and removing the rest (default: refuse to start)\n"
 		"  --max-clients N      simultaneous connections (default 4096)\n"
 		"  --max-spaces N       address spaces held at once (default 4096)\n"
 		"  --max-spaces-per-uid N  address spaces one owner may hold (default 1024)\n"
@@ -125,6 +137,8 @@ option_u64(const char *name, const char *arg, unsigned long long min, unsigned l
 
 enum {
 	OPT_STATE_DIR = 256,
+	OPT_SYNC,
+	OPT_RECOVER,
 	OPT_MAX_CLIENTS,
 	OPT_MAX_SPACES,
 	OPT_MAX_FRAME,
@@ -138,6 +152,8 @@ enum {
 static const struct option long_options[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "sync", required_argument, NULL, OPT_SYNC },
+	{ "recover", required_argument, NULL, OPT_RECOVER },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-spaces", required_argument, NULL, OPT_MAX_SPACES },
 	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
@@ -161,6 +177,17 @@ parse_option(int opt, const char *arg, struct options *o)
 	case OPT_STATE_DIR:
 		o->state_dir = arg;
 		return 0;
+	case OPT_SYNC:
+		if (durable_parse_sync(arg, &o->dur.sync) == 0)
+			return 0;
+		fprintf(stderr, "vmad: --sync: expected always, batch or none, got '%s'\n", arg);
+		return -1;
+	case OPT_RECOVER:
+		o->dur.recover_truncate = strcmp(arg, "truncate") == 0;
+		if (o->dur.recover_truncate)
+			return 0;
+		fprintf(stderr, "vmad: --recover: the only mode is 'truncate', got '%s'\n", arg);
+		return -1;
 	case OPT_MAX_CLIENTS:
 		return option_size("--max-clients", arg, 1, 1u << 20, &o->cfg.max_clients);
 	case OPT_MAX_SPACES:
@@ -205,6 +232,24 @@ env_uint(const char *name, unsigned *out)
 		*out = (unsigned)v;
 }
 
+static void
+env_bytes(const char *name, uint64_t *out)
+{
+	const char *s = getenv(name);
+	unsigned long long v;
+
+	if (s && parse_size(s, ULLONG_MAX, &v) == 0 && v > 0)
+		*out = v;
+}
+
+static bool
+env_is(const char *name, const char *value)
+{
+	const char *s = getenv(name);
+
+	return s && strcmp(s, value) == 0;
+}
+
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
@@ -214,6 +259,7 @@ parse_args(int argc, char **argv, struct options *o)
 	o->state_dir = getenv("STATE_DIRECTORY");
 	o->log_level = LOG_LEVEL_INFO;
 	server_config_init(&o->cfg);
+	durable_config_init(&o->dur);
 	/* getopt's own messages name argv[0]; ours name the program and point at --help. */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":s:h", long_options, NULL)) != -1) {
@@ -237,6 +283,8 @@ parse_args(int argc, char **argv, struct options *o)
 	env_uint("VMAD_WRITE_TIMEOUT_MS", &o->cfg.write_ms);
 	env_uint("VMAD_SHUTDOWN_TIMEOUT_MS", &o->cfg.shutdown_ms);
 	env_uint("VMAD_PASS_REQUESTS", &o->cfg.pass_frames);
+	env_bytes("VMAD_JOURNAL_MAX", &o->dur.journal_max);
+	o->cfg.wire_protobuf_c = env_is("VMAD_WIRE", "protobuf-c");
 	return 0;
 }
 
@@ -251,8 +299,8 @@ raise_nofile(struct server_config *cfg)
 		return;
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		getrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return;
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < cfg->max_clients + spare) {
 		size_t fit = rl.rlim_cur > spare ? (size_t)rl.rlim_cur - spare : 1;
@@ -284,16 +332,15 @@ make_dirs(char *dir)
 	return 0;
 }
 
-/* STATE_DIRECTORY may list several directories; vmad uses the first. */
+/* STATE_DIRECTORY may list several directories; vmad uses the first (dir, PATH_MAX bytes). */
 static int
-check_state_dir(const char *list)
+check_state_dir(const char *list, char *dir)
 {
-	char dir[PATH_MAX];
 	const char *why = NULL;
 	struct stat st;
 	int r;
 
-	snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(list, ":"), list);
+	snprintf(dir, PATH_MAX, "%.*s", (int)strcspn(list, ":"), list);
 	r = make_dirs(dir);
 	if (r < 0)
 		why = strerror(-r);
@@ -305,7 +352,6 @@ check_state_dir(const char *list)
 		log_err("state directory %s: %s", dir, why);
 		return -1;
 	}
-	log_info("state directory %s (address spaces are kept in memory)", dir);
 	return 0;
 }
 
@@ -313,7 +359,7 @@ struct daemon {
 	struct event_base *base;
 	struct server srv;
 	struct notify notify;
-	struct event *sigterm, *sigint;
+	struct event *sigterm, *sigint, *sighup;
 };
 
 static void
@@ -327,6 +373,17 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("%s: finishing what is in flight, then exiting", strsignal((int)sig));
 	notify_stopping(&d->notify);
 	server_stop(&d->srv);
+}
+
+/* SIGHUP: compact the journal into a snapshot now. */
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)sig;
+	(void)what;
+	durable_compact(&d->srv);
 }
 
 static struct event_base *
@@ -355,13 +412,16 @@ setup(struct daemon *d, const struct options *o)
 	r = server_init(&d->srv, d->base, &o->cfg);
 	if (r < 0)
 		return r;
+	if (o->dur.dir && (r = durable_open(&d->srv, &o->dur)) < 0)
+		return r;
 	r = server_listen(&d->srv, o->socket);
 	if (r < 0)
 		return r;
 	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
-	if (!d->sigterm || !d->sigint || evsignal_add(d->sigterm, NULL) < 0 ||
-	    evsignal_add(d->sigint, NULL) < 0)
+	d->sighup = evsignal_new(d->base, SIGHUP, on_sighup, d);
+	if (!d->sigterm || !d->sigint || !d->sighup || evsignal_add(d->sigterm, NULL) < 0 ||
+	    evsignal_add(d->sigint, NULL) < 0 || evsignal_add(d->sighup, NULL) < 0)
 		return -ENOMEM;
 	return notify_start(&d->notify, &d->srv);
 }
@@ -370,12 +430,16 @@ static void
 teardown(struct daemon *d)
 {
 	notify_fini(&d->notify);
-	if (d->base)
+	if (d->base) {
+		durable_close(&d->srv);
 		server_fini(&d->srv);
+	}
 	if (d->sigterm)
 		event_free(d->sigterm);
 	if (d->sigint)
 		event_free(d->sigint);
+	if (d->sighup)
+		event_free(d->sighup);
 	if (d->base)
 		event_base_free(d->base);
 	libevent_global_shutdown();
@@ -385,6 +449,7 @@ int
 main(int argc, char **argv)
 {
 	struct daemon d = { 0 };
+	char state_dir[PATH_MAX];
 	struct options o;
 	int r = parse_args(argc, argv, &o);
 
@@ -392,14 +457,19 @@ main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	log_init(o.log_level);
 	/* A client that hangs up must cost an EPIPE, not the daemon. */
-	signal(SIGPIPE, SIG_IGN);
-	raise_nofile(&o.cfg);
-	if (o.state_dir && check_state_dir(o.state_dir) < 0)
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		log_err("cannot ignore SIGPIPE: %s", strerror(errno));
 		return 1;
+	}
+	raise_nofile(&o.cfg);
+	if (o.state_dir && check_state_dir(o.state_dir, state_dir) < 0)
+		return 1;
+	o.dur.dir = o.state_dir ? state_dir : NULL;
 	r = setup(&d, &o);
 	if (r < 0) {
 		log_err("cannot start: %s", strerror(-r));
-		sd_notifyf(0, "ERRNO=%d", -r);
+		if (sd_notifyf(0, "ERRNO=%d", -r) < 0)
+			log_debug("the service manager was not told the error");
 		teardown(&d);
 		return 1;
 	}

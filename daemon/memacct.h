@@ -7,14 +7,18 @@
  * (--memory-max) is checked against this figure, never against an estimate.
  *
  * In a normal build vmad replaces the malloc family with thin wrappers around glibc's
- * allocator that keep the count; under AddressSanitizer (SANITIZE=1, the fuzzer) the
- * sanitizer's own allocator already counts, and its figure is used.
+ * allocator that keep the count (memacct_malloc.c); under AddressSanitizer (SANITIZE=1, the
+ * fuzzer) the sanitizer's own allocator already counts, and its figure is used.
  */
 #ifndef VMAD_MEMACCT_H
 #define VMAD_MEMACCT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* The heap's count, kept by memacct_malloc.c (in vmad; elsewhere it stays 0). */
+extern _Atomic int64_t memacct_heap;
 
 /* Bytes held now: heap allocations plus what memacct_external() added. */
 uint64_t memacct_in_use(void);

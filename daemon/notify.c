@@ -13,6 +13,16 @@
 
 #define NOTIFY_STATUS_MS 2000
 
+/* A message the service manager did not take is worth a line in the log, not a stop. */
+static void
+notify_send(const char *line)
+{
+	int r = sd_notify(0, line);
+
+	if (r < 0)
+		log_warning("sd_notify(%s): %s", line, strerror(-r));
+}
+
 static void
 notify_status(struct notify *n)
 {
@@ -23,7 +33,7 @@ notify_status(struct notify *n)
 	if (strcmp(line, n->last_status) == 0)
 		return;
 	strcpy(n->last_status, line);
-	sd_notify(0, line);
+	notify_send(line);
 }
 
 static void
@@ -40,7 +50,7 @@ notify_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	sd_notify(0, "WATCHDOG=1");
+	notify_send("WATCHDOG=1");
 }
 
 static int
@@ -63,7 +73,7 @@ notify_start(struct notify *n, struct server *srv)
 
 	memset(n, 0, sizeof(*n));
 	n->srv = srv;
-	sd_notify(0, "READY=1");
+	notify_send("READY=1");
 	notify_status(n);
 	r = notify_every(n, &n->status_timer, notify_status_cb, NOTIFY_STATUS_MS * 1000ULL);
 	if (r < 0)
@@ -74,7 +84,7 @@ notify_start(struct notify *n, struct server *srv)
 	if (r <= 0 || usec == 0)
 		return 0;
 	log_info("watchdog: pinging every %llu ms", (unsigned long long)(usec / 2000));
-	sd_notify(0, "WATCHDOG=1");
+	notify_send("WATCHDOG=1");
 	return notify_every(n, &n->watchdog_timer, notify_watchdog_cb, usec / 2 ? usec / 2 : 1);
 }
 
@@ -82,7 +92,7 @@ void
 notify_stopping(struct notify *n)
 {
 	(void)n;
-	sd_notify(0, "STOPPING=1");
+	notify_send("STOPPING=1");
 }
 
 void

@@ -19,8 +19,8 @@ enum quota_kind {
 	LIM_CHANGE,   /* changes a space in place */
 	LIM_ADD,      /* ... and may add a VMA past the kernel's slack-free check (mmap, brk) */
 	LIM_FREE,     /* munmap: a change that frees, not refused by the budget */
-	LIM_NEW,      /* makes a new space: quota_admit() does the quota checks */
-	LIM_GROW,     /* takes memory for the connection (a watch) */
+	LIM_NEW,      /* makes a new mm: quota_admit() or quota_admit_replace() checks it */
+	LIM_GROW,     /* takes memory for the connection (a watch, a view) */
 };
 
 static const unsigned char quota_kinds[] = {
@@ -31,6 +31,8 @@ static const unsigned char quota_kinds[] = {
 	[VMAD__V1__REQUEST__OP_POPULATE] = LIM_CHANGE, [VMAD__V1__REQUEST__OP_FAULT] = LIM_CHANGE,
 	[VMAD__V1__REQUEST__OP_MADVISE] = LIM_CHANGE,  [VMAD__V1__REQUEST__OP_MLOCK] = LIM_CHANGE,
 	[VMAD__V1__REQUEST__OP_MUNLOCK] = LIM_CHANGE,  [VMAD__V1__REQUEST__OP_WATCH] = LIM_GROW,
+	[VMAD__V1__REQUEST__OP_RESTORE] = LIM_NEW,     [VMAD__V1__REQUEST__OP_EXEC] = LIM_NEW,
+	[VMAD__V1__REQUEST__OP_VIEW_OPEN] = LIM_GROW,
 };
 
 static enum quota_kind
@@ -107,15 +109,22 @@ quota_vmas_fail(const struct server *srv, uid_t uid, struct quota_op *op)
 static int
 quota_hold(struct server *srv, enum quota_kind kind, struct space *sp, struct quota_op *op)
 {
-	uint64_t room = mm_map_count(sp->mm) + quota_vmas_left(srv, sp->uid);
+	uint64_t left = quota_vmas_left(srv, sp->uid);
+	uint64_t room;
 
-	if (kind == LIM_ADD) {
-		if (room == 0)
-			return quota_vmas_fail(srv, sp->uid, op);
-		room--;
-	}
 	op->sp = sp;
 	op->own_max = mm_max_map_count(sp->mm);
+	/* A quota beyond the space's own limit cannot bind (and must not overflow the sum). */
+	if (left > op->own_max)
+		return 0;
+	room = mm_map_count(sp->mm) + left;
+	if (kind == LIM_ADD) {
+		if (room == 0) {
+			op->sp = NULL;
+			return quota_vmas_fail(srv, sp->uid, op);
+		}
+		room--;
+	}
 	if (room < op->own_max) {
 		mm_set_max_map_count(sp->mm, room);
 		op->lowered = true;
@@ -162,6 +171,16 @@ quota_after(struct server *srv, struct quota_op *op, int *r)
 	return quota;
 }
 
+void
+quota_replayed(struct server *srv, const Vmad__V1__Request *req)
+{
+	const char *name = quota_space_name(req);
+	struct space *sp = name ? space_find(&srv->spaces, name) : NULL;
+
+	if (sp)
+		space_recount(&srv->spaces, sp);
+}
+
 int
 quota_admit(struct server *srv, const struct peer_cred *cred, const struct mm *mm,
 	    struct quota_op *op)
@@ -177,6 +196,18 @@ quota_admit(struct server *srv, const struct peer_cred *cred, const struct mm *m
 	}
 	if (mm_map_count(mm) > quota_vmas_left(srv, cred->uid))
 		return quota_vmas_fail(srv, cred->uid, op);
+	return quota_budget_spent(srv) ? quota_budget_fail(srv, op) : 0;
+}
+
+int
+quota_admit_replace(struct server *srv, const struct space *sp, const struct mm *mm,
+		    struct quota_op *op)
+{
+	op->msg[0] = '\0';
+	uint64_t now = mm_map_count(mm);
+
+	if (now > sp->vmas && now - sp->vmas > quota_vmas_left(srv, sp->uid))
+		return quota_vmas_fail(srv, sp->uid, op);
 	return quota_budget_spent(srv) ? quota_budget_fail(srv, op) : 0;
 }
 

@@ -43,11 +43,19 @@ int quota_before(struct server *srv, const Vmad__V1__Request *req, struct quota_
  */
 bool quota_after(struct server *srv, struct quota_op *op, int *r);
 /*
+ * A journal record was replayed without the limits (it was within them when made): the
+ * owner's VMA count follows the change.
+ */
+void quota_replayed(struct server *srv, const Vmad__V1__Request *req);
+/*
  * A new space's mm, built aside (create, fork, import), before it joins the table: the
  * caller's space and VMA quotas and the budget, with what the mm really holds.
  */
 int quota_admit(struct server *srv, const struct peer_cred *cred, const struct mm *mm,
 		struct quota_op *op);
+/* The same for a space's new mm (restore, exec over it), against its owner's quota. */
+int quota_admit_replace(struct server *srv, const struct space *sp, const struct mm *mm,
+			struct quota_op *op);
 /* Whether the budget is spent (no room left for QUOTA_RESERVE). */
 bool quota_budget_spent(const struct server *srv);
 

@@ -8,212 +8,65 @@
 
 #include "mm.h"
 
-/* seq_setwidth(m, 25 + sizeof(void *) * 6 - 1) in show_map_vma(): the name column. */
-#define REPLY_NAME_COLUMN 72
-/* The internal mount behind shared anonymous memory is device 00:01. */
-#define REPLY_SHMEM_DEV_MINOR 1
-/* The longest name: a path of 4095 bytes, every byte escaped as "\012", then " (deleted)". */
-#define REPLY_NAME_MAX (4 * 4096 + 16)
-/* What precedes the name: two addresses, perms, offset, device, inode, the spaces. */
-#define REPLY_HEADER_MAX 128
-
-/* The [vsyscall] gate line: the engine's text, read back (it is no VMA and has no info). */
-static const char *
-reply_parse_line(struct arena *a, Vmad__V1__Vma *m)
-{
-	unsigned long long start, end, offset, ino;
-	unsigned major, minor;
-	char perms[5];
-	int n = 0;
-
-	if (sscanf(m->line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &offset,
-		   &major, &minor, &ino, &n) != 7 ||
-	    n == 0)
-		return NULL;
-	m->perms = arena_strdup(a, perms);
-	m->has_start = m->has_end = m->has_offset = m->has_dev_major = true;
-	m->has_dev_minor = m->has_ino = true;
-	m->start = start;
-	m->end = end;
-	m->offset = offset;
-	m->dev_major = major;
-	m->dev_minor = minor;
-	m->ino = ino;
-	return m->perms ? m->line + n : NULL;
-}
-
-/* printf's "%0*llx" (width at most 16) and "%llu", without the format interpreter. */
-static char *
-reply_hex(char *p, uint64_t v, int width)
-{
-	/* The digits of every byte value: two digits at a time. */
-	static const char pairs[] = "000102030405060708090a0b0c0d0e0f"
-				    "101112131415161718191a1b1c1d1e1f"
-				    "202122232425262728292a2b2c2d2e2f"
-				    "303132333435363738393a3b3c3d3e3f"
-				    "404142434445464748494a4b4c4d4e4f"
-				    "505152535455565758595a5b5c5d5e5f"
-				    "606162636465666768696a6b6c6d6e6f"
-				    "707172737475767778797a7b7c7d7e7f"
-				    "808182838485868788898a8b8c8d8e8f"
-				    "909192939495969798999a9b9c9d9e9f"
-				    "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
-				    "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-				    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
-				    "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-				    "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
-				    "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-	int n = (64 - __builtin_clzll(v | 1) + 3) / 4;
-	char *q;
-
-	if (n < width)
-		n = width;
-	for (q = p + n; q - p >= 2; v >>= 8) {
-		q -= 2;
-		memcpy(q, &pairs[2 * (v & 0xff)], 2);
-	}
-	if (q > p)
-		*p = pairs[2 * (v & 0xf) + 1];
-	return p + n;
-}
-
-static char *
-reply_dec(char *p, uint64_t v)
-{
-	int n = 1;
-	char *q;
-
-	for (uint64_t rest = v / 10; rest; rest /= 10)
-		n++;
-	for (q = p + n; q > p; v /= 10)
-		*--q = (char)('0' + v % 10);
-	return p + n;
-}
-
 /*
- * The fields show_map_vma() prints: offset, device and inode are those of the file, and 0
- * for private anonymous memory; shared anonymous memory without a file of its own shows the
- * shmem device.
+ * A Vma message from the engine's maps entry: the line and its fields come from the one
+ * formatter (mm_maps_entry()); flags, pgoff and rss only where there is a VMA.
  */
-static void
-reply_fields(Vmad__V1__Vma *m, const struct mm_vma_info *info)
+static Vmad__V1__Vma *
+reply_entry(struct arena *a, const struct mm_maps_entry *e, const char *line)
 {
-	m->has_start = m->has_end = m->has_flags = m->has_pgoff = m->has_offset = true;
-	m->has_dev_major = m->has_dev_minor = m->has_ino = m->has_rss_kb = true;
-	m->start = info->start;
-	m->end = info->end;
-	m->flags = info->flags;
-	m->pgoff = info->pgoff;
-	m->rss_kb = (info->rss_anon + info->rss_file + info->rss_shmem) * (MM_PAGE_SIZE / 1024);
-	if (!info->path && !info->shmem)
-		return;
-	m->offset = info->pgoff << MM_PAGE_SHIFT;
-	m->dev_major = info->dev_major;
-	m->dev_minor = info->dev_minor;
-	m->ino = info->ino;
-	if (info->shmem && !info->path && !m->dev_major && !m->dev_minor)
-		m->dev_minor = REPLY_SHMEM_DEV_MINOR;
-}
+	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
+	size_t nlen = e->len - e->name_off;
 
-/* "start-end perms offset major:minor inode ", as show_vma_header_prefix() prints it. */
-static size_t
-reply_header(char *buf, const Vmad__V1__Vma *m, const char perms[4])
-{
-	char *p = buf;
-
-	p = reply_hex(p, m->start, 8);
-	*p++ = '-';
-	p = reply_hex(p, m->end, 8);
-	*p++ = ' ';
-	memcpy(p, perms, 4);
-	p += 4;
-	*p++ = ' ';
-	p = reply_hex(p, m->offset, 8);
-	*p++ = ' ';
-	p = reply_hex(p, m->dev_major, 2);
-	*p++ = ':';
-	p = reply_hex(p, m->dev_minor, 2);
-	*p++ = ' ';
-	p = reply_dec(p, m->ino);
-	*p++ = ' ';
-	return (size_t)(p - buf);
-}
-
-/* The maps line: the header, then with a name: spaces up to the column, one more, the name. */
-static char *
-reply_line(struct arena *a, const char *header, size_t hlen, const char *name, size_t nlen)
-{
-	size_t pad = name && hlen < REPLY_NAME_COLUMN ? REPLY_NAME_COLUMN - hlen : 0;
-	size_t len = hlen + (name ? pad + 1 + nlen : 0);
-	char *line = arena_alloc(a, len + 1);
-
-	if (!line)
+	if (!m)
 		return NULL;
-	memcpy(line, header, hlen);
-	if (name) {
-		memset(line + hlen, ' ', pad + 1);
-		memcpy(line + hlen + pad + 1, name, nlen);
-	}
-	line[len] = '\0';
-	return line;
+	vmad__v1__vma__init(m);
+	m->has_start = m->has_end = m->has_offset = true;
+	m->has_dev_major = m->has_dev_minor = m->has_ino = true;
+	m->start = e->start;
+	m->end = e->end;
+	m->offset = e->offset;
+	m->dev_major = e->dev_major;
+	m->dev_minor = e->dev_minor;
+	m->ino = e->ino;
+	m->perms = arena_strdup(a, e->perms);
+	m->line = arena_alloc(a, e->len + 1);
+	m->path = arena_alloc(a, nlen + 1);
+	if (!m->perms || !m->line || !m->path)
+		return NULL;
+	memcpy(m->line, line, e->len + 1);
+	memcpy(m->path, line + e->name_off, nlen + 1);
+	return m;
 }
 
 Vmad__V1__Vma *
 reply_vma(struct arena *a, struct mm *mm, const struct vma *v)
 {
-	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
-	char header[REPLY_HEADER_MAX], namebuf[REPLY_NAME_MAX];
+	char line[MM_MAPS_LINE_MAX];
+	struct mm_maps_entry e;
 	struct mm_vma_info info;
-	const char *name;
-	size_t hlen, nlen;
+	Vmad__V1__Vma *m;
 
-	if (!m)
+	if (mm_maps_entry(mm, v, &e, line, sizeof(line)) < 0 || !(m = reply_entry(a, &e, line)))
 		return NULL;
-	vmad__v1__vma__init(m);
 	mm_vma_info(v, &info);
-	reply_fields(m, &info);
-	m->perms = arena_alloc(a, 5);
-	if (!m->perms)
-		return NULL;
-	m->perms[0] = info.flags & VM_READ ? 'r' : '-';
-	m->perms[1] = info.flags & VM_WRITE ? 'w' : '-';
-	m->perms[2] = info.flags & VM_EXEC ? 'x' : '-';
-	m->perms[3] = info.flags & VM_MAYSHARE ? 's' : 'p';
-	m->perms[4] = '\0';
-	hlen = reply_header(header, m, m->perms);
-	name = mm_vma_name(mm, v, namebuf, sizeof(namebuf));
-	nlen = name ? strlen(name) : 0;
-	m->line = reply_line(a, header, hlen, name, nlen);
-	m->path = arena_alloc(a, nlen + 1);
-	if (!m->line || !m->path)
-		return NULL;
-	memcpy(m->path, name ? name : "", nlen + 1);
+	m->has_flags = m->has_pgoff = m->has_rss_kb = true;
+	m->flags = info.flags;
+	m->pgoff = info.pgoff;
+	m->rss_kb = (info.rss_anon + info.rss_file + info.rss_shmem) * (MM_PAGE_SIZE / 1024);
 	return m;
 }
 
+/* The [vsyscall] gate line: no VMA, so no flags, pgoff or rss. */
 static Vmad__V1__Vma *
 reply_gate(struct arena *a, struct mm *mm)
 {
-	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
-	char buf[MM_MAPS_LINE_MAX];
-	size_t n = m ? mm_format_maps_line(mm, NULL, buf, sizeof(buf)) : 0;
-	const char *name;
+	char line[MM_MAPS_LINE_MAX];
+	struct mm_maps_entry e;
 
-	if (n == 0 || n >= sizeof(buf))
+	if (mm_maps_entry(mm, NULL, &e, line, sizeof(line)) < 0)
 		return NULL;
-	vmad__v1__vma__init(m);
-	if (buf[n - 1] == '\n')
-		n--;
-	m->line = arena_alloc(a, n + 1);
-	if (!m->line)
-		return NULL;
-	memcpy(m->line, buf, n);
-	m->line[n] = '\0';
-	name = reply_parse_line(a, m);
-	if (!name)
-		return NULL;
-	m->path = (char *)name;
-	return m;
+	return reply_entry(a, &e, line);
 }
 
 static int

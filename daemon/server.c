@@ -56,6 +56,14 @@ server_accept_timer_cb(evutil_socket_t fd, short what, void *arg)
 		evconnlistener_enable(srv->listener);
 }
 
+/* loopexit schedules the exit (it allocates); loopbreak, which does not, is the fallback. */
+static void
+server_loop_exit(struct server *srv)
+{
+	if (event_base_loopexit(srv->base, NULL) < 0 && event_base_loopbreak(srv->base) < 0)
+		log_err("cannot stop the event loop");
+}
+
 static void
 server_stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -65,7 +73,7 @@ server_stop_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	log_warning("%zu clients still had replies pending at the shutdown deadline",
 		    srv->nclients);
-	event_base_loopexit(srv->base, NULL);
+	server_loop_exit(srv);
 }
 
 int
@@ -78,6 +86,11 @@ server_init(struct server *srv, struct event_base *base, const struct server_con
 	if (!srv->cfg.memory_max)
 		srv->cfg.memory_max = quota_default_memory_max();
 	srv->base = base;
+	srv->wire.protobuf_c = cfg->wire_protobuf_c;
+	/* A codec out of step with vmad.proto must stop the daemon, not garble its replies. */
+	r = wire_init(&srv->wire);
+	if (r < 0)
+		return r;
 	clock_gettime(CLOCK_MONOTONIC, &srv->started);
 	arena_init(&srv->req_arena, cfg->decode_budget);
 	arena_init(&srv->reply_arena, SIZE_MAX);
@@ -385,9 +398,9 @@ server_stop(struct server *srv)
 		conn_drain_and_close(c);
 	}
 	if (srv->nclients == 0)
-		event_base_loopexit(srv->base, NULL);
-	else
-		evtimer_add(srv->stop_timer, &tv);
+		server_loop_exit(srv);
+	else if (evtimer_add(srv->stop_timer, &tv) < 0)
+		server_loop_exit(srv); /* no deadline can be armed: stop without waiting */
 }
 
 void
@@ -395,7 +408,7 @@ server_conn_gone(struct server *srv)
 {
 	srv->nclients--;
 	if (srv->stopping && srv->nclients == 0)
-		event_base_loopexit(srv->base, NULL);
+		server_loop_exit(srv);
 }
 
 uint64_t

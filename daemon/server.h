@@ -19,6 +19,7 @@ struct event_base;
 struct event;
 struct evconnlistener;
 struct conn;
+struct durable;
 
 struct server_config {
 	size_t max_clients;
@@ -36,8 +37,9 @@ struct server_config {
 	unsigned socket_mode;    /* mode of a socket node vmad creates */
 	size_t max_spaces_per_uid;
 	uint64_t max_vmas_per_uid;
-	uint64_t memory_max;  /* the budget, bytes (limits.h); 0 = the default */
+	uint64_t memory_max;  /* the budget, bytes (quota.h); 0 = the default */
 	unsigned pass_frames; /* requests one connection gets served per loop pass */
+	bool wire_protobuf_c; /* protobuf-c alone on the wire (VMAD_WIRE=protobuf-c) */
 };
 
 struct server {
@@ -60,6 +62,7 @@ struct server {
 	struct arena reply_arena;   /* replies under construction */
 	struct wire_buf wire;       /* replies being encoded */
 	bool stopping;
+	struct durable *durable; /* --state-dir: the journal and snapshots (durable.c), or NULL */
 	/* Called after every request (the fuzzer checks the engine's invariants here). */
 	void (*after_request)(struct server *srv, void *arg);
 	void *after_request_arg;

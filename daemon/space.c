@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mm.h"
+#include "view.h"
 
 #define SPACE_BUCKETS_MIN 64
 
@@ -21,9 +22,11 @@ space_table_init(struct space_table *t)
 	return 0;
 }
 
+/* A space destroyed by request tells its view's readers so; one going at exit, that it ended. */
 static void
-space_free(struct space *sp)
+space_free(struct space *sp, enum vseg_state why)
 {
+	view_pub_free(sp->view, why);
 	mm_destroy(sp->mm);
 	free(sp);
 }
@@ -39,7 +42,7 @@ space_table_fini(struct space_table *t)
 		while (sp) {
 			struct space *next = sp->hnext;
 
-			space_free(sp);
+			space_free(sp, VSEG_CLOSED);
 			sp = next;
 		}
 	}
@@ -160,7 +163,7 @@ space_remove(struct space_table *t, struct space *sp)
 		t->count--;
 		usage_space_removed(&t->usage, sp->uid, sp->vmas);
 	}
-	space_free(sp);
+	space_free(sp, VSEG_DESTROYED);
 }
 
 void

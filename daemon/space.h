@@ -18,6 +18,7 @@
 
 struct mm;
 struct watch;
+struct view_pub;
 
 /* Who a client is, from SO_PEERCRED and SO_PEERGROUPS at accept time. */
 struct peer_cred {
@@ -42,6 +43,7 @@ struct space {
 	uint64_t seq;           /* events emitted so far */
 	uint64_t vmas;          /* the map count last added to the owner's usage */
 	struct watch *watchers; /* watch.c's list of subscribers */
+	struct view_pub *view;  /* view.c's segment, once a view was asked for */
 	char name[];
 };
 

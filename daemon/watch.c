@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 
 #include "conn.h"
+#include "log.h"
 #include "server.h"
 #include "space.h"
 
@@ -106,14 +107,14 @@ watch_deliver(struct server *srv, struct watch *w, Vmad__V1__Event *ev, bool for
 
 	watch_response(w, ev, &resp);
 	if (!w->queued && !w->lost && !conn_congested(w->conn)) {
-		conn_send(w->conn, &resp);
-		return;
-	}
-	if ((w->queued < srv->cfg.watch_queue || force) &&
-	    conn_frame_append(srv, w->queue, &resp) == 0) {
+		if (conn_send(w->conn, &resp) == 0)
+			return;
+	} else if ((w->queued < srv->cfg.watch_queue || force) &&
+		   conn_frame_append(srv, w->queue, &resp) == 0) {
 		w->queued++;
 		return;
 	}
+	/* Neither sent nor queued (beyond the bound, or no memory): counted, never silent. */
 	w->lost++;
 	w->lost_seq = ev->seq;
 }
@@ -180,7 +181,13 @@ watch_conn_drain(struct server *srv, struct conn *c)
 		if (w->lost)
 			watch_queue_overflow(srv, w);
 		if (w->queued) {
-			conn_send_frames(c, w->queue);
+			/* Output that refuses frames cannot keep the stream in order: end it. */
+			if (conn_send_frames(c, w->queue) < 0) {
+				log_warning("client %llu: cannot queue watch events; closing",
+					    (unsigned long long)conn_id(c));
+				conn_close(c);
+				return;
+			}
 			w->queued = 0;
 		}
 		if (!w->space && !w->lost)

@@ -205,6 +205,12 @@ wire_request_plain(struct arena *a, const uint8_t *data, size_t len)
 }
 
 Vmad__V1__Request *
+wire_request_unpack_protobuf_c(struct arena *a, const uint8_t *data, size_t len)
+{
+	return vmad__v1__request__unpack(arena_allocator(a), len, data);
+}
+
+Vmad__V1__Request *
 wire_request_unpack(struct arena *a, const uint8_t *data, size_t len)
 {
 	Vmad__V1__Request *req = wire_request_plain(a, data, len);
@@ -213,7 +219,7 @@ wire_request_unpack(struct arena *a, const uint8_t *data, size_t len)
 		return req;
 	/* protobuf-c decides, with the whole budget. */
 	arena_reset(a);
-	return vmad__v1__request__unpack(arena_allocator(a), len, data);
+	return wire_request_unpack_protobuf_c(a, data, len);
 }
 
 /* ---- encoding ------------------------------------------------------------------------ */
@@ -365,41 +371,130 @@ out_put_string(struct wire_out *o, uint32_t id, const char *s, size_t n)
 	out_put(o, id, WIRE_LEN, n);
 }
 
+/* The names of the fields behind enum wire_vma_field and enum wire_resp_field. */
+static const char *const wire_vma_names[WIRE_VMA_FIELDS] = {
+	[WIRE_VMA_START] = "start",
+	[WIRE_VMA_END] = "end",
+	[WIRE_VMA_FLAGS] = "flags",
+	[WIRE_VMA_PGOFF] = "pgoff",
+	[WIRE_VMA_PERMS] = "perms",
+	[WIRE_VMA_OFFSET] = "offset",
+	[WIRE_VMA_DEV_MAJOR] = "dev_major",
+	[WIRE_VMA_DEV_MINOR] = "dev_minor",
+	[WIRE_VMA_INO] = "ino",
+	[WIRE_VMA_PATH] = "path",
+	[WIRE_VMA_LINE] = "line",
+	[WIRE_VMA_RSS_KB] = "rss_kb",
+};
+static const char *const wire_resp_names[WIRE_RESP_FIELDS] = {
+	[WIRE_RESP_ID] = "id",
+	[WIRE_RESP_ERROR] = "error",
+	[WIRE_RESP_MESSAGE] = "message",
+};
+
+/* The wire type the straight writers give each field: a string, or a varint. */
+static bool
+wire_is_string(const ProtobufCFieldDescriptor *f)
+{
+	return f->type == PROTOBUF_C_TYPE_STRING;
+}
+
+/*
+ * Looks up names[0..n) in d: each an optional field, in ascending number order (the writers
+ * go from the last to the first), of the expected kind.  All of d's fields when whole.
+ */
+static int
+wire_ids(const ProtobufCMessageDescriptor *d, const char *const *names, unsigned n, uint32_t *ids,
+	 uint32_t strings, bool whole)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const ProtobufCFieldDescriptor *f =
+			protobuf_c_message_descriptor_get_field_by_name(d, names[i]);
+
+		if (!f || f->label != PROTOBUF_C_LABEL_OPTIONAL ||
+		    wire_is_string(f) != !!(strings & (1u << i)) || (i && f->id <= ids[i - 1]))
+			return -EPROTO;
+		ids[i] = f->id;
+	}
+	return whole && d->n_fields != n ? -EPROTO : 0;
+}
+
+/* Response: id, error (sint32), message, then only the result oneof, numbered after them. */
+static int
+wire_resp_shape(const uint32_t *ids)
+{
+	const ProtobufCMessageDescriptor *d = &vmad__v1__response__descriptor;
+	const ProtobufCFieldDescriptor *e =
+		protobuf_c_message_descriptor_get_field_by_name(d, "error");
+
+	if (!e || e->type != PROTOBUF_C_TYPE_SINT32)
+		return -EPROTO;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		bool own = f->id == ids[WIRE_RESP_ID] || f->id == ids[WIRE_RESP_ERROR] ||
+			   f->id == ids[WIRE_RESP_MESSAGE];
+
+		if (!own &&
+		    (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || f->id <= ids[WIRE_RESP_MESSAGE]))
+			return -EPROTO;
+	}
+	return 0;
+}
+
+int
+wire_init(struct wire_buf *b)
+{
+	const uint32_t vma_strings =
+		1u << WIRE_VMA_PERMS | 1u << WIRE_VMA_PATH | 1u << WIRE_VMA_LINE;
+	int r = wire_ids(&vmad__v1__vma__descriptor, wire_vma_names, WIRE_VMA_FIELDS, b->vma_id,
+			 vma_strings, true);
+
+	if (r == 0)
+		r = wire_ids(&vmad__v1__response__descriptor, wire_resp_names, WIRE_RESP_FIELDS,
+			     b->resp_id, 1u << WIRE_RESP_MESSAGE, false);
+	if (r == 0)
+		r = wire_resp_shape(b->resp_id);
+	b->ids_ready = r == 0;
+	return r;
+}
+
 /*
  * The Vma is most of a find or a maps reply: its fields are written straight, last to first,
- * rather than by walking its descriptor.  test_daemon_wire sets every field of every message
- * and compares with protobuf-c, so a field added to Vma or Response and missing here fails it.
+ * rather than by walking its descriptor, with the numbers wire_init() read from it (which also
+ * refuses a Vma with a field this function does not write).  test_daemon_wire sets every
+ * field of every message and compares the bytes with protobuf-c's.
  */
 static int
 out_vma(struct wire_out *o, const Vmad__V1__Vma *v)
 {
+	const uint32_t *id = o->b->vma_id;
 	size_t perms = v->perms ? strlen(v->perms) : 0, path = v->path ? strlen(v->path) : 0;
 	size_t line = v->line ? strlen(v->line) : 0;
-	int r = out_room(o, 12 * 2 * OUT_VARINT_MAX + perms + path + line);
+	int r = out_room(o, WIRE_VMA_FIELDS * 2 * OUT_VARINT_MAX + perms + path + line);
 
 	if (r < 0)
 		return r;
 	if (v->has_rss_kb)
-		out_put(o, 12, WIRE_VARINT, v->rss_kb);
-	out_put_string(o, 11, v->line, line);
-	out_put_string(o, 10, v->path, path);
+		out_put(o, id[WIRE_VMA_RSS_KB], WIRE_VARINT, v->rss_kb);
+	out_put_string(o, id[WIRE_VMA_LINE], v->line, line);
+	out_put_string(o, id[WIRE_VMA_PATH], v->path, path);
 	if (v->has_ino)
-		out_put(o, 9, WIRE_VARINT, v->ino);
+		out_put(o, id[WIRE_VMA_INO], WIRE_VARINT, v->ino);
 	if (v->has_dev_minor)
-		out_put(o, 8, WIRE_VARINT, v->dev_minor);
+		out_put(o, id[WIRE_VMA_DEV_MINOR], WIRE_VARINT, v->dev_minor);
 	if (v->has_dev_major)
-		out_put(o, 7, WIRE_VARINT, v->dev_major);
+		out_put(o, id[WIRE_VMA_DEV_MAJOR], WIRE_VARINT, v->dev_major);
 	if (v->has_offset)
-		out_put(o, 6, WIRE_VARINT, v->offset);
-	out_put_string(o, 5, v->perms, perms);
+		out_put(o, id[WIRE_VMA_OFFSET], WIRE_VARINT, v->offset);
+	out_put_string(o, id[WIRE_VMA_PERMS], v->perms, perms);
 	if (v->has_pgoff)
-		out_put(o, 4, WIRE_VARINT, v->pgoff);
+		out_put(o, id[WIRE_VMA_PGOFF], WIRE_VARINT, v->pgoff);
 	if (v->has_flags)
-		out_put(o, 3, WIRE_VARINT, v->flags);
+		out_put(o, id[WIRE_VMA_FLAGS], WIRE_VARINT, v->flags);
 	if (v->has_end)
-		out_put(o, 2, WIRE_VARINT, v->end);
+		out_put(o, id[WIRE_VMA_END], WIRE_VARINT, v->end);
 	if (v->has_start)
-		out_put(o, 1, WIRE_VARINT, v->start);
+		out_put(o, id[WIRE_VMA_START], WIRE_VARINT, v->start);
 	return 0;
 }
 
@@ -428,11 +523,12 @@ out_response(struct wire_out *o, const Vmad__V1__Response *m, unsigned depth)
 		r = out_room(o, 3 * 2 * OUT_VARINT_MAX + message);
 	if (r < 0)
 		return r;
-	out_put_string(o, 3, m->message, message);
+	out_put_string(o, o->b->resp_id[WIRE_RESP_MESSAGE], m->message, message);
 	if (m->has_error)
-		out_put(o, 2, WIRE_VARINT, ((uint32_t)m->error << 1) ^ (uint32_t)(m->error >> 31));
+		out_put(o, o->b->resp_id[WIRE_RESP_ERROR], WIRE_VARINT,
+			((uint32_t)m->error << 1) ^ (uint32_t)(m->error >> 31));
 	if (m->has_id)
-		out_put(o, 1, WIRE_VARINT, m->id);
+		out_put(o, o->b->resp_id[WIRE_RESP_ID], WIRE_VARINT, m->id);
 	return 0;
 }
 
@@ -494,6 +590,32 @@ out_message(struct wire_out *o, const ProtobufCMessage *m, unsigned depth)
 	return r;
 }
 
+static void
+wire_header(uint8_t header[WIRE_HEADER], size_t len)
+{
+	header[0] = (uint8_t)(len >> 24);
+	header[1] = (uint8_t)(len >> 16);
+	header[2] = (uint8_t)(len >> 8);
+	header[3] = (uint8_t)len;
+}
+
+/* protobuf-c's measure and pack, straight into the output's free space. */
+static int
+wire_frame_append_protobuf_c(struct evbuffer *out, const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	struct evbuffer_iovec v;
+
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)(len + WIRE_HEADER), &v, 1) != 1)
+		return -ENOMEM;
+	wire_header(v.iov_base, len);
+	protobuf_c_message_pack(msg, (uint8_t *)v.iov_base + WIRE_HEADER);
+	v.iov_len = len + WIRE_HEADER;
+	return evbuffer_commit_space(out, &v, 1) == 0 ? 0 : -ENOMEM;
+}
+
 int
 wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessage *msg)
 {
@@ -502,6 +624,10 @@ wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessa
 	size_t len;
 	int r;
 
+	if (b->protobuf_c)
+		return wire_frame_append_protobuf_c(out, msg);
+	if (!b->ids_ready && (r = wire_init(b)) < 0)
+		return r;
 	if (!b->base) {
 		b->base = malloc(WIRE_BUF_MIN);
 		if (!b->base)
@@ -514,17 +640,15 @@ wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessa
 	if (r == 0 && len > UINT32_MAX)
 		r = -EMSGSIZE;
 	if (r == 0) {
-		header[0] = (uint8_t)(len >> 24);
-		header[1] = (uint8_t)(len >> 16);
-		header[2] = (uint8_t)(len >> 8);
-		header[3] = (uint8_t)len;
+		wire_header(header, len);
 		r = out_bytes(&o, header, sizeof(header));
 	}
 	if (r == 0 && evbuffer_add(out, o.p, len + WIRE_HEADER) < 0)
 		r = -ENOMEM;
 	if (b->cap > WIRE_BUF_KEEP)
 		wire_buf_fini(b);
-	return r;
+	/* What the one-pass encoder does not know (bytes fields) is packed by protobuf-c. */
+	return r == -EOPNOTSUPP ? wire_frame_append_protobuf_c(out, msg) : r;
 }
 
 void

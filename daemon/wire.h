@@ -13,6 +13,7 @@
 #ifndef VMAD_WIRE_H
 #define VMAD_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,17 +24,51 @@
 
 struct evbuffer;
 
+/* The Vma fields written without walking the descriptor, in field-number order. */
+enum wire_vma_field {
+	WIRE_VMA_START,
+	WIRE_VMA_END,
+	WIRE_VMA_FLAGS,
+	WIRE_VMA_PGOFF,
+	WIRE_VMA_PERMS,
+	WIRE_VMA_OFFSET,
+	WIRE_VMA_DEV_MAJOR,
+	WIRE_VMA_DEV_MINOR,
+	WIRE_VMA_INO,
+	WIRE_VMA_PATH,
+	WIRE_VMA_LINE,
+	WIRE_VMA_RSS_KB,
+	WIRE_VMA_FIELDS
+};
+
+/* Response's fields besides its result oneof. */
+enum wire_resp_field { WIRE_RESP_ID, WIRE_RESP_ERROR, WIRE_RESP_MESSAGE, WIRE_RESP_FIELDS };
+
 /* Encoding space, reused from message to message. */
 struct wire_buf {
 	uint8_t *base;
 	size_t cap;
+	bool protobuf_c; /* encode and decode with protobuf-c alone (to measure this codec) */
+	bool ids_ready;
+	/* Field numbers taken from protoc-c's descriptors (wire_init), never written by hand. */
+	uint32_t vma_id[WIRE_VMA_FIELDS];
+	uint32_t resp_id[WIRE_RESP_FIELDS];
 };
+
+/*
+ * Reads the field numbers from the generated descriptors and checks that the messages have
+ * the shape the straight writers assume: 0, or -EPROTO (the .proto changed and this file did
+ * not).  wire_frame_append() calls it the first time; the daemon calls it at start.
+ */
+int wire_init(struct wire_buf *b);
 
 /*
  * NULL when the bytes are not a valid Request or its decoding exceeds the arena's budget.
  * The arena holds nothing else: it is reset before protobuf-c is given the bytes.
  */
 Vmad__V1__Request *wire_request_unpack(struct arena *a, const uint8_t *data, size_t len);
+/* protobuf-c's decoder alone (the switch wire_buf.protobuf_c). */
+Vmad__V1__Request *wire_request_unpack_protobuf_c(struct arena *a, const uint8_t *data, size_t len);
 /* The one-pass decoder alone: NULL also for every request it leaves to protobuf-c. */
 Vmad__V1__Request *wire_request_plain(struct arena *a, const uint8_t *data, size_t len);
 

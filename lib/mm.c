@@ -82,8 +82,8 @@ derive_mmap_base(const struct mm_config *cfg)
 	return MM_PAGE_ALIGN(cfg->task_size - gap);
 }
 
-static bool
-config_valid(const struct mm_config *c)
+bool
+mm_config_valid(const struct mm_config *c)
 {
 	if (c->layout > MM_LAYOUT_I386 || !c->task_size || c->task_size & ~MM_PAGE_MASK)
 		return false;
@@ -124,7 +124,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	struct mm *mm;
 
 	*out = NULL;
-	if (!config_valid(cfg))
+	if (!mm_config_valid(cfg))
 		return -EINVAL;
 	mm = calloc(1, sizeof(*mm));
 	if (!mm)
@@ -154,6 +154,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	mm->thp = cfg->thp;
 	mm->read_implies_exec = cfg->read_implies_exec;
 	mm->overcommit_never = cfg->overcommit_never;
+	mm->overcommit_ram_pages = cfg->overcommit_never ? 0 : cfg->overcommit_ram_pages;
 	if (cfg->with_stack && add_initial_stack(mm) < 0) {
 		vma_slab_release(&mm->slab);
 		free(mm);
@@ -220,6 +221,16 @@ mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages)
 	return true;
 }
 
+/*
+ * security_vm_enough_memory_mm() under the heuristic: a single charge may not exceed RAM plus
+ * swap.  (The strict mode's commit limit depends on every process of the host: not modelled.)
+ */
+bool
+mm_vm_enough_memory(const struct mm *mm, uint64_t npages)
+{
+	return !mm->overcommit_ram_pages || npages <= mm->overcommit_ram_pages;
+}
+
 bool
 mm_mlock_future_ok(const struct mm *mm, uint64_t flags, uint64_t bytes)
 {
@@ -234,43 +245,11 @@ mm_can_do_mlock(const struct mm *mm)
 	return mm->rlimit_memlock != 0 || mm->cap_ipc_lock;
 }
 
-uint64_t
-mm_rss(const struct mm *mm)
-{
-	return mm->rss[PAGE_ANON] + mm->rss[PAGE_FILE] + mm->rss[PAGE_SHMEM];
-}
-
-void
-mm_update_hiwater_rss(struct mm *mm)
-{
-	if (mm_rss(mm) > mm->hiwater_rss)
-		mm->hiwater_rss = mm_rss(mm);
-}
-
 void
 mm_update_hiwater_vm(struct mm *mm)
 {
 	if (mm->total_vm > mm->hiwater_vm)
 		mm->hiwater_vm = mm->total_vm;
-}
-
-bool
-vma_is_accessible(const struct vma *v)
-{
-	return v->flags & VM_ACCESS_FLAGS;
-}
-
-/* No vm_ops: private anonymous memory (shared anonymous memory is backed by shmem). */
-bool
-vma_is_anonymous(const struct vma *v)
-{
-	return !v->file;
-}
-
-uint64_t
-vma_pages_count(const struct vma *v)
-{
-	return (v->end - v->start) >> MM_PAGE_SHIFT;
 }
 
 static unsigned

@@ -4,8 +4,9 @@
  *
  * Pure computation: no I/O, no globals, no threads.  Every operation mirrors a system call
  * and returns what the kernel returns for the same sequence: 0 or a negative errno, with
- * addresses through out-parameters.  The behavioural spec is linux-vma-semantics.md; the
- * real kernel is the judge (tests/conformance).
+ * addresses through out-parameters.  The behaviour is the kernel's (mm/mmap.c, mm/vma.c,
+ * mm/mprotect.c, mm/mremap.c, mm/mlock.c, mm/madvise.c, mm/memory.c, kernel/fork.c, and the
+ * system calls' man pages); the real kernel is the judge (tests/conformance).
  *
  * Numeric arguments (prot, flags, advice) use the Linux x86_64 ABI values, spelled below so
  * that the engine does not depend on the host's headers; the wire protocol carries the same
@@ -152,18 +153,49 @@ struct mm_config {
 	bool thp;               /* CONFIG_TRANSPARENT_HUGEPAGE built in (alignment, MAP_STACK) */
 	bool read_implies_exec; /* READ_IMPLIES_EXEC personality */
 	bool overcommit_never;  /* vm.overcommit_memory = 2 */
+	/*
+	 * totalram_pages() + total_swap_pages: vm.overcommit_memory = 0 refuses one charge
+	 * larger than that (mm/util.c: __vm_enough_memory()).  0 = no such check.
+	 */
+	uint64_t overcommit_ram_pages;
 };
 
-/* A file mapping's identity, as the caller describes it. */
+/*
+ * What a mapped file is.  A plain path is taken to be MM_FILE_DISK.
+ * - MM_FILE_DISK: a regular file on a disk filesystem (ext4, xfs): a placement of 2 MiB or
+ *   more is THP-aligned (thp_get_unmapped_area()), its pages count in RssFile;
+ * - MM_FILE_TMPFS: a tmpfs/shmem file (memfd, /dev/shm, SysV shm): no alignment
+ *   (shmem_get_unmapped_area() with shmem THP off, the default), its pages count in RssShmem
+ *   and live in the file, so that every mapping of it sees them;
+ * - MM_FILE_DEVZERO: /dev/zero (drivers/char/mem.c: mmap_zero()): MAP_SHARED through a
+ *   writable open makes a new shmem object per mmap ("/dev/zero (deleted)", device 00:01,
+ *   never merging); otherwise (MAP_PRIVATE, or MAP_SHARED of a read-only open, which has no
+ *   VM_SHARED) it is anonymous memory that keeps the file's name and merges like a file
+ *   mapping.  Placement follows the mmap flags: shmem's for MAP_SHARED, THP-aligned else.
+ */
+enum mm_file_kind {
+	MM_FILE_DISK = 0,
+	MM_FILE_TMPFS = 1,
+	MM_FILE_DEVZERO = 2,
+};
+
+/*
+ * A file mapping's identity, as the caller describes it, or (id != 0) an open file
+ * registered with mm_file_open(), whose other fields are then ignored.  Described inline,
+ * equal descriptions (size and deleted aside, which are the file's current state and update
+ * the object) mean one open file description.
+ */
 struct mm_file_desc {
 	const char *path;
 	uint64_t instance; /* open-instance number: equal path and instance = one struct file */
 	unsigned mode;     /* MM_FMODE_* */
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
-	uint64_t size; /* bytes, for populate up to EOF; MM_FILE_SIZE_UNKNOWN if unknown */
+	uint64_t size; /* bytes, for EOF; MM_FILE_SIZE_UNKNOWN if unknown */
 	bool noexec;   /* on a noexec mount */
 	bool deleted;  /* unlinked: maps appends " (deleted)" */
+	enum mm_file_kind kind;
+	uint64_t id; /* a registered open file; 0 = described by the fields above */
 };
 #define MM_FILE_SIZE_UNKNOWN UINT64_MAX
 
@@ -226,6 +258,24 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
 int mm_mlock(struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags); /* mlock2 */
 int mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
 
+/*
+ * Open files (lib/files.c), as the kernel's struct file and inode: mmaps refer to them by id,
+ * merging compares the open file description, and the EOF checks of faults read the current
+ * size.  mm_file_open() registers an open file description (the path, mode, device, inode,
+ * size, mount flags and kind of d; d->id must be 0) and returns its id (never 0, never
+ * reused in this mm).  mm_file_set_size() is truncate/ftruncate or a write past the end:
+ * shrinking it drops every page beyond the new end from every mapping of the file (private
+ * copies too, as truncate_pagecache() does), so later faults there raise SIGBUS.
+ * mm_file_unlink() marks it deleted (maps prints " (deleted)").  mm_file_close() closes the
+ * description: mappings keep the file, the id stops naming it.  Errors: -EBADF for an
+ * unknown or closed id, -EINVAL for a bad description.  A fork's child gets its own copy of
+ * every file, under the same ids (spaces do not share files).
+ */
+int mm_file_open(struct mm *mm, const struct mm_file_desc *d, uint64_t *id);
+int mm_file_set_size(struct mm *mm, uint64_t id, uint64_t size);
+int mm_file_unlink(struct mm *mm, uint64_t id);
+int mm_file_close(struct mm *mm, uint64_t id);
+
 /* Page-level events. */
 int mm_populate(struct mm *mm, uint64_t addr, uint64_t len, bool write); /* mm_populate() */
 int mm_fault(struct mm *mm, uint64_t addr, enum mm_access access, enum mm_fault_result *result);
@@ -280,8 +330,34 @@ int mm_validate(const struct mm *mm, char *msg, size_t msglen);
  * Rendering (lib/render.c).  *out is malloc()ed text the caller frees.  With vma == NULL,
  * mm_format_maps_line() formats the [vsyscall] gate line (returning 0 if the mm has none).
  */
-#define MM_MAPS_LINE_MAX 4200
+#define MM_MAPS_HEADER_MAX 128             /* the line up to and with the name column's padding */
+#define MM_MAPS_NAME_MAX   (4 * 4096 + 16) /* a 4095-byte path, each byte escaped, " (deleted)" */
+#define MM_MAPS_LINE_MAX   (MM_MAPS_HEADER_MAX + MM_MAPS_NAME_MAX)
 size_t mm_format_maps_line(const struct mm *mm, const struct vma *vma, char *buf, size_t size);
+
+/* One /proc/PID/maps line's fields, as fs/proc/task_mmu.c: show_map_vma() prints them. */
+struct mm_maps_entry {
+	uint64_t start, end;
+	uint64_t offset; /* bytes; 0 for private anonymous memory */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	char perms[5];   /* "rwxp" */
+	size_t name_off; /* where the name starts in the line (== len when there is none) */
+	size_t len;      /* the line's length, without a newline */
+};
+/*
+ * The fields of vma's maps line (with vma NULL, of the [vsyscall] gate line) and the line
+ * itself in buf, NUL-terminated, without its newline: the one formatter of maps lines.
+ * -ENOENT: vma NULL and the mm has no gate; -ENAMETOOLONG: buf shorter than the line.
+ */
+int mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e, char *buf,
+		  size_t size);
+/*
+ * The line of an entry whose fields (start to perms) are set, with the name (nlen bytes, or
+ * NULL), into buf (at least MM_MAPS_HEADER_MAX bytes) as mm_maps_entry() writes it; sets
+ * name_off and len.  -ENAMETOOLONG.
+ */
+int mm_maps_line(struct mm_maps_entry *e, const char *name, size_t nlen, char *buf, size_t size);
 int mm_render_maps(const struct mm *mm, char **out, size_t *len);
 /*
  * mm_render_status(): task_mem()'s VmPeak, VmSize, VmLck, VmHWM, VmRSS, RssAnon, RssFile,
@@ -295,5 +371,83 @@ const char *mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, s
 /* Parse /proc/PID/maps text into a new mm (lib/import.c).  On -EINVAL, *errline is set. */
 int mm_import_maps(const struct mm_config *cfg, const char *text, size_t len, struct mm **out,
 		   unsigned *errline);
+
+/*
+ * Exact serialisation of one mm (lib/serial.c): every VMA, file object, page set, counter and
+ * identity, so that the loaded copy answers every later call as the original would.  The format
+ * is little-endian and versioned (MM_SERIAL_VERSION); a buffer the engine did not write gets
+ * -EINVAL (-EPROTONOSUPPORT for a newer version) with a message, never a half-built mm.
+ */
+#define MM_SERIAL_VERSION 1
+
+struct mm_sbuf {
+	uint8_t *data;
+	size_t len, cap;
+};
+void mm_sbuf_free(struct mm_sbuf *b); /* accepts NULL */
+int mm_sbuf_put(struct mm_sbuf *b, const void *p, size_t n);
+int mm_sbuf_u32(struct mm_sbuf *b, uint32_t v);
+int mm_sbuf_u64(struct mm_sbuf *b, uint64_t v);
+/* Appends mm's serialised form to b: 0 or -ENOMEM. */
+int mm_save(const struct mm *mm, struct mm_sbuf *b);
+/* Loads one mm from the start of data; *used is how many bytes it took. */
+int mm_load(const void *data, size_t len, size_t *used, struct mm **out, char *msg, size_t msglen);
+
+/*
+ * exec (lib/exec.c): the layout execve(2) leaves at a program's first instruction, without
+ * address randomisation, as fs/binfmt_elf.c: load_elf_binary(), fs/exec.c: setup_arg_pages()
+ * and arch/x86/entry/vdso/vma.c: map_vdso() build it.  The caller has read and checked the
+ * ELF headers; the engine sees only these figures.
+ */
+#define MM_EXEC_MAX_SEGMENTS 64
+
+/* One PT_LOAD program header. prot is MM_PROT_* from p_flags. */
+struct mm_exec_segment {
+	uint64_t vaddr, offset, filesz, memsz, align;
+	uint32_t prot;
+};
+
+struct mm_exec_image {
+	const struct mm_exec_segment *seg; /* in program-header order */
+	uint32_t nseg;
+	bool dyn;       /* ET_DYN (PIE, shared object) rather than ET_EXEC */
+	uint64_t entry; /* e_entry */
+	struct mm_file_desc file;
+};
+
+/* PT_GNU_STACK: absent, without PF_X, with PF_X (EXSTACK_DEFAULT / DISABLE_X / ENABLE_X). */
+enum mm_exec_stack { MM_EXEC_STACK_DEFAULT = 0, MM_EXEC_STACK_NOEXEC = 1, MM_EXEC_STACK_EXEC = 2 };
+
+struct mm_exec_args {
+	struct mm_exec_image exe;
+	const struct mm_exec_image *interp; /* PT_INTERP's program, or NULL */
+	enum mm_exec_stack stack;
+	/* Bytes of the strings exec copies, each counted with its NUL: the file name, argv, envp.
+	 */
+	uint64_t filename_len, argv_len, envp_len;
+	uint64_t argc, envc;
+};
+
+/* The mm fields exec sets (the /proc/PID/stat figures) and where the program starts. */
+struct mm_exec_info {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t entry;       /* the first instruction: the interpreter's entry if there is one */
+	uint64_t load_bias;   /* the program's load bias (0 for ET_EXEC) */
+	uint64_t interp_base; /* AT_BASE: where the interpreter was loaded, 0 without one */
+	uint64_t vdso_base;   /* AT_SYSINFO_EHDR */
+};
+
+/*
+ * Build a new mm from cfg (its with_stack, start_brk and start_stack are ignored) as exec
+ * would.  With MM_LAYOUT_I386 the task is a compat task (TASK_SIZE 0xffffe000, mmap_base
+ * derived from it) and an image without PT_GNU_STACK gets READ_IMPLIES_EXEC.  -EINVAL for figures
+ * exec would refuse (no PT_LOAD, more than MM_EXEC_MAX_SEGMENTS, filesz > memsz, offset and vaddr
+ * not congruent, ranges that overflow), -E2BIG for strings that do not fit the stack rlimit's
+ * quarter, or the mmap errno a mapping got.
+ */
+int mm_exec(const struct mm_config *cfg, const struct mm_exec_args *args, struct mm **out,
+	    struct mm_exec_info *info);
 
 #endif

@@ -23,6 +23,9 @@
 #define VM_IGNORE_MERGE (VM_SOFTDIRTY | VM_MAYBE_GUARD)
 #define VM_DATA_DEFAULT (VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
 #define VM_STACK_FLAGS  (VM_GROWSDOWN | VM_DATA_DEFAULT | VM_ACCOUNT)
+/* The flags of the special mappings map_vdso() installs, beside their prot bits. */
+#define SPECIAL_VVAR_FLAGS (VM_MAYREAD | VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP)
+#define SPECIAL_VDSO_FLAGS (VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_DONTEXPAND)
 
 #define mm_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
@@ -35,9 +38,12 @@ enum page_kind { PAGE_ANON = 0, PAGE_FILE = 1, PAGE_SHMEM = 2, PAGE_KINDS = 3 };
  * the VMAs that use it; merging compares these pointers.
  */
 struct mm_file {
-	uint32_t refs;
+	uint32_t refs;             /* one per VMA, plus one while registered and open */
 	uint32_t slot;             /* index in mm->files; MM_FILE_NOSLOT for shmem */
 	struct mm_file *fork_copy; /* the child's copy while mm_fork runs */
+	uint64_t id;               /* mm_file_open()'s id; 0 = interned from a description */
+	enum mm_file_kind kind;
+	bool open; /* registered and not closed: the id names it */
 	bool shmem, noexec, deleted;
 	unsigned mode;
 	uint32_t dev_major, dev_minor;
@@ -116,6 +122,7 @@ struct mm {
 	bool map_full; /* a map_count check refused since mm_set_max_map_count() */
 	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock;
 	uint64_t def_flags;
+	uint64_t overcommit_ram_pages; /* 0: charges are not checked */
 	bool gate_vma, cap_sys_rawio, cap_ipc_lock, thp, read_implies_exec, overcommit_never;
 
 	/* counters, in pages */
@@ -125,26 +132,24 @@ struct mm {
 	uint64_t rss[PAGE_KINDS];
 
 	uint64_t next_anon_vma, next_shmem_ino;
-	struct vma_pages *pt; /* 2 MiB regions that have a page-table page */
+	uint64_t next_file_id; /* the last id mm_file_open() gave */
+	struct vma_pages *pt;  /* 2 MiB regions that have a page-table page */
 	struct mm_file **files;
 	uint32_t nfiles, files_cap;
 };
 
 /* mm.c */
+bool mm_config_valid(const struct mm_config *c);
 void mm_stat_account(struct mm *mm, uint64_t flags, int64_t npages);
 bool mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages);
+bool mm_vm_enough_memory(const struct mm *mm, uint64_t npages);
 bool mm_mlock_future_ok(const struct mm *mm, uint64_t flags, uint64_t bytes);
 bool mm_can_do_mlock(const struct mm *mm);
-void mm_update_hiwater_rss(struct mm *mm);
 void mm_update_hiwater_vm(struct mm *mm);
-uint64_t mm_rss(const struct mm *mm);
 void mm_debug_check(const struct mm *mm);
 struct vma *mm_find(struct mm *mm, uint64_t addr);
 void mm_cache_put(struct mm *mm, struct vma *v, uint64_t addr);
 struct vma *mm_find_intersection(struct mm *mm, uint64_t start, uint64_t end);
-bool vma_is_accessible(const struct vma *v);
-bool vma_is_anonymous(const struct vma *v);
-uint64_t vma_pages_count(const struct vma *v);
 uint64_t vma_start_gap(const struct mm *mm, const struct vma *v);
 
 /* Every max_map_count check goes through here, so that the caller can tell it refused. */
@@ -173,6 +178,7 @@ bool vma_gap_compute(struct rb_node *n, void *ctx);
 
 /* files.c */
 int mm_file_intern(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out);
+int mm_file_resolve(const struct mm *mm, const struct mm_file_desc *d, struct mm_file_desc *out);
 int mm_file_new_shmem(struct mm *mm, const struct mm_file_desc *d, uint64_t size,
 		      struct mm_file **out);
 void mm_file_get(struct mm_file *f);
@@ -201,6 +207,11 @@ void vma_slab_free(struct vma_slab *s, void *p);
 void vma_slab_release(struct vma_slab *s);
 
 /* vma.c: VMA objects and their primitive changes (counters of the mm kept in step) */
+bool vma_is_accessible(const struct vma *v);
+bool vma_is_anonymous(const struct vma *v);
+uint64_t vma_pages_count(const struct vma *v);
+uint64_t mm_rss(const struct mm *mm);
+void mm_update_hiwater_rss(struct mm *mm);
 struct vma *vma_new(struct mm *mm);
 void vma_destroy(struct mm *mm, struct vma *v);
 void vma_remove(struct mm *mm, struct vma *v);
@@ -238,6 +249,7 @@ int mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **f
 void mm_unmap_count(const struct vma *first, uint64_t end, uint64_t *pages, uint64_t *accounted);
 void mm_unmap_commit(struct mm *mm, struct vma *first, uint64_t end);
 int mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end);
+int mm_do_vmi_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 
 /* pgtable.c: the state of each 2 MiB region's PMD (-1 = empty) */
 enum { PT_TABLE = 0, PT_HUGE_ZERO = 1, PT_HUGE = 2 };

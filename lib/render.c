@@ -14,15 +14,12 @@
 /* seq_setwidth(m, 25 + sizeof(void *) * 6 - 1): the name column on 64-bit. */
 #define MAPS_NAME_COLUMN 72
 
-static const char spaces[MAPS_NAME_COLUMN + 1] =
-	"                                                                        ";
-
 /* The internal shmem mount that backs shared anonymous memory is device 00:01. */
-#define SHMEM_DEV_MAJOR 0
 #define SHMEM_DEV_MINOR 1
 
-#define GATE_LINE                                                                                  \
-	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n"
+/* arch/x86/entry/vsyscall/vsyscall_64.c: gate_vma, VSYSCALL_ADDR, one page, VM_EXEC. */
+#define GATE_START 0xffffffffff600000ULL
+#define GATE_END   0xffffffffff601000ULL
 
 /* A growing text buffer; on allocation failure it remembers -ENOMEM. */
 struct textbuf {
@@ -156,63 +153,177 @@ mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size)
 	return NULL;
 }
 
-/* The [vsyscall] line, or nothing (0) when the mm has no gate area. */
-static size_t
-format_gate_line(const struct mm *mm, char *buf, size_t size)
+/* printf's "%0*llx" (width at most 16), two digits at a time, without the format interpreter. */
+static char *
+put_hex(char *p, uint64_t v, int width)
 {
+	static const char pairs[] = "000102030405060708090a0b0c0d0e0f"
+				    "101112131415161718191a1b1c1d1e1f"
+				    "202122232425262728292a2b2c2d2e2f"
+				    "303132333435363738393a3b3c3d3e3f"
+				    "404142434445464748494a4b4c4d4e4f"
+				    "505152535455565758595a5b5c5d5e5f"
+				    "606162636465666768696a6b6c6d6e6f"
+				    "707172737475767778797a7b7c7d7e7f"
+				    "808182838485868788898a8b8c8d8e8f"
+				    "909192939495969798999a9b9c9d9e9f"
+				    "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
+				    "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+				    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+				    "d0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+				    "e0e1e2e3e4e5e6e7e8e9eaebecedeeef"
+				    "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+	int n = (64 - __builtin_clzll(v | 1) + 3) / 4;
+	char *q;
+
+	if (n < width)
+		n = width;
+	for (q = p + n; q - p >= 2; v >>= 8) {
+		q -= 2;
+		memcpy(q, &pairs[2 * (v & 0xff)], 2);
+	}
+	if (q > p)
+		*p = pairs[2 * (v & 0xf) + 1];
+	return p + n;
+}
+
+/* printf's "%llu". */
+static char *
+put_dec(char *p, uint64_t v)
+{
+	int n = 1;
+	char *q;
+
+	for (uint64_t rest = v / 10; rest; rest /= 10)
+		n++;
+	for (q = p + n; q > p; v /= 10)
+		*--q = (char)('0' + v % 10);
+	return p + n;
+}
+
+/* "start-end perms offset major:minor inode ", as show_vma_header_prefix() prints it. */
+static size_t
+put_header(char *buf, const struct mm_maps_entry *e)
+{
+	char *p = buf;
+
+	p = put_hex(p, e->start, 8);
+	*p++ = '-';
+	p = put_hex(p, e->end, 8);
+	*p++ = ' ';
+	memcpy(p, e->perms, 4);
+	p += 4;
+	*p++ = ' ';
+	p = put_hex(p, e->offset, 8);
+	*p++ = ' ';
+	p = put_hex(p, e->dev_major, 2);
+	*p++ = ':';
+	p = put_hex(p, e->dev_minor, 2);
+	*p++ = ' ';
+	p = put_dec(p, e->ino);
+	*p++ = ' ';
+	return (size_t)(p - buf);
+}
+
+/*
+ * The fields show_map_vma() prints: offset, device and inode are those of the file, and 0
+ * for private anonymous memory; shared anonymous memory without a file of its own shows the
+ * shmem device.
+ */
+static void
+entry_fields(const struct mm_vma_info *info, struct mm_maps_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->start = info->start;
+	e->end = info->end;
+	e->perms[0] = info->flags & VM_READ ? 'r' : '-';
+	e->perms[1] = info->flags & VM_WRITE ? 'w' : '-';
+	e->perms[2] = info->flags & VM_EXEC ? 'x' : '-';
+	e->perms[3] = info->flags & VM_MAYSHARE ? 's' : 'p';
+	if (vma_is_anon(info))
+		return;
+	e->offset = info->pgoff << MM_PAGE_SHIFT;
+	e->dev_major = info->dev_major;
+	e->dev_minor = info->dev_minor;
+	e->ino = info->ino;
+	if (info->shmem && !info->path && !e->dev_major && !e->dev_minor)
+		e->dev_minor = SHMEM_DEV_MINOR;
+}
+
+/* The header, then with a name: seq_pad()'s spaces up to the column, always one more, the name. */
+int
+mm_maps_line(struct mm_maps_entry *e, const char *name, size_t nlen, char *buf, size_t size)
+{
+	size_t hlen = put_header(buf, e);
+	size_t pad = name && hlen < MAPS_NAME_COLUMN ? MAPS_NAME_COLUMN - hlen : 0;
+
+	e->name_off = hlen + (name ? pad + 1 : 0);
+	e->len = e->name_off + nlen;
+	if (e->len >= size)
+		return -ENAMETOOLONG;
+	if (name) {
+		memset(buf + hlen, ' ', pad + 1);
+		memmove(buf + e->name_off, name, nlen);
+	}
+	buf[e->len] = '\0';
+	return 0;
+}
+
+static int
+entry_gate(const struct mm *mm, struct mm_maps_entry *e, char *buf, size_t size)
+{
+	static const char name[] = "[vsyscall]";
 	struct mm_status st;
-	size_t pos = 0;
 
 	mm_get_status(mm, &st);
-	if (!st.gate_vma) {
-		if (size)
-			buf[0] = '\0';
-		return 0;
-	}
-	put(buf, size, &pos, "%s", GATE_LINE);
-	return pos;
+	if (!st.gate_vma)
+		return -ENOENT;
+	memset(e, 0, sizeof(*e));
+	e->start = GATE_START;
+	e->end = GATE_END;
+	memcpy(e->perms, "--xp", 5);
+	return mm_maps_line(e, name, sizeof(name) - 1, buf, size);
+}
+
+int
+mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e, char *buf,
+	      size_t size)
+{
+	char namebuf[MM_MAPS_NAME_MAX];
+	struct mm_vma_info info;
+	const char *name;
+	size_t nlen;
+
+	if (size < MM_MAPS_HEADER_MAX)
+		return -ENAMETOOLONG;
+	if (!vma)
+		return entry_gate(mm, e, buf, size);
+	mm_vma_info(vma, &info);
+	entry_fields(&info, e);
+	name = mm_vma_name(mm, vma, namebuf, sizeof(namebuf));
+	nlen = name ? strlen(name) : 0;
+	/* mm_vma_name() cuts what does not fit: a full buffer may be a cut name. */
+	if (nlen >= sizeof(namebuf) - 1)
+		return -ENAMETOOLONG;
+	return mm_maps_line(e, name, nlen, buf, size);
 }
 
 /* With vma NULL, formats the [vsyscall] gate line that follows the VMAs (for paged output). */
 size_t
 mm_format_maps_line(const struct mm *mm, const struct vma *vma, char *buf, size_t size)
 {
-	char namebuf[MM_MAPS_LINE_MAX];
-	struct mm_vma_info info;
-	unsigned long long offset = 0;
-	unsigned dev_major = 0, dev_minor = 0;
-	unsigned long long ino = 0;
-	const char *name;
+	char line[MM_MAPS_LINE_MAX];
+	struct mm_maps_entry e;
 	size_t pos = 0;
+	int r = mm_maps_entry(mm, vma, &e, line, sizeof(line));
 
-	if (!vma)
-		return format_gate_line(mm, buf, size);
-
-	mm_vma_info(vma, &info);
-	if (!vma_is_anon(&info)) {
-		offset = (unsigned long long)info.pgoff << MM_PAGE_SHIFT;
-		dev_major = info.dev_major;
-		dev_minor = info.dev_minor;
-		ino = info.ino;
-		if (info.shmem && !info.path && !dev_major && !dev_minor) {
-			dev_major = SHMEM_DEV_MAJOR;
-			dev_minor = SHMEM_DEV_MINOR;
-		}
+	if (r == -ENOENT) {
+		if (size)
+			buf[0] = '\0';
+		return 0;
 	}
-	put(buf, size, &pos, "%08llx-%08llx %c%c%c%c %08llx %02x:%02x %llu ",
-	    (unsigned long long)info.start, (unsigned long long)info.end,
-	    info.flags & VM_READ ? 'r' : '-', info.flags & VM_WRITE ? 'w' : '-',
-	    info.flags & VM_EXEC ? 'x' : '-', info.flags & VM_MAYSHARE ? 's' : 'p', offset,
-	    dev_major, dev_minor, ino);
-	name = mm_vma_name(mm, vma, namebuf, sizeof(namebuf));
-	if (name) {
-		/* seq_pad(): spaces up to the column, then always one more. */
-		if (pos < MAPS_NAME_COLUMN)
-			put_mem(buf, size, &pos, spaces, MAPS_NAME_COLUMN - pos);
-		put_mem(buf, size, &pos, " ", 1);
-		put_mem(buf, size, &pos, name, strlen(name));
-	}
-	put(buf, size, &pos, "\n");
+	put_mem(buf, size, &pos, line, r < 0 ? strlen(line) : e.len);
+	put_mem(buf, size, &pos, "\n", 1);
 	return pos;
 }
 
@@ -221,22 +332,26 @@ mm_render_maps(const struct mm *mm, char **out, size_t *len)
 {
 	struct textbuf tb = { 0 };
 	char line[MM_MAPS_LINE_MAX];
-	const struct vma *vma;
-	size_t n;
+	struct mm_maps_entry e;
+	const struct vma *vma = mm ? mm_first_vma(mm) : NULL;
+	int r;
 
 	if (!mm || !out)
 		return -EINVAL;
 	tb_reserve(&tb, 0);
-	for (vma = mm_first_vma(mm); vma; vma = mm_next_vma(vma)) {
-		n = mm_format_maps_line(mm, vma, line, sizeof(line));
-		if (n >= sizeof(line)) {
+	for (;; vma = mm_next_vma(vma)) {
+		r = mm_maps_entry(mm, vma, &e, line, sizeof(line));
+		if (r == -ENOENT && !vma)
+			break;
+		if (r < 0) {
 			free(tb.data);
-			return -ENAMETOOLONG;
+			return r;
 		}
-		tb_append(&tb, line, n);
+		line[e.len] = '\n';
+		tb_append(&tb, line, e.len + 1);
+		if (!vma)
+			break;
 	}
-	n = format_gate_line(mm, line, sizeof(line));
-	tb_append(&tb, line, n);
 	return tb_finish(&tb, out, len);
 }
 

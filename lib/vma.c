@@ -7,6 +7,46 @@
 
 #include "mm_internal.h"
 
+/*
+ * What a VMA is and how much of the mm is resident, as include/linux/mm.h: vma_is_accessible(),
+ * vma_is_anonymous(), vma_pages(), get_mm_rss(), update_hiwater_rss() (the last two keep
+ * the RSS counters that this file updates).
+ */
+bool
+vma_is_accessible(const struct vma *v)
+{
+	return v->flags & VM_ACCESS_FLAGS;
+}
+
+/*
+ * No vm_ops: private anonymous memory, and a private /dev/zero mapping, which mmap_zero()
+ * makes anonymous while it keeps the file (shared anonymous memory is backed by shmem).
+ */
+bool
+vma_is_anonymous(const struct vma *v)
+{
+	return !v->file || v->file->kind == MM_FILE_DEVZERO;
+}
+
+uint64_t
+vma_pages_count(const struct vma *v)
+{
+	return (v->end - v->start) >> MM_PAGE_SHIFT;
+}
+
+uint64_t
+mm_rss(const struct mm *mm)
+{
+	return mm->rss[PAGE_ANON] + mm->rss[PAGE_FILE] + mm->rss[PAGE_SHMEM];
+}
+
+void
+mm_update_hiwater_rss(struct mm *mm)
+{
+	if (mm_rss(mm) > mm->hiwater_rss)
+		mm->hiwater_rss = mm_rss(mm);
+}
+
 struct vma *
 vma_new(struct mm *mm)
 {

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -34,15 +35,27 @@ conn_protocol_error(struct vmac_conn *c)
 }
 
 void
+conn_take_fd(struct vmac_conn *c, int fd)
+{
+	if (c->has_passed_fd || !c->want_fds) {
+		close(fd);
+		return;
+	}
+	c->passed_fd = fd;
+	c->has_passed_fd = true;
+}
+
+void
 conn_set_last(struct vmac_conn *c, Response *r)
 {
 	free(c->spaces);
 	c->spaces = NULL;
 	free(c->usage_uids);
 	c->usage_uids = NULL;
-	if (c->last)
+	if (c->last && !c->last_borrowed)
 		vmad__v1__response__free_unpacked(c->last, NULL);
 	c->last = r;
+	c->last_borrowed = false;
 }
 
 /* The reply's error; one that is no errno at all breaks the connection. */
@@ -119,19 +132,23 @@ conn_collect(struct vmac_conn *c, int *result)
 {
 	if (c->qhead == c->qlen)
 		return 0;
-	Response *r = NULL;
-	int rc = io_read_frame(c, &r, c->timeout_ms, false);
-	if (rc < 0)
-		return rc;
 	struct conn_pending p = c->q[c->qhead];
-	if (!r->has_id || r->id != p.id)
-		return conn_stray_reply(c, r);
+	Response *r = p.reply;
+	if (!c->local) {
+		int rc = io_read_frame(c, &r, c->timeout_ms, false);
+		if (rc < 0)
+			return rc;
+		if (!r->has_id || r->id != p.id)
+			return conn_stray_reply(c, r);
+		p.reply_owned = true;
+	}
 	if (++c->qhead == c->qlen)
 		c->qhead = c->qlen = 0;
 	conn_set_last(c, NULL);
 	int err = conn_reply_errno(c, r);
 	*result = p.apply ? p.apply(c, &r, p.out, err) : err;
 	c->last = r;
+	c->last_borrowed = !p.reply_owned;
 	return 1;
 }
 
@@ -144,17 +161,19 @@ conn_submit(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, 
 	if (!c->queueing && c->qhead != c->qlen)
 		return -EBUSY;
 	struct conn_pending p = { .apply = apply, .out = { out0, out1 } };
-	rc = conn_encode(c, req, &p.id);
+	rc = c->local ? local_submit(c, req, &p) : conn_encode(c, req, &p.id);
 	if (rc < 0)
 		return rc;
 	rc = queue_push(c, &p);
 	if (rc < 0) {
-		/* The request is already framed: the stream can no longer be matched. */
+		/* The request is already framed (or run): replies can no longer be matched. */
+		if (p.reply_owned)
+			vmad__v1__response__free_unpacked(p.reply, NULL);
 		return io_fail(c, rc);
 	}
 	if (c->queueing)
 		return cbuf_avail(&c->out) >= CALL_FLUSH_AT ? io_flush(c) : 0;
-	rc = io_flush(c);
+	rc = c->local ? 0 : io_flush(c);
 	if (rc < 0)
 		return rc;
 	int result = 0;
@@ -169,6 +188,9 @@ conn_reset(struct vmac_conn *c)
 	if (c->early_event)
 		vmad__v1__response__free_unpacked(c->early_event, NULL);
 	c->early_event = NULL;
+	for (size_t i = c->qhead; i < c->qlen; i++)
+		if (c->q[i].reply_owned)
+			vmad__v1__response__free_unpacked(c->q[i].reply, NULL);
 	free(c->q);
 	c->q = NULL;
 	c->qhead = c->qlen = c->qcap = 0;
@@ -180,6 +202,9 @@ conn_reset(struct vmac_conn *c)
 	c->queueing = false;
 	c->watching = false;
 	c->watch_id = 0;
+	if (c->has_passed_fd)
+		close(c->passed_fd);
+	c->has_passed_fd = false;
 }
 
 VMAC_EXPORT int
@@ -200,7 +225,7 @@ vmac_pipeline_end(struct vmac_conn *c)
 	if (c == NULL || !c->queueing)
 		return -EINVAL;
 	c->queueing = false;
-	int rc = io_flush(c);
+	int rc = c->local ? 0 : io_flush(c);
 	if (rc < 0)
 		return rc;
 	return (int)(c->qlen - c->qhead);

@@ -45,13 +45,35 @@ vmac_connect(const char *path, struct vmac_conn **out)
 	return 0;
 }
 
+VMAC_EXPORT int
+vmac_open_local(struct vmac_conn **out)
+{
+	if (out == NULL)
+		return -EINVAL;
+	struct vmac_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->timeout_ms = -1;
+	c->next_id = 1;
+	int rc = local_open(c);
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
 VMAC_EXPORT void
 vmac_close(struct vmac_conn *c)
 {
 	if (c == NULL)
 		return;
-	close(c->fd);
 	conn_reset(c);
+	if (c->local)
+		local_close(c);
+	else
+		close(c->fd);
 	free(c->path);
 	free(c);
 }
@@ -61,6 +83,12 @@ vmac_reconnect(struct vmac_conn *c)
 {
 	if (c == NULL)
 		return -EINVAL;
+	if (c->local) {
+		/* What the connection had outstanding ends; the engine and its spaces stay. */
+		conn_reset(c);
+		local_reset(c);
+		return 0;
+	}
 	close(c->fd);
 	conn_reset(c);
 	c->fd = -1;

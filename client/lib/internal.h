@@ -38,7 +38,11 @@ struct conn_pending {
 	uint64_t id;
 	conn_apply_fn apply;
 	void *out[2];
+	Response *reply;  /* local mode: the reply, produced when the request was submitted */
+	bool reply_owned; /* ... on the heap (else in the connection's arena) */
 };
+
+struct local_conn;
 
 struct vmac_conn {
 	int fd;
@@ -59,6 +63,11 @@ struct vmac_conn {
 	Response *early_event;     /* an event that arrived with the watch's acknowledgement */
 	struct vmac_space *spaces; /* vmac_list()'s array, freed with `last` */
 	struct vmac_usage_uid *usage_uids; /* vmac_usage()'s array, freed with `last` */
+	bool last_borrowed;                /* `last` lives in the local connection's arena */
+	bool want_fds;                     /* take descriptors passed with the replies (a view's) */
+	bool has_passed_fd;
+	int passed_fd;            /* the descriptor that came with the last reply */
+	struct local_conn *local; /* vmac_open_local(): the in-process engine; else NULL */
 };
 
 /* Byte buffers (buf.c). */
@@ -75,10 +84,13 @@ cbuf_avail(const struct cbuf *b)
 int io_open(const char *path, int *fd);
 int io_flush(struct vmac_conn *c);
 int io_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool intr);
+int io_take_frame(struct vmac_conn *c, Response **out);
 int io_fail(struct vmac_conn *c, int err);
 
 /* Request queue and delivery (call.c). */
 int conn_submit(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, void *out1);
+/* syscalls.c: the apply of a reply carrying an address (mmap, mremap). */
+int syscall_addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err);
 int conn_encode(struct vmac_conn *c, Request *req, uint64_t *id);
 int conn_usable(const struct vmac_conn *c);
 void conn_set_last(struct vmac_conn *c, Response *r);
@@ -86,6 +98,20 @@ int conn_protocol_error(struct vmac_conn *c);
 int conn_stray_reply(struct vmac_conn *c, Response *r);
 int conn_reply_errno(struct vmac_conn *c, const Response *r);
 void conn_reset(struct vmac_conn *c);
+
+/*
+ * The in-process engine (local.c).  fd of a local connection is an eventfd that is readable
+ * while watch events wait.  local_submit() runs the request at once and leaves its reply in
+ * p; local_read_frame() is io_read_frame() for events.
+ */
+int local_open(struct vmac_conn *c);
+void local_close(struct vmac_conn *c);
+void local_reset(struct vmac_conn *c);
+int local_submit(struct vmac_conn *c, Request *req, struct conn_pending *p);
+int local_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool watch);
+
+/* Keeps a descriptor a reply carried (the first one; others are closed). */
+void conn_take_fd(struct vmac_conn *c, int fd);
 
 /* Conversions from wire messages (wire.c). */
 void wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out);

@@ -47,6 +47,35 @@ io_fail(struct vmac_conn *c, int err)
 	return c->broken;
 }
 
+/* recv() that also takes the descriptors a reply carries (a view's segment). */
+static ssize_t
+io_recv_fds(struct vmac_conn *c, void *buf, size_t len)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			conn_take_fd(c, fd);
+		}
+	}
+	return n;
+}
+
 /* Read what is available without waiting.  A reset counts as the end of the stream: replies
  * received before it are still delivered. */
 static int
@@ -55,7 +84,9 @@ io_read_some(struct vmac_conn *c)
 	int rc = cbuf_reserve(&c->in, IO_READ_CHUNK);
 	if (rc < 0)
 		return io_fail(c, rc);
-	ssize_t n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, MSG_DONTWAIT);
+	void *buf = c->in.data + c->in.len;
+	size_t room = c->in.cap - c->in.len;
+	ssize_t n = c->want_fds ? io_recv_fds(c, buf, room) : recv(c->fd, buf, room, MSG_DONTWAIT);
 	if (n > 0) {
 		c->in.len += (size_t)n;
 		return 0;
@@ -135,7 +166,7 @@ io_be32(const uint8_t *p)
 }
 
 /* Unpack one frame if a whole one is buffered: 1 done, 0 need more, <0 broken. */
-static int
+int
 io_take_frame(struct vmac_conn *c, Response **out)
 {
 	if (cbuf_avail(&c->in) < 4)
@@ -159,6 +190,8 @@ io_take_frame(struct vmac_conn *c, Response **out)
 int
 io_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool watch)
 {
+	if (c->local)
+		return local_read_frame(c, out, timeout_ms, watch);
 	for (;;) {
 		if (c->broken)
 			return c->broken;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Lookups: find_vma and its variants, and the status figures. */
 #include <errno.h>
+#include <stddef.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -65,16 +67,34 @@ vmac_find_vma_intersection(struct vmac_conn *c, const char *name, uint64_t start
 	return find_submit(c, name, VMAD__V1__FIND_MODE__FIND_INTERSECTION, start, end, vma, NULL);
 }
 
+/*
+ * struct vmac_status as libvmaclient 0.1 released it (before vm_lib): what a program linked
+ * against vmac_status@vmac_0.1 allocates.  Frozen: never edit.
+ */
+struct vmac_status_0_1 {
+	uint64_t vm_peak, vm_size, vm_lck, vm_hwm, vm_rss;
+	uint64_t rss_anon, rss_file, rss_shmem;
+	uint64_t vm_data, vm_stk, vm_exe;
+	uint64_t map_count;
+	uint64_t brk, start_brk, mmap_base;
+	const char *text;
+};
+
+/* The current struct only appends to the 0.1 one, so the 0.1 result is its prefix. */
+_Static_assert(offsetof(struct vmac_status, text) == offsetof(struct vmac_status_0_1, text),
+	       "struct vmac_status keeps the 0.1 layout as its prefix");
+_Static_assert(offsetof(struct vmac_status, vm_lib) == sizeof(struct vmac_status_0_1),
+	       "vm_lib follows the 0.1 struct");
+
 static int
-status_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+status_fill(struct vmac_conn *c, const Response *r, int err, struct vmac_status *st)
 {
-	const Response *r = *rp;
 	if (err)
 		return err;
 	if (r->result_case != VMAD__V1__RESPONSE__RESULT_STATUS)
 		return conn_protocol_error(c);
 	const Vmad__V1__StatusResult *w = r->status;
-	*(struct vmac_status *)out[0] = (struct vmac_status){
+	*st = (struct vmac_status){
 		.vm_peak = w->vm_peak,
 		.vm_size = w->vm_size,
 		.vm_lck = w->vm_lck,
@@ -96,8 +116,26 @@ status_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 	return 0;
 }
 
-VMAC_EXPORT int
-vmac_status(struct vmac_conn *c, const char *name, struct vmac_status *out)
+static int
+status_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+{
+	return status_fill(c, *rp, err, out[0]);
+}
+
+/* Writes only the 0.1 struct's bytes: the caller's struct ends there. */
+static int
+status_apply_0_1(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+{
+	struct vmac_status st;
+	int r = status_fill(c, *rp, err, &st);
+
+	if (r == 0)
+		memcpy(out[0], &st, sizeof(struct vmac_status_0_1));
+	return r;
+}
+
+static int
+status_submit(struct vmac_conn *c, const char *name, void *out, conn_apply_fn apply)
 {
 	if (name == NULL || out == NULL)
 		return -EINVAL;
@@ -106,5 +144,28 @@ vmac_status(struct vmac_conn *c, const char *name, struct vmac_status *out)
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_STATUS;
 	req.status = &m;
-	return conn_submit(c, &req, status_apply, out, NULL);
+	return conn_submit(c, &req, apply, out, NULL);
+}
+
+/*
+ * vmac_status@@vmac_0.2 fills the current struct; vmac_status@vmac_0.1 stays for programs
+ * linked against 0.1 and fills the struct they were built with.
+ */
+__asm__(".symver vmac_status_v0_2, vmac_status@@vmac_0.2");
+__asm__(".symver vmac_status_v0_1, vmac_status@vmac_0.1");
+
+VMAC_EXPORT int vmac_status_v0_2(struct vmac_conn *c, const char *name, struct vmac_status *out);
+VMAC_EXPORT int vmac_status_v0_1(struct vmac_conn *c, const char *name,
+				 struct vmac_status_0_1 *out);
+
+VMAC_EXPORT int
+vmac_status_v0_2(struct vmac_conn *c, const char *name, struct vmac_status *out)
+{
+	return status_submit(c, name, out, status_apply);
+}
+
+VMAC_EXPORT int
+vmac_status_v0_1(struct vmac_conn *c, const char *name, struct vmac_status_0_1 *out)
+{
+	return status_submit(c, name, out, status_apply_0_1);
 }

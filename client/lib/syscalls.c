@@ -4,8 +4,8 @@
 
 #include "internal.h"
 
-static int
-addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+int
+syscall_addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 {
 	const Response *r = *rp;
 	if (err)
@@ -71,6 +71,96 @@ file_to_wire(const struct vmac_file *f, Vmad__V1__File *w)
 	w->deleted = f->deleted;
 }
 
+/*
+ * The calls that send a name, a range and at most one more field, one row each: the
+ * message's descriptor says where its fields lie, so one function fills any of them.
+ */
+struct range_call {
+	Vmad__V1__Request__OpCase op;
+	const ProtobufCMessageDescriptor *msg;
+	const char *arg; /* the one more field's name, or NULL */
+};
+
+static const struct range_call range_munmap = { VMAD__V1__REQUEST__OP_MUNMAP,
+						&vmad__v1__munmap__descriptor, NULL };
+static const struct range_call range_mprotect = { VMAD__V1__REQUEST__OP_MPROTECT,
+						  &vmad__v1__mprotect__descriptor, "prot" };
+static const struct range_call range_madvise = { VMAD__V1__REQUEST__OP_MADVISE,
+						 &vmad__v1__madvise__descriptor, "advice" };
+static const struct range_call range_mlock = { VMAD__V1__REQUEST__OP_MLOCK,
+					       &vmad__v1__mlock__descriptor, "flags" };
+static const struct range_call range_munlock = { VMAD__V1__REQUEST__OP_MUNLOCK,
+						 &vmad__v1__munlock__descriptor, NULL };
+static const struct range_call range_populate = { VMAD__V1__REQUEST__OP_POPULATE,
+						  &vmad__v1__populate__descriptor, "write" };
+
+union range_msg {
+	ProtobufCMessage base;
+	Vmad__V1__Munmap munmap;
+	Vmad__V1__Mprotect mprotect;
+	Vmad__V1__Madvise madvise;
+	Vmad__V1__Mlock mlock;
+	Vmad__V1__Munlock munlock;
+	Vmad__V1__Populate populate;
+};
+
+/* Sets an optional scalar field by name; -EINVAL if the message has no such scalar. */
+static int
+range_set(ProtobufCMessage *m, const char *name, uint64_t v)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+	char *p = f ? (char *)m + f->offset : NULL;
+
+	if (!f || f->label != PROTOBUF_C_LABEL_OPTIONAL)
+		return -EINVAL;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_UINT64:
+		*(uint64_t *)p = v;
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+		*(uint32_t *)p = (uint32_t)v;
+		break;
+	case PROTOBUF_C_TYPE_INT32:
+		*(int32_t *)p = (int32_t)v;
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		*(protobuf_c_boolean *)p = v != 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+	*(protobuf_c_boolean *)((char *)m + f->quantifier_offset) = 1;
+	return 0;
+}
+
+static int
+range_submit(struct vmac_conn *c, const struct range_call *rc, const char *name, uint64_t addr,
+	     uint64_t len, uint64_t arg)
+{
+	const ProtobufCFieldDescriptor *slot =
+		protobuf_c_message_descriptor_get_field(&vmad__v1__request__descriptor, rc->op);
+	const ProtobufCFieldDescriptor *fname =
+		protobuf_c_message_descriptor_get_field_by_name(rc->msg, "name");
+	Request req = VMAD__V1__REQUEST__INIT;
+	union range_msg m;
+	int r;
+
+	if (name == NULL)
+		return -EINVAL;
+	if (!slot || !fname || rc->msg->sizeof_message > sizeof(m))
+		return -EINVAL;
+	protobuf_c_message_init(rc->msg, &m);
+	*(const char **)((char *)&m + fname->offset) = name;
+	if ((r = range_set(&m.base, "addr", addr)) < 0 ||
+	    (r = range_set(&m.base, "len", len)) < 0 ||
+	    (rc->arg && (r = range_set(&m.base, rc->arg, arg)) < 0))
+		return r;
+	req.op_case = rc->op;
+	*(void **)((char *)&req + slot->offset) = &m;
+	return conn_submit(c, &req, NULL, NULL, NULL);
+}
+
 VMAC_EXPORT int
 vmac_mmap(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, uint32_t prot,
 	  uint32_t flags, const struct vmac_file *file, uint64_t offset, uint64_t *out_addr)
@@ -93,40 +183,19 @@ vmac_mmap(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, ui
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_MMAP;
 	req.mmap = &m;
-	return conn_submit(c, &req, addr_apply, out_addr, NULL);
+	return conn_submit(c, &req, syscall_addr_apply, out_addr, NULL);
 }
 
 VMAC_EXPORT int
 vmac_munmap(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__Munmap m = VMAD__V1__MUNMAP__INIT;
-	m.name = (char *)name;
-	m.has_addr = m.has_len = 1;
-	m.addr = addr;
-	m.len = len;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_MUNMAP;
-	req.munmap = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	return range_submit(c, &range_munmap, name, addr, len, 0);
 }
 
 VMAC_EXPORT int
 vmac_mprotect(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, uint32_t prot)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__Mprotect m = VMAD__V1__MPROTECT__INIT;
-	m.name = (char *)name;
-	m.has_addr = m.has_len = m.has_prot = 1;
-	m.addr = addr;
-	m.len = len;
-	m.prot = prot;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_MPROTECT;
-	req.mprotect = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	return range_submit(c, &range_mprotect, name, addr, len, prot);
 }
 
 VMAC_EXPORT int
@@ -146,7 +215,7 @@ vmac_mremap(struct vmac_conn *c, const char *name, uint64_t old_addr, uint64_t o
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_MREMAP;
 	req.mremap = &m;
-	return conn_submit(c, &req, addr_apply, out_addr, NULL);
+	return conn_submit(c, &req, syscall_addr_apply, out_addr, NULL);
 }
 
 VMAC_EXPORT int
@@ -167,35 +236,13 @@ vmac_brk(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t *out_brk
 VMAC_EXPORT int
 vmac_madvise(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, int advice)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__Madvise m = VMAD__V1__MADVISE__INIT;
-	m.name = (char *)name;
-	m.has_addr = m.has_len = m.has_advice = 1;
-	m.addr = addr;
-	m.len = len;
-	m.advice = advice;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_MADVISE;
-	req.madvise = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	return range_submit(c, &range_madvise, name, addr, len, (uint64_t)(int64_t)advice);
 }
 
 VMAC_EXPORT int
 vmac_mlock2(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, unsigned flags)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__Mlock m = VMAD__V1__MLOCK__INIT;
-	m.name = (char *)name;
-	m.has_addr = m.has_len = m.has_flags = 1;
-	m.addr = addr;
-	m.len = len;
-	m.flags = flags;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_MLOCK;
-	req.mlock = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	return range_submit(c, &range_mlock, name, addr, len, flags);
 }
 
 VMAC_EXPORT int
@@ -207,34 +254,13 @@ vmac_mlock(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len)
 VMAC_EXPORT int
 vmac_munlock(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__Munlock m = VMAD__V1__MUNLOCK__INIT;
-	m.name = (char *)name;
-	m.has_addr = m.has_len = 1;
-	m.addr = addr;
-	m.len = len;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_MUNLOCK;
-	req.munlock = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	return range_submit(c, &range_munlock, name, addr, len, 0);
 }
 
 VMAC_EXPORT int
 vmac_populate(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, bool write)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__Populate m = VMAD__V1__POPULATE__INIT;
-	m.name = (char *)name;
-	m.has_addr = m.has_len = m.has_write = 1;
-	m.addr = addr;
-	m.len = len;
-	m.write = write;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_POPULATE;
-	req.populate = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	return range_submit(c, &range_populate, name, addr, len, write);
 }
 
 VMAC_EXPORT int

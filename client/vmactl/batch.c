@@ -100,8 +100,10 @@ batch_line(struct ctx *ctx, char *s)
 	ctx->json |= l.inv.json;
 	st = cmd_run(ctx, &l.inv);
 	ctx->json = json;
-	/* Whoever feeds the batch through a pipe sees each answer before sending more. */
-	fflush(stdout);
+	/* Whoever feeds the batch through a pipe sees each answer before sending more.  A failed
+	 * flush sets the stream's error, which ends the batch. */
+	if (fflush(stdout) != 0)
+		return st > EXIT_USAGE ? st : EXIT_USAGE;
 	return st;
 }
 
@@ -123,6 +125,9 @@ batch_stream(struct ctx *ctx, FILE *f, const char *path)
 		}
 		if (st > status)
 			status = st;
+		/* Answers that cannot be written end the batch; main() reports it. */
+		if (ferror(stdout))
+			break;
 	}
 	int err = errno;
 	free(line);
@@ -140,7 +145,7 @@ cmd_batch_run(struct ctx *ctx, const struct args *a)
 	if (f == NULL)
 		return out_file_error(ctx, "batch", a->path, -errno);
 	int status = batch_stream(ctx, f, a->path);
-	if (f != stdin)
-		fclose(f);
+	if (f != stdin && fclose(f) != 0 && status == EXIT_DONE)
+		status = out_file_error(ctx, "batch", a->path, -errno);
 	return status;
 }

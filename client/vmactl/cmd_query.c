@@ -36,30 +36,41 @@ find_call(struct ctx *ctx, const struct args *a, struct vmac_vma *vma, struct vm
 	return vmac_find_vma(ctx->conn, a->name, a->addr, vma);
 }
 
+/* The output of find, from the daemon or from a view. */
+int
+cmd_find_print(struct ctx *ctx, const struct args *a, int rc, const struct vmac_vma *vma,
+	       const struct vmac_vma *prev)
+{
+	if (ctx->json) {
+		struct json js = JSON_INIT(stdout), *j = &js;
+		json_begin_ok(j);
+		if (rc & VMAC_FOUND_VMA)
+			out_vma_json(j, "vma", vma);
+		else
+			json_null_field(j, "vma");
+		if (a->prev && (rc & VMAC_FOUND_PREV))
+			out_vma_json(j, "prev", prev);
+		else if (a->prev)
+			json_null_field(j, "prev");
+		return out_json_end(j, rc & VMAC_FOUND_VMA ? EXIT_DONE : EXIT_REFUSED);
+	} else if (rc & VMAC_FOUND_VMA) {
+		puts(vma->line);
+		if (rc & VMAC_FOUND_PREV)
+			puts(prev->line);
+	}
+	return (rc & VMAC_FOUND_VMA) ? EXIT_DONE : EXIT_REFUSED;
+}
+
 int
 cmd_find_run(struct ctx *ctx, const struct args *a)
 {
 	struct vmac_vma vma, prev;
+	if (a->view)
+		return cmd_find_view(ctx, a);
 	int rc = find_call(ctx, a, &vma, &prev);
 	if (rc < 0)
 		return out_refused(ctx, "find", rc);
-	if (ctx->json) {
-		json_begin_ok();
-		if (rc & VMAC_FOUND_VMA)
-			out_vma_json("vma", &vma);
-		else
-			json_null_field("vma");
-		if (a->prev && (rc & VMAC_FOUND_PREV))
-			out_vma_json("prev", &prev);
-		else if (a->prev)
-			json_null_field("prev");
-		json_obj_end();
-	} else if (rc & VMAC_FOUND_VMA) {
-		puts(vma.line);
-		if (rc & VMAC_FOUND_PREV)
-			puts(prev.line);
-	}
-	return (rc & VMAC_FOUND_VMA) ? EXIT_DONE : EXIT_REFUSED;
+	return cmd_find_print(ctx, a, rc, &vma, &prev);
 }
 
 int
@@ -81,21 +92,21 @@ maps_collect(struct ctx *ctx, const char *name, FILE *f)
 	if (rc < 0)
 		return rc;
 	struct vmac_vma v;
+	struct json js = JSON_INIT(f), *j = &js;
 	if (ctx->json) {
-		json_set_stream(f);
-		json_begin_ok();
-		json_arr_begin("vmas");
+		json_begin_ok(j);
+		json_arr_begin(j, "vmas");
 	}
 	while ((rc = vmac_maps_next(it, &v)) > 0) {
 		if (ctx->json)
-			out_vma_json(NULL, &v);
+			out_vma_json(j, NULL, &v);
 		else
 			fprintf(f, "%s\n", v.line);
 	}
 	if (ctx->json) {
-		json_arr_end();
-		json_obj_end();
-		json_set_stream(NULL);
+		json_arr_end(j);
+		if (rc == 0)
+			rc = json_obj_end(j);
 	}
 	vmac_maps_close(it);
 	return rc;
@@ -110,7 +121,11 @@ cmd_maps_run(struct ctx *ctx, const struct args *a)
 	if (f == NULL)
 		return out_usage_error(ctx, "maps", "out of memory");
 	int rc = maps_collect(ctx, a->name, f);
-	fclose(f);
+	/* The memory stream's last flush can fail for want of memory. */
+	if (fclose(f) != 0 && rc == 0) {
+		free(buf);
+		return out_usage_error(ctx, "maps", "out of memory");
+	}
 	if (rc == 0)
 		fwrite(buf, 1, len, stdout);
 	free(buf);
@@ -166,12 +181,12 @@ cmd_status_run(struct ctx *ctx, const struct args *a)
 	}
 	struct status_row rows[16];
 	size_t n = status_rows(&st, rows);
-	json_begin_ok();
-	json_obj_begin("status");
+	struct json js = JSON_INIT(stdout), *j = &js;
+	json_begin_ok(j);
+	json_obj_begin(j, "status");
 	for (size_t i = 0; i < n; i++)
-		json_u64_field(rows[i].name, rows[i].kb);
-	json_u64_field("MapCount", st.map_count);
-	json_obj_end();
-	json_obj_end();
-	return EXIT_DONE;
+		json_u64_field(j, rows[i].name, rows[i].kb);
+	json_u64_field(j, "MapCount", st.map_count);
+	json_obj_end(j);
+	return out_json_end(j, EXIT_DONE);
 }

@@ -98,26 +98,27 @@ cmd_list_parse(struct args *a, char **pos, int npos, struct perr *e)
 	return no_args(a, pos, npos, e);
 }
 
-static void
+static int
 list_json(const struct vmac_space *s, size_t n)
 {
-	json_begin_ok();
-	json_arr_begin("spaces");
+	struct json js = JSON_INIT(stdout), *j = &js;
+	json_begin_ok(j);
+	json_arr_begin(j, "spaces");
 	for (size_t i = 0; i < n; i++) {
 		char mode[8];
 		snprintf(mode, sizeof(mode), "%04o", s[i].mode & 07777);
-		json_obj_begin(NULL);
-		json_str_field("name", s[i].name);
-		json_u64_field("map_count", s[i].map_count);
-		json_u64_field("vm_size_kb", s[i].vm_size_kb);
-		json_u64_field("vm_rss_kb", s[i].vm_rss_kb);
-		json_u64_field("uid", s[i].uid);
-		json_u64_field("gid", s[i].gid);
-		json_str_field("mode", mode);
-		json_obj_end();
+		json_obj_begin(j, NULL);
+		json_str_field(j, "name", s[i].name);
+		json_u64_field(j, "map_count", s[i].map_count);
+		json_u64_field(j, "vm_size_kb", s[i].vm_size_kb);
+		json_u64_field(j, "vm_rss_kb", s[i].vm_rss_kb);
+		json_u64_field(j, "uid", s[i].uid);
+		json_u64_field(j, "gid", s[i].gid);
+		json_str_field(j, "mode", mode);
+		json_obj_end(j);
 	}
-	json_arr_end();
-	json_obj_end();
+	json_arr_end(j);
+	return out_json_end(j, EXIT_DONE);
 }
 
 int
@@ -129,10 +130,8 @@ cmd_list_run(struct ctx *ctx, const struct args *a)
 	int rc = vmac_list(ctx->conn, &s, &n);
 	if (rc < 0)
 		return out_refused(ctx, "list", rc);
-	if (ctx->json) {
-		list_json(s, n);
-		return EXIT_DONE;
-	}
+	if (ctx->json)
+		return list_json(s, n);
 	for (size_t i = 0; i < n; i++)
 		printf("%s %llu %llu %llu %u\n", s[i].name, (unsigned long long)s[i].map_count,
 		       (unsigned long long)s[i].vm_size_kb, (unsigned long long)s[i].vm_rss_kb,
@@ -168,13 +167,13 @@ cmd_stats_run(struct ctx *ctx, const struct args *a)
 	};
 	const size_t n = sizeof(rows) / sizeof(rows[0]);
 	if (ctx->json) {
-		json_begin_ok();
-		json_obj_begin("stats");
+		struct json js = JSON_INIT(stdout), *j = &js;
+		json_begin_ok(j);
+		json_obj_begin(j, "stats");
 		for (size_t i = 0; i < n; i++)
-			json_u64_field(rows[i].name, rows[i].v);
-		json_obj_end();
-		json_obj_end();
-		return EXIT_DONE;
+			json_u64_field(j, rows[i].name, rows[i].v);
+		json_obj_end(j);
+		return out_json_end(j, EXIT_DONE);
 	}
 	for (size_t i = 0; i < n; i++)
 		printf("%s: %llu\n", rows[i].name, (unsigned long long)rows[i].v);
@@ -195,11 +194,11 @@ cmd_ping_run(struct ctx *ctx, const struct args *a)
 	if (rc < 0)
 		return out_refused(ctx, "ping", rc);
 	if (ctx->json) {
-		json_begin_ok();
-		json_str_field("reply", "pong");
-		json_obj_end();
-	} else {
-		puts("pong");
+		struct json js = JSON_INIT(stdout), *j = &js;
+		json_begin_ok(j);
+		json_str_field(j, "reply", "pong");
+		return out_json_end(j, EXIT_DONE);
 	}
+	puts("pong");
 	return EXIT_DONE;
 }

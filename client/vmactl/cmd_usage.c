@@ -14,26 +14,28 @@ cmd_usage_parse(struct args *a, char **pos, int npos, struct perr *e)
 	return 0;
 }
 
-static void
+static int
 usage_json(const struct vmac_usage *u)
 {
-	json_begin_ok();
-	json_obj_begin("usage");
-	json_u64_field("max_spaces_per_uid", u->max_spaces_per_uid);
-	json_u64_field("max_vmas_per_uid", u->max_vmas_per_uid);
-	json_u64_field("memory_used", u->memory_used);
-	json_u64_field("memory_max", u->memory_max);
-	json_arr_begin("uids");
+	struct json js = JSON_INIT(stdout), *j = &js;
+
+	json_begin_ok(j);
+	json_obj_begin(j, "usage");
+	json_u64_field(j, "max_spaces_per_uid", u->max_spaces_per_uid);
+	json_u64_field(j, "max_vmas_per_uid", u->max_vmas_per_uid);
+	json_u64_field(j, "memory_used", u->memory_used);
+	json_u64_field(j, "memory_max", u->memory_max);
+	json_arr_begin(j, "uids");
 	for (size_t i = 0; i < u->n_uids; i++) {
-		json_obj_begin(NULL);
-		json_u64_field("uid", u->uids[i].uid);
-		json_u64_field("spaces", u->uids[i].spaces);
-		json_u64_field("vmas", u->uids[i].vmas);
-		json_obj_end();
+		json_obj_begin(j, NULL);
+		json_u64_field(j, "uid", u->uids[i].uid);
+		json_u64_field(j, "spaces", u->uids[i].spaces);
+		json_u64_field(j, "vmas", u->uids[i].vmas);
+		json_obj_end(j);
 	}
-	json_arr_end();
-	json_obj_end();
-	json_obj_end();
+	json_arr_end(j);
+	json_obj_end(j);
+	return out_json_end(j, EXIT_DONE);
 }
 
 static void
@@ -60,8 +62,7 @@ cmd_usage_run(struct ctx *ctx, const struct args *a)
 	if (rc < 0)
 		return out_refused(ctx, "usage", rc);
 	if (ctx->json)
-		usage_json(&u);
-	else
-		usage_text(&u);
+		return usage_json(&u);
+	usage_text(&u);
 	return EXIT_DONE;
 }

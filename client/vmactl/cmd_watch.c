@@ -19,15 +19,16 @@ on_signal(int sig)
 }
 
 /* Without SA_RESTART, so that the wait for the next event returns -EINTR. */
-static void
+static int
 catch_signals(void)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -errno;
+	return 0;
 }
 
 int
@@ -112,59 +113,64 @@ event_details_text(const struct vmac_event *ev)
 	}
 }
 
-static void
+static int
 event_json(const struct vmac_event *ev)
 {
+	struct json js = JSON_INIT(stdout), *j = &js;
 	char prot[4], flags[256];
 	const char *advice = val_advice_name(ev->advice);
-	json_begin_ok();
-	json_str_field("event", vmac_event_kind_name(ev->kind));
-	json_u64_field("seq", ev->seq);
-	json_str_field("name", ev->name);
-	json_hex_field("start", ev->start);
-	json_hex_field("len", ev->len);
+	json_begin_ok(j);
+	json_str_field(j, "event", vmac_event_kind_name(ev->kind));
+	json_u64_field(j, "seq", ev->seq);
+	json_str_field(j, "name", ev->name);
+	json_hex_field(j, "start", ev->start);
+	json_hex_field(j, "len", ev->len);
 	if (ev->kind == VMAC_EVENT_MMAP || ev->kind == VMAC_EVENT_MPROTECT) {
 		val_prot_str(ev->new_prot, prot);
-		json_str_field("prot", prot);
+		json_str_field(j, "prot", prot);
 	}
 	if (ev->kind == VMAC_EVENT_MMAP) {
 		val_map_flags_str(ev->flags, flags, sizeof(flags));
-		json_str_field("flags", flags);
-		json_str_field("path", ev->path);
+		json_str_field(j, "flags", flags);
+		json_str_field(j, "path", ev->path);
 	}
 	if (ev->kind == VMAC_EVENT_MREMAP || ev->kind == VMAC_EVENT_BRK)
-		json_hex_field("new_addr", ev->new_addr);
+		json_hex_field(j, "new_addr", ev->new_addr);
 	if (ev->kind == VMAC_EVENT_MREMAP)
-		json_hex_field("new_len", ev->new_len);
+		json_hex_field(j, "new_len", ev->new_len);
 	if (ev->kind == VMAC_EVENT_MADVISE)
-		json_str_field("advice", advice ? advice : "unknown");
+		json_str_field(j, "advice", advice ? advice : "unknown");
 	if (ev->kind == VMAC_EVENT_FAULT || ev->kind == VMAC_EVENT_POPULATE)
-		json_str_field("access", val_access_name(ev->access));
+		json_str_field(j, "access", val_access_name(ev->access));
 	if (ev->kind == VMAC_EVENT_FORK)
-		json_str_field("target", ev->target);
+		json_str_field(j, "target", ev->target);
 	if (ev->kind == VMAC_EVENT_OVERFLOW)
-		json_u64_field("lost", ev->lost);
-	json_obj_end();
+		json_u64_field(j, "lost", ev->lost);
+	return out_json_end(j, EXIT_DONE);
 }
 
-static void
+/* 0, or EOF when standard output cannot take the event. */
+static int
 event_print(const struct ctx *ctx, const struct vmac_event *ev)
 {
 	if (ctx->json) {
-		event_json(ev);
-		return;
+		if (event_json(ev) != EXIT_DONE)
+			return EOF;
+	} else {
+		printf("%s %s", vmac_event_kind_name(ev->kind), ev->name);
+		event_details_text(ev);
+		putchar('\n');
 	}
-	printf("%s %s", vmac_event_kind_name(ev->kind), ev->name);
-	event_details_text(ev);
-	putchar('\n');
-	fflush(stdout);
+	return fflush(stdout);
 }
 
 int
 cmd_watch_run(struct ctx *ctx, const struct args *a)
 {
-	catch_signals();
-	int rc = vmac_watch(ctx->conn, a->name);
+	int rc = catch_signals();
+	if (rc < 0)
+		return out_refused(ctx, "watch", rc);
+	rc = vmac_watch(ctx->conn, a->name);
 	if (rc < 0)
 		return out_refused(ctx, "watch", rc);
 	struct vmac_event ev;
@@ -174,7 +180,9 @@ cmd_watch_run(struct ctx *ctx, const struct args *a)
 			continue;
 		if (rc < 0)
 			return out_refused(ctx, "watch", rc);
-		event_print(ctx, &ev);
+		/* A reader that went away (or a full disk) ends the watch; main() reports it. */
+		if (event_print(ctx, &ev) != 0)
+			break;
 		if (ev.kind == VMAC_EVENT_DESTROY)
 			break; /* nothing more can happen to the space */
 	}

@@ -1,30 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A small JSON writer for --json: one object per line on stdout.  Strings are escaped as
- * RFC 8259 requires; bytes that are not valid UTF-8 (a file name may hold any bytes) become
- * U+FFFD so that the output always parses.
+ * A small JSON writer for --json: one object per line.  Strings are escaped as RFC 8259
+ * requires; bytes that are not valid UTF-8 (a file name may hold any bytes) become U+FFFD so
+ * that the output always parses.  All state is in the writer (struct json, vmactl.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vmactl.h"
 
-#define JSON_MAX_DEPTH 8
-
-static FILE *js;
-static int depth;
-static bool need_comma[JSON_MAX_DEPTH];
-
-void
-json_set_stream(FILE *f)
+/* After an error the rest of the document goes nowhere: half a document is no JSON. */
+static FILE *
+out(const struct json *j)
 {
-	js = f;
+	return j->err ? NULL : j->f;
 }
 
-static FILE *
-out(void)
+static void
+put_s(const struct json *j, const char *s)
 {
-	return js ? js : stdout;
+	if (out(j))
+		fputs(s, out(j));
+}
+
+static void
+put_c(const struct json *j, char c)
+{
+	if (out(j))
+		fputc(c, out(j));
 }
 
 /* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 if it is not one. */
@@ -56,163 +60,168 @@ utf8_seq(const unsigned char *p, size_t n)
 }
 
 static void
-escape_byte(unsigned char c)
+escape_byte(const struct json *j, unsigned char c)
 {
+	char u[8];
+
 	switch (c) {
 	case '"':
-		fputs("\\\"", out());
+		put_s(j, "\\\"");
 		break;
 	case '\\':
-		fputs("\\\\", out());
+		put_s(j, "\\\\");
 		break;
 	case '\n':
-		fputs("\\n", out());
+		put_s(j, "\\n");
 		break;
 	case '\t':
-		fputs("\\t", out());
+		put_s(j, "\\t");
 		break;
 	case '\r':
-		fputs("\\r", out());
+		put_s(j, "\\r");
 		break;
 	default:
-		if (c < 0x20 || c == 0x7f)
-			fprintf(out(), "\\u%04x", c);
-		else
-			fputc(c, out());
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(u, sizeof(u), "\\u%04x", c);
+			put_s(j, u);
+		} else {
+			put_c(j, (char)c);
+		}
 	}
 }
 
 void
-json_string(const char *s)
+json_string(struct json *j, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
-	fputc('"', out());
+	put_c(j, '"');
 	while (n > 0) {
 		if (*p < 0x80) {
-			escape_byte(*p++);
+			escape_byte(j, *p++);
 			n--;
 			continue;
 		}
 		size_t len = utf8_seq(p, n);
 		if (len == 0) {
-			fputs("\\ufffd", out());
+			put_s(j, "\\ufffd");
 			len = 1;
-		} else {
-			fwrite(p, 1, len, out());
+		} else if (out(j)) {
+			fwrite(p, 1, len, out(j));
 		}
 		p += len;
 		n -= len;
 	}
-	fputc('"', out());
+	put_c(j, '"');
 }
 
 /* Separate from the previous member and write the key, if any. */
 void
-json_key(const char *key)
+json_key(struct json *j, const char *key)
 {
-	if (depth > 0) {
-		if (need_comma[depth])
-			fputc(',', out());
-		need_comma[depth] = true;
+	if (j->depth > 0) {
+		if (j->need_comma[j->depth])
+			put_c(j, ',');
+		j->need_comma[j->depth] = true;
 	}
 	if (key) {
-		json_string(key);
-		fputc(':', out());
+		json_string(j, key);
+		put_c(j, ':');
 	}
 }
 
-static void
-json_open(const char *key, char bracket)
+static int
+json_open(struct json *j, const char *key, char bracket)
 {
-	json_key(key);
-	fputc(bracket, out());
-	if (depth + 1 < JSON_MAX_DEPTH)
-		depth++;
-	need_comma[depth] = false;
-}
-
-static void
-json_close(char bracket)
-{
-	fputc(bracket, out());
-	if (depth > 0)
-		depth--;
-	if (depth == 0) {
-		fputc('\n', out());
-		fflush(out());
+	json_key(j, key);
+	if (j->depth + 1 >= JSON_MAX_DEPTH) {
+		j->err = -E2BIG;
+		return j->err;
 	}
+	put_c(j, bracket);
+	j->need_comma[++j->depth] = false;
+	return 0;
+}
+
+/* At the top level: the line ends, and the document's fate is known. */
+static int
+json_close(struct json *j, char bracket)
+{
+	put_c(j, bracket);
+	if (j->depth > 0)
+		j->depth--;
+	if (j->depth > 0)
+		return 0;
+	put_c(j, '\n');
+	if (j->err)
+		return j->err;
+	return fflush(j->f) == 0 && !ferror(j->f) ? 0 : -EIO;
+}
+
+int
+json_obj_begin(struct json *j, const char *key)
+{
+	return json_open(j, key, '{');
+}
+
+int
+json_obj_end(struct json *j)
+{
+	return json_close(j, '}');
+}
+
+int
+json_arr_begin(struct json *j, const char *key)
+{
+	return json_open(j, key, '[');
+}
+
+int
+json_arr_end(struct json *j)
+{
+	return json_close(j, ']');
 }
 
 void
-json_obj_begin(const char *key)
+json_begin_ok(struct json *j)
 {
-	json_open(key, '{');
+	json_obj_begin(j, NULL);
+	json_bool_field(j, "ok", true);
 }
 
 void
-json_obj_end(void)
+json_str_field(struct json *j, const char *key, const char *s)
 {
-	json_close('}');
+	json_key(j, key);
+	json_string(j, s);
 }
 
 void
-json_arr_begin(const char *key)
+json_hex_field(struct json *j, const char *key, uint64_t v)
 {
-	json_open(key, '[');
+	json_key(j, key);
+	if (out(j))
+		fprintf(out(j), "\"0x%llx\"", (unsigned long long)v);
 }
 
 void
-json_arr_end(void)
+json_u64_field(struct json *j, const char *key, uint64_t v)
 {
-	json_close(']');
+	json_key(j, key);
+	if (out(j))
+		fprintf(out(j), "%llu", (unsigned long long)v);
 }
 
 void
-json_begin_ok(void)
+json_bool_field(struct json *j, const char *key, bool v)
 {
-	json_obj_begin(NULL);
-	json_bool_field("ok", true);
+	json_key(j, key);
+	put_s(j, v ? "true" : "false");
 }
 
 void
-json_str_field(const char *key, const char *s)
+json_null_field(struct json *j, const char *key)
 {
-	json_key(key);
-	json_string(s);
-}
-
-void
-json_hex_field(const char *key, uint64_t v)
-{
-	json_key(key);
-	fprintf(out(), "\"0x%llx\"", (unsigned long long)v);
-}
-
-void
-json_u64_field(const char *key, uint64_t v)
-{
-	json_key(key);
-	fprintf(out(), "%llu", (unsigned long long)v);
-}
-
-void
-json_i64_field(const char *key, int64_t v)
-{
-	json_key(key);
-	fprintf(out(), "%lld", (long long)v);
-}
-
-void
-json_bool_field(const char *key, bool v)
-{
-	json_key(key);
-	fputs(v ? "true" : "false", out());
-}
-
-void
-json_null_field(const char *key)
-{
-	json_key(key);
-	fputs("null", out());
+	json_key(j, key);
+	put_s(j, "null");
 }

@@ -95,16 +95,17 @@ main(int argc, char **argv)
 	struct ctx ctx = { 0 };
 	int status = parse_globals(argc, argv, &ctx);
 	if (status >= 0)
-		return status;
+		return out_close_stdout(status);
 	struct invocation inv;
 	struct perr e;
 	int rc = cmd_parse(argc - optind, argv + optind, &inv, &e);
 	ctx.json |= inv.json;
 	if (rc < 0)
-		return out_usage_error(&ctx, inv.cmd ? cmd_name(&inv) : NULL, e.msg);
+		return out_close_stdout(
+			out_usage_error(&ctx, inv.cmd ? cmd_name(&inv) : NULL, e.msg));
 	status = cmd_needs_daemon(&inv) ? ctx_connect(&ctx) : EXIT_DONE;
 	if (status == EXIT_DONE)
 		status = cmd_run(&ctx, &inv);
 	vmac_close(ctx.conn);
-	return status;
+	return out_close_stdout(status);
 }

@@ -30,6 +30,19 @@ err_prefix(const struct ctx *ctx, const char *cmd)
 		fprintf(stderr, "%s: ", cmd);
 }
 
+/* {"ok":false,...}: what failed goes to standard output like any result. */
+static void
+json_refusal(int err, const char *msg)
+{
+	struct json js = JSON_INIT(stdout), *j = &js;
+	json_obj_begin(j, NULL);
+	json_bool_field(j, "ok", false);
+	json_str_field(j, "errno", out_errno_name(err));
+	json_str_field(j, "error", msg);
+	/* The caller's status already says that something failed. */
+	(void)out_json_end(j, EXIT_REFUSED);
+}
+
 /* The same words as the text line, after "vmactl: ". */
 static void
 json_error(const struct ctx *ctx, int err, const char *cmd, const char *msg)
@@ -38,11 +51,7 @@ json_error(const struct ctx *ctx, int err, const char *cmd, const char *msg)
 	if (ctx->line)
 		snprintf(line, sizeof(line), "line %u: ", ctx->line);
 	snprintf(buf, sizeof(buf), "%s%s%s%s", line, cmd ? cmd : "", cmd ? ": " : "", msg);
-	json_obj_begin(NULL);
-	json_bool_field("ok", false);
-	json_str_field("errno", out_errno_name(err));
-	json_str_field("error", buf);
-	json_obj_end();
+	json_refusal(err, buf);
 }
 
 struct meaning {
@@ -115,11 +124,7 @@ out_refused(struct ctx *ctx, const char *cmd, int err)
 	else
 		snprintf(buf, sizeof(buf), "%s", refusal_text(ctx, cmd, -err));
 	if (ctx->json) {
-		json_obj_begin(NULL);
-		json_bool_field("ok", false);
-		json_str_field("errno", out_errno_name(err));
-		json_str_field("error", buf);
-		json_obj_end();
+		json_refusal(err, buf);
 	} else {
 		err_prefix(ctx, cmd);
 		fprintf(stderr, "%s: %s\n", out_errno_name(err), buf);
@@ -140,6 +145,19 @@ out_usage_error(struct ctx *ctx, const char *cmd, const char *msg)
 }
 
 /* A file that cannot be read is a usage error (exit 2); JSON names its errno. */
+/* A failure of the command's own input found here, before the daemon: msg and its errno. */
+int
+out_local_error(struct ctx *ctx, const char *cmd, int err, const char *msg)
+{
+	if (ctx->json) {
+		json_error(ctx, err, cmd, msg);
+	} else {
+		err_prefix(ctx, cmd);
+		fprintf(stderr, "%s\n", msg);
+	}
+	return EXIT_USAGE;
+}
+
 int
 out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err)
 {
@@ -154,6 +172,26 @@ out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err)
 		fprintf(stderr, "%s\n", msg);
 	}
 	return EXIT_USAGE;
+}
+
+/*
+ * Standard output that could not be written (a full disk, a closed pipe) fails the command,
+ * as coreutils' close_stdout() does: what was printed may be incomplete.  Returns status, or
+ * EXIT_USAGE when the output failed and status was milder.
+ */
+int
+out_close_stdout(int status)
+{
+	bool failed = ferror(stdout) != 0;
+	int err = fclose(stdout) == 0 ? 0 : errno;
+
+	if (!failed && err == 0)
+		return status;
+	if (err)
+		fprintf(stderr, "vmactl: write error: %s\n", strerror(err));
+	else
+		fprintf(stderr, "vmactl: write error\n");
+	return status < EXIT_USAGE ? EXIT_USAGE : status;
 }
 
 int
@@ -190,24 +228,39 @@ int
 out_done(struct ctx *ctx)
 {
 	if (ctx->json) {
-		json_begin_ok();
-		json_obj_end();
+		struct json js = JSON_INIT(stdout), *j = &js;
+		json_begin_ok(j);
+		return out_json_end(j, EXIT_DONE);
 	}
 	return EXIT_DONE;
 }
 
+int
+out_json_end(struct json *j, int status)
+{
+	int r = json_obj_end(j);
+
+	/* A stream that failed is reported once, at exit (out_close_stdout()). */
+	if (r == -E2BIG)
+		fprintf(stderr, "vmactl: JSON nested deeper than %d levels: output cut\n",
+			JSON_MAX_DEPTH);
+	if (r == -E2BIG && status < EXIT_USAGE)
+		return EXIT_USAGE;
+	return status;
+}
+
 void
-out_vma_json(const char *key, const struct vmac_vma *v)
+out_vma_json(struct json *j, const char *key, const struct vmac_vma *v)
 {
 	char dev[32];
 	snprintf(dev, sizeof(dev), "%02x:%02x", v->dev_major, v->dev_minor);
-	json_obj_begin(key);
-	json_hex_field("start", v->start);
-	json_hex_field("end", v->end);
-	json_str_field("perms", v->perms);
-	json_hex_field("offset", v->offset);
-	json_str_field("dev", dev);
-	json_u64_field("inode", v->ino);
-	json_str_field("path", v->path);
-	json_obj_end();
+	json_obj_begin(j, key);
+	json_hex_field(j, "start", v->start);
+	json_hex_field(j, "end", v->end);
+	json_str_field(j, "perms", v->perms);
+	json_hex_field(j, "offset", v->offset);
+	json_str_field(j, "dev", dev);
+	json_u64_field(j, "inode", v->ino);
+	json_str_field(j, "path", v->path);
+	json_obj_end(j);
 }

@@ -39,7 +39,14 @@ struct args {
 	int advice;
 	enum vmac_access access;
 	bool prev, write, onfault;
+	bool view; /* find --view */
 	struct vmac_create_opts create;
+	/* open files: mmap --open, file-* commands, set-brk */
+	uint64_t open_id, size;
+	bool has_size, deleted;
+	enum vmac_file_kind kind;
+	char **raw; /* exec: every argument after the command name */
+	int nraw, prog_index;
 };
 
 #define PARSE_ERR_MAX 256
@@ -85,6 +92,10 @@ int val_layout(const char *s, enum vmac_layout *out, struct perr *e);
 int val_mode(const char *s, uint32_t *out, struct perr *e);
 int val_file_mode(const char *s, unsigned *out, struct perr *e);
 int val_rlimit(const char *s, uint64_t *out, struct perr *e);
+int val_file_kind(const char *s, enum vmac_file_kind *out, struct perr *e);
+
+/* A file that exists here, described as the kernel would know it (cmd_mem.c). */
+void mem_file_from_stat(struct vmac_file_info *f);
 void val_prot_str(uint32_t prot, char buf[4]);
 void val_map_flags_str(uint32_t flags, char *buf, size_t size);
 const char *val_advice_name(int advice);
@@ -94,33 +105,50 @@ const char *val_access_name(enum vmac_access access);
 int file_read_all(const char *path, char **out, size_t *len);
 
 /* Output (out.c). */
+struct json;
 int out_refused(struct ctx *ctx, const char *cmd, int err);
 int out_usage_error(struct ctx *ctx, const char *cmd, const char *msg);
 int out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err);
+int out_local_error(struct ctx *ctx, const char *cmd, int err, const char *msg);
 /* greeting: connected, but the daemon's greeting failed. */
 int out_connect_error(struct ctx *ctx, const char *path, int err, bool greeting);
 int out_done(struct ctx *ctx);
+int out_close_stdout(int status);
 const char *out_errno_name(int err);
-void out_vma_json(const char *key, const struct vmac_vma *v);
+void out_vma_json(struct json *j, const char *key, const struct vmac_vma *v);
+/* Ends a JSON document: status, or EXIT_USAGE with a message when it could not be written. */
+int out_json_end(struct json *j, int status);
 
 /*
- * JSON writer (json.c), to stdout or the stream set by json_set_stream().  key is NULL for
- * array elements; closing a top-level object ends the line.
+ * JSON writer (json.c): one writer per document, on any stream, so that nothing is shared
+ * between documents.  key is NULL for array elements; closing the top level ends the line and
+ * flushes.  Nesting deeper than JSON_MAX_DEPTH is an error: the writer writes nothing more of
+ * that document and json_obj_end()/json_arr_end() at the top level return -E2BIG (they also
+ * return -EIO when the stream fails, and 0 otherwise; at inner levels always 0).
  */
-void json_set_stream(FILE *f);
-void json_obj_begin(const char *key);
-void json_obj_end(void);
-void json_arr_begin(const char *key);
-void json_arr_end(void);
-void json_begin_ok(void); /* {"ok":true */
-void json_string(const char *s);
-void json_key(const char *key);
-void json_str_field(const char *key, const char *s);
-void json_hex_field(const char *key, uint64_t v); /* "0x..." */
-void json_u64_field(const char *key, uint64_t v);
-void json_i64_field(const char *key, int64_t v);
-void json_bool_field(const char *key, bool v);
-void json_null_field(const char *key);
+#define JSON_MAX_DEPTH 8
+struct json {
+	FILE *f;
+	int depth;
+	int err;
+	bool need_comma[JSON_MAX_DEPTH];
+};
+#define JSON_INIT(stream)                                                                          \
+	{                                                                                          \
+		.f = (stream)                                                                      \
+	}
+int json_obj_begin(struct json *j, const char *key);
+int json_obj_end(struct json *j);
+int json_arr_begin(struct json *j, const char *key);
+int json_arr_end(struct json *j);
+void json_begin_ok(struct json *j); /* {"ok":true */
+void json_string(struct json *j, const char *s);
+void json_key(struct json *j, const char *key);
+void json_str_field(struct json *j, const char *key, const char *s);
+void json_hex_field(struct json *j, const char *key, uint64_t v); /* "0x..." */
+void json_u64_field(struct json *j, const char *key, uint64_t v);
+void json_bool_field(struct json *j, const char *key, bool v);
+void json_null_field(struct json *j, const char *key);
 
 /* Commands (cmd_*.c): parse the positional arguments, run against the daemon. */
 #define CMD_DECL(n)                                                                                \
@@ -131,6 +159,8 @@ CMD_DECL(destroy);
 CMD_DECL(list);
 CMD_DECL(fork);
 CMD_DECL(import);
+CMD_DECL(save);
+CMD_DECL(restore);
 CMD_DECL(stats);
 CMD_DECL(usage);
 CMD_DECL(ping);
@@ -139,6 +169,11 @@ CMD_DECL(munmap);
 CMD_DECL(mprotect);
 CMD_DECL(mremap);
 CMD_DECL(brk);
+CMD_DECL(file_open);
+CMD_DECL(file_size);
+CMD_DECL(file_unlink);
+CMD_DECL(file_close);
+CMD_DECL(set_brk);
 CMD_DECL(populate);
 CMD_DECL(fault);
 CMD_DECL(madvise);
@@ -149,6 +184,13 @@ CMD_DECL(maps);
 CMD_DECL(status);
 CMD_DECL(watch);
 CMD_DECL(batch);
+CMD_DECL(check);
+/* find --view (cmd_view.c), and what find prints (cmd_query.c). */
+int cmd_find_view(struct ctx *ctx, const struct args *a);
+int cmd_find_print(struct ctx *ctx, const struct args *a, int rc, const struct vmac_vma *vma,
+		   const struct vmac_vma *prev);
+CMD_DECL(exec);
+CMD_DECL(shadow);
 CMD_DECL(help);
 
 #endif

@@ -3,6 +3,10 @@
 #
 #   test_libvmaclient  cmocka, linked against the shared library (as an emulator would be)
 #   test_vmactl        vmactl's text, JSON, exit statuses and batch semantics (python3)
+#   test_abi_0_1       a program built against the frozen 0.1 header and bound to the 0.1
+#                      symbol versions: the library writes no byte past its structs
+#   test_abi           abidiff of the shared library against the recorded ABI
+#                      (client/libvmaclient.abi; `make abi-baseline` records it at a release)
 #   test_install       exports of the .so, make install into a DESTDIR, and the example
 #                      program built there with pkg-config and run against a vmad
 #   kernel_ops         a helper of test_vmactl: the same calls made on the real kernel; built
@@ -14,16 +18,56 @@ CLIENT_TEST_DIR  := $(B)/tests/client
 CLIENT_TEST_LIB  := $(CLIENT_TEST_DIR)/test_libvmaclient
 CLIENT_TEST_CTL  := $(CLIENT_TEST_DIR)/test_vmactl
 CLIENT_TEST_INST := $(CLIENT_TEST_DIR)/test_install
-TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_CTL) $(CLIENT_TEST_INST)
+# The same suite against vmac_open_local()'s in-process engine.
+CLIENT_TEST_LOC  := $(CLIENT_TEST_DIR)/test_libvmaclient_local
+# Views, against vmad and in local mode.
+CLIENT_TEST_VIEW := $(CLIENT_TEST_DIR)/test_view
+CLIENT_TEST_VLOC := $(CLIENT_TEST_DIR)/test_view_local
+# The view reader on damaged segments: its objects linked in directly.
+CLIENT_TEST_HOST := $(CLIENT_TEST_DIR)/test_vseg_hostile
+CLIENT_TEST_ABI  := $(CLIENT_TEST_DIR)/test_abi_0_1
+CLIENT_TEST_DIFF := $(CLIENT_TEST_DIR)/test_abi
+TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_LOC) $(CLIENT_TEST_VIEW) $(CLIENT_TEST_VLOC) \
+		    $(CLIENT_TEST_HOST) $(CLIENT_TEST_ABI) $(CLIENT_TEST_DIFF) $(CLIENT_TEST_CTL) \
+		    $(CLIENT_TEST_INST)
 
-CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o
+CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o \
+	$(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/test_vseg_hostile.o
 
-$(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
+$(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -Iclient/lib -Idaemon -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
 	$(call PC_CFLAGS,cmocka)
 
-$(CLIENT_TEST_LIB): $(CLIENT_TEST_OBJS) $(CLIENT_SO) $(CLIENT_SO_DEV) | $(VMAD)
-	$(CC) $(BASE_LDFLAGS) -o $@ $(CLIENT_TEST_OBJS) -L$(B) -lvmaclient \
+$(CLIENT_TEST_LIB): $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o \
+		$(CLIENT_SO) $(CLIENT_SO_DEV) | $(VMAD)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
 		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
+
+$(CLIENT_TEST_VIEW): $(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIENT_SO) \
+		$(CLIENT_SO_DEV) | $(VMAD)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
+		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka) -lpthread
+
+$(CLIENT_TEST_HOST): $(CLIENT_TEST_DIR)/test_vseg_hostile.o $(B)/client/lib/vseg_read.o \
+		$(B)/client/core/lib/vindex.o $(CLIENT_SO) $(CLIENT_SO_DEV)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
+		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
+
+# suite, binary: the binary run against the in-process engine.
+define client_local_wrapper
+$(1): $(2) tests/client/client.mk
+	@printf '#!/bin/sh\nVMAC_TEST_LOCAL=1 exec %s "$$$$@"\n' '$(abspath $(2))' >$$@
+	@chmod +x $$@
+endef
+$(eval $(call client_local_wrapper,$(CLIENT_TEST_LOC),$(CLIENT_TEST_LIB)))
+$(eval $(call client_local_wrapper,$(CLIENT_TEST_VLOC),$(CLIENT_TEST_VIEW)))
+
+# Only the frozen header: -Iclient would let the current one in.
+$(CLIENT_TEST_ABI).o: EXTRA_CFLAGS = -Itests/client $(call PC_CFLAGS,cmocka)
+
+$(CLIENT_TEST_ABI): $(CLIENT_TEST_ABI).o $(CLIENT_TEST_DIR)/tvmad.o $(CLIENT_SO) $(CLIENT_SO_DEV) \
+		| $(VMAD)
+	$(CC) $(BASE_LDFLAGS) -o $@ $(CLIENT_TEST_ABI).o $(CLIENT_TEST_DIR)/tvmad.o -L$(B) \
+		-lvmaclient -Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
 
 # name, script: a wrapper that runs the script with the build's directory and flags.
 define client_test_wrapper
@@ -43,6 +87,15 @@ $(CLIENT_KERNEL_OPS): tests/client/kernel_ops.c
 $(CLIENT_TEST_CTL): tests/client/test_vmactl.py tests/client/client.mk | $(VMACTL) $(VMAD) \
 		$(CLIENT_KERNEL_OPS)
 	$(call client_test_wrapper,python3,tests/client/test_vmactl.py)
+
+$(CLIENT_TEST_DIFF): tests/client/test_abi.sh tests/client/client.mk | $(CLIENT_SO)
+	$(call client_test_wrapper,sh,tests/client/test_abi.sh)
+
+# The recorded ABI: refreshed only at a release, after review of what changed (abidiff's
+# report from test_abi), with the release's library built by the default (-g) flags.
+.PHONY: abi-baseline
+abi-baseline: $(CLIENT_SO)
+	B=$(B) SRCDIR=. sh tests/client/test_abi.sh record
 
 $(CLIENT_TEST_INST): tests/client/test_install.sh tests/client/client.mk | $(VMAD)
 	$(call client_test_wrapper,sh,tests/client/test_install.sh)

@@ -76,7 +76,7 @@ make_install() {
 }
 
 installed_files_ok() {
-	for f in usr/bin/vmactl usr/lib/libvmaclient.so.0.1.0 usr/lib/libvmaclient.a \
+	for f in usr/bin/vmactl usr/bin/vmad-stress usr/lib/libvmaclient.so.0.1.0 usr/lib/libvmaclient.a \
 		usr/include/vmaclient.h usr/lib/pkgconfig/libvmaclient.pc; do
 		[ -f "$root/$f" ] || { echo "missing $f"; return 1; }
 	done
@@ -131,7 +131,7 @@ make_uninstall() {
 	[ -f "$root/usr/include/vmaclient.h" ] || return 1
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$SRCDIR" --no-print-directory -s \
 		uninstall DESTDIR="$root" PREFIX=/usr SANITIZE="$SANITIZE" &&
-		[ -z "$(find "$root" -name '*vmaclient*' -o -name vmactl)" ]
+		[ -z "$(find "$root" -name '*vmaclient*' -o -name vmactl -o -name 'vmad-stress*')" ]
 }
 
 # Installing with PREFIX=/usr regenerated the build's files that name install directories (the
@@ -146,7 +146,7 @@ check "every function of vmaclient.h is exported" header_functions_exported
 check "SONAME libvmaclient.so.0 and the development link" soname_ok
 check "the static archive defines only vmac_ globals" static_globals_ok
 check "make install DESTDIR=... PREFIX=/usr" make_install
-check "library, links, header, .pc and vmactl are installed" installed_files_ok
+check "library, links, header, .pc, vmactl and vmad-stress are installed" installed_files_ok
 check "DESTDIR is not baked into installed files" no_destdir_baked_in
 check "libvmaclient.pc names /usr and requires libprotobuf-c privately" pc_ok
 check "the example builds with pkg-config against the installed tree" build_example

@@ -3,6 +3,10 @@
  * libvmaclient against a real vmad: every call, its error paths, pipelining, maps paging,
  * watching, and a daemon that dies or stalls mid-call.  SIGPIPE keeps its default action on
  * purpose: a library that let it through would kill this test.
+ *
+ * With VMAC_TEST_LOCAL=1 in the environment the same tests run against the in-process engine
+ * (vmac_open_local()) instead, so that the two cannot drift apart; the tests of the socket
+ * itself (a daemon that dies, stalls or closes) are skipped there.
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,14 +31,26 @@
 #define RW       (VMAC_PROT_READ | VMAC_PROT_WRITE)
 
 static struct tvmad vm;
+static bool local_mode;
 
 static struct vmac_conn *
 conn(void)
 {
 	struct vmac_conn *c = NULL;
-	assert_int_equal(vmac_connect(vm.sock, &c), 0);
+	if (local_mode)
+		assert_int_equal(vmac_open_local(&c), 0);
+	else
+		assert_int_equal(vmac_connect(vm.sock, &c), 0);
 	assert_non_null(c);
 	return c;
+}
+
+/* A test of the transport: nothing to test in local mode. */
+static void
+socket_only(void)
+{
+	if (local_mode)
+		skip();
 }
 
 /* A fresh space named after the test, destroyed at the end by the caller. */
@@ -71,6 +87,7 @@ static void
 test_connect_errors(void **state)
 {
 	(void)state;
+	socket_only();
 	struct vmac_conn *c = NULL;
 	char path[256];
 	snprintf(path, sizeof(path), "%s/nothing-here", vm.dir);
@@ -205,6 +222,76 @@ test_file_mapping(void **state)
 	/* Opened read-only: a shared writable mapping is refused as the kernel refuses it. */
 	assert_int_equal(vmac_mmap(c, "fm", 0, PAGE, RW, VMAC_MAP_SHARED, &f, 0, NULL), -EACCES);
 	done(c, "fm");
+}
+
+/*
+ * Open files (0.2): a file grown after its first mmap still merges and faults in to its new
+ * end; a truncate makes faults beyond it SIGBUS; unlink shows " (deleted)"; close ends the id.
+ */
+static void
+test_open_files(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("of", NULL);
+	struct vmac_file_info f;
+	enum vmac_fault_result fr;
+	uint64_t id, a, b, brk;
+	struct vmac_vma v;
+
+	vmac_file_info_init(&f);
+	f.path = "/data/grows";
+	f.dev_major = 254;
+	f.ino = 7;
+	f.size = 64 * 1024;
+	f.size_known = true;
+	assert_int_equal(vmac_file_open(c, "of", &f, &id), 0);
+	assert_true(id != 0);
+	vmac_file_info_init(&f);
+	f.id = id;
+	assert_int_equal(vmac_mmap_file(c, "of", 0x10000000, 32 * PAGE, VMAC_PROT_READ,
+					VMAC_MAP_SHARED | VMAC_MAP_FIXED, &f, 0, &a),
+			 0);
+	assert_int_equal(vmac_fault(c, "of", a + 24 * PAGE, VMAC_ACCESS_READ, &fr), 0);
+	assert_int_equal(fr, VMAC_FAULT_SIGBUS);
+	assert_int_equal(vmac_file_set_size(c, "of", id, 128 * 1024), 0);
+	assert_int_equal(vmac_fault(c, "of", a + 24 * PAGE, VMAC_ACCESS_READ, &fr), 0);
+	assert_int_equal(fr, VMAC_FAULT_OK);
+	assert_int_equal(vmac_mmap_file(c, "of", a + 32 * PAGE, 4 * PAGE, VMAC_PROT_READ,
+					VMAC_MAP_SHARED | VMAC_MAP_FIXED, &f, 32 * PAGE, &b),
+			 0);
+	assert_int_equal(vmac_find_vma(c, "of", a, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.end, b + 4 * PAGE);
+	assert_int_equal(vmac_file_set_size(c, "of", id, 4 * PAGE), 0);
+	assert_int_equal(vmac_fault(c, "of", a + 8 * PAGE, VMAC_ACCESS_READ, &fr), 0);
+	assert_int_equal(fr, VMAC_FAULT_SIGBUS);
+	assert_int_equal(vmac_file_unlink(c, "of", id), 0);
+	assert_int_equal(vmac_find_vma(c, "of", a, &v), VMAC_FOUND_VMA);
+	assert_non_null(strstr(v.line, "/data/grows (deleted)"));
+	assert_int_equal(vmac_file_close(c, "of", id), 0);
+	assert_int_equal(vmac_file_close(c, "of", id), -EBADF);
+	assert_int_equal(
+		vmac_mmap_file(c, "of", 0, PAGE, VMAC_PROT_READ, VMAC_MAP_PRIVATE, &f, 0, NULL),
+		-EBADF);
+	/* /dev/zero shared through a writable open: shared anonymous memory, never merging. */
+	vmac_file_info_init(&f);
+	f.path = "/dev/zero";
+	f.kind = VMAC_FILE_DEV_ZERO;
+	assert_int_equal(vmac_mmap_file(c, "of", 0x20000000, 2 * PAGE, RW,
+					VMAC_MAP_SHARED | VMAC_MAP_FIXED, &f, 0, &a),
+			 0);
+	assert_int_equal(vmac_mmap_file(c, "of", 0x20002000, 2 * PAGE, RW,
+					VMAC_MAP_SHARED | VMAC_MAP_FIXED, &f, 2 * PAGE, &b),
+			 0);
+	assert_int_equal(vmac_find_vma(c, "of", b, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.start, b);
+	assert_non_null(strstr(v.line, " 00002000 00:01 "));
+	assert_non_null(strstr(v.line, "/dev/zero (deleted)"));
+	/* The break, set after the fact. */
+	assert_int_equal(vmac_set_brk(c, "of", 0x555555555000ULL, 0x555555555000ULL), 0);
+	assert_int_equal(vmac_brk(c, "of", 0, &brk), 0);
+	assert_int_equal(brk, 0x555555555000ULL);
+	assert_int_equal(vmac_set_brk(c, "of", 0x555555555001ULL, 0x555555556000ULL), -EINVAL);
+	done(c, "of");
 }
 
 static void
@@ -514,6 +601,7 @@ static void
 test_oversized_request(void **state)
 {
 	(void)state;
+	socket_only();
 	struct vmac_conn *c = conn();
 	size_t n = 2u << 20; /* twice the daemon's default frame limit */
 	char *text = malloc(n + 1);
@@ -536,14 +624,15 @@ static int
 victim_up(void **state)
 {
 	(void)state;
-	return tvmad_start(&victim);
+	return local_mode ? 0 : tvmad_start(&victim);
 }
 
 static int
 victim_down(void **state)
 {
 	(void)state;
-	tvmad_stop(&victim);
+	if (!local_mode)
+		tvmad_stop(&victim);
 	return 0;
 }
 
@@ -578,6 +667,7 @@ static void
 test_daemon_dies(void **state)
 {
 	(void)state;
+	socket_only();
 	struct vmac_conn *c = victim_conn();
 	struct vmac_conn *idle = victim_conn();
 	assert_int_equal(vmac_create(c, "d", NULL), 0);
@@ -611,6 +701,7 @@ static void
 test_daemon_dies_in_pipeline(void **state)
 {
 	(void)state;
+	socket_only();
 	struct vmac_conn *c = victim_conn();
 	assert_int_equal(vmac_create(c, "p", NULL), 0);
 	tvmad_signal(&victim, SIGSTOP);
@@ -635,6 +726,7 @@ static void
 test_timeout(void **state)
 {
 	(void)state;
+	socket_only();
 	struct vmac_conn *c = victim_conn();
 	tvmad_signal(&victim, SIGSTOP);
 	vmac_set_timeout(c, 200);
@@ -646,24 +738,54 @@ test_timeout(void **state)
 	vmac_close(c);
 }
 
+/* Local connections share one engine, which ends with the last of them. */
+static void
+test_local_engine(void **state)
+{
+	(void)state;
+	if (!local_mode)
+		skip();
+	struct vmac_conn *a = conn(), *b = conn();
+	struct vmac_vma v;
+	uint64_t x;
+	assert_int_equal(vmac_create(a, "le", NULL), 0);
+	assert_int_equal(vmac_mmap(b, "le", 0, PAGE, RW, ANON, NULL, 0, &x), 0);
+	assert_int_equal(vmac_find_vma(a, "le", 0, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.start, x);
+	/* A reply's strings stay valid while another connection is used. */
+	assert_int_equal(vmac_find_vma(b, "nope", 0, &v), -ENOENT);
+	assert_true(strncmp(v.line, "7ffff7ffe000-7ffff7fff000 rw-p", 30) == 0);
+	assert_true(vmac_fd(a) >= 0);
+	assert_int_equal(vmac_reconnect(a), 0);
+	assert_int_equal(vmac_find_vma(a, "le", 0, &v), VMAC_FOUND_VMA);
+	vmac_close(a);
+	vmac_close(b);
+	a = conn();
+	assert_int_equal(vmac_find_vma(a, "le", 0, &v), -ENOENT);
+	vmac_close(a);
+}
+
 static int
 setup(void **state)
 {
 	(void)state;
-	return tvmad_start(&vm);
+	return local_mode ? 0 : tvmad_start(&vm);
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	tvmad_stop(&vm);
+	if (!local_mode)
+		tvmad_stop(&vm);
 	return 0;
 }
 
 int
 main(void)
 {
+	const char *mode = getenv("VMAC_TEST_LOCAL");
+	local_mode = mode && strcmp(mode, "1") == 0;
 	alarm(300);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_errors),
@@ -671,6 +793,7 @@ main(void)
 		cmocka_unit_test(test_create_destroy_list),
 		cmocka_unit_test(test_mmap_find),
 		cmocka_unit_test(test_file_mapping),
+		cmocka_unit_test(test_open_files),
 		cmocka_unit_test(test_change_calls),
 		cmocka_unit_test(test_brk_status),
 		cmocka_unit_test(test_populate_fault_mlock),
@@ -680,6 +803,7 @@ main(void)
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_local_engine),
 		cmocka_unit_test(test_oversized_request),
 		cmocka_unit_test_setup_teardown(test_daemon_dies, victim_up, victim_down),
 		cmocka_unit_test_setup_teardown(test_daemon_dies_in_pipeline, victim_up,

@@ -25,7 +25,7 @@ VMAD = os.environ.get("VMAD_BIN", os.path.join(B, "vmad"))
 
 PAGE = 0x1000
 MMAP_TOP = 0x7FFFF7FFF000
-ERR_LINE = re.compile(r"^vmactl: (line \d+: )?[a-z]+: E[A-Z0-9]+: \S.*\n$")
+ERR_LINE = re.compile(r"^vmactl: (line \d+: )?[a-z-]+: E[A-Z0-9]+: \S.*\n$")
 MAPS_LINE = re.compile(
     r"^([0-9a-f]{8,})-([0-9a-f]{8,}) ([r-][w-][x-][ps]) ([0-9a-f]{8}) "
     r"([0-9a-f]{2,}:[0-9a-f]{2,}) (\d+)( +(.*))?$"
@@ -209,7 +209,8 @@ def t_usage_errors(d):
     assert j["ok"] is False and j["errno"] == "EINVAL" and "rwz" in j["error"], j
     r = run(None, "mmap", "a", "0", "4K", "rw-", sock=nowhere)
     assert r.err == ("vmactl: mmap: missing arguments; usage: vmactl mmap NAME ADDR LEN PROT "
-                     "FLAGS [--file PATH] [--offset N] [--file-id N] [--file-mode r|rw|w]\n"), r
+                     "FLAGS [--file PATH] [--offset N] [--file-id N] [--file-mode r|rw|w] "
+                     "[--kind disk|tmpfs|zero] [--open ID]\n"), r
     r = run(None, "-s", sock=None)
     assert r.err == "vmactl: option '-s' needs a value (see vmactl -h)\n", r
 
@@ -437,6 +438,27 @@ def t_find(d):
     ok(run(d, "destroy", "fd"))
 
 
+def t_view(d):
+    """find --view and check answer from a view, exactly as find does from the daemon."""
+    ok(run(d, "create", "vw"))
+    ok(run(d, "mmap", "vw", "0x10000000", "8K", "rw-", "private,anon,fixed"))
+    ok(run(d, "mmap", "vw", "0x10002000", "4K", "r--", "private,fixed", "--file", "/lib/v.so"))
+    for args in (["0"], ["0x10002000", "--prev"], ["0x10001000", "0x10003000"], ["0x10003000"]):
+        a, b = run(d, "find", "vw", *args), run(d, "find", "vw", *args, "--view")
+        assert (a.rc, a.out, a.err) == (b.rc, b.out, b.err), (a, b)
+        a, b = run(d, "-j", "find", "vw", *args), run(d, "-j", "find", "vw", *args, "--view")
+        assert (a.rc, a.out) == (b.rc, b.out), (a, b)
+    ok(run(d, "check", "vw", "0x10000000", "12K", "r"), "ok\n")
+    r = run(d, "check", "vw", "0x10000000", "12K", "rw-")
+    assert (r.rc, r.out) == (1, "0x10002000\n"), r
+    r = run(d, "-j", "check", "vw", "0x10000000", "16K", "none")
+    assert r.rc == 1 and r.json() == {"ok": True, "result": "fault", "addr": "0x10003000"}, r
+    refused(run(d, "check", "nope", "0", "1", "r"), "check", "ENOENT")
+    refused(run(d, "find", "nope", "0", "--view"), "find", "ENOENT")
+    usage(run(d, "check", "vw", "0", "1", "bogus"))
+    ok(run(d, "destroy", "vw"))
+
+
 def t_file_mapping(d):
     """--file: device, inode and size come from stat(2) when the file exists."""
     ok(run(d, "create", "fm"))
@@ -467,6 +489,40 @@ def t_file_mapping(d):
     v = ok(run(d, "-j", "find", "fm", "0x500000")).json()["vma"]
     assert v["path"] == "/guest/lib.so" and v["dev"] == "00:00" and v["inode"] == 0, v
     ok(run(d, "destroy", "fm"))
+
+
+def t_open_files(d):
+    """file-open/-size/-unlink/-close, mmap --open, /dev/zero and set-brk."""
+    ok(run(d, "create", "of"))
+    fid = ok(run(d, "file-open", "of", "/guest/data", "--size", "64K")).out.strip()
+    assert fid == "1", fid
+    ok(run(d, "mmap", "of", "0x10000000", "128K", "r--", "shared,fixed", "--open", fid))
+    assert ok(run(d, "fault", "of", "0x10000000", "read")).out == "ok\n"
+    assert run(d, "fault", "of", "0x10018000", "read").out == "SIGBUS\n"
+    ok(run(d, "file-size", "of", fid, "128K"))
+    assert ok(run(d, "fault", "of", "0x10018000", "read")).out == "ok\n"
+    ok(run(d, "mmap", "of", "0x10020000", "16K", "r--", "shared,fixed", "--open", fid,
+           "--offset", "128K"))
+    ok(run(d, "file-unlink", "of", fid))
+    line = ok(run(d, "maps", "of")).out.splitlines()[0]
+    assert line.startswith("10000000-10024000 r--s ") and line.endswith("/guest/data (deleted)")
+    ok(run(d, "file-close", "of", fid))
+    refused(run(d, "file-close", "of", fid), "file-close", "EBADF")
+    refused(run(d, "mmap", "of", "0", "4K", "r--", "shared", "--open", fid), "mmap", "EBADF")
+    usage(run(d, "mmap", "of", "0", "4K", "r--", "shared", "--open", fid, "--file", "/x"))
+    j = ok(run(d, "-j", "file-open", "of", "/guest/other", "--kind", "tmpfs")).json()
+    assert j == {"ok": True, "id": 2}, j
+    # /dev/zero, recognised here: MAP_SHARED is a new shmem object per mmap.
+    ok(run(d, "mmap", "of", "0x20000000", "8K", "rw-", "shared,fixed", "--file", "/dev/zero"))
+    ok(run(d, "mmap", "of", "0x20002000", "8K", "rw-", "shared,fixed", "--file", "/dev/zero",
+           "--offset", "8K"))
+    lines = [l for l in ok(run(d, "maps", "of")).out.splitlines() if l.startswith("2000")]
+    assert len(lines) == 2 and all(l.endswith("/dev/zero (deleted)") for l in lines), lines
+    assert " 00002000 00:01 " in lines[1], lines
+    ok(run(d, "set-brk", "of", "0x555555555000"))
+    assert ok(run(d, "brk", "of")).out == "0x555555555000\n"
+    refused(run(d, "set-brk", "of", "0x555555555001"), "set-brk", "EINVAL")
+    ok(run(d, "destroy", "of"))
 
 
 def t_change_commands(d):
@@ -706,12 +762,16 @@ def t_access(d):
     for args in [["maps", "priv"], ["status", "priv"], ["find", "priv", "0"], ["watch", "priv"],
                  ["mmap", "priv", "0", "4K", "r--", "private,anon"], ["brk", "priv", "0x1000"],
                  ["mmap", "ro", "0", "4K", "r--", "private,anon"], ["destroy", "shared"],
-                 ["fork", "priv", "mine"]]:
+                 ["fork", "priv", "mine"], ["find", "priv", "0", "--view"],
+                 ["check", "priv", "0", "4K", "none"]]:
         r = refused(as_other(*args), args[0], "EACCES")
         assert "access" in r.err or "belongs" in r.err, r
     names = [line.split()[0] for line in ok(as_other("list")).out.splitlines()]
     assert "priv" not in names and "shared" in names and "ro" in names, names
     ok(as_other("maps", "ro"))
+    # A view needs read access only: the segment it maps is read-only to its reader.
+    r = as_other("check", "ro", "0", "4K", "none")
+    assert (r.rc, r.out) == (1, "0x0\n"), r
     ok(as_other("mmap", "shared", "0", "4K", "r--", "private,anon"), "0x7ffff7ffe000\n")
     ok(as_other("fork", "ro", "mine"))
     line = [x for x in ok(run(d, "list")).out.splitlines() if x.startswith("mine ")]
@@ -884,12 +944,30 @@ def t_not_vmad(d):
                      "(--max-clients)\n" % full.sock), r
 
 
+def t_write_errors(d):
+    """Output that cannot be written fails the command with one line, as in coreutils."""
+    nowhere = os.path.join(d.dir, "no-such.sock")
+    create = run(d, "create", "full")
+    ok(create)
+    for args, sock in [(["help"], nowhere), (["--version"], nowhere), (["-h"], nowhere),
+                       (["maps", "full"], None), (["-j", "status", "full"], None)]:
+        cmd = [VMACTL, "-s", sock if sock else d.sock] + args
+        with open("/dev/full", "w") as full:
+            p = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True,
+                               timeout=60)
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        # The reason is known when the last flush fails; an earlier flush leaves only the error.
+        assert p.stderr in ("vmactl: write error: No space left on device\n",
+                            "vmactl: write error\n"), (args, p.stderr)
+    ok(run(d, "destroy", "full"))
+
+
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
-    t_many_vmas, t_find, t_file_mapping, t_change_commands, t_brk, t_fault,
+    t_many_vmas, t_find, t_file_mapping, t_open_files, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
-    t_daemon_gone, t_not_vmad,
+    t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]
 
 

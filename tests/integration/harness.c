@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmaclient.h"
+
 #define START_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS  10000
 #define MAX_DAEMONS      8
@@ -53,6 +55,29 @@ harness_bound(unsigned seconds)
 {
 	signal(SIGALRM, harness_alarm);
 	alarm(seconds);
+}
+
+int
+harness_bound_setup(void **state)
+{
+	(void)state;
+	harness_bound(120);
+	return 0;
+}
+
+int
+harness_group_start(struct vmad_proc *p, const char *const *env, struct vmac_conn **conn)
+{
+	if (vmad_start(p, NULL, env) < 0)
+		return -1;
+	return conn && vmac_connect(p->sock, conn) < 0 ? -1 : 0;
+}
+
+int
+harness_group_stop(struct vmad_proc *p, struct vmac_conn *conn)
+{
+	vmac_close(conn);
+	return vmad_stop(p) == 0 ? 0 : -1;
 }
 
 void

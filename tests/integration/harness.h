@@ -66,6 +66,17 @@ int64_t harness_now_ms(void);
  * killed and the test exits with status 1.
  */
 void harness_bound(unsigned seconds);
+/*
+ * A test group's daemon, started with env (may be NULL), and where conn is not NULL a client
+ * connected to it: 0 or -1.  harness_group_stop closes the client (may be NULL) and stops the
+ * daemon: 0 if it exited cleanly, else -1.
+ */
+struct vmac_conn;
+int harness_group_start(struct vmad_proc *p, const char *const *env, struct vmac_conn **conn);
+int harness_group_stop(struct vmad_proc *p, struct vmac_conn *conn);
+/* A cmocka per-test setup that bounds each test to two minutes (harness_bound). */
+int harness_bound_setup(void **state);
+
 /* Raise RLIMIT_NOFILE to its hard limit (for tests holding many connections). */
 void harness_more_fds(void);
 

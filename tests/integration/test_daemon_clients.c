@@ -29,22 +29,14 @@ group_setup(void **state)
 {
 	(void)state;
 	harness_more_fds();
-	return vmad_start(&vm, NULL, NULL);
+	return harness_group_start(&vm, NULL, NULL);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	return vmad_stop(&vm) == 0 ? 0 : -1;
-}
-
-static int
-bound(void **state)
-{
-	(void)state;
-	harness_bound(120);
-	return 0;
+	return harness_group_stop(&vm, NULL);
 }
 
 enum { THREADS = 32, ROUNDS = 200 };
@@ -355,11 +347,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_many_clients, bound),
-		cmocka_unit_test_setup(test_many_connections_interleaved, bound),
-		cmocka_unit_test_setup(test_pipelining_order, bound),
-		cmocka_unit_test_setup(test_client_pipeline, bound),
-		cmocka_unit_test_setup(test_backpressure_resumes, bound),
+		cmocka_unit_test_setup(test_many_clients, harness_bound_setup),
+		cmocka_unit_test_setup(test_many_connections_interleaved, harness_bound_setup),
+		cmocka_unit_test_setup(test_pipelining_order, harness_bound_setup),
+		cmocka_unit_test_setup(test_client_pipeline, harness_bound_setup),
+		cmocka_unit_test_setup(test_backpressure_resumes, harness_bound_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -35,22 +35,14 @@ group_setup(void **state)
 
 	(void)state;
 	harness_more_fds();
-	return vmad_start(&vm, NULL, env);
+	return harness_group_start(&vm, env, NULL);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	return vmad_stop(&vm) == 0 ? 0 : -1;
-}
-
-static int
-bound(void **state)
-{
-	(void)state;
-	harness_bound(120);
-	return 0;
+	return harness_group_stop(&vm, NULL);
 }
 
 static void
@@ -611,26 +603,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_garbage, bound),
-		cmocka_unit_test_setup(test_4gib_length, bound),
-		cmocka_unit_test_setup(test_undecodable, bound),
-		cmocka_unit_test_setup(test_unknown_op, bound),
-		cmocka_unit_test_setup(test_empty_frame, bound),
-		cmocka_unit_test_setup(test_bad_version, bound),
-		cmocka_unit_test_setup(test_good_hello, bound),
-		cmocka_unit_test_setup(test_valid_then_garbage, bound),
-		cmocka_unit_test_setup(test_truncated_then_close, bound),
-		cmocka_unit_test_setup(test_byte_by_byte, bound),
-		cmocka_unit_test_setup(test_half_frame_timeout, bound),
-		cmocka_unit_test_setup(test_idle_timeout, bound),
-		cmocka_unit_test_setup(test_idle_watcher, bound),
-		cmocka_unit_test_setup(test_1000_idle, bound),
-		cmocka_unit_test_setup(test_never_reads, bound),
-		cmocka_unit_test_setup(test_close_before_reply, bound),
-		cmocka_unit_test_setup(test_decode_budget, bound),
-		cmocka_unit_test_setup(test_max_frame_option, bound),
-		cmocka_unit_test_setup(test_max_clients_option, bound),
-		cmocka_unit_test_setup(test_out_of_descriptors, bound),
+		cmocka_unit_test_setup(test_garbage, harness_bound_setup),
+		cmocka_unit_test_setup(test_4gib_length, harness_bound_setup),
+		cmocka_unit_test_setup(test_undecodable, harness_bound_setup),
+		cmocka_unit_test_setup(test_unknown_op, harness_bound_setup),
+		cmocka_unit_test_setup(test_empty_frame, harness_bound_setup),
+		cmocka_unit_test_setup(test_bad_version, harness_bound_setup),
+		cmocka_unit_test_setup(test_good_hello, harness_bound_setup),
+		cmocka_unit_test_setup(test_valid_then_garbage, harness_bound_setup),
+		cmocka_unit_test_setup(test_truncated_then_close, harness_bound_setup),
+		cmocka_unit_test_setup(test_byte_by_byte, harness_bound_setup),
+		cmocka_unit_test_setup(test_half_frame_timeout, harness_bound_setup),
+		cmocka_unit_test_setup(test_idle_timeout, harness_bound_setup),
+		cmocka_unit_test_setup(test_idle_watcher, harness_bound_setup),
+		cmocka_unit_test_setup(test_1000_idle, harness_bound_setup),
+		cmocka_unit_test_setup(test_never_reads, harness_bound_setup),
+		cmocka_unit_test_setup(test_close_before_reply, harness_bound_setup),
+		cmocka_unit_test_setup(test_decode_budget, harness_bound_setup),
+		cmocka_unit_test_setup(test_max_frame_option, harness_bound_setup),
+		cmocka_unit_test_setup(test_max_clients_option, harness_bound_setup),
+		cmocka_unit_test_setup(test_out_of_descriptors, harness_bound_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -33,17 +33,14 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	if (vmad_start(&vm, NULL, NULL) < 0)
-		return -1;
-	return vmac_connect(vm.sock, &c);
+	return harness_group_start(&vm, NULL, &c);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	vmac_close(c);
-	return vmad_stop(&vm) == 0 ? 0 : -1;
+	return harness_group_stop(&vm, c);
 }
 
 /* Each test starts with a fresh space "t". */

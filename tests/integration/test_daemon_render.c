@@ -130,8 +130,8 @@ group_setup(void **state)
 	cfg.with_stack = true;
 	vmac_create_opts_init(&o);
 	o.with_stack = true;
-	if (mm_create(&cfg, &mm) < 0 || vmad_start(&vm, NULL, NULL) < 0 ||
-	    vmac_connect(vm.sock, &c) < 0 || vmac_create(c, SPACE, &o) < 0)
+	if (mm_create(&cfg, &mm) < 0 || harness_group_start(&vm, NULL, &c) < 0 ||
+	    vmac_create(c, SPACE, &o) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(mappings) / sizeof(mappings[0]); i++)
 		map_both(&mappings[i]);
@@ -146,9 +146,8 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	vmac_close(c);
 	mm_destroy(mm);
-	return vmad_stop(&vm) == 0 ? 0 : -1;
+	return harness_group_stop(&vm, c);
 }
 
 /* Every maps line through the paged iterator, each followed by a newline. */

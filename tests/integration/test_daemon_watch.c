@@ -30,25 +30,14 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	if (vmad_start(&vm, NULL, NULL) < 0)
-		return -1;
-	return vmac_connect(vm.sock, &c);
+	return harness_group_start(&vm, NULL, &c);
 }
 
 static int
 group_teardown(void **state)
 {
 	(void)state;
-	vmac_close(c);
-	return vmad_stop(&vm) == 0 ? 0 : -1;
-}
-
-static int
-bound(void **state)
-{
-	(void)state;
-	harness_bound(120);
-	return 0;
+	return harness_group_stop(&vm, c);
 }
 
 static void
@@ -321,10 +310,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_events, bound),
-		cmocka_unit_test_setup(test_watch_refusals, bound),
-		cmocka_unit_test_setup(test_raw_watchers, bound),
-		cmocka_unit_test_setup(test_overflow, bound),
+		cmocka_unit_test_setup(test_events, harness_bound_setup),
+		cmocka_unit_test_setup(test_watch_refusals, harness_bound_setup),
+		cmocka_unit_test_setup(test_raw_watchers, harness_bound_setup),
+		cmocka_unit_test_setup(test_overflow, harness_bound_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -71,6 +71,11 @@ fill_value(const ProtobufCFieldDescriptor *f, void *member, unsigned variant, un
 		*(ProtobufCMessage **)member =
 			depth < FILL_DEPTH ? new_message(f->descriptor, variant, depth) : NULL;
 		break;
+	case PROTOBUF_C_TYPE_BYTES:
+		/* The one-pass codec leaves these to protobuf-c: the result must be the same. */
+		((ProtobufCBinaryData *)member)->data = (uint8_t *)"\0bytes\xff";
+		((ProtobufCBinaryData *)member)->len = variant ? 7 : 0;
+		break;
 	default:
 		fail_msg("field %s has a type the daemon's encoder does not write", f->name);
 	}
@@ -136,6 +141,29 @@ check_encoding(struct wire_buf *b, const ProtobufCMessage *m)
 	assert_memory_equal(got, want, len + 4);
 	evbuffer_free(out);
 	free(want);
+}
+
+/*
+ * The straight writers' field numbers come from the descriptors, which must have the shape
+ * they assume; the numbers are those protobuf-c itself uses for the same names.
+ */
+static void
+test_field_numbers_from_descriptors(void **state)
+{
+	struct wire_buf b = { 0 };
+
+	(void)state;
+	assert_int_equal(wire_init(&b), 0);
+	assert_true(b.ids_ready);
+	assert_int_equal(b.vma_id[WIRE_VMA_RSS_KB], protobuf_c_message_descriptor_get_field_by_name(
+							    &vmad__v1__vma__descriptor, "rss_kb")
+							    ->id);
+	assert_int_equal(b.resp_id[WIRE_RESP_MESSAGE],
+			 protobuf_c_message_descriptor_get_field_by_name(
+				 &vmad__v1__response__descriptor, "message")
+				 ->id);
+	for (unsigned i = 1; i < WIRE_VMA_FIELDS; i++)
+		assert_true(b.vma_id[i] > b.vma_id[i - 1]);
 }
 
 static void
@@ -232,6 +260,9 @@ test_encode_large(void **state)
  * wire_request_unpack() and protobuf-c agree: both refuse, or both decode to a request that
  * packs to the same bytes.  Returns whether the one-pass decoder took it on its own.
  */
+/* Request fields up to here are decoded by wire.c's plain decoder; later ops by protobuf-c. */
+#define WIRE_PLAIN_OPS_END 32
+
 static bool
 check_decoding(const uint8_t *data, size_t len, size_t budget)
 {
@@ -298,9 +329,11 @@ test_decode_every_field(void **state)
 
 			assert_non_null(m);
 			d->message_init(m);
-			fill(m, i < d->n_fields ? d->fields[i].id : 0, variant, 0);
+			unsigned id = i < d->n_fields ? d->fields[i].id : 0;
+			fill(m, id, variant, 0);
 			n = pack(m, buf);
-			assert_true(check_decoding(buf, n, BUDGET));
+			/* Ops the hand-written codec does not know (from field 32 on) fall back. */
+			assert_true(check_decoding(buf, n, BUDGET) || id >= WIRE_PLAIN_OPS_END);
 			/* Too little memory: refused by both, whichever decodes. */
 			check_decoding(buf, n, 16);
 		}
@@ -408,6 +441,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_field_numbers_from_descriptors),
 		cmocka_unit_test(test_encode_every_field),
 		cmocka_unit_test(test_encode_sparse),
 		cmocka_unit_test(test_encode_large),

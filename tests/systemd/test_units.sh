@@ -33,8 +33,9 @@ trap 'exit 1' HUP INT TERM
 service=$B/systemd/vmad.service
 lines=$(grep -c '^ExecStart=' "$service")
 exec_start=$(sed -n 's/^ExecStart=//p' "$service")
-[ "$lines" = 1 ] && [ "$exec_start" = "$SBINDIR/vmad" ] && ! grep -q '@[A-Z_]*@' "$service"
-ok $? "generated vmad.service runs $SBINDIR/vmad"
+[ "$lines" = 1 ] && [ "$exec_start" = "$SBINDIR/vmad --state-dir \${STATE_DIRECTORY}" ] &&
+	! grep -q '@[A-Z_]*@' "$service"
+ok $? "generated vmad.service runs $SBINDIR/vmad with its StateDirectory= as --state-dir"
 
 # 2. verify, with ExecStart pointing at the built daemon (verify checks it is executable).
 mkdir "$tmp/units"
@@ -72,12 +73,18 @@ pgid=$(awk -F: '$1 == "vmad" { print $4 }' "$root/etc/passwd" 2>/dev/null)
 ok $? "vmad.sysusers creates system user and group vmad (uid ${uid:-?}, gid ${gid:-?})"
 diag "$tmp/sysusers.log"
 
-timeout 60 systemd-tmpfiles --root="$root" --create >"$tmp/tmpfiles.log" 2>&1
-rc=$?
-owner=$(stat -c '%u:%g %a' "$root/var/lib/vmad" 2>/dev/null)
-[ "$rc" -eq 0 ] && [ "$owner" = "$uid:$gid 700" ]
-ok $? "vmad.tmpfiles creates /var/lib/vmad 0700 vmad:vmad (${owner:-missing})"
-diag "$tmp/tmpfiles.log"
+# Giving the directory to vmad is a chown, which only root may do: elsewhere a skip, said so.
+if [ "$(id -u)" -ne 0 ]; then
+	n=$((n + 1))
+	echo "ok $n - vmad.tmpfiles creates /var/lib/vmad 0700 vmad:vmad # SKIP chown needs root"
+else
+	timeout 60 systemd-tmpfiles --root="$root" --create >"$tmp/tmpfiles.log" 2>&1
+	rc=$?
+	owner=$(stat -c '%u:%g %a' "$root/var/lib/vmad" 2>/dev/null)
+	[ "$rc" -eq 0 ] && [ "$owner" = "$uid:$gid 700" ]
+	ok $? "vmad.tmpfiles creates /var/lib/vmad 0700 vmad:vmad (${owner:-missing})"
+	diag "$tmp/tmpfiles.log"
+fi
 
 # 5. make install / make uninstall in a DESTDIR (the whole project, as a packager runs it).
 dest=$tmp/dest
@@ -94,7 +101,7 @@ ok $? "make install DESTDIR= installs vmad.service, vmad.socket, sysusers.d and 
 installed=$(cd "$dest" 2>/dev/null && find . ! -type d | sort)
 [ -n "$installed" ] && echo "$installed" | diag
 
-installed_exec=$(sed -n 's/^ExecStart=//p' "$unit" 2>/dev/null)
+installed_exec=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit" 2>/dev/null)
 [ -n "$installed_exec" ] && [ -x "$dest$installed_exec" ] && [ -f "$dest$installed_exec" ]
 ok $? "the installed unit's ExecStart ($installed_exec) is the installed daemon"
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* brk: growth, shrinking, the guard rules and failure returning the old break (§4, rows 68-71). */
+/*
+ * brk: growth, shrinking, the stack guard gap and failure returning the old break
+ * (mm/mmap.c: SYSCALL_DEFINE1(brk), do_brk_flags(); brk(2)).
+ */
 #include "test_helpers.h"
 
 #include <errno.h>
@@ -166,13 +169,9 @@ test_expand_only(void **state)
 static void
 test_map_count_limit(void **state)
 {
-	struct mm_config cfg;
-	struct mm *mm;
+	struct mm *mm = new_mm_map_limit(1);
 
 	(void)state;
-	mm_config_init(&cfg, MM_LAYOUT_X86_64);
-	cfg.max_map_count = 1;
-	assert_int_equal(mm_create(&cfg, &mm), 0);
 	do_mmap(mm, 0x10000000, P, RW, FIXED_PRIVATE);
 	do_mmap(mm, 0x20000000, P, RW, FIXED_PRIVATE);
 	assert_int_equal(mm_brk(mm, S + P), S);

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Faults, population and RSS (§9), anon_vma attachment (§7.5), stack growth (§11). */
+/*
+ * Faults, population and RSS (mm/memory.c: handle_mm_fault(); mm/gup.c:
+ * populate_vma_page_range()), anon_vma attachment (mm/rmap.c: __anon_vma_prepare()), stack
+ * growth (mm/mmap.c: expand_stack()).
+ */
 #include "test_helpers.h"
 
 #include <errno.h>
@@ -107,7 +111,10 @@ test_anon_pages(void **state)
 	mm_destroy(mm);
 }
 
-/* §7.5: a neighbour's anon_vma is reused when the two could have been one VMA. */
+/*
+ * mm/vma.c: find_mergeable_anon_vma(): a neighbour's anon_vma is reused when the two could
+ * have been one VMA.
+ */
 static void
 test_anon_vma_reuse(void **state)
 {

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* fork: what the child inherits (§12) and the fork-child merge rules (§7.1.6). */
+/*
+ * fork: what the child inherits (kernel/fork.c: dup_mmap(); VM_DONTCOPY, VM_WIPEONFORK) and
+ * how the child's VMAs merge afterwards, their anon_vmas being the child's own
+ * (mm/rmap.c: anon_vma_fork()).
+ */
 #include "test_helpers.h"
 
 #include <errno.h>

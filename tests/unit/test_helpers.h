@@ -40,6 +40,20 @@ new_mm(enum mm_layout layout, bool with_stack)
 	return mm;
 }
 
+/* An x86_64 mm without a stack that holds at most max_map_count VMAs. */
+static inline struct mm *
+new_mm_map_limit(uint64_t max_map_count)
+{
+	struct mm_config cfg;
+	struct mm *mm = NULL;
+
+	mm_config_init(&cfg, MM_LAYOUT_X86_64);
+	cfg.max_map_count = max_map_count;
+	assert_int_equal(mm_create(&cfg, &mm), 0);
+	check_valid(mm);
+	return mm;
+}
+
 static inline int
 count_vmas(const struct mm *mm)
 {

@@ -196,13 +196,9 @@ test_populate(void **state)
 static void
 test_map_count_limit(void **state)
 {
-	struct mm_config cfg;
-	struct mm *mm;
+	struct mm *mm = new_mm_map_limit(1);
 
 	(void)state;
-	mm_config_init(&cfg, MM_LAYOUT_X86_64);
-	cfg.max_map_count = 1;
-	assert_int_equal(mm_create(&cfg, &mm), 0);
 	do_mmap(mm, B, 4 * P, RW, FIXED_PRIVATE);
 	assert_int_equal(mm_madvise(mm, B + P, P, MM_MADV_DONTFORK), -EAGAIN);
 	assert_int_equal(mm_madvise(mm, B, 4 * P, MM_MADV_DONTFORK), 0);

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Merge rules (§7): anon_vma compatibility, the both-sides rule, pgoff continuity; a stress run. */
+/*
+ * Merge rules (mm/vma.c: vma_merge_new_range(), vma_merge_existing_range(),
+ * is_mergeable_anon_vma(), can_vma_merge_before()/after()): anon_vma compatibility, the
+ * both-sides rule, pgoff continuity; a stress run.
+ */
 #include "test_helpers.h"
 
 #include <errno.h>

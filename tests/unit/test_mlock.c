@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* mlock2/munlock: errno (rows 72-76), flags, locked_vm, population (§9.2). */
+/*
+ * mlock2/munlock: errno as mlock(2) gives it, MLOCK_ONFAULT, locked_vm and population
+ * (mm/mlock.c: do_mlock(), apply_vma_lock_flags(), mlock_fixup()).
+ */
 #include "test_helpers.h"
 
 #include <errno.h>

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* mmap: argument checks and errno (spec §1, §16 rows 1-30), placement (§2), merging (§7.2). */
+/*
+ * mmap: argument checks and errno (mmap(2); mm/mmap.c: do_mmap()), placement
+ * (arch/x86/kernel/sys_x86_64.c: arch_get_unmapped_area_topdown(); mm/vma.c:
+ * unmapped_area_topdown()), merging of a new mapping (mm/vma.c: vma_merge_new_range()).
+ */
 #include "test_helpers.h"
 
 #include <errno.h>
@@ -193,13 +197,9 @@ test_errno_limits(void **state)
 static void
 test_map_count_limit(void **state)
 {
-	struct mm_config cfg;
-	struct mm *mm;
+	struct mm *mm = new_mm_map_limit(5);
 
 	(void)state;
-	mm_config_init(&cfg, MM_LAYOUT_X86_64);
-	cfg.max_map_count = 5;
-	assert_int_equal(mm_create(&cfg, &mm), 0);
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(try_mmap(mm, 0x10000000 + (uint64_t)i * 2 * P, P, RW,
 					  FIXED_PRIVATE, NULL, 0, NULL),
@@ -566,13 +566,9 @@ test_fixed_failure_keeps_split(void **state)
 static void
 test_fixed_hole_at_limit(void **state)
 {
-	struct mm_config cfg;
-	struct mm *mm;
+	struct mm *mm = new_mm_map_limit(2);
 
 	(void)state;
-	mm_config_init(&cfg, MM_LAYOUT_X86_64);
-	cfg.max_map_count = 2;
-	assert_int_equal(mm_create(&cfg, &mm), 0);
 	do_mmap(mm, 0x10000000, 3 * P, RW, FIXED_PRIVATE);
 	do_mmap(mm, 0x20000000, 3 * P, RW, FIXED_PRIVATE);
 	assert_int_equal(try_mmap(mm, 0x10001000, P, MM_PROT_READ, FIXED_PRIVATE, NULL, 0, NULL),

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* mprotect: errno (rows 38-49), split and merge (§5, §7.3), VM_ACCOUNT rules, accounting. */
+/*
+ * mprotect: errno (mprotect(2); mm/mprotect.c: do_mprotect_pkey()), split and merge
+ * (mm/mprotect.c: mprotect_fixup(); mm/vma.c: vma_modify_flags()), VM_ACCOUNT, accounting.
+ */
 #include "test_helpers.h"
 
 #include <errno.h>
@@ -133,7 +136,11 @@ test_split_and_merge_back(void **state)
 	mm_destroy(mm);
 }
 
-/* §5: VM_ACCOUNT and merging with a fresh neighbour (EMP cases). */
+/*
+ * mm/mprotect.c: mprotect_fixup(): anonymous private memory made read-only before any write
+ * (no anon_vma yet) drops VM_ACCOUNT, so it merges with a fresh read-only neighbour; once
+ * written it keeps VM_ACCOUNT.
+ */
 static void
 test_account_rules(void **state)
 {
@@ -256,13 +263,9 @@ test_may_bits(void **state)
 static void
 test_map_count_limit(void **state)
 {
-	struct mm_config cfg;
-	struct mm *mm;
+	struct mm *mm = new_mm_map_limit(2);
 
 	(void)state;
-	mm_config_init(&cfg, MM_LAYOUT_X86_64);
-	cfg.max_map_count = 2;
-	assert_int_equal(mm_create(&cfg, &mm), 0);
 	do_mmap(mm, B, 8 * P, RW, FIXED_PRIVATE);
 	do_mmap(mm, 0x20000000, P, RW, FIXED_PRIVATE);
 	assert_int_equal(mm_mprotect(mm, B + 2 * P, P, MM_PROT_READ), -ENOMEM);

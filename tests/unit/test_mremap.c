@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* mremap: errno (rows 50-67), shrink, growth in place, moves, DONTUNMAP, multi-VMA moves (§6). */
+/*
+ * mremap: errno as mremap(2) gives it, shrink, growth in place, moves, MREMAP_DONTUNMAP and
+ * moves across VMAs (mm/mremap.c: do_mremap(), move_vma()).
+ */
 #include "test_helpers.h"
 
 #include <errno.h>
@@ -64,6 +67,14 @@ test_errno_table(void **state)
 		{ "grow in place", B + 16 * P, 4 * P, 8 * P, 0, 0, 0, B + 16 * P },
 		{ "fixed move", B, 2 * P, 2 * P, FIX, 0x50000000, 0, 0x50000000 },
 		{ "dontunmap hint", B, 2 * P, 2 * P, DONTU, 0x50000000, 0, 0x50000000 },
+		/* The shrink's unmap has munmap's range check (mm/vma.c: do_vmi_munmap()). */
+		{ "shrink, old_len 2^63", B, 1ULL << 63, 12 * P, 0, 0, -EINVAL, 0 },
+		{ "shrink, old_len 2^64 - P", B, UINT64_MAX - P + 1, P, MAY, 0, -EINVAL, 0 },
+		{ "shrink, old end past the task", B, 0x7ffffffff000ULL - B + P, P, 0, 0, -EINVAL,
+		  0 },
+		{ "shrink, old end at the task end", B, 0x7ffffffff000ULL - B, P, 0, 0, 0, B },
+		{ "fixed shrink, old_len 2^63", B, 1ULL << 63, P, FIX, 0x50000000, -EINVAL, 0 },
+		{ "old_len 2^63 not mapped", 0x50000000, 1ULL << 63, P, 0, 0, -EFAULT, 0 },
 	};
 
 	(void)state;
@@ -86,14 +97,10 @@ test_errno_table(void **state)
 static void
 test_map_count_limit(void **state)
 {
-	struct mm_config cfg;
-	struct mm *mm;
+	struct mm *mm = new_mm_map_limit(8);
 	uint64_t out;
 
 	(void)state;
-	mm_config_init(&cfg, MM_LAYOUT_X86_64);
-	cfg.max_map_count = 8;
-	assert_int_equal(mm_create(&cfg, &mm), 0);
 	for (int i = 0; i < 3; i++)
 		do_mmap(mm, B + (uint64_t)i * 4 * P, P, RW, FIXED_PRIVATE);
 	assert_int_equal(mm_mremap(mm, B, P, P, FIX, 0x50000000, &out), -ENOMEM);
@@ -205,14 +212,10 @@ test_maymove_placement(void **state)
 static void
 test_shrink(void **state)
 {
-	struct mm_config cfg;
-	struct mm *mm;
+	struct mm *mm = new_mm_map_limit(2);
 	uint64_t out;
 
 	(void)state;
-	mm_config_init(&cfg, MM_LAYOUT_X86_64);
-	cfg.max_map_count = 2;
-	assert_int_equal(mm_create(&cfg, &mm), 0);
 	do_mmap(mm, B, 8 * P, RW, FIXED_PRIVATE | MM_MAP_POPULATE);
 	assert_int_equal(mm_mremap(mm, B, 8 * P, 4 * P, 0, 0, &out), 0);
 	assert_int_equal(status_of(mm).rss_anon, 4);

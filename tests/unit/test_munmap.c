@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* munmap: errno (spec §16 rows 31-37), splitting, accounting, high-water marks (§3). */
+/*
+ * munmap: errno (munmap(2); mm/vma.c: do_vmi_munmap()), splitting, accounting, high-water
+ * marks (mm/vma.c: vms_gather_munmap_vmas(), vms_complete_munmap_vmas()).
+ */
 #include "test_helpers.h"
 
 #include <errno.h>
@@ -91,17 +94,16 @@ test_no_merge(void **state)
 	mm_destroy(mm);
 }
 
-/* Row 37 and the map_count rules of §13. */
+/*
+ * An unmap that would leave more VMAs than vm.max_map_count fails with ENOMEM; trims and
+ * whole VMAs need no room (mm/vma.c: do_vmi_align_munmap(), vms_gather_munmap_vmas()).
+ */
 static void
 test_map_count_limit(void **state)
 {
-	struct mm_config cfg;
-	struct mm *mm;
+	struct mm *mm = new_mm_map_limit(2);
 
 	(void)state;
-	mm_config_init(&cfg, MM_LAYOUT_X86_64);
-	cfg.max_map_count = 2;
-	assert_int_equal(mm_create(&cfg, &mm), 0);
 	do_mmap(mm, B, 8 * P, RW, FIXED_PRIVATE);
 	do_mmap(mm, B + 16 * P, 8 * P, RW, FIXED_PRIVATE);
 	assert_int_equal(mm_munmap(mm, B + 2 * P, P), -ENOMEM);

@@ -242,6 +242,47 @@ short_buffer_reports_the_full_length(void **state)
 	mm_destroy(mm);
 }
 
+/* The fields handed out with a line are the ones printed in it, gate and long names included. */
+static void
+entry_fields_match_the_line(void **state)
+{
+	static char path[4096], line[MM_MAPS_LINE_MAX];
+	struct mm_file_desc f = { .path = path, .dev_major = 0xfe, .ino = 99, .deleted = true };
+	uint64_t shared = VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC |
+			  VM_MAYSHARE;
+	struct mm *mm = empty_mm(true), *nogate = empty_mm(false);
+	struct mm_maps_entry e;
+
+	(void)state;
+	memset(path, '\n', sizeof(path) - 1);
+	path[0] = '/';
+	insert(mm, 0x10000000, 0x10001000, FILE_RO, 3, &f, false);
+	insert(mm, 0x10002000, 0x10004000, shared, 0, NULL, true);
+	assert_int_equal(mm_maps_entry(mm, mm_vma_lookup(mm, 0x10000000), &e, line, sizeof(line)),
+			 0);
+	assert_int_equal(e.len, strlen(line));
+	assert_int_equal(e.offset, 3 * P);
+	assert_int_equal(e.ino, 99);
+	assert_int_equal(e.len - e.name_off, 1 + 4 * 4094 + strlen(" (deleted)"));
+	assert_int_equal(mm_maps_entry(mm, mm_vma_lookup(mm, 0x10000000), &e, line, 200),
+			 -ENAMETOOLONG);
+	assert_int_equal(mm_maps_entry(mm, mm_vma_lookup(mm, 0x10002000), &e, line, sizeof(line)),
+			 0);
+	assert_string_equal(e.perms, "rw-s");
+	assert_int_equal(e.dev_major, 0);
+	assert_int_equal(e.dev_minor, 1);
+	assert_string_equal(line + e.name_off, "/dev/zero (deleted)");
+	assert_int_equal(mm_maps_entry(mm, NULL, &e, line, sizeof(line)), 0);
+	assert_int_equal(e.start, 0xffffffffff600000ULL);
+	assert_int_equal(e.end, 0xffffffffff601000ULL);
+	assert_string_equal(e.perms, "--xp");
+	assert_string_equal(line + e.name_off, "[vsyscall]");
+	assert_int_equal(e.name_off, 73);
+	assert_int_equal(mm_maps_entry(nogate, NULL, &e, line, sizeof(line)), -ENOENT);
+	mm_destroy(mm);
+	mm_destroy(nogate);
+}
+
 static void
 status_lines(void **state)
 {
@@ -287,6 +328,7 @@ main(void)
 		cmocka_unit_test(stack_is_named_by_start_stack_inclusive),
 		cmocka_unit_test(render_maps_orders_lines_and_ends_with_the_gate),
 		cmocka_unit_test(short_buffer_reports_the_full_length),
+		cmocka_unit_test(entry_fields_match_the_line),
 		cmocka_unit_test(status_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

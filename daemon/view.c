@@ -1,0 +1,589 @@
+/* SPDX-License-Identifier: MIT */
+#include "view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "mm.h"
+#include "space.h"
+
+/* Nodes of a new segment; it doubles when full. */
+#define VIEW_NODES_MIN 64
+
+/* An interned name: records with equal names share its nodes. */
+struct view_name {
+	struct view_name *next;
+	uint32_t node;
+	uint32_t refs;
+	size_t len;
+	char text[];
+};
+
+/* One of the engine's VMAs in the window being published. */
+struct view_pending {
+	struct vindex_rec rec;
+	const struct vma *vma;
+	bool named;
+};
+
+struct view_pub {
+	int fd;
+	unsigned char *map;
+	size_t maplen;
+	struct vseg_header *hdr;
+	struct vindex ix;
+	struct view_name **names;
+	size_t nbuckets, nnames;
+	uint64_t brk;              /* the program break when last published */
+	bool writing;              /* inside a change: the sequence counter is odd */
+	struct view_pending *recs; /* the engine's records of a window, reused */
+	size_t nrecs, caprecs;
+	char namebuf[MM_MAPS_NAME_MAX];
+	char line[MM_MAPS_LINE_MAX];
+};
+
+/* ---- the segment ---------------------------------------------------------------------- */
+
+static size_t
+view_seg_size(uint32_t nodes)
+{
+	return VSEG_NODES_OFF + (size_t)nodes * VINDEX_NODE_SIZE;
+}
+
+static void
+view_seg_attach(struct view_pub *v)
+{
+	v->hdr = (struct vseg_header *)v->map;
+	v->ix.nodes = v->map + VSEG_NODES_OFF;
+	v->ix.root = &v->hdr->tree;
+}
+
+/* The file grows, then the publisher's own mapping (the seals forbid a new writable one). */
+static int
+view_seg_grow(struct vindex *ix, uint32_t want)
+{
+	struct view_pub *v = ix->ctx;
+	uint32_t cap = ix->ncap;
+	size_t size;
+	void *p;
+
+	while (cap < want)
+		cap = cap > UINT32_MAX / 2 ? want : cap * 2;
+	size = view_seg_size(cap);
+	if (ftruncate(v->fd, (off_t)size) < 0)
+		return -errno;
+	p = mremap(v->map, v->maplen, size, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return -errno;
+	v->map = p;
+	v->maplen = size;
+	view_seg_attach(v);
+	ix->ncap = cap;
+	v->hdr->nodes_cap = cap;
+	v->hdr->size = size;
+	return 0;
+}
+
+static void
+view_seg_header(struct vseg_header *h)
+{
+	h->magic = VSEG_MAGIC;
+	h->version = VSEG_VERSION;
+	h->header_size = sizeof(*h);
+	h->state = VSEG_LIVE;
+	h->node_size = VINDEX_NODE_SIZE;
+	h->leaf_cap = VINDEX_LEAF_CAP;
+	h->inner_cap = VINDEX_INNER_CAP;
+	h->nodes_off = VSEG_NODES_OFF;
+	h->nodes_cap = VIEW_NODES_MIN;
+	h->size = view_seg_size(VIEW_NODES_MIN);
+}
+
+static int
+view_seg_create(struct view_pub *v)
+{
+	size_t size = view_seg_size(VIEW_NODES_MIN);
+
+	v->fd = memfd_create("vmad-view", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (v->fd < 0)
+		return -errno;
+	if (ftruncate(v->fd, (off_t)size) < 0)
+		return -errno;
+	v->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->map == MAP_FAILED) {
+		v->map = NULL;
+		return -errno;
+	}
+	v->maplen = size;
+	/* From here on only this mapping can write: no write(2), no new writable mapping. */
+	if (fcntl(v->fd, F_ADD_SEALS, VSEG_SEALS) < 0)
+		return -errno;
+	view_seg_attach(v);
+	view_seg_header(v->hdr);
+	v->ix.ncap = VIEW_NODES_MIN;
+	v->ix.grow = view_seg_grow;
+	v->ix.ctx = v;
+	vindex_init(&v->ix);
+	return 0;
+}
+
+/* The sequence counter: odd while the segment changes. */
+static void
+view_write_begin(struct view_pub *v)
+{
+	__atomic_store_n(&v->hdr->seq, v->hdr->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void
+view_write_end(struct view_pub *v)
+{
+	__atomic_store_n(&v->hdr->seq, v->hdr->seq + 1, __ATOMIC_RELEASE);
+}
+
+/* ---- names ---------------------------------------------------------------------------- */
+
+static size_t
+view_name_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)(h ^ (h >> 32));
+}
+
+static struct view_name **
+view_name_slot(struct view_pub *v, const char *s, size_t len)
+{
+	struct view_name **pp = &v->names[view_name_hash(s, len) & (v->nbuckets - 1)];
+
+	while (*pp && ((*pp)->len != len || memcmp((*pp)->text, s, len) != 0))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int
+view_names_grow(struct view_pub *v)
+{
+	size_t n = v->nbuckets ? v->nbuckets * 2 : 64;
+	struct view_name **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->nbuckets; i++) {
+		while (v->names[i]) {
+			struct view_name *e = v->names[i];
+
+			v->names[i] = e->next;
+			e->next = b[view_name_hash(e->text, e->len) & (n - 1)];
+			b[view_name_hash(e->text, e->len) & (n - 1)] = e;
+		}
+	}
+	free(v->names);
+	v->names = b;
+	v->nbuckets = n;
+	return 0;
+}
+
+/* The name's first node (a new reference), storing it when it is new: or NIL on failure. */
+static uint32_t
+view_name_get(struct view_pub *v, const char *s, size_t len)
+{
+	struct view_name **pp, *e;
+
+	if (v->nnames >= v->nbuckets && view_names_grow(v) < 0)
+		return VINDEX_NIL;
+	pp = view_name_slot(v, s, len);
+	if (*pp) {
+		(*pp)->refs++;
+		return (*pp)->node;
+	}
+	e = malloc(sizeof(*e) + len);
+	if (!e || vindex_reserve(&v->ix, vindex_name_nodes(len)) < 0) {
+		free(e);
+		return VINDEX_NIL;
+	}
+	memcpy(e->text, s, len);
+	e->len = len;
+	e->refs = 1;
+	e->node = vindex_name_store(&v->ix, s, len);
+	e->next = NULL;
+	*pp = e;
+	v->nnames++;
+	return e->node;
+}
+
+static void
+view_name_put(struct view_pub *v, uint32_t node)
+{
+	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
+	struct view_name **pp, *e;
+	int len;
+
+	if (node == VINDEX_NIL)
+		return;
+	len = vindex_name_read(&p, node, v->namebuf, sizeof(v->namebuf));
+	if (len < 0)
+		return;
+	pp = view_name_slot(v, v->namebuf, (size_t)len);
+	e = *pp;
+	if (!e || --e->refs > 0)
+		return;
+	*pp = e->next;
+	vindex_name_free(&v->ix, e->node);
+	v->nnames--;
+	free(e);
+}
+
+static void
+view_names_free(struct view_pub *v)
+{
+	for (size_t i = 0; i < v->nbuckets; i++) {
+		while (v->names[i]) {
+			struct view_name *e = v->names[i];
+
+			v->names[i] = e->next;
+			free(e);
+		}
+	}
+	free(v->names);
+}
+
+/* ---- records -------------------------------------------------------------------------- */
+
+/*
+ * The engine's VMA as a record (name not set), and its maps line in v->line: the fields maps
+ * prints come from the engine's one formatter of maps lines.
+ */
+static int
+view_rec_of(struct view_pub *v, struct mm *mm, const struct vma *vma, struct vindex_rec *r,
+	    struct mm_maps_entry *e)
+{
+	struct mm_vma_info info;
+	int rc = mm_maps_entry(mm, vma, e, v->line, sizeof(v->line));
+
+	if (rc < 0)
+		return rc;
+	mm_vma_info(vma, &info);
+	memset(r, 0, sizeof(*r));
+	r->start = info.start;
+	r->end = info.end;
+	r->flags = info.flags;
+	r->pgoff = info.pgoff;
+	r->name = VINDEX_NIL;
+	r->attr = info.path || info.shmem ? VINDEX_ATTR_FILE : 0;
+	r->dev_major = e->dev_major;
+	r->dev_minor = e->dev_minor;
+	r->ino = e->ino;
+	return 0;
+}
+
+static bool
+view_rec_same(const struct vindex_rec *a, const struct vindex_rec *b)
+{
+	return a->start == b->start && a->end == b->end && a->flags == b->flags &&
+	       a->pgoff == b->pgoff && a->ino == b->ino && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && a->attr == b->attr && a->name == b->name;
+}
+
+/* The node of the name in v->line (entry e), looked up without a new reference. */
+static uint32_t
+view_name_of(struct view_pub *v, const struct mm_maps_entry *e)
+{
+	struct view_name **pp;
+
+	if (e->name_off >= e->len)
+		return VINDEX_NIL;
+	if (v->nbuckets == 0)
+		return VINDEX_NIL - 1;
+	pp = view_name_slot(v, v->line + e->name_off, e->len - e->name_off);
+	/* A name not stored yet differs from every stored one. */
+	return *pp ? (*pp)->node : VINDEX_NIL - 1;
+}
+
+static struct view_pending *
+view_recs_push(struct view_pub *v)
+{
+	if (v->nrecs == v->caprecs) {
+		size_t cap = v->caprecs ? v->caprecs * 2 : 16;
+		struct view_pending *p = realloc(v->recs, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		v->recs = p;
+		v->caprecs = cap;
+	}
+	return &v->recs[v->nrecs++];
+}
+
+/* ---- bringing a window up to date ------------------------------------------------------ */
+
+/* The published record that ends above addr (find_vma), if any. */
+static bool
+view_lookup(struct view_pub *v, uint64_t addr, struct vindex_rec *out)
+{
+	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
+	struct vindex_pos pos;
+
+	if (vindex_find(&p, v->ix.root, addr, &pos) != 1)
+		return false;
+	vindex_get(&p, &pos, out);
+	return true;
+}
+
+/*
+ * Widens [*lo, *hi) until no VMA, in the engine or in the segment, crosses its edges: the
+ * records inside it are then the whole difference between the two.
+ */
+static void
+view_window(struct view_pub *v, struct mm *mm, uint64_t *lo, uint64_t *hi)
+{
+	struct vindex_rec r;
+	const struct vma *e;
+	struct mm_vma_info info;
+	bool moved = true;
+
+	while (moved) {
+		moved = false;
+		e = mm_find_vma(mm, *lo);
+		if (e && (mm_vma_info(e, &info), info.start < *lo)) {
+			*lo = info.start;
+			moved = true;
+		}
+		if (view_lookup(v, *lo, &r) && r.start < *lo) {
+			*lo = r.start;
+			moved = true;
+		}
+		e = mm_find_vma(mm, *hi - 1);
+		if (e && (mm_vma_info(e, &info), info.start < *hi && info.end > *hi)) {
+			*hi = info.end;
+			moved = true;
+		}
+		if (view_lookup(v, *hi - 1, &r) && r.start < *hi && r.end > *hi) {
+			*hi = r.end;
+			moved = true;
+		}
+	}
+}
+
+/* The engine's records in [lo, hi) into v->recs; whether they equal the published ones. */
+static int
+view_collect(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi, bool *same)
+{
+	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
+	struct vindex_pos pos;
+	struct vindex_rec r, old;
+	struct view_pending *pe;
+	struct mm_maps_entry me;
+	int have = vindex_find(&p, v->ix.root, lo, &pos);
+
+	*same = true;
+	v->nrecs = 0;
+	for (const struct vma *e = mm_find_vma(mm, lo); e; e = mm_next_vma(e)) {
+		if (view_rec_of(v, mm, e, &r, &me) < 0)
+			return -ENOMEM;
+		if (r.start >= hi)
+			break;
+		r.name = view_name_of(v, &me);
+		pe = view_recs_push(v);
+		if (!pe)
+			return -ENOMEM;
+		*pe = (struct view_pending){ .rec = r, .vma = e, .named = me.name_off < me.len };
+		if (have == 1)
+			vindex_get(&p, &pos, &old);
+		if (have != 1 || !view_rec_same(&r, &old))
+			*same = false;
+		if (have == 1)
+			have = vindex_next(&p, &pos, &pos);
+	}
+	if (have == 1 && (vindex_get(&p, &pos, &old), old.start < hi))
+		*same = false;
+	return 0;
+}
+
+static void
+view_remove(struct view_pub *v, uint64_t lo, uint64_t hi)
+{
+	struct vindex_rec r;
+
+	while (view_lookup(v, lo, &r) && r.start < hi) {
+		view_name_put(v, r.name);
+		if (vindex_delete(&v->ix, r.start) < 0)
+			break;
+	}
+}
+
+static int
+view_insert(struct view_pub *v, struct mm *mm, struct view_pending *pe)
+{
+	struct vindex_rec *r = &pe->rec;
+	struct mm_maps_entry e;
+
+	r->name = VINDEX_NIL;
+	if (pe->named) {
+		if (mm_maps_entry(mm, pe->vma, &e, v->line, sizeof(v->line)) < 0)
+			return -ENOMEM;
+		r->name = view_name_get(v, v->line + e.name_off, e.len - e.name_off);
+		if (r->name == VINDEX_NIL)
+			return -ENOMEM;
+	}
+	if (vindex_reserve(&v->ix, vindex_insert_need(&v->ix)) < 0) {
+		view_name_put(v, r->name);
+		return -ENOMEM;
+	}
+	vindex_insert(&v->ix, r);
+	return 0;
+}
+
+/* Out of memory while publishing: readers are told rather than shown a wrong state. */
+static void
+view_fail(struct view_pub *v)
+{
+	if (!v->writing)
+		view_write_begin(v);
+	v->writing = true;
+	v->hdr->state = VSEG_CLOSED;
+}
+
+static void
+view_sync(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	bool same;
+
+	if (v->hdr->state != VSEG_LIVE)
+		return;
+	if (hi <= lo)
+		hi = lo + 1;
+	view_window(v, mm, &lo, &hi);
+	if (view_collect(v, mm, lo, hi, &same) < 0) {
+		view_fail(v);
+		return;
+	}
+	if (same)
+		return;
+	/* A request's changes are one change for readers: view_pub_done() ends it. */
+	if (!v->writing)
+		view_write_begin(v);
+	v->writing = true;
+	view_remove(v, lo, hi);
+	for (size_t i = 0; i < v->nrecs; i++) {
+		if (view_insert(v, mm, &v->recs[i]) < 0) {
+			view_fail(v);
+			break;
+		}
+	}
+}
+
+static void
+view_done(struct view_pub *v)
+{
+	if (v->writing)
+		view_write_end(v);
+	v->writing = false;
+}
+
+/* ---- the module's interface ----------------------------------------------------------- */
+
+static uint64_t
+view_mm_brk(struct mm *mm)
+{
+	struct mm_status st;
+
+	mm_get_status(mm, &st);
+	return st.brk;
+}
+
+static int
+view_pub_new(struct space *sp, struct view_pub **out)
+{
+	struct view_pub *v = calloc(1, sizeof(*v));
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	v->fd = -1;
+	v->brk = view_mm_brk(sp->mm);
+	r = view_seg_create(v);
+	if (r == 0) {
+		view_sync(v, sp->mm, 0, UINT64_MAX);
+		view_done(v);
+		r = v->hdr->state == VSEG_LIVE ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		view_pub_free(v, VSEG_CLOSED);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+view_open_fd(struct space *sp, int *fd)
+{
+	int r;
+
+	if (!sp->view && (r = view_pub_new(sp, &sp->view)) < 0)
+		return r;
+	*fd = fcntl(sp->view->fd, F_DUPFD_CLOEXEC, 0);
+	return *fd < 0 ? -errno : 0;
+}
+
+void
+view_pub_free(struct view_pub *v, enum vseg_state state)
+{
+	if (!v)
+		return;
+	if (v->hdr && v->hdr->state == VSEG_LIVE) {
+		if (!v->writing)
+			view_write_begin(v);
+		v->hdr->state = state;
+		view_write_end(v);
+	}
+	if (v->map)
+		munmap(v->map, v->maplen);
+	if (v->fd >= 0)
+		close(v->fd);
+	view_names_free(v);
+	free(v->recs);
+	free(v);
+}
+
+void
+view_pub_touch(struct space *sp, uint64_t lo, uint64_t hi)
+{
+	if (sp->view)
+		view_sync(sp->view, sp->mm, lo, hi);
+}
+
+void
+view_pub_done(struct space *sp)
+{
+	if (sp->view)
+		view_done(sp->view);
+}
+
+uint64_t
+view_pub_size(const struct space *sp)
+{
+	return sp->view->hdr->size;
+}
+
+uint64_t
+view_pub_brk(const struct space *sp)
+{
+	return sp->view ? sp->view->brk : 0;
+}
+
+void
+view_pub_set_brk(struct space *sp, uint64_t brk)
+{
+	if (sp->view)
+		sp->view->brk = brk;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A B+tree of disjoint, sorted address ranges kept in a flat pool of fixed-size nodes that
+ * refer to each other by index, never by pointer, so that the pool can live in shared memory
+ * (a view segment) and be read there by other processes, or be moved and grown.
+ *
+ * Leaves hold up to VINDEX_LEAF_CAP records sorted by address, their ends side by side (the
+ * search reads two cache lines) and the rest of each record in a slot of its own; leaves are
+ * linked in both directions.  An inner node holds, for each
+ * child, the largest end in the child's subtree: find_vma(addr) descends to the first child
+ * whose key is above addr, then takes the first record whose end is above addr.  A lookup
+ * reads O(log n) nodes, a few cache lines each; an insertion or a deletion changes the nodes
+ * on one root-to-leaf path (and a sibling when a node splits).
+ *
+ * Readers never trust the pool: every index is checked against the pool's size, every count
+ * against its capacity, the depth against VINDEX_MAX_HEIGHT; a pool that breaks a rule gives
+ * -EBADMSG.  Whether what was read is a consistent state is the caller's business (the view
+ * segment's sequence counter).
+ */
+#ifndef VMAD_VINDEX_H
+#define VMAD_VINDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VINDEX_NODE_SIZE  1024
+#define VINDEX_LEAF_CAP   16
+#define VINDEX_INNER_CAP  64
+#define VINDEX_NIL        UINT32_MAX
+#define VINDEX_MAX_HEIGHT 12
+/* Bytes of text one name node carries. */
+#define VINDEX_NAME_BYTES (VINDEX_NODE_SIZE - 16)
+
+enum vindex_kind {
+	VINDEX_FREE = 0,
+	VINDEX_LEAF = 1,
+	VINDEX_INNER = 2,
+	VINDEX_NAME = 3, /* a piece of a string: count bytes, then the next piece (or NIL) */
+};
+
+struct vindex_head {
+	uint32_t kind;
+	uint32_t count;
+	uint32_t prev, next; /* leaves: neighbours; free nodes and names: the next one */
+};
+
+/* attr bits of a record. */
+#define VINDEX_ATTR_FILE 1u /* maps prints the offset, device and inode (not private anon) */
+
+/* What a leaf keeps of a record besides its end: one record is one piece of a cache line. */
+struct vindex_slot {
+	uint64_t start, flags, pgoff, ino;
+	uint32_t dev_major, dev_minor;
+	uint32_t name; /* first name node, or NIL */
+	uint32_t attr;
+};
+
+struct vindex_leaf {
+	struct vindex_head h;
+	uint64_t end[VINDEX_LEAF_CAP]; /* searched: together, in two cache lines */
+	struct vindex_slot slot[VINDEX_LEAF_CAP];
+};
+
+struct vindex_inner {
+	struct vindex_head h;
+	uint64_t key[VINDEX_INNER_CAP]; /* largest end in child[i]'s subtree */
+	uint32_t child[VINDEX_INNER_CAP];
+};
+
+struct vindex_name {
+	struct vindex_head h;
+	char text[VINDEX_NAME_BYTES];
+};
+
+_Static_assert(sizeof(struct vindex_leaf) <= VINDEX_NODE_SIZE, "leaf fits a node");
+_Static_assert(sizeof(struct vindex_inner) <= VINDEX_NODE_SIZE, "inner node fits a node");
+_Static_assert(sizeof(struct vindex_name) == VINDEX_NODE_SIZE, "name node is a node");
+
+/* Where the tree starts (kept in the view segment's header). */
+struct vindex_root {
+	uint32_t root;   /* NIL when empty */
+	uint32_t height; /* 0 when empty, 1 when the root is a leaf */
+	uint32_t first, last;
+	uint64_t count; /* records */
+};
+
+struct vindex_rec {
+	uint64_t start, end, flags, pgoff, ino;
+	uint32_t dev_major, dev_minor, name, attr;
+};
+
+/* A record's place: a leaf and a slot in it. */
+struct vindex_pos {
+	uint32_t leaf, slot;
+};
+
+/* A pool as a reader sees it: ncap nodes at base. */
+struct vindex_pool {
+	const unsigned char *base;
+	uint32_t ncap;
+};
+
+/*
+ * find_vma(): the first record with end > addr.  1 with *pos set, 0 if there is none, or
+ * -EBADMSG.
+ */
+int vindex_find(const struct vindex_pool *p, const struct vindex_root *r, uint64_t addr,
+		struct vindex_pos *pos);
+/* The record before pos (pos NULL: the last one).  1, 0 (none), or -EBADMSG. */
+int vindex_prev(const struct vindex_pool *p, const struct vindex_root *r,
+		const struct vindex_pos *pos, struct vindex_pos *out);
+/* The record after pos.  1, 0 (none), or -EBADMSG. */
+int vindex_next(const struct vindex_pool *p, const struct vindex_pos *pos, struct vindex_pos *out);
+/* Copies the record at pos (a position vindex_find/prev/next returned). */
+void vindex_get(const struct vindex_pool *p, const struct vindex_pos *pos, struct vindex_rec *out);
+/* A string kept in name nodes into buf (NUL-terminated): its length, -ENOSPC, -EBADMSG. */
+int vindex_name_read(const struct vindex_pool *p, uint32_t first, char *buf, size_t size);
+
+/* ---- writing -------------------------------------------------------------------------- */
+
+struct vindex;
+/* Makes room for at least want nodes (ix->ncap grows, ix->nodes may move): 0 or -ENOMEM. */
+typedef int (*vindex_grow_fn)(struct vindex *ix, uint32_t want);
+
+struct vindex {
+	unsigned char *nodes;
+	uint32_t ncap;
+	uint32_t used;      /* nodes [used, ncap) have never been handed out */
+	uint32_t free_head; /* freed nodes, linked through head.next */
+	uint32_t nfree;
+	struct vindex_root *root;
+	vindex_grow_fn grow;
+	void *ctx;
+};
+
+/* An empty tree over the pool the caller has set (nodes, ncap, root, grow). */
+void vindex_init(struct vindex *ix);
+/* Ensures the next want node allocations succeed: 0 or -ENOMEM. */
+int vindex_reserve(struct vindex *ix, uint32_t want);
+/* Nodes an insertion may allocate (a split on every level and a new root). */
+uint32_t vindex_insert_need(const struct vindex *ix);
+/* Adds a record that overlaps none (after vindex_reserve(vindex_insert_need())). */
+void vindex_insert(struct vindex *ix, const struct vindex_rec *rec);
+/* Removes the record that starts at start: 0 or -ENOENT. */
+int vindex_delete(struct vindex *ix, uint64_t start);
+/* Stores a string in name nodes (after vindex_reserve()): the first node. */
+uint32_t vindex_name_store(struct vindex *ix, const char *s, size_t len);
+/* Nodes vindex_name_store() takes for len bytes. */
+uint32_t vindex_name_nodes(size_t len);
+void vindex_name_free(struct vindex *ix, uint32_t first);
+
+#endif

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Views (vmac_view_*) against a real vmad, or with VMAC_TEST_LOCAL=1 against the in-process
+ * engine: lookups equal the daemon's own for random spaces, a reader thread never sees a
+ * state that was not published while another connection changes the space, the segment
+ * cannot be written through the descriptor the client holds, and a destroyed space or a dead
+ * daemon gives an errno.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tvmad.h"
+#include "vmaclient.h"
+
+#define PAGE 4096ULL
+#define ANON (VMAC_MAP_PRIVATE | VMAC_MAP_ANONYMOUS)
+#define BASE 0x10000000ULL
+#define SPAN 512 /* pages the random operations play in */
+
+static struct tvmad vm;
+static bool local_mode;
+
+static struct vmac_conn *
+conn(void)
+{
+	struct vmac_conn *c = NULL;
+	if (local_mode)
+		assert_int_equal(vmac_open_local(&c), 0);
+	else
+		assert_int_equal(vmac_connect(vm.sock, &c), 0);
+	return c;
+}
+
+/* One random change in [BASE, BASE + SPAN pages): its result does not matter. */
+static void
+random_op(struct vmac_conn *c, const char *name, unsigned *seed)
+{
+	static const struct vmac_file files[] = {
+		{ .path = "/usr/lib/liba.so",
+		  .mode = 3,
+		  .dev_major = 8,
+		  .dev_minor = 1,
+		  .ino = 11 },
+		{ .path = "/usr/lib/libb.so",
+		  .mode = 3,
+		  .dev_major = 8,
+		  .dev_minor = 2,
+		  .ino = 12 },
+		{ .path = "/tmp/gone", .mode = 3, .ino = 13, .deleted = true },
+	};
+	uint64_t a = BASE + (uint64_t)(rand_r(seed) % SPAN) * PAGE;
+	uint64_t len = (uint64_t)(rand_r(seed) % 16 + 1) * PAGE;
+	uint32_t prot = (uint32_t)rand_r(seed) % 8;
+	int k = rand_r(seed) % 10;
+
+	if (k < 3) {
+		const struct vmac_file *f = k == 0 ? &files[rand_r(seed) % 3] : NULL;
+		(void)vmac_mmap(c, name, a, len, prot,
+				f ? VMAC_MAP_PRIVATE | VMAC_MAP_FIXED : ANON | VMAC_MAP_FIXED, f, 0,
+				NULL);
+	} else if (k < 5) {
+		(void)vmac_munmap(c, name, a, len);
+	} else if (k < 7) {
+		(void)vmac_mprotect(c, name, a, len, prot);
+	} else if (k == 7) {
+		(void)vmac_mremap(c, name, a, len, len * 2, VMAC_MREMAP_MAYMOVE, 0, NULL);
+	} else if (k == 8) {
+		(void)vmac_mlock(c, name, a, len);
+	} else {
+		uint64_t b;
+		(void)vmac_brk(c, name, 0, &b);
+		(void)vmac_brk(c, name, b + (rand_r(seed) % 2 ? PAGE : -PAGE), NULL);
+	}
+}
+
+/* The view and the daemon agree on find_vma(addr), find_vma_prev(addr) and the maps line. */
+static void
+compare_at(struct vmac_conn *c, struct vmac_view *v, const char *name, uint64_t addr)
+{
+	struct vmac_vma d, dp;
+	struct vmac_view_vma w, wp;
+	char line[8192];
+	int rd = vmac_find_vma_prev(c, name, addr, &d, &dp);
+	int rw = vmac_view_find_vma_prev(v, addr, &w, &wp);
+
+	assert_int_equal(rw, rd);
+	if (rd & VMAC_FOUND_VMA) {
+		assert_int_equal(w.start, d.start);
+		assert_int_equal(w.end, d.end);
+		assert_int_equal(w.flags, d.flags);
+		assert_int_equal(w.pgoff, d.pgoff);
+		assert_string_equal(w.perms, d.perms);
+		assert_true(vmac_view_line(v, &w, line, sizeof(line)) > 0);
+		assert_string_equal(line, d.line);
+	}
+	if (rd & VMAC_FOUND_PREV)
+		assert_int_equal(wp.start, dp.start);
+}
+
+static void
+compare_all(struct vmac_conn *c, struct vmac_view *v, const char *name)
+{
+	struct vmac_maps_iter *it;
+	struct vmac_vma d;
+	struct vmac_view_vma w;
+	uint64_t cursor = 0;
+	int rc;
+
+	assert_int_equal(vmac_maps_open(c, name, 0, 0, &it), 0);
+	while ((rc = vmac_maps_next(it, &d)) > 0) {
+		if (strstr(d.line, "[vsyscall]"))
+			continue;
+		assert_int_equal(vmac_view_next(v, &cursor, &w), VMAC_FOUND_VMA);
+		assert_int_equal(w.start, d.start);
+		assert_int_equal(w.end, d.end);
+		assert_int_equal(w.flags, d.flags);
+	}
+	assert_int_equal(rc, 0);
+	vmac_maps_close(it);
+	assert_int_equal(vmac_view_next(v, &cursor, &w), 0);
+}
+
+static void
+test_equal_to_daemon(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = conn();
+	struct vmac_view *v;
+	unsigned seed = 42;
+	int ops = local_mode ? 3000 : 600;
+
+	assert_int_equal(vmac_create(c, "eq", NULL), 0);
+	assert_int_equal(vmac_view_open(c, "nope", &v), -ENOENT);
+	assert_int_equal(vmac_view_open(c, "eq", &v), 0);
+	for (int i = 0; i < ops; i++) {
+		random_op(c, "eq", &seed);
+		/* Read-your-writes: the call has returned, so the view shows its effect. */
+		compare_at(c, v, "eq",
+			   BASE + (uint64_t)(rand_r(&seed) % (SPAN + 8)) * PAGE +
+				   (uint64_t)(rand_r(&seed) % PAGE));
+		if (i % 100 == 0)
+			compare_all(c, v, "eq");
+	}
+	compare_all(c, v, "eq");
+	assert_int_equal(vmac_destroy(c, "eq"), 0);
+	struct vmac_view_vma w;
+	assert_int_equal(vmac_view_find_vma(v, 0, &w), -ENOENT);
+	vmac_view_close(v);
+	vmac_close(c);
+}
+
+static void
+test_check(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = conn();
+	struct vmac_view *v;
+	uint64_t bad = 0;
+	uint32_t rw = VMAC_PROT_READ | VMAC_PROT_WRITE;
+
+	assert_int_equal(vmac_create(c, "ck", NULL), 0);
+	assert_int_equal(vmac_view_open(c, "ck", &v), 0);
+	assert_int_equal(
+		vmac_mmap(c, "ck", BASE, 4 * PAGE, rw, ANON | VMAC_MAP_FIXED, NULL, 0, NULL), 0);
+	assert_int_equal(vmac_mmap(c, "ck", BASE + 4 * PAGE, 2 * PAGE, VMAC_PROT_READ,
+				   ANON | VMAC_MAP_FIXED, NULL, 0, NULL),
+			 0);
+	assert_int_equal(vmac_view_check(v, BASE + 10, 6 * PAGE - 10, VMAC_PROT_READ, &bad), 0);
+	assert_int_equal(vmac_view_check(v, BASE, 6 * PAGE, rw, &bad), -EFAULT);
+	assert_int_equal(bad, BASE + 4 * PAGE);
+	assert_int_equal(vmac_view_check(v, BASE, 7 * PAGE, 0, &bad), -EFAULT);
+	assert_int_equal(bad, BASE + 6 * PAGE);
+	assert_int_equal(vmac_view_check(v, BASE - PAGE, 2 * PAGE, 0, &bad), -EFAULT);
+	assert_int_equal(bad, BASE - PAGE);
+	assert_int_equal(vmac_view_check(v, BASE, 0, rw, &bad), 0);
+	assert_int_equal(vmac_view_check(v, UINT64_MAX - 5, 10, 0, &bad), -EFAULT);
+	assert_int_equal(vmac_view_check(v, BASE, PAGE, 0x80, &bad), -EINVAL);
+	assert_int_equal(vmac_munmap(c, "ck", BASE + PAGE, PAGE), 0);
+	assert_int_equal(vmac_view_check(v, BASE, 2 * PAGE, 0, &bad), -EFAULT);
+	assert_int_equal(bad, BASE + PAGE);
+	assert_int_equal(vmac_destroy(c, "ck"), 0);
+	vmac_view_close(v);
+	vmac_close(c);
+}
+
+/* The segment's descriptor in this process, found as /proc lists it. */
+static int
+segment_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char path[300], target[256];
+	int fd = -1;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', strstr(target, "memfd:vmad-view")))
+			fd = atoi(e->d_name);
+	}
+	closedir(d);
+	return fd;
+}
+
+static void
+test_read_only(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = conn();
+	struct vmac_view *v;
+
+	assert_int_equal(vmac_create(c, "ro", NULL), 0);
+	assert_int_equal(vmac_view_open(c, "ro", &v), 0);
+	int fd = segment_fd();
+	assert_true(fd >= 0);
+	errno = 0;
+	assert_true(mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(write(fd, "x", 1), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(ftruncate(fd, 0), -1);
+	void *p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(mprotect(p, PAGE, PROT_READ | PROT_WRITE), -1);
+	munmap(p, PAGE);
+	assert_int_equal(vmac_destroy(c, "ro"), 0);
+	vmac_view_close(v);
+	vmac_close(c);
+}
+
+/* ---- a reader against a writer -------------------------------------------------------- */
+
+#define STATES 4096
+#define PROBES 64
+
+/* For every published version, what find_vma gives at each probe address. */
+static struct published {
+	int ready;
+	uint64_t start[PROBES], end[PROBES], flags[PROBES];
+} * states;
+
+static uint64_t
+probe_addr(int i)
+{
+	return BASE + (uint64_t)i * (SPAN / PROBES) * PAGE + 123;
+}
+
+/* An answer whose version was not recorded yet, checked at the end. */
+struct answer {
+	uint64_t start, end, flags;
+	uint32_t version;
+	uint16_t probe;
+	uint16_t found;
+};
+
+#define ANSWERS (1u << 20)
+
+struct reader {
+	struct vmac_view *v;
+	volatile int stop;
+	long lookups, checked, wrong;
+	struct answer *later;
+	size_t nlater;
+};
+
+static bool
+answer_ok(const struct answer *a)
+{
+	const struct published *s = &states[a->version];
+
+	if (!a->found)
+		return s->start[a->probe] == 0;
+	return s->start[a->probe] == a->start && s->end[a->probe] == a->end &&
+	       s->flags[a->probe] == a->flags;
+}
+
+static void
+reader_check(struct reader *r, const struct answer *a)
+{
+	r->checked++;
+	if (!answer_ok(a))
+		r->wrong++;
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct reader *r = arg;
+	struct vmac_view_vma w;
+	unsigned seed = (unsigned)(uintptr_t)arg;
+
+	while (!r->stop) {
+		struct answer a = { .probe = (uint16_t)(rand_r(&seed) % PROBES) };
+		int rc = vmac_view_find_vma(r->v, probe_addr(a.probe), &w);
+		if (rc < 0 || w.version >= STATES) {
+			r->wrong++;
+			break;
+		}
+		__atomic_store_n(&r->lookups, r->lookups + 1, __ATOMIC_RELAXED);
+		a.found = rc != 0;
+		a.version = (uint32_t)w.version;
+		a.start = w.start;
+		a.end = w.end;
+		a.flags = w.flags;
+		if (!__atomic_load_n(&states[a.version].ready, __ATOMIC_ACQUIRE) &&
+		    r->nlater < ANSWERS) {
+			r->later[r->nlater++] = a;
+			continue;
+		}
+		/* The writer records each version right after the call that made it. */
+		while (!__atomic_load_n(&states[a.version].ready, __ATOMIC_ACQUIRE) && !r->stop)
+			sched_yield();
+		if (__atomic_load_n(&states[a.version].ready, __ATOMIC_ACQUIRE))
+			reader_check(r, &a);
+	}
+	return NULL;
+}
+
+/* What the daemon says now, as the state of version ver (nobody else changes the space). */
+static void
+record(struct vmac_conn *c, struct vmac_view *v)
+{
+	struct published *s;
+	struct vmac_maps_iter *it;
+	struct vmac_vma d;
+	uint64_t ver;
+	int i = 0, rc;
+
+	assert_int_equal(vmac_view_version(v, &ver), 0);
+	assert_true(ver < STATES);
+	s = &states[ver];
+	if (s->ready)
+		return;
+	/* find_vma() of each probe, from the daemon's maps (in address order). */
+	assert_int_equal(vmac_maps_open(c, "rw", 0, 4096, &it), 0);
+	while ((rc = vmac_maps_next(it, &d)) > 0) {
+		for (; i < PROBES && d.end > probe_addr(i) && !strstr(d.line, "[vsyscall]"); i++) {
+			s->start[i] = d.start;
+			s->end[i] = d.end;
+			s->flags[i] = d.flags;
+		}
+	}
+	assert_int_equal(rc, 0);
+	vmac_maps_close(it);
+	for (; i < PROBES; i++)
+		s->start[i] = s->end[i] = s->flags[i] = 0;
+	__atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
+}
+
+static void
+test_reader_vs_writer(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = conn();
+	struct reader r = { 0 }, r2 = { 0 };
+	pthread_t t, t2;
+	unsigned seed = 99;
+	time_t until = time(NULL) + 2;
+
+	states = calloc(STATES, sizeof(*states));
+	r.later = malloc(ANSWERS * sizeof(*r.later));
+	assert_non_null(states);
+	assert_non_null(r.later);
+	assert_int_equal(vmac_create(c, "rw", NULL), 0);
+	assert_int_equal(vmac_view_open(c, "rw", &r.v), 0);
+	record(c, r.v);
+	/* Two readers share the view, as an emulator's threads do. */
+	r2.v = r.v;
+	r2.later = malloc(ANSWERS * sizeof(*r2.later));
+	assert_non_null(r2.later);
+	assert_int_equal(pthread_create(&t, NULL, reader_main, &r), 0);
+	assert_int_equal(pthread_create(&t2, NULL, reader_main, &r2), 0);
+	/* Two seconds, and longer (up to ten) until the reader has done its share on a busy
+	 * machine. */
+	for (int i = 0; i < STATES - 2 && !r.stop && !r2.stop; i++) {
+		time_t now = time(NULL);
+		if (now >= until + 8 ||
+		    (now >= until && __atomic_load_n(&r.lookups, __ATOMIC_RELAXED) >= 100000))
+			break;
+		random_op(c, "rw", &seed);
+		record(c, r.v);
+	}
+	r.stop = r2.stop = 1;
+	pthread_join(t, NULL);
+	pthread_join(t2, NULL);
+	for (size_t i = 0; i < r.nlater; i++)
+		reader_check(&r, &r.later[i]);
+	for (size_t i = 0; i < r2.nlater; i++)
+		reader_check(&r2, &r2.later[i]);
+	r.lookups += r2.lookups;
+	r.checked += r2.checked;
+	r.wrong += r2.wrong;
+	print_message("# %ld lookups, %ld checked against the published states\n", r.lookups,
+		      r.checked);
+	assert_int_equal(r.wrong, 0);
+	assert_true(r.checked > 1000);
+	assert_int_equal(vmac_destroy(c, "rw"), 0);
+	vmac_view_close(r.v);
+	vmac_close(c);
+	free(r.later);
+	free(r2.later);
+	free(states);
+}
+
+/* ---- the daemon goes --------------------------------------------------------------------- */
+
+static void
+test_daemon_gone(void **state)
+{
+	(void)state;
+	if (local_mode)
+		skip();
+	struct tvmad victim;
+	struct vmac_conn *c;
+	struct vmac_view *v;
+	struct vmac_view_vma w;
+
+	assert_int_equal(tvmad_start(&victim), 0);
+	assert_int_equal(vmac_connect(victim.sock, &c), 0);
+	assert_int_equal(vmac_create(c, "g", NULL), 0);
+	assert_int_equal(
+		vmac_mmap(c, "g", BASE, PAGE, VMAC_PROT_READ, ANON | VMAC_MAP_FIXED, NULL, 0, NULL),
+		0);
+	assert_int_equal(vmac_view_open(c, "g", &v), 0);
+	vmac_close(c); /* the view does not need the connection it came from */
+	assert_int_equal(vmac_view_find_vma(v, 0, &w), VMAC_FOUND_VMA);
+	tvmad_signal(&victim, SIGKILL);
+	int rc = 0;
+	for (int i = 0; i < 200 && rc >= 0; i++) {
+		rc = vmac_view_find_vma(v, 0, &w);
+		usleep(5000);
+	}
+	assert_int_equal(rc, -ENOTCONN);
+	vmac_view_close(v);
+	tvmad_stop(&victim);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return local_mode ? 0 : tvmad_start(&vm);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (!local_mode)
+		tvmad_stop(&vm);
+	return 0;
+}
+
+int
+main(void)
+{
+	const char *mode = getenv("VMAC_TEST_LOCAL");
+	local_mode = mode && strcmp(mode, "1") == 0;
+	alarm(300);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_equal_to_daemon), cmocka_unit_test(test_check),
+		cmocka_unit_test(test_read_only),       cmocka_unit_test(test_reader_vs_writer),
+		cmocka_unit_test(test_daemon_gone),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

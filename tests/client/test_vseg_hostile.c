@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The view reader (client/lib/vseg_read.c) on damaged copies of a real segment: random bytes
+ * overwritten in the header, the nodes and the names.  Every lookup must end, with an answer
+ * or an error, without reading outside the copy (ASan checks that in the sanitizer build).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vmaclient.h"
+#include "vseg_read.h"
+
+#define PAGE 4096ULL
+#define BASE 0x10000000ULL
+
+static int
+segment_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char path[300], target[256];
+	int fd = -1;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', strstr(target, "memfd:vmad-view")))
+			fd = atoi(e->d_name);
+	}
+	closedir(d);
+	return fd;
+}
+
+/* A segment of a few hundred VMAs with names, copied out of a local view. */
+static unsigned char *
+real_segment(size_t *len)
+{
+	static const struct vmac_file f = { .path = "/usr/lib/libx.so", .mode = 3, .ino = 5 };
+	struct vmac_conn *c;
+	struct vmac_view *v;
+	struct stat st;
+
+	assert_int_equal(vmac_open_local(&c), 0);
+	assert_int_equal(vmac_create(c, "h", NULL), 0);
+	for (int i = 0; i < 600; i++)
+		assert_int_equal(vmac_mmap(c, "h", BASE + (uint64_t)i * 2 * PAGE, PAGE,
+					   VMAC_PROT_READ | (i % 3 ? 0 : VMAC_PROT_WRITE),
+					   VMAC_MAP_PRIVATE | VMAC_MAP_FIXED |
+						   (i % 2 ? VMAC_MAP_ANONYMOUS : 0),
+					   i % 2 ? NULL : &f, 0, NULL),
+				 0);
+	assert_int_equal(vmac_view_open(c, "h", &v), 0);
+	int fd = segment_fd();
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(p != MAP_FAILED);
+	unsigned char *copy = malloc((size_t)st.st_size);
+	assert_non_null(copy);
+	memcpy(copy, p, (size_t)st.st_size);
+	munmap(p, (size_t)st.st_size);
+	*len = (size_t)st.st_size;
+	vmac_view_close(v);
+	assert_int_equal(vmac_destroy(c, "h"), 0);
+	vmac_close(c);
+	return copy;
+}
+
+static void
+probe(const unsigned char *seg, size_t len, unsigned *seed)
+{
+	struct vseg_result res;
+	uint64_t bad, ver, addr = BASE + (uint64_t)(rand_r(seed) % 1400) * PAGE;
+	char name[64];
+	int r;
+
+	r = vseg_find(seg, len, (enum vseg_find_mode)(rand_r(seed) % 3), addr, addr + PAGE, &res);
+	assert_true(r >= -4095 || r == VSEG_READ_REMAP);
+	if (r > 0 && (r & 1))
+		(void)vseg_name(seg, len, &res.vma, name, sizeof(name));
+	(void)vseg_check(seg, len, BASE, 1200 * PAGE, 0, &bad);
+	(void)vseg_version(seg, len, &ver);
+}
+
+static void
+test_intact(void **state)
+{
+	(void)state;
+	size_t len;
+	unsigned char *seg = real_segment(&len);
+	struct vseg_result res;
+	char name[64];
+
+	assert_int_equal(vseg_find(seg, len, VSEG_FIND, 0, 0, &res), 1);
+	assert_int_equal(res.vma.start, BASE);
+	assert_int_equal(vseg_name(seg, len, &res.vma, name, sizeof(name)), 16);
+	assert_string_equal(name, "/usr/lib/libx.so");
+	/* Too short for its header, or claiming more than is there. */
+	assert_int_equal(vseg_find(seg, 100, VSEG_FIND, 0, 0, &res), -EBADMSG);
+	assert_int_equal(vseg_find(seg, len - 1, VSEG_FIND, 0, 0, &res), VSEG_READ_REMAP);
+	free(seg);
+}
+
+static void
+test_damaged(void **state)
+{
+	(void)state;
+	size_t len;
+	unsigned char *seg = real_segment(&len), *copy = malloc(len);
+	unsigned seed = 1;
+
+	assert_non_null(copy);
+	for (int round = 0; round < 3000; round++) {
+		memcpy(copy, seg, len);
+		int hits = 1 + rand_r(&seed) % 8;
+		for (int k = 0; k < hits; k++) {
+			/* Half the damage in the header and the first nodes, where the tree starts.
+			 */
+			size_t at = rand_r(&seed) % 2 ? (size_t)rand_r(&seed) % 8192
+						      : (size_t)rand_r(&seed) % len;
+			copy[at] = (unsigned char)rand_r(&seed);
+			if (rand_r(&seed) % 4 == 0 && at + 4 <= len)
+				memset(copy + at, 0xff, 4);
+		}
+		/* An even counter, so that the damage is read rather than retried. */
+		copy[16] &= 0xfe;
+		for (int p = 0; p < 20; p++)
+			probe(copy, len, &seed);
+	}
+	free(copy);
+	free(seg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_intact),
+		cmocka_unit_test(test_damaged),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

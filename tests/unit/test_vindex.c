@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The range B+tree (lib/vindex.c): random insertions and deletions against a plain sorted
+ * array, every lookup checked; names stored over several nodes; damaged pools refused.
+ */
+#include "test_helpers.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vindex.h"
+
+#define SLOTS 4096 /* possible ranges: slot i is [i * 2 pages, i * 2 pages + 1 page) */
+#define PG    4096ULL
+
+struct model {
+	struct vindex ix;
+	struct vindex_root root;
+	unsigned char *mem;
+	bool present[SLOTS];
+};
+
+static int
+grow(struct vindex *ix, uint32_t want)
+{
+	struct model *m = ix->ctx;
+	uint32_t cap = ix->ncap ? ix->ncap : 8;
+	unsigned char *p;
+
+	while (cap < want)
+		cap *= 2;
+	p = realloc(m->mem, (size_t)cap * VINDEX_NODE_SIZE);
+	if (!p)
+		return -ENOMEM;
+	m->mem = ix->nodes = p;
+	ix->ncap = cap;
+	return 0;
+}
+
+static void
+model_init(struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->ix.root = &m->root;
+	m->ix.grow = grow;
+	m->ix.ctx = m;
+	vindex_init(&m->ix);
+}
+
+static struct vindex_rec
+rec_of(int i)
+{
+	struct vindex_rec r = { .start = (uint64_t)i * 2 * PG, .end = (uint64_t)i * 2 * PG + PG };
+
+	r.flags = (uint64_t)i;
+	r.pgoff = (uint64_t)i * 7;
+	r.ino = (uint64_t)i * 3;
+	r.dev_major = (uint32_t)i & 0xff;
+	r.name = VINDEX_NIL;
+	return r;
+}
+
+/* The model's answer to find_vma(addr): the slot, or -1. */
+static int
+model_find(const struct model *m, uint64_t addr)
+{
+	for (int i = (int)(addr / (2 * PG)); i < SLOTS; i++)
+		if (m->present[i] && rec_of(i).end > addr)
+			return i;
+	return -1;
+}
+
+static void
+check_lookup(struct model *m, uint64_t addr)
+{
+	struct vindex_pool p = { m->mem, m->ix.ncap };
+	struct vindex_pos pos, prev;
+	struct vindex_rec r;
+	int want = model_find(m, addr), got = vindex_find(&p, &m->root, addr, &pos);
+
+	assert_int_equal(got, want >= 0);
+	if (want < 0)
+		return;
+	vindex_get(&p, &pos, &r);
+	assert_int_equal(r.start, rec_of(want).start);
+	assert_int_equal(r.pgoff, rec_of(want).pgoff);
+	got = vindex_prev(&p, &m->root, &pos, &prev);
+	int w = want - 1;
+	while (w >= 0 && !m->present[w])
+		w--;
+	assert_int_equal(got, w >= 0);
+	if (w >= 0) {
+		vindex_get(&p, &prev, &r);
+		assert_int_equal(r.start, rec_of(w).start);
+	}
+}
+
+static void
+check_walk(struct model *m)
+{
+	struct vindex_pool p = { m->mem, m->ix.ncap };
+	struct vindex_pos pos;
+	struct vindex_rec r;
+	uint64_t n = 0;
+	int i = -1, rc = vindex_find(&p, &m->root, 0, &pos);
+
+	while (rc == 1) {
+		vindex_get(&p, &pos, &r);
+		while (!m->present[++i])
+			;
+		assert_int_equal(r.start, rec_of(i).start);
+		n++;
+		rc = vindex_next(&p, &pos, &pos);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, m->root.count);
+}
+
+static void
+test_random(void **state)
+{
+	struct model *m = malloc(sizeof(*m));
+
+	(void)state;
+	assert_non_null(m);
+	model_init(m);
+	srand(7);
+	for (int step = 0; step < 60000; step++) {
+		int i = rand() % SLOTS;
+		/* Mostly insertions first, then mostly deletions: the tree grows and shrinks. */
+		bool insert = (rand() % 100) < (step < 30000 ? 70 : 30);
+		if (insert && !m->present[i]) {
+			struct vindex_rec r = rec_of(i);
+			assert_int_equal(vindex_reserve(&m->ix, vindex_insert_need(&m->ix)), 0);
+			vindex_insert(&m->ix, &r);
+			m->present[i] = true;
+		} else if (!insert) {
+			assert_int_equal(vindex_delete(&m->ix, rec_of(i).start),
+					 m->present[i] ? 0 : -ENOENT);
+			m->present[i] = false;
+		}
+		check_lookup(m,
+			     (uint64_t)(rand() % (SLOTS * 2 + 4)) * PG + (uint64_t)(rand() % 4096));
+		if (step % 5000 == 0)
+			check_walk(m);
+	}
+	check_walk(m);
+	for (int i = 0; i < SLOTS; i++)
+		if (m->present[i])
+			assert_int_equal(vindex_delete(&m->ix, rec_of(i).start), 0);
+	assert_int_equal(m->root.height, 0);
+	assert_int_equal(m->root.count, 0);
+	free(m->mem);
+	free(m);
+}
+
+static void
+test_names(void **state)
+{
+	struct model m;
+	char big[3000], out[4000];
+
+	(void)state;
+	model_init(&m);
+	memset(big, 'p', sizeof(big));
+	assert_int_equal(vindex_reserve(&m.ix, vindex_name_nodes(sizeof(big))), 0);
+	uint32_t n = vindex_name_store(&m.ix, big, sizeof(big));
+	struct vindex_pool p = { m.mem, m.ix.ncap };
+	assert_int_equal(vindex_name_read(&p, n, out, sizeof(out)), sizeof(big));
+	assert_memory_equal(out, big, sizeof(big));
+	assert_int_equal(vindex_name_read(&p, n, out, 100), -ENOSPC);
+	/* A chain that loops back is damage, not an endless read. */
+	((struct vindex_head *)(m.mem + (size_t)n * VINDEX_NODE_SIZE))->next = n;
+	assert_int_equal(vindex_name_read(&p, n, out, sizeof(out)), -ENOSPC);
+	vindex_name_free(&m.ix, VINDEX_NIL);
+	free(m.mem);
+}
+
+static void
+test_damaged(void **state)
+{
+	struct model m;
+	struct vindex_pos pos;
+
+	(void)state;
+	model_init(&m);
+	for (int i = 0; i < 200; i++) {
+		struct vindex_rec r = rec_of(i);
+		assert_int_equal(vindex_reserve(&m.ix, vindex_insert_need(&m.ix)), 0);
+		vindex_insert(&m.ix, &r);
+	}
+	struct vindex_pool p = { m.mem, m.ix.ncap };
+	struct vindex_root bad = m.root;
+	bad.root = m.ix.ncap + 5;
+	assert_int_equal(vindex_find(&p, &bad, 0, &pos), -EBADMSG);
+	bad = m.root;
+	bad.height = VINDEX_MAX_HEIGHT + 1;
+	assert_int_equal(vindex_find(&p, &bad, 0, &pos), -EBADMSG);
+	((struct vindex_head *)(m.mem + (size_t)m.root.root * VINDEX_NODE_SIZE))->count = 9999;
+	assert_int_equal(vindex_find(&p, &m.root, 0, &pos), -EBADMSG);
+	free(m.mem);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_damaged),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
