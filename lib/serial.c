@@ -24,18 +24,39 @@
 #define SERIAL_PATH_MAX  4096
 
 /* struct mm: u64-valued fields. */
+/* clang-format off */
 #define MM_SERIAL_MM_U64(X)                                                                        \
 	X(task_size)                                                                               \
 	X(mmap_base)                                                                               \
 	X(mmap_legacy_base)                                                                        \
 	X(start_brk)                                                                               \
-	X(brk) X(start_stack) X(start_code) X(end_code) X(mmap_min_addr) X(dac_mmap_min_addr)      \
-		X(stack_guard_gap) X(max_map_count) X(rlimit_as) X(rlimit_data) X(rlimit_stack)    \
-			X(rlimit_memlock) X(def_flags) X(total_vm) X(data_vm) X(exec_vm)           \
-				X(stack_vm) X(locked_vm) X(locked_leak) X(hiwater_vm)              \
-					X(hiwater_rss) X(rss[PAGE_ANON]) X(rss[PAGE_FILE])         \
-						X(rss[PAGE_SHMEM]) X(next_anon_vma)                \
-							X(next_shmem_ino)
+	X(brk)                                                                                     \
+	X(start_stack)                                                                             \
+	X(start_code)                                                                              \
+	X(end_code)                                                                                \
+	X(mmap_min_addr)                                                                           \
+	X(dac_mmap_min_addr)                                                                       \
+	X(stack_guard_gap)                                                                         \
+	X(max_map_count)                                                                           \
+	X(rlimit_as)                                                                               \
+	X(rlimit_data)                                                                             \
+	X(rlimit_stack)                                                                            \
+	X(rlimit_memlock)                                                                          \
+	X(def_flags)                                                                               \
+	X(total_vm)                                                                                \
+	X(data_vm)                                                                                 \
+	X(exec_vm)                                                                                 \
+	X(stack_vm)                                                                                \
+	X(locked_vm)                                                                               \
+	X(locked_leak)                                                                             \
+	X(hiwater_vm)                                                                              \
+	X(hiwater_rss)                                                                             \
+	X(rss[PAGE_ANON])                                                                          \
+	X(rss[PAGE_FILE])                                                                          \
+	X(rss[PAGE_SHMEM])                                                                         \
+	X(next_anon_vma)                                                                           \
+	X(next_shmem_ino)
+/* clang-format on */
 /* struct mm: bool fields. */
 #define MM_SERIAL_MM_BOOL(X)                                                                       \
 	X(topdown)                                                                                 \
