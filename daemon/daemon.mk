@@ -47,7 +47,7 @@ FUZZ_SEEDS   := $(FUZZ_DIR)/fuzz_seeds
 FUZZ_CORPUS  ?= fuzz-corpus/daemon
 FUZZ_SECONDS ?= 300
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CPPFLAGS = -D_GNU_SOURCE -DVMAD_VERSION='"$(VERSION)"' -Ilib -Idaemon \
+FUZZ_CPPFLAGS = -D_GNU_SOURCE -DVMAD_VERSION='"$(VERSION)"' -Ilib -Idaemon -Iclient \
 	-I$(FUZZ_DIR)/proto $(call PC_CFLAGS,$(DAEMON_PKGS))
 FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer $(WARNFLAGS)
 FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(DAEMON_SRCS) $(LIB_SRCS) tests/fuzz/fuzz_daemon.c) \
@@ -81,6 +81,22 @@ fuzz-run: fuzz
 	$(FUZZ_SEEDS) $(FUZZ_CORPUS)
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
 		-rss_limit_mb=4096 -print_final_stats=1 $(FUZZ_CORPUS)
+
+# `make fuzz-ci`: about a minute of fuzzing from the small corpus checked in under
+# tests/fuzz/corpus (refreshed with `make fuzz-seed-corpus`), as .ci/run does.  New inputs go
+# to a scratch directory; the checked-in corpus is only read.
+FUZZ_CI_SECONDS ?= 60
+FUZZ_CI_CORPUS  := tests/fuzz/corpus
+.PHONY: fuzz-ci fuzz-seed-corpus
+fuzz-ci: fuzz
+	@rm -rf $(FUZZ_DIR)/ci-corpus
+	@mkdir -p $(FUZZ_DIR)/ci-corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_CI_SECONDS) -max_len=16384 -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/ci-corpus $(FUZZ_CI_CORPUS)
+
+fuzz-seed-corpus: fuzz
+	@mkdir -p $(FUZZ_CI_CORPUS)
+	$(FUZZ_SEEDS) $(FUZZ_CI_CORPUS)
 
 # `make fault-vmad`: a vmad with the test-only faults of daemon/fault_inject.h compiled in,
 # built apart in build/fault (never by `make` or `make install`).

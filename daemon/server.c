@@ -43,6 +43,7 @@ server_config_init(struct server_config *cfg)
 	cfg->max_vmas_per_uid = 1u << 20;
 	cfg->memory_max = 0;
 	cfg->pass_frames = 16;
+	cfg->wire_protobuf_c = false;
 }
 
 static void
