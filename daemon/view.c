@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "memacct.h"
 #include "mm.h"
 #include "space.h"
 
@@ -72,6 +73,8 @@ view_seg_grow(struct vindex *ix, uint32_t want)
 	p = mremap(v->map, v->maplen, size, MREMAP_MAYMOVE);
 	if (p == MAP_FAILED)
 		return -errno;
+	/* The segment's memory counts against the daemon's budget (--memory-max). */
+	memacct_external((int64_t)size - (int64_t)v->maplen);
 	v->map = p;
 	v->maplen = size;
 	view_seg_attach(v);
@@ -112,6 +115,7 @@ view_seg_create(struct view_pub *v)
 		return -errno;
 	}
 	v->maplen = size;
+	memacct_external((int64_t)size);
 	/* From here on only this mapping can write: no write(2), no new writable mapping. */
 	if (fcntl(v->fd, F_ADD_SEALS, VSEG_SEALS) < 0)
 		return -errno;
@@ -552,8 +556,10 @@ view_pub_free(struct view_pub *v, enum vseg_state state)
 		v->hdr->state = state;
 		view_write_end(v);
 	}
-	if (v->map)
+	if (v->map) {
 		munmap(v->map, v->maplen);
+		memacct_external(-(int64_t)v->maplen);
+	}
 	if (v->fd >= 0)
 		close(v->fd);
 	view_names_free(v);
