@@ -2,6 +2,7 @@
 # bench/: benchmark programs, run by `make bench` (never timed assertions in tests).
 #   vma-bench    the engine against this machine's kernel: ns per operation, bytes per VMA
 #   vmad-bench   the daemon against redis-server on a Unix socket: requests/s
+#   durability-bench  what --state-dir costs (pairs/s per --sync mode), recovery of 1M VMAs
 BENCH_COMMON   := $(B)/bench/bench_util.o $(B)/bench/lattice.o
 
 VMA_BENCH      := $(B)/vma-bench
@@ -10,10 +11,13 @@ VMA_BENCH_OBJS := $(addprefix $(B)/bench/,vma_bench.o engine_ops.o kernel_ops.o)
 VMAD_BENCH      := $(B)/vmad-bench
 VMAD_BENCH_OBJS := $(addprefix $(B)/bench/,vmad_bench.o vmad_report.o load.o proc.o redis_side.o)
 
+DUR_BENCH      := $(B)/durability-bench
+DUR_BENCH_OBJS := $(addprefix $(B)/bench/,durability_bench.o load.o proc.o)
+
 VIEW_BENCH      := $(B)/view-bench
 VIEW_BENCH_OBJS := $(B)/bench/view_bench.o $(B)/bench/proc.o
 
-BENCHES += $(VMA_BENCH) $(VMAD_BENCH) $(VIEW_BENCH)
+BENCHES += $(VMA_BENCH) $(VMAD_BENCH) $(VIEW_BENCH) $(DUR_BENCH)
 
 # A sanitizer build (and the engine's checker after every operation) is far slower: the
 # programs say so above their tables.
@@ -27,6 +31,10 @@ $(VMA_BENCH): $(VMA_BENCH_OBJS) $(BENCH_COMMON) $(ENGINE_A)
 
 $(VMAD_BENCH_OBJS): EXTRA_CFLAGS = -Iclient $(BENCH_CFLAGS)
 $(VMAD_BENCH): $(VMAD_BENCH_OBJS) $(BENCH_COMMON) $(CLIENT_A)
+	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c) -lpthread
+
+$(B)/bench/durability_bench.o: EXTRA_CFLAGS = -Iclient $(BENCH_CFLAGS)
+$(DUR_BENCH): $(DUR_BENCH_OBJS) $(BENCH_COMMON) $(CLIENT_A) | $(VMAD)
 	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c) -lpthread
 
 # view-bench: views, local mode, the socket and the engine side by side.  The engine's own

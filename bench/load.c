@@ -15,6 +15,7 @@
 /* A daemon that stops answering ends the run with -ETIMEDOUT instead of hanging it. */
 #define REPLY_TIMEOUT_MS 10000
 #define NAP_NS           (20 * 1000 * 1000)
+#define LOAD_PAGE        4096ULL
 
 struct load_shared {
 	const struct load_spec *spec;
@@ -27,6 +28,8 @@ struct worker {
 	struct vmac_conn **conns;
 	int nconns;
 	struct vmac_vma *vmas; /* find's out-parameters: depth per connection */
+	unsigned *calls;       /* requests issued per connection (map pairs alternate) */
+	unsigned index;        /* of the worker: map pairs take addresses apart */
 	unsigned next_addr;
 	atomic_uint_fast64_t done;
 	int err;
@@ -43,15 +46,32 @@ worker_fail(struct worker *w, int err, const char *what)
 	return w->err;
 }
 
-/* Sends (or, in a pipeline, queues) one request; returns what the call returns. */
 static int
-issue(struct worker *w, struct vmac_conn *c, struct vmac_vma *vma)
+map_pair_half(struct worker *w, int k)
+{
+	const struct load_spec *spec = w->shared->spec;
+	uint64_t addr = spec->base +
+			((uint64_t)w->index * (uint64_t)w->nconns + (uint64_t)k) * 2 * LOAD_PAGE;
+
+	if (w->calls[k]++ % 2 == 0)
+		return vmac_mmap(
+			w->conns[k], spec->space, addr, LOAD_PAGE, VMAC_PROT_READ | VMAC_PROT_WRITE,
+			VMAC_MAP_PRIVATE | VMAC_MAP_ANONYMOUS | VMAC_MAP_FIXED, NULL, 0, NULL);
+	return vmac_munmap(w->conns[k], spec->space, addr, LOAD_PAGE);
+}
+
+/* Sends (or, in a pipeline, queues) one request on connection k; returns what it returns. */
+static int
+issue(struct worker *w, int k, struct vmac_vma *vma)
 {
 	const struct load_spec *spec = w->shared->spec;
 
 	if (spec->op == LOAD_PING)
-		return vmac_ping(c);
-	return vmac_find_vma(c, spec->space, spec->addrs[w->next_addr++ % spec->naddrs], vma);
+		return vmac_ping(w->conns[k]);
+	if (spec->op == LOAD_MAP_PAIR)
+		return map_pair_half(w, k);
+	return vmac_find_vma(w->conns[k], spec->space, spec->addrs[w->next_addr++ % spec->naddrs],
+			     vma);
 }
 
 static int
@@ -63,7 +83,7 @@ expected_result(const struct load_spec *spec)
 static int
 one_call(struct worker *w)
 {
-	int r = issue(w, w->conns[0], &w->vmas[0]);
+	int r = issue(w, 0, &w->vmas[0]);
 
 	if (r != expected_result(w->shared->spec))
 		return worker_fail(w, r < 0 ? r : -EBADMSG, "a call's reply");
@@ -79,7 +99,7 @@ pipeline_send(struct worker *w, int k)
 	if (r < 0)
 		return worker_fail(w, r, "vmac_pipeline_begin");
 	for (int d = 0; d < depth; d++) {
-		r = issue(w, w->conns[k], &w->vmas[k * depth + d]);
+		r = issue(w, k, &w->vmas[k * depth + d]);
 		if (r < 0)
 			return worker_fail(w, r, "queueing a request");
 	}
@@ -156,6 +176,7 @@ worker_free(struct worker *w)
 		vmac_close(w->conns[k]);
 	free(w->conns);
 	free(w->vmas);
+	free(w->calls);
 }
 
 static int
@@ -173,7 +194,9 @@ workers_init(struct worker *ws, struct load_shared *shared)
 		w->next_addr = (unsigned)t * 7919u;
 		w->conns = calloc((size_t)per, sizeof(*w->conns));
 		w->vmas = calloc((size_t)per * (size_t)spec->depth, sizeof(*w->vmas));
-		if (!w->conns || !w->vmas)
+		w->calls = calloc((size_t)per, sizeof(*w->calls));
+		w->index = (unsigned)t;
+		if (!w->conns || !w->vmas || !w->calls)
 			return worker_fail(w, -ENOMEM, "allocating a worker");
 		if (worker_connect(w, spec->sock))
 			return w->err;

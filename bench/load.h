@@ -15,6 +15,11 @@
 enum load_op {
 	LOAD_PING,
 	LOAD_FIND, /* find_vma at random addresses that have a VMA at or above them */
+	/*
+	 * mmap of one page (MAP_FIXED) and munmap of it, alternately; each connection at its
+	 * own address from spec->base on, in space spec->space.  Two requests make one pair.
+	 */
+	LOAD_MAP_PAIR,
 };
 
 struct load_spec {
@@ -24,6 +29,7 @@ struct load_spec {
 	const char *space;     /* LOAD_FIND */
 	const uint64_t *addrs; /* LOAD_FIND: addresses to look up, used in turn */
 	unsigned naddrs;
+	uint64_t base;             /* LOAD_MAP_PAIR */
 	int conns, depth, threads; /* threads divides conns */
 	bool pipelined;            /* false: one call, one reply (depth must be 1) */
 	uint64_t warmup_ns, measure_ns;

@@ -248,6 +248,19 @@ VMAC_EXPORT int vmac_fork(struct vmac_conn *c, const char *src, const char *dst)
 VMAC_EXPORT int vmac_import(struct vmac_conn *c, const char *name, const char *maps_text,
 			    const struct vmac_create_opts *opts);
 
+/*
+ * Saved spaces (since vmac_0.2).  vmac_save() hands back one space, exactly, in the engine's
+ * versioned and portable form: *data is malloc()ed and the caller frees it.  vmac_restore()
+ * creates name from such bytes (mode as in vmac_create_opts, 0 = the default 0600), or, if
+ * name exists and the caller may change it, replaces its contents in one step (its owner, mode
+ * and watchers stay): the way to reset a guest to a known layout.  Bytes that are not a saved
+ * space, or from a newer format, give -EINVAL / -EPROTONOSUPPORT and change nothing.  The
+ * daemon's --max-frame bounds the size of a restore request.
+ */
+VMAC_EXPORT int vmac_save(struct vmac_conn *c, const char *name, void **data, size_t *len);
+VMAC_EXPORT int vmac_restore(struct vmac_conn *c, const char *name, const void *data, size_t len,
+			     uint32_t mode);
+
 struct vmac_space {
 	const char *name;
 	uint64_t map_count;
@@ -578,6 +591,74 @@ VMAC_EXPORT int vmac_pipeline_begin(struct vmac_conn *c);
 VMAC_EXPORT int vmac_pipeline_end(struct vmac_conn *c);
 /* 1 with *result set, 0 when no reply is outstanding, or a negative transport errno. */
 VMAC_EXPORT int vmac_pipeline_next(struct vmac_conn *c, int *result);
+
+/* ---- open files (0.2) ------------------------------------------------------------------- */
+
+/*
+ * What a mapped file is.  A plain path (struct vmac_file, VMAC_FILE_DISK here) is taken to be
+ * a regular file on a disk filesystem: placements of 2 MiB or more are THP-aligned and its
+ * pages count in RssFile.  A tmpfs file (memfd, /dev/shm) is placed without alignment and its
+ * pages count in RssShmem.  /dev/zero mapped MAP_SHARED through a writable open is shared
+ * anonymous memory ("/dev/zero (deleted)", a new object per mmap, never merging); otherwise
+ * it is anonymous memory that keeps the name.
+ */
+enum vmac_file_kind {
+	VMAC_FILE_DISK = 0,
+	VMAC_FILE_TMPFS = 1,
+	VMAC_FILE_DEV_ZERO = 2,
+};
+
+/*
+ * A file as the kernel knows an open file description: either described here (path,
+ * instance, mode, device, inode, size, mount flag, kind, as struct vmac_file plus the kind),
+ * or, with id != 0, a file registered with vmac_file_open(), the other fields then unused.
+ * Zero the struct first (vmac_file_info_init() or "= {0}"), reserved words included.
+ */
+struct vmac_file_info {
+	const char *path;
+	uint64_t instance;
+	unsigned mode; /* VMAC_FMODE_* bits; 0 = read and write */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	uint64_t size;
+	bool size_known;
+	bool noexec;
+	bool deleted;
+	enum vmac_file_kind kind;
+	uint64_t id;
+	uint64_t reserved[4];
+};
+
+VMAC_EXPORT void vmac_file_info_init(struct vmac_file_info *f);
+
+/*
+ * Files as objects of a space, like the kernel's struct file and inode.  vmac_file_open()
+ * registers an open file description (f->id must be 0) and gives its id (never 0, never
+ * reused in the space).  Mappings made with vmac_mmap_file() and {.id = id} refer to it: they
+ * merge only with mappings of the same open file; faults compare with its current size.
+ * vmac_file_set_size() is truncate/ftruncate or a write past the end: shrinking it drops the
+ * pages beyond the new end from every mapping (so later faults there raise SIGBUS).
+ * vmac_file_unlink() marks it deleted (maps prints " (deleted)").  vmac_file_close() closes
+ * the description: its mappings keep it, its id no longer names it.  -EBADF: no open file
+ * with that id in the space.  A forked space gets a copy of every open file under the same
+ * ids; spaces do not share files.
+ */
+VMAC_EXPORT int vmac_file_open(struct vmac_conn *c, const char *name,
+			       const struct vmac_file_info *f, uint64_t *out_id);
+VMAC_EXPORT int vmac_file_set_size(struct vmac_conn *c, const char *name, uint64_t id,
+				   uint64_t size);
+VMAC_EXPORT int vmac_file_unlink(struct vmac_conn *c, const char *name, uint64_t id);
+VMAC_EXPORT int vmac_file_close(struct vmac_conn *c, const char *name, uint64_t id);
+/* vmac_mmap() of a file given as struct vmac_file_info (NULL: anonymous memory). */
+VMAC_EXPORT int vmac_mmap_file(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
+			       uint32_t prot, uint32_t flags, const struct vmac_file_info *f,
+			       uint64_t offset, uint64_t *out_addr);
+/*
+ * Set the program break of a space: start_brk (page aligned) and brk (start_brk <= brk <= the
+ * task size), e.g. after vmac_import() when the caller knows where the kernel put it.
+ */
+VMAC_EXPORT int vmac_set_brk(struct vmac_conn *c, const char *name, uint64_t start_brk,
+			     uint64_t brk);
 
 #ifdef __cplusplus
 }

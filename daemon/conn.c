@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "dispatch.h"
+#include "durable.h"
 #include "fault_inject.h"
 #include "log.h"
 #include "server.h"
@@ -35,6 +36,7 @@ struct conn {
 	bool closing;  /* flush the output, then free */
 	bool busy;     /* handling its input: the replies are written when that ends */
 	bool writing;  /* output is pending and libevent's write event is armed for it */
+	bool held;     /* replies wait for the journal's commit (durable.c) */
 	bool viewer;   /* holds a view: never closed as idle */
 	int pass_fd;   /* a descriptor the next reply carries, or -1 */
 };
@@ -120,6 +122,10 @@ conn_flush(struct conn *c)
 
 	if (c->writing || evbuffer_get_length(out) == 0)
 		return;
+	if (durable_holding(c->srv)) {
+		c->held = true;
+		return;
+	}
 	if (!c->paused && !watch_conn_waiting(c)) {
 		evbuffer_unfreeze(out, 1);
 		written = evbuffer_write(out, bufferevent_getfd(c->bev));
@@ -128,6 +134,18 @@ conn_flush(struct conn *c)
 	/* What is left, and a failed write, go to libevent: it retries and reports the error. */
 	if (written < 0 || evbuffer_get_length(out) > 0)
 		conn_want_write(c);
+}
+
+void
+conn_release(struct conn *c)
+{
+	if (!c->held)
+		return;
+	c->held = false;
+	conn_flush(c);
+	/* A closing connection waits for its output to leave before it is freed. */
+	if (c->closing)
+		event_active(c->timer, EV_TIMEOUT, 0);
 }
 
 /* Output queued while the connection is idle (a watch event) goes out through libevent. */
@@ -198,6 +216,8 @@ conn_send_fd(struct conn *c, const Vmad__V1__Response *resp)
 	int fd = c->pass_fd, r;
 
 	c->pass_fd = -1;
+	/* What is queued before it may wait for the journal: commit that first. */
+	durable_flush(c->srv);
 	r = frame ? conn_frame_append(c->srv, frame, resp) : -ENOMEM;
 	if (r == 0) {
 		evbuffer_unfreeze(out, 1);
@@ -283,7 +303,7 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 	struct server *srv = c->srv;
 	Vmad__V1__Response resp = VMAD__V1__RESPONSE__INIT;
 	Vmad__V1__Request *req;
-	bool close;
+	bool close = false;
 
 	srv->requests++;
 	req = srv->wire.protobuf_c ? wire_request_unpack_protobuf_c(&srv->req_arena, data, len)
@@ -293,11 +313,15 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 		arena_reset(&srv->req_arena);
 		return true;
 	}
-	close = dispatch_request(srv, c, req, &resp);
-	if (fault_inject_twice(req->id)) {
-		Vmad__V1__Response again = VMAD__V1__RESPONSE__INIT;
+	if (!durable_refuse(srv, &c->cred, req, len, &resp)) {
+		close = dispatch_request(srv, c, req, &resp);
+		durable_record(srv, &c->cred, req, data, len, &resp);
+		if (fault_inject_twice(req->id)) {
+			Vmad__V1__Response again = VMAD__V1__RESPONSE__INIT;
 
-		close |= dispatch_request(srv, c, req, &again);
+			close |= dispatch_request(srv, c, req, &again);
+			durable_record(srv, &c->cred, req, data, len, &again);
+		}
 	}
 	if (resp.error)
 		srv->errors++;

@@ -35,11 +35,15 @@ struct conn *conn_next(const struct conn *c);
 /* The head of the connection's watch list (watch.c). */
 struct watch **conn_watch_list(struct conn *c);
 
+/* The journal committed: send the replies that waited for it (durable.c). */
+void conn_release(struct conn *c);
+
 /*
  * The next reply carries fd (SCM_RIGHTS, on its first byte; fd is closed once sent) and the
  * connection is never closed as idle: it holds a view.
  */
 void conn_pass_fd(struct conn *c, int fd);
+
 /* Pending output has passed the high mark: queue, don't send. */
 bool conn_congested(const struct conn *c);
 /* Appends one framed response to the output. 0 or -ENOMEM / -EMSGSIZE. */

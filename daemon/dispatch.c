@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "files_req.h"
 #include "exec_req.h"
 #include "log.h"
 #include "mm.h"
@@ -359,26 +360,10 @@ op_import(struct dctx *d, const Vmad__V1__Import *m)
 static int
 file_desc(struct dctx *d, const Vmad__V1__File *f, struct mm_file_desc *out)
 {
-	unsigned mode = f->has_mode ? f->mode : (MM_FMODE_READ | MM_FMODE_WRITE);
+	char why[160] = "";
+	int r = files_req_desc(f, out, why, sizeof(why));
 
-	if (!f->path || !f->path[0])
-		return fail(d, -EINVAL, "a file mapping needs the file's path");
-	if (strlen(f->path) >= 4096)
-		return fail(d, -ENAMETOOLONG, "file path longer than 4095 bytes");
-	if (mode == 0 || (mode & ~(MM_FMODE_READ | MM_FMODE_WRITE)))
-		return fail(d, -EINVAL, "file mode %u is not 1 (read), 2 (write) or 3 (both)",
-			    mode);
-	memset(out, 0, sizeof(*out));
-	out->path = f->path;
-	out->instance = f->instance;
-	out->mode = mode;
-	out->dev_major = f->dev_major;
-	out->dev_minor = f->dev_minor;
-	out->ino = f->ino;
-	out->size = f->has_size ? f->size : MM_FILE_SIZE_UNKNOWN;
-	out->noexec = f->noexec;
-	out->deleted = f->deleted;
-	return 0;
+	return r < 0 ? fail(d, r, "%s", why) : 0;
 }
 
 static int
@@ -413,6 +398,9 @@ op_mmap(struct dctx *d, const Vmad__V1__Mmap *m)
 		file = &fd;
 	}
 	r = mm_mmap(sp->mm, m->addr, m->len, m->prot, m->flags, file, m->offset, &addr);
+	if (r == -EBADF && file && file->id)
+		return fail(d, r, "no open file %llu in '%s'", (unsigned long long)file->id,
+			    m->name);
 	if (r < 0)
 		return r;
 	if (sp->watchers) {
@@ -733,6 +721,73 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 	return r;
 }
 
+/* ---- saved spaces -------------------------------------------------------------------- */
+
+static int
+op_save(struct dctx *d, const Vmad__V1__Save *m)
+{
+	Vmad__V1__SaveResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct mm_sbuf b = { 0 };
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (res)
+		vmad__v1__save_result__init(res);
+	if (!res || mm_save(sp->mm, &b) < 0 || !(res->data.data = arena_alloc(d->arena, b.len))) {
+		mm_sbuf_free(&b);
+		return -ENOMEM;
+	}
+	memcpy(res->data.data, b.data, b.len);
+	res->has_data = true;
+	res->data.len = b.len;
+	mm_sbuf_free(&b);
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_SAVE;
+	d->resp->save = res;
+	return 0;
+}
+
+/* Over an existing space the contents change, its owner, mode and watchers stay. */
+static int
+op_restore(struct dctx *d, const Vmad__V1__Restore *m)
+{
+	struct space *sp = m->name ? space_find(&d->srv->spaces, m->name) : NULL;
+	unsigned mode = SPACE_MODE_DEFAULT;
+	char msg[256];
+	struct mm *mm;
+	int r;
+
+	if (sp && (r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	if (!sp && ((r = check_new_space(d, m->name)) < 0 ||
+		    (r = check_mode(d, m->has_mode, m->mode, &mode)) < 0))
+		return r;
+	r = mm_load(m->data.data, m->data.len, NULL, &mm, msg, sizeof(msg));
+	if (r < 0)
+		return fail(d, r, "saved address space not usable: %s", msg);
+	if (!sp)
+		return add_space(d, m->name, mm, mode);
+	mm_destroy(sp->mm);
+	sp->mm = mm;
+	return 0;
+}
+
+/* ---- open files and the break (files_req.c) ------------------------------------------ */
+
+static int
+op_files(struct dctx *d)
+{
+	char why[160] = "";
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, files_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = files_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
+	return r < 0 && why[0] ? fail(d, r, "%s", why) : r;
+}
+
 static int
 op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
 {
@@ -847,11 +902,17 @@ dispatch_op(struct dctx *d)
 		return op_watch(d, q->watch);
 	case VMAD__V1__REQUEST__OP_STATS:
 		return op_stats(d);
+	case VMAD__V1__REQUEST__OP_SAVE:
+		return op_save(d, q->save);
+	case VMAD__V1__REQUEST__OP_RESTORE:
+		return op_restore(d, q->restore);
 	case VMAD__V1__REQUEST__OP_VIEW_OPEN:
 		return op_view_open(d, q->view_open);
 	case VMAD__V1__REQUEST__OP_EXEC:
 		return op_exec(d, q->exec);
 	default:
+		if (files_req_handles(q))
+			return op_files(d);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}
@@ -886,4 +947,15 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 		log_debug("client %llu: request %llu op %d: %d", (unsigned long long)conn_id(c),
 			  (unsigned long long)req->id, (int)req->op_case, r);
 	return d.close;
+}
+
+int
+dispatch_replay(struct server *srv, const struct peer_cred *cred, const Vmad__V1__Request *req,
+		Vmad__V1__Response *resp)
+{
+	struct dctx d = {
+		.srv = srv, .cred = cred, .req = req, .resp = resp, .arena = &srv->reply_arena
+	};
+
+	return dispatch_op(&d);
 }

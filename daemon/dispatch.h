@@ -22,4 +22,12 @@ struct conn;
 bool dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *req,
 		      Vmad__V1__Response *resp);
 
+/*
+ * A journalled request replayed at start-up (durable.c): as the recorded client made it, with
+ * no connection.  Returns the handler's result (0 or a negative errno).
+ */
+struct peer_cred;
+int dispatch_replay(struct server *srv, const struct peer_cred *cred, const Vmad__V1__Request *req,
+		    Vmad__V1__Response *resp);
+
 #endif

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "durable.h"
 #include "log.h"
 #include "notify.h"
 #include "server.h"
@@ -28,13 +29,15 @@ struct options {
 	const char *state_dir;
 	int log_level;
 	struct server_config cfg;
+	struct durable_config dur;
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vmad [-s PATH] [--state-dir DIR] [--max-clients N] [--max-spaces N]\n"
+		"usage: vmad [-s PATH] [--state-dir DIR] [--sync always|batch|none]\n"
+		"            [--recover=truncate] [--max-clients N] [--max-spaces N]\n"
 		"            [--max-frame BYTES] [--log-level LEVEL] [-h] [--version]\n"
 		"\n"
 		"Serves named Linux (x86_64) address-space models over a Unix socket.\n"
@@ -42,12 +45,21 @@ usage(FILE *f)
 		"socket.\n"
 		"\n"
 		"  -s, --socket PATH    socket to create (default " DEFAULT_SOCKET ")\n"
-		"  --state-dir DIR      state directory, created if missing (default "
+		"  --state-dir DIR      keep every address space across restarts and crashes in "
+		"DIR\n"
+		"                       (journal and snapshots; created if missing; default "
 		"$STATE_DIRECTORY);\n"
-		"                       address spaces are kept in memory only and do not survive "
-		"a\n"
-		"                       restart: the directory is checked and ready for "
-		"persistence\n"
+		"                       without it, address spaces live in memory only\n"
+		"  --sync MODE          when the journal reaches the disk before a reply: always\n"
+		"                       (fdatasync per request), batch (one fdatasync per loop "
+		"pass,\n"
+		"                       the default) or none (written, not synced: survives a "
+		"crash\n"
+		"                       of vmad, not a power cut)\n"
+		"  --recover=truncate   start even if the journal is damaged, keeping what "
+		"precedes "
+		"the\n"
+		"                       damage and removing the rest (default: refuse to start)\n"
 		"  --max-clients N      simultaneous connections (default 4096)\n"
 		"  --max-spaces N       address spaces held at once (default 4096)\n"
 		"  --max-frame BYTES    largest request frame, K/M suffixes allowed (default 1M)\n"
@@ -104,6 +116,8 @@ option_size(const char *name, const char *arg, unsigned long long min, unsigned 
 
 enum {
 	OPT_STATE_DIR = 256,
+	OPT_SYNC,
+	OPT_RECOVER,
 	OPT_MAX_CLIENTS,
 	OPT_MAX_SPACES,
 	OPT_MAX_FRAME,
@@ -114,6 +128,8 @@ enum {
 static const struct option long_options[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "sync", required_argument, NULL, OPT_SYNC },
+	{ "recover", required_argument, NULL, OPT_RECOVER },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-spaces", required_argument, NULL, OPT_MAX_SPACES },
 	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
@@ -134,6 +150,17 @@ parse_option(int opt, const char *arg, struct options *o)
 	case OPT_STATE_DIR:
 		o->state_dir = arg;
 		return 0;
+	case OPT_SYNC:
+		if (durable_parse_sync(arg, &o->dur.sync) == 0)
+			return 0;
+		fprintf(stderr, "vmad: --sync: expected always, batch or none, got '%s'\n", arg);
+		return -1;
+	case OPT_RECOVER:
+		o->dur.recover_truncate = strcmp(arg, "truncate") == 0;
+		if (o->dur.recover_truncate)
+			return 0;
+		fprintf(stderr, "vmad: --recover: the only mode is 'truncate', got '%s'\n", arg);
+		return -1;
 	case OPT_MAX_CLIENTS:
 		return option_size("--max-clients", arg, 1, 1u << 20, &o->cfg.max_clients);
 	case OPT_MAX_SPACES:
@@ -169,6 +196,16 @@ env_ms(const char *name, unsigned *out)
 		*out = (unsigned)v;
 }
 
+static void
+env_bytes(const char *name, uint64_t *out)
+{
+	const char *s = getenv(name);
+	unsigned long long v;
+
+	if (s && parse_size(s, ULLONG_MAX, &v) == 0 && v > 0)
+		*out = v;
+}
+
 static bool
 env_is(const char *name, const char *value)
 {
@@ -186,6 +223,7 @@ parse_args(int argc, char **argv, struct options *o)
 	o->state_dir = getenv("STATE_DIRECTORY");
 	o->log_level = LOG_LEVEL_INFO;
 	server_config_init(&o->cfg);
+	durable_config_init(&o->dur);
 	/* getopt's own messages name argv[0]; ours name the program and point at --help. */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":s:h", long_options, NULL)) != -1) {
@@ -208,6 +246,7 @@ parse_args(int argc, char **argv, struct options *o)
 	env_ms("VMAD_FRAME_TIMEOUT_MS", &o->cfg.frame_ms);
 	env_ms("VMAD_WRITE_TIMEOUT_MS", &o->cfg.write_ms);
 	env_ms("VMAD_SHUTDOWN_TIMEOUT_MS", &o->cfg.shutdown_ms);
+	env_bytes("VMAD_JOURNAL_MAX", &o->dur.journal_max);
 	o->cfg.wire_protobuf_c = env_is("VMAD_WIRE", "protobuf-c");
 	return 0;
 }
@@ -256,16 +295,15 @@ make_dirs(char *dir)
 	return 0;
 }
 
-/* STATE_DIRECTORY may list several directories; vmad uses the first. */
+/* STATE_DIRECTORY may list several directories; vmad uses the first (dir, PATH_MAX bytes). */
 static int
-check_state_dir(const char *list)
+check_state_dir(const char *list, char *dir)
 {
-	char dir[PATH_MAX];
 	const char *why = NULL;
 	struct stat st;
 	int r;
 
-	snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(list, ":"), list);
+	snprintf(dir, PATH_MAX, "%.*s", (int)strcspn(list, ":"), list);
 	r = make_dirs(dir);
 	if (r < 0)
 		why = strerror(-r);
@@ -277,7 +315,6 @@ check_state_dir(const char *list)
 		log_err("state directory %s: %s", dir, why);
 		return -1;
 	}
-	log_info("state directory %s (address spaces are kept in memory)", dir);
 	return 0;
 }
 
@@ -285,7 +322,7 @@ struct daemon {
 	struct event_base *base;
 	struct server srv;
 	struct notify notify;
-	struct event *sigterm, *sigint;
+	struct event *sigterm, *sigint, *sighup;
 };
 
 static void
@@ -299,6 +336,17 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("%s: finishing what is in flight, then exiting", strsignal((int)sig));
 	notify_stopping(&d->notify);
 	server_stop(&d->srv);
+}
+
+/* SIGHUP: compact the journal into a snapshot now. */
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)sig;
+	(void)what;
+	durable_compact(&d->srv);
 }
 
 static struct event_base *
@@ -327,13 +375,16 @@ setup(struct daemon *d, const struct options *o)
 	r = server_init(&d->srv, d->base, &o->cfg);
 	if (r < 0)
 		return r;
+	if (o->dur.dir && (r = durable_open(&d->srv, &o->dur)) < 0)
+		return r;
 	r = server_listen(&d->srv, o->socket);
 	if (r < 0)
 		return r;
 	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
-	if (!d->sigterm || !d->sigint || evsignal_add(d->sigterm, NULL) < 0 ||
-	    evsignal_add(d->sigint, NULL) < 0)
+	d->sighup = evsignal_new(d->base, SIGHUP, on_sighup, d);
+	if (!d->sigterm || !d->sigint || !d->sighup || evsignal_add(d->sigterm, NULL) < 0 ||
+	    evsignal_add(d->sigint, NULL) < 0 || evsignal_add(d->sighup, NULL) < 0)
 		return -ENOMEM;
 	return notify_start(&d->notify, &d->srv);
 }
@@ -342,12 +393,16 @@ static void
 teardown(struct daemon *d)
 {
 	notify_fini(&d->notify);
-	if (d->base)
+	if (d->base) {
+		durable_close(&d->srv);
 		server_fini(&d->srv);
+	}
 	if (d->sigterm)
 		event_free(d->sigterm);
 	if (d->sigint)
 		event_free(d->sigint);
+	if (d->sighup)
+		event_free(d->sighup);
 	if (d->base)
 		event_base_free(d->base);
 	libevent_global_shutdown();
@@ -357,6 +412,7 @@ int
 main(int argc, char **argv)
 {
 	struct daemon d = { 0 };
+	char state_dir[PATH_MAX];
 	struct options o;
 	int r = parse_args(argc, argv, &o);
 
@@ -369,8 +425,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	raise_nofile(&o.cfg);
-	if (o.state_dir && check_state_dir(o.state_dir) < 0)
+	if (o.state_dir && check_state_dir(o.state_dir, state_dir) < 0)
 		return 1;
+	o.dur.dir = o.state_dir ? state_dir : NULL;
 	r = setup(&d, &o);
 	if (r < 0) {
 		log_err("cannot start: %s", strerror(-r));

@@ -19,6 +19,7 @@ struct event_base;
 struct event;
 struct evconnlistener;
 struct conn;
+struct durable;
 
 struct server_config {
 	size_t max_clients;
@@ -57,6 +58,7 @@ struct server {
 	struct arena reply_arena;   /* replies under construction */
 	struct wire_buf wire;       /* replies being encoded */
 	bool stopping;
+	struct durable *durable; /* --state-dir: the journal and snapshots (durable.c), or NULL */
 	/* Called after every request (the fuzzer checks the engine's invariants here). */
 	void (*after_request)(struct server *srv, void *arg);
 	void *after_request_arg;

@@ -121,6 +121,8 @@ view_req_name(const Request *q)
 		return q->mlock->name;
 	case VMAD__V1__REQUEST__OP_EXEC:
 		return q->exec->name;
+	case VMAD__V1__REQUEST__OP_RESTORE:
+		return q->restore->name;
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
 		return q->munlock->name;
 	default:
@@ -167,6 +169,7 @@ view_request_done(struct space_table *t, const Request *q, const Response *resp)
 		view_req_range(sp, q->munlock->addr, q->munlock->len);
 		break;
 	case VMAD__V1__REQUEST__OP_EXEC:
+	case VMAD__V1__REQUEST__OP_RESTORE:
 		view_req_exec(sp);
 		break;
 	default:

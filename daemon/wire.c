@@ -647,7 +647,8 @@ wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessa
 		r = -ENOMEM;
 	if (b->cap > WIRE_BUF_KEEP)
 		wire_buf_fini(b);
-	return r;
+	/* What the one-pass encoder does not know (bytes fields) is packed by protobuf-c. */
+	return r == -EOPNOTSUPP ? wire_frame_append_protobuf_c(out, msg) : r;
 }
 
 void

@@ -82,8 +82,8 @@ derive_mmap_base(const struct mm_config *cfg)
 	return MM_PAGE_ALIGN(cfg->task_size - gap);
 }
 
-static bool
-config_valid(const struct mm_config *c)
+bool
+mm_config_valid(const struct mm_config *c)
 {
 	if (c->layout > MM_LAYOUT_I386 || !c->task_size || c->task_size & ~MM_PAGE_MASK)
 		return false;
@@ -124,7 +124,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	struct mm *mm;
 
 	*out = NULL;
-	if (!config_valid(cfg))
+	if (!mm_config_valid(cfg))
 		return -EINVAL;
 	mm = calloc(1, sizeof(*mm));
 	if (!mm)
@@ -154,6 +154,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	mm->thp = cfg->thp;
 	mm->read_implies_exec = cfg->read_implies_exec;
 	mm->overcommit_never = cfg->overcommit_never;
+	mm->overcommit_ram_pages = cfg->overcommit_never ? 0 : cfg->overcommit_ram_pages;
 	if (cfg->with_stack && add_initial_stack(mm) < 0) {
 		vma_slab_release(&mm->slab);
 		free(mm);
@@ -218,6 +219,16 @@ mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages)
 	if (is_data_mapping(flags) && mm->data_vm + npages > data)
 		return false;
 	return true;
+}
+
+/*
+ * security_vm_enough_memory_mm() under the heuristic: a single charge may not exceed RAM plus
+ * swap.  (The strict mode's commit limit depends on every process of the host: not modelled.)
+ */
+bool
+mm_vm_enough_memory(const struct mm *mm, uint64_t npages)
+{
+	return !mm->overcommit_ram_pages || npages <= mm->overcommit_ram_pages;
 }
 
 bool

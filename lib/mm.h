@@ -153,18 +153,49 @@ struct mm_config {
 	bool thp;               /* CONFIG_TRANSPARENT_HUGEPAGE built in (alignment, MAP_STACK) */
 	bool read_implies_exec; /* READ_IMPLIES_EXEC personality */
 	bool overcommit_never;  /* vm.overcommit_memory = 2 */
+	/*
+	 * totalram_pages() + total_swap_pages: vm.overcommit_memory = 0 refuses one charge
+	 * larger than that (mm/util.c: __vm_enough_memory()).  0 = no such check.
+	 */
+	uint64_t overcommit_ram_pages;
 };
 
-/* A file mapping's identity, as the caller describes it. */
+/*
+ * What a mapped file is.  A plain path is taken to be MM_FILE_DISK.
+ * - MM_FILE_DISK: a regular file on a disk filesystem (ext4, xfs): a placement of 2 MiB or
+ *   more is THP-aligned (thp_get_unmapped_area()), its pages count in RssFile;
+ * - MM_FILE_TMPFS: a tmpfs/shmem file (memfd, /dev/shm, SysV shm): no alignment
+ *   (shmem_get_unmapped_area() with shmem THP off, the default), its pages count in RssShmem
+ *   and live in the file, so that every mapping of it sees them;
+ * - MM_FILE_DEVZERO: /dev/zero (drivers/char/mem.c: mmap_zero()): MAP_SHARED through a
+ *   writable open makes a new shmem object per mmap ("/dev/zero (deleted)", device 00:01,
+ *   never merging); otherwise (MAP_PRIVATE, or MAP_SHARED of a read-only open, which has no
+ *   VM_SHARED) it is anonymous memory that keeps the file's name and merges like a file
+ *   mapping.  Placement follows the mmap flags: shmem's for MAP_SHARED, THP-aligned else.
+ */
+enum mm_file_kind {
+	MM_FILE_DISK = 0,
+	MM_FILE_TMPFS = 1,
+	MM_FILE_DEVZERO = 2,
+};
+
+/*
+ * A file mapping's identity, as the caller describes it, or (id != 0) an open file
+ * registered with mm_file_open(), whose other fields are then ignored.  Described inline,
+ * equal descriptions (size and deleted aside, which are the file's current state and update
+ * the object) mean one open file description.
+ */
 struct mm_file_desc {
 	const char *path;
 	uint64_t instance; /* open-instance number: equal path and instance = one struct file */
 	unsigned mode;     /* MM_FMODE_* */
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
-	uint64_t size; /* bytes, for populate up to EOF; MM_FILE_SIZE_UNKNOWN if unknown */
+	uint64_t size; /* bytes, for EOF; MM_FILE_SIZE_UNKNOWN if unknown */
 	bool noexec;   /* on a noexec mount */
 	bool deleted;  /* unlinked: maps appends " (deleted)" */
+	enum mm_file_kind kind;
+	uint64_t id; /* a registered open file; 0 = described by the fields above */
 };
 #define MM_FILE_SIZE_UNKNOWN UINT64_MAX
 
@@ -226,6 +257,24 @@ uint64_t mm_brk(struct mm *mm, uint64_t brk);
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
 int mm_mlock(struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags); /* mlock2 */
 int mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
+
+/*
+ * Open files (lib/files.c), as the kernel's struct file and inode: mmaps refer to them by id,
+ * merging compares the open file description, and the EOF checks of faults read the current
+ * size.  mm_file_open() registers an open file description (the path, mode, device, inode,
+ * size, mount flags and kind of d; d->id must be 0) and returns its id (never 0, never
+ * reused in this mm).  mm_file_set_size() is truncate/ftruncate or a write past the end:
+ * shrinking it drops every page beyond the new end from every mapping of the file (private
+ * copies too, as truncate_pagecache() does), so later faults there raise SIGBUS.
+ * mm_file_unlink() marks it deleted (maps prints " (deleted)").  mm_file_close() closes the
+ * description: mappings keep the file, the id stops naming it.  Errors: -EBADF for an
+ * unknown or closed id, -EINVAL for a bad description.  A fork's child gets its own copy of
+ * every file, under the same ids (spaces do not share files).
+ */
+int mm_file_open(struct mm *mm, const struct mm_file_desc *d, uint64_t *id);
+int mm_file_set_size(struct mm *mm, uint64_t id, uint64_t size);
+int mm_file_unlink(struct mm *mm, uint64_t id);
+int mm_file_close(struct mm *mm, uint64_t id);
 
 /* Page-level events. */
 int mm_populate(struct mm *mm, uint64_t addr, uint64_t len, bool write); /* mm_populate() */
@@ -310,6 +359,27 @@ const char *mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, s
 /* Parse /proc/PID/maps text into a new mm (lib/import.c).  On -EINVAL, *errline is set. */
 int mm_import_maps(const struct mm_config *cfg, const char *text, size_t len, struct mm **out,
 		   unsigned *errline);
+
+/*
+ * Exact serialisation of one mm (lib/serial.c): every VMA, file object, page set, counter and
+ * identity, so that the loaded copy answers every later call as the original would.  The format
+ * is little-endian and versioned (MM_SERIAL_VERSION); a buffer the engine did not write gets
+ * -EINVAL (-EPROTONOSUPPORT for a newer version) with a message, never a half-built mm.
+ */
+#define MM_SERIAL_VERSION 1
+
+struct mm_sbuf {
+	uint8_t *data;
+	size_t len, cap;
+};
+void mm_sbuf_free(struct mm_sbuf *b); /* accepts NULL */
+int mm_sbuf_put(struct mm_sbuf *b, const void *p, size_t n);
+int mm_sbuf_u32(struct mm_sbuf *b, uint32_t v);
+int mm_sbuf_u64(struct mm_sbuf *b, uint64_t v);
+/* Appends mm's serialised form to b: 0 or -ENOMEM. */
+int mm_save(const struct mm *mm, struct mm_sbuf *b);
+/* Loads one mm from the start of data; *used is how many bytes it took. */
+int mm_load(const void *data, size_t len, size_t *used, struct mm **out, char *msg, size_t msglen);
 
 /*
  * exec (lib/exec.c): the layout execve(2) leaves at a program's first instruction, without

@@ -38,9 +38,12 @@ enum page_kind { PAGE_ANON = 0, PAGE_FILE = 1, PAGE_SHMEM = 2, PAGE_KINDS = 3 };
  * the VMAs that use it; merging compares these pointers.
  */
 struct mm_file {
-	uint32_t refs;
+	uint32_t refs;             /* one per VMA, plus one while registered and open */
 	uint32_t slot;             /* index in mm->files; MM_FILE_NOSLOT for shmem */
 	struct mm_file *fork_copy; /* the child's copy while mm_fork runs */
+	uint64_t id;               /* mm_file_open()'s id; 0 = interned from a description */
+	enum mm_file_kind kind;
+	bool open; /* registered and not closed: the id names it */
 	bool shmem, noexec, deleted;
 	unsigned mode;
 	uint32_t dev_major, dev_minor;
@@ -118,6 +121,7 @@ struct mm {
 	uint64_t max_map_count;
 	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock;
 	uint64_t def_flags;
+	uint64_t overcommit_ram_pages; /* 0: charges are not checked */
 	bool gate_vma, cap_sys_rawio, cap_ipc_lock, thp, read_implies_exec, overcommit_never;
 
 	/* counters, in pages */
@@ -127,14 +131,17 @@ struct mm {
 	uint64_t rss[PAGE_KINDS];
 
 	uint64_t next_anon_vma, next_shmem_ino;
-	struct vma_pages *pt; /* 2 MiB regions that have a page-table page */
+	uint64_t next_file_id; /* the last id mm_file_open() gave */
+	struct vma_pages *pt;  /* 2 MiB regions that have a page-table page */
 	struct mm_file **files;
 	uint32_t nfiles, files_cap;
 };
 
 /* mm.c */
+bool mm_config_valid(const struct mm_config *c);
 void mm_stat_account(struct mm *mm, uint64_t flags, int64_t npages);
 bool mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages);
+bool mm_vm_enough_memory(const struct mm *mm, uint64_t npages);
 bool mm_mlock_future_ok(const struct mm *mm, uint64_t flags, uint64_t bytes);
 bool mm_can_do_mlock(const struct mm *mm);
 void mm_update_hiwater_vm(struct mm *mm);
@@ -161,6 +168,7 @@ bool vma_gap_compute(struct rb_node *n, void *ctx);
 
 /* files.c */
 int mm_file_intern(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out);
+int mm_file_resolve(const struct mm *mm, const struct mm_file_desc *d, struct mm_file_desc *out);
 int mm_file_new_shmem(struct mm *mm, const struct mm_file_desc *d, uint64_t size,
 		      struct mm_file **out);
 void mm_file_get(struct mm_file *f);
@@ -231,6 +239,7 @@ int mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **f
 void mm_unmap_count(const struct vma *first, uint64_t end, uint64_t *pages, uint64_t *accounted);
 void mm_unmap_commit(struct mm *mm, struct vma *first, uint64_t end);
 int mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end);
+int mm_do_vmi_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 
 /* pgtable.c: the state of each 2 MiB region's PMD (-1 = empty) */
 enum { PT_TABLE = 0, PT_HUGE_ZERO = 1, PT_HUGE = 2 };

@@ -88,18 +88,28 @@ mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end)
 	return 0;
 }
 
+/*
+ * do_vmi_munmap(): the range checks of munmap(2), which mremap's unmaps (a shrink, the
+ * MREMAP_FIXED target, the moved source) go through as well.
+ */
 int
-mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
+mm_do_vmi_munmap(struct mm *mm, uint64_t addr, uint64_t len)
 {
 	uint64_t end;
-	int err;
 
 	if ((addr & ~MM_PAGE_MASK) || addr > mm->task_size || len > mm->task_size - addr)
 		return -EINVAL;
 	end = addr + MM_PAGE_ALIGN(len);
 	if (end == addr)
 		return -EINVAL;
-	err = mm_do_munmap(mm, addr, end);
+	return mm_do_munmap(mm, addr, end);
+}
+
+int
+mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	int err = mm_do_vmi_munmap(mm, addr, len);
+
 	MM_CHECK(mm);
 	return err;
 }

@@ -18,11 +18,14 @@ vma_is_accessible(const struct vma *v)
 	return v->flags & VM_ACCESS_FLAGS;
 }
 
-/* No vm_ops: private anonymous memory (shared anonymous memory is backed by shmem). */
+/*
+ * No vm_ops: private anonymous memory, and a private /dev/zero mapping, which mmap_zero()
+ * makes anonymous while it keeps the file (shared anonymous memory is backed by shmem).
+ */
 bool
 vma_is_anonymous(const struct vma *v)
 {
-	return !v->file;
+	return !v->file || v->file->kind == MM_FILE_DEVZERO;
 }
 
 uint64_t

@@ -4,8 +4,8 @@
 
 #include "internal.h"
 
-static int
-addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+int
+syscall_addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 {
 	const Response *r = *rp;
 	if (err)
@@ -183,7 +183,7 @@ vmac_mmap(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, ui
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_MMAP;
 	req.mmap = &m;
-	return conn_submit(c, &req, addr_apply, out_addr, NULL);
+	return conn_submit(c, &req, syscall_addr_apply, out_addr, NULL);
 }
 
 VMAC_EXPORT int
@@ -215,7 +215,7 @@ vmac_mremap(struct vmac_conn *c, const char *name, uint64_t old_addr, uint64_t o
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_MREMAP;
 	req.mremap = &m;
-	return conn_submit(c, &req, addr_apply, out_addr, NULL);
+	return conn_submit(c, &req, syscall_addr_apply, out_addr, NULL);
 }
 
 VMAC_EXPORT int

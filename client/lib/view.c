@@ -248,6 +248,11 @@ vmac_view_open(struct vmac_conn *c, const char *name, struct vmac_view **out)
 	r = c->local ? 0 : vmac_connect(c->path, &v->conn);
 	if (r == 0)
 		r = view_request(c->local ? c : v->conn, name, &v->fd);
+	/* A refusal's explanation is vmac_errmsg(c)'s, as for the other calls. */
+	if (r < 0 && v->conn && v->conn->last && !v->conn->broken) {
+		conn_set_last(c, v->conn->last);
+		v->conn->last = NULL;
+	}
 	if (r == 0)
 		r = view_setup(v);
 	if (r < 0) {

@@ -302,7 +302,7 @@ reader_main(void *arg)
 {
 	struct reader *r = arg;
 	struct vmac_view_vma w;
-	unsigned seed = 7;
+	unsigned seed = (unsigned)(uintptr_t)arg;
 
 	while (!r->stop) {
 		struct answer a = { .probe = (uint16_t)(rand_r(&seed) % PROBES) };
@@ -367,8 +367,8 @@ test_reader_vs_writer(void **state)
 {
 	(void)state;
 	struct vmac_conn *c = conn();
-	struct reader r = { 0 };
-	pthread_t t;
+	struct reader r = { 0 }, r2 = { 0 };
+	pthread_t t, t2;
 	unsigned seed = 99;
 	time_t until = time(NULL) + 2;
 
@@ -379,10 +379,15 @@ test_reader_vs_writer(void **state)
 	assert_int_equal(vmac_create(c, "rw", NULL), 0);
 	assert_int_equal(vmac_view_open(c, "rw", &r.v), 0);
 	record(c, r.v);
+	/* Two readers share the view, as an emulator's threads do. */
+	r2.v = r.v;
+	r2.later = malloc(ANSWERS * sizeof(*r2.later));
+	assert_non_null(r2.later);
 	assert_int_equal(pthread_create(&t, NULL, reader_main, &r), 0);
+	assert_int_equal(pthread_create(&t2, NULL, reader_main, &r2), 0);
 	/* Two seconds, and longer (up to ten) until the reader has done its share on a busy
 	 * machine. */
-	for (int i = 0; i < STATES - 2 && !r.stop; i++) {
+	for (int i = 0; i < STATES - 2 && !r.stop && !r2.stop; i++) {
 		time_t now = time(NULL);
 		if (now >= until + 8 ||
 		    (now >= until && __atomic_load_n(&r.lookups, __ATOMIC_RELAXED) >= 100000))
@@ -390,10 +395,16 @@ test_reader_vs_writer(void **state)
 		random_op(c, "rw", &seed);
 		record(c, r.v);
 	}
-	r.stop = 1;
+	r.stop = r2.stop = 1;
 	pthread_join(t, NULL);
+	pthread_join(t2, NULL);
 	for (size_t i = 0; i < r.nlater; i++)
 		reader_check(&r, &r.later[i]);
+	for (size_t i = 0; i < r2.nlater; i++)
+		reader_check(&r2, &r2.later[i]);
+	r.lookups += r2.lookups;
+	r.checked += r2.checked;
+	r.wrong += r2.wrong;
 	print_message("# %ld lookups, %ld checked against the published states\n", r.lookups,
 		      r.checked);
 	assert_int_equal(r.wrong, 0);
@@ -402,6 +413,7 @@ test_reader_vs_writer(void **state)
 	vmac_view_close(r.v);
 	vmac_close(c);
 	free(r.later);
+	free(r2.later);
 	free(states);
 }
 

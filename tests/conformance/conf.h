@@ -16,6 +16,7 @@
 #define CONF_MAX_FILES     4
 #define CONF_PATH_MAX      200
 #define CONF_MAX_PROTECTED 128
+#define CONF_DEV_ZERO      "/dev/zero"
 
 /* Where fixed-address operations play: far from everything the runner has mapped. */
 #define CONF_WINDOW       0x200000000000ULL
@@ -60,6 +61,8 @@ struct conf_op {
 	int32_t file;   /* mmap: file slot or -1 */
 	int32_t advice; /* madvise */
 	uint64_t offset;
+	uint32_t probe; /* an absurd length: the runner tries it in a throwaway child first */
+	uint32_t pad;
 };
 
 /* A file the runner opens before the sequence; slot i is instance i. */

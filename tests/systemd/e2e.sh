@@ -4,7 +4,8 @@
 # systemd-nspawn container whose root is a minimal Debian (debootstrap, cached), installs the
 # project into it with `make install DESTDIR=… PREFIX=/usr`, and drives the installed units
 # with systemctl: socket activation, status line, journal, the socket's group gate, stop,
-# SIGKILL recovery, direct start and the watchdog.  Prints TAP; exits non-zero on failure.
+# SIGKILL recovery with every space kept (journal and snapshot in StateDirectory=), save and
+# restore, direct start and the watchdog.  Prints TAP; exits non-zero on failure.
 #
 # Environment: VMAD_SYSTEMD_TEST_CACHE (default /var/cache/vmad-systemd-test) holds the cached
 # root, rebuilt when missing or when the runtime libraries vmad needs change;
@@ -295,6 +296,21 @@ kill_vmad() {
 	done
 }
 
+# Every space is back as it was: root's e2e line for line, vmaduser's own space with its owner.
+spaces_kept() {
+	c vmactl maps e2e >"$run/maps.now" 2>&1 && cmp -s "$run/maps.log" "$run/maps.now" &&
+		c runuser -u vmaduser -- vmactl maps mine >/dev/null &&
+		c vmactl list | awk '$1 == "mine" { print $5 }' | grep -qx "$(c id -u vmaduser)"
+}
+
+c cat "/proc/$(prop vmad MainPID)/cmdline" | tr '\0' ' ' | grep -q -- '--state-dir /var/lib/vmad ' &&
+	c sh -c 'ls /var/lib/vmad/journal-*' >/dev/null 2>&1
+ok $? "vmad runs with --state-dir /var/lib/vmad (the unit's StateDirectory=) and journals there"
+
+c vmactl save e2e /root/e2e.sav && c vmactl restore e2e-copy /root/e2e.sav &&
+	c vmactl maps e2e-copy | cmp -s "$run/maps.log" -
+ok $? "vmactl save and restore give back the space line for line"
+
 old=$(prop vmad MainPID)
 kill_vmad
 out=$(c vmactl ping)
@@ -302,6 +318,17 @@ new=$(prop vmad MainPID)
 [ "$out" = pong ] && [ "$(c systemctl is-active vmad.service)" = active ] &&
 	[ "$new" != "$old" ] && [ "$new" != 0 ]
 ok $? "after systemctl kill -s KILL vmad, a new request is served (pid $old -> $new, NRestarts=$(prop vmad NRestarts))"
+
+spaces_kept
+ok $? "after SIGKILL every space is back (the journal was replayed)"
+diff "$run/maps.log" "$run/maps.now" | diag
+
+c systemctl restart vmad && spaces_kept
+ok $? "systemctl restart vmad keeps every space"
+
+c systemctl kill -s HUP vmad && sleep 1 && c sh -c 'ls /var/lib/vmad/snapshot-*' >/dev/null 2>&1 &&
+	kill_vmad && spaces_kept
+ok $? "SIGHUP writes a snapshot; after the next SIGKILL every space is back from it"
 
 # A start rate limit on the service would fail vmad.socket after a few quick restarts.
 r=0
@@ -311,6 +338,9 @@ for _ in 1 2 3 4 5 6; do
 done
 [ "$r" = 0 ] && [ "$(c systemctl is-active vmad.socket)" = active ]
 ok $? "six SIGKILLs in a row: each next request is served, vmad.socket stays active (NRestarts=$(prop vmad NRestarts))"
+
+spaces_kept
+ok $? "after six SIGKILLs every space is still there"
 
 c systemctl stop vmad.socket vmad.service 2>/dev/null
 c systemctl start vmad.service &&
@@ -327,6 +357,9 @@ w2=$(prop vmad WatchdogTimestampMonotonic)
 [ "$(c systemctl is-active vmad.service)" = active ] && [ "$(prop vmad MainPID)" = "$old" ] &&
 	[ "${w2:-0}" -gt "${w1:-0}" ]
 ok $? "with WatchdogSec=1s vmad keeps the watchdog fed for 3 s (pid $old, pings at $w1 -> $w2)"
+
+spaces_kept
+ok $? "after systemctl stop and start of the units every space is still there"
 c rm -rf /run/systemd/system/vmad.service.d
 c systemctl daemon-reload
 

@@ -33,8 +33,9 @@ trap 'exit 1' HUP INT TERM
 service=$B/systemd/vmad.service
 lines=$(grep -c '^ExecStart=' "$service")
 exec_start=$(sed -n 's/^ExecStart=//p' "$service")
-[ "$lines" = 1 ] && [ "$exec_start" = "$SBINDIR/vmad" ] && ! grep -q '@[A-Z_]*@' "$service"
-ok $? "generated vmad.service runs $SBINDIR/vmad"
+[ "$lines" = 1 ] && [ "$exec_start" = "$SBINDIR/vmad --state-dir \${STATE_DIRECTORY}" ] &&
+	! grep -q '@[A-Z_]*@' "$service"
+ok $? "generated vmad.service runs $SBINDIR/vmad with its StateDirectory= as --state-dir"
 
 # 2. verify, with ExecStart pointing at the built daemon (verify checks it is executable).
 mkdir "$tmp/units"
@@ -100,7 +101,7 @@ ok $? "make install DESTDIR= installs vmad.service, vmad.socket, sysusers.d and 
 installed=$(cd "$dest" 2>/dev/null && find . ! -type d | sort)
 [ -n "$installed" ] && echo "$installed" | diag
 
-installed_exec=$(sed -n 's/^ExecStart=//p' "$unit" 2>/dev/null)
+installed_exec=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit" 2>/dev/null)
 [ -n "$installed_exec" ] && [ -x "$dest$installed_exec" ] && [ -f "$dest$installed_exec" ]
 ok $? "the installed unit's ExecStart ($installed_exec) is the installed daemon"
 
