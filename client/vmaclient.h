@@ -282,6 +282,29 @@ struct vmac_stats {
 
 VMAC_EXPORT int vmac_stats(struct vmac_conn *c, struct vmac_stats *out);
 
+/*
+ * Since 0.2: what each owner holds against the daemon's per-uid quotas, and its memory
+ * budget.  Root is told about every uid, anyone else only about their own (no line when
+ * they hold nothing).  Quotas refuse with -EDQUOT, the budget with -ENOMEM.
+ */
+struct vmac_usage_uid {
+	uint32_t uid;
+	uint64_t spaces, vmas;
+	uint64_t reserved[4]; /* zero */
+};
+
+/* The caller allocates it zeroed ("= {0}"); uids points into the connection, valid until the
+ * next call on it. */
+struct vmac_usage {
+	uint64_t max_spaces_per_uid, max_vmas_per_uid;
+	uint64_t memory_used, memory_max;  /* bytes the daemon holds; its --memory-max */
+	const struct vmac_usage_uid *uids; /* in uid order */
+	size_t n_uids;
+	uint64_t reserved[4];
+};
+
+VMAC_EXPORT int vmac_usage(struct vmac_conn *c, struct vmac_usage *out);
+
 /* ---- system calls ----------------------------------------------------------------------- */
 
 /* How a mapped file was opened. */
@@ -429,6 +452,7 @@ enum vmac_event_kind {
 	VMAC_EVENT_FORK = 10,
 	VMAC_EVENT_DESTROY = 11,
 	VMAC_EVENT_OVERFLOW = 12, /* `lost` events were dropped: the watcher read too slowly */
+	VMAC_EVENT_MSEAL = 75,    /* 0.2 */
 };
 
 struct vmac_event {
@@ -499,7 +523,10 @@ struct vmac_view_vma {
 /* Needs read access to the space, as find does.  -ENOENT, -EACCES, ... */
 VMAC_EXPORT int vmac_view_open(struct vmac_conn *c, const char *name, struct vmac_view **out);
 VMAC_EXPORT void vmac_view_close(struct vmac_view *v); /* accepts NULL */
-/* find_vma(): VMAC_FOUND_VMA with *vma, 0 when no VMA ends above addr, or a negative errno. */
+/*
+ * find_vma(): VMAC_FOUND_VMA with *vma, 0 when no VMA ends above addr (then *vma is zeroed
+ * but for its version, the state that answer comes from), or a negative errno.
+ */
 VMAC_EXPORT int vmac_view_find_vma(struct vmac_view *v, uint64_t addr, struct vmac_view_vma *vma);
 /* find_vma_prev(): a mask of VMAC_FOUND_VMA and VMAC_FOUND_PREV, as vmac_find_vma_prev(). */
 VMAC_EXPORT int vmac_view_find_vma_prev(struct vmac_view *v, uint64_t addr,
@@ -591,6 +618,82 @@ VMAC_EXPORT int vmac_pipeline_begin(struct vmac_conn *c);
 VMAC_EXPORT int vmac_pipeline_end(struct vmac_conn *c);
 /* 1 with *result set, 0 when no reply is outstanding, or a negative transport errno. */
 VMAC_EXPORT int vmac_pipeline_next(struct vmac_conn *c, int *result);
+
+/* ---- open files (0.2) ------------------------------------------------------------------- */
+
+/*
+ * What a mapped file is.  A plain path (struct vmac_file, VMAC_FILE_DISK here) is taken to be
+ * a regular file on a disk filesystem: placements of 2 MiB or more are THP-aligned and its
+ * pages count in RssFile.  A tmpfs file (memfd, /dev/shm) is placed without alignment and its
+ * pages count in RssShmem.  /dev/zero mapped MAP_SHARED through a writable open is shared
+ * anonymous memory ("/dev/zero (deleted)", a new object per mmap, never merging); otherwise
+ * it is anonymous memory that keeps the name.
+ */
+enum vmac_file_kind {
+	VMAC_FILE_DISK = 0,
+	VMAC_FILE_TMPFS = 1,
+	VMAC_FILE_DEV_ZERO = 2,
+};
+
+/*
+ * A file as the kernel knows an open file description: either described here (path,
+ * instance, mode, device, inode, size, mount flag, kind, as struct vmac_file plus the kind),
+ * or, with id != 0, a file registered with vmac_file_open(), the other fields then unused.
+ * Zero the struct first (vmac_file_info_init() or "= {0}"), reserved words included.
+ */
+struct vmac_file_info {
+	const char *path;
+	uint64_t instance;
+	unsigned mode; /* VMAC_FMODE_* bits; 0 = read and write */
+	uint32_t dev_major, dev_minor;
+	uint64_t ino;
+	uint64_t size;
+	bool size_known;
+	bool noexec;
+	bool deleted;
+	enum vmac_file_kind kind;
+	uint64_t id;
+	uint64_t reserved[4];
+};
+
+VMAC_EXPORT void vmac_file_info_init(struct vmac_file_info *f);
+
+/*
+ * Files as objects of a space, like the kernel's struct file and inode.  vmac_file_open()
+ * registers an open file description (f->id must be 0) and gives its id (never 0, never
+ * reused in the space).  Mappings made with vmac_mmap_file() and {.id = id} refer to it: they
+ * merge only with mappings of the same open file; faults compare with its current size.
+ * vmac_file_set_size() is truncate/ftruncate or a write past the end: shrinking it drops the
+ * pages beyond the new end from every mapping (so later faults there raise SIGBUS).
+ * vmac_file_unlink() marks it deleted (maps prints " (deleted)").  vmac_file_close() closes
+ * the description: its mappings keep it, its id no longer names it.  -EBADF: no open file
+ * with that id in the space.  A forked space gets a copy of every open file under the same
+ * ids; spaces do not share files.
+ */
+VMAC_EXPORT int vmac_file_open(struct vmac_conn *c, const char *name,
+			       const struct vmac_file_info *f, uint64_t *out_id);
+VMAC_EXPORT int vmac_file_set_size(struct vmac_conn *c, const char *name, uint64_t id,
+				   uint64_t size);
+VMAC_EXPORT int vmac_file_unlink(struct vmac_conn *c, const char *name, uint64_t id);
+VMAC_EXPORT int vmac_file_close(struct vmac_conn *c, const char *name, uint64_t id);
+/* vmac_mmap() of a file given as struct vmac_file_info (NULL: anonymous memory). */
+VMAC_EXPORT int vmac_mmap_file(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
+			       uint32_t prot, uint32_t flags, const struct vmac_file_info *f,
+			       uint64_t offset, uint64_t *out_addr);
+/*
+ * mseal(2) (0.2): the VMAs of [addr, addr + len) become sealed (flags must be 0); munmap,
+ * MAP_FIXED over them, mremap, mprotect, a brk shrink and madvise that discards anonymous
+ * memory the caller cannot write then give -EPERM.  -ENOMEM when the range has a hole.
+ */
+VMAC_EXPORT int vmac_mseal(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
+			   unsigned flags);
+
+/*
+ * Set the program break of a space: start_brk (page aligned) and brk (start_brk <= brk <= the
+ * task size), e.g. after vmac_import() when the caller knows where the kernel put it.
+ */
+VMAC_EXPORT int vmac_set_brk(struct vmac_conn *c, const char *name, uint64_t start_brk,
+			     uint64_t brk);
 
 #ifdef __cplusplus
 }

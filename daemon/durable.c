@@ -284,6 +284,8 @@ snapshot_child(struct durable *d, uint64_t segno, pid_t parent)
 	struct mm_sbuf b = { 0 };
 	int r;
 
+	/* The lock is vmad's alone: a writer outliving it must not keep the next one out. */
+	close(d->lockfd);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(1);
 	r = snapshot_encode(&d->srv->spaces, segno, &b);

@@ -22,7 +22,7 @@ eof_limit(const struct vma *v, uint64_t start, uint64_t end)
 {
 	uint64_t eof_pages, first = page_index(v, start), n;
 
-	if (!v->file || v->file->size == MM_FILE_SIZE_UNKNOWN)
+	if (vma_is_anonymous(v) || v->file->size == MM_FILE_SIZE_UNKNOWN)
 		return end;
 	eof_pages = (v->file->size + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT;
 	if (first >= eof_pages)
@@ -170,8 +170,8 @@ shared_write_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 static bool
 thp_ok(const struct mm *mm, const struct vma *v, uint64_t base)
 {
-	return mm->thp && !v->file && (v->flags & VM_HUGEPAGE) && !(v->flags & VM_NOHUGEPAGE) &&
-	       base >= v->start && base + MM_PMD_SIZE <= v->end;
+	return mm->thp && vma_is_anonymous(v) && (v->flags & VM_HUGEPAGE) &&
+	       !(v->flags & VM_NOHUGEPAGE) && base >= v->start && base + MM_PMD_SIZE <= v->end;
 }
 
 /*
@@ -233,14 +233,14 @@ mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool 
 	uint64_t lim = eof_limit(v, start, end);
 	int err = 0;
 
-	if (write && !v->file) {
+	if (write && vma_is_anonymous(v)) {
 		err = vma_anon_prepare(mm, v);
 		return err ? err : write_anon(mm, v, start, end);
 	} else if (write && !(v->flags & VM_MAYSHARE)) {
 		err = vma_anon_prepare(mm, v);
 		if (!err && lim > start)
 			err = vma_make_resident(mm, v, start, lim, PAGE_ANON);
-	} else if (!v->file) {
+	} else if (vma_is_anonymous(v)) {
 		read_anon(mm, v, start, end);
 		return 0;
 	} else if (write) {

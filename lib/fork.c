@@ -87,6 +87,24 @@ dup_vmas(struct mm *child, const struct mm *parent)
 	return 0;
 }
 
+/* The open files no copied VMA maps: the child inherits the descriptions all the same. */
+static int
+dup_open_files(struct mm *child, const struct mm *parent)
+{
+	for (uint32_t i = 0; i < parent->nfiles; i++) {
+		struct mm_file *f = parent->files[i], *c;
+		int err;
+
+		if (!f->open || f->fork_copy)
+			continue;
+		err = mm_file_fork_copy(child, f, &c);
+		if (err)
+			return err;
+		mm_file_put(child, c);
+	}
+	return 0;
+}
+
 int
 mm_fork(struct mm *parent, struct mm **childp)
 {
@@ -97,6 +115,10 @@ mm_fork(struct mm *parent, struct mm **childp)
 	if (!child)
 		return -ENOMEM;
 	err = dup_vmas(child, parent);
+	if (!err)
+		err = dup_open_files(child, parent);
+	for (uint32_t i = 0; i < parent->nfiles; i++)
+		parent->files[i]->fork_copy = NULL;
 	for (struct vma *v = parent->first; v; v = v->next)
 		if (v->file)
 			v->file->fork_copy = NULL;

@@ -12,8 +12,14 @@
  * - private anonymous pgoff = start >> 12, as mmap sets it;
  * - [heap] gives start_brk/brk, [stack] gives start_stack and VM_GROWSDOWN;
  * - the first file in maps is the program: its executable mappings give start_code/end_code
- *   (VmExe, VmLib), and without [heap] the break starts where its image ends, after the
- *   anonymous mapping (.bss) that follows it directly, as the ELF loader puts it;
+ *   (VmExe, VmLib).  Without [heap], the break is where fs/binfmt_elf.c: load_elf_binary()
+ *   put it: an ET_DYN program without an interpreter (a static-pie, or ld.so run as a
+ *   command) is mapped like a library, near the top of the mmap area, and its break moves to
+ *   ELF_ET_DYN_BASE (PAGE_ALIGN(2/3 of the task), 0x555555555000 on x86_64); such an image
+ *   is recognised by lying in the upper half between ELF_ET_DYN_BASE and the task's end
+ *   (with or without randomisation, PIEs load below that midpoint and the mmap area lies
+ *   above it).  Any other program's break starts where its image ends, after the anonymous
+ *   mapping (.bss) that follows it directly;
  * - "/dev/zero (deleted)" and "/SYSV..." shared mappings are shmem;
  * - [vvar], [vvar_vclock], [vdso] and other bracketed special mappings get the special flags
  *   they have in the kernel (VM_DONTEXPAND, and VM_IO|VM_PFNMAP for the vvar pages), so they
@@ -49,7 +55,7 @@ struct import_state {
 	const char *exe;
 	size_t exe_len;
 	bool exe_done;
-	uint64_t image_end, code_start, code_end;
+	uint64_t image_start, image_end, code_start, code_end;
 };
 
 static int
@@ -303,6 +309,7 @@ note_image(struct import_state *st, const struct maps_line *l)
 	if (file && !l->s && !st->exe) {
 		st->exe = l->name;
 		st->exe_len = l->name_len;
+		st->image_start = l->start;
 	}
 	if (!st->exe)
 		return;
@@ -350,6 +357,17 @@ import_all(struct mm *mm, const char *text, size_t len, struct import_state *st,
 	return 0;
 }
 
+/* Where load_elf_binary() starts the break of a program whose image ends at image_end. */
+static uint64_t
+image_brk(const struct mm_config *cfg, const struct import_state *st)
+{
+	uint64_t et_dyn_base = cfg->task_size / 3 * 2;
+
+	if (st->image_start >= et_dyn_base + (cfg->task_size - et_dyn_base) / 2)
+		return (et_dyn_base + MM_PAGE_SIZE - 1) & ~(MM_PAGE_SIZE - 1);
+	return st->image_end;
+}
+
 static void
 apply_layout(struct mm *mm, const struct mm_config *cfg, const struct import_state *st)
 {
@@ -360,7 +378,7 @@ apply_layout(struct mm *mm, const struct mm_config *cfg, const struct import_sta
 		start_brk = st->heap_start;
 		brk = st->heap_end;
 	} else if (st->image_end) {
-		start_brk = brk = st->image_end;
+		start_brk = brk = image_brk(cfg, st);
 	}
 	if (st->have_stack && (start_stack < st->stack_start || start_stack > st->stack_end))
 		start_stack = st->stack_end - 1;

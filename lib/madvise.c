@@ -180,12 +180,36 @@ remove_advice(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 	return punch_hole(mm, v, start, end);
 }
 
+/*
+ * can_madvise_modify(): a sealed VMA refuses the advice that discards memory, unless it is
+ * not anonymous (a file, shmem) or is writable anyway.
+ */
+static bool
+sealed_may_advise(const struct vma *v, int advice)
+{
+	switch (advice) {
+	case MM_MADV_FREE:
+	case MM_MADV_DONTNEED:
+	case MADV_DONTNEED_LOCKED:
+	case MM_MADV_REMOVE:
+	case MM_MADV_DONTFORK:
+	case MM_MADV_WIPEONFORK:
+	case MADV_GUARD_INSTALL:
+		break;
+	default:
+		return true;
+	}
+	return !vma_is_sealed(v) || !vma_is_anonymous(v) || (v->flags & VM_WRITE);
+}
+
 /* madvise_vma_behavior() for [start, end) inside v; *prev is left at the VMA handled. */
 static int
 vma_advice(struct mm *mm, struct vma *v, struct vma **prev, uint64_t start, uint64_t end,
 	   int advice)
 {
 	*prev = v;
+	if (!sealed_may_advise(v, advice))
+		return -EPERM;
 	switch (advice) {
 	case MM_MADV_REMOVE:
 		return remove_advice(mm, v, start, end);

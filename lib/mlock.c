@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* mlock2(2) and munlock(2) (mm/mlock.c do_mlock, apply_vma_lock_flags, mlock_fixup). */
+/*
+ * mlock2(2) and munlock(2) (mm/mlock.c do_mlock, apply_vma_lock_flags, mlock_fixup), and
+ * mseal(2) (mm/mseal.c do_mseal, mseal_apply), which changes flags the same way.
+ */
 #include "mm_internal.h"
 
 /* Special, hugetlb and droppable VMAs are skipped silently. */
@@ -125,6 +128,64 @@ mm_munlock(struct mm *mm, uint64_t addr, uint64_t len)
 	uint64_t start = addr & MM_PAGE_MASK;
 	int err = apply_lock_flags(mm, start, MM_PAGE_ALIGN(len + (addr & ~MM_PAGE_MASK)), 0);
 
+	MM_CHECK(mm);
+	return err;
+}
+
+/* range_contains_unmapped(). */
+static bool
+range_has_hole(struct mm *mm, uint64_t start, uint64_t end)
+{
+	uint64_t at = start;
+
+	for (struct vma *v = mm_find(mm, start); at < end; v = v->next) {
+		if (!v || v->start > at)
+			return true;
+		at = v->end;
+	}
+	return false;
+}
+
+/* mseal_apply(): every VMA of the range gains VM_SEALED (split and merged as flags change). */
+static int
+seal_apply(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct vma *v = mm_find(mm, start), *prev = start > v->start ? v : v->prev;
+	uint64_t cur = start;
+	int err;
+
+	for (; v && v->start < end; v = v->next) {
+		uint64_t cur_end = v->end < end ? v->end : end;
+
+		/* A merge with the next VMA may have covered more than [cur, cur_end). */
+		cur = cur > v->start ? cur : v->start;
+		if (!vma_is_sealed(v)) {
+			v = vma_modify_flags(mm, prev, v, cur, cur_end, v->flags | VM_SEALED, &err);
+			if (!v)
+				return err;
+		}
+		prev = v;
+		cur = cur_end;
+	}
+	return 0;
+}
+
+int
+mm_mseal(struct mm *mm, uint64_t addr, uint64_t len, uint64_t flags)
+{
+	uint64_t end, alen = MM_PAGE_ALIGN(len);
+	int err;
+
+	if (flags || (addr & ~MM_PAGE_MASK) || (len && !alen))
+		return -EINVAL;
+	end = addr + alen;
+	if (end < addr)
+		return -EINVAL;
+	if (end == addr)
+		return 0;
+	if (range_has_hole(mm, addr, end))
+		return -ENOMEM;
+	err = seal_apply(mm, addr, end);
 	MM_CHECK(mm);
 	return err;
 }

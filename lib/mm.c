@@ -154,6 +154,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	mm->thp = cfg->thp;
 	mm->read_implies_exec = cfg->read_implies_exec;
 	mm->overcommit_never = cfg->overcommit_never;
+	mm->overcommit_ram_pages = cfg->overcommit_never ? 0 : cfg->overcommit_ram_pages;
 	if (cfg->with_stack && add_initial_stack(mm) < 0) {
 		vma_slab_release(&mm->slab);
 		free(mm);
@@ -218,6 +219,16 @@ mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages)
 	if (is_data_mapping(flags) && mm->data_vm + npages > data)
 		return false;
 	return true;
+}
+
+/*
+ * security_vm_enough_memory_mm() under the heuristic: a single charge may not exceed RAM plus
+ * swap.  (The strict mode's commit limit depends on every process of the host: not modelled.)
+ */
+bool
+mm_vm_enough_memory(const struct mm *mm, uint64_t npages)
+{
+	return !mm->overcommit_ram_pages || npages <= mm->overcommit_ram_pages;
 }
 
 bool
@@ -451,4 +462,29 @@ mm_debug_check(const struct mm *mm)
 		fprintf(stderr, "mm_validate: %s\n", msg);
 		abort();
 	}
+}
+
+uint64_t
+mm_map_count(const struct mm *mm)
+{
+	return mm->map_count;
+}
+
+uint64_t
+mm_max_map_count(const struct mm *mm)
+{
+	return mm->max_map_count;
+}
+
+void
+mm_set_max_map_count(struct mm *mm, uint64_t max)
+{
+	mm->max_map_count = max;
+	mm->map_full = false;
+}
+
+bool
+mm_map_count_refused(const struct mm *mm)
+{
+	return mm->map_full;
 }

@@ -120,6 +120,7 @@
 #define VM_NOHUGEPAGE  0x40000000ULL
 #define VM_MERGEABLE   0x80000000ULL
 #define VM_DROPPABLE   0x100000000ULL
+#define VM_SEALED      0x40000000000ULL /* VM_SEALED_BIT 42 (64-bit) */
 
 enum mm_layout {
 	MM_LAYOUT_X86_64 = 0,        /* 47-bit, top-down (MMF_TOPDOWN) */
@@ -153,18 +154,49 @@ struct mm_config {
 	bool thp;               /* CONFIG_TRANSPARENT_HUGEPAGE built in (alignment, MAP_STACK) */
 	bool read_implies_exec; /* READ_IMPLIES_EXEC personality */
 	bool overcommit_never;  /* vm.overcommit_memory = 2 */
+	/*
+	 * totalram_pages() + total_swap_pages: vm.overcommit_memory = 0 refuses one charge
+	 * larger than that (mm/util.c: __vm_enough_memory()).  0 = no such check.
+	 */
+	uint64_t overcommit_ram_pages;
 };
 
-/* A file mapping's identity, as the caller describes it. */
+/*
+ * What a mapped file is.  A plain path is taken to be MM_FILE_DISK.
+ * - MM_FILE_DISK: a regular file on a disk filesystem (ext4, xfs): a placement of 2 MiB or
+ *   more is THP-aligned (thp_get_unmapped_area()), its pages count in RssFile;
+ * - MM_FILE_TMPFS: a tmpfs/shmem file (memfd, /dev/shm, SysV shm): no alignment
+ *   (shmem_get_unmapped_area() with shmem THP off, the default), its pages count in RssShmem
+ *   and live in the file, so that every mapping of it sees them;
+ * - MM_FILE_DEVZERO: /dev/zero (drivers/char/mem.c: mmap_zero()): MAP_SHARED through a
+ *   writable open makes a new shmem object per mmap ("/dev/zero (deleted)", device 00:01,
+ *   never merging); otherwise (MAP_PRIVATE, or MAP_SHARED of a read-only open, which has no
+ *   VM_SHARED) it is anonymous memory that keeps the file's name and merges like a file
+ *   mapping.  Placement follows the mmap flags: shmem's for MAP_SHARED, THP-aligned else.
+ */
+enum mm_file_kind {
+	MM_FILE_DISK = 0,
+	MM_FILE_TMPFS = 1,
+	MM_FILE_DEVZERO = 2,
+};
+
+/*
+ * A file mapping's identity, as the caller describes it, or (id != 0) an open file
+ * registered with mm_file_open(), whose other fields are then ignored.  Described inline,
+ * equal descriptions (size and deleted aside, which are the file's current state and update
+ * the object) mean one open file description.
+ */
 struct mm_file_desc {
 	const char *path;
 	uint64_t instance; /* open-instance number: equal path and instance = one struct file */
 	unsigned mode;     /* MM_FMODE_* */
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
-	uint64_t size; /* bytes, for populate up to EOF; MM_FILE_SIZE_UNKNOWN if unknown */
+	uint64_t size; /* bytes, for EOF; MM_FILE_SIZE_UNKNOWN if unknown */
 	bool noexec;   /* on a noexec mount */
 	bool deleted;  /* unlinked: maps appends " (deleted)" */
+	enum mm_file_kind kind;
+	uint64_t id; /* a registered open file; 0 = described by the fields above */
 };
 #define MM_FILE_SIZE_UNKNOWN UINT64_MAX
 
@@ -226,6 +258,30 @@ uint64_t mm_brk(struct mm *mm, uint64_t brk);
 int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
 int mm_mlock(struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags); /* mlock2 */
 int mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
+/*
+ * mseal(2) (mm/mseal.c: do_mseal()): the VMAs of the range become VM_SEALED, after which
+ * munmap, MAP_FIXED over them, mremap, mprotect, a brk shrink and discarding madvise
+ * (anonymous memory the caller cannot write) give EPERM.  flags must be 0.
+ */
+int mm_mseal(struct mm *mm, uint64_t addr, uint64_t len, uint64_t flags);
+
+/*
+ * Open files (lib/files.c), as the kernel's struct file and inode: mmaps refer to them by id,
+ * merging compares the open file description, and the EOF checks of faults read the current
+ * size.  mm_file_open() registers an open file description (the path, mode, device, inode,
+ * size, mount flags and kind of d; d->id must be 0) and returns its id (never 0, never
+ * reused in this mm).  mm_file_set_size() is truncate/ftruncate or a write past the end:
+ * shrinking it drops every page beyond the new end from every mapping of the file (private
+ * copies too, as truncate_pagecache() does), so later faults there raise SIGBUS.
+ * mm_file_unlink() marks it deleted (maps prints " (deleted)").  mm_file_close() closes the
+ * description: mappings keep the file, the id stops naming it.  Errors: -EBADF for an
+ * unknown or closed id, -EINVAL for a bad description.  A fork's child gets its own copy of
+ * every file, under the same ids (spaces do not share files).
+ */
+int mm_file_open(struct mm *mm, const struct mm_file_desc *d, uint64_t *id);
+int mm_file_set_size(struct mm *mm, uint64_t id, uint64_t size);
+int mm_file_unlink(struct mm *mm, uint64_t id);
+int mm_file_close(struct mm *mm, uint64_t id);
 
 /* Page-level events. */
 int mm_populate(struct mm *mm, uint64_t addr, uint64_t len, bool write); /* mm_populate() */
@@ -242,6 +298,18 @@ const struct vma *mm_first_vma(const struct mm *mm);
 const struct vma *mm_next_vma(const struct vma *vma);
 void mm_vma_info(const struct vma *vma, struct mm_vma_info *out);
 void mm_get_status(const struct mm *mm, struct mm_status *out);
+
+/*
+ * The max_map_count later operations are checked against (the kernel's checks, with their
+ * own slack: mm/mmap.c do_mmap() and do_brk_flags() refuse only above it, splits at it,
+ * mm/mremap.c keeps three spare), and whether one of those checks refused since it was last
+ * set.  A caller that shares one budget among several mms (the daemon's per-uid quota) sets
+ * it before an operation and restores it after.
+ */
+uint64_t mm_map_count(const struct mm *mm);
+uint64_t mm_max_map_count(const struct mm *mm);
+void mm_set_max_map_count(struct mm *mm, uint64_t max);
+bool mm_map_count_refused(const struct mm *mm);
 
 /*
  * Insert one VMA exactly as described, without merging (for import from /proc/PID/maps).
@@ -317,7 +385,7 @@ int mm_import_maps(const struct mm_config *cfg, const char *text, size_t len, st
  * is little-endian and versioned (MM_SERIAL_VERSION); a buffer the engine did not write gets
  * -EINVAL (-EPROTONOSUPPORT for a newer version) with a message, never a half-built mm.
  */
-#define MM_SERIAL_VERSION 1
+#define MM_SERIAL_VERSION 2
 
 struct mm_sbuf {
 	uint8_t *data;

@@ -17,12 +17,13 @@
 #define MM_PMD_SIZE      (2ULL << 20)
 #define MM_MAP_ABOVE4G   0x80 /* x86_64: keep a hint-less top-down search above 4 GiB */
 
-#define VM_SPECIAL      (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
-#define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
-#define VM_LOCKED_MASK  (VM_LOCKED | VM_LOCKONFAULT)
-#define VM_IGNORE_MERGE (VM_SOFTDIRTY | VM_MAYBE_GUARD)
-#define VM_DATA_DEFAULT (VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
-#define VM_STACK_FLAGS  (VM_GROWSDOWN | VM_DATA_DEFAULT | VM_ACCOUNT)
+#define VM_SPECIAL       (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
+#define VM_ACCESS_FLAGS  (VM_READ | VM_WRITE | VM_EXEC)
+#define VM_LOCKED_MASK   (VM_LOCKED | VM_LOCKONFAULT)
+#define VM_IGNORE_MERGE  (VM_SOFTDIRTY | VM_MAYBE_GUARD)
+#define vma_is_sealed(v) (((v)->flags & VM_SEALED) != 0)
+#define VM_DATA_DEFAULT  (VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC)
+#define VM_STACK_FLAGS   (VM_GROWSDOWN | VM_DATA_DEFAULT | VM_ACCOUNT)
 /* The flags of the special mappings map_vdso() installs, beside their prot bits. */
 #define SPECIAL_VVAR_FLAGS (VM_MAYREAD | VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP)
 #define SPECIAL_VDSO_FLAGS (VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_DONTEXPAND)
@@ -38,9 +39,12 @@ enum page_kind { PAGE_ANON = 0, PAGE_FILE = 1, PAGE_SHMEM = 2, PAGE_KINDS = 3 };
  * the VMAs that use it; merging compares these pointers.
  */
 struct mm_file {
-	uint32_t refs;
+	uint32_t refs;             /* one per VMA, plus one while registered and open */
 	uint32_t slot;             /* index in mm->files; MM_FILE_NOSLOT for shmem */
 	struct mm_file *fork_copy; /* the child's copy while mm_fork runs */
+	uint64_t id;               /* mm_file_open()'s id; 0 = interned from a description */
+	enum mm_file_kind kind;
+	bool open; /* registered and not closed: the id names it */
 	bool shmem, noexec, deleted;
 	unsigned mode;
 	uint32_t dev_major, dev_minor;
@@ -116,8 +120,10 @@ struct mm {
 	uint64_t start_brk, brk, start_stack, start_code, end_code;
 	uint64_t mmap_min_addr, dac_mmap_min_addr, stack_guard_gap;
 	uint64_t max_map_count;
+	bool map_full; /* a map_count check refused since mm_set_max_map_count() */
 	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock;
 	uint64_t def_flags;
+	uint64_t overcommit_ram_pages; /* 0: charges are not checked */
 	bool gate_vma, cap_sys_rawio, cap_ipc_lock, thp, read_implies_exec, overcommit_never;
 
 	/* counters, in pages */
@@ -127,7 +133,8 @@ struct mm {
 	uint64_t rss[PAGE_KINDS];
 
 	uint64_t next_anon_vma, next_shmem_ino;
-	struct vma_pages *pt; /* 2 MiB regions that have a page-table page */
+	uint64_t next_file_id; /* the last id mm_file_open() gave */
+	struct vma_pages *pt;  /* 2 MiB regions that have a page-table page */
 	struct mm_file **files;
 	uint32_t nfiles, files_cap;
 };
@@ -136,6 +143,7 @@ struct mm {
 bool mm_config_valid(const struct mm_config *c);
 void mm_stat_account(struct mm *mm, uint64_t flags, int64_t npages);
 bool mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages);
+bool mm_vm_enough_memory(const struct mm *mm, uint64_t npages);
 bool mm_mlock_future_ok(const struct mm *mm, uint64_t flags, uint64_t bytes);
 bool mm_can_do_mlock(const struct mm *mm);
 void mm_update_hiwater_vm(struct mm *mm);
@@ -144,6 +152,15 @@ struct vma *mm_find(struct mm *mm, uint64_t addr);
 void mm_cache_put(struct mm *mm, struct vma *v, uint64_t addr);
 struct vma *mm_find_intersection(struct mm *mm, uint64_t start, uint64_t end);
 uint64_t vma_start_gap(const struct mm *mm, const struct vma *v);
+
+/* Every max_map_count check goes through here, so that the caller can tell it refused. */
+static inline bool
+mm_map_full(struct mm *mm, bool full)
+{
+	if (full)
+		mm->map_full = true;
+	return full;
+}
 
 #ifdef MM_DEBUG_VALIDATE
 #define MM_CHECK(mm) mm_debug_check(mm)
@@ -162,6 +179,7 @@ bool vma_gap_compute(struct rb_node *n, void *ctx);
 
 /* files.c */
 int mm_file_intern(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out);
+int mm_file_resolve(const struct mm *mm, const struct mm_file_desc *d, struct mm_file_desc *out);
 int mm_file_new_shmem(struct mm *mm, const struct mm_file_desc *d, uint64_t size,
 		      struct mm_file **out);
 void mm_file_get(struct mm_file *f);
@@ -232,6 +250,7 @@ int mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **f
 void mm_unmap_count(const struct vma *first, uint64_t end, uint64_t *pages, uint64_t *accounted);
 void mm_unmap_commit(struct mm *mm, struct vma *first, uint64_t end);
 int mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end);
+int mm_do_vmi_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 
 /* pgtable.c: the state of each 2 MiB region's PMD (-1 = empty) */
 enum { PT_TABLE = 0, PT_HUGE_ZERO = 1, PT_HUGE = 2 };

@@ -139,7 +139,7 @@ region_alloc(struct mm *mm, const struct mmap_args *a, struct vma **vp, struct m
 	*vp = vma_new(mm);
 	if (!*vp)
 		return -ENOMEM;
-	if (a->file)
+	if (a->file && !(a->file->kind == MM_FILE_DEVZERO && (a->vm_flags & VM_SHARED)))
 		err = mm_file_intern(mm, a->file, fp);
 	else if (a->vm_flags & VM_SHARED)
 		err = mm_file_new_shmem(mm, NULL, a->len, fp);
@@ -199,8 +199,15 @@ mmap_region(struct mm *mm, struct mmap_args *a)
 	mm_unmap_count(first, end, &old, &old_acct);
 	if (!mm_may_expand_vm(mm, a->vm_flags, pglen - old))
 		return -ENOMEM;
-	if (accountable(a->vm_flags) && !a->hugetlb)
+	if (accountable(a->vm_flags) && !a->hugetlb) {
+		if (!mm_vm_enough_memory(mm, pglen - old_acct))
+			return -ENOMEM;
 		a->vm_flags |= VM_ACCOUNT;
+	}
+	/* shmem_zero_setup() -> shmem_acct_size(): a shared anonymous object is charged whole. */
+	if (!a->file && !a->hugetlb && (a->vm_flags & VM_SHARED) && !(a->vm_flags & VM_NORESERVE) &&
+	    !mm_vm_enough_memory(mm, pglen))
+		return -ENOMEM;
 	if (a->mmap_hook)
 		return a->mmap_hook;
 	err = region_alloc(mm, a, &v, &f);
@@ -212,6 +219,22 @@ mmap_region(struct mm *mm, struct mmap_args *a)
 	if (a->vm_flags & VM_LOCKED)
 		mm->locked_vm += pglen;
 	return 0;
+}
+
+/*
+ * The placement a file's get_unmapped_area gives: shmem_get_unmapped_area() for tmpfs and a
+ * shared /dev/zero (shmem underneath), thp_get_unmapped_area() for disk files and a private
+ * /dev/zero (drivers/char/mem.c: get_unmapped_area_zero()).
+ */
+static enum area_kind
+file_area(const struct mmap_args *a)
+{
+	uint32_t type = a->flags & MM_MAP_TYPE;
+	bool shared = type == MM_MAP_SHARED || type == MM_MAP_SHARED_VALIDATE;
+
+	if (a->file->kind == MM_FILE_TMPFS || (a->file->kind == MM_FILE_DEVZERO && shared))
+		return AREA_SHMEM;
+	return AREA_FILE;
 }
 
 /* round_hint_to_min(): a non-zero hint below mmap_min_addr moves up to it. */
@@ -229,7 +252,7 @@ static int
 do_mmap(struct mm *mm, struct mmap_args *a)
 {
 	bool has_file = a->file || a->hugetlb;
-	enum area_kind kind = a->hugetlb ? AREA_HUGETLB : a->file ? AREA_FILE : AREA_ANON;
+	enum area_kind kind = a->hugetlb ? AREA_HUGETLB : a->file ? file_area(a) : AREA_ANON;
 	int err;
 
 	if (!a->len)
@@ -245,7 +268,7 @@ do_mmap(struct mm *mm, struct mmap_args *a)
 	a->len = MM_PAGE_ALIGN(a->len);
 	if (a->pgoff + (a->len >> MM_PAGE_SHIFT) < a->pgoff)
 		return -EOVERFLOW;
-	if (mm->map_count > mm->max_map_count)
+	if (mm_map_full(mm, mm->map_count > mm->max_map_count))
 		return -ENOMEM;
 	a->vm_flags = prot_to_vm(a->prot) | flags_to_vm(mm, a->flags) | mm->def_flags | VM_MAYREAD |
 		      VM_MAYWRITE | VM_MAYEXEC;
@@ -286,6 +309,7 @@ mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flag
 	const struct mm_file_desc *file, uint64_t offset, uint64_t *out_addr)
 {
 	struct mmap_args a = { .addr = addr, .len = len, .prot = prot, .flags = flags };
+	struct mm_file_desc resolved;
 	int err;
 
 	if (offset & ~MM_PAGE_MASK)
@@ -294,9 +318,12 @@ mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flag
 	if (!(flags & MM_MAP_ANONYMOUS)) {
 		if (!file)
 			return -EBADF;
+		err = mm_file_resolve(mm, file, &resolved);
+		if (err)
+			return err;
 		if (flags & MM_MAP_HUGETLB)
 			return -EINVAL;
-		a.file = file;
+		a.file = &resolved;
 	} else if (flags & MM_MAP_HUGETLB) {
 		err = hugetlb_len(flags, &a.len);
 		if (err)

@@ -16,8 +16,11 @@ account_change(struct mm *mm, const struct vma *v, uint64_t npages, uint64_t *ne
 	if (*newflags & VM_WRITE) {
 		if (!mm_may_expand_vm(mm, *newflags, npages) && mm_may_expand_vm(mm, old, npages))
 			return -ENOMEM;
-		if (!(old & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE)))
+		if (!(old & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
+			if (!mm_vm_enough_memory(mm, npages))
+				return -ENOMEM;
 			*newflags |= VM_ACCOUNT;
+		}
 	} else if ((old & VM_ACCOUNT) && vma_is_anonymous(v) && !v->anon_vma) {
 		*newflags &= ~VM_ACCOUNT;
 	}
@@ -33,6 +36,8 @@ fixup(struct mm *mm, struct vma *v, struct vma *prev, uint64_t start, uint64_t e
 	int err;
 
 	*res = v;
+	if (vma_is_sealed(v))
+		return -EPERM;
 	if (newflags == old)
 		return 0;
 	err = account_change(mm, v, npages, &newflags);

@@ -25,7 +25,7 @@ implies_new_addr(const struct remap *r)
 }
 
 static int
-check_params(const struct mm *mm, const struct remap *r)
+check_params(struct mm *mm, const struct remap *r)
 {
 	if (r->flags & ~MREMAP_FLAGS)
 		return -EINVAL;
@@ -44,7 +44,7 @@ check_params(const struct mm *mm, const struct remap *r)
 	if (r->addr + r->old_len > r->new_addr && r->new_addr + r->new_len > r->addr)
 		return -EINVAL;
 	/* Room for both ranges to be split in three (signed, as the sysctl is an int). */
-	if ((int64_t)mm->map_count + 2 >= (int64_t)mm->max_map_count - 3)
+	if (mm_map_full(mm, (int64_t)mm->map_count + 2 >= (int64_t)mm->max_map_count - 3))
 		return -ENOMEM;
 	return 0;
 }
@@ -70,6 +70,8 @@ check_prep(struct mm *mm, struct remap *r)
 
 	if (!v)
 		return -EFAULT;
+	if (vma_is_sealed(v))
+		return -EPERM;
 	set_type(r);
 	if (!implies_new_addr(r))
 		r->new_addr = r->addr;
@@ -225,7 +227,7 @@ unmap_source(struct mm *mm, struct remap *r)
 	bool accountable = v->flags & VM_ACCOUNT;
 
 	v->flags &= ~VM_ACCOUNT;
-	if (!r->old_len || mm_do_munmap(mm, r->addr, end) < 0)
+	if (!r->old_len || mm_do_vmi_munmap(mm, r->addr, r->old_len) < 0)
 		return;
 	if (!accountable)
 		return;
@@ -239,13 +241,24 @@ unmap_source(struct mm *mm, struct remap *r)
 		p->flags |= VM_ACCOUNT;
 }
 
+/* vrm_calc_charge(): an accounted VMA charges the growth, or the whole copy for DONTUNMAP. */
+static bool
+charge_ok(const struct mm *mm, const struct remap *r)
+{
+	uint64_t bytes = (r->flags & MM_MREMAP_DONTUNMAP) ? r->new_len : r->delta;
+
+	return !(r->vma->flags & VM_ACCOUNT) || mm_vm_enough_memory(mm, bytes >> MM_PAGE_SHIFT);
+}
+
 static int
 move_vma(struct mm *mm, struct remap *r, uint64_t *out)
 {
 	uint64_t hiwater_vm;
 	int err;
 
-	if ((int64_t)mm->map_count >= (int64_t)mm->max_map_count - 3)
+	if (mm_map_full(mm, (int64_t)mm->map_count >= (int64_t)mm->max_map_count - 3))
+		return -ENOMEM;
+	if (!charge_ok(mm, r))
 		return -ENOMEM;
 	err = copy_vma(mm, r);
 	if (err)
@@ -267,7 +280,11 @@ set_new_addr(struct mm *mm, struct remap *r)
 	struct vma *v = r->vma;
 	uint64_t pgoff = v->pgoff + ((r->addr - v->start) >> MM_PAGE_SHIFT);
 	uint32_t flags = (r->flags & MM_MREMAP_FIXED) ? MM_MAP_FIXED : 0;
-	enum area_kind kind = !v->file ? AREA_ANON : v->file->shmem ? AREA_SHMEM : AREA_FILE;
+	enum area_kind kind = !v->file                           ? AREA_ANON
+			      : v->file->shmem                   ? AREA_SHMEM
+			      : v->file->kind != MM_FILE_DEVZERO ? AREA_FILE
+			      : (v->flags & VM_MAYSHARE)         ? AREA_SHMEM
+								 : AREA_FILE;
 
 	if (v->flags & VM_MAYSHARE)
 		flags |= MM_MAP_SHARED;
@@ -281,7 +298,7 @@ mremap_to(struct mm *mm, struct remap *r, uint64_t *out)
 	int err;
 
 	if (r->flags & MM_MREMAP_FIXED) {
-		err = mm_do_munmap(mm, r->new_addr, r->new_addr + r->new_len);
+		err = mm_do_vmi_munmap(mm, r->new_addr, r->new_len);
 		if (err)
 			return err;
 		r->vma = lookup(mm, r->addr);
@@ -289,7 +306,7 @@ mremap_to(struct mm *mm, struct remap *r, uint64_t *out)
 			return -EFAULT;
 	}
 	if (r->type == REMAP_SHRINK) {
-		err = mm_do_munmap(mm, r->addr + r->new_len, r->addr + r->old_len);
+		err = mm_do_vmi_munmap(mm, r->addr + r->new_len, r->old_len - r->new_len);
 		if (err)
 			return err;
 		r->vma = lookup(mm, r->addr);
@@ -335,6 +352,8 @@ expand_in_place(struct mm *mm, struct remap *r)
 	};
 	int err;
 
+	if (!charge_ok(mm, r))
+		return -ENOMEM;
 	r->vma = vma_merge_new_range(mm, &q, &err);
 	if (!r->vma)
 		return -ENOMEM;
@@ -369,7 +388,7 @@ mremap_at(struct mm *mm, struct remap *r, uint64_t *out)
 	case REMAP_NO_RESIZE:
 		break;
 	case REMAP_SHRINK:
-		err = mm_do_munmap(mm, r->addr + r->new_len, r->addr + r->old_len);
+		err = mm_do_vmi_munmap(mm, r->addr + r->new_len, r->old_len - r->new_len);
 		break;
 	default:
 		return expand(mm, r, out);
@@ -379,8 +398,20 @@ mremap_at(struct mm *mm, struct remap *r, uint64_t *out)
 }
 
 /*
+ * vma_multi_allowed(): a VMA whose file places mappings its own way (here /dev/zero without
+ * shmem beneath) may only be moved alone; anonymous, shmem and disk-file VMAs may be moved
+ * together.
+ */
+static bool
+multi_allowed(const struct vma *v)
+{
+	return !v->file || v->file->shmem || v->file->kind == MM_FILE_DISK;
+}
+
+/*
  * remap_move(): MREMAP_FIXED with equal lengths moves every VMA of the range, keeping the gaps
- * between them; the range must not start in a gap.
+ * between them; the range must not start in a gap.  A VMA that may not be moved with others
+ * must hold the whole range (EFAULT, after the VMAs before it have moved).
  */
 static int
 remap_move(struct mm *mm, struct remap *r, uint64_t *out)
@@ -396,6 +427,8 @@ remap_move(struct mm *mm, struct remap *r, uint64_t *out)
 		uint64_t len = (end < v->end ? end : v->end) - a;
 
 		if (!seen && start < v->start)
+			return -EFAULT;
+		if (!multi_allowed(v) && (seen || end > v->end))
 			return -EFAULT;
 		r->new_addr = target + (seen ? v->start - last_end : 0);
 		last_end = v->end;

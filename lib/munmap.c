@@ -8,8 +8,8 @@
 /*
  * Split the VMAs at the edges of [start, end) so that the range is made of whole VMAs, and
  * return the first of them (NULL when nothing is mapped there) and, if wanted, the first VMA
- * after the range.  Punching a hole in a single VMA raises map_count, so it is refused at the
- * limit; other splits are not checked.
+ * after the range (vms_gather_munmap_vmas(); -EPERM when one of them is sealed).  Punching a hole
+ * in a single VMA raises map_count, so it is refused at the limit; other splits are not checked.
  */
 int
 mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **firstp,
@@ -24,14 +24,21 @@ mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **first
 	if (!v || v->start >= end)
 		return 0;
 	if (start > v->start) {
-		if (end < v->end && mm->map_count >= mm->max_map_count)
+		if (end < v->end && mm_map_full(mm, mm->map_count >= mm->max_map_count))
 			return -ENOMEM;
+		if (vma_is_sealed(v))
+			return -EPERM;
 		err = vma_split(mm, v, start, true, NULL);
 		if (err)
 			return err;
 	}
-	for (last = v; last->next && last->next->start < end; last = last->next)
-		;
+	/* A sealed VMA refuses the whole unmap; the split above stays, as in the kernel. */
+	for (last = v;; last = last->next) {
+		if (vma_is_sealed(last))
+			return -EPERM;
+		if (!last->next || last->next->start >= end)
+			break;
+	}
 	if (last->end > end) {
 		err = vma_split(mm, last, end, false, NULL);
 		if (err)
@@ -88,18 +95,28 @@ mm_do_munmap(struct mm *mm, uint64_t start, uint64_t end)
 	return 0;
 }
 
+/*
+ * do_vmi_munmap(): the range checks of munmap(2), which mremap's unmaps (a shrink, the
+ * MREMAP_FIXED target, the moved source) go through as well.
+ */
 int
-mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
+mm_do_vmi_munmap(struct mm *mm, uint64_t addr, uint64_t len)
 {
 	uint64_t end;
-	int err;
 
 	if ((addr & ~MM_PAGE_MASK) || addr > mm->task_size || len > mm->task_size - addr)
 		return -EINVAL;
 	end = addr + MM_PAGE_ALIGN(len);
 	if (end == addr)
 		return -EINVAL;
-	err = mm_do_munmap(mm, addr, end);
+	return mm_do_munmap(mm, addr, end);
+}
+
+int
+mm_munmap(struct mm *mm, uint64_t addr, uint64_t len)
+{
+	int err = mm_do_vmi_munmap(mm, addr, len);
+
 	MM_CHECK(mm);
 	return err;
 }

@@ -24,6 +24,7 @@
 #define SERIAL_PATH_MAX  4096
 
 /* struct mm: u64-valued fields. */
+/* clang-format off */
 #define MM_SERIAL_MM_U64(X)                                                                        \
 	X(task_size)                                                                               \
 	X(mmap_base)                                                                               \
@@ -31,19 +32,42 @@
 	X(start_brk)                                                                               \
 	X(brk)                                                                                     \
 	X(start_stack)                                                                             \
-	X(start_code) X(end_code) X(mmap_min_addr) X(dac_mmap_min_addr) X(stack_guard_gap)         \
-		X(max_map_count) X(rlimit_as) X(rlimit_data) X(rlimit_stack) X(rlimit_memlock)     \
-			X(def_flags) X(total_vm) X(data_vm) X(exec_vm) X(stack_vm) X(locked_vm)    \
-				X(locked_leak) X(hiwater_vm) X(hiwater_rss) X(rss[PAGE_ANON])      \
-					X(rss[PAGE_FILE]) X(rss[PAGE_SHMEM]) X(next_anon_vma)      \
-						X(next_shmem_ino)
+	X(start_code)                                                                              \
+	X(end_code)                                                                                \
+	X(mmap_min_addr)                                                                           \
+	X(dac_mmap_min_addr)                                                                       \
+	X(stack_guard_gap)                                                                         \
+	X(max_map_count)                                                                           \
+	X(rlimit_as)                                                                               \
+	X(rlimit_data)                                                                             \
+	X(rlimit_stack)                                                                            \
+	X(rlimit_memlock)                                                                          \
+	X(def_flags)                                                                               \
+	X(total_vm)                                                                                \
+	X(data_vm)                                                                                 \
+	X(exec_vm)                                                                                 \
+	X(stack_vm)                                                                                \
+	X(locked_vm)                                                                               \
+	X(locked_leak)                                                                             \
+	X(hiwater_vm)                                                                              \
+	X(hiwater_rss)                                                                             \
+	X(rss[PAGE_ANON])                                                                          \
+	X(rss[PAGE_FILE])                                                                          \
+	X(rss[PAGE_SHMEM])                                                                         \
+	X(next_anon_vma)                                                                           \
+	X(next_shmem_ino)                                                                          \
+	X(next_file_id)                                                                            \
+	X(overcommit_ram_pages)
+/* clang-format on */
 /* struct mm: bool fields. */
 #define MM_SERIAL_MM_BOOL(X)                                                                       \
 	X(topdown)                                                                                 \
+	X(map_full)                                                                                \
 	X(gate_vma) X(cap_sys_rawio) X(cap_ipc_lock) X(thp) X(read_implies_exec) X(overcommit_never)
 /* struct mm_file. */
-#define MM_SERIAL_FILE_U64(X)  X(mode) X(dev_major) X(dev_minor) X(ino) X(instance) X(size)
-#define MM_SERIAL_FILE_BOOL(X) X(shmem) X(noexec) X(deleted)
+#define MM_SERIAL_FILE_U64(X)                                                                      \
+	X(mode) X(dev_major) X(dev_minor) X(ino) X(instance) X(size) X(id) X(kind)
+#define MM_SERIAL_FILE_BOOL(X) X(shmem) X(noexec) X(deleted) X(open)
 /* struct vma (file and pages are written apart). */
 #define MM_SERIAL_VMA_U64(X)  X(start) X(end) X(flags) X(pgoff) X(anon_vma)
 #define MM_SERIAL_VMA_BOOL(X) X(fork_child)
@@ -474,8 +498,11 @@ load_files(struct rd *d, struct loaded_files *lf)
 		struct mm_file *f = load_file(d);
 
 		lf->all[lf->n++] = f;
-		if (f && f->shmem != (i >= ni))
+		/* Interned files may be tmpfs (shmem pages); shared anonymous objects are shmem. */
+		if (f && (i >= ni ? !f->shmem || f->open : f->shmem && f->kind != MM_FILE_TMPFS))
 			rd_fail(d, -EINVAL, "file %u is in the wrong table", i);
+		if (f && (f->kind > MM_FILE_DEVZERO || (f->open && !f->id)))
+			rd_fail(d, -EINVAL, "file %u has a bad kind or id", i);
 	}
 	return d->err;
 }
@@ -484,9 +511,12 @@ load_files(struct rd *d, struct loaded_files *lf)
 static void
 install_files(struct rd *d, struct mm *mm, const struct loaded_files *lf)
 {
-	for (uint32_t i = 0; i < lf->interned; i++)
+	/* An open registered file holds a reference of its own, and may be mapped by none. */
+	for (uint32_t i = 0; i < lf->interned; i++) {
+		lf->all[i]->refs += lf->all[i]->open;
 		if (!lf->all[i]->refs)
 			rd_fail(d, -EINVAL, "file %u is used by no VMA", i);
+	}
 	if (d->err)
 		return;
 	mm->files = malloc(((size_t)lf->interned + 1) * sizeof(*mm->files));

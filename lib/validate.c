@@ -164,7 +164,7 @@ check_counters(const struct mm *mm, const struct sums *s, char *msg, size_t len)
 	for (uint32_t i = 0; i < mm->nfiles; i++) {
 		if (mm->files[i]->slot != i || !mm->files[i]->refs)
 			return fail(msg, len, "file table slot %u is stale", i);
-		refs += mm->files[i]->refs;
+		refs += mm->files[i]->refs - mm->files[i]->open;
 	}
 	return check_counter("file references", refs, s->files, msg, len);
 }

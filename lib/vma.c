@@ -18,11 +18,14 @@ vma_is_accessible(const struct vma *v)
 	return v->flags & VM_ACCESS_FLAGS;
 }
 
-/* No vm_ops: private anonymous memory (shared anonymous memory is backed by shmem). */
+/*
+ * No vm_ops: private anonymous memory, and a private /dev/zero mapping, which mmap_zero()
+ * makes anonymous while it keeps the file (shared anonymous memory is backed by shmem).
+ */
 bool
 vma_is_anonymous(const struct vma *v)
 {
-	return !v->file;
+	return !v->file || v->file->kind == MM_FILE_DEVZERO;
 }
 
 uint64_t
@@ -142,7 +145,7 @@ vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vm
 int
 vma_split_limited(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 {
-	if (mm->map_count >= mm->max_map_count)
+	if (mm_map_full(mm, mm->map_count >= mm->max_map_count))
 		return -ENOMEM;
 	return vma_split(mm, v, addr, new_below, NULL);
 }

@@ -275,6 +275,8 @@ vmac_exec(struct vmac_conn *c, const char *name, const char *program, const char
 	if (!x)
 		return -ENOMEM;
 	r = exec_build(x, name, program, argv, opts ? opts : &defaults);
+	if (r < 0)
+		conn_set_last(c, NULL); /* a refusal of ours: vmac_errmsg() is "" */
 	if (r == 0) {
 		req.op_case = VMAD__V1__REQUEST__OP_EXEC;
 		req.exec = &x->m;

@@ -62,8 +62,9 @@ struct vmac_conn {
 	Response *last;            /* the last reply delivered */
 	Response *early_event;     /* an event that arrived with the watch's acknowledgement */
 	struct vmac_space *spaces; /* vmac_list()'s array, freed with `last` */
-	bool last_borrowed;        /* `last` lives in the local connection's arena */
-	bool want_fds;             /* take descriptors passed with the replies (a view's) */
+	struct vmac_usage_uid *usage_uids; /* vmac_usage()'s array, freed with `last` */
+	bool last_borrowed;                /* `last` lives in the local connection's arena */
+	bool want_fds;                     /* take descriptors passed with the replies (a view's) */
 	bool has_passed_fd;
 	int passed_fd;            /* the descriptor that came with the last reply */
 	struct local_conn *local; /* vmac_open_local(): the in-process engine; else NULL */
@@ -88,6 +89,8 @@ int io_fail(struct vmac_conn *c, int err);
 
 /* Request queue and delivery (call.c). */
 int conn_submit(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, void *out1);
+/* syscalls.c: the apply of a reply carrying an address (mmap, mremap). */
+int syscall_addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err);
 int conn_encode(struct vmac_conn *c, Request *req, uint64_t *id);
 int conn_usable(const struct vmac_conn *c);
 void conn_set_last(struct vmac_conn *c, Response *r);

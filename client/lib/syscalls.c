@@ -4,8 +4,8 @@
 
 #include "internal.h"
 
-static int
-addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
+int
+syscall_addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 {
 	const Response *r = *rp;
 	if (err)
@@ -91,6 +91,8 @@ static const struct range_call range_mlock = { VMAD__V1__REQUEST__OP_MLOCK,
 					       &vmad__v1__mlock__descriptor, "flags" };
 static const struct range_call range_munlock = { VMAD__V1__REQUEST__OP_MUNLOCK,
 						 &vmad__v1__munlock__descriptor, NULL };
+static const struct range_call range_mseal = { VMAD__V1__REQUEST__OP_MSEAL,
+					       &vmad__v1__mseal__descriptor, "flags" };
 static const struct range_call range_populate = { VMAD__V1__REQUEST__OP_POPULATE,
 						  &vmad__v1__populate__descriptor, "write" };
 
@@ -101,6 +103,7 @@ union range_msg {
 	Vmad__V1__Madvise madvise;
 	Vmad__V1__Mlock mlock;
 	Vmad__V1__Munlock munlock;
+	Vmad__V1__Mseal mseal;
 	Vmad__V1__Populate populate;
 };
 
@@ -183,7 +186,7 @@ vmac_mmap(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, ui
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_MMAP;
 	req.mmap = &m;
-	return conn_submit(c, &req, addr_apply, out_addr, NULL);
+	return conn_submit(c, &req, syscall_addr_apply, out_addr, NULL);
 }
 
 VMAC_EXPORT int
@@ -215,7 +218,7 @@ vmac_mremap(struct vmac_conn *c, const char *name, uint64_t old_addr, uint64_t o
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_MREMAP;
 	req.mremap = &m;
-	return conn_submit(c, &req, addr_apply, out_addr, NULL);
+	return conn_submit(c, &req, syscall_addr_apply, out_addr, NULL);
 }
 
 VMAC_EXPORT int
@@ -255,6 +258,12 @@ VMAC_EXPORT int
 vmac_munlock(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len)
 {
 	return range_submit(c, &range_munlock, name, addr, len, 0);
+}
+
+VMAC_EXPORT int
+vmac_mseal(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, unsigned flags)
+{
+	return range_submit(c, &range_mseal, name, addr, len, flags);
 }
 
 VMAC_EXPORT int

@@ -248,6 +248,11 @@ vmac_view_open(struct vmac_conn *c, const char *name, struct vmac_view **out)
 	r = c->local ? 0 : vmac_connect(c->path, &v->conn);
 	if (r == 0)
 		r = view_request(c->local ? c : v->conn, name, &v->fd);
+	/* A refusal's explanation is vmac_errmsg(c)'s, as for the other calls. */
+	if (r < 0 && v->conn && v->conn->last && !v->conn->broken) {
+		conn_set_last(c, v->conn->last);
+		v->conn->last = NULL;
+	}
 	if (r == 0)
 		r = view_setup(v);
 	if (r < 0) {
@@ -302,8 +307,13 @@ view_find(struct vmac_view *v, struct view_find_arg *a, struct vmac_view_vma *vm
 
 	if (r < 0)
 		return r;
-	if (r & VMAC_FOUND_VMA)
+	if (r & VMAC_FOUND_VMA) {
 		view_vma(&a->res.vma, a->res.version, vma);
+	} else {
+		/* "None" is an answer too: from the state of that version. */
+		memset(vma, 0, sizeof(*vma));
+		vma->version = a->res.version;
+	}
 	if ((r & VMAC_FOUND_PREV) && prev)
 		view_vma(&a->res.prev, a->res.version, prev);
 	return r;

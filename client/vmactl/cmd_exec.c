@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* exec NAME [--env K=V]... [--] PROGRAM [ARG...]: a space laid out as execve leaves it. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,13 @@ cmd_exec_run(struct ctx *ctx, const struct args *a)
 	opts.envp = envp;
 	rc = vmac_exec(ctx->conn, a->name, a->raw[a->prog_index], argv, &opts, &info);
 	free(envp);
+	if (rc < 0 && !vmac_conn_error(ctx->conn) && !*vmac_errmsg(ctx->conn)) {
+		/* Refused before the daemon saw it: PROGRAM or its interpreter cannot be run. */
+		char msg[PARSE_ERR_MAX];
+		snprintf(msg, sizeof(msg), "cannot exec %s: %s", a->raw[a->prog_index],
+			 strerror(-rc));
+		return out_local_error(ctx, "exec", rc, msg);
+	}
 	if (rc < 0)
 		return out_refused(ctx, "exec", rc);
 	if (ctx->json)

@@ -3,7 +3,9 @@
  * The system-call commands: mmap, munmap, mprotect, mremap, brk, populate, fault, madvise,
  * mlock, munlock.
  */
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
@@ -42,14 +44,18 @@ cmd_mmap_parse(struct args *a, char **pos, int npos, struct perr *e)
 		return -1;
 	if (val_map_flags(pos[4], &a->flags, e) < 0)
 		return -1;
-	if (a->path == NULL && (a->offset || a->file_id || a->file_mode))
-		return perr_set(e, "--offset, --file-id and --file-mode need --file");
+	if (a->path && a->open_id)
+		return perr_set(e, "--file and --open name two files");
+	if (a->open_id && (a->file_id || a->file_mode || a->kind))
+		return perr_set(e, "--open's file was described by file-open");
+	if (a->path == NULL && !a->open_id && (a->offset || a->file_id || a->file_mode || a->kind))
+		return perr_set(e, "--offset, --file-id, --file-mode and --kind need --file");
 	return 0;
 }
 
 /* When the file exists here, describe it as the kernel would know it. */
-static void
-file_from_stat(struct vmac_file *f)
+void
+mem_file_from_stat(struct vmac_file_info *f)
 {
 	struct stat st;
 	if (stat(f->path, &st) < 0)
@@ -64,17 +70,30 @@ file_from_stat(struct vmac_file *f)
 	struct statvfs vfs;
 	if (statvfs(f->path, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
 		f->noexec = true;
+	/* Without --kind, what the path is here: /dev/zero (char 1:5), or a tmpfs file. */
+	struct statfs fs;
+	if (f->kind == VMAC_FILE_DISK && S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 &&
+	    minor(st.st_rdev) == 5)
+		f->kind = VMAC_FILE_DEV_ZERO;
+	else if (f->kind == VMAC_FILE_DISK && statfs(f->path, &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+		f->kind = VMAC_FILE_TMPFS;
 }
 
 int
 cmd_mmap_run(struct ctx *ctx, const struct args *a)
 {
-	struct vmac_file f = { .path = a->path, .instance = a->file_id, .mode = a->file_mode };
+	struct vmac_file_info f;
+	vmac_file_info_init(&f);
+	f.path = a->path;
+	f.instance = a->file_id;
+	f.mode = a->file_mode;
+	f.kind = a->kind;
+	f.id = a->open_id;
 	if (a->path)
-		file_from_stat(&f);
+		mem_file_from_stat(&f);
 	uint64_t addr = 0;
-	int rc = vmac_mmap(ctx->conn, a->name, a->addr, a->len, a->prot, a->flags,
-			   a->path ? &f : NULL, a->offset, &addr);
+	int rc = vmac_mmap_file(ctx->conn, a->name, a->addr, a->len, a->prot, a->flags,
+				a->path || a->open_id ? &f : NULL, a->offset, &addr);
 	return rc < 0 ? out_refused(ctx, "mmap", rc) : print_addr(ctx, "addr", addr);
 }
 
@@ -240,4 +259,18 @@ cmd_munlock_run(struct ctx *ctx, const struct args *a)
 {
 	int rc = vmac_munlock(ctx->conn, a->name, a->addr, a->len);
 	return rc < 0 ? out_refused(ctx, "munlock", rc) : out_done(ctx);
+}
+
+int
+cmd_mseal_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	return name_addr_len(a, pos, e);
+}
+
+int
+cmd_mseal_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_mseal(ctx->conn, a->name, a->addr, a->len, 0);
+	return rc < 0 ? out_refused(ctx, "mseal", rc) : out_done(ctx);
 }

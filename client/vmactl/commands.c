@@ -104,6 +104,35 @@ opt_file_mode(struct args *a, const char *v, struct perr *e)
 }
 
 static int
+opt_open(struct args *a, const char *v, struct perr *e)
+{
+	if (val_number(v, &a->open_id, e) < 0)
+		return -1;
+	return a->open_id ? 0 : perr_set(e, "--open needs a file id (not 0)");
+}
+
+static int
+opt_kind(struct args *a, const char *v, struct perr *e)
+{
+	return val_file_kind(v, &a->kind, e);
+}
+
+static int
+opt_size(struct args *a, const char *v, struct perr *e)
+{
+	a->has_size = true;
+	return val_number(v, &a->size, e);
+}
+
+static int
+opt_deleted(struct args *a, const char *v, struct perr *e)
+{
+	(void)v, (void)e;
+	a->deleted = true;
+	return 0;
+}
+
+static int
 opt_prev(struct args *a, const char *v, struct perr *e)
 {
 	(void)v, (void)e;
@@ -166,7 +195,15 @@ static const struct opt_spec mmap_opts[] = {
 	{ "offset", true, opt_offset },
 	{ "file-id", true, opt_file_id },
 	{ "file-mode", true, opt_file_mode },
+	{ "kind", true, opt_kind },
+	{ "open", true, opt_open },
 	{ NULL, false, NULL },
+};
+
+static const struct opt_spec file_open_opts[] = {
+	{ "kind", true, opt_kind },       { "file-mode", true, opt_file_mode },
+	{ "size", true, opt_size },       { "deleted", false, opt_deleted },
+	{ "file-id", true, opt_file_id }, { NULL, false, NULL },
 };
 
 static const struct opt_spec find_opts[] = { { "prev", false, opt_prev },
@@ -182,6 +219,11 @@ static const struct opt_spec mlock_opts[] = { { "onfault", false, opt_onfault },
 #define CMD(n, syn, min, max, opts, flags, help)                                                   \
 	{                                                                                          \
 #n, syn, help, min, max, opts, cmd_##n##_parse, cmd_##n##_run, flags               \
+	}
+/* A command whose name has a dash: the C name n, the command name s. */
+#define CMDS(s, n, syn, min, max, opts, flags, help)                                               \
+	{                                                                                          \
+		s, syn, help, min, max, opts, cmd_##n##_parse, cmd_##n##_run, flags                \
 	}
 
 static const struct command commands[] = {
@@ -200,7 +242,7 @@ static const struct command commands[] = {
 	CMD(fork, "SRC DST", 2, 2, NULL, 0, "Create DST as SRC after fork()."),
 	CMD(mmap,
 	    "NAME ADDR LEN PROT FLAGS [--file PATH] [--offset N] [--file-id N] "
-	    "[--file-mode r|rw|w]",
+	    "[--file-mode r|rw|w] [--kind disk|tmpfs|zero] [--open ID]",
 	    5, 5, mmap_opts, 0,
 	    "Map memory; prints the address.  ADDR 0 = no hint.\n"
 	    "PROT: rwx letters (rw-, r-x, ---), none, or a ,/| list of read, write, exec\n"
@@ -209,7 +251,10 @@ static const struct command commands[] = {
 	    "growsdown, populate, noreserve, locked, stack (MAP_ prefix and case optional).\n"
 	    "With --file, mappings of PATH merge only with the same --file-id (an open-\n"
 	    "instance number, default 0); --file-mode is how the file was opened (default\n"
-	    "rw).  When PATH exists here, its device, inode and size are sent too."),
+	    "rw).  When PATH exists here, its device, inode and size are sent too.\n"
+	    "--kind says what PATH is: disk (the default: a regular file on a disk\n"
+	    "filesystem), tmpfs (memfd, /dev/shm) or zero (/dev/zero).  --open ID maps the\n"
+	    "file file-open registered instead of --file."),
 	CMD(munmap, "NAME ADDR LEN", 3, 3, NULL, 0, "Unmap a range."),
 	CMD(mprotect, "NAME ADDR LEN PROT", 4, 4, NULL, 0,
 	    "Change the protection of a range.  PROT: rwx letters (rw-, r-x, ---), none, or a\n"
@@ -220,7 +265,25 @@ static const struct command commands[] = {
 	CMD(brk, "NAME [ADDR]", 1, 2, NULL, 0,
 	    "Move the program break (no ADDR: query); prints the break after the call,\n"
 	    "unchanged when it could not move."),
-	CMD(find, "NAME ADDR [END] [--prev] [--view]", 2, 3, find_opts, 0,
+	CMDS("file-open", file_open,
+	     "NAME PATH [--kind disk|tmpfs|zero] [--file-mode r|rw|w] [--size N] [--deleted] "
+	     "[--file-id N]",
+	     2, 2, file_open_opts, 0,
+	     "Register an open file description of PATH in the space (the kernel's struct file\n"
+	     "and inode); prints its id, which mmap --open uses.  Mappings of one open file\n"
+	     "merge; faults compare with its current size.  When PATH exists here, its\n"
+	     "device, inode, size and noexec mount flag are taken from it (--size overrides)."),
+	CMDS("file-size", file_size, "NAME ID SIZE", 3, 3, NULL, 0,
+	     "Set an open file's size (truncate, or a write past the end).  Shrinking drops\n"
+	     "the pages beyond the new end from every mapping; faults there then get SIGBUS."),
+	CMDS("file-unlink", file_unlink, "NAME ID", 2, 2, NULL, 0,
+	     "Mark an open file unlinked: maps shows its mappings with \" (deleted)\"."),
+	CMDS("file-close", file_close, "NAME ID", 2, 2, NULL, 0,
+	     "Close an open file: its mappings stay, the id no longer names it."),
+	CMDS("set-brk", set_brk, "NAME START_BRK [BRK]", 2, 3, NULL, 0,
+	     "Set the program break (start_brk, and brk, default start_brk), e.g. after\n"
+	     "import when the kernel put it elsewhere than import inferred."),
+	CMD(find, "NAME ADDR [END] [--prev]", 2, 3, find_opts, 0,
 	    "Print the maps line of the first VMA ending above ADDR (find_vma); with END, the\n"
 	    "first one overlapping [ADDR, END); with --prev, then also the one before it.\n"
 	    "With --view, the answer comes from a read-only view of the space mapped here.\n"
@@ -241,6 +304,10 @@ static const struct command commands[] = {
 	CMD(mlock, "NAME ADDR LEN [--onfault]", 3, 3, mlock_opts, 0,
 	    "Lock a range (mlock2 with MLOCK_ONFAULT when --onfault)."),
 	CMD(munlock, "NAME ADDR LEN", 3, 3, NULL, 0, "Unlock a range."),
+	CMD(mseal, "NAME ADDR LEN", 3, 3, NULL, 0,
+	    "Seal the mappings of a range (mseal(2)): munmap, mremap, mprotect, MAP_FIXED\n"
+	    "over them and madvise that discards read-only anonymous memory then fail\n"
+	    "with EPERM."),
 	CMD(maps, "NAME", 1, 1, NULL, 0, "Print the space in /proc/PID/maps format."),
 	CMD(status, "NAME", 1, 1, NULL, 0, "Print /proc/PID/status style memory lines."),
 	CMD(import, "NAME [FILE|-] [--layout L] [--mode OCTAL]", 1, 2, import_opts, 0,
@@ -255,6 +322,9 @@ static const struct command commands[] = {
 	    "Print one line per change to the space as it happens, until interrupted."),
 	CMD(stats, "", 0, 0, NULL, 0,
 	    "Daemon-wide figures: clients, spaces, VMAs, requests served, errors."),
+	CMD(usage, "", 0, 0, NULL, 0,
+	    "Each owner's spaces and VMAs against the per-uid quotas, and the daemon's memory\n"
+	    "in use against its budget (root sees every uid, others their own)."),
 	CMD(ping, "", 0, 0, NULL, 0, "Print pong if the daemon answers."),
 	CMD(exec, "NAME [--env K=V]... [--] PROGRAM [ARG...]", 2, -1, NULL, CMD_RAW,
 	    "Make NAME (or replace its contents, keeping its owner and mode) the layout\n"

@@ -145,6 +145,19 @@ out_usage_error(struct ctx *ctx, const char *cmd, const char *msg)
 }
 
 /* A file that cannot be read is a usage error (exit 2); JSON names its errno. */
+/* A failure of the command's own input found here, before the daemon: msg and its errno. */
+int
+out_local_error(struct ctx *ctx, const char *cmd, int err, const char *msg)
+{
+	if (ctx->json) {
+		json_error(ctx, err, cmd, msg);
+	} else {
+		err_prefix(ctx, cmd);
+		fprintf(stderr, "%s\n", msg);
+	}
+	return EXIT_USAGE;
+}
+
 int
 out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err)
 {

@@ -331,6 +331,25 @@ val_file_mode(const char *s, unsigned *out, struct perr *e)
 }
 
 int
+val_file_kind(const char *s, enum vmac_file_kind *out, struct perr *e)
+{
+	static const struct {
+		const char *name;
+		enum vmac_file_kind kind;
+	} kinds[] = { { "disk", VMAC_FILE_DISK },
+		      { "tmpfs", VMAC_FILE_TMPFS },
+		      { "zero", VMAC_FILE_DEV_ZERO } };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(s, kinds[i].name) == 0) {
+			*out = kinds[i].kind;
+			return 0;
+		}
+	}
+	return perr_set(e, "file kind must be disk, tmpfs or zero, not '%s'", s);
+}
+
+int
 val_rlimit(const char *s, uint64_t *out, struct perr *e)
 {
 	if (strcasecmp(s, "unlimited") == 0 || strcasecmp(s, "infinity") == 0) {

@@ -41,6 +41,10 @@ struct args {
 	bool prev, write, onfault;
 	bool view; /* find --view */
 	struct vmac_create_opts create;
+	/* open files: mmap --open, file-* commands, set-brk */
+	uint64_t open_id, size;
+	bool has_size, deleted;
+	enum vmac_file_kind kind;
 	char **raw; /* exec: every argument after the command name */
 	int nraw, prog_index;
 };
@@ -88,6 +92,10 @@ int val_layout(const char *s, enum vmac_layout *out, struct perr *e);
 int val_mode(const char *s, uint32_t *out, struct perr *e);
 int val_file_mode(const char *s, unsigned *out, struct perr *e);
 int val_rlimit(const char *s, uint64_t *out, struct perr *e);
+int val_file_kind(const char *s, enum vmac_file_kind *out, struct perr *e);
+
+/* A file that exists here, described as the kernel would know it (cmd_mem.c). */
+void mem_file_from_stat(struct vmac_file_info *f);
 void val_prot_str(uint32_t prot, char buf[4]);
 void val_map_flags_str(uint32_t flags, char *buf, size_t size);
 const char *val_advice_name(int advice);
@@ -101,6 +109,7 @@ struct json;
 int out_refused(struct ctx *ctx, const char *cmd, int err);
 int out_usage_error(struct ctx *ctx, const char *cmd, const char *msg);
 int out_file_error(struct ctx *ctx, const char *cmd, const char *path, int err);
+int out_local_error(struct ctx *ctx, const char *cmd, int err, const char *msg);
 /* greeting: connected, but the daemon's greeting failed. */
 int out_connect_error(struct ctx *ctx, const char *path, int err, bool greeting);
 int out_done(struct ctx *ctx);
@@ -153,12 +162,19 @@ CMD_DECL(import);
 CMD_DECL(save);
 CMD_DECL(restore);
 CMD_DECL(stats);
+CMD_DECL(usage);
 CMD_DECL(ping);
 CMD_DECL(mmap);
 CMD_DECL(munmap);
 CMD_DECL(mprotect);
 CMD_DECL(mremap);
 CMD_DECL(brk);
+CMD_DECL(file_open);
+CMD_DECL(file_size);
+CMD_DECL(file_unlink);
+CMD_DECL(file_close);
+CMD_DECL(set_brk);
+CMD_DECL(mseal);
 CMD_DECL(populate);
 CMD_DECL(fault);
 CMD_DECL(madvise);

@@ -224,6 +224,109 @@ test_file_mapping(void **state)
 	done(c, "fm");
 }
 
+/*
+ * Open files (0.2): a file grown after its first mmap still merges and faults in to its new
+ * end; a truncate makes faults beyond it SIGBUS; unlink shows " (deleted)"; close ends the id.
+ */
+static void
+test_open_files(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("of", NULL);
+	struct vmac_file_info f;
+	enum vmac_fault_result fr;
+	uint64_t id, a, b, brk;
+	struct vmac_vma v;
+
+	vmac_file_info_init(&f);
+	f.path = "/data/grows";
+	f.dev_major = 254;
+	f.ino = 7;
+	f.size = 64 * 1024;
+	f.size_known = true;
+	assert_int_equal(vmac_file_open(c, "of", &f, &id), 0);
+	assert_true(id != 0);
+	vmac_file_info_init(&f);
+	f.id = id;
+	assert_int_equal(vmac_mmap_file(c, "of", 0x10000000, 32 * PAGE, VMAC_PROT_READ,
+					VMAC_MAP_SHARED | VMAC_MAP_FIXED, &f, 0, &a),
+			 0);
+	assert_int_equal(vmac_fault(c, "of", a + 24 * PAGE, VMAC_ACCESS_READ, &fr), 0);
+	assert_int_equal(fr, VMAC_FAULT_SIGBUS);
+	assert_int_equal(vmac_file_set_size(c, "of", id, 128 * 1024), 0);
+	assert_int_equal(vmac_fault(c, "of", a + 24 * PAGE, VMAC_ACCESS_READ, &fr), 0);
+	assert_int_equal(fr, VMAC_FAULT_OK);
+	assert_int_equal(vmac_mmap_file(c, "of", a + 32 * PAGE, 4 * PAGE, VMAC_PROT_READ,
+					VMAC_MAP_SHARED | VMAC_MAP_FIXED, &f, 32 * PAGE, &b),
+			 0);
+	assert_int_equal(vmac_find_vma(c, "of", a, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.end, b + 4 * PAGE);
+	assert_int_equal(vmac_file_set_size(c, "of", id, 4 * PAGE), 0);
+	assert_int_equal(vmac_fault(c, "of", a + 8 * PAGE, VMAC_ACCESS_READ, &fr), 0);
+	assert_int_equal(fr, VMAC_FAULT_SIGBUS);
+	assert_int_equal(vmac_file_unlink(c, "of", id), 0);
+	assert_int_equal(vmac_find_vma(c, "of", a, &v), VMAC_FOUND_VMA);
+	assert_non_null(strstr(v.line, "/data/grows (deleted)"));
+	assert_int_equal(vmac_file_close(c, "of", id), 0);
+	assert_int_equal(vmac_file_close(c, "of", id), -EBADF);
+	assert_int_equal(
+		vmac_mmap_file(c, "of", 0, PAGE, VMAC_PROT_READ, VMAC_MAP_PRIVATE, &f, 0, NULL),
+		-EBADF);
+	/* /dev/zero shared through a writable open: shared anonymous memory, never merging. */
+	vmac_file_info_init(&f);
+	f.path = "/dev/zero";
+	f.kind = VMAC_FILE_DEV_ZERO;
+	assert_int_equal(vmac_mmap_file(c, "of", 0x20000000, 2 * PAGE, RW,
+					VMAC_MAP_SHARED | VMAC_MAP_FIXED, &f, 0, &a),
+			 0);
+	assert_int_equal(vmac_mmap_file(c, "of", 0x20002000, 2 * PAGE, RW,
+					VMAC_MAP_SHARED | VMAC_MAP_FIXED, &f, 2 * PAGE, &b),
+			 0);
+	assert_int_equal(vmac_find_vma(c, "of", b, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.start, b);
+	assert_non_null(strstr(v.line, " 00002000 00:01 "));
+	assert_non_null(strstr(v.line, "/dev/zero (deleted)"));
+	/* The break, set after the fact. */
+	assert_int_equal(vmac_set_brk(c, "of", 0x555555555000ULL, 0x555555555000ULL), 0);
+	assert_int_equal(vmac_brk(c, "of", 0, &brk), 0);
+	assert_int_equal(brk, 0x555555555000ULL);
+	assert_int_equal(vmac_set_brk(c, "of", 0x555555555001ULL, 0x555555556000ULL), -EINVAL);
+	done(c, "of");
+}
+
+/* mseal (0.2): sealed mappings refuse munmap and mprotect; the watcher hears of the seal. */
+static void
+test_mseal(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("ms", NULL), *w = conn();
+	struct vmac_event ev;
+	struct vmac_vma v;
+	uint64_t a;
+
+	assert_int_equal(vmac_watch(w, "ms"), 0);
+	assert_int_equal(
+		vmac_mmap(c, "ms", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
+		0);
+	assert_int_equal(vmac_mseal(c, "ms", a + PAGE, PAGE, 1), -EINVAL);
+	assert_int_equal(vmac_mseal(c, "ms", a + PAGE, PAGE, 0), 0);
+	assert_int_equal(vmac_munmap(c, "ms", a, 4 * PAGE), -EPERM);
+	assert_int_equal(vmac_mprotect(c, "ms", a + PAGE, PAGE, VMAC_PROT_READ), -EPERM);
+	assert_int_equal(vmac_find_vma(c, "ms", a + PAGE, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.start, a + PAGE);
+	assert_int_equal(v.end, a + 2 * PAGE);
+	assert_true(v.flags & (1ULL << 42));
+	assert_int_equal(vmac_mseal(c, "ms", a + 8 * PAGE, PAGE, 0), -ENOMEM);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MSEAL);
+	assert_string_equal(vmac_event_kind_name(ev.kind), "mseal");
+	assert_int_equal(ev.start, a + PAGE);
+	vmac_close(w);
+	done(c, "ms");
+}
+
 static void
 test_change_calls(void **state)
 {
@@ -723,6 +826,8 @@ main(void)
 		cmocka_unit_test(test_create_destroy_list),
 		cmocka_unit_test(test_mmap_find),
 		cmocka_unit_test(test_file_mapping),
+		cmocka_unit_test(test_open_files),
+		cmocka_unit_test(test_mseal),
 		cmocka_unit_test(test_change_calls),
 		cmocka_unit_test(test_brk_status),
 		cmocka_unit_test(test_populate_fault_mlock),

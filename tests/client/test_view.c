@@ -197,6 +197,43 @@ test_check(void **state)
 	vmac_close(c);
 }
 
+/* Changes that reach the whole space: unlinking a file, setting the break, restoring. */
+static void
+test_whole_space_changes(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = conn();
+	struct vmac_view *v;
+	struct vmac_file_info f = { .path = "/usr/lib/libw.so", .mode = 3, .ino = 77 };
+	uint64_t id, a;
+	void *saved;
+	size_t len;
+
+	assert_int_equal(vmac_create(c, "wh", NULL), 0);
+	assert_int_equal(vmac_file_open(c, "wh", &f, &id), 0);
+	struct vmac_file_info byid = { .id = id };
+	assert_int_equal(vmac_mmap_file(c, "wh", BASE, 2 * PAGE, VMAC_PROT_READ,
+					VMAC_MAP_PRIVATE | VMAC_MAP_FIXED, &byid, 0, &a),
+			 0);
+	assert_int_equal(vmac_save(c, "wh", &saved, &len), 0);
+	assert_int_equal(vmac_view_open(c, "wh", &v), 0);
+	compare_at(c, v, "wh", BASE);
+	assert_int_equal(vmac_file_unlink(c, "wh", id), 0);
+	compare_at(c, v, "wh", BASE); /* now " (deleted)" */
+	assert_int_equal(vmac_mmap(c, "wh", 0x20000000, PAGE, VMAC_PROT_READ, ANON | VMAC_MAP_FIXED,
+				   NULL, 0, NULL),
+			 0);
+	assert_int_equal(vmac_set_brk(c, "wh", 0x20000000, 0x20001000), 0);
+	compare_at(c, v, "wh", 0x20000000); /* now [heap] */
+	assert_int_equal(vmac_restore(c, "wh", saved, len, 0), 0);
+	compare_all(c, v, "wh");
+	compare_at(c, v, "wh", BASE);
+	free(saved);
+	assert_int_equal(vmac_destroy(c, "wh"), 0);
+	vmac_view_close(v);
+	vmac_close(c);
+}
+
 /* The segment's descriptor in this process, found as /proc lists it. */
 static int
 segment_fd(void)
@@ -302,7 +339,7 @@ reader_main(void *arg)
 {
 	struct reader *r = arg;
 	struct vmac_view_vma w;
-	unsigned seed = 7;
+	unsigned seed = (unsigned)(uintptr_t)arg;
 
 	while (!r->stop) {
 		struct answer a = { .probe = (uint16_t)(rand_r(&seed) % PROBES) };
@@ -367,8 +404,8 @@ test_reader_vs_writer(void **state)
 {
 	(void)state;
 	struct vmac_conn *c = conn();
-	struct reader r = { 0 };
-	pthread_t t;
+	struct reader r = { 0 }, r2 = { 0 };
+	pthread_t t, t2;
 	unsigned seed = 99;
 	time_t until = time(NULL) + 2;
 
@@ -379,10 +416,15 @@ test_reader_vs_writer(void **state)
 	assert_int_equal(vmac_create(c, "rw", NULL), 0);
 	assert_int_equal(vmac_view_open(c, "rw", &r.v), 0);
 	record(c, r.v);
+	/* Two readers share the view, as an emulator's threads do. */
+	r2.v = r.v;
+	r2.later = malloc(ANSWERS * sizeof(*r2.later));
+	assert_non_null(r2.later);
 	assert_int_equal(pthread_create(&t, NULL, reader_main, &r), 0);
+	assert_int_equal(pthread_create(&t2, NULL, reader_main, &r2), 0);
 	/* Two seconds, and longer (up to ten) until the reader has done its share on a busy
 	 * machine. */
-	for (int i = 0; i < STATES - 2 && !r.stop; i++) {
+	for (int i = 0; i < STATES - 2 && !r.stop && !r2.stop; i++) {
 		time_t now = time(NULL);
 		if (now >= until + 8 ||
 		    (now >= until && __atomic_load_n(&r.lookups, __ATOMIC_RELAXED) >= 100000))
@@ -390,10 +432,16 @@ test_reader_vs_writer(void **state)
 		random_op(c, "rw", &seed);
 		record(c, r.v);
 	}
-	r.stop = 1;
+	r.stop = r2.stop = 1;
 	pthread_join(t, NULL);
+	pthread_join(t2, NULL);
 	for (size_t i = 0; i < r.nlater; i++)
 		reader_check(&r, &r.later[i]);
+	for (size_t i = 0; i < r2.nlater; i++)
+		reader_check(&r2, &r2.later[i]);
+	r.lookups += r2.lookups;
+	r.checked += r2.checked;
+	r.wrong += r2.wrong;
 	print_message("# %ld lookups, %ld checked against the published states\n", r.lookups,
 		      r.checked);
 	assert_int_equal(r.wrong, 0);
@@ -402,6 +450,7 @@ test_reader_vs_writer(void **state)
 	vmac_view_close(r.v);
 	vmac_close(c);
 	free(r.later);
+	free(r2.later);
 	free(states);
 }
 
@@ -461,9 +510,9 @@ main(void)
 	local_mode = mode && strcmp(mode, "1") == 0;
 	alarm(300);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_equal_to_daemon), cmocka_unit_test(test_check),
-		cmocka_unit_test(test_read_only),       cmocka_unit_test(test_reader_vs_writer),
-		cmocka_unit_test(test_daemon_gone),
+		cmocka_unit_test(test_equal_to_daemon),  cmocka_unit_test(test_check),
+		cmocka_unit_test(test_read_only),        cmocka_unit_test(test_whole_space_changes),
+		cmocka_unit_test(test_reader_vs_writer), cmocka_unit_test(test_daemon_gone),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

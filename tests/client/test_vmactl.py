@@ -25,7 +25,7 @@ VMAD = os.environ.get("VMAD_BIN", os.path.join(B, "vmad"))
 
 PAGE = 0x1000
 MMAP_TOP = 0x7FFFF7FFF000
-ERR_LINE = re.compile(r"^vmactl: (line \d+: )?[a-z]+: E[A-Z0-9]+: \S.*\n$")
+ERR_LINE = re.compile(r"^vmactl: (line \d+: )?[a-z-]+: E[A-Z0-9]+: \S.*\n$")
 MAPS_LINE = re.compile(
     r"^([0-9a-f]{8,})-([0-9a-f]{8,}) ([r-][w-][x-][ps]) ([0-9a-f]{8}) "
     r"([0-9a-f]{2,}:[0-9a-f]{2,}) (\d+)( +(.*))?$"
@@ -209,7 +209,8 @@ def t_usage_errors(d):
     assert j["ok"] is False and j["errno"] == "EINVAL" and "rwz" in j["error"], j
     r = run(None, "mmap", "a", "0", "4K", "rw-", sock=nowhere)
     assert r.err == ("vmactl: mmap: missing arguments; usage: vmactl mmap NAME ADDR LEN PROT "
-                     "FLAGS [--file PATH] [--offset N] [--file-id N] [--file-mode r|rw|w]\n"), r
+                     "FLAGS [--file PATH] [--offset N] [--file-id N] [--file-mode r|rw|w] "
+                     "[--kind disk|tmpfs|zero] [--open ID]\n"), r
     r = run(None, "-s", sock=None)
     assert r.err == "vmactl: option '-s' needs a value (see vmactl -h)\n", r
 
@@ -490,6 +491,51 @@ def t_file_mapping(d):
     ok(run(d, "destroy", "fm"))
 
 
+def t_open_files(d):
+    """file-open/-size/-unlink/-close, mmap --open, /dev/zero and set-brk."""
+    ok(run(d, "create", "of"))
+    fid = ok(run(d, "file-open", "of", "/guest/data", "--size", "64K")).out.strip()
+    assert fid == "1", fid
+    ok(run(d, "mmap", "of", "0x10000000", "128K", "r--", "shared,fixed", "--open", fid))
+    assert ok(run(d, "fault", "of", "0x10000000", "read")).out == "ok\n"
+    assert run(d, "fault", "of", "0x10018000", "read").out == "SIGBUS\n"
+    ok(run(d, "file-size", "of", fid, "128K"))
+    assert ok(run(d, "fault", "of", "0x10018000", "read")).out == "ok\n"
+    ok(run(d, "mmap", "of", "0x10020000", "16K", "r--", "shared,fixed", "--open", fid,
+           "--offset", "128K"))
+    ok(run(d, "file-unlink", "of", fid))
+    line = ok(run(d, "maps", "of")).out.splitlines()[0]
+    assert line.startswith("10000000-10024000 r--s ") and line.endswith("/guest/data (deleted)")
+    ok(run(d, "file-close", "of", fid))
+    refused(run(d, "file-close", "of", fid), "file-close", "EBADF")
+    refused(run(d, "mmap", "of", "0", "4K", "r--", "shared", "--open", fid), "mmap", "EBADF")
+    usage(run(d, "mmap", "of", "0", "4K", "r--", "shared", "--open", fid, "--file", "/x"))
+    j = ok(run(d, "-j", "file-open", "of", "/guest/other", "--kind", "tmpfs")).json()
+    assert j == {"ok": True, "id": 2}, j
+    # /dev/zero, recognised here: MAP_SHARED is a new shmem object per mmap.
+    ok(run(d, "mmap", "of", "0x20000000", "8K", "rw-", "shared,fixed", "--file", "/dev/zero"))
+    ok(run(d, "mmap", "of", "0x20002000", "8K", "rw-", "shared,fixed", "--file", "/dev/zero",
+           "--offset", "8K"))
+    lines = [l for l in ok(run(d, "maps", "of")).out.splitlines() if l.startswith("2000")]
+    assert len(lines) == 2 and all(l.endswith("/dev/zero (deleted)") for l in lines), lines
+    assert " 00002000 00:01 " in lines[1], lines
+    ok(run(d, "set-brk", "of", "0x555555555000"))
+    assert ok(run(d, "brk", "of")).out == "0x555555555000\n"
+    refused(run(d, "set-brk", "of", "0x555555555001"), "set-brk", "EINVAL")
+    ok(run(d, "destroy", "of"))
+
+
+def t_mseal(d):
+    """mseal: a sealed range refuses munmap with EPERM; VmFlags bit 42 is set."""
+    ok(run(d, "create", "ms"))
+    ok(run(d, "mmap", "ms", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    ok(run(d, "mseal", "ms", "0x10001000", "4K"))
+    refused(run(d, "munmap", "ms", "0x10000000", "16K"), "munmap", "EPERM")
+    refused(run(d, "mseal", "ms", "0x10010000", "4K"), "mseal", "ENOMEM")
+    assert len(ok(run(d, "maps", "ms")).out.splitlines()) == 4
+    ok(run(d, "destroy", "ms"))
+
+
 def t_change_commands(d):
     ok(run(d, "create", "ch", "--with-stack"))
     a = int(ok(run(d, "mmap", "ch", "0", "32K", "rw-", "private,anonymous")).out, 16)
@@ -727,12 +773,16 @@ def t_access(d):
     for args in [["maps", "priv"], ["status", "priv"], ["find", "priv", "0"], ["watch", "priv"],
                  ["mmap", "priv", "0", "4K", "r--", "private,anon"], ["brk", "priv", "0x1000"],
                  ["mmap", "ro", "0", "4K", "r--", "private,anon"], ["destroy", "shared"],
-                 ["fork", "priv", "mine"]]:
+                 ["fork", "priv", "mine"], ["find", "priv", "0", "--view"],
+                 ["check", "priv", "0", "4K", "none"]]:
         r = refused(as_other(*args), args[0], "EACCES")
         assert "access" in r.err or "belongs" in r.err, r
     names = [line.split()[0] for line in ok(as_other("list")).out.splitlines()]
     assert "priv" not in names and "shared" in names and "ro" in names, names
     ok(as_other("maps", "ro"))
+    # A view needs read access only: the segment it maps is read-only to its reader.
+    r = as_other("check", "ro", "0", "4K", "none")
+    assert (r.rc, r.out) == (1, "0x0\n"), r
     ok(as_other("mmap", "shared", "0", "4K", "r--", "private,anon"), "0x7ffff7ffe000\n")
     ok(as_other("fork", "ro", "mine"))
     line = [x for x in ok(run(d, "list")).out.splitlines() if x.startswith("mine ")]
@@ -926,7 +976,7 @@ def t_write_errors(d):
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
-    t_many_vmas, t_find, t_file_mapping, t_change_commands, t_brk, t_fault,
+    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
     t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]

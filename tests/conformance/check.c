@@ -169,6 +169,17 @@ file_desc(const struct ctx *c, int slot)
 	const struct conf_file *f = &c->seq->prog.files[slot];
 	int which = strcmp(f->path, c->files->path[0]) ? 1 : 0;
 
+	if (strcmp(f->path, CONF_DEV_ZERO) == 0)
+		return (struct mm_file_desc){
+			.path = f->path,
+			.instance = (uint64_t)slot,
+			.mode = MM_FMODE_READ | (f->writable ? MM_FMODE_WRITE : 0),
+			.dev_major = c->files->zero_major,
+			.dev_minor = c->files->zero_minor,
+			.ino = c->files->zero_ino,
+			.size = MM_FILE_SIZE_UNKNOWN,
+			.kind = MM_FILE_DEVZERO,
+		};
 	return (struct mm_file_desc){
 		.path = f->path,
 		.instance = (uint64_t)slot,
@@ -231,6 +242,9 @@ engine_op(struct ctx *c, const struct conf_op *op, const struct conf_result *k, 
 		return 0;
 	case CONF_OP_MUNLOCK:
 		*ret = mm_munlock(c->mm, k->addr, op->len);
+		return 0;
+	case CONF_OP_MSEAL:
+		*ret = mm_mseal(c->mm, k->addr, op->len, op->flags);
 		return 0;
 	default:
 		err = mm_fork(c->mm, &child);

@@ -16,6 +16,8 @@
 #define CONF_MAX_FILES     4
 #define CONF_PATH_MAX      200
 #define CONF_MAX_PROTECTED 128
+#define CONF_DEV_ZERO      "/dev/zero"
+#define CONF_SYS_MSEAL     462 /* x86_64; older C libraries lack SYS_mseal */
 
 /* Where fixed-address operations play: far from everything the runner has mapped. */
 #define CONF_WINDOW       0x200000000000ULL
@@ -32,6 +34,7 @@ enum conf_op_kind {
 	CONF_OP_MLOCK,
 	CONF_OP_MUNLOCK,
 	CONF_OP_FORK,
+	CONF_OP_MSEAL,
 	CONF_OP_KINDS
 };
 
@@ -56,10 +59,12 @@ struct conf_op {
 	struct conf_addr new_addr; /* mremap */
 	uint64_t len, new_len;
 	uint32_t prot;  /* mmap, mprotect */
-	uint32_t flags; /* mmap, mremap, mlock2 flags; touch: 1 = write */
+	uint32_t flags; /* mmap, mremap, mlock2, mseal flags; touch: 1 = write */
 	int32_t file;   /* mmap: file slot or -1 */
 	int32_t advice; /* madvise */
 	uint64_t offset;
+	uint32_t probe; /* an absurd length: the runner tries it in a throwaway child first */
+	uint32_t pad;
 };
 
 /* A file the runner opens before the sequence; slot i is instance i. */

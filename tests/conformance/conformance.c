@@ -131,10 +131,11 @@ print_sequence(const struct env *env, const char *runner, const struct conf_seq 
 	struct conf_krun run;
 	char line[640], lim[3][32];
 
-	printf("#   files: slot 0 = %s (%s), slot 1 = %s (%s), slot 2 = %s (%s)\n",
-	       seq->prog.files[0].path, seq->prog.files[0].writable ? "rw" : "ro",
-	       seq->prog.files[1].path, seq->prog.files[1].writable ? "rw" : "ro",
-	       seq->prog.files[2].path, seq->prog.files[2].writable ? "rw" : "ro");
+	printf("#   files:");
+	for (uint32_t i = 0; i < seq->prog.nfiles; i++)
+		printf("%s slot %u = %s (%s)", i ? "," : "", i, seq->prog.files[i].path,
+		       seq->prog.files[i].writable ? "rw" : "ro");
+	printf("\n");
 	if (conf_kernel_run(runner, &env->files, seq, &run) == 0) {
 		if (seq->prog.limits)
 			printf("#   limits: RLIMIT_MEMLOCK %s, CAP_IPC_LOCK %s, RLIMIT_DATA %s, "

@@ -41,6 +41,8 @@ struct conf_files {
 	uint32_t dev_major[2], dev_minor[2];
 	uint64_t ino[2];
 	bool noexec;
+	uint32_t zero_major, zero_minor; /* /dev/zero's filesystem (devtmpfs) and inode */
+	uint64_t zero_ino;
 	int fd[2];
 	void *pin[2];
 	int pin_err; /* 0, or why the page cache could not be locked (the run goes on) */
@@ -89,6 +91,7 @@ enum conf_family {
 	CONF_FAM_MADVISE,
 	CONF_FAM_MLOCK,
 	CONF_FAM_FORK,
+	CONF_FAM_MSEAL,
 	CONF_FAM_MAPS,
 	CONF_FAM_VMFLAGS,
 	CONF_FAM_RSS,

@@ -142,6 +142,8 @@ mmap_extra_flags(struct gen *g, bool anon_private)
 		f |= MM_MAP_GROWSDOWN;
 	if (chance(g, 5))
 		f |= MM_MAP_STACK;
+	if (chance(g, 4))
+		f |= MM_MAP_32BIT;
 	return f;
 }
 
@@ -283,6 +285,42 @@ gen_brk(struct gen *g, struct conf_op *op)
 		op->addr.delta += range(g, 1, (int64_t)PAGE - 1);
 }
 
+/*
+ * Lengths near 2^47, 2^63 and 2^64, and ones that take a range from the window past the end
+ * of the task, for every operation with a length (the runner tries them in a throwaway child).
+ * No such mmap asks to be populated or locked: a read-only mapping of 96 TiB is granted, and
+ * filling its page tables would take the machine's memory.  (The sequence's other mappings
+ * are small, so populating or locking ranges that reach far is harmless.)
+ */
+static void
+gen_odd_length(struct gen *g, struct conf_op *op)
+{
+	static const uint64_t odd[] = {
+		1ULL << 63,
+		(1ULL << 63) - PAGE,
+		(1ULL << 63) + PAGE,
+		0 - PAGE,
+		UINT64_MAX,
+		0 - (PAGE - 1),
+		1ULL << 47,
+		(1ULL << 47) - PAGE,
+		1ULL << 48,
+		0x7ffffffff000ULL - CONF_WINDOW + PAGE,
+		0x7ffffffff000ULL - CONF_WINDOW,
+	};
+	uint64_t len = odd[range(g, 0, sizeof(odd) / sizeof(odd[0]) - 1)];
+
+	if (op->kind == CONF_OP_BRK || op->kind == CONF_OP_TOUCH || op->kind == CONF_OP_FORK ||
+	    !chance(g, 3))
+		return;
+	op->flags &= op->kind == CONF_OP_MMAP ? ~(uint32_t)(MM_MAP_POPULATE | MM_MAP_LOCKED) : ~0u;
+	op->probe = 1;
+	if (op->kind == CONF_OP_MREMAP && chance(g, 40))
+		op->new_len = len;
+	else
+		op->len = len;
+}
+
 static void
 gen_op(struct gen *g, struct conf_op *op)
 {
@@ -305,16 +343,21 @@ gen_op(struct gen *g, struct conf_op *op)
 		gen_touch(g, op);
 	} else if (r < 88) {
 		gen_madvise(g, op);
-	} else if (r < 96) {
+	} else if (r < 93) {
 		op->kind = chance(g, 60) ? CONF_OP_MLOCK : CONF_OP_MUNLOCK;
 		pick_range(g, &op->addr, &op->len);
 		op->flags = op->kind == CONF_OP_MLOCK && chance(g, 30) ? MM_MLOCK_ONFAULT : 0;
+	} else if (r < 96) {
+		op->kind = CONF_OP_MSEAL;
+		pick_range(g, &op->addr, &op->len);
+		op->flags = chance(g, 3) ? 1 : 0;
 	} else if (g->forks < 2) {
 		op->kind = CONF_OP_FORK;
 		g->forks++;
 	} else {
 		gen_touch(g, op);
 	}
+	gen_odd_length(g, op);
 }
 
 /* One sequence in four runs under small limits, without CAP_IPC_LOCK for the memlock one. */
@@ -336,14 +379,16 @@ gen_limits(struct gen *g, struct conf_seq *seq)
 void
 conf_seq_files(const struct conf_files *files, uint64_t seed, struct conf_seq *seq)
 {
-	/* Slots 0 and 1 are two opens of the big file, slot 2 the small one. */
+	/* Slots 0 and 1 are two opens of the big file, slot 2 the small one, slot 3 /dev/zero. */
 	static const int which[] = { 0, 0, 1 };
 
-	seq->prog.nfiles = 3;
+	seq->prog.nfiles = 4;
 	for (int i = 0; i < 3; i++) {
 		snprintf(seq->prog.files[i].path, CONF_PATH_MAX, "%s", files->path[which[i]]);
 		seq->prog.files[i].writable = i == 1 ? 0 : (int32_t)((seed >> i) & 1) | (i == 0);
 	}
+	snprintf(seq->prog.files[3].path, CONF_PATH_MAX, "%s", CONF_DEV_ZERO);
+	seq->prog.files[3].writable = (int32_t)((seed >> 3) & 1);
 }
 
 void

@@ -22,7 +22,7 @@ static const struct {
 	{ "ac", VM_ACCOUNT },    { "nr", VM_NORESERVE },   { "ht", VM_HUGETLB },
 	{ "sf", VM_SYNC },       { "wf", VM_WIPEONFORK },  { "dd", VM_DONTDUMP },
 	{ "sd", VM_SOFTDIRTY },  { "mm", VM_MIXEDMAP },    { "hg", VM_HUGEPAGE },
-	{ "nh", VM_NOHUGEPAGE }, { "mg", VM_MERGEABLE },
+	{ "nh", VM_NOHUGEPAGE }, { "mg", VM_MERGEABLE },   { "sl", VM_SEALED },
 };
 
 int

@@ -16,6 +16,7 @@ static const char *const family_names[CONF_FAM_COUNT] = {
 	[CONF_FAM_MADVISE] = "madvise (incl. populate)",
 	[CONF_FAM_MLOCK] = "mlock/munlock",
 	[CONF_FAM_FORK] = "fork",
+	[CONF_FAM_MSEAL] = "mseal",
 	[CONF_FAM_MAPS] = "final maps",
 	[CONF_FAM_VMFLAGS] = "final VmFlags",
 	[CONF_FAM_RSS] = "final RSS per VMA",
@@ -49,6 +50,8 @@ conf_op_family(const struct conf_op *op)
 	case CONF_OP_MLOCK:
 	case CONF_OP_MUNLOCK:
 		return CONF_FAM_MLOCK;
+	case CONF_OP_MSEAL:
+		return CONF_FAM_MSEAL;
 	default:
 		return CONF_FAM_FORK;
 	}
@@ -186,6 +189,9 @@ conf_format_op(const struct conf_op *op, const struct conf_result *res, char *bu
 		break;
 	case CONF_OP_MUNLOCK:
 		snprintf(buf, size, "munlock(0x%llx, 0x%llx) = %s", a, len, r);
+		break;
+	case CONF_OP_MSEAL:
+		snprintf(buf, size, "mseal(0x%llx, 0x%llx, %u) = %s", a, len, op->flags, r);
 		break;
 	default:
 		snprintf(buf, size, "fork() -> the child goes on");

@@ -359,67 +359,189 @@ do_fork(struct conf_result *res)
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
 }
 
-/* Runs op with its resolved operands; false if it may not run. */
-static bool
-run_op(const struct conf_op *op, struct conf_result *res)
+/* The system call of an operation that has one, with its resolved operands. */
+static int64_t
+op_syscall(const struct conf_op *op, uint64_t a, uint64_t n)
 {
-	uint64_t a = res->addr, n = res->new_addr;
 	int fd = op->file >= 0 ? fds[op->file] : -1;
 
 	switch (op->kind) {
 	case CONF_OP_MMAP:
-		if ((op->flags & MAP_FIXED) && !(op->flags & MAP_FIXED_NOREPLACE) &&
-		    hits_protected(a, op->len))
-			return false;
-		res->ret = sc(SYS_mmap, a, op->len, op->prot, op->flags, (uint64_t)fd, op->offset);
-		return true;
+		return sc(SYS_mmap, a, op->len, op->prot, op->flags, (uint64_t)fd, op->offset);
 	case CONF_OP_MUNMAP:
-		if (hits_protected(a, op->len))
-			return false;
-		res->ret = sc(SYS_munmap, a, op->len, 0, 0, 0, 0);
-		return true;
+		return sc(SYS_munmap, a, op->len, 0, 0, 0, 0);
 	case CONF_OP_MPROTECT:
-		if (hits_protected(a, op->len))
-			return false;
-		res->ret = sc(SYS_mprotect, a, op->len, op->prot, 0, 0, 0);
-		return true;
+		return sc(SYS_mprotect, a, op->len, op->prot, 0, 0, 0);
 	case CONF_OP_MREMAP:
-		if (hits_protected(a, op->len) ||
-		    ((op->flags & MREMAP_FIXED) && hits_protected(n, op->new_len)))
-			return false;
-		res->ret = sc(SYS_mremap, a, op->len, op->new_len, op->flags, n, 0);
+		return sc(SYS_mremap, a, op->len, op->new_len, op->flags, n, 0);
+	case CONF_OP_MADVISE:
+		return sc(SYS_madvise, a, op->len, (uint64_t)op->advice, 0, 0, 0);
+	case CONF_OP_MLOCK:
+		return sc(SYS_mlock2, a, op->len, op->flags, 0, 0, 0);
+	case CONF_OP_MSEAL:
+		return sc(CONF_SYS_MSEAL, a, op->len, op->flags, 0, 0, 0);
+	default:
+		return sc(SYS_munlock, a, op->len, 0, 0, 0, 0);
+	}
+}
+
+/*
+ * Whether a smaps line says what the process maps: a range, its flags, its anonymous and
+ * locked pages, and the resident pages of the sequence's own mappings (not those of the
+ * runner's image, which the throwaway child's own execution faults in, nor sharing counts).
+ */
+static bool
+smaps_line_counts(const char *l, bool own)
+{
+	static const char *const keys[] = { "Anonymous:", "Locked:", "VmFlags:", "Rss:" };
+	size_t n = sizeof(keys) / sizeof(keys[0]) - own;
+
+	if (hexdig(*l) >= 0)
 		return true;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(l, keys[i], strlen(keys[i])) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* FNV-1a of the smaps lines that describe the process's mappings. */
+static uint64_t
+smaps_hash(void)
+{
+	size_t len = slurp("/proc/self/smaps", smaps_buf, sizeof(smaps_buf) - 1);
+	uint64_t h = 0xcbf29ce484222325ULL;
+	bool own = false;
+
+	smaps_buf[len] = '\0';
+	for (const char *l = smaps_buf; *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) + 1 : strlen(l);
+
+		if (hexdig(*l) >= 0) {
+			const char *p = l;
+			uint64_t lo = parse_hex(&p);
+
+			own = hits_protected(lo, 1);
+		}
+		for (size_t i = 0; smaps_line_counts(l, own) && i < n; i++)
+			h = (h ^ (unsigned char)l[i]) * 0x100000001b3ULL;
+		l += n;
+	}
+	return h;
+}
+
+/*
+ * A fork child differs from its parent in what VM_DONTCOPY, VM_WIPEONFORK and VM_LOCKED
+ * mappings it has, so it stands in for the runner only where there are none.
+ */
+static bool
+forkless_flags(void)
+{
+	static const char *const flags[] = { " dc", " wf", " lo" };
+	size_t len = slurp("/proc/self/smaps", smaps_buf, sizeof(smaps_buf) - 1);
+
+	smaps_buf[len] = '\0';
+	for (const char *l = strstr(smaps_buf, "VmFlags:"); l; l = strstr(l + 1, "VmFlags:")) {
+		const char *e = strchr(l, '\n');
+
+		for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+			const char *f = strstr(l, flags[i]);
+
+			if (f && (!e || f < e))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * An operation with an absurd length may reach anything above its address, the runner's own
+ * mappings included, if the kernel accepts it.  So it runs first in a throwaway child: if the
+ * child's smaps afterwards are the runner's before, the kernel refused it (or it was a no-op)
+ * and its result is the result here, with nothing to apply; otherwise the operation is
+ * skipped on both sides.  (A fork child lacks the page-table entries of shared mappings, so a
+ * runner with such resident pages does not get this answer.)
+ */
+static bool
+probe_op(const struct conf_op *op, struct conf_result *res)
+{
+	int64_t out[2] = { 0, 1 };
+	int p[2], status;
+	long pid;
+
+	uint64_t before;
+
+	if (!forkless_flags())
+		return false;
+	before = smaps_hash();
+	if (pipe(p))
+		die("runner: pipe failed");
+	pid = syscall(SYS_fork);
+	if (pid < 0)
+		die("runner: fork failed");
+	if (pid == 0) {
+		/* A backstop: a child still busy after this long is taken as changed. */
+		alarm(10);
+		out[0] = op_syscall(op, res->addr, res->new_addr);
+		out[1] = smaps_hash() != before;
+		if (write(p[1], out, sizeof(out)) != (ssize_t)sizeof(out))
+			_exit(5);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], out, sizeof(out)) != (ssize_t)sizeof(out))
+		out[1] = 1;
+	close(p[0]);
+	if (waitpid((pid_t)pid, &status, 0) < 0)
+		die("runner: waitpid failed");
+	res->ret = out[0];
+	return out[1] == 0;
+}
+
+/* Whether an operation's ranges stay clear of the runner's own mappings. */
+static bool
+op_clear(const struct conf_op *op, uint64_t a, uint64_t n)
+{
+	switch (op->kind) {
+	case CONF_OP_MMAP:
+		return !(op->flags & MAP_FIXED) || (op->flags & MAP_FIXED_NOREPLACE) ||
+		       !hits_protected(a, op->len);
+	case CONF_OP_MREMAP:
+		return !hits_protected(a, op->len) &&
+		       !((op->flags & MREMAP_FIXED) && hits_protected(n, op->new_len));
+	default:
+		return !hits_protected(a, op->len);
+	}
+}
+
+/* Runs op with its resolved operands; false if it may not run. */
+static bool
+run_op(const struct conf_op *op, struct conf_result *res)
+{
+	switch (op->kind) {
 	case CONF_OP_BRK:
-		if (a >= start_brk && a < heap_base)
+		if (res->addr >= start_brk && res->addr < heap_base)
 			return false;
-		res->ret = sc(SYS_brk, a, 0, 0, 0, 0, 0);
+		res->ret = sc(SYS_brk, res->addr, 0, 0, 0, 0, 0);
 		return true;
 	case CONF_OP_TOUCH:
-		if (hits_protected(a, 1))
+		if (hits_protected(res->addr, 1))
 			return false;
-		res->fault = touch(a, op->flags & 1);
+		res->fault = touch(res->addr, op->flags & 1);
 		res->ret = 0;
-		return true;
-	case CONF_OP_MADVISE:
-		if (hits_protected(a, op->len))
-			return false;
-		res->ret = sc(SYS_madvise, a, op->len, (uint64_t)op->advice, 0, 0, 0);
-		return true;
-	case CONF_OP_MLOCK:
-		if (hits_protected(a, op->len))
-			return false;
-		res->ret = sc(SYS_mlock2, a, op->len, op->flags, 0, 0, 0);
-		return true;
-	case CONF_OP_MUNLOCK:
-		if (hits_protected(a, op->len))
-			return false;
-		res->ret = sc(SYS_munlock, a, op->len, 0, 0, 0, 0);
 		return true;
 	case CONF_OP_FORK:
 		do_fork(res);
 		return true;
+	default:
+		if (op->probe)
+			return probe_op(op, res);
+		if (!op_clear(op, res->addr, res->new_addr))
+			return false;
+		res->ret = op_syscall(op, res->addr, res->new_addr);
+		return true;
 	}
-	return false;
 }
 
 static void

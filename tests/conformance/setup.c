@@ -53,6 +53,25 @@ cap_effective(void)
 	return caps;
 }
 
+/* A /proc/meminfo value in pages (MemTotal is totalram_pages(), SwapTotal total_swap_pages). */
+static uint64_t
+meminfo_pages(const char *key)
+{
+	unsigned long long kb = 0;
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, strlen(key)) == 0 &&
+		    sscanf(line + strlen(key), "%llu", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb / 4;
+}
+
 static uint64_t
 rlimit_bytes(int resource)
 {
@@ -76,6 +95,7 @@ conf_host_init(struct conf_host *host)
 	c->mmap_min_addr = dac > LSM_MMAP_MIN_ADDR ? dac : LSM_MMAP_MIN_ADDR;
 	c->max_map_count = (uint64_t)read_number("/proc/sys/vm/max_map_count", 65530);
 	c->overcommit_never = read_number("/proc/sys/vm/overcommit_memory", 0) == 2;
+	c->overcommit_ram_pages = meminfo_pages("MemTotal:") + meminfo_pages("SwapTotal:");
 	c->rlimit_as = rlimit_bytes(RLIMIT_AS);
 	c->rlimit_data = rlimit_bytes(RLIMIT_DATA);
 	c->rlimit_stack = rlimit_bytes(RLIMIT_STACK);
@@ -182,6 +202,20 @@ open_file(struct conf_files *files, int i, uint64_t size)
 	return pin_file(files, i);
 }
 
+/* Where maps places /dev/zero: its filesystem's device and its inode. */
+static int
+zero_file(struct conf_files *files)
+{
+	struct stat st;
+
+	if (stat(CONF_DEV_ZERO, &st))
+		return -errno;
+	files->zero_major = major(st.st_dev);
+	files->zero_minor = minor(st.st_dev);
+	files->zero_ino = st.st_ino;
+	return 0;
+}
+
 int
 conf_files_init(struct conf_files *files)
 {
@@ -204,7 +238,7 @@ conf_files_init(struct conf_files *files)
 			return err;
 	}
 	files->noexec = statvfs(files->dir, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC);
-	return 0;
+	return zero_file(files);
 }
 
 /*

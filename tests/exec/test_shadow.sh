@@ -83,6 +83,34 @@ shadow "a shell pipeline, forks followed" --follow-forks -- /bin/sh -c \
 shadow "python3 running a short script" /usr/bin/python3 "$tmp/script.py"
 shadow "sort on 30000 generated lines" /usr/bin/sort "$tmp/input"
 shadow "sort, several threads" /usr/bin/sort --parallel=2 -S 1M "$tmp/input"
+# vmactl exec itself: silent, the layout in maps, JSON fields, refusals of unrunnable files.
+ctl() {
+	"$VMACTL" -s "$tmp/sock" "$@"
+}
+check() {
+	n=$((n + 1))
+	if eval "$2" >"$tmp/out" 2>&1; then
+		echo "ok $n - $1"
+	else
+		echo "not ok $n - $1"
+		sed 's/^/# /' "$tmp/out"
+		failed=1
+	fi
+}
+check "exec prints nothing and maps shows the program and its stack" \
+	'[ -z "$(ctl exec e1 --env A=B -- /bin/true x)" ] &&
+	 ctl maps e1 | grep -q "/usr/bin/true\$" && ctl maps e1 | grep -q "\[stack\]\$"'
+check "exec --json gives the mm fields" \
+	'ctl -j exec e1 /bin/true | grep -q "\"ok\":true,\"start_code\":\"0x"'
+cp "$tmp/input" "$tmp/notelf"
+chmod 0755 "$tmp/notelf"
+check "exec of a file that is no program: exit 2, ENOEXEC" \
+	'ctl exec e1 "$tmp/notelf"; [ $? -eq 2 ] && ctl -j exec e1 "$tmp/notelf" | grep -q ENOEXEC'
+check "exec with an unknown option before PROGRAM: exit 2" \
+	'ctl exec e1 --bogus /bin/true; [ $? -eq 2 ]'
+check "shadow reports what it cannot mirror (SysV shm): exit 1, the call and the line" \
+	'ctl shadow e2 -- "$B/tests/exec/shm" 2>"$tmp/shm.err"; [ $? -eq 1 ] &&
+	 grep -q "diverged after shmat(" "$tmp/shm.err" && grep -q "kernel: .*/SYSV" "$tmp/shm.err"'
 echo "1..$n"
 echo "# shadow: $programs programs, $mirrored memory system calls mirrored, $divergences divergences"
 exit $failed

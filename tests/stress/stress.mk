@@ -13,9 +13,10 @@ $(STRESS_TEST): tests/stress/test_stress.sh tests/stress/stress.mk | $(VMAD) $(V
 
 # The tool's generator, replay and histogram on their own (cmocka, no daemon).
 STRESS_GEN_TEST := $(B)/tests/stress/test_stress_gen
-STRESS_GEN_OBJS := $(addprefix $(B)/tools/stress/,gen.o replay.o rng.o files.o describe.o hist.o)
+STRESS_GEN_OBJS := $(addprefix $(B)/tools/stress/,gen.o replay.o remote.o rng.o files.o describe.o \
+	hist.o target.o)
 TEST_SUITES += $(STRESS_GEN_TEST)
 
 $(STRESS_GEN_TEST).o: EXTRA_CFLAGS = -Iclient -Itools/stress $(call PC_CFLAGS,cmocka)
-$(STRESS_GEN_TEST): $(STRESS_GEN_TEST).o $(STRESS_GEN_OBJS) $(ENGINE_A)
-	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,cmocka)
+$(STRESS_GEN_TEST): $(STRESS_GEN_TEST).o $(STRESS_GEN_OBJS) $(CLIENT_A)
+	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,cmocka libprotobuf-c)

@@ -229,6 +229,38 @@ program_image_gives_code_and_break(void **state)
 	mm_destroy(mm);
 }
 
+/*
+ * A static-pie run without ASLR on the reference kernel, before its first brk: the image is
+ * mapped near the top like a library and /proc/PID/stat gave start_brk 0x555555555000
+ * (ELF_ET_DYN_BASE, page aligned); its first brk(0) returned that too.
+ */
+static const char static_pie_maps[] =
+	"7ffff7f3e000-7ffff7f42000 r--p 00000000 00:00 0                          [vvar]\n"
+	"7ffff7f42000-7ffff7f44000 r--p 00000000 00:00 0                          [vvar_vclock]\n"
+	"7ffff7f44000-7ffff7f46000 r-xp 00000000 00:00 0                          [vdso]\n"
+	"7ffff7f46000-7ffff7f4f000 r--p 00000000 fe:00 10953395                   /tmp/bsp\n"
+	"7ffff7f4f000-7ffff7fc9000 r-xp 00009000 fe:00 10953395                   /tmp/bsp\n"
+	"7ffff7fc9000-7ffff7ff3000 r--p 00083000 fe:00 10953395                   /tmp/bsp\n"
+	"7ffff7ff3000-7ffff7ff7000 r--p 000ac000 fe:00 10953395                   /tmp/bsp\n"
+	"7ffff7ff7000-7ffff7ffa000 rw-p 000b0000 fe:00 10953395                   /tmp/bsp\n"
+	"7ffff7ffa000-7ffff7fff000 rw-p 00000000 00:00 0 \n"
+	"7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0                          [stack]\n";
+
+static void
+static_pie_break_is_elf_et_dyn_base(void **state)
+{
+	struct mm *mm = import_text(static_pie_maps, 0, 0);
+	struct mm_status st;
+
+	(void)state;
+	mm_get_status(mm, &st);
+	assert_int_equal(st.start_brk, 0x555555555000);
+	assert_int_equal(mm_brk(mm, 0), 0x555555555000);
+	assert_int_equal(mm_brk(mm, 0x555555577000), 0x555555577000);
+	assert_int_equal(mm_validate(mm, NULL, 0), 0);
+	mm_destroy(mm);
+}
+
 /* Without a program image (no file at all) the configured break stays. */
 static void
 no_program_keeps_the_configured_break(void **state)
@@ -333,6 +365,7 @@ main(void)
 		cmocka_unit_test(heap_and_stack_set_the_layout),
 		cmocka_unit_test(program_image_gives_code_and_break),
 		cmocka_unit_test(no_program_keeps_the_configured_break),
+		cmocka_unit_test(static_pie_break_is_elf_et_dyn_base),
 		cmocka_unit_test(gate_follows_the_text),
 		cmocka_unit_test(malformed_text_names_the_line),
 		cmocka_unit_test(this_process_round_trips),

@@ -67,6 +67,14 @@ test_errno_table(void **state)
 		{ "grow in place", B + 16 * P, 4 * P, 8 * P, 0, 0, 0, B + 16 * P },
 		{ "fixed move", B, 2 * P, 2 * P, FIX, 0x50000000, 0, 0x50000000 },
 		{ "dontunmap hint", B, 2 * P, 2 * P, DONTU, 0x50000000, 0, 0x50000000 },
+		/* The shrink's unmap has munmap's range check (mm/vma.c: do_vmi_munmap()). */
+		{ "shrink, old_len 2^63", B, 1ULL << 63, 12 * P, 0, 0, -EINVAL, 0 },
+		{ "shrink, old_len 2^64 - P", B, UINT64_MAX - P + 1, P, MAY, 0, -EINVAL, 0 },
+		{ "shrink, old end past the task", B, 0x7ffffffff000ULL - B + P, P, 0, 0, -EINVAL,
+		  0 },
+		{ "shrink, old end at the task end", B, 0x7ffffffff000ULL - B, P, 0, 0, 0, B },
+		{ "fixed shrink, old_len 2^63", B, 1ULL << 63, P, FIX, 0x50000000, -EINVAL, 0 },
+		{ "old_len 2^63 not mapped", 0x50000000, 1ULL << 63, P, 0, 0, -EFAULT, 0 },
 	};
 
 	(void)state;

@@ -216,6 +216,57 @@ test_copy_behaves_alike(void **state)
 	}
 }
 
+/*
+ * Open files (registered, mapped or not), tmpfs and /dev/zero mappings and sealed VMAs come
+ * back alike, and go on behaving alike.
+ */
+static void
+test_files_and_seals(void **state)
+{
+	struct mm *orig = new_mm(MM_LAYOUT_X86_64, false), *copy, *mms[2];
+	struct mm_file_desc d = files[0], t = files[0], z = files[0];
+	uint64_t mapped, idle, out, sealed;
+
+	(void)state;
+	t.path = "/memfd:x";
+	t.kind = MM_FILE_TMPFS;
+	z.path = "/dev/zero";
+	z.kind = MM_FILE_DEVZERO;
+	z.size = MM_FILE_SIZE_UNKNOWN;
+	assert_int_equal(mm_file_open(orig, &d, &mapped), 0);
+	assert_int_equal(mm_file_open(orig, &d, &idle), 0);
+	d = (struct mm_file_desc){ .id = mapped };
+	assert_int_equal(
+		mm_mmap(orig, WINDOW, 8 * P, RW, MM_MAP_SHARED | MM_MAP_FIXED, &d, 0, &out), 0);
+	assert_int_equal(mm_mmap(orig, 0, 4 * P, RW, MM_MAP_SHARED, &t, 0, &out), 0);
+	assert_int_equal(mm_populate(orig, out, 4 * P, true), 0);
+	assert_int_equal(mm_mmap(orig, 0, 4 * P, RW, MM_MAP_SHARED, &z, 0, &out), 0);
+	assert_int_equal(mm_mmap(orig, 0, 4 * P, RW, MM_MAP_PRIVATE, &z, 0, &out), 0);
+	sealed = out;
+	assert_int_equal(mm_mseal(orig, sealed, 2 * P, 0), 0);
+	assert_int_equal(mm_file_unlink(orig, mapped), 0);
+	copy = copy_of(orig);
+	expect_same(orig, copy);
+	mms[0] = orig;
+	mms[1] = copy;
+	for (int i = 0; i < 2; i++) {
+		struct mm_file_desc r = { .id = idle };
+		enum mm_fault_result fr;
+
+		assert_int_equal(mm_file_set_size(mms[i], mapped, 2 * P), 0);
+		assert_int_equal(mm_fault(mms[i], WINDOW + 4 * P, MM_ACCESS_READ, &fr), 0);
+		assert_int_equal(fr, MM_FAULT_SIGBUS);
+		assert_int_equal(mm_mmap(mms[i], WINDOW + 8 * P, P, MM_PROT_READ,
+					 MM_MAP_PRIVATE | MM_MAP_FIXED, &r, 0, &out),
+				 0);
+		assert_int_equal(mm_munmap(mms[i], sealed, 4 * P), -EPERM);
+		assert_int_equal(mm_file_close(mms[i], idle), 0);
+	}
+	expect_same(orig, copy);
+	mm_destroy(orig);
+	mm_destroy(copy);
+}
+
 /* Every proper prefix and every single flipped byte: refused cleanly, or a valid mm. */
 static void
 test_hostile_buffers(void **state)
@@ -269,6 +320,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copy_behaves_alike),
+		cmocka_unit_test(test_files_and_seals),
 		cmocka_unit_test(test_hostile_buffers),
 		cmocka_unit_test(test_newer_version),
 	};

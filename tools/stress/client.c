@@ -88,11 +88,15 @@ client_broken(struct client *c, uint64_t index, int err)
 		c->slot->mismatches++;
 	client_repro(c, index, repro, sizeof(repro));
 	report_fail(c->slot,
-		    "client %u (space %s) seed %llu operation %llu: the connection broke: %s "
-		    "(-ETIMEDOUT: no reply within %d ms; -EPROTO: a reply out of order, lost or "
-		    "duplicated)\nreproduce: %s",
+		    "client %u (space %s) seed %llu operation %llu: the connection broke: %s%s\n"
+		    "reproduce: %s",
 		    c->k, c->t.space, (unsigned long long)c->seed, (unsigned long long)index,
-		    strerror(-err), ST_REPLY_TIMEOUT, repro);
+		    strerror(-err),
+		    err == -ETIMEDOUT ? " (no reply within the timeout: a lost reply)"
+		    : err == -EPROTO  ? " (a reply whose id is not the next one's: a reply lost, "
+					"duplicated or out of order)"
+				      : "",
+		    repro);
 }
 
 /* The layout the client checks: maps and status of its space, or its slice's maps lines. */
@@ -155,6 +159,23 @@ client_check(struct client *c)
 	return rc;
 }
 
+/* A slice's first VMA after operation idx, for the view readers. */
+static void
+client_record(struct client *c, uint64_t idx)
+{
+	struct st_first f, *e;
+
+	if (!c->t.slice)
+		return;
+	e = &c->sh->firsts[c->k / 4][idx % ST_RING];
+	replay_first(c->rp, c->t.lo, c->t.hi, &f);
+	__atomic_store_n(&e->idx, UINT64_MAX, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->start, f.start, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->end, f.end, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->flags, f.flags, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->idx, idx, __ATOMIC_RELEASE);
+}
+
 /* The replay and the generator after the first n operations of the sequence. */
 static int
 client_rebuild(struct client *c, uint64_t n)
@@ -169,10 +190,12 @@ client_rebuild(struct client *c, uint64_t n)
 	if (rc < 0)
 		return rc;
 	gen_init(&c->g, c->seed, &c->t);
+	client_record(c, 0);
 	for (uint64_t i = 0; i < n; i++) {
 		gen_next(&c->g, c->rp, &op);
 		replay_apply(c->rp, &op, &res);
 		result_clear(&res);
+		client_record(c, i + 1);
 	}
 	return 0;
 }
@@ -264,10 +287,7 @@ client_fresh(struct client *c)
 	if (c->t.slice)
 		return client_rebuild(c, 0);
 	snprintf(child, sizeof(child), "%s-f", c->t.space);
-	vmac_create_opts_init(&opts);
-	opts.with_stack = c->t.with_stack;
-	opts.set = VMAC_OPT_RLIMIT_MEMLOCK;
-	opts.rlimit_memlock = c->t.rlimit_memlock;
+	target_create_opts(&c->t, &opts);
 	if (((rc = vmac_destroy(c->conn, c->t.space)) < 0 && rc != -ENOENT) ||
 	    ((rc = vmac_destroy(c->conn, child)) < 0 && rc != -ENOENT) ||
 	    (rc = vmac_create(c->conn, c->t.space, &opts)) < 0)
@@ -292,6 +312,7 @@ client_generate(struct client *c, struct st_op *ops, struct st_result *want)
 	for (size_t i = 0; i < n; i++) {
 		gen_next(&c->g, c->rp, &ops[i]);
 		replay_apply(c->rp, &ops[i], &want[i]);
+		client_record(c, c->slot->done + i + 1);
 		if (client_alone(c, &ops[i]))
 			return i + 1;
 	}

@@ -24,7 +24,7 @@ struct run {
 	const struct st_opts *o;
 	struct st_shared *sh;
 	struct vmac_conn *admin;
-	pid_t pids[ST_MAX_CLIENTS + ST_MAX_SHARED];
+	pid_t pids[ST_SLOTS];
 	unsigned killed;
 	uint64_t dice;
 };
@@ -46,20 +46,16 @@ main_spawn(struct run *r, unsigned i, bool resume)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		int rc = i < ST_MAX_CLIENTS ? client_main(r->o, r->sh, i, resume)
-					    : watcher_main(r->o, r->sh, i - ST_MAX_CLIENTS);
-		_exit(rc);
+		if (i < ST_MAX_CLIENTS)
+			_exit(client_main(r->o, r->sh, i, resume));
+		if (i < ST_READER_SLOT(0))
+			_exit(watcher_main(r->o, r->sh, i - ST_WATCHER_SLOT(0)));
+		_exit(reader_main(r->o, r->sh, i - ST_READER_SLOT(0)));
 	}
 	if (pid < 0)
 		report_fail(&r->sh->slots[i], "cannot fork process %u: %s", i, strerror(errno));
 	r->pids[i] = pid > 0 ? pid : 0;
 	return pid;
-}
-
-static bool
-main_runs(const struct run *r, unsigned k)
-{
-	return k < r->o->clients && (r->o->only < 0 || (int)k == r->o->only);
 }
 
 /* A client that died of SIGKILL starts again; any other end is final. */
@@ -70,7 +66,7 @@ main_reap(struct run *r)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (unsigned i = 0; i < ST_MAX_CLIENTS + ST_MAX_SHARED; i++) {
+		for (unsigned i = 0; i < ST_SLOTS; i++) {
 			if (r->pids[i] != pid)
 				continue;
 			r->pids[i] = 0;
@@ -116,7 +112,7 @@ main_clients(struct run *r)
 	uint64_t end = r->o->seconds > 0 ? t0 + (uint64_t)(r->o->seconds * 1e9) : UINT64_MAX;
 
 	for (unsigned k = 0; k < r->o->clients; k++)
-		if (main_runs(r, k))
+		if (client_runs(r->o, k))
 			main_spawn(r, k, false);
 	next_kill += (uint64_t)r->o->kill_ms * 1000000;
 	while (main_clients_left(r)) {
@@ -153,23 +149,26 @@ main_setup_shared(struct run *r)
 	struct st_target t;
 	int rc;
 
-	vmac_create_opts_init(&opts);
-	opts.set = VMAC_OPT_RLIMIT_MEMLOCK;
-	opts.rlimit_memlock = VMAC_RLIM_INFINITY;
 	for (unsigned j = 0; j < r->o->shared; j++) {
 		shared_target(r->o, j, &t);
+		target_create_opts(&t, &opts);
 		rc = vmac_destroy(r->admin, t.space);
 		if (rc < 0 && rc != -ENOENT)
 			return rc;
 		rc = vmac_create(r->admin, t.space, &opts);
 		if (rc < 0)
 			return rc;
-		if (main_spawn(r, ST_MAX_CLIENTS + j, false) < 0)
+		if (main_spawn(r, ST_WATCHER_SLOT(j), false) < 0)
 			return -errno;
 	}
 	for (int i = 0; i < 1000 && (unsigned)r->sh->watchers_ready < r->o->shared; i++)
 		main_sleep_ms(MAIN_TICK_MS);
-	return (unsigned)r->sh->watchers_ready < r->o->shared ? -ETIMEDOUT : 0;
+	if ((unsigned)r->sh->watchers_ready < r->o->shared)
+		return -ETIMEDOUT;
+	for (unsigned j = 0; j < r->o->shared; j++)
+		if (main_spawn(r, ST_READER_SLOT(j), false) < 0)
+			return -errno;
+	return 0;
 }
 
 /* The marker that ends each watch stream, then the watchers' own checks. */
@@ -186,7 +185,7 @@ main_finish_watchers(struct run *r)
 				   VMAC_MAP_PRIVATE | VMAC_MAP_ANONYMOUS | VMAC_MAP_FIXED, NULL, 0,
 				   NULL);
 		if (rc < 0)
-			report_fail(&r->sh->slots[ST_MAX_CLIENTS + j],
+			report_fail(&r->sh->slots[ST_WATCHER_SLOT(j)],
 				    "cannot map the end marker into %s: %s", t.space,
 				    strerror(-rc));
 	}
@@ -194,17 +193,17 @@ main_finish_watchers(struct run *r)
 		main_sleep_ms(MAIN_TICK_MS);
 		main_reap(r);
 		left = false;
-		for (unsigned j = 0; j < r->o->shared; j++)
-			left |= r->pids[ST_MAX_CLIENTS + j] > 0;
+		for (unsigned i = ST_MAX_CLIENTS; i < ST_SLOTS; i++)
+			left |= r->pids[i] > 0;
 	}
-	for (unsigned j = 0; j < r->o->shared; j++) {
-		pid_t pid = r->pids[ST_MAX_CLIENTS + j];
-
-		if (pid <= 0)
+	for (unsigned i = ST_MAX_CLIENTS; i < ST_SLOTS; i++) {
+		if (r->pids[i] <= 0)
 			continue;
-		report_fail(&r->sh->slots[ST_MAX_CLIENTS + j], "watcher %u did not finish", j);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+		report_fail(&r->sh->slots[i], "%s %u did not finish",
+			    i < ST_READER_SLOT(0) ? "watcher" : "view reader",
+			    (i - ST_MAX_CLIENTS) % ST_MAX_SHARED);
+		kill(r->pids[i], SIGKILL);
+		waitpid(r->pids[i], NULL, 0);
 	}
 }
 
@@ -265,9 +264,9 @@ main(int argc, char **argv)
 	main_cleanup(&r);
 	vmac_close(r.admin);
 	if (rc < 0) {
-		for (unsigned j = 0; j < ST_MAX_SHARED; j++)
-			if (r.pids[ST_MAX_CLIENTS + j] > 0)
-				kill(r.pids[ST_MAX_CLIENTS + j], SIGKILL);
+		for (unsigned i = ST_MAX_CLIENTS; i < ST_SLOTS; i++)
+			if (r.pids[i] > 0)
+				kill(r.pids[i], SIGKILL);
 		while (wait(NULL) > 0)
 			;
 		return 2;

@@ -33,7 +33,7 @@ report_first(const struct st_shared *sh, unsigned n)
 {
 	const struct st_slot *first = NULL;
 
-	for (unsigned i = 0; i < ST_MAX_CLIENTS + ST_MAX_SHARED; i++) {
+	for (unsigned i = 0; i < ST_SLOTS; i++) {
 		const struct st_slot *s = &sh->slots[i];
 
 		if (i >= n && i < ST_MAX_CLIENTS)
@@ -53,13 +53,13 @@ report_summary(const struct st_opts *o, const struct st_shared *sh, double secs,
 	unsigned n = 0;
 	bool failed = false;
 
-	for (unsigned i = 0; i < ST_MAX_CLIENTS + ST_MAX_SHARED; i++) {
+	for (unsigned i = 0; i < ST_SLOTS; i++) {
 		const struct st_slot *s = &sh->slots[i];
 		bool client = i < ST_MAX_CLIENTS;
 
-		if (client && (i >= o->clients || (o->only >= 0 && (int)i != o->only)))
+		if (client && !client_runs(o, i))
 			continue;
-		if (!client && i - ST_MAX_CLIENTS >= o->shared)
+		if (!client && (i - ST_MAX_CLIENTS) % ST_MAX_SHARED >= o->shared)
 			continue;
 		if (client)
 			progress[n++] = s->done;

@@ -19,6 +19,11 @@
 #define ST_HIST_BUCKETS  1280
 #define ST_CHECK_EVERY   256 /* operations between two full comparisons */
 #define ST_REPLY_TIMEOUT 15000
+#define ST_RING          1024 /* a slice's recent first VMAs, for the view readers */
+/* Slots: clients, then one watcher and one view reader per shared space. */
+#define ST_WATCHER_SLOT(j) (ST_MAX_CLIENTS + (j))
+#define ST_READER_SLOT(j)  (ST_MAX_CLIENTS + ST_MAX_SHARED + (j))
+#define ST_SLOTS           (ST_MAX_CLIENTS + 2 * ST_MAX_SHARED)
 
 /* Every operation a sequence draws from. */
 enum st_kind {
@@ -92,10 +97,19 @@ struct st_slot {
 	char detail[ST_DETAIL_MAX];
 };
 
+/*
+ * The first VMA of a slice after operation idx (start == end == 0: none), as its owner's
+ * replay had it.  Written field by field: idx last, and invalid while the fields change.
+ */
+struct st_first {
+	uint64_t idx, start, end, flags;
+};
+
 struct st_shared {
 	volatile int stop;
 	volatile int watchers_ready;
-	struct st_slot slots[ST_MAX_CLIENTS + ST_MAX_SHARED]; /* clients, then watchers */
+	struct st_slot slots[ST_SLOTS];
+	struct st_first firsts[ST_MAX_CLIENTS / 4][ST_RING]; /* by slice owner k / 4 */
 };
 
 struct st_opts {
@@ -139,7 +153,7 @@ void describe_diff(const char *want, const char *got, char *buf, size_t size);
 bool result_equal(const struct st_result *a, const struct st_result *b);
 void result_clear(struct st_result *r);
 
-/* replay.c: the engine in-process, the expected side of every comparison. */
+/* replay.c: the engine in-process (local mode), the expected side of every comparison. */
 struct replay;
 int replay_open(const struct st_target *t, struct replay **out);
 void replay_close(struct replay *r);
@@ -151,6 +165,8 @@ int replay_status(struct replay *r, char **text);
 size_t replay_count(struct replay *r);
 void replay_vma(struct replay *r, size_t i, uint64_t *start, uint64_t *end, uint64_t *flags);
 uint64_t replay_brk(struct replay *r);
+/* The first VMA in [lo, hi) (start == end == 0: none). */
+void replay_first(struct replay *r, uint64_t lo, uint64_t hi, struct st_first *out);
 
 /* gen.c: the next operation from the generator and the replay's state. */
 struct gen {
@@ -182,10 +198,13 @@ void raw_drain(struct raw *w, struct st_slot *slot);
 /* client.c and watcher.c: the processes of a run. */
 int client_main(const struct st_opts *o, struct st_shared *sh, unsigned k, bool resume);
 int watcher_main(const struct st_opts *o, struct st_shared *sh, unsigned j);
+int reader_main(const struct st_opts *o, struct st_shared *sh, unsigned j);
+bool client_runs(const struct st_opts *o, unsigned k);
 void client_target(const struct st_opts *o, unsigned k, struct st_target *t);
 enum st_mode client_mode(const struct st_opts *o, unsigned k);
 void shared_target(const struct st_opts *o, unsigned j, struct st_target *t);
 uint64_t marker_addr(void);
+void target_create_opts(const struct st_target *t, struct vmac_create_opts *opts);
 
 /* report.c: mismatches and the summary. */
 void report_fail(struct st_slot *slot, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

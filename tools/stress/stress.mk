@@ -11,7 +11,7 @@ $(STRESS_OBJS): | $(PROTO_H)
 
 # The raw clients speak the protocol with their own copy of the generated code; the library's
 # copy is hidden inside libvmaclient.a.
-$(VMAD_STRESS): $(STRESS_OBJS) $(PROTO_OBJ) $(CLIENT_A) $(ENGINE_A)
+$(VMAD_STRESS): $(STRESS_OBJS) $(PROTO_OBJ) $(CLIENT_A)
 	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c)
 
 # `make stress`: a long run against a vmad of this build on a temporary socket.

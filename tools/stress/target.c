@@ -62,3 +62,20 @@ marker_addr(void)
 {
 	return SLICE_BASE - SLICE_GUARD;
 }
+
+/* How a target's space is created, in the daemon and in the replay alike. */
+void
+target_create_opts(const struct st_target *t, struct vmac_create_opts *opts)
+{
+	vmac_create_opts_init(opts);
+	opts->with_stack = t->with_stack;
+	opts->set = VMAC_OPT_RLIMIT_MEMLOCK;
+	opts->rlimit_memlock = t->rlimit_memlock;
+}
+
+/* Whether client k takes part in the run (all of them, or the one of --client). */
+bool
+client_runs(const struct st_opts *o, unsigned k)
+{
+	return k < o->clients && (o->only < 0 || (int)k == o->only);
+}

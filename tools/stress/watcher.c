@@ -163,7 +163,7 @@ watcher_compare(const struct st_opts *o, struct replay *rp, struct st_slot *slot
 int
 watcher_main(const struct st_opts *o, struct st_shared *sh, unsigned j)
 {
-	struct st_slot *slot = &sh->slots[ST_MAX_CLIENTS + j];
+	struct st_slot *slot = &sh->slots[ST_WATCHER_SLOT(j)];
 	struct vmac_conn *w = NULL;
 	struct replay *rp = NULL;
 	struct st_target t;
