@@ -579,6 +579,11 @@ load_vmas(struct rd *d, struct mm *mm, const struct loaded_files *lf)
 		if (v && !d->err)
 			check_vma_place(d, mm, v);
 		if (d->err) {
+			/* The file stays in the table, which frees it if no VMA took it. */
+			if (v && v->file)
+				v->file->refs--;
+			if (v)
+				v->file = NULL;
 			vma_destroy(mm, v);
 			return;
 		}
