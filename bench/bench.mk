@@ -11,13 +11,17 @@ VMA_BENCH_OBJS := $(addprefix $(B)/bench/,vma_bench.o engine_ops.o kernel_ops.o)
 VMAD_BENCH      := $(B)/vmad-bench
 VMAD_BENCH_OBJS := $(addprefix $(B)/bench/,vmad_bench.o vmad_report.o load.o proc.o redis_side.o)
 
+# fair-bench  a light client's p99 latency beside 49 pipelining clients, against idle
+FAIR_BENCH      := $(B)/fair-bench
+FAIR_BENCH_OBJS := $(B)/bench/fair_bench.o $(B)/bench/proc.o
+
 DUR_BENCH      := $(B)/durability-bench
 DUR_BENCH_OBJS := $(addprefix $(B)/bench/,durability_bench.o load.o proc.o)
 
 VIEW_BENCH      := $(B)/view-bench
 VIEW_BENCH_OBJS := $(B)/bench/view_bench.o $(B)/bench/proc.o
 
-BENCHES += $(VMA_BENCH) $(VMAD_BENCH) $(VIEW_BENCH) $(DUR_BENCH)
+BENCHES += $(VMA_BENCH) $(VMAD_BENCH) $(VIEW_BENCH) $(DUR_BENCH) $(FAIR_BENCH)
 
 # A sanitizer build (and the engine's checker after every operation) is far slower: the
 # programs say so above their tables.
@@ -31,6 +35,11 @@ $(VMA_BENCH): $(VMA_BENCH_OBJS) $(BENCH_COMMON) $(ENGINE_A)
 
 $(VMAD_BENCH_OBJS): EXTRA_CFLAGS = -Iclient $(BENCH_CFLAGS)
 $(VMAD_BENCH): $(VMAD_BENCH_OBJS) $(BENCH_COMMON) $(CLIENT_A)
+	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c) -lpthread
+
+$(B)/bench/fair_bench.o: EXTRA_CFLAGS = -Iclient $(call PC_CFLAGS,libprotobuf-c) $(BENCH_CFLAGS)
+$(B)/bench/fair_bench.o: | $(PROTO_H)
+$(FAIR_BENCH): $(FAIR_BENCH_OBJS) $(BENCH_COMMON) $(CLIENT_A) $(PROTO_OBJ)
 	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c) -lpthread
 
 $(B)/bench/durability_bench.o: EXTRA_CFLAGS = -Iclient $(BENCH_CFLAGS)

@@ -282,6 +282,29 @@ struct vmac_stats {
 
 VMAC_EXPORT int vmac_stats(struct vmac_conn *c, struct vmac_stats *out);
 
+/*
+ * Since 0.2: what each owner holds against the daemon's per-uid quotas, and its memory
+ * budget.  Root is told about every uid, anyone else only about their own (no line when
+ * they hold nothing).  Quotas refuse with -EDQUOT, the budget with -ENOMEM.
+ */
+struct vmac_usage_uid {
+	uint32_t uid;
+	uint64_t spaces, vmas;
+	uint64_t reserved[4]; /* zero */
+};
+
+/* The caller allocates it zeroed ("= {0}"); uids points into the connection, valid until the
+ * next call on it. */
+struct vmac_usage {
+	uint64_t max_spaces_per_uid, max_vmas_per_uid;
+	uint64_t memory_used, memory_max;  /* bytes the daemon holds; its --memory-max */
+	const struct vmac_usage_uid *uids; /* in uid order */
+	size_t n_uids;
+	uint64_t reserved[4];
+};
+
+VMAC_EXPORT int vmac_usage(struct vmac_conn *c, struct vmac_usage *out);
+
 /* ---- system calls ----------------------------------------------------------------------- */
 
 /* How a mapped file was opened. */
@@ -500,7 +523,10 @@ struct vmac_view_vma {
 /* Needs read access to the space, as find does.  -ENOENT, -EACCES, ... */
 VMAC_EXPORT int vmac_view_open(struct vmac_conn *c, const char *name, struct vmac_view **out);
 VMAC_EXPORT void vmac_view_close(struct vmac_view *v); /* accepts NULL */
-/* find_vma(): VMAC_FOUND_VMA with *vma, 0 when no VMA ends above addr, or a negative errno. */
+/*
+ * find_vma(): VMAC_FOUND_VMA with *vma, 0 when no VMA ends above addr (then *vma is zeroed
+ * but for its version, the state that answer comes from), or a negative errno.
+ */
 VMAC_EXPORT int vmac_view_find_vma(struct vmac_view *v, uint64_t addr, struct vmac_view_vma *vma);
 /* find_vma_prev(): a mask of VMAC_FOUND_VMA and VMAC_FOUND_PREV, as vmac_find_vma_prev(). */
 VMAC_EXPORT int vmac_view_find_vma_prev(struct vmac_view *v, uint64_t addr,

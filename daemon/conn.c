@@ -22,23 +22,29 @@
 #include "watch.h"
 #include "wire.h"
 
+/* Beyond a whole frame, what the input may hold before reading stops (one socket read). */
+#define CONN_READ_SLACK 16384
+
 struct conn {
 	struct server *srv;
 	struct conn *prev, *next;
 	struct bufferevent *bev;
 	struct event *timer; /* idle and frame deadlines; deferred free when closing */
+	struct event *more;  /* the rest of the input, in a later loop pass */
 	struct peer_cred cred;
 	struct watch *watches;
 	uint64_t id;
-	bool partial;  /* a frame has started but not completed; its deadline is armed */
-	bool paused;   /* reading stopped because the output passed the high mark */
-	bool draining; /* shutdown: answer what is buffered, read nothing more */
-	bool closing;  /* flush the output, then free */
-	bool busy;     /* handling its input: the replies are written when that ends */
-	bool writing;  /* output is pending and libevent's write event is armed for it */
-	bool held;     /* replies wait for the journal's commit (durable.c) */
-	bool viewer;   /* holds a view: never closed as idle */
-	int pass_fd;   /* a descriptor the next reply carries, or -1 */
+	unsigned pass_left; /* requests this pass may still serve (fair service) */
+	bool more_armed;    /* input is left for the next pass: `more` is armed */
+	bool partial;       /* a frame has started but not completed; its deadline is armed */
+	bool paused;        /* reading stopped because the output passed the high mark */
+	bool draining;      /* shutdown: answer what is buffered, read nothing more */
+	bool closing;       /* flush the output, then free */
+	bool busy;          /* handling its input: the replies are written when that ends */
+	bool writing;       /* output is pending and libevent's write event is armed for it */
+	bool held;          /* replies wait for the journal's commit (durable.c) */
+	bool viewer;        /* holds a view: never closed as idle */
+	int pass_fd;        /* a descriptor the next reply carries, or -1 */
 };
 
 /* A connection whose deadline cannot be armed could hold its slot forever: it is closed. */
@@ -386,6 +392,7 @@ conn_next_frame(struct conn *c, struct evbuffer *in)
 		return -1;
 	}
 	c->partial = false;
+	c->pass_left--;
 	close = conn_handle(c, frame + CONN_HEADER, len);
 	return conn_drain_input(c, in, CONN_HEADER + len) < 0 || close ? -1 : 1;
 }
@@ -406,11 +413,13 @@ conn_frames_in_place(struct conn *c, struct evbuffer *in)
 	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 		return 0;
 	p = v.iov_base;
-	while (r >= 0 && !c->closing && !conn_congested(c) && v.iov_len - used >= CONN_HEADER) {
+	while (r >= 0 && !c->closing && !conn_congested(c) && c->pass_left > 0 &&
+	       v.iov_len - used >= CONN_HEADER) {
 		len = conn_frame_len(p + used);
 		if (len > c->srv->cfg.max_frame || v.iov_len - used - CONN_HEADER < len)
 			break;
 		c->partial = false;
+		c->pass_left--;
 		r = conn_handle(c, p + used + CONN_HEADER, len) ? -1 : 1;
 		used += CONN_HEADER + len;
 	}
@@ -427,7 +436,7 @@ conn_arm_timer(struct conn *c)
 
 	if (c->closing)
 		return;
-	if (c->paused || c->draining) {
+	if (c->paused || c->draining || c->more_armed) {
 		/* Not the client's fault: the frame deadline starts afresh on resuming. */
 		c->partial = false;
 		event_del(c->timer);
@@ -444,6 +453,22 @@ conn_arm_timer(struct conn *c)
 	conn_timeout(c, cfg->idle_ms);
 }
 
+/*
+ * Fair service: one pass of the event loop serves at most pass_frames requests of each
+ * connection.  What is left waits for a zero timeout, which libevent runs after its next poll,
+ * so every other connection with input gets its turn first, whatever this one has sent.
+ */
+static void
+conn_defer_rest(struct conn *c)
+{
+	static const struct timeval now = { 0, 0 };
+
+	if (c->more_armed || c->closing)
+		return;
+	c->more_armed = true;
+	event_add(c->more, &now);
+}
+
 static void
 conn_process(struct conn *c)
 {
@@ -451,13 +476,19 @@ conn_process(struct conn *c)
 	bool pause;
 	int r = 1;
 
+	/* Input that arrives while the rest waits for its turn waits with it. */
+	if (c->more_armed)
+		return;
 	c->busy = true;
-	while (!c->closing && !conn_congested(c) && r > 0) {
+	c->pass_left = c->srv->cfg.pass_frames;
+	while (!c->closing && !conn_congested(c) && c->pass_left > 0 && r > 0) {
 		r = conn_frames_in_place(c, in);
 		if (r == 0)
 			r = conn_next_frame(c, in);
 	}
 	c->busy = false;
+	if (r > 0 && c->pass_left == 0 && !conn_congested(c) && evbuffer_get_length(in) > 0)
+		conn_defer_rest(c);
 	/* Decided before the write: frames may be left that only the write callback resumes. */
 	pause = !c->closing && conn_congested(c) && !c->paused;
 	if (pause) {
@@ -473,6 +504,18 @@ conn_process(struct conn *c)
 		return;
 	}
 	conn_arm_timer(c);
+}
+
+static void
+conn_more_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->more_armed = false;
+	if (!c->paused)
+		conn_process(c);
 }
 
 static void
@@ -568,10 +611,14 @@ conn_setup(struct conn *c, int fd)
 	if (!c->bev)
 		return -ENOMEM;
 	c->timer = evtimer_new(c->srv->base, conn_timer_cb, c);
-	if (!c->timer)
+	c->more = evtimer_new(c->srv->base, conn_more_cb, c);
+	if (!c->timer || !c->more)
 		return -ENOMEM;
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, cfg->out_low, 0);
+	/* Input waiting for its turn is bounded too: one largest frame and a read's worth. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+				 cfg->max_frame + CONN_HEADER + CONN_READ_SLACK);
 	/* The write timeout fires only while output is pending and the peer takes none. */
 	if (bufferevent_set_timeouts(c->bev, NULL, &wt) < 0 ||
 	    bufferevent_enable(c->bev, EV_READ) < 0)
@@ -628,6 +675,8 @@ conn_free(struct conn *c)
 		c->next->prev = c->prev;
 	if (c->timer)
 		event_free(c->timer);
+	if (c->more)
+		event_free(c->more);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	if (c->pass_fd >= 0)

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # daemon/: vmad.  Everything but main.c goes into an archive that the fuzzer and the tests
 # link too.
-DAEMON_SRCS := $(filter-out daemon/main.c,$(sort $(wildcard daemon/*.c)))
+# memacct_malloc.c replaces malloc: it goes into the vmad program alone.
+DAEMON_SRCS := $(filter-out daemon/main.c daemon/memacct_malloc.c,$(sort $(wildcard daemon/*.c)))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
 DAEMON_A    := $(B)/libvmad.a
 VMAD        := $(B)/vmad
@@ -9,11 +10,11 @@ DAEMON_PKGS := libevent_core libprotobuf-c libsystemd
 # The transport-free core: requests to engine calls to replies.  vmad links it with its
 # transport (conn.c, watch.c, server.c); libvmaclient links it for vmac_open_local(), with
 # client/lib/local.c in place of that transport.
-DAEMON_CORE_SRCS := $(addprefix daemon/,arena.c dispatch.c exec_req.c files_req.c reply.c space.c view.c \
-	view_req.c)
+DAEMON_CORE_SRCS := $(addprefix daemon/,arena.c dispatch.c exec_req.c files_req.c memacct.c quota.c \
+	reply.c space.c usage.c view.c view_req.c)
 PROGRAMS    += $(VMAD)
 
-$(DAEMON_OBJS) $(B)/daemon/main.o: EXTRA_CFLAGS = -Idaemon $(call PC_CFLAGS,$(DAEMON_PKGS))
+$(DAEMON_OBJS) $(B)/daemon/main.o $(B)/daemon/memacct_malloc.o: EXTRA_CFLAGS = -Idaemon $(call PC_CFLAGS,$(DAEMON_PKGS))
 $(DAEMON_OBJS) $(B)/daemon/main.o: | $(PROTO_H)
 # consts.c ties the public header's numbers to the engine's and the protocol's.
 $(B)/daemon/consts.o: EXTRA_CFLAGS += -Iclient
@@ -23,7 +24,7 @@ $(DAEMON_A): $(DAEMON_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(VMAD): $(B)/daemon/main.o $(DAEMON_A) $(PROTO_OBJ) $(ENGINE_A)
+$(VMAD): $(B)/daemon/main.o $(B)/daemon/memacct_malloc.o $(DAEMON_A) $(PROTO_OBJ) $(ENGINE_A)
 	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,$(DAEMON_PKGS))
 
 .PHONY: install-daemon uninstall-daemon
@@ -46,7 +47,7 @@ FUZZ_SEEDS   := $(FUZZ_DIR)/fuzz_seeds
 FUZZ_CORPUS  ?= fuzz-corpus/daemon
 FUZZ_SECONDS ?= 300
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CPPFLAGS = -D_GNU_SOURCE -DVMAD_VERSION='"$(VERSION)"' -Ilib -Idaemon \
+FUZZ_CPPFLAGS = -D_GNU_SOURCE -DVMAD_VERSION='"$(VERSION)"' -Ilib -Idaemon -Iclient \
 	-I$(FUZZ_DIR)/proto $(call PC_CFLAGS,$(DAEMON_PKGS))
 FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer $(WARNFLAGS)
 FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(DAEMON_SRCS) $(LIB_SRCS) tests/fuzz/fuzz_daemon.c) \
@@ -80,6 +81,22 @@ fuzz-run: fuzz
 	$(FUZZ_SEEDS) $(FUZZ_CORPUS)
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
 		-rss_limit_mb=4096 -print_final_stats=1 $(FUZZ_CORPUS)
+
+# `make fuzz-ci`: about a minute of fuzzing from the small corpus checked in under
+# tests/fuzz/corpus (refreshed with `make fuzz-seed-corpus`), as .ci/run does.  New inputs go
+# to a scratch directory; the checked-in corpus is only read.
+FUZZ_CI_SECONDS ?= 60
+FUZZ_CI_CORPUS  := tests/fuzz/corpus
+.PHONY: fuzz-ci fuzz-seed-corpus
+fuzz-ci: fuzz
+	@rm -rf $(FUZZ_DIR)/ci-corpus
+	@mkdir -p $(FUZZ_DIR)/ci-corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_CI_SECONDS) -max_len=16384 -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 $(FUZZ_DIR)/ci-corpus $(FUZZ_CI_CORPUS)
+
+fuzz-seed-corpus: fuzz
+	@mkdir -p $(FUZZ_CI_CORPUS)
+	$(FUZZ_SEEDS) $(FUZZ_CI_CORPUS)
 
 # `make fault-vmad`: a vmad with the test-only faults of daemon/fault_inject.h compiled in,
 # built apart in build/fault (never by `make` or `make install`).

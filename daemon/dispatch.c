@@ -10,8 +10,10 @@
 #include "conn.h"
 #include "files_req.h"
 #include "exec_req.h"
+#include "memacct.h"
 #include "log.h"
 #include "mm.h"
+#include "quota.h"
 #include "reply.h"
 #include "server.h"
 #include "space.h"
@@ -30,7 +32,8 @@ struct dctx {
 	const Request *req;
 	Response *resp;
 	struct arena *arena;
-	bool close; /* close the connection after the reply */
+	bool close;  /* close the connection after the reply */
+	bool replay; /* a journal record: it was within the limits when it was made */
 };
 
 /* Sets the reply's message and returns err, so handlers can `return fail(...)`. */
@@ -113,13 +116,36 @@ check_mode(struct dctx *d, bool has, uint32_t mode, unsigned *out)
 static int
 add_space(struct dctx *d, const char *name, struct mm *mm, unsigned mode)
 {
-	int r = space_add(&d->srv->spaces, name, mm, d->cred, mode, NULL);
+	struct quota_op q;
+	int r = d->replay ? 0 : quota_admit(d->srv, d->cred, mm, &q);
 
+	if (r < 0) {
+		mm_destroy(mm);
+		return fail(d, r, "%s", q.msg);
+	}
+	r = space_add(&d->srv->spaces, name, mm, d->cred, mode, NULL);
 	if (r < 0) {
 		mm_destroy(mm);
 		return fail(d, r, "cannot add address space '%s'", name);
 	}
 	log_debug("uid %u created address space '%s'", (unsigned)d->cred->uid, name);
+	return 0;
+}
+
+/* Restore and exec over an existing space: its new mm, within the owner's quota and the budget. */
+static int
+replace_mm(struct dctx *d, struct space *sp, struct mm *mm)
+{
+	struct quota_op q;
+	int r = d->replay ? 0 : quota_admit_replace(d->srv, sp, mm, &q);
+
+	if (r < 0) {
+		mm_destroy(mm);
+		return fail(d, r, "%s", q.msg);
+	}
+	mm_destroy(sp->mm);
+	sp->mm = mm;
+	space_recount(&d->srv->spaces, sp);
 	return 0;
 }
 
@@ -174,6 +200,9 @@ op_stats(struct dctx *d)
 	res->errors = srv->errors;
 	res->uptime_sec = server_uptime_sec(srv);
 	res->watchers = srv->nwatchers;
+	res->has_memory_used = res->has_memory_max = true;
+	res->memory_used = memacct_in_use();
+	res->memory_max = srv->cfg.memory_max;
 	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_STATS;
 	d->resp->stats = res;
 	return 0;
@@ -729,6 +758,64 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 	return r;
 }
 
+/* ---- usage ------------------------------------------------------------------------- */
+
+static Vmad__V1__UsageUid *
+usage_uid(struct arena *a, const struct usage *u)
+{
+	Vmad__V1__UsageUid *m = arena_alloc(a, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	vmad__v1__usage_uid__init(m);
+	m->has_uid = m->has_spaces = m->has_vmas = true;
+	m->uid = (uint32_t)u->uid;
+	m->spaces = u->spaces;
+	m->vmas = u->vmas;
+	return m;
+}
+
+/* Root sees every owner; anyone else their own line. */
+static int
+usage_uids(struct dctx *d, Vmad__V1__UsageResult *res)
+{
+	const struct usage_table *t = &d->srv->spaces.usage;
+	size_t n = 0;
+
+	res->uids = arena_alloc(d->arena, (t->n + 1) * sizeof(*res->uids));
+	if (!res->uids)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		if (d->cred->uid != 0 && t->v[i].uid != d->cred->uid)
+			continue;
+		res->uids[n] = usage_uid(d->arena, &t->v[i]);
+		if (!res->uids[n++])
+			return -ENOMEM;
+	}
+	res->n_uids = n;
+	return 0;
+}
+
+static int
+op_usage(struct dctx *d)
+{
+	Vmad__V1__UsageResult *res = arena_alloc(d->arena, sizeof(*res));
+	const struct server_config *cfg = &d->srv->cfg;
+
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__usage_result__init(res);
+	res->has_max_spaces_per_uid = res->has_max_vmas_per_uid = true;
+	res->has_memory_used = res->has_memory_max = true;
+	res->max_spaces_per_uid = cfg->max_spaces_per_uid;
+	res->max_vmas_per_uid = cfg->max_vmas_per_uid;
+	res->memory_used = memacct_in_use();
+	res->memory_max = cfg->memory_max;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_USAGE;
+	d->resp->usage = res;
+	return usage_uids(d, res);
+}
+
 /* ---- saved spaces -------------------------------------------------------------------- */
 
 static int
@@ -776,9 +863,7 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 		return fail(d, r, "saved address space not usable: %s", msg);
 	if (!sp)
 		return add_space(d, m->name, mm, mode);
-	mm_destroy(sp->mm);
-	sp->mm = mm;
-	return 0;
+	return replace_mm(d, sp, mm);
 }
 
 /* ---- open files and the break (files_req.c) ------------------------------------------ */
@@ -845,12 +930,8 @@ op_exec(struct dctx *d, const Vmad__V1__Exec *m)
 	free(req);
 	if (r < 0)
 		return r;
-	if (sp) {
-		mm_destroy(sp->mm);
-		sp->mm = mm;
-	} else if ((r = add_space(d, m->name, mm, mode)) < 0) {
+	if ((r = sp ? replace_mm(d, sp, mm) : add_space(d, m->name, mm, mode)) < 0)
 		return r;
-	}
 	d->resp->exec = exec_req_result(d->arena, &info);
 	if (!d->resp->exec)
 		return -ENOMEM;
@@ -912,6 +993,8 @@ dispatch_op(struct dctx *d)
 		return op_watch(d, q->watch);
 	case VMAD__V1__REQUEST__OP_STATS:
 		return op_stats(d);
+	case VMAD__V1__REQUEST__OP_USAGE:
+		return op_usage(d);
 	case VMAD__V1__REQUEST__OP_SAVE:
 		return op_save(d, q->save);
 	case VMAD__V1__REQUEST__OP_RESTORE:
@@ -928,6 +1011,21 @@ dispatch_op(struct dctx *d)
 	}
 }
 
+/* The op within the quotas and the memory budget (limits.h). */
+static int
+dispatch_limited(struct dctx *d)
+{
+	struct quota_op q;
+	int r = quota_before(d->srv, d->req, &q);
+
+	if (r < 0)
+		return fail(d, r, "%s", q.msg);
+	r = dispatch_op(d);
+	if (quota_after(d->srv, &q, &r))
+		fail(d, r, "%s", q.msg);
+	return r;
+}
+
 bool
 dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *req,
 		 Vmad__V1__Response *resp)
@@ -942,7 +1040,7 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 
 	resp->has_id = true;
 	resp->id = req->id;
-	r = dispatch_op(&d);
+	r = dispatch_limited(&d);
 	/* Before the reply leaves: its author's view shows what it did. */
 	view_request_done(&srv->spaces, req, resp);
 	if (r < 0) {
@@ -963,9 +1061,14 @@ int
 dispatch_replay(struct server *srv, const struct peer_cred *cred, const Vmad__V1__Request *req,
 		Vmad__V1__Response *resp)
 {
-	struct dctx d = {
-		.srv = srv, .cred = cred, .req = req, .resp = resp, .arena = &srv->reply_arena
-	};
+	struct dctx d = { .srv = srv,
+			  .cred = cred,
+			  .req = req,
+			  .resp = resp,
+			  .arena = &srv->reply_arena,
+			  .replay = true };
+	int r = dispatch_op(&d);
 
-	return dispatch_op(&d);
+	quota_replayed(srv, req);
+	return r;
 }

@@ -23,6 +23,7 @@
 #define MAX_FRAME_MIN     64
 #define MAX_FRAME_LIMIT   (64ULL << 20)
 #define DECODE_BUDGET_PER 8
+#define MEMORY_MAX_MIN    (16ULL << 20)
 
 struct options {
 	const char *socket;
@@ -38,6 +39,7 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: vmad [-s PATH] [--state-dir DIR] [--sync always|batch|none]\n"
 		"            [--recover=truncate] [--max-clients N] [--max-spaces N]\n"
+		"            [--max-spaces-per-uid N] [--max-vmas-per-uid N] [--memory-max BYTES]\n"
 		"            [--max-frame BYTES] [--log-level LEVEL] [-h] [--version]\n"
 		"\n"
 		"Serves named Linux (x86_64) address-space models over a Unix socket.\n"
@@ -62,6 +64,13 @@ usage(FILE *f)
 		"                       damage and removing the rest (default: refuse to start)\n"
 		"  --max-clients N      simultaneous connections (default 4096)\n"
 		"  --max-spaces N       address spaces held at once (default 4096)\n"
+		"  --max-spaces-per-uid N  address spaces one owner may hold (default 1024)\n"
+		"  --max-vmas-per-uid N    VMAs one owner's spaces may hold together (default "
+		"1048576)\n"
+		"  --memory-max BYTES   memory budget for spaces and clients, K/M/G suffixes "
+		"allowed\n"
+		"                       (default 3/4 of the cgroup's memory.max, else half the "
+		"RAM)\n"
 		"  --max-frame BYTES    largest request frame, K/M suffixes allowed (default 1M)\n"
 		"  --log-level LEVEL    err, warning, notice, info (default) or debug\n"
 		"  -h, --help           this text\n"
@@ -114,6 +123,18 @@ option_size(const char *name, const char *arg, unsigned long long min, unsigned 
 	return 0;
 }
 
+static int
+option_u64(const char *name, const char *arg, unsigned long long min, unsigned long long max,
+	   uint64_t *out)
+{
+	size_t v;
+	int r = option_size(name, arg, min, max, &v);
+
+	if (r == 0)
+		*out = v;
+	return r;
+}
+
 enum {
 	OPT_STATE_DIR = 256,
 	OPT_SYNC,
@@ -121,6 +142,9 @@ enum {
 	OPT_MAX_CLIENTS,
 	OPT_MAX_SPACES,
 	OPT_MAX_FRAME,
+	OPT_MAX_SPACES_PER_UID,
+	OPT_MAX_VMAS_PER_UID,
+	OPT_MEMORY_MAX,
 	OPT_LOG_LEVEL,
 	OPT_VERSION
 };
@@ -133,6 +157,9 @@ static const struct option long_options[] = {
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-spaces", required_argument, NULL, OPT_MAX_SPACES },
 	{ "max-frame", required_argument, NULL, OPT_MAX_FRAME },
+	{ "max-spaces-per-uid", required_argument, NULL, OPT_MAX_SPACES_PER_UID },
+	{ "max-vmas-per-uid", required_argument, NULL, OPT_MAX_VMAS_PER_UID },
+	{ "memory-max", required_argument, NULL, OPT_MEMORY_MAX },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -168,6 +195,15 @@ parse_option(int opt, const char *arg, struct options *o)
 	case OPT_MAX_FRAME:
 		return option_size("--max-frame", arg, MAX_FRAME_MIN, MAX_FRAME_LIMIT,
 				   &o->cfg.max_frame);
+	case OPT_MAX_SPACES_PER_UID:
+		return option_size("--max-spaces-per-uid", arg, 1, 65536,
+				   &o->cfg.max_spaces_per_uid);
+	case OPT_MAX_VMAS_PER_UID:
+		return option_u64("--max-vmas-per-uid", arg, 1, 1ULL << 32,
+				  &o->cfg.max_vmas_per_uid);
+	case OPT_MEMORY_MAX:
+		return option_u64("--memory-max", arg, MEMORY_MAX_MIN, 1ULL << 50,
+				  &o->cfg.memory_max);
 	case OPT_LOG_LEVEL:
 		o->log_level = log_parse_level(arg);
 		if (o->log_level >= 0)
@@ -187,7 +223,7 @@ parse_option(int opt, const char *arg, struct options *o)
 
 /* Internal limits a test or an operator may tune; documented in vmad(8). */
 static void
-env_ms(const char *name, unsigned *out)
+env_uint(const char *name, unsigned *out)
 {
 	const char *s = getenv(name);
 	unsigned long long v;
@@ -242,10 +278,11 @@ parse_args(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	o->cfg.decode_budget = o->cfg.max_frame * DECODE_BUDGET_PER;
-	env_ms("VMAD_IDLE_TIMEOUT_MS", &o->cfg.idle_ms);
-	env_ms("VMAD_FRAME_TIMEOUT_MS", &o->cfg.frame_ms);
-	env_ms("VMAD_WRITE_TIMEOUT_MS", &o->cfg.write_ms);
-	env_ms("VMAD_SHUTDOWN_TIMEOUT_MS", &o->cfg.shutdown_ms);
+	env_uint("VMAD_IDLE_TIMEOUT_MS", &o->cfg.idle_ms);
+	env_uint("VMAD_FRAME_TIMEOUT_MS", &o->cfg.frame_ms);
+	env_uint("VMAD_WRITE_TIMEOUT_MS", &o->cfg.write_ms);
+	env_uint("VMAD_SHUTDOWN_TIMEOUT_MS", &o->cfg.shutdown_ms);
+	env_uint("VMAD_PASS_REQUESTS", &o->cfg.pass_frames);
 	env_bytes("VMAD_JOURNAL_MAX", &o->dur.journal_max);
 	o->cfg.wire_protobuf_c = env_is("VMAD_WIRE", "protobuf-c");
 	return 0;
@@ -436,8 +473,11 @@ main(int argc, char **argv)
 		teardown(&d);
 		return 1;
 	}
-	log_info("vmad %s ready (max %zu clients, %zu spaces, frames up to %zu bytes)",
-		 VMAD_VERSION, o.cfg.max_clients, o.cfg.max_spaces, o.cfg.max_frame);
+	log_info("vmad %s ready (max %zu clients, %zu spaces, frames up to %zu bytes, "
+		 "memory budget %llu bytes; per uid %zu spaces, %llu VMAs)",
+		 VMAD_VERSION, o.cfg.max_clients, o.cfg.max_spaces, o.cfg.max_frame,
+		 (unsigned long long)d.srv.cfg.memory_max, o.cfg.max_spaces_per_uid,
+		 (unsigned long long)o.cfg.max_vmas_per_uid);
 	r = event_base_dispatch(d.base);
 	teardown(&d);
 	if (r < 0) {

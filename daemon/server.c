@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "conn.h"
+#include "quota.h"
 #include "log.h"
 #include "mm.h"
 
@@ -38,6 +39,11 @@ server_config_init(struct server_config *cfg)
 	cfg->watch_queue = 1024;
 	cfg->watches_per_conn = 64;
 	cfg->socket_mode = 0666;
+	cfg->max_spaces_per_uid = 1024;
+	cfg->max_vmas_per_uid = 1u << 20;
+	cfg->memory_max = 0;
+	cfg->pass_frames = 16;
+	cfg->wire_protobuf_c = false;
 }
 
 static void
@@ -78,6 +84,8 @@ server_init(struct server *srv, struct event_base *base, const struct server_con
 
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = *cfg;
+	if (!srv->cfg.memory_max)
+		srv->cfg.memory_max = quota_default_memory_max();
 	srv->base = base;
 	srv->wire.protobuf_c = cfg->wire_protobuf_c;
 	/* A codec out of step with vmad.proto must stop the daemon, not garble its replies. */

@@ -35,7 +35,11 @@ struct server_config {
 	size_t watch_queue;      /* events queued per watcher before EVENT_OVERFLOW */
 	size_t watches_per_conn; /* subscriptions one connection may hold */
 	unsigned socket_mode;    /* mode of a socket node vmad creates */
-	bool wire_protobuf_c;    /* protobuf-c alone on the wire (VMAD_WIRE=protobuf-c) */
+	size_t max_spaces_per_uid;
+	uint64_t max_vmas_per_uid;
+	uint64_t memory_max;  /* the budget, bytes (quota.h); 0 = the default */
+	unsigned pass_frames; /* requests one connection gets served per loop pass */
+	bool wire_protobuf_c; /* protobuf-c alone on the wire (VMAD_WIRE=protobuf-c) */
 };
 
 struct server {

@@ -18,6 +18,7 @@ space_table_init(struct space_table *t)
 		return -ENOMEM;
 	t->nbuckets = SPACE_BUCKETS_MIN;
 	t->count = 0;
+	t->usage = (struct usage_table){ 0 };
 	return 0;
 }
 
@@ -46,6 +47,7 @@ space_table_fini(struct space_table *t)
 		}
 	}
 	free(t->buckets);
+	usage_table_fini(&t->usage);
 	t->buckets = NULL;
 	t->nbuckets = t->count = 0;
 }
@@ -128,6 +130,11 @@ space_add(struct space_table *t, const char *name, struct mm *mm, const struct p
 	sp = calloc(1, sizeof(*sp) + len + 1);
 	if (!sp)
 		return -ENOMEM;
+	sp->vmas = mm_map_count(mm);
+	if (usage_space_added(&t->usage, owner->uid, sp->vmas) < 0) {
+		free(sp);
+		return -ENOMEM;
+	}
 	memcpy(sp->name, name, len + 1);
 	sp->mm = mm;
 	sp->uid = owner->uid;
@@ -154,8 +161,18 @@ space_remove(struct space_table *t, struct space *sp)
 	if (*pp) {
 		*pp = sp->hnext;
 		t->count--;
+		usage_space_removed(&t->usage, sp->uid, sp->vmas);
 	}
 	space_free(sp, VSEG_DESTROYED);
+}
+
+void
+space_recount(struct space_table *t, struct space *sp)
+{
+	uint64_t now = mm_map_count(sp->mm);
+
+	usage_vmas_changed(&t->usage, sp->uid, sp->vmas, now);
+	sp->vmas = now;
 }
 
 struct space *

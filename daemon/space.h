@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "usage.h"
+
 #define SPACE_NAME_MAX     255
 #define SPACE_MODE_DEFAULT 0600u
 
@@ -39,6 +41,7 @@ struct space {
 	gid_t gid;
 	unsigned mode;
 	uint64_t seq;           /* events emitted so far */
+	uint64_t vmas;          /* the map count last added to the owner's usage */
 	struct watch *watchers; /* watch.c's list of subscribers */
 	struct view_pub *view;  /* view.c's segment, once a view was asked for */
 	char name[];
@@ -48,6 +51,7 @@ struct space_table {
 	struct space **buckets;
 	size_t nbuckets; /* a power of two */
 	size_t count;
+	struct usage_table usage; /* per owner */
 };
 
 int space_table_init(struct space_table *t);
@@ -61,6 +65,8 @@ struct space *space_find(const struct space_table *t, const char *name);
 /* Takes ownership of mm on success.  -EEXIST, -ENOMEM. */
 int space_add(struct space_table *t, const char *name, struct mm *mm, const struct peer_cred *owner,
 	      unsigned mode, struct space **out);
+/* The space's mm changed: bring its owner's VMA count up to date. */
+void space_recount(struct space_table *t, struct space *sp);
 /* Unlinks and frees the space and its mm (the caller has detached its watchers). */
 void space_remove(struct space_table *t, struct space *sp);
 

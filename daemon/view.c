@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "memacct.h"
 #include "mm.h"
 #include "space.h"
 
@@ -23,13 +24,6 @@ struct view_name {
 	char text[];
 };
 
-/* One of the engine's VMAs in the window being published. */
-struct view_pending {
-	struct vindex_rec rec;
-	const struct vma *vma;
-	bool named;
-};
-
 struct view_pub {
 	int fd;
 	unsigned char *map;
@@ -38,9 +32,9 @@ struct view_pub {
 	struct vindex ix;
 	struct view_name **names;
 	size_t nbuckets, nnames;
-	uint64_t brk;              /* the program break when last published */
-	bool writing;              /* inside a change: the sequence counter is odd */
-	struct view_pending *recs; /* the engine's records of a window, reused */
+	uint64_t brk;            /* the program break when last published */
+	bool writing;            /* inside a change: the sequence counter is odd */
+	const struct vma **recs; /* the engine's VMAs in the window being published, reused */
 	size_t nrecs, caprecs;
 	char namebuf[MM_MAPS_NAME_MAX];
 	char line[MM_MAPS_LINE_MAX];
@@ -79,6 +73,8 @@ view_seg_grow(struct vindex *ix, uint32_t want)
 	p = mremap(v->map, v->maplen, size, MREMAP_MAYMOVE);
 	if (p == MAP_FAILED)
 		return -errno;
+	/* The segment's memory counts against the daemon's budget (--memory-max). */
+	memacct_external((int64_t)size - (int64_t)v->maplen);
 	v->map = p;
 	v->maplen = size;
 	view_seg_attach(v);
@@ -119,6 +115,7 @@ view_seg_create(struct view_pub *v)
 		return -errno;
 	}
 	v->maplen = size;
+	memacct_external((int64_t)size);
 	/* From here on only this mapping can write: no write(2), no new writable mapping. */
 	if (fcntl(v->fd, F_ADD_SEALS, VSEG_SEALS) < 0)
 		return -errno;
@@ -258,19 +255,25 @@ view_names_free(struct view_pub *v)
 
 /* ---- records -------------------------------------------------------------------------- */
 
+/* A VMA's maps name: text and length (text NULL: none). */
+struct view_text {
+	const char *s;
+	size_t len;
+};
+
 /*
- * The engine's VMA as a record (name not set), and its maps line in v->line: the fields maps
- * prints come from the engine's one formatter of maps lines.
+ * The engine's VMA as a record (name not set) and the name maps prints for it.  What maps
+ * prints of a file's VMA comes from the engine's one formatter of maps lines (into v->line);
+ * private anonymous memory prints no offset, device or inode, only perhaps [heap] or [stack].
  */
 static int
 view_rec_of(struct view_pub *v, struct mm *mm, const struct vma *vma, struct vindex_rec *r,
-	    struct mm_maps_entry *e)
+	    struct view_text *name)
 {
+	struct mm_maps_entry e;
 	struct mm_vma_info info;
-	int rc = mm_maps_entry(mm, vma, e, v->line, sizeof(v->line));
+	int rc;
 
-	if (rc < 0)
-		return rc;
 	mm_vma_info(vma, &info);
 	memset(r, 0, sizeof(*r));
 	r->start = info.start;
@@ -278,10 +281,20 @@ view_rec_of(struct view_pub *v, struct mm *mm, const struct vma *vma, struct vin
 	r->flags = info.flags;
 	r->pgoff = info.pgoff;
 	r->name = VINDEX_NIL;
-	r->attr = info.path || info.shmem ? VINDEX_ATTR_FILE : 0;
-	r->dev_major = e->dev_major;
-	r->dev_minor = e->dev_minor;
-	r->ino = e->ino;
+	if (!info.path && !info.shmem) {
+		name->s = mm_vma_name(mm, vma, NULL, 0);
+		name->len = name->s ? strlen(name->s) : 0;
+		return 0;
+	}
+	rc = mm_maps_entry(mm, vma, &e, v->line, sizeof(v->line));
+	if (rc < 0)
+		return rc;
+	r->attr = VINDEX_ATTR_FILE;
+	r->dev_major = e.dev_major;
+	r->dev_minor = e.dev_minor;
+	r->ino = e.ino;
+	name->s = e.name_off < e.len ? v->line + e.name_off : NULL;
+	name->len = e.len - e.name_off;
 	return 0;
 }
 
@@ -293,34 +306,35 @@ view_rec_same(const struct vindex_rec *a, const struct vindex_rec *b)
 	       a->dev_minor == b->dev_minor && a->attr == b->attr && a->name == b->name;
 }
 
-/* The node of the name in v->line (entry e), looked up without a new reference. */
+/* The node of a name, looked up without a new reference. */
 static uint32_t
-view_name_of(struct view_pub *v, const struct mm_maps_entry *e)
+view_name_of(struct view_pub *v, const struct view_text *name)
 {
 	struct view_name **pp;
 
-	if (e->name_off >= e->len)
+	if (!name->s)
 		return VINDEX_NIL;
 	if (v->nbuckets == 0)
 		return VINDEX_NIL - 1;
-	pp = view_name_slot(v, v->line + e->name_off, e->len - e->name_off);
+	pp = view_name_slot(v, name->s, name->len);
 	/* A name not stored yet differs from every stored one. */
 	return *pp ? (*pp)->node : VINDEX_NIL - 1;
 }
 
-static struct view_pending *
-view_recs_push(struct view_pub *v)
+static int
+view_recs_push(struct view_pub *v, const struct vma *e)
 {
 	if (v->nrecs == v->caprecs) {
 		size_t cap = v->caprecs ? v->caprecs * 2 : 16;
-		struct view_pending *p = realloc(v->recs, cap * sizeof(*p));
+		const struct vma **p = realloc(v->recs, cap * sizeof(*p));
 
 		if (!p)
-			return NULL;
+			return -ENOMEM;
 		v->recs = p;
 		v->caprecs = cap;
 	}
-	return &v->recs[v->nrecs++];
+	v->recs[v->nrecs++] = e;
+	return 0;
 }
 
 /* ---- bringing a window up to date ------------------------------------------------------ */
@@ -380,22 +394,19 @@ view_collect(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi, bool *
 	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
 	struct vindex_pos pos;
 	struct vindex_rec r, old;
-	struct view_pending *pe;
-	struct mm_maps_entry me;
+	struct view_text name;
 	int have = vindex_find(&p, v->ix.root, lo, &pos);
 
 	*same = true;
 	v->nrecs = 0;
 	for (const struct vma *e = mm_find_vma(mm, lo); e; e = mm_next_vma(e)) {
-		if (view_rec_of(v, mm, e, &r, &me) < 0)
+		if (view_rec_of(v, mm, e, &r, &name) < 0)
 			return -ENOMEM;
 		if (r.start >= hi)
 			break;
-		r.name = view_name_of(v, &me);
-		pe = view_recs_push(v);
-		if (!pe)
+		r.name = view_name_of(v, &name);
+		if (view_recs_push(v, e) < 0)
 			return -ENOMEM;
-		*pe = (struct view_pending){ .rec = r, .vma = e, .named = me.name_off < me.len };
 		if (have == 1)
 			vindex_get(&p, &pos, &old);
 		if (have != 1 || !view_rec_same(&r, &old))
@@ -421,24 +432,23 @@ view_remove(struct view_pub *v, uint64_t lo, uint64_t hi)
 }
 
 static int
-view_insert(struct view_pub *v, struct mm *mm, struct view_pending *pe)
+view_insert(struct view_pub *v, struct mm *mm, const struct vma *e)
 {
-	struct vindex_rec *r = &pe->rec;
-	struct mm_maps_entry e;
+	struct vindex_rec r;
+	struct view_text name;
 
-	r->name = VINDEX_NIL;
-	if (pe->named) {
-		if (mm_maps_entry(mm, pe->vma, &e, v->line, sizeof(v->line)) < 0)
-			return -ENOMEM;
-		r->name = view_name_get(v, v->line + e.name_off, e.len - e.name_off);
-		if (r->name == VINDEX_NIL)
+	if (view_rec_of(v, mm, e, &r, &name) < 0)
+		return -ENOMEM;
+	if (name.s) {
+		r.name = view_name_get(v, name.s, name.len);
+		if (r.name == VINDEX_NIL)
 			return -ENOMEM;
 	}
 	if (vindex_reserve(&v->ix, vindex_insert_need(&v->ix)) < 0) {
-		view_name_put(v, r->name);
+		view_name_put(v, r.name);
 		return -ENOMEM;
 	}
-	vindex_insert(&v->ix, r);
+	vindex_insert(&v->ix, &r);
 	return 0;
 }
 
@@ -474,7 +484,7 @@ view_sync(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
 	v->writing = true;
 	view_remove(v, lo, hi);
 	for (size_t i = 0; i < v->nrecs; i++) {
-		if (view_insert(v, mm, &v->recs[i]) < 0) {
+		if (view_insert(v, mm, v->recs[i]) < 0) {
 			view_fail(v);
 			break;
 		}
@@ -546,8 +556,10 @@ view_pub_free(struct view_pub *v, enum vseg_state state)
 		v->hdr->state = state;
 		view_write_end(v);
 	}
-	if (v->map)
+	if (v->map) {
 		munmap(v->map, v->maplen);
+		memacct_external(-(int64_t)v->maplen);
+	}
 	if (v->fd >= 0)
 		close(v->fd);
 	view_names_free(v);

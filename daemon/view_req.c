@@ -6,6 +6,7 @@
  */
 #include "view.h"
 
+#include "files_req.h"
 #include "mm.h"
 #include "space.h"
 
@@ -77,9 +78,12 @@ view_req_brk(struct space *sp, const Response *resp)
 	view_pub_set_brk(sp, now);
 }
 
-/* exec replaced the whole mm. */
+/*
+ * The whole space may have changed: exec and restore replace the mm; unlinking a file
+ * renames every mapping of it (" (deleted)"), and setting the break renames [heap].
+ */
 static void
-view_req_exec(struct space *sp)
+view_req_whole(struct space *sp)
 {
 	struct mm_status st;
 
@@ -126,7 +130,7 @@ view_req_name(const Request *q)
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
 		return q->munlock->name;
 	default:
-		return NULL;
+		return files_req_handles(q) ? files_req_name(q) : NULL;
 	}
 }
 
@@ -170,7 +174,9 @@ view_request_done(struct space_table *t, const Request *q, const Response *resp)
 		break;
 	case VMAD__V1__REQUEST__OP_EXEC:
 	case VMAD__V1__REQUEST__OP_RESTORE:
-		view_req_exec(sp);
+	case VMAD__V1__REQUEST__OP_FILE_UNLINK:
+	case VMAD__V1__REQUEST__OP_SET_BRK:
+		view_req_whole(sp);
 		break;
 	default:
 		break;

@@ -52,8 +52,8 @@ brk_grow(struct mm *mm, struct vma *brkvma, uint64_t addr, uint64_t len)
 	struct vma *v;
 	int err;
 
-	if (!mm_may_expand_vm(mm, flags, pages) || mm->map_count > mm->max_map_count ||
-	    !mm_vm_enough_memory(mm, pages))
+	if (!mm_may_expand_vm(mm, flags, pages) ||
+	    mm_map_full(mm, mm->map_count > mm->max_map_count) || !mm_vm_enough_memory(mm, pages))
 		return -ENOMEM;
 	if (brkvma && brkvma->end == addr && vma_merge_new_range(mm, &r, &err))
 		goto out;

@@ -463,3 +463,28 @@ mm_debug_check(const struct mm *mm)
 		abort();
 	}
 }
+
+uint64_t
+mm_map_count(const struct mm *mm)
+{
+	return mm->map_count;
+}
+
+uint64_t
+mm_max_map_count(const struct mm *mm)
+{
+	return mm->max_map_count;
+}
+
+void
+mm_set_max_map_count(struct mm *mm, uint64_t max)
+{
+	mm->max_map_count = max;
+	mm->map_full = false;
+}
+
+bool
+mm_map_count_refused(const struct mm *mm)
+{
+	return mm->map_full;
+}

@@ -300,6 +300,18 @@ void mm_vma_info(const struct vma *vma, struct mm_vma_info *out);
 void mm_get_status(const struct mm *mm, struct mm_status *out);
 
 /*
+ * The max_map_count later operations are checked against (the kernel's checks, with their
+ * own slack: mm/mmap.c do_mmap() and do_brk_flags() refuse only above it, splits at it,
+ * mm/mremap.c keeps three spare), and whether one of those checks refused since it was last
+ * set.  A caller that shares one budget among several mms (the daemon's per-uid quota) sets
+ * it before an operation and restores it after.
+ */
+uint64_t mm_map_count(const struct mm *mm);
+uint64_t mm_max_map_count(const struct mm *mm);
+void mm_set_max_map_count(struct mm *mm, uint64_t max);
+bool mm_map_count_refused(const struct mm *mm);
+
+/*
  * Insert one VMA exactly as described, without merging (for import from /proc/PID/maps).
  * The range must be page aligned, inside the task and free.  rss pages are not set.
  * With shmem, file (if given) supplies the name, device and inode shown for the shmem object.

@@ -120,6 +120,7 @@ struct mm {
 	uint64_t start_brk, brk, start_stack, start_code, end_code;
 	uint64_t mmap_min_addr, dac_mmap_min_addr, stack_guard_gap;
 	uint64_t max_map_count;
+	bool map_full; /* a map_count check refused since mm_set_max_map_count() */
 	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock;
 	uint64_t def_flags;
 	uint64_t overcommit_ram_pages; /* 0: charges are not checked */
@@ -151,6 +152,15 @@ struct vma *mm_find(struct mm *mm, uint64_t addr);
 void mm_cache_put(struct mm *mm, struct vma *v, uint64_t addr);
 struct vma *mm_find_intersection(struct mm *mm, uint64_t start, uint64_t end);
 uint64_t vma_start_gap(const struct mm *mm, const struct vma *v);
+
+/* Every max_map_count check goes through here, so that the caller can tell it refused. */
+static inline bool
+mm_map_full(struct mm *mm, bool full)
+{
+	if (full)
+		mm->map_full = true;
+	return full;
+}
 
 #ifdef MM_DEBUG_VALIDATE
 #define MM_CHECK(mm) mm_debug_check(mm)

@@ -268,7 +268,7 @@ do_mmap(struct mm *mm, struct mmap_args *a)
 	a->len = MM_PAGE_ALIGN(a->len);
 	if (a->pgoff + (a->len >> MM_PAGE_SHIFT) < a->pgoff)
 		return -EOVERFLOW;
-	if (mm->map_count > mm->max_map_count)
+	if (mm_map_full(mm, mm->map_count > mm->max_map_count))
 		return -ENOMEM;
 	a->vm_flags = prot_to_vm(a->prot) | flags_to_vm(mm, a->flags) | mm->def_flags | VM_MAYREAD |
 		      VM_MAYWRITE | VM_MAYEXEC;

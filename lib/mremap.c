@@ -25,7 +25,7 @@ implies_new_addr(const struct remap *r)
 }
 
 static int
-check_params(const struct mm *mm, const struct remap *r)
+check_params(struct mm *mm, const struct remap *r)
 {
 	if (r->flags & ~MREMAP_FLAGS)
 		return -EINVAL;
@@ -44,7 +44,7 @@ check_params(const struct mm *mm, const struct remap *r)
 	if (r->addr + r->old_len > r->new_addr && r->new_addr + r->new_len > r->addr)
 		return -EINVAL;
 	/* Room for both ranges to be split in three (signed, as the sysctl is an int). */
-	if ((int64_t)mm->map_count + 2 >= (int64_t)mm->max_map_count - 3)
+	if (mm_map_full(mm, (int64_t)mm->map_count + 2 >= (int64_t)mm->max_map_count - 3))
 		return -ENOMEM;
 	return 0;
 }
@@ -256,7 +256,7 @@ move_vma(struct mm *mm, struct remap *r, uint64_t *out)
 	uint64_t hiwater_vm;
 	int err;
 
-	if ((int64_t)mm->map_count >= (int64_t)mm->max_map_count - 3)
+	if (mm_map_full(mm, (int64_t)mm->map_count >= (int64_t)mm->max_map_count - 3))
 		return -ENOMEM;
 	if (!charge_ok(mm, r))
 		return -ENOMEM;

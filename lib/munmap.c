@@ -24,7 +24,7 @@ mm_unmap_prepare(struct mm *mm, uint64_t start, uint64_t end, struct vma **first
 	if (!v || v->start >= end)
 		return 0;
 	if (start > v->start) {
-		if (end < v->end && mm->map_count >= mm->max_map_count)
+		if (end < v->end && mm_map_full(mm, mm->map_count >= mm->max_map_count))
 			return -ENOMEM;
 		if (vma_is_sealed(v))
 			return -EPERM;

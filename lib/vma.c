@@ -145,7 +145,7 @@ vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vm
 int
 vma_split_limited(struct mm *mm, struct vma *v, uint64_t addr, bool new_below)
 {
-	if (mm->map_count >= mm->max_map_count)
+	if (mm_map_full(mm, mm->map_count >= mm->max_map_count))
 		return -ENOMEM;
 	return vma_split(mm, v, addr, new_below, NULL);
 }

@@ -50,6 +50,8 @@ conn_set_last(struct vmac_conn *c, Response *r)
 {
 	free(c->spaces);
 	c->spaces = NULL;
+	free(c->usage_uids);
+	c->usage_uids = NULL;
 	if (c->last && !c->last_borrowed)
 		vmad__v1__response__free_unpacked(c->last, NULL);
 	c->last = r;

@@ -62,8 +62,9 @@ struct vmac_conn {
 	Response *last;            /* the last reply delivered */
 	Response *early_event;     /* an event that arrived with the watch's acknowledgement */
 	struct vmac_space *spaces; /* vmac_list()'s array, freed with `last` */
-	bool last_borrowed;        /* `last` lives in the local connection's arena */
-	bool want_fds;             /* take descriptors passed with the replies (a view's) */
+	struct vmac_usage_uid *usage_uids; /* vmac_usage()'s array, freed with `last` */
+	bool last_borrowed;                /* `last` lives in the local connection's arena */
+	bool want_fds;                     /* take descriptors passed with the replies (a view's) */
 	bool has_passed_fd;
 	int passed_fd;            /* the descriptor that came with the last reply */
 	struct local_conn *local; /* vmac_open_local(): the in-process engine; else NULL */

@@ -271,6 +271,10 @@ local_engine_start(void)
 	memset(srv, 0, sizeof(*srv));
 	/* The daemon's limits protect it from its clients; here the caller is the only one. */
 	srv->cfg.max_spaces = SIZE_MAX;
+	/* The spaces live in the caller's own memory: no daemon quota or budget applies. */
+	srv->cfg.max_spaces_per_uid = SIZE_MAX;
+	srv->cfg.max_vmas_per_uid = UINT64_MAX;
+	srv->cfg.memory_max = UINT64_MAX;
 	srv->cfg.watches_per_conn = LOCAL_WATCHES_PER_CONN;
 	srv->cfg.watch_queue = LOCAL_WATCH_QUEUE;
 	clock_gettime(CLOCK_MONOTONIC, &srv->started);

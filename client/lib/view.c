@@ -307,8 +307,13 @@ view_find(struct vmac_view *v, struct view_find_arg *a, struct vmac_view_vma *vm
 
 	if (r < 0)
 		return r;
-	if (r & VMAC_FOUND_VMA)
+	if (r & VMAC_FOUND_VMA) {
 		view_vma(&a->res.vma, a->res.version, vma);
+	} else {
+		/* "None" is an answer too: from the state of that version. */
+		memset(vma, 0, sizeof(*vma));
+		vma->version = a->res.version;
+	}
 	if ((r & VMAC_FOUND_PREV) && prev)
 		view_vma(&a->res.prev, a->res.version, prev);
 	return r;

@@ -322,6 +322,9 @@ static const struct command commands[] = {
 	    "Print one line per change to the space as it happens, until interrupted."),
 	CMD(stats, "", 0, 0, NULL, 0,
 	    "Daemon-wide figures: clients, spaces, VMAs, requests served, errors."),
+	CMD(usage, "", 0, 0, NULL, 0,
+	    "Each owner's spaces and VMAs against the per-uid quotas, and the daemon's memory\n"
+	    "in use against its budget (root sees every uid, others their own)."),
 	CMD(ping, "", 0, 0, NULL, 0, "Print pong if the daemon answers."),
 	CMD(exec, "NAME [--env K=V]... [--] PROGRAM [ARG...]", 2, -1, NULL, CMD_RAW,
 	    "Make NAME (or replace its contents, keeping its owner and mode) the layout\n"

@@ -162,6 +162,7 @@ CMD_DECL(import);
 CMD_DECL(save);
 CMD_DECL(restore);
 CMD_DECL(stats);
+CMD_DECL(usage);
 CMD_DECL(ping);
 CMD_DECL(mmap);
 CMD_DECL(munmap);

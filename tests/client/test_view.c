@@ -197,6 +197,43 @@ test_check(void **state)
 	vmac_close(c);
 }
 
+/* Changes that reach the whole space: unlinking a file, setting the break, restoring. */
+static void
+test_whole_space_changes(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = conn();
+	struct vmac_view *v;
+	struct vmac_file_info f = { .path = "/usr/lib/libw.so", .mode = 3, .ino = 77 };
+	uint64_t id, a;
+	void *saved;
+	size_t len;
+
+	assert_int_equal(vmac_create(c, "wh", NULL), 0);
+	assert_int_equal(vmac_file_open(c, "wh", &f, &id), 0);
+	struct vmac_file_info byid = { .id = id };
+	assert_int_equal(vmac_mmap_file(c, "wh", BASE, 2 * PAGE, VMAC_PROT_READ,
+					VMAC_MAP_PRIVATE | VMAC_MAP_FIXED, &byid, 0, &a),
+			 0);
+	assert_int_equal(vmac_save(c, "wh", &saved, &len), 0);
+	assert_int_equal(vmac_view_open(c, "wh", &v), 0);
+	compare_at(c, v, "wh", BASE);
+	assert_int_equal(vmac_file_unlink(c, "wh", id), 0);
+	compare_at(c, v, "wh", BASE); /* now " (deleted)" */
+	assert_int_equal(vmac_mmap(c, "wh", 0x20000000, PAGE, VMAC_PROT_READ, ANON | VMAC_MAP_FIXED,
+				   NULL, 0, NULL),
+			 0);
+	assert_int_equal(vmac_set_brk(c, "wh", 0x20000000, 0x20001000), 0);
+	compare_at(c, v, "wh", 0x20000000); /* now [heap] */
+	assert_int_equal(vmac_restore(c, "wh", saved, len, 0), 0);
+	compare_all(c, v, "wh");
+	compare_at(c, v, "wh", BASE);
+	free(saved);
+	assert_int_equal(vmac_destroy(c, "wh"), 0);
+	vmac_view_close(v);
+	vmac_close(c);
+}
+
 /* The segment's descriptor in this process, found as /proc lists it. */
 static int
 segment_fd(void)
@@ -473,9 +510,9 @@ main(void)
 	local_mode = mode && strcmp(mode, "1") == 0;
 	alarm(300);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_equal_to_daemon), cmocka_unit_test(test_check),
-		cmocka_unit_test(test_read_only),       cmocka_unit_test(test_reader_vs_writer),
-		cmocka_unit_test(test_daemon_gone),
+		cmocka_unit_test(test_equal_to_daemon),  cmocka_unit_test(test_check),
+		cmocka_unit_test(test_read_only),        cmocka_unit_test(test_whole_space_changes),
+		cmocka_unit_test(test_reader_vs_writer), cmocka_unit_test(test_daemon_gone),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -88,11 +88,15 @@ client_broken(struct client *c, uint64_t index, int err)
 		c->slot->mismatches++;
 	client_repro(c, index, repro, sizeof(repro));
 	report_fail(c->slot,
-		    "client %u (space %s) seed %llu operation %llu: the connection broke: %s "
-		    "(-ETIMEDOUT: no reply within %d ms; -EPROTO: a reply out of order, lost or "
-		    "duplicated)\nreproduce: %s",
+		    "client %u (space %s) seed %llu operation %llu: the connection broke: %s%s\n"
+		    "reproduce: %s",
 		    c->k, c->t.space, (unsigned long long)c->seed, (unsigned long long)index,
-		    strerror(-err), ST_REPLY_TIMEOUT, repro);
+		    strerror(-err),
+		    err == -ETIMEDOUT ? " (no reply within the timeout: a lost reply)"
+		    : err == -EPROTO  ? " (a reply whose id is not the next one's: a reply lost, "
+					"duplicated or out of order)"
+				      : "",
+		    repro);
 }
 
 /* The layout the client checks: maps and status of its space, or its slice's maps lines. */
