@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ struct conn {
 	uint64_t id;
 	unsigned pass_left; /* requests this pass may still serve (fair service) */
 	bool more_armed;    /* input is left for the next pass: `more` is armed */
+	bool hung_up;       /* the client closed its end: what it sent is served at once */
 	bool partial;       /* a frame has started but not completed; its deadline is armed */
 	bool paused;        /* reading stopped because the output passed the high mark */
 	bool draining;      /* shutdown: answer what is buffered, read nothing more */
@@ -502,7 +504,7 @@ conn_process(struct conn *c)
 	if (c->more_armed)
 		return;
 	c->busy = true;
-	c->pass_left = c->srv->cfg.pass_frames;
+	c->pass_left = c->hung_up ? UINT_MAX : c->srv->cfg.pass_frames;
 	while (!c->closing && !conn_congested(c) && c->pass_left > 0 && r > 0) {
 		r = conn_frames_in_place(c, in);
 		if (r == 0)
@@ -575,6 +577,22 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/*
+ * A client that hangs up has its requests served all the same, as when the loop served each
+ * input to its end: the frames waiting for their turn are served now, before the close.
+ */
+static void
+conn_serve_rest(struct conn *c)
+{
+	if (c->more_armed) {
+		event_del(c->more);
+		c->more_armed = false;
+	}
+	c->hung_up = true;
+	if (!c->paused && !c->closing)
+		conn_process(c);
+}
+
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -590,6 +608,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			  strerror(EVUTIL_SOCKET_ERROR()));
 		conn_free(c);
 	} else if (what & BEV_EVENT_EOF) {
+		conn_serve_rest(c);
 		if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 			log_info("client %llu hung up in the middle of a frame",
 				 (unsigned long long)c->id);
