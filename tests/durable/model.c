@@ -11,6 +11,8 @@
 /* Where the random brk requests put the break. */
 #define BRK_BASE 0x555555560000ULL
 
+static const char *const exec_argv[] = { "true", NULL };
+
 static const struct vmac_file remote_files[] = {
 	{ .path = "/lib/a.so", .ino = 11, .size = 64 * PAGE, .size_known = true },
 	{ .path = "/data/b",
@@ -58,6 +60,8 @@ dop_random(struct dop *op, uint64_t *s)
 		op->addr = WINDOW + (496 + rnd(s) % 16) * PAGE;
 	if (op->kind == DOP_FILE_OPEN && op->file < 0)
 		op->file = 0;
+	if (op->kind == DOP_EXEC && rnd(s) % 4)
+		op->kind = DOP_MMAP;
 	if (op->kind == DOP_MMAP_FID)
 		op->flags &= ~(uint32_t)MM_MAP_ANONYMOUS;
 }
@@ -133,7 +137,7 @@ remote_info(const struct dop *op, struct vmac_file_info *fi)
 	fi->size_known = true;
 }
 
-/* The requests of issue 12's kinds: seals, the break's layout, open files. */
+/* The requests beyond the memory calls: seals, the break's layout, open files, exec. */
 static int64_t
 remote_files_op(struct vmac_conn *c, const char *n, const struct dop *op)
 {
@@ -156,6 +160,8 @@ remote_files_op(struct vmac_conn *c, const char *n, const struct dop *op)
 		return vmac_file_unlink(c, n, op->fid);
 	case DOP_FILE_CLOSE:
 		return vmac_file_close(c, n, op->fid);
+	case DOP_EXEC:
+		return vmac_exec(c, n, EXEC_PROGRAM, exec_argv, NULL, NULL);
 	default:
 		remote_info(op, &fi);
 		r = vmac_mmap_file(c, n, op->addr, op->len, op->prot, op->flags, &fi, 0, &out);
@@ -259,6 +265,36 @@ local_files_op(struct mm *mm, const struct dop *op)
 	}
 }
 
+/*
+ * exec builds a new mm from the program's ELF headers, which the client library reads: the
+ * model has the library's in-process engine do the same, under the model's own name (the
+ * engine is shared by the threads), and takes its result.
+ */
+static int64_t
+local_exec(struct model *m)
+{
+	struct vmac_conn *c = NULL;
+	struct mm *mm = NULL;
+	void *data = NULL;
+	size_t len = 0;
+	char msg[256];
+	int r = vmac_open_local(&c);
+
+	if (r == 0)
+		r = vmac_exec(c, m->name, EXEC_PROGRAM, exec_argv, NULL, NULL);
+	if (r == 0)
+		r = vmac_save(c, m->name, &data, &len);
+	if (r == 0)
+		r = mm_load(data, len, NULL, &mm, msg, sizeof(msg));
+	free(data);
+	vmac_close(c);
+	if (r < 0)
+		return r;
+	mm_destroy(m->mm);
+	m->mm = mm;
+	return 0;
+}
+
 int64_t
 dop_local(struct model *m, const struct dop *op)
 {
@@ -277,6 +313,8 @@ dop_local(struct model *m, const struct dop *op)
 		m->fork = NULL;
 		return 0;
 	}
+	if (op->kind == DOP_EXEC)
+		return local_exec(m);
 	if (op->kind >= DOP_MSEAL)
 		return local_files_op(m->mm, op);
 	return local_mem(m->mm, op);

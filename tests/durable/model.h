@@ -15,6 +15,9 @@
 #include "mm.h"
 #include "vmaclient.h"
 
+/* A program every machine has, for exec. */
+#define EXEC_PROGRAM "/bin/true"
+
 enum dop_kind {
 	DOP_MMAP,
 	DOP_MUNMAP,
@@ -35,6 +38,7 @@ enum dop_kind {
 	DOP_FILE_UNLINK,
 	DOP_FILE_CLOSE,
 	DOP_MMAP_FID, /* an mmap of an open file, by its id */
+	DOP_EXEC,     /* NAME becomes a fresh exec of EXEC_PROGRAM (rarely: it resets NAME) */
 	DOP_KINDS
 };
 

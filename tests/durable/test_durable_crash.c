@@ -5,8 +5,9 @@
  * replay of what it saw acknowledged (the operation in flight present or absent, never half
  * applied), and the spaces written in earlier rounds must be unchanged.  The --sync mode
  * changes from round to round, and a small journal threshold makes snapshots happen too.
- * The operations cover every kind of request that changes a space (mseal, set-brk and the
- * open files included), and each kind must succeed at least once in a run.
+ * The operations cover the requests that change a space (mmap and its kin, populate, fault,
+ * fork, destroy, mseal, set-brk, the open files' requests and exec), and each kind must
+ * succeed at least once in a run.
  * VMAD_CRASH_ROUNDS sets the number of kills (default 60).
  */
 #include <errno.h>
