@@ -15,7 +15,9 @@
 /* A daemon that stops answering ends the run with -ETIMEDOUT instead of hanging it. */
 #define REPLY_TIMEOUT_MS 10000
 #define NAP_NS           (20 * 1000 * 1000)
-#define LOAD_PAGE        4096ULL
+/* Finer, to see a round end within a millisecond. */
+#define BOUNDARY_NAP_NS (1000 * 1000)
+#define LOAD_PAGE       4096ULL
 
 struct load_shared {
 	const struct load_spec *spec;
@@ -227,6 +229,40 @@ wait_phase(struct load_shared *shared, uint64_t ns)
 	}
 }
 
+/*
+ * Waits until want requests are done (checked often, so that the count just moved: a round
+ * ended), a worker fails or the deadline passes; returns the count then.
+ */
+static uint64_t
+wait_count(struct worker *ws, struct load_shared *shared, uint64_t want, uint64_t deadline)
+{
+	uint64_t n;
+
+	while ((n = requests_done(ws, shared->spec->threads)) < want &&
+	       !atomic_load(&shared->failed) && bench_now_ns() < deadline) {
+		struct timespec ts = { 0, BOUNDARY_NAP_NS };
+
+		nanosleep(&ts, NULL);
+	}
+	return n;
+}
+
+/* The count at the end of the measurement: the window, then min_rounds if asked. */
+static uint64_t
+measure_end(struct worker *ws, struct load_shared *shared, uint64_t n0, uint64_t deadline)
+{
+	const struct load_spec *spec = shared->spec;
+	uint64_t round = (uint64_t)spec->conns * (uint64_t)spec->depth;
+	uint64_t n, want;
+
+	wait_phase(shared, spec->measure_ns);
+	n = requests_done(ws, spec->threads);
+	if (!spec->min_rounds)
+		return n;
+	want = n0 + spec->min_rounds * round;
+	return wait_count(ws, shared, want > n + 1 ? want : n + 1, deadline);
+}
+
 static uint64_t
 self_cpu_ns(void)
 {
@@ -240,7 +276,7 @@ static void
 measure(struct worker *ws, struct load_shared *shared, struct load_result *out)
 {
 	const struct load_spec *spec = shared->spec;
-	uint64_t t0, n0, cpu0, self0;
+	uint64_t t0, n0, n1, cpu0, self0, deadline;
 	int started = 0;
 
 	for (; started < spec->threads; started++) {
@@ -250,13 +286,16 @@ measure(struct worker *ws, struct load_shared *shared, struct load_result *out)
 		}
 	}
 	wait_phase(shared, spec->warmup_ns);
-	t0 = bench_now_ns();
+	deadline = bench_now_ns() + spec->max_ns;
 	n0 = requests_done(ws, spec->threads);
+	if (spec->min_rounds)
+		n0 = wait_count(ws, shared, n0 + 1, deadline);
+	t0 = bench_now_ns();
 	cpu0 = proc_cpu_ns(spec->server);
 	self0 = self_cpu_ns();
-	wait_phase(shared, spec->measure_ns);
+	n1 = measure_end(ws, shared, n0, deadline);
 	out->ns = bench_now_ns() - t0;
-	out->requests = requests_done(ws, spec->threads) - n0;
+	out->requests = n1 - n0;
 	out->server_cpu_ns = proc_cpu_ns(spec->server) - cpu0;
 	out->client_cpu_ns = self_cpu_ns() - self0;
 	atomic_store(&shared->stop, true);

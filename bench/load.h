@@ -33,6 +33,14 @@ struct load_spec {
 	int conns, depth, threads; /* threads divides conns */
 	bool pipelined;            /* false: one call, one reply (depth must be 1) */
 	uint64_t warmup_ns, measure_ns;
+	/*
+	 * At least this many rounds (conns * depth requests each) are measured, from the end of
+	 * one round to the end of another, even if that takes longer than measure_ns (a slow
+	 * mode, e.g. an fdatasync per request, may not finish one round in the window); but
+	 * never past max_ns after the warm-up.  0: the window alone.
+	 */
+	unsigned min_rounds;
+	uint64_t max_ns;
 };
 
 struct load_result {

@@ -447,10 +447,17 @@ int
 durable_open(struct server *srv, const struct durable_config *cfg)
 {
 	struct durable *d = calloc(1, sizeof(*d));
+	const char *bad;
 	int r;
 
 	if (!d)
 		return -ENOMEM;
+	r = record_check(&bad);
+	if (r < 0) {
+		log_err("the journal does not know whether request %s changes state", bad);
+		free(d);
+		return r;
+	}
 	d->srv = srv;
 	d->cfg = *cfg;
 	d->lockfd = -1;

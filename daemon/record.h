@@ -31,6 +31,11 @@ struct record {
  * (NULL if none).  Reads and session requests return false.
  */
 bool record_mutates(const Vmad__V1__Request *req, const char **space);
+/*
+ * 0 when every op of Request's `op` oneof is classified (and its space field exists), else
+ * a negative errno with *bad naming the op that is not.
+ */
+int record_check(const char **bad);
 /* Bytes record_encode() appends for these sizes, at most. */
 size_t record_size(size_t ngroups, size_t req_len);
 int record_encode(struct mm_sbuf *b, const struct record *rec);

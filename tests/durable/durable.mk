@@ -12,7 +12,7 @@ DUR_PKGS  := cmocka libprotobuf-c
 TEST_SUITES += $(DUR_BINS)
 
 $(DUR_BINS:%=%.o) $(DUR_MODEL) $(DUR_SUPPORT): EXTRA_CFLAGS = -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
-	-DFAULTSHIM='"$(abspath $(DUR_SHIM))"' -Iclient -Itests/integration -Itests/durable \
+	-DFAULTSHIM='"$(abspath $(DUR_SHIM))"' -Iclient -Itests/integration -Itests/durable -Idaemon \
 	$(call PC_CFLAGS,$(DUR_PKGS))
 $(DUR_BINS:%=%.o) $(DUR_MODEL) $(DUR_SUPPORT): | $(PROTO_H)
 
@@ -24,3 +24,6 @@ $(DUR_BINS): $(DUR_DIR)/%: $(DUR_DIR)/%.o $(DUR_MODEL) $(DUR_SUPPORT) $(B)/tests
 $(DUR_SHIM): tests/durable/faultshim.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -fPIC -shared $(WARNFLAGS) -o $@ $< -ldl
+
+# test_durable_record checks the journal's table of requests, daemon/record.c, directly.
+$(DUR_DIR)/test_durable_record: $(B)/daemon/record.o

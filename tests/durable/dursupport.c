@@ -70,3 +70,18 @@ state_file_size(const char *path)
 
 	return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
+
+void
+state_print_log(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+
+	if (!f) {
+		fprintf(stderr, "# no log %s\n", path);
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		fprintf(stderr, "# vmad: %s", line);
+	fclose(f);
+}

@@ -11,6 +11,8 @@ int state_dir_new(char *dir, size_t size);
 int state_dir_remove(char *dir);
 /* The name of the newest file of kind ("journal", "snapshot") in dir, or -1 if none. */
 int state_newest(const char *dir, const char *kind, char *path, size_t size);
+/* Copies the daemon's log (its stderr) to ours, as "# " lines, to say why it stopped. */
+void state_print_log(const char *path);
 /* The file's size, or -1. */
 long state_file_size(const char *path);
 

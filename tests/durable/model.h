@@ -15,6 +15,9 @@
 #include "mm.h"
 #include "vmaclient.h"
 
+/* A program every machine has, for exec. */
+#define EXEC_PROGRAM "/bin/true"
+
 enum dop_kind {
 	DOP_MMAP,
 	DOP_MUNMAP,
@@ -28,6 +31,14 @@ enum dop_kind {
 	DOP_MUNLOCK,
 	DOP_FORK,    /* NAME -> NAME.f */
 	DOP_DESTROY, /* NAME.f */
+	DOP_MSEAL,   /* at the top of the window only, so that most of it stays changeable */
+	DOP_SET_BRK,
+	DOP_FILE_OPEN,
+	DOP_FILE_SET_SIZE,
+	DOP_FILE_UNLINK,
+	DOP_FILE_CLOSE,
+	DOP_MMAP_FID, /* an mmap of an open file, by its id */
+	DOP_EXEC,     /* NAME becomes a fresh exec of EXEC_PROGRAM (rarely: it resets NAME) */
 	DOP_KINDS
 };
 
@@ -37,6 +48,7 @@ struct dop {
 	uint32_t prot, flags;
 	int file; /* -1 anonymous, else an index into the test's files */
 	int advice;
+	uint64_t fid; /* an open file's id (perhaps one never given, or closed) */
 };
 
 struct model {

@@ -5,6 +5,9 @@
  * replay of what it saw acknowledged (the operation in flight present or absent, never half
  * applied), and the spaces written in earlier rounds must be unchanged.  The --sync mode
  * changes from round to round, and a small journal threshold makes snapshots happen too.
+ * The operations cover the requests that change a space (mmap and its kin, populate, fault,
+ * fork, destroy, mseal, set-brk, the open files' requests and exec), and each kind must
+ * succeed at least once in a run.
  * VMAD_CRASH_ROUNDS sets the number of kills (default 60).
  */
 #include <errno.h>
@@ -34,6 +37,7 @@ struct client {
 	struct vmac_conn *conn;
 	uint64_t seed;
 	uint64_t acked, diverged;
+	uint64_t done[DOP_KINDS]; /* acknowledged and successful, by kind */
 	struct dop inflight;
 	bool has_inflight;
 	pthread_t thread;
@@ -42,6 +46,7 @@ struct client {
 struct totals {
 	unsigned kills;
 	uint64_t acked, present, absent, lost, diverged;
+	uint64_t done[DOP_KINDS];
 };
 
 static void *
@@ -67,6 +72,7 @@ client_run(void *arg)
 			fprintf(stderr, "# op %d: daemon %lld, model %lld\n", (int)op.kind,
 				(long long)r, (long long)l);
 		cl->acked++;
+		cl->done[op.kind] += r >= 0;
 	}
 	return NULL;
 }
@@ -79,7 +85,10 @@ start(struct vmad_proc *p, const char *state, unsigned round)
 	const char *args[] = { "--state-dir", state, "--sync", sync_modes[round % 3], NULL };
 	const char *env[] = { "VMAD_JOURNAL_MAX=24K", NULL };
 
-	assert_int_equal(vmad_start(p, args, env), 0);
+	if (vmad_start(p, args, env) == 0)
+		return;
+	state_print_log(p->log);
+	fail_msg("vmad --state-dir %s --sync %s did not start", state, sync_modes[round % 3]);
 }
 
 /* The daemon's space is the model, or the model after the operation in flight. */
@@ -173,6 +182,9 @@ kill_now(struct vmad_proc *p, struct client *cl, struct totals *t)
 		t->acked += cl[i].acked;
 		t->diverged += cl[i].diverged;
 		cl[i].acked = cl[i].diverged = 0;
+		for (int k = 0; k < DOP_KINDS; k++)
+			t->done[k] += cl[i].done[k];
+		memset(cl[i].done, 0, sizeof(cl[i].done));
 	}
 }
 
@@ -182,6 +194,19 @@ rounds_wanted(void)
 	const char *s = getenv("VMAD_CRASH_ROUNDS");
 
 	return s && atoi(s) > 0 ? (unsigned)atoi(s) : ROUNDS;
+}
+
+/* Every kind of operation was journalled and replayed at least once, successfully. */
+static void
+check_kinds(const struct totals *t)
+{
+	print_message("crash: successful operations by kind:");
+	for (int k = 0; k < DOP_KINDS; k++)
+		print_message(" %d=%llu", k, (unsigned long long)t->done[k]);
+	print_message("\n");
+	for (int k = 0; k < DOP_KINDS; k++)
+		if (!t->done[k])
+			fail_msg("no operation of kind %d succeeded: its replay went untested", k);
 }
 
 /* The daemon and the state directory, stopped and removed even when a check fails. */
@@ -229,6 +254,7 @@ test_kill_and_recover(void **state)
 		      (unsigned long long)t.present, (unsigned long long)t.absent,
 		      (unsigned long long)t.diverged);
 	assert_int_equal(t.diverged, 0);
+	check_kinds(&t);
 	for (int i = 0; i < CLIENTS; i++)
 		model_fini(&cl[i].m);
 	for (unsigned r = 0; r < nrounds; r++)
