@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,15 +37,17 @@ struct conn {
 	uint64_t id;
 	unsigned pass_left; /* requests this pass may still serve (fair service) */
 	bool more_armed;    /* input is left for the next pass: `more` is armed */
+	bool hung_up;       /* the client closed its end: what it sent is served at once */
 	bool partial;       /* a frame has started but not completed; its deadline is armed */
 	bool paused;        /* reading stopped because the output passed the high mark */
 	bool draining;      /* shutdown: answer what is buffered, read nothing more */
 	bool closing;       /* flush the output, then free */
 	bool busy;          /* handling its input: the replies are written when that ends */
 	bool writing;       /* output is pending and libevent's write event is armed for it */
-	bool held;          /* replies wait for the journal's commit (durable.c) */
-	bool viewer;        /* holds a view: never closed as idle */
-	int pass_fd;        /* a descriptor the next reply carries, or -1 */
+	bool held;          /* output waits in held_out for the journal's commit (durable.c) */
+	struct evbuffer *held_out;
+	bool viewer; /* holds a view: never closed as idle */
+	int pass_fd; /* a descriptor the next reply carries, or -1 */
 };
 
 /* A connection whose deadline cannot be armed could hold its slot forever: it is closed. */
@@ -128,10 +131,6 @@ conn_flush(struct conn *c)
 
 	if (c->writing || evbuffer_get_length(out) == 0)
 		return;
-	if (durable_holding(c->srv)) {
-		c->held = true;
-		return;
-	}
 	if (!c->paused && !watch_conn_waiting(c)) {
 		evbuffer_unfreeze(out, 1);
 		written = evbuffer_write(out, bufferevent_getfd(c->bev));
@@ -142,12 +141,34 @@ conn_flush(struct conn *c)
 		conn_want_write(c);
 }
 
+/*
+ * Where output goes.  While the journal holds records not yet committed, every reply and
+ * event waits beside the connection's output, which therefore only ever holds what may leave:
+ * nothing libevent writes on its own can acknowledge a change that is not durable.
+ */
+static struct evbuffer *
+conn_out(struct conn *c)
+{
+	if (!durable_holding(c->srv))
+		return bufferevent_get_output(c->bev);
+	if (!c->held_out && !(c->held_out = evbuffer_new()))
+		return NULL;
+	c->held = true;
+	return c->held_out;
+}
+
 void
 conn_release(struct conn *c)
 {
 	if (!c->held)
 		return;
 	c->held = false;
+	if (evbuffer_add_buffer(bufferevent_get_output(c->bev), c->held_out) < 0) {
+		log_warning("client %llu: out of memory for its replies; closing",
+			    (unsigned long long)c->id);
+		conn_close(c);
+		return;
+	}
 	conn_flush(c);
 	/* A closing connection waits for its output to leave before it is freed. */
 	if (c->closing)
@@ -245,11 +266,13 @@ conn_send_fd(struct conn *c, const Vmad__V1__Response *resp)
 int
 conn_send(struct conn *c, const Vmad__V1__Response *resp)
 {
+	struct evbuffer *out;
 	int r;
 
 	if (c->pass_fd >= 0)
 		return conn_send_fd(c, resp);
-	r = conn_frame_append(c->srv, bufferevent_get_output(c->bev), resp);
+	out = conn_out(c);
+	r = out ? conn_frame_append(c->srv, out, resp) : -ENOMEM;
 	conn_queued(c);
 	return r;
 }
@@ -257,7 +280,8 @@ conn_send(struct conn *c, const Vmad__V1__Response *resp)
 int
 conn_send_frames(struct conn *c, struct evbuffer *frames)
 {
-	int r = evbuffer_add_buffer(bufferevent_get_output(c->bev), frames) == 0 ? 0 : -EIO;
+	struct evbuffer *out = conn_out(c);
+	int r = out && evbuffer_add_buffer(out, frames) == 0 ? 0 : -EIO;
 
 	conn_queued(c);
 	return r;
@@ -480,7 +504,7 @@ conn_process(struct conn *c)
 	if (c->more_armed)
 		return;
 	c->busy = true;
-	c->pass_left = c->srv->cfg.pass_frames;
+	c->pass_left = c->hung_up ? UINT_MAX : c->srv->cfg.pass_frames;
 	while (!c->closing && !conn_congested(c) && c->pass_left > 0 && r > 0) {
 		r = conn_frames_in_place(c, in);
 		if (r == 0)
@@ -553,6 +577,22 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/*
+ * A client that hangs up has its requests served all the same, as when the loop served each
+ * input to its end: the frames waiting for their turn are served now, before the close.
+ */
+static void
+conn_serve_rest(struct conn *c)
+{
+	if (c->more_armed) {
+		event_del(c->more);
+		c->more_armed = false;
+	}
+	c->hung_up = true;
+	if (!c->paused && !c->closing)
+		conn_process(c);
+}
+
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -568,6 +608,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			  strerror(EVUTIL_SOCKET_ERROR()));
 		conn_free(c);
 	} else if (what & BEV_EVENT_EOF) {
+		conn_serve_rest(c);
 		if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 			log_info("client %llu hung up in the middle of a frame",
 				 (unsigned long long)c->id);
@@ -585,8 +626,11 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->closing) {
-		/* Pending output waits for the write callback, unless it can never be written. */
-		if (conn_pending(c) == 0 || !c->writing)
+		/*
+		 * Pending output waits for the write callback, unless it can never be written;
+		 * output the journal holds waits for conn_release().
+		 */
+		if (!c->held && (conn_pending(c) == 0 || !c->writing))
 			conn_free(c);
 	} else if (c->partial) {
 		conn_fail(c, 0, -ETIMEDOUT, "frame incomplete after %u ms", c->srv->cfg.frame_ms);
@@ -681,6 +725,8 @@ conn_free(struct conn *c)
 		bufferevent_free(c->bev);
 	if (c->pass_fd >= 0)
 		close(c->pass_fd);
+	if (c->held_out)
+		evbuffer_free(c->held_out);
 	free(c->cred.groups);
 	free(c);
 	server_conn_gone(srv);
