@@ -44,9 +44,10 @@ struct conn {
 	bool closing;       /* flush the output, then free */
 	bool busy;          /* handling its input: the replies are written when that ends */
 	bool writing;       /* output is pending and libevent's write event is armed for it */
-	bool held;          /* replies wait for the journal's commit (durable.c) */
-	bool viewer;        /* holds a view: never closed as idle */
-	int pass_fd;        /* a descriptor the next reply carries, or -1 */
+	bool held;          /* output waits in held_out for the journal's commit (durable.c) */
+	struct evbuffer *held_out;
+	bool viewer; /* holds a view: never closed as idle */
+	int pass_fd; /* a descriptor the next reply carries, or -1 */
 };
 
 /* A connection whose deadline cannot be armed could hold its slot forever: it is closed. */
@@ -130,10 +131,6 @@ conn_flush(struct conn *c)
 
 	if (c->writing || evbuffer_get_length(out) == 0)
 		return;
-	if (durable_holding(c->srv)) {
-		c->held = true;
-		return;
-	}
 	if (!c->paused && !watch_conn_waiting(c)) {
 		evbuffer_unfreeze(out, 1);
 		written = evbuffer_write(out, bufferevent_getfd(c->bev));
@@ -144,12 +141,34 @@ conn_flush(struct conn *c)
 		conn_want_write(c);
 }
 
+/*
+ * Where output goes.  While the journal holds records not yet committed, every reply and
+ * event waits beside the connection's output, which therefore only ever holds what may leave:
+ * nothing libevent writes on its own can acknowledge a change that is not durable.
+ */
+static struct evbuffer *
+conn_out(struct conn *c)
+{
+	if (!durable_holding(c->srv))
+		return bufferevent_get_output(c->bev);
+	if (!c->held_out && !(c->held_out = evbuffer_new()))
+		return NULL;
+	c->held = true;
+	return c->held_out;
+}
+
 void
 conn_release(struct conn *c)
 {
 	if (!c->held)
 		return;
 	c->held = false;
+	if (evbuffer_add_buffer(bufferevent_get_output(c->bev), c->held_out) < 0) {
+		log_warning("client %llu: out of memory for its replies; closing",
+			    (unsigned long long)c->id);
+		conn_close(c);
+		return;
+	}
 	conn_flush(c);
 	/* A closing connection waits for its output to leave before it is freed. */
 	if (c->closing)
@@ -247,11 +266,13 @@ conn_send_fd(struct conn *c, const Vmad__V1__Response *resp)
 int
 conn_send(struct conn *c, const Vmad__V1__Response *resp)
 {
+	struct evbuffer *out;
 	int r;
 
 	if (c->pass_fd >= 0)
 		return conn_send_fd(c, resp);
-	r = conn_frame_append(c->srv, bufferevent_get_output(c->bev), resp);
+	out = conn_out(c);
+	r = out ? conn_frame_append(c->srv, out, resp) : -ENOMEM;
 	conn_queued(c);
 	return r;
 }
@@ -259,7 +280,8 @@ conn_send(struct conn *c, const Vmad__V1__Response *resp)
 int
 conn_send_frames(struct conn *c, struct evbuffer *frames)
 {
-	int r = evbuffer_add_buffer(bufferevent_get_output(c->bev), frames) == 0 ? 0 : -EIO;
+	struct evbuffer *out = conn_out(c);
+	int r = out && evbuffer_add_buffer(out, frames) == 0 ? 0 : -EIO;
 
 	conn_queued(c);
 	return r;
@@ -604,8 +626,11 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->closing) {
-		/* Pending output waits for the write callback, unless it can never be written. */
-		if (conn_pending(c) == 0 || !c->writing)
+		/*
+		 * Pending output waits for the write callback, unless it can never be written;
+		 * output the journal holds waits for conn_release().
+		 */
+		if (!c->held && (conn_pending(c) == 0 || !c->writing))
 			conn_free(c);
 	} else if (c->partial) {
 		conn_fail(c, 0, -ETIMEDOUT, "frame incomplete after %u ms", c->srv->cfg.frame_ms);
@@ -700,6 +725,8 @@ conn_free(struct conn *c)
 		bufferevent_free(c->bev);
 	if (c->pass_fd >= 0)
 		close(c->pass_fd);
+	if (c->held_out)
+		evbuffer_free(c->held_out);
 	free(c->cred.groups);
 	free(c);
 	server_conn_gone(srv);

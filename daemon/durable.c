@@ -125,6 +125,15 @@ durable_commit(struct durable *d)
 	}
 }
 
+/* Past the threshold (and past the retry point after a failure), a snapshot starts. */
+static void
+durable_maybe_compact(struct durable *d)
+{
+	if (d->j.size >= d->cfg.journal_max && !d->child &&
+	    (!d->failed_snapshot || d->j.size >= d->retry_at))
+		durable_snapshot_start(d);
+}
+
 static void
 durable_commit_release(struct durable *d)
 {
@@ -167,9 +176,7 @@ durable_commit_cb(evutil_socket_t fd, short what, void *arg)
 	d->commit_armed = false;
 	durable_commit(d);
 	release_held(d->srv);
-	if (d->j.size >= d->cfg.journal_max && !d->child &&
-	    (!d->failed_snapshot || d->j.size >= d->retry_at))
-		durable_snapshot_start(d);
+	durable_maybe_compact(d);
 }
 
 bool
@@ -235,6 +242,7 @@ durable_record(struct server *srv, const struct peer_cred *cred, const Vmad__V1_
 		durable_fatal(d, "recording a request", r);
 	if (d->cfg.sync == DURABLE_SYNC_ALWAYS) {
 		durable_commit(d);
+		durable_maybe_compact(d);
 	} else if (!d->commit_armed) {
 		d->commit_armed = true;
 		d->pending_since = now_us();
@@ -276,6 +284,8 @@ snapshot_child(struct durable *d, uint64_t segno, pid_t parent)
 	struct mm_sbuf b = { 0 };
 	int r;
 
+	/* The lock is vmad's alone: a writer outliving it must not keep the next one out. */
+	close(d->lockfd);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(1);
 	r = snapshot_encode(&d->srv->spaces, segno, &b);

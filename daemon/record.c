@@ -59,6 +59,24 @@ record_mutates(const Vmad__V1__Request *q, const char **space)
 	case VMAD__V1__REQUEST__OP_EXEC:
 		*space = q->exec->name;
 		return true;
+	case VMAD__V1__REQUEST__OP_FILE_OPEN:
+		*space = q->file_open->name;
+		return true;
+	case VMAD__V1__REQUEST__OP_FILE_SET_SIZE:
+		*space = q->file_set_size->name;
+		return true;
+	case VMAD__V1__REQUEST__OP_FILE_UNLINK:
+		*space = q->file_unlink->name;
+		return true;
+	case VMAD__V1__REQUEST__OP_FILE_CLOSE:
+		*space = q->file_close->name;
+		return true;
+	case VMAD__V1__REQUEST__OP_SET_BRK:
+		*space = q->set_brk->name;
+		return true;
+	case VMAD__V1__REQUEST__OP_MSEAL:
+		*space = q->mseal->name;
+		return true;
 	default:
 		return false;
 	}

@@ -104,8 +104,10 @@ list_dir(int dirfd, struct dir_state *ds)
 	while (r == 0 && (e = readdir(d)) != NULL)
 		r = classify(dirfd, e->d_name, ds);
 	closedir(d);
-	qsort(ds->journals.v, ds->journals.n, sizeof(uint64_t), seg_cmp);
-	qsort(ds->snapshots.v, ds->snapshots.n, sizeof(uint64_t), seg_cmp);
+	if (ds->journals.n)
+		qsort(ds->journals.v, ds->journals.n, sizeof(uint64_t), seg_cmp);
+	if (ds->snapshots.n)
+		qsort(ds->snapshots.v, ds->snapshots.n, sizeof(uint64_t), seg_cmp);
 	return r;
 }
 

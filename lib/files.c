@@ -278,10 +278,15 @@ mm_file_put(struct mm *mm, struct mm_file *f)
 void
 mm_files_release(struct mm *mm)
 {
-	/* Registered files still open hold a reference of their own. */
-	while (mm->nfiles && mm->files[mm->nfiles - 1]->open) {
-		mm->files[mm->nfiles - 1]->open = false;
-		mm_file_put(mm, mm->files[mm->nfiles - 1]);
+	/*
+	 * Registered files still open hold a reference of their own.  Going down, a put moves
+	 * the last entry, already seen, into the freed slot.
+	 */
+	for (uint32_t i = mm->nfiles; i-- > 0;) {
+		if (i < mm->nfiles && mm->files[i]->open) {
+			mm->files[i]->open = false;
+			mm_file_put(mm, mm->files[i]);
+		}
 	}
 	free(mm->files);
 	mm->files = NULL;

@@ -204,8 +204,12 @@ mmap_region(struct mm *mm, struct mmap_args *a)
 			return -ENOMEM;
 		a->vm_flags |= VM_ACCOUNT;
 	}
-	/* shmem_zero_setup() -> shmem_acct_size(): a shared anonymous object is charged whole. */
-	if (!a->file && !a->hugetlb && (a->vm_flags & VM_SHARED) && !(a->vm_flags & VM_NORESERVE) &&
+	/*
+	 * shmem_zero_setup() -> shmem_acct_size(): a shared anonymous object (MAP_ANONYMOUS, or
+	 * /dev/zero through a writable open) is charged whole.
+	 */
+	if ((!a->file || a->file->kind == MM_FILE_DEVZERO) && !a->hugetlb &&
+	    (a->vm_flags & VM_SHARED) && !(a->vm_flags & VM_NORESERVE) &&
 	    !mm_vm_enough_memory(mm, pglen))
 		return -ENOMEM;
 	if (a->mmap_hook)

@@ -62,6 +62,7 @@
 /* struct mm: bool fields. */
 #define MM_SERIAL_MM_BOOL(X)                                                                       \
 	X(topdown)                                                                                 \
+	X(map_full)                                                                                \
 	X(gate_vma) X(cap_sys_rawio) X(cap_ipc_lock) X(thp) X(read_implies_exec) X(overcommit_never)
 /* struct mm_file. */
 #define MM_SERIAL_FILE_U64(X)                                                                      \
@@ -579,6 +580,11 @@ load_vmas(struct rd *d, struct mm *mm, const struct loaded_files *lf)
 		if (v && !d->err)
 			check_vma_place(d, mm, v);
 		if (d->err) {
+			/* The file objects are files_drop_unused()'s to free, not this VMA's. */
+			if (v && v->file) {
+				v->file->refs--;
+				v->file = NULL;
+			}
 			vma_destroy(mm, v);
 			return;
 		}

@@ -254,8 +254,10 @@ space_matches(struct vmac_conn *c, const char *name, const struct mm *mm)
 	int r = vmac_save(c, name, &data, &len);
 	bool same;
 
-	if (!mm)
+	if (!mm) {
+		free(data);
 		return r == -ENOENT;
+	}
 	if (r < 0 || mm_save(mm, &b) < 0) {
 		free(data);
 		return false;

@@ -103,7 +103,8 @@ check_client(struct client *cl, struct vmac_conn *c, struct totals *t)
 		model_fini(&after);
 	}
 	t->lost++;
-	fail_msg("space %s differs from what its client saw acknowledged", cl->m.name);
+	fail_msg("space %s differs from what its client saw acknowledged (in flight: %s, op %d)",
+		 cl->m.name, cl->has_inflight ? "yes" : "no", (int)cl->inflight.kind);
 }
 
 static void

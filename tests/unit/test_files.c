@@ -229,6 +229,38 @@ dev_zero_kinds(void **state)
 	mm_destroy(mm);
 }
 
+/*
+ * The shmem object of a shared /dev/zero mapping is charged whole: beyond RAM + swap the
+ * heuristic overcommit refuses it, as the 6.18 kernel refused mmap(0, 0x5ffffffff000, rwx,
+ * MAP_SHARED, /dev/zero opened O_RDWR, 0x20000) with ENOMEM (the conformance test found it).
+ */
+static void
+dev_zero_shared_is_charged(void **state)
+{
+	struct mm_file_desc z = {
+		.path = "/dev/zero",
+		.mode = MM_FMODE_READ | MM_FMODE_WRITE,
+		.size = MM_FILE_SIZE_UNKNOWN,
+		.kind = MM_FILE_DEVZERO,
+	};
+	struct mm_config cfg;
+	struct mm *mm = NULL;
+	uint64_t out;
+
+	(void)state;
+	mm_config_init(&cfg, MM_LAYOUT_X86_64);
+	cfg.overcommit_ram_pages = 1ULL << 22;
+	assert_int_equal(mm_create(&cfg, &mm), 0);
+	assert_int_equal(try_mmap(mm, 0, 0x5ffffffff000ULL, RW, MM_MAP_SHARED, &z, 0x20000, &out),
+			 -ENOMEM);
+	assert_int_equal(try_mmap(mm, 0, 0x5ffffffff000ULL, RW, MM_MAP_PRIVATE, &z, 0x20000, &out),
+			 -ENOMEM);
+	assert_int_equal(
+		try_mmap(mm, 0, 0x5ffffffff000ULL, MM_PROT_READ, MM_MAP_SHARED, &z, 0x20000, &out),
+		-ENOMEM);
+	mm_destroy(mm);
+}
+
 /* A tmpfs file (memfd): no THP alignment for a 4 MiB placement, pages in RssShmem. */
 static void
 tmpfs_file(void **state)
@@ -295,6 +327,7 @@ main(void)
 		cmocka_unit_test(unlink_and_close),
 		cmocka_unit_test(two_opens_do_not_merge),
 		cmocka_unit_test(dev_zero_kinds),
+		cmocka_unit_test(dev_zero_shared_is_charged),
 		cmocka_unit_test(tmpfs_file),
 		cmocka_unit_test(fork_copies_open_files),
 	};
