@@ -500,9 +500,9 @@ VMAC_EXPORT int vmac_watch_next(struct vmac_conn *c, struct vmac_event *ev, int 
  * Any number of threads may use one view at the same time.  A view does not use the
  * connection it came from (it has one of its own, which tells it whether the daemon lives),
  * and it stays valid after that connection is closed.  Its calls return -ENOENT once the space
- * was destroyed, -ENOTCONN once the daemon is gone (checked at most every 50 ms), -EAGAIN in
- * the unlikely case that the daemon kept changing the view for the whole of a lookup's
- * retries, and -EBADMSG for a segment that is not well formed.  With vmac_open_local() the
+ * was destroyed, -ENOTCONN once the daemon is gone (checked at most every 50 ms), -EAGAIN if
+ * one change of the view lasted longer than a second (a lookup waits that long for it to
+ * end), and -EBADMSG for a segment that is not well formed.  With vmac_open_local() the
  * view is the in-process engine's, in the caller's own memory.
  */
 struct vmac_view;

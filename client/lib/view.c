@@ -25,9 +25,14 @@
 #include "vseg.h"
 #include "vseg_read.h"
 
-/* Attempts of a lookup that keeps meeting the publisher at work, spinning then yielding. */
+/*
+ * A lookup that meets the publisher at work spins a little, then yields until the change is
+ * over, for at most VIEW_WAIT_NS: a count of attempts would not do, since a publisher that
+ * loses the processor in the middle of a change (a busy machine) keeps the counter odd for
+ * a whole time slice, longer than thousands of yields take.
+ */
 #define VIEW_SPINS   64
-#define VIEW_RETRIES 4096
+#define VIEW_WAIT_NS (1000 * 1000 * 1000ULL)
 /* How often a lookup checks, at most, that the daemon is still there. */
 #define VIEW_CHECK_NS (50 * 1000 * 1000ULL)
 
@@ -133,9 +138,11 @@ view_run(struct vmac_view *v, const struct view_op *op)
 {
 	int r = view_alive(v, false);
 
+	uint64_t until = 0;
+
 	if (r < 0)
 		return r;
-	for (int i = 0; i < VIEW_RETRIES; i++) {
+	for (int i = 0;; i++) {
 		const struct view_map *m = __atomic_load_n(&v->map, __ATOMIC_ACQUIRE);
 
 		r = op->fn(m->base, m->len, op->arg);
@@ -143,10 +150,18 @@ view_run(struct vmac_view *v, const struct view_op *op)
 			r = view_remap(v, m) < 0 ? -EBADMSG : -EAGAIN;
 		if (r != -EAGAIN)
 			return r;
-		if (i >= VIEW_SPINS)
-			sched_yield();
+		if (i < VIEW_SPINS)
+			continue;
+		if (i == VIEW_SPINS)
+			until = view_now() + VIEW_WAIT_NS;
+		else if (view_now() >= until)
+			break;
+		/* A daemon that dies in the middle of a change never ends it. */
+		r = view_alive(v, false);
+		if (r < 0)
+			return r;
+		sched_yield();
 	}
-	/* A publisher that never finishes has died in the middle. */
 	r = view_alive(v, true);
 	return r < 0 ? r : -EAGAIN;
 }

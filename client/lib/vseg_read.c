@@ -14,6 +14,14 @@ struct vseg_snap {
 	uint64_t seq;
 };
 
+/* r, unless the segment changed while it was read (then -EAGAIN). */
+static int
+vseg_end(const struct vseg_snap *s, int r)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&s->h->seq, __ATOMIC_RELAXED) == s->seq ? r : -EAGAIN;
+}
+
 static int
 vseg_begin(const unsigned char *base, size_t len, struct vseg_snap *s)
 {
@@ -29,24 +37,20 @@ vseg_begin(const unsigned char *base, size_t len, struct vseg_snap *s)
 	if (h->state != VSEG_LIVE)
 		return h->state == VSEG_DESTROYED ? -ENOENT : -ENOTCONN;
 	size = h->size;
+	/*
+	 * A segment that grows changes its size and capacity one after the other: read across
+	 * that change, they disagree, which only an unchanged counter proves to be damage.
+	 */
 	if (h->node_size != VINDEX_NODE_SIZE || h->leaf_cap != VINDEX_LEAF_CAP ||
 	    h->inner_cap != VINDEX_INNER_CAP || h->nodes_off != VSEG_NODES_OFF ||
 	    size < VSEG_NODES_OFF + (uint64_t)h->nodes_cap * VINDEX_NODE_SIZE)
-		return -EBADMSG;
+		return vseg_end(s, -EBADMSG);
 	if (size > len)
 		return VSEG_READ_REMAP;
 	s->pool.base = base + VSEG_NODES_OFF;
 	s->pool.ncap = h->nodes_cap;
 	memcpy(&s->root, &h->tree, sizeof(s->root));
 	return 0;
-}
-
-/* r, unless the segment changed while it was read (then -EAGAIN). */
-static int
-vseg_end(const struct vseg_snap *s, int r)
-{
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return __atomic_load_n(&s->h->seq, __ATOMIC_RELAXED) == s->seq ? r : -EAGAIN;
 }
 
 static int

@@ -25,6 +25,7 @@
 
 #include "tvmad.h"
 #include "vmaclient.h"
+#include "vseg.h"
 
 #define PAGE 4096ULL
 #define ANON (VMAC_MAP_PRIVATE | VMAC_MAP_ANONYMOUS)
@@ -311,9 +312,94 @@ struct reader {
 	struct vmac_view *v;
 	volatile int stop;
 	long lookups, checked, wrong;
+	int err; /* the first lookup that failed, for the message */
 	struct answer *later;
 	size_t nlater;
+	pthread_t t;
+	bool running;
 };
+
+/* What test_reader_vs_writer holds, so that its teardown can release it after a failure. */
+static struct rw_test {
+	struct vmac_conn *c;
+	struct vmac_view *v;
+	struct reader r[2];
+	bool created;
+	pthread_t writer, staller;
+	volatile int stop_staller;
+	bool stalling;
+	const struct vseg_header *seg; /* the segment's header, to see a change begin */
+} rw;
+
+#define STALL_NS (20 * 1000 * 1000L)
+
+static void
+rw_sleep(long ns)
+{
+	struct timespec ts = { 0, ns };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* The writer thread, which in local mode is also the publisher, loses the processor. */
+static void
+rw_stall_handler(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	rw_sleep(STALL_NS);
+	errno = saved;
+}
+
+/* The header of the one segment this process has open, mapped read-only. */
+static const struct vseg_header *
+rw_segment(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char path[300], target[256];
+	void *p = MAP_FAILED;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL && p == MAP_FAILED) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', strstr(target, "memfd:vmad-view")))
+			p = mmap(NULL, sizeof(struct vseg_header), PROT_READ, MAP_SHARED,
+				 atoi(e->d_name), 0);
+	}
+	closedir(d);
+	assert_true(p != MAP_FAILED);
+	return p;
+}
+
+/*
+ * The publisher loses the processor in the middle of a change, for longer than a time slice,
+ * as it does now and then on a busy machine: readers must wait the change out.
+ */
+static void *
+rw_staller_main(void *arg)
+{
+	(void)arg;
+	while (!rw.stop_staller) {
+		if (!(__atomic_load_n(&rw.seg->seq, __ATOMIC_ACQUIRE) & 1)) {
+			sched_yield();
+			continue;
+		}
+		if (local_mode) {
+			if (pthread_kill(rw.writer, SIGUSR1) != 0)
+				break;
+		} else {
+			tvmad_signal(&vm, SIGSTOP);
+			rw_sleep(STALL_NS);
+			tvmad_signal(&vm, SIGCONT);
+		}
+		rw_sleep(STALL_NS);
+	}
+	return NULL;
+}
 
 static bool
 answer_ok(const struct answer *a)
@@ -345,6 +431,7 @@ reader_main(void *arg)
 		struct answer a = { .probe = (uint16_t)(rand_r(&seed) % PROBES) };
 		int rc = vmac_view_find_vma(r->v, probe_addr(a.probe), &w);
 		if (rc < 0 || w.version >= STATES) {
+			r->err = rc < 0 ? rc : -ERANGE;
 			r->wrong++;
 			break;
 		}
@@ -400,58 +487,99 @@ record(struct vmac_conn *c, struct vmac_view *v)
 }
 
 static void
+rw_readers_stop(void)
+{
+	rw.stop_staller = 1;
+	if (rw.stalling)
+		pthread_join(rw.staller, NULL);
+	rw.stalling = false;
+	if (rw.seg)
+		munmap((void *)rw.seg, sizeof(*rw.seg));
+	rw.seg = NULL;
+	for (int k = 0; k < 2; k++)
+		rw.r[k].stop = 1;
+	for (int k = 0; k < 2; k++) {
+		if (rw.r[k].running)
+			pthread_join(rw.r[k].t, NULL);
+		rw.r[k].running = false;
+	}
+}
+
+static int
+rw_teardown(void **state)
+{
+	(void)state;
+	rw_readers_stop();
+	/* Only after a failure: the failure is what the run reports. */
+	if (rw.created)
+		(void)vmac_destroy(rw.c, "rw");
+	vmac_view_close(rw.v);
+	vmac_close(rw.c);
+	for (int k = 0; k < 2; k++)
+		free(rw.r[k].later);
+	free(states);
+	states = NULL;
+	memset(&rw, 0, sizeof(rw));
+	return 0;
+}
+
+static void
 test_reader_vs_writer(void **state)
 {
 	(void)state;
-	struct vmac_conn *c = conn();
-	struct reader r = { 0 }, r2 = { 0 };
-	pthread_t t, t2;
+	struct reader *r = rw.r;
 	unsigned seed = 99;
 	time_t until = time(NULL) + 2;
+	long lookups = 0, checked = 0, wrong = 0;
 
+	rw.c = conn();
 	states = calloc(STATES, sizeof(*states));
-	r.later = malloc(ANSWERS * sizeof(*r.later));
 	assert_non_null(states);
-	assert_non_null(r.later);
-	assert_int_equal(vmac_create(c, "rw", NULL), 0);
-	assert_int_equal(vmac_view_open(c, "rw", &r.v), 0);
-	record(c, r.v);
+	assert_int_equal(vmac_create(rw.c, "rw", NULL), 0);
+	rw.created = true;
+	assert_int_equal(vmac_view_open(rw.c, "rw", &rw.v), 0);
+	record(rw.c, rw.v);
 	/* Two readers share the view, as an emulator's threads do. */
-	r2.v = r.v;
-	r2.later = malloc(ANSWERS * sizeof(*r2.later));
-	assert_non_null(r2.later);
-	assert_int_equal(pthread_create(&t, NULL, reader_main, &r), 0);
-	assert_int_equal(pthread_create(&t2, NULL, reader_main, &r2), 0);
+	for (int k = 0; k < 2; k++) {
+		r[k].v = rw.v;
+		r[k].later = malloc(ANSWERS * sizeof(*r[k].later));
+		assert_non_null(r[k].later);
+		assert_int_equal(pthread_create(&r[k].t, NULL, reader_main, &r[k]), 0);
+		r[k].running = true;
+	}
+	struct sigaction sa = { .sa_handler = rw_stall_handler, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	rw.writer = pthread_self();
+	rw.seg = rw_segment();
+	assert_int_equal(pthread_create(&rw.staller, NULL, rw_staller_main, NULL), 0);
+	rw.stalling = true;
 	/* Two seconds, and longer (up to ten) until the reader has done its share on a busy
 	 * machine. */
-	for (int i = 0; i < STATES - 2 && !r.stop && !r2.stop; i++) {
+	for (int i = 0; i < STATES - 2 && !r[0].stop && !r[1].stop; i++) {
 		time_t now = time(NULL);
 		if (now >= until + 8 ||
-		    (now >= until && __atomic_load_n(&r.lookups, __ATOMIC_RELAXED) >= 100000))
+		    (now >= until && __atomic_load_n(&r[0].lookups, __ATOMIC_RELAXED) >= 100000))
 			break;
-		random_op(c, "rw", &seed);
-		record(c, r.v);
+		random_op(rw.c, "rw", &seed);
+		record(rw.c, rw.v);
 	}
-	r.stop = r2.stop = 1;
-	pthread_join(t, NULL);
-	pthread_join(t2, NULL);
-	for (size_t i = 0; i < r.nlater; i++)
-		reader_check(&r, &r.later[i]);
-	for (size_t i = 0; i < r2.nlater; i++)
-		reader_check(&r2, &r2.later[i]);
-	r.lookups += r2.lookups;
-	r.checked += r2.checked;
-	r.wrong += r2.wrong;
-	print_message("# %ld lookups, %ld checked against the published states\n", r.lookups,
-		      r.checked);
-	assert_int_equal(r.wrong, 0);
-	assert_true(r.checked > 1000);
-	assert_int_equal(vmac_destroy(c, "rw"), 0);
-	vmac_view_close(r.v);
-	vmac_close(c);
-	free(r.later);
-	free(r2.later);
-	free(states);
+	rw_readers_stop();
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < r[k].nlater; i++)
+			reader_check(&r[k], &r[k].later[i]);
+		lookups += r[k].lookups;
+		checked += r[k].checked;
+		wrong += r[k].wrong;
+		if (r[k].err)
+			print_message("# a lookup failed: %s\n", strerror(-r[k].err));
+	}
+	print_message("# %ld lookups, %ld checked against the published states\n", lookups,
+		      checked);
+	assert_int_equal(wrong, 0);
+	assert_true(checked > 1000);
+	rw.created = false;
+	assert_int_equal(vmac_destroy(rw.c, "rw"), 0);
 }
 
 /* ---- the daemon goes --------------------------------------------------------------------- */
@@ -510,9 +638,12 @@ main(void)
 	local_mode = mode && strcmp(mode, "1") == 0;
 	alarm(300);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_equal_to_daemon),  cmocka_unit_test(test_check),
-		cmocka_unit_test(test_read_only),        cmocka_unit_test(test_whole_space_changes),
-		cmocka_unit_test(test_reader_vs_writer), cmocka_unit_test(test_daemon_gone),
+		cmocka_unit_test(test_equal_to_daemon),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_read_only),
+		cmocka_unit_test(test_whole_space_changes),
+		cmocka_unit_test_teardown(test_reader_vs_writer, rw_teardown),
+		cmocka_unit_test(test_daemon_gone),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

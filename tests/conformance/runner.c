@@ -433,12 +433,14 @@ smaps_hash(void)
 
 /*
  * A fork child differs from its parent in what VM_DONTCOPY, VM_WIPEONFORK and VM_LOCKED
- * mappings it has, so it stands in for the runner only where there are none.
+ * mappings it has, so it stands in for the runner only where there are none; and what it
+ * does to a VM_SHARED mapping (populating a shmem object, say) the runner would see, so
+ * there must be none of those either.
  */
 static bool
 forkless_flags(void)
 {
-	static const char *const flags[] = { " dc", " wf", " lo" };
+	static const char *const flags[] = { " dc", " wf", " lo", " sh" };
 	size_t len = slurp("/proc/self/smaps", smaps_buf, sizeof(smaps_buf) - 1);
 
 	smaps_buf[len] = '\0';
