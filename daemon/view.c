@@ -14,6 +14,8 @@
 
 /* Nodes of a new segment; it doubles when full. */
 #define VIEW_NODES_MIN 64
+/* Entries of the window buffers kept between changes: more are freed after a change. */
+#define VIEW_BUF_KEEP 1024
 
 /* An interned name: records with equal names share its nodes. */
 struct view_name {
@@ -24,6 +26,12 @@ struct view_name {
 	char text[];
 };
 
+/* An engine VMA to publish and its record (its name's node NIL: it has none). */
+struct view_new {
+	const struct vma *vma;
+	struct vindex_rec rec;
+};
+
 struct view_pub {
 	int fd;
 	unsigned char *map;
@@ -32,10 +40,12 @@ struct view_pub {
 	struct vindex ix;
 	struct view_name **names;
 	size_t nbuckets, nnames;
-	uint64_t brk;            /* the program break when last published */
-	bool writing;            /* inside a change: the sequence counter is odd */
-	const struct vma **recs; /* the engine's VMAs in the window being published, reused */
+	uint64_t brk;          /* the program break when last published */
+	bool writing;          /* inside a change: the sequence counter is odd */
+	struct view_new *recs; /* the engine's VMAs in the window being published, reused */
 	size_t nrecs, caprecs;
+	struct vindex_rec *olds; /* the records published in that window, reused */
+	size_t nolds, capolds;
 	char namebuf[MM_MAPS_NAME_MAX];
 	char line[MM_MAPS_LINE_MAX];
 };
@@ -322,18 +332,19 @@ view_name_of(struct view_pub *v, const struct view_text *name)
 }
 
 static int
-view_recs_push(struct view_pub *v, const struct vma *e)
+view_recs_push(struct view_pub *v, const struct vma *e, const struct vindex_rec *r)
 {
 	if (v->nrecs == v->caprecs) {
 		size_t cap = v->caprecs ? v->caprecs * 2 : 16;
-		const struct vma **p = realloc(v->recs, cap * sizeof(*p));
+		struct view_new *p = realloc(v->recs, cap * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
 		v->recs = p;
 		v->caprecs = cap;
 	}
-	v->recs[v->nrecs++] = e;
+	v->recs[v->nrecs].vma = e;
+	v->recs[v->nrecs++].rec = *r;
 	return 0;
 }
 
@@ -353,91 +364,181 @@ view_lookup(struct view_pub *v, uint64_t addr, struct vindex_rec *out)
 }
 
 /*
- * Widens [*lo, *hi) until no VMA, in the engine or in the segment, crosses its edges: the
- * records inside it are then the whole difference between the two.
+ * A window being published: [lo, hi), and where the engine's VMAs and the published records
+ * from lo on begin (the lookups that settled lo, kept for the walk over the window).
+ */
+struct view_win {
+	uint64_t lo, hi;
+	const struct vma *first;
+	int have;
+	struct vindex_pos pos;
+};
+
+/*
+ * Moves w->lo down to the start of whatever crosses it, until nothing does, and keeps where
+ * the engine's VMAs and the published records from the final lo on begin.
  */
 static void
-view_window(struct view_pub *v, struct mm *mm, uint64_t *lo, uint64_t *hi)
+view_window_lo(struct view_pub *v, struct mm *mm, struct view_win *w)
 {
-	struct vindex_rec r;
-	const struct vma *e;
+	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
 	struct mm_vma_info info;
+	struct vindex_rec r;
 	bool moved = true;
 
 	while (moved) {
 		moved = false;
-		e = mm_find_vma(mm, *lo);
-		if (e && (mm_vma_info(e, &info), info.start < *lo)) {
-			*lo = info.start;
+		w->first = mm_find_vma(mm, w->lo);
+		if (w->first && (mm_vma_info(w->first, &info), info.start < w->lo)) {
+			w->lo = info.start;
 			moved = true;
 		}
-		if (view_lookup(v, *lo, &r) && r.start < *lo) {
-			*lo = r.start;
-			moved = true;
-		}
-		e = mm_find_vma(mm, *hi - 1);
-		if (e && (mm_vma_info(e, &info), info.start < *hi && info.end > *hi)) {
-			*hi = info.end;
-			moved = true;
-		}
-		if (view_lookup(v, *hi - 1, &r) && r.start < *hi && r.end > *hi) {
-			*hi = r.end;
+		w->have = vindex_find(&p, v->ix.root, w->lo, &w->pos);
+		if (w->have == 1 && (vindex_get(&p, &w->pos, &r), r.start < w->lo)) {
+			w->lo = r.start;
 			moved = true;
 		}
 	}
 }
 
-/* The engine's records in [lo, hi) into v->recs; whether they equal the published ones. */
-static int
-view_collect(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi, bool *same)
+/*
+ * The end of the engine's VMA that crosses addr, or 0.  The one that ends above lo (found
+ * already) is the one that ends above addr when it reaches past addr: no second search.
+ */
+static uint64_t
+view_cross_mm(struct mm *mm, const struct view_win *w, uint64_t addr)
+{
+	const struct vma *e = w->first;
+	struct mm_vma_info info;
+
+	if (e && (mm_vma_info(e, &info), info.end <= addr))
+		e = mm_find_vma(mm, addr);
+	if (e && (mm_vma_info(e, &info), info.start < addr && info.end > addr))
+		return info.end;
+	return 0;
+}
+
+/* The same in the segment. */
+static uint64_t
+view_cross_seg(struct view_pub *v, const struct view_win *w, uint64_t addr)
 {
 	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
-	struct vindex_pos pos;
-	struct vindex_rec r, old;
-	struct view_text name;
-	int have = vindex_find(&p, v->ix.root, lo, &pos);
+	struct vindex_rec r;
+	bool have = w->have == 1;
 
-	*same = true;
+	if (have)
+		vindex_get(&p, &w->pos, &r);
+	if (have && r.end <= addr)
+		have = view_lookup(v, addr, &r);
+	return have && r.start < addr && r.end > addr ? r.end : 0;
+}
+
+/*
+ * Widens the window until no VMA, in the engine or in the segment, crosses its edges: the
+ * records inside it are then the whole difference between the two.  Each edge settles on
+ * its own: what crosses one does not depend on where the other is.
+ */
+static void
+view_window(struct view_pub *v, struct mm *mm, struct view_win *w)
+{
+	uint64_t end;
+	bool moved = true;
+
+	view_window_lo(v, mm, w);
+	while (moved) {
+		moved = false;
+		if ((end = view_cross_mm(mm, w, w->hi)) != 0) {
+			w->hi = end;
+			moved = true;
+		}
+		if ((end = view_cross_seg(v, w, w->hi)) != 0) {
+			w->hi = end;
+			moved = true;
+		}
+	}
+}
+
+static int
+view_olds_push(struct view_pub *v, const struct vindex_rec *r)
+{
+	if (v->nolds == v->capolds) {
+		size_t cap = v->capolds ? v->capolds * 2 : 16;
+		struct vindex_rec *p = realloc(v->olds, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		v->olds = p;
+		v->capolds = cap;
+	}
+	v->olds[v->nolds++] = *r;
+	return 0;
+}
+
+/* The published records in the window into v->olds. */
+static int
+view_collect_old(struct view_pub *v, const struct view_win *w)
+{
+	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
+	struct vindex_pos pos = w->pos;
+	struct vindex_rec r;
+
+	v->nolds = 0;
+	for (int have = w->have; have == 1; have = vindex_next(&p, &pos, &pos)) {
+		vindex_get(&p, &pos, &r);
+		if (r.start >= w->hi)
+			break;
+		if (view_olds_push(v, &r) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The engine's VMAs in the window into v->recs; whether they equal the published ones. */
+static int
+view_collect(struct view_pub *v, struct mm *mm, const struct view_win *w, bool *same)
+{
+	struct mm_vma_info info;
+	struct vindex_rec r;
+	struct view_text name;
+
+	if (view_collect_old(v, w) < 0)
+		return -ENOMEM;
 	v->nrecs = 0;
-	for (const struct vma *e = mm_find_vma(mm, lo); e; e = mm_next_vma(e)) {
+	*same = true;
+	for (const struct vma *e = w->first; e; e = mm_next_vma(e)) {
+		mm_vma_info(e, &info);
+		if (info.start >= w->hi)
+			break;
 		if (view_rec_of(v, mm, e, &r, &name) < 0)
 			return -ENOMEM;
-		if (r.start >= hi)
-			break;
 		r.name = view_name_of(v, &name);
-		if (view_recs_push(v, e) < 0)
+		if (view_recs_push(v, e, &r) < 0)
 			return -ENOMEM;
-		if (have == 1)
-			vindex_get(&p, &pos, &old);
-		if (have != 1 || !view_rec_same(&r, &old))
-			*same = false;
-		if (have == 1)
-			have = vindex_next(&p, &pos, &pos);
+		if (*same && v->nrecs <= v->nolds)
+			*same = view_rec_same(&r, &v->olds[v->nrecs - 1]);
 	}
-	if (have == 1 && (vindex_get(&p, &pos, &old), old.start < hi))
-		*same = false;
+	*same = *same && v->nrecs == v->nolds;
 	return 0;
 }
 
 static void
-view_remove(struct view_pub *v, uint64_t lo, uint64_t hi)
+view_remove(struct view_pub *v)
 {
-	struct vindex_rec r;
-
-	while (view_lookup(v, lo, &r) && r.start < hi) {
-		view_name_put(v, r.name);
-		if (vindex_delete(&v->ix, r.start) < 0)
+	for (size_t i = 0; i < v->nolds; i++) {
+		view_name_put(v, v->olds[i].name);
+		if (vindex_delete(&v->ix, v->olds[i].start) < 0)
 			break;
 	}
 }
 
+/* A record with a name is made again: the text of its name is not kept. */
 static int
-view_insert(struct view_pub *v, struct mm *mm, const struct vma *e)
+view_insert(struct view_pub *v, struct mm *mm, const struct view_new *n)
 {
-	struct vindex_rec r;
-	struct view_text name;
+	struct vindex_rec r = n->rec;
+	struct view_text name = { NULL, 0 };
 
-	if (view_rec_of(v, mm, e, &r, &name) < 0)
+	if (r.name != VINDEX_NIL && view_rec_of(v, mm, n->vma, &r, &name) < 0)
 		return -ENOMEM;
 	if (name.s) {
 		r.name = view_name_get(v, name.s, name.len);
@@ -462,17 +563,32 @@ view_fail(struct view_pub *v)
 	v->hdr->state = VSEG_CLOSED;
 }
 
+/* A large window (a whole space) leaves no large buffers behind. */
 static void
-view_sync(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
+view_bufs_trim(struct view_pub *v)
 {
+	if (v->caprecs > VIEW_BUF_KEEP) {
+		free(v->recs);
+		v->recs = NULL;
+		v->caprecs = 0;
+	}
+	if (v->capolds > VIEW_BUF_KEEP) {
+		free(v->olds);
+		v->olds = NULL;
+		v->capolds = 0;
+	}
+}
+
+static void
+view_sync_window(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	struct view_win w = { .lo = lo, .hi = hi > lo ? hi : lo + 1 };
 	bool same;
 
 	if (v->hdr->state != VSEG_LIVE)
 		return;
-	if (hi <= lo)
-		hi = lo + 1;
-	view_window(v, mm, &lo, &hi);
-	if (view_collect(v, mm, lo, hi, &same) < 0) {
+	view_window(v, mm, &w);
+	if (view_collect(v, mm, &w, &same) < 0) {
 		view_fail(v);
 		return;
 	}
@@ -482,13 +598,20 @@ view_sync(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
 	if (!v->writing)
 		view_write_begin(v);
 	v->writing = true;
-	view_remove(v, lo, hi);
+	view_remove(v);
 	for (size_t i = 0; i < v->nrecs; i++) {
-		if (view_insert(v, mm, v->recs[i]) < 0) {
+		if (view_insert(v, mm, &v->recs[i]) < 0) {
 			view_fail(v);
 			break;
 		}
 	}
+}
+
+static void
+view_sync(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	view_sync_window(v, mm, lo, hi);
+	view_bufs_trim(v);
 }
 
 static void
@@ -564,6 +687,7 @@ view_pub_free(struct view_pub *v, enum vseg_state state)
 		close(v->fd);
 	view_names_free(v);
 	free(v->recs);
+	free(v->olds);
 	free(v);
 }
 
