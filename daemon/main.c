@@ -414,15 +414,19 @@ setup(struct daemon *d, const struct options *o)
 		return r;
 	if (o->dur.dir && (r = durable_open(&d->srv, &o->dur)) < 0)
 		return r;
-	r = server_listen(&d->srv, o->socket);
-	if (r < 0)
-		return r;
+	/*
+	 * The signals are ours before the socket takes clients: whoever sees it answer may stop
+	 * (SIGTERM) or compact (SIGHUP) vmad at once, and must not kill it by the default action.
+	 */
 	d->sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	d->sighup = evsignal_new(d->base, SIGHUP, on_sighup, d);
 	if (!d->sigterm || !d->sigint || !d->sighup || evsignal_add(d->sigterm, NULL) < 0 ||
 	    evsignal_add(d->sigint, NULL) < 0 || evsignal_add(d->sighup, NULL) < 0)
 		return -ENOMEM;
+	r = server_listen(&d->srv, o->socket);
+	if (r < 0)
+		return r;
 	return notify_start(&d->notify, &d->srv);
 }
 

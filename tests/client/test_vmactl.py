@@ -918,6 +918,40 @@ def t_daemon_gone(d):
         other.stop()
 
 
+PING_FRAME = b"\x00\x00\x00\x04\x08\x01\x5a\x00"  # Request{id: 1, ping: {}}
+
+
+def read_frame(c):
+    """One reply frame's body (its 4-byte big-endian length first); b"" on EOF."""
+    data = b""
+    while len(data) < 4 or len(data) < 4 + int.from_bytes(data[:4], "big"):
+        chunk = c.recv(4096)
+        if not chunk:
+            return b""
+        data += chunk
+    return data[4:]
+
+
+def hold_only_slot(path):
+    """A connection the daemon serves, holding its only client slot.
+
+    The daemon frees the slot of a client that hung up (Daemon()'s probe) when it reads the
+    hang-up, after our connect() may already have been queued: until then a connection is
+    refused with a frame that answers no request (no id, error EUSERS), and is made again.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        c = socket.socket(socket.AF_UNIX)
+        c.settimeout(10)
+        c.connect(path)
+        c.sendall(PING_FRAME)
+        reply = read_frame(c)
+        if reply.startswith(b"\x08\x01"):
+            return c
+        c.close()
+        assert time.monotonic() < deadline, "the probe's slot is never freed"
+
+
 def t_not_vmad(d):
     """A socket that does not speak the protocol, or a full daemon: exit 3, saying which."""
     path = os.path.join(d.dir, "not-vmad.sock")
@@ -944,8 +978,7 @@ def t_not_vmad(d):
     assert r.err.startswith("vmactl: %s does not answer as vmad does (" % path), r
     full = Daemon("--max-clients", "1")
     try:
-        held = socket.socket(socket.AF_UNIX)
-        held.connect(full.sock)
+        held = hold_only_slot(full.sock)
         r = run(full, "ping")
         held.close()
     finally:

@@ -99,13 +99,18 @@ client_broken(struct client *c, uint64_t index, int err)
 		    repro);
 }
 
-/* The layout the client checks: maps and status of its space, or its slice's maps lines. */
+/*
+ * The layout the client checks: maps and status of its space, or its slice's maps lines, each
+ * line with its VMA's flags and resident size.  After a kill, the requests in flight that the
+ * daemon applied are told by the layout alone: an madvise or mlock2 over a whole VMA changes
+ * no maps line, yet a later merge or fork depends on it.
+ */
 static int
 client_state_remote(struct client *c, char **text)
 {
 	char *maps = NULL, *status = NULL;
-	int rc = remote_maps(c->conn, c->t.space, c->t.slice ? c->t.lo : 0,
-			     c->t.slice ? c->t.hi : UINT64_MAX, &maps);
+	int rc = remote_layout(c->conn, c->t.space, c->t.slice ? c->t.lo : 0,
+			       c->t.slice ? c->t.hi : UINT64_MAX, &maps);
 
 	if (rc == 0 && !c->t.slice)
 		rc = remote_status(c->conn, c->t.space, &status);
@@ -121,8 +126,8 @@ static int
 client_state_replay(struct client *c, char **text)
 {
 	char *maps = NULL, *status = NULL;
-	int rc = replay_maps(c->rp, c->t.slice ? c->t.lo : 0, c->t.slice ? c->t.hi : UINT64_MAX,
-			     &maps);
+	int rc = replay_layout(c->rp, c->t.slice ? c->t.lo : 0, c->t.slice ? c->t.hi : UINT64_MAX,
+			       &maps);
 
 	if (rc == 0 && !c->t.slice)
 		rc = replay_status(c->rp, &status);

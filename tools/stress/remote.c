@@ -184,8 +184,27 @@ remote_append(char **text, size_t *len, const char *line)
 	return 0;
 }
 
-int
-remote_maps(struct vmac_conn *c, const char *space, uint64_t lo, uint64_t hi, char **text)
+/* One VMA's line; with detail, also what the maps line does not show but later requests and
+ * forks depend on (madvise and mlock flags on a whole VMA, its resident pages). */
+static int
+remote_line(char **text, size_t *len, const struct vmac_vma *v, bool detail)
+{
+	char *line = NULL;
+	int rc;
+
+	if (!detail)
+		return remote_append(text, len, v->line);
+	if (asprintf(&line, "%s flags=%llx rss_kb=%llu", v->line, (unsigned long long)v->flags,
+		     (unsigned long long)v->rss_kb) < 0)
+		return -ENOMEM;
+	rc = remote_append(text, len, line);
+	free(line);
+	return rc;
+}
+
+static int
+remote_lines(struct vmac_conn *c, const char *space, uint64_t lo, uint64_t hi, bool detail,
+	     char **text)
 {
 	struct vmac_maps_iter *it;
 	struct vmac_vma v;
@@ -201,12 +220,24 @@ remote_maps(struct vmac_conn *c, const char *space, uint64_t lo, uint64_t hi, ch
 	while ((rc = vmac_maps_next(it, &v)) > 0) {
 		if (hi != UINT64_MAX && v.start >= hi)
 			break;
-		rc = remote_append(text, &len, v.line);
+		rc = remote_line(text, &len, &v, detail);
 		if (rc < 0)
 			break;
 	}
 	vmac_maps_close(it);
 	return rc < 0 ? rc : 0;
+}
+
+int
+remote_maps(struct vmac_conn *c, const char *space, uint64_t lo, uint64_t hi, char **text)
+{
+	return remote_lines(c, space, lo, hi, false, text);
+}
+
+int
+remote_layout(struct vmac_conn *c, const char *space, uint64_t lo, uint64_t hi, char **text)
+{
+	return remote_lines(c, space, lo, hi, true, text);
 }
 
 int

@@ -86,6 +86,12 @@ replay_maps(struct replay *r, uint64_t lo, uint64_t hi, char **text)
 }
 
 int
+replay_layout(struct replay *r, uint64_t lo, uint64_t hi, char **text)
+{
+	return remote_layout(r->c, r->name, lo, hi, text);
+}
+
+int
 replay_status(struct replay *r, char **text)
 {
 	return remote_status(r->c, r->name, text);

@@ -160,6 +160,7 @@ void replay_close(struct replay *r);
 void replay_apply(struct replay *r, const struct st_op *op, struct st_result *res);
 /* The maps lines of VMAs starting in [lo, hi) (with [vsyscall] for the whole space). */
 int replay_maps(struct replay *r, uint64_t lo, uint64_t hi, char **text);
+int replay_layout(struct replay *r, uint64_t lo, uint64_t hi, char **text);
 int replay_status(struct replay *r, char **text);
 /* The generator's view: the number of VMAs, and the range and flags of the i-th one. */
 size_t replay_count(struct replay *r);
@@ -182,6 +183,8 @@ int remote_call(struct vmac_conn *c, const char *space, const struct st_op *op,
 int remote_pipeline(struct vmac_conn *c, const char *space, const struct st_op *ops, size_t n,
 		    struct st_result *res, uint64_t *hist, bool die_midway);
 int remote_maps(struct vmac_conn *c, const char *space, uint64_t lo, uint64_t hi, char **text);
+/* The maps lines with each VMA's flags and resident size: what the layout checks compare. */
+int remote_layout(struct vmac_conn *c, const char *space, uint64_t lo, uint64_t hi, char **text);
 int remote_status(struct vmac_conn *c, const char *space, char **text);
 /* describe.c: the status text both sides compare: the rendered lines, the break, mmap_base. */
 char *status_text(const char *text, uint64_t brk, uint64_t start_brk, uint64_t mmap_base);
