@@ -116,6 +116,7 @@ list_dir(int dirfd, struct dir_state *ds)
 struct replay {
 	struct server *srv;
 	uint64_t records, diverged;
+	bool reuse_last; /* the last segment never got its header: the journal restarts there */
 };
 
 static void
@@ -255,6 +256,18 @@ replay_segment(struct server *srv, int dirfd, uint64_t segno, bool last, struct 
 			 s->valid);
 		return -EBADMSG;
 	}
+	/*
+	 * A last segment without its header never held a record (start-up or a snapshot was
+	 * killed before the header reached the disk).  Cut to nothing and followed by a new
+	 * segment it would read as damage at the next start: the journal starts it again.
+	 */
+	if (r == 0 && s->torn && s->valid == 0) {
+		log_warning("journal-%016" PRIx64 ": the segment's header was never written "
+			    "(%zu bytes); the journal starts it again",
+			    segno, s->size);
+		rp->reuse_last = true;
+		return 0;
+	}
 	if (r == 0 && s->torn) {
 		log_warning("journal-%016" PRIx64 ": dropping a torn last record at offset %zu "
 			    "(%zu bytes)",
@@ -320,7 +333,7 @@ recover_from(struct server *srv, int dirfd, bool truncate, struct dir_state *ds,
 {
 	const struct seglist *l = &ds->journals;
 	uint64_t snap = ds->snapshots.n ? ds->snapshots.v[ds->snapshots.n - 1] : 0;
-	struct replay rp = { srv, 0, 0 };
+	struct replay rp = { srv, 0, 0, false };
 	size_t first = 0, end = 0;
 	int r = 0;
 
@@ -342,7 +355,7 @@ recover_from(struct server *srv, int dirfd, bool truncate, struct dir_state *ds,
 	out->snapshot = snap;
 	out->records = rp.records;
 	out->diverged = rp.diverged;
-	out->next_segno = end > first ? l->v[end - 1] + 1 : (snap ? snap : 1);
+	out->next_segno = end > first ? l->v[end - 1] + !rp.reuse_last : (snap ? snap : 1);
 	return 0;
 }
 

@@ -126,6 +126,38 @@ test_torn_tail(void **state)
 	model_fini(&m);
 }
 
+/*
+ * A start (or a snapshot) killed after creating a journal segment but before its header
+ * reached the disk leaves a short segment with no record: vmad must start on it, and still
+ * start after later segments follow it.
+ */
+static void
+test_headerless_segment(void **state)
+{
+	char path[128], next[160];
+	struct model m;
+	unsigned long long segno;
+	int fd;
+
+	(void)state;
+	assert_int_equal(state_dir_new(dir, sizeof(dir)), 0);
+	history(&m, 20, 7, false);
+	newest("journal", path, sizeof(path));
+	assert_int_equal(sscanf(strrchr(path, '-') + 1, "%llx", &segno), 1);
+	snprintf(next, sizeof(next), "%.*s%016llx", (int)(strrchr(path, '-') + 1 - path), path,
+		 segno + 1);
+	fd = open(next, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "VMADJ", 5), 5);
+	close(fd);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(start(NULL), 0);
+		expect_space(&m);
+		assert_int_equal(vmad_stop(&p), 0);
+	}
+	model_fini(&m);
+}
+
 static void
 test_flipped_byte(void **state)
 {
@@ -222,6 +254,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_headerless_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_versions, setup, teardown),
