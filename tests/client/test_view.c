@@ -396,7 +396,12 @@ rw_staller_main(void *arg)
 			rw_sleep(STALL_NS);
 			tvmad_signal(&vm, SIGCONT);
 		}
-		rw_sleep(STALL_NS);
+		/*
+		 * Then let the publisher run freely for a while: stalled again at once, it would
+		 * be in the middle of a change nearly all the time, and a reader could find no
+		 * moment between changes for longer than a lookup waits.
+		 */
+		rw_sleep(5 * STALL_NS);
 	}
 	return NULL;
 }
