@@ -30,7 +30,9 @@ vindex_first_above(const uint64_t *k, uint32_t n, uint64_t addr)
 	while (n > 1) {
 		uint32_t half = n / 2;
 
-		base = base[half - 1] <= addr ? base + half : base;
+		/* Arithmetic, not a conditional: gcc turns the ternary into a branch that random
+		 * addresses mispredict at every step. */
+		base += (size_t)(base[half - 1] <= addr) * half;
 		n -= half;
 	}
 	return (uint32_t)(base - k) + (*base <= addr);
