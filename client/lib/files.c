@@ -121,25 +121,14 @@ VMAC_EXPORT int
 vmac_mmap_file(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, uint32_t prot,
 	       uint32_t flags, const struct vmac_file_info *f, uint64_t offset, uint64_t *out_addr)
 {
+	Vmad__V1__File fw = VMAD__V1__FILE__INIT;
+
 	if (name == NULL || (f && !f->id && f->path == NULL))
 		return -EINVAL;
-	Vmad__V1__File fw = VMAD__V1__FILE__INIT;
-	Vmad__V1__Mmap m = VMAD__V1__MMAP__INIT;
-	m.name = (char *)name;
-	m.has_addr = m.has_len = m.has_prot = m.has_flags = m.has_offset = 1;
-	m.addr = addr;
-	m.len = len;
-	m.prot = prot;
-	m.flags = flags;
-	m.offset = offset;
-	if (f) {
+	if (f)
 		info_to_wire(f, &fw);
-		m.file = &fw;
-	}
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_MMAP;
-	req.mmap = &m;
-	return conn_submit(c, &req, syscall_addr_apply, out_addr, NULL);
+	return syscall_mmap_submit(c, name, addr, len, prot, flags, f ? &fw : NULL, offset,
+				   out_addr);
 }
 
 VMAC_EXPORT int

@@ -91,6 +91,9 @@ int io_fail(struct vmac_conn *c, int err);
 int conn_submit(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, void *out1);
 /* syscalls.c: the apply of a reply carrying an address (mmap, mremap). */
 int syscall_addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err);
+int syscall_mmap_submit(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
+			uint32_t prot, uint32_t flags, Vmad__V1__File *fw, uint64_t offset,
+			uint64_t *out_addr);
 int conn_encode(struct vmac_conn *c, Request *req, uint64_t *id);
 int conn_usable(const struct vmac_conn *c);
 void conn_set_last(struct vmac_conn *c, Response *r);

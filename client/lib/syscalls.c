@@ -164,13 +164,12 @@ range_submit(struct vmac_conn *c, const struct range_call *rc, const char *name,
 	return conn_submit(c, &req, NULL, NULL, NULL);
 }
 
-VMAC_EXPORT int
-vmac_mmap(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, uint32_t prot,
-	  uint32_t flags, const struct vmac_file *file, uint64_t offset, uint64_t *out_addr)
+/* An mmap request; fw NULL for anonymous memory.  Both forms of the file end here. */
+int
+syscall_mmap_submit(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
+		    uint32_t prot, uint32_t flags, Vmad__V1__File *fw, uint64_t offset,
+		    uint64_t *out_addr)
 {
-	if (name == NULL || (file && file->path == NULL))
-		return -EINVAL;
-	Vmad__V1__File fw = VMAD__V1__FILE__INIT;
 	Vmad__V1__Mmap m = VMAD__V1__MMAP__INIT;
 	m.name = (char *)name;
 	m.has_addr = m.has_len = m.has_prot = m.has_flags = m.has_offset = 1;
@@ -179,14 +178,25 @@ vmac_mmap(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, ui
 	m.prot = prot;
 	m.flags = flags;
 	m.offset = offset;
-	if (file) {
-		file_to_wire(file, &fw);
-		m.file = &fw;
-	}
+	m.file = fw;
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_MMAP;
 	req.mmap = &m;
 	return conn_submit(c, &req, syscall_addr_apply, out_addr, NULL);
+}
+
+VMAC_EXPORT int
+vmac_mmap(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len, uint32_t prot,
+	  uint32_t flags, const struct vmac_file *file, uint64_t offset, uint64_t *out_addr)
+{
+	Vmad__V1__File fw = VMAD__V1__FILE__INIT;
+
+	if (name == NULL || (file && file->path == NULL))
+		return -EINVAL;
+	if (file)
+		file_to_wire(file, &fw);
+	return syscall_mmap_submit(c, name, addr, len, prot, flags, file ? &fw : NULL, offset,
+				   out_addr);
 }
 
 VMAC_EXPORT int
