@@ -10,17 +10,20 @@
 
 /*
  * A Vma message from the engine's maps entry: the line and its fields come from the one
- * formatter (mm_maps_entry()); flags, pgoff and rss only where there is a VMA.
+ * formatter (mm_maps_entry()); flags, pgoff and rss only where there is a VMA.  One arena
+ * piece holds the message, perms and the line, and the path is the line's tail: a find
+ * reply is on the hot path, so it costs one allocation and one copy of the line.
  */
 static Vmad__V1__Vma *
 reply_entry(struct arena *a, const struct mm_maps_entry *e, const char *line)
 {
-	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m));
-	size_t nlen = e->len - e->name_off;
+	static const Vmad__V1__Vma init = VMAD__V1__VMA__INIT;
+	const size_t perms = sizeof(e->perms);
+	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m) + perms + e->len + 1);
 
 	if (!m)
 		return NULL;
-	vmad__v1__vma__init(m);
+	*m = init;
 	m->has_start = m->has_end = m->has_offset = true;
 	m->has_dev_major = m->has_dev_minor = m->has_ino = true;
 	m->start = e->start;
@@ -29,13 +32,11 @@ reply_entry(struct arena *a, const struct mm_maps_entry *e, const char *line)
 	m->dev_major = e->dev_major;
 	m->dev_minor = e->dev_minor;
 	m->ino = e->ino;
-	m->perms = arena_strdup(a, e->perms);
-	m->line = arena_alloc(a, e->len + 1);
-	m->path = arena_alloc(a, nlen + 1);
-	if (!m->perms || !m->line || !m->path)
-		return NULL;
+	m->perms = (char *)(m + 1);
+	memcpy(m->perms, e->perms, perms);
+	m->line = m->perms + perms;
 	memcpy(m->line, line, e->len + 1);
-	memcpy(m->path, line + e->name_off, nlen + 1);
+	m->path = m->line + e->name_off;
 	return m;
 }
 
@@ -47,9 +48,9 @@ reply_vma(struct arena *a, struct mm *mm, const struct vma *v)
 	struct mm_vma_info info;
 	Vmad__V1__Vma *m;
 
-	if (mm_maps_entry(mm, v, &e, line, sizeof(line)) < 0 || !(m = reply_entry(a, &e, line)))
+	if (mm_maps_entry_info(mm, v, &e, &info, line, sizeof(line)) < 0 ||
+	    !(m = reply_entry(a, &e, line)))
 		return NULL;
-	mm_vma_info(v, &info);
 	m->has_flags = m->has_pgoff = m->has_rss_kb = true;
 	m->flags = info.flags;
 	m->pgoff = info.pgoff;

@@ -8,12 +8,8 @@
 
 #include <event2/buffer.h>
 
-#define WIRE_VARINT 0
-#define WIRE_LEN    2
-/* vmad.proto nests three deep (Response, MapsResult, Vma); deeper is not ours to decode. */
-#define WIRE_DEPTH_MAX 4
-/* One bit per field marks the fields seen. */
-#define WIRE_FIELDS_MAX 64
+#include "wire_in.h"
+
 /* Most replies fit the first buffer; one that needed more than the second is not kept. */
 #define WIRE_BUF_MIN  (64 * 1024)
 #define WIRE_BUF_KEEP (4 * 1024 * 1024)
@@ -21,187 +17,13 @@
 /* The longest varint. */
 #define OUT_VARINT_MAX 10
 
-/* ---- decoding ------------------------------------------------------------------------ */
-
-struct wire_in {
-	const uint8_t *p, *end;
-};
-
-/*
- * A varint of at most max bytes (protobuf-c's limits: 10 for values, 5 for tags and lengths).
- * *any tells whether a 7-bit group was nonzero, which is protobuf-c's reading of a bool.
- */
-static bool
-in_varint(struct wire_in *in, unsigned max, uint64_t *v, bool *any)
-{
-	uint64_t r = 0;
-	unsigned groups = 0;
-
-	/* Tags, lengths and small numbers take one byte. */
-	if (in->p < in->end && *in->p < 0x80) {
-		*v = *in->p++;
-		if (any)
-			*any = *v != 0;
-		return true;
-	}
-	for (unsigned i = 0; i < max && in->p + i < in->end; i++) {
-		uint8_t byte = in->p[i];
-
-		r |= (uint64_t)(byte & 0x7f) << (7 * i);
-		groups |= byte & 0x7f;
-		if (!(byte & 0x80)) {
-			in->p += i + 1;
-			*v = r;
-			if (any)
-				*any = groups != 0;
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * The field with that number.  A descriptor's ranges are few (one per run of consecutive
- * numbers, then a dummy whose orig_index ends the last run), so a walk beats protobuf-c's
- * binary search.
- */
-static const ProtobufCFieldDescriptor *
-in_lookup(const ProtobufCMessageDescriptor *d, uint64_t id)
-{
-	const ProtobufCIntRange *r = d->field_ranges;
-
-	for (unsigned i = 0; i < d->n_field_ranges; i++) {
-		uint64_t first = (unsigned)r[i].start_value;
-
-		if (id >= first && id - first < r[i + 1].orig_index - r[i].orig_index)
-			return &d->fields[r[i].orig_index + (id - first)];
-	}
-	return NULL;
-}
-
-static ProtobufCMessage *in_message(struct arena *a, const ProtobufCMessageDescriptor *d,
-				    const uint8_t *data, size_t len, unsigned depth);
-
-/* A string or a nested message. */
-static bool
-in_delimited(struct arena *a, const ProtobufCFieldDescriptor *f, void *member, struct wire_in *in,
-	     unsigned depth)
-{
-	const uint8_t *data;
-	uint64_t len;
-	char *s;
-
-	if (!in_varint(in, 5, &len, NULL) || len > (uint64_t)(in->end - in->p))
-		return false;
-	data = in->p;
-	in->p += len;
-	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-		*(ProtobufCMessage **)member = in_message(a, f->descriptor, data, len, depth + 1);
-		return *(ProtobufCMessage **)member != NULL;
-	}
-	s = arena_alloc(a, len + 1);
-	if (!s)
-		return false;
-	memcpy(s, data, len);
-	s[len] = '\0';
-	*(char **)member = s;
-	return true;
-}
-
-/* The integer types, converted as protobuf-c converts them. */
-static bool
-in_scalar(const ProtobufCFieldDescriptor *f, void *member, struct wire_in *in)
-{
-	uint64_t v;
-	uint32_t low;
-	bool any;
-
-	if (!in_varint(in, 10, &v, &any))
-		return false;
-	low = (uint32_t)v;
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_UINT64:
-		*(uint64_t *)member = v;
-		return true;
-	case PROTOBUF_C_TYPE_UINT32:
-		*(uint32_t *)member = low;
-		return true;
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_ENUM:
-		*(int32_t *)member = (int32_t)low;
-		return true;
-	case PROTOBUF_C_TYPE_SINT32:
-		*(int32_t *)member = (int32_t)((low >> 1) ^ (0u - (low & 1)));
-		return true;
-	case PROTOBUF_C_TYPE_BOOL:
-		*(protobuf_c_boolean *)member = any;
-		return true;
-	default:
-		return false;
-	}
-}
-
-static bool
-in_field(struct arena *a, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, unsigned wt,
-	 struct wire_in *in, unsigned depth)
-{
-	void *member = (char *)m + f->offset;
-	void *quantifier = (char *)m + f->quantifier_offset;
-	bool delimited = f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE;
-
-	if (wt != (delimited ? WIRE_LEN : WIRE_VARINT))
-		return false;
-	if (delimited ? !in_delimited(a, f, member, in, depth) : !in_scalar(f, member, in))
-		return false;
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-		*(uint32_t *)quantifier = f->id;
-	else if (!delimited)
-		*(protobuf_c_boolean *)quantifier = 1;
-	return true;
-}
-
-/*
- * NULL for whatever is not the plain shape: an unknown or repeated field, one seen twice, a
- * second member of a oneof, a wrong wire type, a malformed varint, memory short.
- */
-static ProtobufCMessage *
-in_message(struct arena *a, const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t len,
-	   unsigned depth)
-{
-	struct wire_in in = { data, data + len };
-	ProtobufCMessage *m;
-	uint64_t seen = 0, tag;
-
-	if (depth > WIRE_DEPTH_MAX || d->n_fields > WIRE_FIELDS_MAX)
-		return NULL;
-	m = arena_alloc(a, d->sizeof_message);
-	if (!m)
-		return NULL;
-	d->message_init(m);
-	while (in.p < in.end) {
-		const ProtobufCFieldDescriptor *f;
-		uint64_t bit;
-
-		if (!in_varint(&in, 5, &tag, NULL))
-			return NULL;
-		f = in_lookup(d, tag >> 3);
-		if (!f || f->label != PROTOBUF_C_LABEL_OPTIONAL)
-			return NULL;
-		bit = 1ULL << (f - d->fields);
-		if ((seen & bit) || ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-				     *(uint32_t *)((char *)m + f->quantifier_offset)))
-			return NULL;
-		seen |= bit;
-		if (!in_field(a, m, f, (unsigned)(tag & 7), &in, depth))
-			return NULL;
-	}
-	return m;
-}
+/* ---- decoding (wire_in.c) ------------------------------------------------------------ */
 
 Vmad__V1__Request *
 wire_request_plain(struct arena *a, const uint8_t *data, size_t len)
 {
-	return (Vmad__V1__Request *)in_message(a, &vmad__v1__request__descriptor, data, len, 0);
+	return (Vmad__V1__Request *)wire_in_message(arena_allocator(a),
+						    &vmad__v1__request__descriptor, data, len);
 }
 
 Vmad__V1__Request *
@@ -506,7 +328,8 @@ static int
 out_response(struct wire_out *o, const Vmad__V1__Response *m, unsigned depth)
 {
 	const ProtobufCMessageDescriptor *d = &vmad__v1__response__descriptor;
-	const ProtobufCFieldDescriptor *f = m->result_case ? in_lookup(d, m->result_case) : NULL;
+	const ProtobufCFieldDescriptor *f =
+		m->result_case ? wire_in_lookup(d, m->result_case) : NULL;
 	const void *member = f ? (const char *)m + f->offset : NULL;
 	size_t message = m->message ? strlen(m->message) : 0;
 	int r = 0;

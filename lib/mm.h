@@ -359,6 +359,9 @@ struct mm_maps_entry {
  */
 int mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e, char *buf,
 		  size_t size);
+/* mm_maps_entry(), also giving vma's mm_vma_info (which the line is made from) when vma is set. */
+int mm_maps_entry_info(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e,
+		       struct mm_vma_info *info, char *buf, size_t size);
 /*
  * The line of an entry whose fields (start to perms) are set, with the name (nlen bytes, or
  * NULL), into buf (at least MM_MAPS_HEADER_MAX bytes) as mm_maps_entry() writes it; sets

@@ -127,30 +127,38 @@ vma_is_anon(const struct mm_vma_info *info)
 	return !info->path && !info->shmem;
 }
 
-const char *
-mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size)
+/* mm_vma_name() of the VMA that info describes. */
+static const char *
+vma_name(const struct mm *mm, const struct mm_vma_info *info, char *buf, size_t size)
 {
-	struct mm_vma_info info;
 	struct mm_status st;
 	size_t pos = 0;
 
-	mm_vma_info(vma, &info);
-	if (!vma_is_anon(&info)) {
+	if (!vma_is_anon(info)) {
 		if (!buf || !size)
-			return info.path ? (info.deleted ? NULL : info.path)
-					 : "/dev/zero (deleted)";
-		put_path(buf, size, &pos, info.path ? info.path : "/dev/zero");
-		if (info.deleted || !info.path)
+			return info->path ? (info->deleted ? NULL : info->path)
+					  : "/dev/zero (deleted)";
+		put_path(buf, size, &pos, info->path ? info->path : "/dev/zero");
+		if (info->deleted || !info->path)
 			put(buf, size, &pos, " (deleted)");
 		return buf;
 	}
 	mm_get_status(mm, &st);
 	/* vma_is_initial_heap(): strict overlap with (start_brk, brk) since 6.7. */
-	if (info.start < st.brk && info.end > st.start_brk)
+	if (info->start < st.brk && info->end > st.start_brk)
 		return "[heap]";
-	if (info.start <= st.start_stack && info.end >= st.start_stack)
+	if (info->start <= st.start_stack && info->end >= st.start_stack)
 		return "[stack]";
 	return NULL;
+}
+
+const char *
+mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size)
+{
+	struct mm_vma_info info;
+
+	mm_vma_info(vma, &info);
+	return vma_name(mm, &info, buf, size);
 }
 
 /* printf's "%0*llx" (width at most 16), two digits at a time, without the format interpreter. */
@@ -286,11 +294,10 @@ entry_gate(const struct mm *mm, struct mm_maps_entry *e, char *buf, size_t size)
 }
 
 int
-mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e, char *buf,
-	      size_t size)
+mm_maps_entry_info(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e,
+		   struct mm_vma_info *info, char *buf, size_t size)
 {
 	char namebuf[MM_MAPS_NAME_MAX];
-	struct mm_vma_info info;
 	const char *name;
 	size_t nlen;
 
@@ -298,14 +305,23 @@ mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *
 		return -ENAMETOOLONG;
 	if (!vma)
 		return entry_gate(mm, e, buf, size);
-	mm_vma_info(vma, &info);
-	entry_fields(&info, e);
-	name = mm_vma_name(mm, vma, namebuf, sizeof(namebuf));
+	mm_vma_info(vma, info);
+	entry_fields(info, e);
+	name = vma_name(mm, info, namebuf, sizeof(namebuf));
 	nlen = name ? strlen(name) : 0;
 	/* mm_vma_name() cuts what does not fit: a full buffer may be a cut name. */
 	if (nlen >= sizeof(namebuf) - 1)
 		return -ENAMETOOLONG;
 	return mm_maps_line(e, name, nlen, buf, size);
+}
+
+int
+mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e, char *buf,
+	      size_t size)
+{
+	struct mm_vma_info info;
+
+	return mm_maps_entry_info(mm, vma, e, &info, buf, size);
 }
 
 /* With vma NULL, formats the [vsyscall] gate line that follows the VMAs (for paged output). */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "wire_req.h"
 
 /* In a pipeline, send once this much is queued, so that requests and replies overlap. */
 #define CALL_FLUSH_AT (64u << 10)
@@ -79,7 +80,8 @@ conn_stray_reply(struct vmac_conn *c, Response *r)
 {
 	int err = r->has_error ? r->error : 0;
 	bool daemon_error = (!r->has_id || r->id == 0) && err < 0 && err >= -4095;
-	vmad__v1__response__free_unpacked(r, NULL);
+	if (!c->reply_borrowed)
+		vmad__v1__response__free_unpacked(r, NULL);
 	return io_fail(c, daemon_error ? err : -EPROTO);
 }
 
@@ -95,9 +97,10 @@ put_be32(uint8_t *p, uint32_t v)
 int
 conn_encode(struct vmac_conn *c, Request *req, uint64_t *id)
 {
+	struct wire_req w;
 	req->has_id = 1;
 	req->id = c->next_id;
-	size_t n = vmad__v1__request__get_packed_size(req);
+	size_t n = wire_req_size(req, &w);
 	if (n > UINT32_MAX)
 		return -EMSGSIZE;
 	int rc = cbuf_reserve(&c->out, 4 + n);
@@ -105,7 +108,7 @@ conn_encode(struct vmac_conn *c, Request *req, uint64_t *id)
 		return rc;
 	uint8_t *p = c->out.data + c->out.len;
 	put_be32(p, (uint32_t)n);
-	vmad__v1__request__pack(req, p + 4);
+	wire_req_pack(req, &w, p + 4);
 	c->out.len += 4 + n;
 	*id = c->next_id++;
 	return 0;
@@ -135,12 +138,14 @@ conn_collect(struct vmac_conn *c, int *result)
 	struct conn_pending p = c->q[c->qhead];
 	Response *r = p.reply;
 	if (!c->local) {
+		c->borrow_reply = p.borrow;
 		int rc = io_read_frame(c, &r, c->timeout_ms, false);
+		c->borrow_reply = false;
 		if (rc < 0)
 			return rc;
 		if (!r->has_id || r->id != p.id)
 			return conn_stray_reply(c, r);
-		p.reply_owned = true;
+		p.reply_owned = !c->reply_borrowed;
 	}
 	if (++c->qhead == c->qlen)
 		c->qhead = c->qlen = 0;
@@ -152,15 +157,14 @@ conn_collect(struct vmac_conn *c, int *result)
 	return 1;
 }
 
-int
-conn_submit(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, void *out1)
+static int
+conn_submit_pending(struct vmac_conn *c, Request *req, struct conn_pending p)
 {
 	int rc = conn_usable(c);
 	if (rc < 0)
 		return rc;
 	if (!c->queueing && c->qhead != c->qlen)
 		return -EBUSY;
-	struct conn_pending p = { .apply = apply, .out = { out0, out1 } };
 	rc = c->local ? local_submit(c, req, &p) : conn_encode(c, req, &p.id);
 	if (rc < 0)
 		return rc;
@@ -181,10 +185,26 @@ conn_submit(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, 
 	return rc < 0 ? rc : result;
 }
 
+int
+conn_submit(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, void *out1)
+{
+	return conn_submit_pending(c, req,
+				   (struct conn_pending){ .apply = apply, .out = { out0, out1 } });
+}
+
+int
+conn_submit_read(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, void *out1)
+{
+	return conn_submit_pending(
+		c, req,
+		(struct conn_pending){ .apply = apply, .out = { out0, out1 }, .borrow = true });
+}
+
 void
 conn_reset(struct vmac_conn *c)
 {
 	conn_set_last(c, NULL);
+	arena_fini(&c->replies);
 	if (c->early_event)
 		vmad__v1__response__free_unpacked(c->early_event, NULL);
 	c->early_event = NULL;

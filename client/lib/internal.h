@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "vmad.pb-c.h"
 #include "vmaclient.h"
 
@@ -40,6 +41,7 @@ struct conn_pending {
 	void *out[2];
 	Response *reply;  /* local mode: the reply, produced when the request was submitted */
 	bool reply_owned; /* ... on the heap (else in the connection's arena) */
+	bool borrow;      /* apply only reads the reply: it may be decoded into `replies` */
 };
 
 struct local_conn;
@@ -68,6 +70,13 @@ struct vmac_conn {
 	bool has_passed_fd;
 	int passed_fd;            /* the descriptor that came with the last reply */
 	struct local_conn *local; /* vmac_open_local(): the in-process engine; else NULL */
+	/*
+	 * A reply that is only read (a find's) is decoded into this arena, without an allocation
+	 * of its own: it holds one reply, `last`, and is reset for the next.
+	 */
+	struct arena replies;
+	bool borrow_reply;   /* the reply awaited may be decoded into `replies` */
+	bool reply_borrowed; /* the reply io_take_frame() gave last was */
 };
 
 /* Byte buffers (buf.c). */
@@ -89,6 +98,9 @@ int io_fail(struct vmac_conn *c, int err);
 
 /* Request queue and delivery (call.c). */
 int conn_submit(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, void *out1);
+/* conn_submit() for an apply that only reads the reply (never takes it): no copy of it is made. */
+int conn_submit_read(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0,
+		     void *out1);
 /* syscalls.c: the apply of a reply carrying an address (mmap, mremap). */
 int syscall_addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err);
 int syscall_mmap_submit(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,

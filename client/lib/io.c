@@ -7,12 +7,14 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "wire_in.h"
 
 #define IO_READ_CHUNK 65536
 
@@ -165,6 +167,54 @@ io_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* What a borrowed reply may take in decoding; a larger one goes to the heap. */
+#define IO_REPLY_BUDGET (1u << 20)
+
+static void *
+io_alloc(void *data, size_t size)
+{
+	(void)data;
+	return malloc(size);
+}
+
+static void
+io_free(void *data, void *p)
+{
+	(void)data;
+	free(p);
+}
+
+/* malloc and free, as protobuf-c's own allocator: replies are freed with free_unpacked(r, NULL). */
+static ProtobufCAllocator io_heap = { io_alloc, io_free, NULL };
+
+/*
+ * A reply in one pass (the daemon's decoder, wire_in.c); protobuf-c decides what that does
+ * not take (repeated fields, bytes, unknown fields) and what is broken.
+ */
+static Response *
+io_unpack(const uint8_t *data, size_t len)
+{
+	ProtobufCMessage *m = wire_in_message(&io_heap, &vmad__v1__response__descriptor, data, len);
+
+	return m ? (Response *)m : vmad__v1__response__unpack(NULL, len, data);
+}
+
+/*
+ * A reply that is only read, decoded into the connection's arena.  The arena holds the last
+ * reply: that one is dropped first (conn_collect() would drop it next anyway).  NULL: the
+ * reply is not of the plain shape, or larger than the budget; it is then decoded on the heap.
+ */
+static Response *
+io_unpack_borrowed(struct vmac_conn *c, const uint8_t *data, size_t len)
+{
+	conn_set_last(c, NULL);
+	if (!c->replies.budget)
+		arena_init(&c->replies, IO_REPLY_BUDGET);
+	arena_reset(&c->replies);
+	return (Response *)wire_in_message(arena_allocator(&c->replies),
+					   &vmad__v1__response__descriptor, data, len);
+}
+
 /* Unpack one frame if a whole one is buffered: 1 done, 0 need more, <0 broken. */
 int
 io_take_frame(struct vmac_conn *c, Response **out)
@@ -176,7 +226,11 @@ io_take_frame(struct vmac_conn *c, Response **out)
 		return io_fail(c, -EMSGSIZE);
 	if (cbuf_avail(&c->in) - 4 < len)
 		return 0;
-	*out = vmad__v1__response__unpack(NULL, len, c->in.data + c->in.off + 4);
+	const uint8_t *data = c->in.data + c->in.off + 4;
+	*out = c->borrow_reply ? io_unpack_borrowed(c, data, len) : NULL;
+	c->reply_borrowed = *out != NULL;
+	if (*out == NULL)
+		*out = io_unpack(data, len);
 	if (*out == NULL)
 		return io_fail(c, -EBADMSG);
 	cbuf_consume(&c->in, 4 + (size_t)len);

@@ -42,7 +42,7 @@ find_submit(struct vmac_conn *c, const char *name, Vmad__V1__FindMode mode, uint
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_FIND;
 	req.find = &m;
-	return conn_submit(c, &req, find_apply, vma, prev);
+	return conn_submit_read(c, &req, find_apply, vma, prev);
 }
 
 VMAC_EXPORT int
