@@ -99,33 +99,55 @@ out_bytes(struct wire_out *o, const void *src, size_t n)
 	return 0;
 }
 
-/* Room for it (OUT_VARINT_MAX bytes) is the caller's business. */
-static inline void
-out_varint(struct wire_out *o, uint64_t v)
+/*
+ * The writers below go downwards from p and return the new start, room being the caller's
+ * business (OUT_VARINT_MAX bytes a varint).  They work on a local pointer: a byte stored
+ * through o->p could alias o->p itself, which would make the compiler reload it every byte.
+ */
+static inline uint8_t *
+put_varint(uint8_t *p, uint64_t v)
 {
 	size_t n;
 	uint8_t *q;
 
 	/* Tags, lengths, flags: most take one byte. */
 	if (v < 0x80) {
-		*--o->p = (uint8_t)v;
-		return;
+		*--p = (uint8_t)v;
+		return p;
 	}
 	/* The bytes it takes: one per 7 significant bits. */
 	n = (size_t)(64 - __builtin_clzll(v) + 6) / 7;
-	o->p -= n;
-	q = o->p;
+	p -= n;
+	q = p;
 	for (; v >= 0x80; v >>= 7)
 		*q++ = (uint8_t)(v | 0x80);
 	*q = (uint8_t)v;
+	return p;
+}
+
+/* A value and its tag. */
+static inline uint8_t *
+put_field(uint8_t *p, uint32_t id, unsigned wt, uint64_t v)
+{
+	return put_varint(put_varint(p, v), (uint64_t)id << 3 | wt);
+}
+
+/* An optional string field of n bytes. */
+static inline uint8_t *
+put_string(uint8_t *p, uint32_t id, const char *s, size_t n)
+{
+	if (!s)
+		return p;
+	p -= n;
+	memcpy(p, s, n);
+	return put_field(p, id, WIRE_LEN, n);
 }
 
 /* A value and its tag, room for both being the caller's business. */
 static inline void
 out_put(struct wire_out *o, uint32_t id, unsigned wt, uint64_t v)
 {
-	out_varint(o, v);
-	out_varint(o, (uint64_t)id << 3 | wt);
+	o->p = put_field(o->p, id, wt, v);
 }
 
 /* A value and its tag. */
@@ -186,11 +208,7 @@ out_delimited(struct wire_out *o, const ProtobufCFieldDescriptor *f, const void 
 static inline void
 out_put_string(struct wire_out *o, uint32_t id, const char *s, size_t n)
 {
-	if (!s)
-		return;
-	o->p -= n;
-	memcpy(o->p, s, n);
-	out_put(o, id, WIRE_LEN, n);
+	o->p = put_string(o->p, id, s, n);
 }
 
 /* The names of the fields behind enum wire_vma_field and enum wire_resp_field. */
@@ -294,29 +312,33 @@ out_vma(struct wire_out *o, const Vmad__V1__Vma *v)
 	size_t line = v->line ? strlen(v->line) : 0;
 	int r = out_room(o, WIRE_VMA_FIELDS * 2 * OUT_VARINT_MAX + perms + path + line);
 
+	uint8_t *p;
+
 	if (r < 0)
 		return r;
+	p = o->p;
 	if (v->has_rss_kb)
-		out_put(o, id[WIRE_VMA_RSS_KB], WIRE_VARINT, v->rss_kb);
-	out_put_string(o, id[WIRE_VMA_LINE], v->line, line);
-	out_put_string(o, id[WIRE_VMA_PATH], v->path, path);
+		p = put_field(p, id[WIRE_VMA_RSS_KB], WIRE_VARINT, v->rss_kb);
+	p = put_string(p, id[WIRE_VMA_LINE], v->line, line);
+	p = put_string(p, id[WIRE_VMA_PATH], v->path, path);
 	if (v->has_ino)
-		out_put(o, id[WIRE_VMA_INO], WIRE_VARINT, v->ino);
+		p = put_field(p, id[WIRE_VMA_INO], WIRE_VARINT, v->ino);
 	if (v->has_dev_minor)
-		out_put(o, id[WIRE_VMA_DEV_MINOR], WIRE_VARINT, v->dev_minor);
+		p = put_field(p, id[WIRE_VMA_DEV_MINOR], WIRE_VARINT, v->dev_minor);
 	if (v->has_dev_major)
-		out_put(o, id[WIRE_VMA_DEV_MAJOR], WIRE_VARINT, v->dev_major);
+		p = put_field(p, id[WIRE_VMA_DEV_MAJOR], WIRE_VARINT, v->dev_major);
 	if (v->has_offset)
-		out_put(o, id[WIRE_VMA_OFFSET], WIRE_VARINT, v->offset);
-	out_put_string(o, id[WIRE_VMA_PERMS], v->perms, perms);
+		p = put_field(p, id[WIRE_VMA_OFFSET], WIRE_VARINT, v->offset);
+	p = put_string(p, id[WIRE_VMA_PERMS], v->perms, perms);
 	if (v->has_pgoff)
-		out_put(o, id[WIRE_VMA_PGOFF], WIRE_VARINT, v->pgoff);
+		p = put_field(p, id[WIRE_VMA_PGOFF], WIRE_VARINT, v->pgoff);
 	if (v->has_flags)
-		out_put(o, id[WIRE_VMA_FLAGS], WIRE_VARINT, v->flags);
+		p = put_field(p, id[WIRE_VMA_FLAGS], WIRE_VARINT, v->flags);
 	if (v->has_end)
-		out_put(o, id[WIRE_VMA_END], WIRE_VARINT, v->end);
+		p = put_field(p, id[WIRE_VMA_END], WIRE_VARINT, v->end);
 	if (v->has_start)
-		out_put(o, id[WIRE_VMA_START], WIRE_VARINT, v->start);
+		p = put_field(p, id[WIRE_VMA_START], WIRE_VARINT, v->start);
+	o->p = p;
 	return 0;
 }
 
