@@ -236,6 +236,10 @@ create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
 		cfg->rlimit_stack = m->rlimit_stack;
 	if (m->has_rlimit_memlock)
 		cfg->rlimit_memlock = m->rlimit_memlock;
+	if (m->has_personality)
+		cfg->personality = m->personality;
+	if (m->has_features)
+		cfg->features = m->features;
 }
 
 static int
@@ -260,6 +264,9 @@ op_create(struct dctx *d, const Vmad__V1__Create *m)
 	    (r = check_layout(d, m->has_layout, m->layout)) < 0)
 		return r;
 	create_config(m, &cfg);
+	if (cfg.personality & ~MM_PER_MODELLED || cfg.features & ~MM_FEAT_MODELLED)
+		return fail(d, -EINVAL, "personality 0x%x or features 0x%x: not modelled",
+			    cfg.personality & ~MM_PER_MODELLED, cfg.features & ~MM_FEAT_MODELLED);
 	r = mm_create(&cfg, &mm);
 	if (r < 0)
 		return fail(d, r, "the configuration of '%s' is not valid", m->name);
