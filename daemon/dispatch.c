@@ -210,6 +210,19 @@ op_stats(struct dctx *d)
 
 /* ---- spaces -------------------------------------------------------------------------- */
 
+/* The Create fields that are configuration fields of the same name and type. */
+#define CREATE_COPIED(X)                                                                           \
+	X(mmap_base)                                                                               \
+	X(start_brk)                                                                               \
+	X(with_stack)                                                                              \
+	X(max_map_count)                                                                           \
+	X(rlimit_as)                                                                               \
+	X(rlimit_data)                                                                             \
+	X(rlimit_stack)                                                                            \
+	X(rlimit_memlock)                                                                          \
+	X(personality)                                                                             \
+	X(features)
+
 /* mm_config_init() defaults, then what the request sets; derived values stay derived. */
 static void
 create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
@@ -220,26 +233,11 @@ create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
 		/* exec leaves the stack pointer in the top page of the task. */
 		cfg->start_stack = m->task_size - MM_PAGE_SIZE;
 	}
-	if (m->has_mmap_base)
-		cfg->mmap_base = m->mmap_base;
-	if (m->has_start_brk)
-		cfg->start_brk = m->start_brk;
-	if (m->has_with_stack)
-		cfg->with_stack = m->with_stack;
-	if (m->has_max_map_count)
-		cfg->max_map_count = m->max_map_count;
-	if (m->has_rlimit_as)
-		cfg->rlimit_as = m->rlimit_as;
-	if (m->has_rlimit_data)
-		cfg->rlimit_data = m->rlimit_data;
-	if (m->has_rlimit_stack)
-		cfg->rlimit_stack = m->rlimit_stack;
-	if (m->has_rlimit_memlock)
-		cfg->rlimit_memlock = m->rlimit_memlock;
-	if (m->has_personality)
-		cfg->personality = m->personality;
-	if (m->has_features)
-		cfg->features = m->features;
+#define CREATE_COPY(f)                                                                             \
+	if (m->has_##f)                                                                            \
+		cfg->f = m->f;
+	CREATE_COPIED(CREATE_COPY)
+#undef CREATE_COPY
 }
 
 static int
