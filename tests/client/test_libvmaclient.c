@@ -294,6 +294,37 @@ test_open_files(void **state)
 	done(c, "of");
 }
 
+/*
+ * vmac_create_ext (0.2): READ_IMPLIES_EXEC makes a readable mapping executable, as do_mmap()
+ * does; personality bits and features that are not modelled, and reserved words that are not
+ * zero, are refused rather than ignored.
+ */
+static void
+test_create_ext(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = conn();
+	struct vmac_create_ext x = { .personality = VMAC_PER_READ_IMPLIES_EXEC };
+	struct vmac_vma v;
+	uint64_t a;
+
+	assert_int_equal(vmac_create_ext(c, "px", NULL, &x), 0);
+	assert_int_equal(vmac_mmap(c, "px", 0, PAGE, VMAC_PROT_READ, ANON, NULL, 0, &a), 0);
+	assert_int_equal(vmac_find_vma(c, "px", a, &v), VMAC_FOUND_VMA);
+	assert_true(v.flags & VMAC_VM_EXEC);
+	x.personality = 0x0100000u; /* MMAP_PAGE_ZERO */
+	assert_int_equal(vmac_create_ext(c, "py", NULL, &x), -EINVAL);
+	x.personality = 0;
+	x.reserved[3] = 1;
+	assert_int_equal(vmac_create_ext(c, "py", NULL, &x), -EINVAL);
+	assert_int_equal(vmac_create_ext(c, "py", NULL, NULL), 0);
+	assert_int_equal(vmac_mmap(c, "py", 0, PAGE, VMAC_PROT_READ, ANON, NULL, 0, &a), 0);
+	assert_int_equal(vmac_find_vma(c, "py", a, &v), VMAC_FOUND_VMA);
+	assert_false(v.flags & VMAC_VM_EXEC);
+	assert_int_equal(vmac_destroy(c, "py"), 0);
+	done(c, "px");
+}
+
 /* mseal (0.2): sealed mappings refuse munmap and mprotect; the watcher hears of the seal. */
 static void
 test_mseal(void **state)
@@ -827,6 +858,7 @@ main(void)
 		cmocka_unit_test(test_mmap_find),
 		cmocka_unit_test(test_file_mapping),
 		cmocka_unit_test(test_open_files),
+		cmocka_unit_test(test_create_ext),
 		cmocka_unit_test(test_mseal),
 		cmocka_unit_test(test_change_calls),
 		cmocka_unit_test(test_brk_status),
