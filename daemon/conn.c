@@ -63,10 +63,14 @@ conn_timeout(struct conn *c, unsigned ms)
 	}
 }
 
+/* Output not yet written: in libevent's buffer, and the replies batched this pass. */
 static size_t
 conn_pending(const struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev));
+	const struct wire_buf *w = &c->srv->wire;
+
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	       (w->batch_owner == c ? w->batch_len : 0);
 }
 
 bool
@@ -99,6 +103,40 @@ conn_watch_list(struct conn *c)
 	return &c->watches;
 }
 
+/*
+ * The replies of one pass are framed into the server's batch and handed to the output in one
+ * piece (an evbuffer_add per reply costs its chain bookkeeping and the output's callbacks).
+ * The batch belongs to the connection being served (busy), which moves it to its output
+ * before anything else is written there, and at the end of the pass.
+ */
+static void
+conn_batch_flush(struct conn *c)
+{
+	struct wire_buf *w = &c->srv->wire;
+
+	if (w->batch_owner != c)
+		return;
+	w->batch_owner = NULL;
+	if (wire_batch_flush(w, bufferevent_get_output(c->bev)) < 0) {
+		log_warning("client %llu: out of memory for its replies; closing",
+			    (unsigned long long)c->id);
+		conn_close(c);
+	}
+}
+
+/* Whether a reply to c may go to the batch: c is being served and its replies may leave. */
+static bool
+conn_batching(struct conn *c)
+{
+	struct wire_buf *w = &c->srv->wire;
+
+	if (!c->busy || c->closing || durable_holding(c->srv) ||
+	    (w->batch_owner && w->batch_owner != c))
+		return false;
+	w->batch_owner = c;
+	return true;
+}
+
 /* From now on libevent writes the output when the socket takes it, and calls conn_write_cb. */
 static void
 conn_want_write(struct conn *c)
@@ -129,6 +167,7 @@ conn_flush(struct conn *c)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	int written = 0;
 
+	conn_batch_flush(c);
 	if (c->writing || evbuffer_get_length(out) == 0)
 		return;
 	if (!c->paused && !watch_conn_waiting(c)) {
@@ -160,6 +199,7 @@ conn_out(struct conn *c)
 void
 conn_release(struct conn *c)
 {
+	conn_batch_flush(c);
 	if (!c->held)
 		return;
 	c->held = false;
@@ -242,6 +282,7 @@ conn_send_fd(struct conn *c, const Vmad__V1__Response *resp)
 	struct evbuffer *frame = evbuffer_new();
 	int fd = c->pass_fd, r;
 
+	conn_batch_flush(c);
 	c->pass_fd = -1;
 	/* What is queued before it may wait for the journal: commit that first. */
 	durable_flush(c->srv);
@@ -271,6 +312,9 @@ conn_send(struct conn *c, const Vmad__V1__Response *resp)
 
 	if (c->pass_fd >= 0)
 		return conn_send_fd(c, resp);
+	if (conn_batching(c))
+		return wire_frame_batch(&c->srv->wire, &resp->base);
+	conn_batch_flush(c);
 	out = conn_out(c);
 	r = out ? conn_frame_append(c->srv, out, resp) : -ENOMEM;
 	conn_queued(c);
@@ -280,7 +324,10 @@ conn_send(struct conn *c, const Vmad__V1__Response *resp)
 int
 conn_send_frames(struct conn *c, struct evbuffer *frames)
 {
-	struct evbuffer *out = conn_out(c);
+	struct evbuffer *out;
+
+	conn_batch_flush(c);
+	out = conn_out(c);
 	int r = out && evbuffer_add_buffer(out, frames) == 0 ? 0 : -EIO;
 
 	conn_queued(c);
@@ -710,6 +757,10 @@ conn_free(struct conn *c)
 	if (!c)
 		return;
 	srv = c->srv;
+	if (srv->wire.batch_owner == c) {
+		srv->wire.batch_owner = NULL;
+		srv->wire.batch_len = 0;
+	}
 	watch_conn_gone(srv, c);
 	if (c->prev)
 		c->prev->next = c->next;

@@ -231,6 +231,10 @@ static const char *const wire_resp_names[WIRE_RESP_FIELDS] = {
 	[WIRE_RESP_ERROR] = "error",
 	[WIRE_RESP_MESSAGE] = "message",
 };
+static const char *const wire_find_names[WIRE_FIND_FIELDS] = {
+	[WIRE_FIND_VMA] = "vma",
+	[WIRE_FIND_PREV] = "prev",
+};
 
 /* The wire type the straight writers give each field: a string, or a varint. */
 static bool
@@ -281,6 +285,20 @@ wire_resp_shape(const uint32_t *ids)
 	return 0;
 }
 
+/* FindResult: two Vma messages, which out_find() writes straight. */
+static int
+wire_find_shape(void)
+{
+	const ProtobufCMessageDescriptor *d = &vmad__v1__find_result__descriptor;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		if (d->fields[i].type != PROTOBUF_C_TYPE_MESSAGE ||
+		    d->fields[i].descriptor != &vmad__v1__vma__descriptor)
+			return -EPROTO;
+	}
+	return 0;
+}
+
 int
 wire_init(struct wire_buf *b)
 {
@@ -294,6 +312,11 @@ wire_init(struct wire_buf *b)
 			     b->resp_id, 1u << WIRE_RESP_MESSAGE, false);
 	if (r == 0)
 		r = wire_resp_shape(b->resp_id);
+	if (r == 0)
+		r = wire_ids(&vmad__v1__find_result__descriptor, wire_find_names, WIRE_FIND_FIELDS,
+			     b->find_id, 0, true);
+	if (r == 0)
+		r = wire_find_shape();
 	b->ids_ready = r == 0;
 	return r;
 }
@@ -340,6 +363,25 @@ out_vma(struct wire_out *o, const Vmad__V1__Vma *v)
 		p = put_field(p, id[WIRE_VMA_START], WIRE_VARINT, v->start);
 	o->p = p;
 	return 0;
+}
+
+/* A Vma field of number id: the message, its length and its tag. */
+static int
+out_vma_field(struct wire_out *o, uint32_t id, const Vmad__V1__Vma *v)
+{
+	size_t mark = out_written(o);
+	int r = v->base.n_unknown_fields ? -EOPNOTSUPP : out_vma(o, v);
+
+	return r < 0 ? r : out_field(o, id, WIRE_LEN, out_written(o) - mark);
+}
+
+/* A find reply's result, written straight as the Vma is (wire_init() checked its shape). */
+static int
+out_find(struct wire_out *o, const Vmad__V1__FindResult *m)
+{
+	int r = m->prev ? out_vma_field(o, o->b->find_id[WIRE_FIND_PREV], m->prev) : 0;
+
+	return r == 0 && m->vma ? out_vma_field(o, o->b->find_id[WIRE_FIND_VMA], m->vma) : r;
 }
 
 /*
@@ -409,6 +451,8 @@ out_message(struct wire_out *o, const ProtobufCMessage *m, unsigned depth)
 		return out_vma(o, (const Vmad__V1__Vma *)m);
 	if (d == &vmad__v1__response__descriptor)
 		return out_response(o, (const Vmad__V1__Response *)m, depth);
+	if (d == &vmad__v1__find_result__descriptor)
+		return out_find(o, (const Vmad__V1__FindResult *)m);
 	for (unsigned i = d->n_fields; i-- > 0 && r == 0;) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		const void *quantifier = (const char *)m + f->quantifier_offset;
@@ -461,16 +505,14 @@ wire_frame_append_protobuf_c(struct evbuffer *out, const ProtobufCMessage *msg)
 	return evbuffer_commit_space(out, &v, 1) == 0 ? 0 : -ENOMEM;
 }
 
-int
-wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessage *msg)
+/* The frame of msg in the scratch space (*frame, *len bytes); -EOPNOTSUPP: for protobuf-c. */
+static int
+wire_encode(struct wire_buf *b, const ProtobufCMessage *msg, const uint8_t **frame, size_t *len)
 {
 	struct wire_out o = { b, NULL };
 	uint8_t header[WIRE_HEADER];
-	size_t len;
 	int r;
 
-	if (b->protobuf_c)
-		return wire_frame_append_protobuf_c(out, msg);
 	if (!b->ids_ready && (r = wire_init(b)) < 0)
 		return r;
 	if (!b->base) {
@@ -481,19 +523,111 @@ wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessa
 	}
 	o.p = b->base + b->cap;
 	r = out_message(&o, msg, 0);
-	len = out_written(&o);
-	if (r == 0 && len > UINT32_MAX)
+	*len = out_written(&o);
+	if (r == 0 && *len > UINT32_MAX)
 		r = -EMSGSIZE;
 	if (r == 0) {
-		wire_header(header, len);
+		wire_header(header, *len);
 		r = out_bytes(&o, header, sizeof(header));
 	}
-	if (r == 0 && evbuffer_add(out, o.p, len + WIRE_HEADER) < 0)
+	*frame = o.p;
+	*len += WIRE_HEADER;
+	return r;
+}
+
+/* After a frame: a scratch space grown past WIRE_BUF_KEEP is not kept. */
+static void
+wire_scratch_trim(struct wire_buf *b)
+{
+	if (b->cap > WIRE_BUF_KEEP) {
+		free(b->base);
+		b->base = NULL;
+		b->cap = 0;
+	}
+}
+
+int
+wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessage *msg)
+{
+	const uint8_t *frame;
+	size_t len;
+	int r;
+
+	if (b->protobuf_c)
+		return wire_frame_append_protobuf_c(out, msg);
+	r = wire_encode(b, msg, &frame, &len);
+	if (r == 0 && evbuffer_add(out, frame, len) < 0)
 		r = -ENOMEM;
-	if (b->cap > WIRE_BUF_KEEP)
-		wire_buf_fini(b);
+	wire_scratch_trim(b);
 	/* What the one-pass encoder does not know (bytes fields) is packed by protobuf-c. */
 	return r == -EOPNOTSUPP ? wire_frame_append_protobuf_c(out, msg) : r;
+}
+
+/* Room for n more bytes at the end of the batch. */
+static int
+wire_batch_room(struct wire_buf *b, size_t n)
+{
+	size_t cap = b->batch_cap ? b->batch_cap : WIRE_BUF_MIN;
+	uint8_t *p;
+
+	if (b->batch_cap - b->batch_len >= n)
+		return 0;
+	if (n > SIZE_MAX / 4 - b->batch_len)
+		return -EMSGSIZE;
+	while (cap - b->batch_len < n)
+		cap *= 2;
+	p = realloc(b->batch, cap);
+	if (!p)
+		return -ENOMEM;
+	b->batch = p;
+	b->batch_cap = cap;
+	return 0;
+}
+
+static int
+wire_batch_protobuf_c(struct wire_buf *b, const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	int r = len > UINT32_MAX ? -EMSGSIZE : wire_batch_room(b, len + WIRE_HEADER);
+
+	if (r < 0)
+		return r;
+	wire_header(b->batch + b->batch_len, len);
+	protobuf_c_message_pack(msg, b->batch + b->batch_len + WIRE_HEADER);
+	b->batch_len += len + WIRE_HEADER;
+	return 0;
+}
+
+int
+wire_frame_batch(struct wire_buf *b, const ProtobufCMessage *msg)
+{
+	const uint8_t *frame;
+	size_t len;
+	int r;
+
+	if (b->protobuf_c)
+		return wire_batch_protobuf_c(b, msg);
+	r = wire_encode(b, msg, &frame, &len);
+	if (r == 0 && (r = wire_batch_room(b, len)) == 0) {
+		memcpy(b->batch + b->batch_len, frame, len);
+		b->batch_len += len;
+	}
+	wire_scratch_trim(b);
+	return r == -EOPNOTSUPP ? wire_batch_protobuf_c(b, msg) : r;
+}
+
+int
+wire_batch_flush(struct wire_buf *b, struct evbuffer *out)
+{
+	int r = b->batch_len && evbuffer_add(out, b->batch, b->batch_len) < 0 ? -ENOMEM : 0;
+
+	b->batch_len = 0;
+	if (b->batch_cap > WIRE_BUF_KEEP) {
+		free(b->batch);
+		b->batch = NULL;
+		b->batch_cap = 0;
+	}
+	return r;
 }
 
 void
@@ -504,4 +638,7 @@ wire_buf_fini(struct wire_buf *b)
 	free(b->base);
 	b->base = NULL;
 	b->cap = 0;
+	free(b->batch);
+	b->batch = NULL;
+	b->batch_len = b->batch_cap = 0;
 }

@@ -44,6 +44,9 @@ enum wire_vma_field {
 /* Response's fields besides its result oneof. */
 enum wire_resp_field { WIRE_RESP_ID, WIRE_RESP_ERROR, WIRE_RESP_MESSAGE, WIRE_RESP_FIELDS };
 
+/* FindResult's fields, both a Vma. */
+enum wire_find_field { WIRE_FIND_VMA, WIRE_FIND_PREV, WIRE_FIND_FIELDS };
+
 /* Encoding space, reused from message to message. */
 struct wire_buf {
 	uint8_t *base;
@@ -53,6 +56,14 @@ struct wire_buf {
 	/* Field numbers taken from protoc-c's descriptors (wire_init), never written by hand. */
 	uint32_t vma_id[WIRE_VMA_FIELDS];
 	uint32_t resp_id[WIRE_RESP_FIELDS];
+	uint32_t find_id[WIRE_FIND_FIELDS];
+	/*
+	 * Frames gathered to be handed to one output at once (wire_frame_batch()), and whose
+	 * output that is (conn.c's business).
+	 */
+	uint8_t *batch;
+	size_t batch_len, batch_cap;
+	const void *batch_owner;
 };
 
 /*
@@ -74,6 +85,10 @@ Vmad__V1__Request *wire_request_plain(struct arena *a, const uint8_t *data, size
 
 /* Appends msg framed (4-byte big-endian length, then the message): 0, -ENOMEM, -EMSGSIZE. */
 int wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessage *msg);
+/* Appends msg framed to the batch instead: 0, -ENOMEM, -EMSGSIZE. */
+int wire_frame_batch(struct wire_buf *b, const ProtobufCMessage *msg);
+/* Moves the batch to out in one piece: 0, or -ENOMEM (the batch is dropped all the same). */
+int wire_batch_flush(struct wire_buf *b, struct evbuffer *out);
 void wire_buf_fini(struct wire_buf *b);
 
 #endif

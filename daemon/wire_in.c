@@ -54,6 +54,9 @@ wire_in_lookup(const ProtobufCMessageDescriptor *d, uint64_t id)
 {
 	const ProtobufCIntRange *r = d->field_ranges;
 
+	/* Most messages number their fields 1, 2, 3...: the field is then at its number's place. */
+	if (id - 1 < d->n_fields && d->fields[id - 1].id == id)
+		return &d->fields[id - 1];
 	for (unsigned i = 0; i < d->n_field_ranges; i++) {
 		uint64_t first = (unsigned)r[i].start_value;
 

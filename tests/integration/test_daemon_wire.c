@@ -166,6 +166,10 @@ test_field_numbers_from_descriptors(void **state)
 			 protobuf_c_message_descriptor_get_field_by_name(
 				 &vmad__v1__response__descriptor, "message")
 				 ->id);
+	assert_int_equal(b.find_id[WIRE_FIND_PREV],
+			 protobuf_c_message_descriptor_get_field_by_name(
+				 &vmad__v1__find_result__descriptor, "prev")
+				 ->id);
 	for (unsigned i = 1; i < WIRE_VMA_FIELDS; i++)
 		assert_true(b.vma_id[i] > b.vma_id[i - 1]);
 }
