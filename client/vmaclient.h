@@ -111,6 +111,8 @@ extern "C" {
 #define VMAC_MADV_PAGEOUT        21
 #define VMAC_MADV_POPULATE_READ  22
 #define VMAC_MADV_POPULATE_WRITE 23
+#define VMAC_MADV_GUARD_INSTALL  102 /* any access to the range raises SIGSEGV (SEGV_MAPERR) */
+#define VMAC_MADV_GUARD_REMOVE   103
 
 #define VMAC_MLOCK_ONFAULT 1
 

@@ -80,6 +80,8 @@
 #define MM_MADV_PAGEOUT        21
 #define MM_MADV_POPULATE_READ  22
 #define MM_MADV_POPULATE_WRITE 23
+#define MM_MADV_GUARD_INSTALL  102 /* guard markers: any access raises SIGSEGV (SEGV_MAPERR) */
+#define MM_MADV_GUARD_REMOVE   103
 
 /* mlock2(2) flags */
 #define MM_MLOCK_ONFAULT 1

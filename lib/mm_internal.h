@@ -30,7 +30,14 @@
 
 #define mm_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
-enum page_kind { PAGE_ANON = 0, PAGE_FILE = 1, PAGE_SHMEM = 2, PAGE_KINDS = 3 };
+/*
+ * What a page-table entry of a VMA holds: a resident page by kind, or a guard marker
+ * (MADV_GUARD_INSTALL: a PTE marker, counted in no RSS figure).  The first PAGE_RSS_KINDS
+ * kinds are the resident ones.
+ */
+enum page_kind { PAGE_ANON = 0, PAGE_FILE = 1, PAGE_SHMEM = 2, PAGE_GUARD = 3, PAGE_KINDS = 4 };
+#define PAGE_RSS_KINDS 3
+#define PAGE_RESIDENT  ((1u << PAGE_ANON) | (1u << PAGE_FILE) | (1u << PAGE_SHMEM))
 
 /*
  * What a file-backed VMA maps: one object per open file (interned per mm by every field of
@@ -201,6 +208,9 @@ void pages_truncate(struct vma_pages **ps, uint64_t lo, uint64_t hi);
 int pages_reserve(struct vma_pages **ps, uint32_t extra);
 void pages_set(struct vma_pages *ps, uint64_t first, uint64_t count, int kind, int64_t delta[]);
 void pages_clear(struct vma_pages **ps, uint64_t first, uint64_t count, int64_t delta[]);
+int pages_drop(struct vma_pages **ps, uint64_t first, uint64_t count, uint32_t kinds,
+	       int64_t delta[]);
+bool pages_find_kind(const struct vma_pages *ps, uint64_t lo, uint64_t hi, int kind, uint64_t *idx);
 void pages_shift(struct vma_pages *ps, int64_t delta);
 int pages_check(const struct vma_pages *ps, char *msg, size_t len);
 
@@ -223,6 +233,7 @@ int vma_split_limited(struct mm *mm, struct vma *v, uint64_t addr, bool new_belo
 void vma_account_pages(struct mm *mm, const int64_t delta[]);
 int vma_make_resident(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int kind);
 int vma_zap_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
+int vma_drop_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, uint32_t kinds);
 uint64_t vma_new_anon_vma(struct mm *mm);
 
 /* merge.c */

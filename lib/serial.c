@@ -465,6 +465,9 @@ load_file(struct rd *d)
 	memcpy(f->path, path, n);
 	f->slot = MM_FILE_NOSLOT;
 	f->pages = load_pages(d);
+	/* A shmem object holds pages; guard markers live only in a VMA's page tables. */
+	if (pages_count(f->pages, PAGE_GUARD))
+		rd_fail(d, -EINVAL, "file page set holds guard markers");
 	return f;
 }
 

@@ -300,7 +300,8 @@ static const struct command commands[] = {
 	    "madvise(2).  ADVICE: normal, random, sequential, willneed, dontneed, free,\n"
 	    "remove, dontfork, dofork, mergeable, unmergeable, hugepage, nohugepage,\n"
 	    "dontdump, dodump, wipeonfork, keeponfork, cold, pageout, populate_read,\n"
-	    "populate_write (MADV_ prefix and case optional), or a number."),
+	    "populate_write, guard_install, guard_remove (MADV_ prefix and case optional),\n"
+	    "or a number."),
 	CMD(mlock, "NAME ADDR LEN [--onfault]", 3, 3, mlock_opts, 0,
 	    "Lock a range (mlock2 with MLOCK_ONFAULT when --onfault)."),
 	CMD(munlock, "NAME ADDR LEN", 3, 3, NULL, 0, "Unlock a range."),

@@ -269,6 +269,8 @@ gen_madvise(struct gen *g, struct conf_op *op)
 		MM_MADV_DONTNEED,      MM_MADV_DONTNEED,       MM_MADV_DONTFORK,
 		MM_MADV_DOFORK,        MM_MADV_WIPEONFORK,     MM_MADV_KEEPONFORK,
 		MM_MADV_POPULATE_READ, MM_MADV_POPULATE_WRITE, MM_MADV_POPULATE_WRITE,
+		MM_MADV_FREE,          MM_MADV_COLD,           MM_MADV_GUARD_INSTALL,
+		MM_MADV_GUARD_INSTALL, MM_MADV_GUARD_REMOVE,
 	};
 	op->kind = CONF_OP_MADVISE;
 	pick_range(g, &op->addr, &op->len);

@@ -124,6 +124,14 @@ advice_str(int advice)
 		return "POPULATE_READ";
 	case MM_MADV_POPULATE_WRITE:
 		return "POPULATE_WRITE";
+	case MM_MADV_FREE:
+		return "FREE";
+	case MM_MADV_COLD:
+		return "COLD";
+	case MM_MADV_GUARD_INSTALL:
+		return "GUARD_INSTALL";
+	case MM_MADV_GUARD_REMOVE:
+		return "GUARD_REMOVE";
 	default:
 		return "?";
 	}
