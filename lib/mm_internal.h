@@ -132,8 +132,10 @@ struct mm {
 	uint64_t def_flags;
 	uint64_t overcommit_ram_pages; /* 0: charges are not checked */
 	bool gate_vma, cap_sys_rawio, cap_ipc_lock, thp, overcommit_never;
-	uint64_t personality; /* MM_PER_* */
-	uint64_t features;    /* MM_FEAT_* */
+	uint64_t personality;      /* MM_PER_* */
+	uint64_t features;         /* MM_FEAT_* */
+	uint64_t pkey_map;         /* mm->context.pkey_allocation_map */
+	int64_t execute_only_pkey; /* mm->context.execute_only_pkey; -1 = none yet */
 
 	/* counters, in pages */
 	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;
@@ -274,6 +276,15 @@ void mm_pt_zap(struct mm *mm, uint64_t start, uint64_t end);
 void mm_pt_free(struct mm *mm, uint64_t start, uint64_t end, const struct vma *prev,
 		const struct vma *next);
 void mm_pt_copy(struct mm *dst, const struct mm *src, uint64_t start, uint64_t end, int64_t shift);
+
+/* pkeys.c */
+void pkeys_init(struct mm *mm);
+bool pkeys_valid(const struct mm *mm);
+int vma_pkey(const struct vma *v);
+uint64_t pkeys_vm_bits(int pkey);
+int pkeys_mmap_key(struct mm *mm, uint32_t prot);
+int pkeys_mprotect_key(struct mm *mm, const struct vma *v, uint32_t prot, int pkey);
+bool pkeys_is_allocated(const struct mm *mm, int pkey);
 
 /* fault.c */
 int mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool write);
