@@ -309,6 +309,14 @@ static const struct command commands[] = {
 	    "Seal the mappings of a range (mseal(2)): munmap, mremap, mprotect, MAP_FIXED\n"
 	    "over them and madvise that discards read-only anonymous memory then fail\n"
 	    "with EPERM."),
+	CMDS("pkey-alloc", pkey_alloc, "NAME [INIT_VAL]", 1, 2, NULL, 0,
+	     "pkey_alloc(2): print the new protection key.  INIT_VAL: 1 (PKEY_DISABLE_ACCESS)\n"
+	     "and/or 2 (PKEY_DISABLE_WRITE).  Only a space created with the pku feature has\n"
+	     "keys; others answer as a CPU without PKU (EINVAL, then ENOSPC)."),
+	CMDS("pkey-free", pkey_free, "NAME KEY", 2, 2, NULL, 0, "pkey_free(2)."),
+	CMDS("pkey-mprotect", pkey_mprotect, "NAME ADDR LEN PROT KEY", 5, 5, NULL, 0,
+	     "pkey_mprotect(2): mprotect that also gives the range protection key KEY\n"
+	     "(none or -1: keep each mapping's)."),
 	CMD(maps, "NAME", 1, 1, NULL, 0, "Print the space in /proc/PID/maps format."),
 	CMD(status, "NAME", 1, 1, NULL, 0, "Print /proc/PID/status style memory lines."),
 	CMD(import, "NAME [FILE|-] [--layout L] [--mode OCTAL]", 1, 2, import_opts, 0,

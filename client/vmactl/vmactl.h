@@ -37,6 +37,8 @@ struct args {
 	uint32_t prot, flags;
 	unsigned file_mode;
 	int advice;
+	int pkey;          /* pkey-free, pkey-mprotect */
+	uint32_t init_val; /* pkey-alloc */
 	enum vmac_access access;
 	bool prev, write, onfault;
 	bool view; /* find --view */
@@ -175,6 +177,9 @@ CMD_DECL(file_unlink);
 CMD_DECL(file_close);
 CMD_DECL(set_brk);
 CMD_DECL(mseal);
+CMD_DECL(pkey_alloc);
+CMD_DECL(pkey_free);
+CMD_DECL(pkey_mprotect);
 CMD_DECL(populate);
 CMD_DECL(fault);
 CMD_DECL(madvise);
