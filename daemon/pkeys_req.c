@@ -58,7 +58,8 @@ static int
 pkey_mprotect(struct mm *mm, const Vmad__V1__PkeyMprotect *m, Vmad__V1__Event *ev)
 {
 	/* An absent key is -1, as plain mprotect. */
-	int pkey = m->has_pkey ? m->pkey : -1, r = mm_pkey_mprotect(mm, m->addr, m->len, m->prot, pkey);
+	int pkey = m->has_pkey ? m->pkey : -1,
+	    r = mm_pkey_mprotect(mm, m->addr, m->len, m->prot, pkey);
 
 	if (r < 0)
 		return r;
