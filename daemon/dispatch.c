@@ -773,6 +773,7 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 {
 	struct space *sp = m->name ? space_find(&d->srv->spaces, m->name) : NULL;
 	unsigned mode = SPACE_MODE_DEFAULT;
+	Event ev = VMAD__V1__EVENT__INIT;
 	char msg[256];
 	struct mm *mm;
 	int r;
@@ -787,7 +788,10 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 		return fail(d, r, "saved address space not usable: %s", msg);
 	if (!sp)
 		return add_space(d, m->name, mm, mode);
-	return replace_mm(d, sp, mm);
+	if ((r = replace_mm(d, sp, mm)) < 0 || !sp->watchers)
+		return r;
+	emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_RESTORE, &ev);
+	return 0;
 }
 
 /* ---- open files and the break (files_req.c) ------------------------------------------ */
@@ -795,6 +799,7 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 static int
 op_files(struct dctx *d)
 {
+	Event ev = VMAD__V1__EVENT__INIT;
 	char why[160] = "";
 	struct space *sp;
 	int r;
@@ -802,7 +807,11 @@ op_files(struct dctx *d)
 	if ((r = lookup(d, files_req_name(d->req), SPACE_WRITE, &sp)) < 0)
 		return r;
 	r = files_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
-	return r < 0 && why[0] ? fail(d, r, "%s", why) : r;
+	if (r < 0)
+		return why[0] ? fail(d, r, "%s", why) : r;
+	if (sp->watchers && files_req_event(d->req, &ev))
+		emit(d, sp, ev.kind, &ev);
+	return 0;
 }
 
 static int
@@ -836,6 +845,7 @@ op_exec(struct dctx *d, const Vmad__V1__Exec *m)
 	struct exec_req *req = calloc(1, sizeof(*req));
 	struct space *sp = space_find(&d->srv->spaces, m->name ? m->name : "");
 	struct mm_exec_info info;
+	Event ev = VMAD__V1__EVENT__INIT;
 	const char *why = "";
 	unsigned mode = SPACE_MODE_DEFAULT;
 	struct mm *mm;
@@ -851,11 +861,15 @@ op_exec(struct dctx *d, const Vmad__V1__Exec *m)
 		r = fail(d, r, "%s", why);
 	if (r == 0 && (r = mm_exec(&req->cfg, &req->args, &mm, &info)) < 0)
 		r = fail(d, r, "exec of '%s' failed", req->exe.file.path);
+	/* The program's path lies in the request message, not in req. */
+	ev.path = (char *)req->exe.file.path;
 	free(req);
 	if (r < 0)
 		return r;
 	if ((r = sp ? replace_mm(d, sp, mm) : add_space(d, m->name, mm, mode)) < 0)
 		return r;
+	if (sp && sp->watchers)
+		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_EXEC, &ev);
 	d->resp->exec = exec_req_result(d->arena, &info);
 	if (!d->resp->exec)
 		return -ENOMEM;

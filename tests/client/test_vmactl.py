@@ -728,8 +728,9 @@ def t_watch(d):
             a = ok(run(d, "mmap", "wt", "0", "8K", "rw-", "private,anonymous")).out.strip()
             ok(run(d, "mprotect", "wt", a, "4K", "r--"))
             ok(run(d, "munmap", "wt", a, "8K"))
+            ok(run(d, "set-brk", "wt", "0x600000000000", "0x600000002000"))
             ok(run(d, "ping"))
-            for _ in range(3):
+            for _ in range(4):
                 lines.append(w.stdout.readline())
         finally:
             w.send_signal(signal.SIGINT)
@@ -738,14 +739,17 @@ def t_watch(d):
         end = "0x%x" % (int(a, 16) + 0x2000)
         if json_mode:
             js = [json.loads(line) for line in lines]
-            assert [j["event"] for j in js] == ["mmap", "mprotect", "munmap"], js
+            assert [j["event"] for j in js] == ["mmap", "mprotect", "munmap", "set-brk"], js
             assert js[0]["start"] == a and js[0]["len"] == "0x2000", js
+            assert js[3]["start"] == "0x600000000000", js
+            assert js[3]["new_addr"] == "0x600000002000", js
             assert js[0]["prot"] == "rw-" and js[1]["prot"] == "r--", js
             assert all(j["ok"] and j["name"] == "wt" for j in js), js
         else:
             assert lines[0] == "mmap wt %s-%s rw- private,anonymous\n" % (a, end), lines
             assert lines[1].startswith("mprotect wt %s-" % a) and "r--" in lines[1], lines
             assert lines[2] == "munmap wt %s-%s\n" % (a, end), lines
+            assert lines[3] == "set-brk wt 0x600000000000 0x600000002000\n", lines
         w.stdout.close()
         w.stderr.close()
     refused(run(d, "watch", "nope"), "watch", "ENOENT")
