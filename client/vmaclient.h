@@ -479,11 +479,17 @@ enum vmac_event_kind {
 	VMAC_EVENT_FAULT = 9,
 	VMAC_EVENT_FORK = 10,
 	VMAC_EVENT_DESTROY = 11,
-	VMAC_EVENT_OVERFLOW = 12,      /* `lost` events were dropped: the watcher read too slowly */
-	VMAC_EVENT_MSEAL = 75,         /* 0.2 */
-	VMAC_EVENT_PKEY_ALLOC = 80,    /* 0.2: flags is the new key */
-	VMAC_EVENT_PKEY_FREE = 81,     /* 0.2: flags is the key */
-	VMAC_EVENT_PKEY_MPROTECT = 82, /* 0.2: new_prot; flags is the key (UINT32_MAX for -1) */
+	VMAC_EVENT_OVERFLOW = 12, /* `lost` events were dropped: the watcher read too slowly */
+	/* 0.2 */
+	VMAC_EVENT_RESTORE = 51,       /* the contents were replaced by a saved space */
+	VMAC_EVENT_EXEC = 60,          /* replaced by exec: path is the program */
+	VMAC_EVENT_FILE_SET_SIZE = 71, /* start: the open file's id, len: its new size */
+	VMAC_EVENT_FILE_UNLINK = 72,   /* start: the open file's id */
+	VMAC_EVENT_SET_BRK = 74,       /* start: start_brk, new_addr: brk */
+	VMAC_EVENT_MSEAL = 75,
+	VMAC_EVENT_PKEY_ALLOC = 80,    /* flags: the new key */
+	VMAC_EVENT_PKEY_FREE = 81,     /* flags: the key */
+	VMAC_EVENT_PKEY_MPROTECT = 82, /* new_prot; flags: the key (UINT32_MAX for -1) */
 };
 
 struct vmac_event {
