@@ -43,6 +43,7 @@ struct args {
 	bool prev, write, onfault;
 	bool view; /* find --view */
 	struct vmac_create_opts create;
+	struct vmac_create_ext create_ext; /* create --pku */
 	/* open files: mmap --open, file-* commands, set-brk */
 	uint64_t open_id, size;
 	bool has_size, deleted;

@@ -421,6 +421,14 @@ def t_guard_pkeys(d):
     ok(run(d, "pkey-mprotect", "gp", "0x10000000", "4K", "r--", "none"))
     assert len(ok(run(d, "maps", "gp")).out.splitlines()) == 3
     ok(run(d, "destroy", "gp"))
+    ok(run(d, "create", "gk", "--pku"))
+    ok(run(d, "mmap", "gk", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    ok(run(d, "pkey-alloc", "gk", "2"), "1\n")
+    ok(run(d, "pkey-mprotect", "gk", "0x10001000", "4K", "rw-", "1"))
+    assert len(ok(run(d, "maps", "gk")).out.splitlines()) == 4
+    ok(run(d, "pkey-free", "gk", "1"))
+    refused(run(d, "pkey-free", "gk", "1"), "pkey-free", "EINVAL")
+    ok(run(d, "destroy", "gk"))
 
 
 def t_change_commands(d):
