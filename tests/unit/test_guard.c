@@ -114,6 +114,17 @@ refusals(void **state)
 	assert_int_equal(advise(mm, A + 16 * P, P, MM_MADV_GUARD_REMOVE), 0);
 	do_mmap(mm, A + 32 * P, 4 * P, RW, FIXED_PRIVATE | MM_MAP_LOCKED);
 	assert_int_equal(advise(mm, A + 32 * P, P, MM_MADV_GUARD_INSTALL), -EINVAL);
+	/* VM_SPECIAL and hugetlb VMAs refuse both: from the source (mm/madvise.c:
+	 * is_valid_guard_vma()), as this machine has no huge pages to try. */
+	assert_int_equal(mm_insert_vma(mm, A + 64 * P, A + 65 * P,
+				       VM_READ | VM_MAYREAD | VM_PFNMAP | VM_IO, 0, NULL, false),
+			 0);
+	assert_int_equal(advise(mm, A + 64 * P, P, MM_MADV_GUARD_INSTALL), -EINVAL);
+	assert_int_equal(advise(mm, A + 64 * P, P, MM_MADV_GUARD_REMOVE), -EINVAL);
+	assert_int_equal(
+		mm_insert_vma(mm, A + 512 * P, A + 1024 * P, F_RW | VM_HUGETLB, 0, NULL, false), 0);
+	assert_int_equal(advise(mm, A + 512 * P, P, MM_MADV_GUARD_INSTALL), -EINVAL);
+	assert_int_equal(advise(mm, A + 512 * P, P, MM_MADV_GUARD_REMOVE), -EINVAL);
 	/* PROT_NONE takes guards, and the access check comes first. */
 	do_mmap(mm, A + 48 * P, 4 * P, MM_PROT_NONE, FIXED_PRIVATE);
 	assert_int_equal(advise(mm, A + 48 * P, P, MM_MADV_GUARD_INSTALL), 0);
