@@ -5,17 +5,17 @@
  * UNMERGEABLE, HUGEPAGE, NOHUGEPAGE) with merge/split; DONTNEED and REMOVE drop resident
  * pages (guard markers stay); POPULATE_READ/WRITE fault pages in, up to a guard marker;
  * GUARD_INSTALL and GUARD_REMOVE set and clear guard markers.  FREE, COLD and PAGEOUT leave
- * the residency of what the engine models as it is (as the kernel does on a machine without
- * swap until reclaim runs: FREE'd pages stay mapped until reclaim frees them, COLD only ages
- * them, PAGEOUT cannot write anonymous pages anywhere); WILLNEED and COLLAPSE are checked as
- * the kernel checks them and change nothing here (their effects depend on I/O and timing).
+ * residency as it is, as the kernel does on a machine without swap until reclaim runs:
+ * FREE'd pages stay mapped until memory pressure frees them, COLD only ages pages, PAGEOUT
+ * cannot write anonymous pages anywhere.  What PAGEOUT does to file and shmem pages (it
+ * unmaps, and may evict, those no other process maps) depends on other processes and the page
+ * cache and is not modelled.  WILLNEED and COLLAPSE are checked as the kernel checks them and
+ * change nothing here (their effects depend on I/O and timing).
  */
 #include "mm_internal.h"
 
 #define MADV_DONTNEED_LOCKED 24
 #define MADV_COLLAPSE        25
-#define MADV_GUARD_INSTALL   MM_MADV_GUARD_INSTALL
-#define MADV_GUARD_REMOVE    MM_MADV_GUARD_REMOVE
 
 static bool
 advice_valid(int advice)
@@ -44,8 +44,8 @@ advice_valid(int advice)
 	case MM_MADV_POPULATE_WRITE:
 	case MADV_DONTNEED_LOCKED:
 	case MADV_COLLAPSE:
-	case MADV_GUARD_INSTALL:
-	case MADV_GUARD_REMOVE:
+	case MM_MADV_GUARD_INSTALL:
+	case MM_MADV_GUARD_REMOVE:
 		return true;
 	default:
 		return false;
@@ -231,7 +231,7 @@ sealed_may_advise(const struct vma *v, int advice)
 	case MM_MADV_REMOVE:
 	case MM_MADV_DONTFORK:
 	case MM_MADV_WIPEONFORK:
-	case MADV_GUARD_INSTALL:
+	case MM_MADV_GUARD_INSTALL:
 		break;
 	default:
 		return true;
@@ -250,9 +250,9 @@ vma_advice(struct mm *mm, struct vma *v, struct vma **prev, uint64_t start, uint
 	switch (advice) {
 	case MM_MADV_REMOVE:
 		return remove_advice(mm, v, start, end);
-	case MADV_GUARD_INSTALL:
+	case MM_MADV_GUARD_INSTALL:
 		return guard_install(mm, v, start, end);
-	case MADV_GUARD_REMOVE:
+	case MM_MADV_GUARD_REMOVE:
 		return guard_remove(mm, v, start, end);
 	case MM_MADV_WILLNEED:
 	case MADV_COLLAPSE:
