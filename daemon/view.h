@@ -11,31 +11,21 @@
 
 #include <stdint.h>
 
-#include "vmad.pb-c.h"
 #include "vseg.h"
 
 struct space;
-struct space_table;
 struct view_pub;
 
 /* A new read-only descriptor of sp's segment, which is created on first use: 0 or -errno. */
 int view_open_fd(struct space *sp, int *fd);
 /* The space is going: readers see state from now on.  Accepts NULL. */
 void view_pub_free(struct view_pub *v, enum vseg_state state);
-/*
- * Brings the part of sp's segment over [lo, hi) (widened to whole VMAs) up to date, as part
- * of a change that view_pub_done() ends.
- */
-void view_pub_touch(struct space *sp, uint64_t lo, uint64_t hi);
-/* Ends the change the touches since the last call made: readers see it whole. */
-void view_pub_done(struct space *sp);
 /* The size of sp's segment (it has one). */
 uint64_t view_pub_size(const struct space *sp);
-/* The program break the segment was last published with, and its new value. */
-uint64_t view_pub_brk(const struct space *sp);
-void view_pub_set_brk(struct space *sp, uint64_t brk);
-/* After a request: updates the segment of the space it may have changed, if it has one. */
-void view_request_done(struct space_table *t, const Vmad__V1__Request *req,
-		       const Vmad__V1__Response *resp);
+/*
+ * After a request that found sp (or NULL): brings sp's segment, if it has one, up to date
+ * over the range the engine recorded as changed (mm_take_changed()), as one change.
+ */
+void view_request_done(struct space *sp);
 
 #endif
