@@ -1045,8 +1045,8 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	resp->has_id = true;
 	resp->id = req->id;
 	r = dispatch_limited(&d);
-	/* Before the reply leaves: its author's view shows what it did. */
-	view_request_done(d.sp);
+	/* Published before the reply leaves (view_flush()): its author's view shows what it did. */
+	view_request_done(&srv->spaces, d.sp);
 	if (r < 0) {
 		/* Whatever a handler had filled in is not part of an error reply. */
 		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;

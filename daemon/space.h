@@ -52,6 +52,7 @@ struct space_table {
 	size_t nbuckets; /* a power of two */
 	size_t count;
 	struct usage_table usage; /* per owner */
+	struct space *view_pending; /* its view waits for view_flush() (view.c) */
 };
 
 int space_table_init(struct space_table *t);

@@ -673,18 +673,29 @@ view_pub_free(struct view_pub *v, enum vseg_state state)
 }
 
 void
-view_request_done(struct space *sp)
+view_flush(struct space_table *t)
 {
+	struct space *sp = t->view_pending;
 	struct mm_range ranges[MM_CHANGED_RANGES];
 	unsigned n;
 
-	/* With no view, the engine's record of changes grows until the first one opens. */
-	if (!sp || !sp->view)
+	if (!sp)
 		return;
+	t->view_pending = NULL;
 	n = mm_take_changed(sp->mm, ranges);
 	if (n)
 		view_sync(sp->view, sp->mm, ranges, n);
 	view_done(sp->view);
+}
+
+void
+view_request_done(struct space_table *t, struct space *sp)
+{
+	/* With no view, the engine's record of changes grows until the first one opens. */
+	if (!sp || !sp->view || sp == t->view_pending)
+		return;
+	view_flush(t);
+	t->view_pending = sp;
 }
 
 uint64_t

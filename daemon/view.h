@@ -14,6 +14,7 @@
 #include "vseg.h"
 
 struct space;
+struct space_table;
 struct view_pub;
 
 /* A new read-only descriptor of sp's segment, which is created on first use: 0 or -errno. */
@@ -23,9 +24,13 @@ void view_pub_free(struct view_pub *v, enum vseg_state state);
 /* The size of sp's segment (it has one). */
 uint64_t view_pub_size(const struct space *sp);
 /*
- * After a request that found sp (or NULL): brings sp's segment, if it has one, up to date
- * over the range the engine recorded as changed (mm_take_changed()), as one change.
+ * After a request that found sp (or NULL): sp's segment, if it has one, is to be brought up
+ * to date over the ranges the engine recorded as changed (mm_take_changed()).  The requests
+ * a connection sent together are published as one change, by view_flush(), which the
+ * transport calls before any reply leaves; a request on another space flushes first.
  */
-void view_request_done(struct space *sp);
+void view_request_done(struct space_table *t, struct space *sp);
+/* Publishes what view_request_done() left pending: readers see it whole. */
+void view_flush(struct space_table *t);
 
 #endif

@@ -27,6 +27,7 @@
 #include "mm.h"
 #include "server.h"
 #include "space.h"
+#include "view.h"
 #include "watch.h"
 
 /* Events kept for a local watcher that does not read them, before they count as lost. */
@@ -432,6 +433,8 @@ local_dispatch(struct vmac_conn *c, Request *req, bool *close)
 		vmad__v1__response__init(resp);
 		srv->requests++;
 		*close = dispatch_request(srv, dc, req, resp);
+		/* The reply is the caller's at once: nothing waits to be published with it. */
+		view_flush(&srv->spaces);
 		if (resp->error)
 			srv->errors++;
 	}
