@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BASE 0x10000000ULL
-#define SPAN 256 /* pages the operations play in */
-#define MAXV 1024
-#define OPS  20000
+#define BASE  0x10000000ULL
+#define SPAN  256 /* pages the operations play in */
+#define MAXV  1024
+#define OPS   20000
 #define ROUND 1000
 
 /* One VMA as a copy of it would show it. */
@@ -73,7 +73,8 @@ check_covered(const struct snap *a, const struct snap *b, const struct mm_range 
 			if (crosses)
 				fail_msg("op %d: [%llx, %llx) crosses changed [%llx, %llx)", op,
 					 (unsigned long long)r->start, (unsigned long long)r->end,
-					 (unsigned long long)rg[k].lo, (unsigned long long)rg[k].hi);
+					 (unsigned long long)rg[k].lo,
+					 (unsigned long long)rg[k].hi);
 			inside |= r->start >= rg[k].lo && r->end <= rg[k].hi;
 		}
 		if (!inside && !rec_in(r, b))
@@ -93,12 +94,25 @@ check_ranges(const struct mm_range *rg, unsigned n)
 }
 
 static const struct mm_file_desc files[] = {
-	{ .path = "/usr/lib/liba.so", .mode = MM_FMODE_READ | MM_FMODE_WRITE, .dev_major = 8,
-	  .dev_minor = 1, .ino = 11, .size = MM_FILE_SIZE_UNKNOWN },
-	{ .path = "/usr/lib/libb.so", .mode = MM_FMODE_READ | MM_FMODE_WRITE, .dev_major = 8,
-	  .dev_minor = 2, .ino = 12, .size = 64 * P },
-	{ .path = "/usr/lib/libb.so", .mode = MM_FMODE_READ | MM_FMODE_WRITE, .dev_major = 8,
-	  .dev_minor = 2, .ino = 12, .size = 64 * P, .deleted = true },
+	{ .path = "/usr/lib/liba.so",
+	  .mode = MM_FMODE_READ | MM_FMODE_WRITE,
+	  .dev_major = 8,
+	  .dev_minor = 1,
+	  .ino = 11,
+	  .size = MM_FILE_SIZE_UNKNOWN },
+	{ .path = "/usr/lib/libb.so",
+	  .mode = MM_FMODE_READ | MM_FMODE_WRITE,
+	  .dev_major = 8,
+	  .dev_minor = 2,
+	  .ino = 12,
+	  .size = 64 * P },
+	{ .path = "/usr/lib/libb.so",
+	  .mode = MM_FMODE_READ | MM_FMODE_WRITE,
+	  .dev_major = 8,
+	  .dev_minor = 2,
+	  .ino = 12,
+	  .size = 64 * P,
+	  .deleted = true },
 };
 
 static uint64_t file_id;
@@ -108,7 +122,7 @@ op_mmap(struct mm *mm, unsigned *seed, uint64_t a, uint64_t len, uint32_t prot)
 {
 	int k = rand_r(seed) % 6;
 	uint32_t flags = MM_MAP_FIXED | (k == 5 ? MM_MAP_SHARED | MM_MAP_ANONYMOUS
-					       : MM_MAP_PRIVATE | (k < 3 ? MM_MAP_ANONYMOUS : 0));
+						: MM_MAP_PRIVATE | (k < 3 ? MM_MAP_ANONYMOUS : 0));
 	struct mm_file_desc byid = { .id = file_id };
 	const struct mm_file_desc *f = k == 3 ? &files[rand_r(seed) % 3] : k == 4 ? &byid : NULL;
 	uint64_t at;
