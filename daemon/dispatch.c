@@ -1030,6 +1030,32 @@ dispatch_limited(struct dctx *d)
 	return r;
 }
 
+static void
+reply_error(Vmad__V1__Response *resp, int r)
+{
+	/* Whatever a handler had filled in is not part of an error reply. */
+	resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;
+	resp->has_error = true;
+	resp->error = r;
+	if (!resp->message)
+		resp->message = strerror(-r);
+}
+
+int
+dispatch_find(struct server *srv, struct conn *c, const Vmad__V1__Find *m, Vmad__V1__Response *resp)
+{
+	struct dctx d = { .srv = srv,
+			  .conn = c,
+			  .cred = conn_cred(c),
+			  .resp = resp,
+			  .arena = &srv->reply_arena };
+	int r = op_find(&d, m);
+
+	if (r < 0)
+		reply_error(resp, r);
+	return r;
+}
+
 bool
 dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *req,
 		 Vmad__V1__Response *resp)
@@ -1047,14 +1073,8 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	r = dispatch_limited(&d);
 	/* Published before the reply leaves (view_flush()): its author's view shows what it did. */
 	view_request_done(&srv->spaces, d.sp);
-	if (r < 0) {
-		/* Whatever a handler had filled in is not part of an error reply. */
-		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;
-		resp->has_error = true;
-		resp->error = r;
-		if (!resp->message)
-			resp->message = strerror(-r);
-	}
+	if (r < 0)
+		reply_error(resp, r);
 	if (log_enabled(LOG_LEVEL_DEBUG))
 		log_debug("client %llu: request %llu op %d: %d", (unsigned long long)conn_id(c),
 			  (unsigned long long)req->id, (int)req->op_case, r);

@@ -100,6 +100,9 @@ void conn_set_last(struct vmac_conn *c, Response *r);
 int conn_protocol_error(struct vmac_conn *c);
 int conn_stray_reply(struct vmac_conn *c, Response *r);
 int conn_reply_errno(struct vmac_conn *c, const Response *r);
+/* Applies a reply to the call that awaited it and keeps it as the last (owned: to be freed). */
+int conn_apply_reply(struct vmac_conn *c, Response *r, bool owned, conn_apply_fn apply,
+		     void *const out[2]);
 void conn_reset(struct vmac_conn *c);
 
 /*
@@ -111,6 +114,8 @@ int local_open(struct vmac_conn *c);
 void local_close(struct vmac_conn *c);
 void local_reset(struct vmac_conn *c);
 int local_submit(struct vmac_conn *c, Request *req, struct conn_pending *p);
+/* A find with no request queued: the daemon core's answer, without a request around it. */
+int local_find(struct vmac_conn *c, const Vmad__V1__Find *m, Response **out);
 int local_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool watch);
 
 /* Keeps a descriptor a reply carried (the first one; others are closed). */

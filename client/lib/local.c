@@ -417,8 +417,29 @@ local_keep(Response *r)
 	return copy;
 }
 
+/* What runs a call in the engine: fills resp, tells whether the connection must close. */
+typedef bool (*local_run_fn)(struct server *srv, struct conn *c, const void *arg, Response *resp);
+
+static bool
+local_run_request(struct server *srv, struct conn *c, const void *arg, Response *resp)
+{
+	bool close = dispatch_request(srv, c, arg, resp);
+
+	/* The reply is the caller's at once: nothing waits to be published with it. */
+	view_flush(&srv->spaces);
+	return close;
+}
+
+static bool
+local_run_find(struct server *srv, struct conn *c, const void *arg, Response *resp)
+{
+	(void)dispatch_find(srv, c, arg, resp);
+	return false;
+}
+
+/* Under the lock: the reply, in the connection's arena until its next call. */
 static Response *
-local_dispatch(struct vmac_conn *c, Request *req, bool *close)
+local_dispatch(struct vmac_conn *c, local_run_fn run, const void *arg, bool *close)
 {
 	struct server *srv = &local.srv;
 	struct conn *dc = &c->local->conn;
@@ -432,14 +453,23 @@ local_dispatch(struct vmac_conn *c, Request *req, bool *close)
 	if (resp) {
 		vmad__v1__response__init(resp);
 		srv->requests++;
-		*close = dispatch_request(srv, dc, req, resp);
-		/* The reply is the caller's at once: nothing waits to be published with it. */
-		view_flush(&srv->spaces);
+		*close = run(srv, dc, arg, resp);
 		if (resp->error)
 			srv->errors++;
 	}
 	arena_move(&dc->arena, &srv->reply_arena);
 	return resp;
+}
+
+int
+local_find(struct vmac_conn *c, const Vmad__V1__Find *m, Response **out)
+{
+	bool close = false;
+
+	pthread_mutex_lock(&local.lock);
+	*out = local_dispatch(c, local_run_find, m, &close);
+	pthread_mutex_unlock(&local.lock);
+	return *out ? 0 : -ENOMEM;
 }
 
 int
@@ -452,7 +482,7 @@ local_submit(struct vmac_conn *c, Request *req, struct conn_pending *p)
 	req->id = c->next_id++;
 	p->id = req->id;
 	pthread_mutex_lock(&local.lock);
-	resp = local_dispatch(c, req, &close);
+	resp = local_dispatch(c, local_run_request, req, &close);
 	if (resp && resp->result_case == VMAD__V1__RESPONSE__RESULT_MAPS) {
 		resp = local_keep(resp);
 		p->reply_owned = true;
