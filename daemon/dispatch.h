@@ -23,14 +23,6 @@ bool dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Reques
 		      Vmad__V1__Response *resp);
 
 /*
- * A Find alone, as dispatch_request() answers it (the same lookup, rights, reply and errors)
- * without what only a request that may change a space needs: for local mode's lookups.
- * Returns 0 or the negative errno the reply carries.
- */
-int dispatch_find(struct server *srv, struct conn *c, const Vmad__V1__Find *m,
-		  Vmad__V1__Response *resp);
-
-/*
  * A journalled request replayed at start-up (durable.c): as the recorded client made it, with
  * no connection.  Returns the handler's result (0 or a negative errno).
  */

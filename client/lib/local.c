@@ -417,29 +417,9 @@ local_keep(Response *r)
 	return copy;
 }
 
-/* What runs a call in the engine: fills resp, tells whether the connection must close. */
-typedef bool (*local_run_fn)(struct server *srv, struct conn *c, const void *arg, Response *resp);
-
-static bool
-local_run_request(struct server *srv, struct conn *c, const void *arg, Response *resp)
-{
-	bool close = dispatch_request(srv, c, arg, resp);
-
-	/* The reply is the caller's at once: nothing waits to be published with it. */
-	view_flush(&srv->spaces);
-	return close;
-}
-
-static bool
-local_run_find(struct server *srv, struct conn *c, const void *arg, Response *resp)
-{
-	(void)dispatch_find(srv, c, arg, resp);
-	return false;
-}
-
 /* Under the lock: the reply, in the connection's arena until its next call. */
 static Response *
-local_dispatch(struct vmac_conn *c, local_run_fn run, const void *arg, bool *close)
+local_dispatch(struct vmac_conn *c, const Request *req, bool *close)
 {
 	struct server *srv = &local.srv;
 	struct conn *dc = &c->local->conn;
@@ -453,7 +433,9 @@ local_dispatch(struct vmac_conn *c, local_run_fn run, const void *arg, bool *clo
 	if (resp) {
 		vmad__v1__response__init(resp);
 		srv->requests++;
-		*close = run(srv, dc, arg, resp);
+		*close = dispatch_request(srv, dc, req, resp);
+		/* The reply is the caller's at once: nothing waits to be published with it. */
+		view_flush(&srv->spaces);
 		if (resp->error)
 			srv->errors++;
 	}
@@ -462,12 +444,12 @@ local_dispatch(struct vmac_conn *c, local_run_fn run, const void *arg, bool *clo
 }
 
 int
-local_find(struct vmac_conn *c, const Vmad__V1__Find *m, Response **out)
+local_call(struct vmac_conn *c, const Request *req, Response **out)
 {
 	bool close = false;
 
 	pthread_mutex_lock(&local.lock);
-	*out = local_dispatch(c, local_run_find, m, &close);
+	*out = local_dispatch(c, req, &close);
 	pthread_mutex_unlock(&local.lock);
 	return *out ? 0 : -ENOMEM;
 }
@@ -482,7 +464,7 @@ local_submit(struct vmac_conn *c, Request *req, struct conn_pending *p)
 	req->id = c->next_id++;
 	p->id = req->id;
 	pthread_mutex_lock(&local.lock);
-	resp = local_dispatch(c, local_run_request, req, &close);
+	resp = local_dispatch(c, req, &close);
 	if (resp && resp->result_case == VMAD__V1__RESPONSE__RESULT_MAPS) {
 		resp = local_keep(resp);
 		p->reply_owned = true;

@@ -26,20 +26,16 @@ find_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 	return found;
 }
 
-/*
- * Local mode, nothing queued: the daemon core's find handler answers, with no request built
- * around it or queued; its reply is applied as any reply is.
- */
+/* Local mode, nothing queued: run at once, the reply applied as any reply is. */
 static int
-find_local(struct vmac_conn *c, const Vmad__V1__Find *m, struct vmac_vma *vma,
-	   struct vmac_vma *prev)
+find_local(struct vmac_conn *c, const Request *req, struct vmac_vma *vma, struct vmac_vma *prev)
 {
 	void *const out[2] = { vma, prev };
 	Response *r;
 	int rc = conn_usable(c);
 
 	if (rc == 0)
-		rc = local_find(c, m, &r);
+		rc = local_call(c, req, &r);
 	return rc < 0 ? rc : conn_apply_reply(c, r, false, find_apply, out);
 }
 
@@ -56,11 +52,11 @@ find_submit(struct vmac_conn *c, const char *name, Vmad__V1__FindMode mode, uint
 	m.addr = addr;
 	m.has_end = mode == VMAD__V1__FIND_MODE__FIND_INTERSECTION;
 	m.end = end;
-	if (c && c->local && !c->queueing && c->qhead == c->qlen)
-		return find_local(c, &m, vma, prev);
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_FIND;
 	req.find = &m;
+	if (c && c->local && !c->queueing && c->qhead == c->qlen)
+		return find_local(c, &req, vma, prev);
 	return conn_submit(c, &req, find_apply, vma, prev);
 }
 
