@@ -46,6 +46,9 @@ conn(void)
 	return c;
 }
 
+/* random_op() queues its requests in a pipeline. */
+static bool pipelined;
+
 /* A file the space has open (0: none), for mmap by id, truncation and unlinking. */
 static uint64_t open_file;
 
@@ -119,6 +122,9 @@ random_op(struct vmac_conn *c, const char *name, unsigned *seed)
 		(void)vmac_mremap(c, name, a, len, len * 2, VMAC_MREMAP_MAYMOVE, 0, NULL);
 	} else if (k == 8) {
 		(void)vmac_mlock(c, name, a, len);
+	} else if (k == 9 && pipelined) {
+		/* Out-parameters are written when a reply is collected: none on this stack. */
+		(void)vmac_brk(c, name, BASE + (uint64_t)(rand_r(seed) % SPAN) * PAGE, NULL);
 	} else if (k == 9) {
 		uint64_t b;
 		(void)vmac_brk(c, name, 0, &b);
@@ -337,8 +343,10 @@ test_pipelined(void **state)
 	}
 	for (int round = 0; round < 20; round++) {
 		assert_int_equal(vmac_pipeline_begin(c), 0);
+		pipelined = true;
 		for (int i = 0; i < 32; i++)
 			random_op(c, names[(i / (round % 4 + 1)) % 2], &seed);
+		pipelined = false;
 		r = vmac_pipeline_end(c);
 		assert_true(r >= 0);
 		while ((r = vmac_pipeline_next(c, &result)) > 0)
