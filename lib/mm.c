@@ -359,26 +359,11 @@ mm_vma_info(const struct vma *v, struct mm_vma_info *out)
 	out->rss_shmem = pages_count(v->pages, PAGE_SHMEM);
 }
 
-static void
-range_cover(struct mm_range *r, uint64_t lo, uint64_t hi)
-{
-	if (r->lo >= r->hi || lo < r->lo)
-		r->lo = lo;
-	if (hi > r->hi)
-		r->hi = hi;
-}
-
 /* The distance from [lo, hi) to r: what covering both would take in. */
 static uint64_t
 range_gap(const struct mm_range *r, uint64_t lo, uint64_t hi)
 {
 	return hi < r->lo ? r->lo - hi : lo > r->hi ? lo - r->hi : 0;
-}
-
-static bool
-range_empty(const struct mm_range *r)
-{
-	return r->lo >= r->hi;
 }
 
 void
@@ -387,14 +372,14 @@ mm_changed_far(struct mm *mm, uint64_t lo, uint64_t hi)
 	struct mm_range *a = &mm->changed[0], *b = &mm->changed[1];
 
 	/* A second range for a change apart; with no room for a third, the nearer one grows. */
-	if (range_empty(a) || range_gap(a, lo, hi) == 0)
-		range_cover(a, lo, hi);
-	else if (range_empty(b) || range_gap(b, lo, hi) < range_gap(a, lo, hi))
-		range_cover(b, lo, hi);
+	if (mm_range_empty(a) || range_gap(a, lo, hi) == 0)
+		mm_range_cover(a, lo, hi);
+	else if (mm_range_empty(b) || range_gap(b, lo, hi) < range_gap(a, lo, hi))
+		mm_range_cover(b, lo, hi);
 	else
-		range_cover(a, lo, hi);
-	if (!range_empty(b) && range_gap(a, b->lo, b->hi) == 0) {
-		range_cover(a, b->lo, b->hi);
+		mm_range_cover(a, lo, hi);
+	if (!mm_range_empty(b) && range_gap(a, b->lo, b->hi) == 0) {
+		mm_range_cover(a, b->lo, b->hi);
 		*b = (struct mm_range){ UINT64_MAX, 0 };
 	}
 }
@@ -405,7 +390,7 @@ mm_take_changed(struct mm *mm, struct mm_range out[MM_CHANGED_RANGES])
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < MM_CHANGED_RANGES; i++) {
-		if (!range_empty(&mm->changed[i]))
+		if (!mm_range_empty(&mm->changed[i]))
 			out[n++] = mm->changed[i];
 		mm->changed[i] = (struct mm_range){ UINT64_MAX, 0 };
 	}

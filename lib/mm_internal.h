@@ -166,6 +166,22 @@ mm_map_full(struct mm *mm, bool full)
 	return full;
 }
 
+static inline bool
+mm_range_empty(const struct mm_range *r)
+{
+	return r->lo >= r->hi;
+}
+
+/* r grows to take in [lo, hi) (an empty r becomes it). */
+static inline void
+mm_range_cover(struct mm_range *r, uint64_t lo, uint64_t hi)
+{
+	if (mm_range_empty(r) || lo < r->lo)
+		r->lo = lo;
+	if (hi > r->hi)
+		r->hi = hi;
+}
+
 /* mm.c: a change that is not simply the first range growing. */
 void mm_changed_far(struct mm *mm, uint64_t lo, uint64_t hi);
 
@@ -175,15 +191,10 @@ mm_changed(struct mm *mm, uint64_t lo, uint64_t hi)
 {
 	struct mm_range *c = &mm->changed[0];
 
-	if (mm->changed[1].lo < mm->changed[1].hi ||
-	    (c->lo < c->hi && (hi < c->lo || lo > c->hi))) {
+	if (!mm_range_empty(&mm->changed[1]) || (!mm_range_empty(c) && (hi < c->lo || lo > c->hi)))
 		mm_changed_far(mm, lo, hi);
-		return;
-	}
-	if (lo < c->lo || c->lo >= c->hi)
-		c->lo = lo;
-	if (hi > c->hi)
-		c->hi = hi;
+	else
+		mm_range_cover(c, lo, hi);
 }
 
 static inline void
