@@ -33,8 +33,9 @@ struct dctx {
 	const Request *req;
 	Response *resp;
 	struct arena *arena;
-	bool close;  /* close the connection after the reply */
-	bool replay; /* a journal record: it was within the limits when it was made */
+	struct space *sp; /* the space the request named, once found (for its view) */
+	bool close;       /* close the connection after the reply */
+	bool replay;      /* a journal record: it was within the limits when it was made */
 };
 
 /* Sets the reply's message and returns err, so handlers can `return fail(...)`. */
@@ -68,8 +69,10 @@ find_space(struct dctx *d, const char *name, struct space **out)
 
 	/* Every stored name is valid: only a miss is checked, to tell EINVAL from ENOENT. */
 	*out = name ? space_find(&d->srv->spaces, name) : NULL;
-	if (*out)
+	if (*out) {
+		d->sp = *out;
 		return 0;
+	}
 	r = check_name(d, name);
 	return r < 0 ? r : fail(d, -ENOENT, "no address space named '%s'", name);
 }
@@ -284,6 +287,7 @@ op_destroy(struct dctx *d, const Vmad__V1__Destroy *m)
 		return fail(d, -EACCES, "'%s' belongs to uid %u", m->name, (unsigned)sp->uid);
 	watch_space_gone(d->srv, sp);
 	space_remove(&d->srv->spaces, sp);
+	d->sp = NULL;
 	return 0;
 }
 
@@ -1000,8 +1004,8 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	resp->has_id = true;
 	resp->id = req->id;
 	r = dispatch_limited(&d);
-	/* Before the reply leaves: its author's view shows what it did. */
-	view_request_done(&srv->spaces, req, resp);
+	/* Published before the reply leaves (view_flush()): its author's view shows what it did. */
+	view_request_done(&srv->spaces, d.sp);
 	if (r < 0) {
 		/* Whatever a handler had filled in is not part of an error reply. */
 		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;

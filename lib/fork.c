@@ -30,6 +30,7 @@ child_alloc(const struct mm *parent)
 	c->files = NULL;
 	c->nfiles = c->files_cap = 0;
 	c->pt = NULL;
+	mm_changed_all(c);
 	return c;
 }
 

@@ -80,8 +80,9 @@ take_sticky(struct vma *target, uint64_t flags)
 }
 
 static void
-set_flags(struct vma *v, uint64_t flags)
+set_flags(struct mm *mm, struct vma *v, uint64_t flags)
 {
+	mm_changed_vma(mm, v);
 	v->flags = flags | (v->flags & VM_IGNORE_MERGE);
 }
 
@@ -205,7 +206,7 @@ merge_both(struct mm *mm, struct vma *prev, struct vma *middle, struct vma *next
 	vma_tree_set_range(mm, prev, prev->start, end);
 	absorb(mm, prev, middle, b);
 	absorb(mm, prev, next, prev->pages);
-	set_flags(prev, flags);
+	set_flags(mm, prev, flags);
 	return prev;
 }
 
@@ -235,7 +236,7 @@ merge_left(struct mm *mm, struct vma *prev, struct vma *middle, uint64_t end, ui
 		pages_free(prev->pages);
 		prev->pages = pages;
 	}
-	set_flags(prev, flags);
+	set_flags(mm, prev, flags);
 	return prev;
 }
 
@@ -264,7 +265,7 @@ merge_right(struct mm *mm, struct vma *middle, struct vma *next, uint64_t start,
 		pages_free(next->pages);
 		next->pages = pages;
 	}
-	set_flags(next, flags);
+	set_flags(mm, next, flags);
 	return next;
 }
 
@@ -323,7 +324,7 @@ vma_modify_flags(struct mm *mm, struct vma *prev, struct vma *v, uint64_t start,
 		if (*err)
 			return NULL;
 	}
-	set_flags(v, newflags);
+	set_flags(mm, v, newflags);
 	return v;
 }
 

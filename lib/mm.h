@@ -350,6 +350,24 @@ const struct vma *mm_next_vma(const struct vma *vma);
 void mm_vma_info(const struct vma *vma, struct mm_vma_info *out);
 void mm_get_status(const struct mm *mm, struct mm_status *out);
 
+/* Addresses [lo, hi). */
+struct mm_range {
+	uint64_t lo, hi;
+};
+
+/* At most this many ranges of changes: an mremap move changes two places far apart. */
+#define MM_CHANGED_RANGES 2
+
+/*
+ * What changed since the last call, for a copy of the VMAs kept elsewhere (the daemon's
+ * views): the ranges (disjoint, at most MM_CHANGED_RANGES, their count returned) cover the
+ * whole extent, before and after, of every VMA that was added, removed or given another range,
+ * flags, offset, file or maps name; a VMA that crosses an edge of one did not change.  The
+ * ranges are then forgotten.  A new or loaded mm starts with everything changed.  This is
+ * bookkeeping for copies, not state of the modelled mm: mm_save() does not keep it.
+ */
+unsigned mm_take_changed(struct mm *mm, struct mm_range out[MM_CHANGED_RANGES]);
+
 /*
  * The max_map_count later operations are checked against (the kernel's checks, with their
  * own slack: mm/mmap.c do_mmap() and do_brk_flags() refuse only above it, splits at it,

@@ -117,6 +117,8 @@ struct mm {
 	struct rb_root tree;
 	struct vma *first, *last;
 	uint64_t map_count;
+	/* mm_take_changed(): [1] is used only when [0] is; an empty one has lo >= hi */
+	struct mm_range changed[MM_CHANGED_RANGES];
 	struct mm_cache_entry cache[MM_LOOKUP_CACHE];
 	struct vma_slab slab;
 
@@ -171,6 +173,50 @@ mm_map_full(struct mm *mm, bool full)
 	if (full)
 		mm->map_full = true;
 	return full;
+}
+
+static inline bool
+mm_range_empty(const struct mm_range *r)
+{
+	return r->lo >= r->hi;
+}
+
+/* r grows to take in [lo, hi) (an empty r becomes it). */
+static inline void
+mm_range_cover(struct mm_range *r, uint64_t lo, uint64_t hi)
+{
+	if (mm_range_empty(r) || lo < r->lo)
+		r->lo = lo;
+	if (hi > r->hi)
+		r->hi = hi;
+}
+
+/* mm.c: a change that is not simply the first range growing. */
+void mm_changed_far(struct mm *mm, uint64_t lo, uint64_t hi);
+
+/* [lo, hi) holds VMAs that change (mm_take_changed()): every change to a VMA passes here. */
+static inline void
+mm_changed(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	struct mm_range *c = &mm->changed[0];
+
+	if (!mm_range_empty(&mm->changed[1]) || (!mm_range_empty(c) && (hi < c->lo || lo > c->hi)))
+		mm_changed_far(mm, lo, hi);
+	else
+		mm_range_cover(c, lo, hi);
+}
+
+static inline void
+mm_changed_vma(struct mm *mm, const struct vma *v)
+{
+	mm_changed(mm, v->start, v->end);
+}
+
+/* Everything: the maps name of any VMA may have changed. */
+static inline void
+mm_changed_all(struct mm *mm)
+{
+	mm_changed(mm, 0, UINT64_MAX);
 }
 
 #ifdef MM_DEBUG_VALIDATE

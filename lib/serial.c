@@ -668,6 +668,7 @@ mm_load(const void *data, size_t len, size_t *used, struct mm **out, char *msg, 
 		mm_destroy(mm);
 		return d.err;
 	}
+	mm_changed_all(mm);
 	if (used)
 		*used = len - d.left;
 	*out = mm;

@@ -119,6 +119,7 @@ vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vm
 		mm_file_get(n->file);
 	n->anon_vma = v->anon_vma;
 	n->fork_child = v->fork_child;
+	mm_changed_vma(mm, v);
 	/* v is cut before n is linked, without gap updates: n fills the space at once. */
 	if (new_below) {
 		pages_truncate(&v->pages, idx, UINT64_MAX);

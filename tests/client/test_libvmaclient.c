@@ -192,6 +192,25 @@ test_mmap_find(void **state)
 	assert_int_equal(v.start, a);
 	assert_int_equal(vmac_find_vma(c, "mf", MMAP_TOP, &v), 0);
 	assert_int_equal(vmac_find_vma(c, "nope", 0, &v), -ENOENT);
+	assert_string_equal(vmac_errmsg(c), "no address space named 'nope'");
+	assert_int_equal(vmac_find_vma(c, "bad/name", 0, &v), -EINVAL);
+	assert_true(strstr(vmac_errmsg(c), "invalid space name") != NULL);
+	/* Queued in a pipeline, the same answers (local mode answers a lone find directly). */
+	struct vmac_vma q;
+	int result;
+	assert_int_equal(vmac_pipeline_begin(c), 0);
+	assert_int_equal(vmac_find_vma(c, "mf", 0x10000000, &q), 0);
+	assert_int_equal(vmac_find_vma(c, "nope", 0, &q), 0);
+	assert_int_equal(vmac_pipeline_end(c), 2);
+	assert_int_equal(vmac_pipeline_next(c, &result), 1);
+	assert_int_equal(result, VMAC_FOUND_VMA);
+	assert_int_equal(q.start, 0x10000000);
+	/* Not while replies wait, in either mode. */
+	assert_int_equal(vmac_find_vma(c, "mf", 0x10000000, &v), -EBUSY);
+	assert_int_equal(vmac_pipeline_next(c, &result), 1);
+	assert_int_equal(result, -ENOENT);
+	assert_int_equal(vmac_pipeline_next(c, &result), 0);
+	assert_int_equal(vmac_find_vma(c, "mf", 0x10000000, &v), VMAC_FOUND_VMA);
 	done(c, "mf");
 }
 
