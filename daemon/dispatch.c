@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "files_req.h"
+#include "pkeys_req.h"
 #include "exec_req.h"
 #include "memacct.h"
 #include "log.h"
@@ -32,8 +33,9 @@ struct dctx {
 	const Request *req;
 	Response *resp;
 	struct arena *arena;
-	bool close;  /* close the connection after the reply */
-	bool replay; /* a journal record: it was within the limits when it was made */
+	struct space *sp; /* the space the request named, once found (for its view) */
+	bool close;       /* close the connection after the reply */
+	bool replay;      /* a journal record: it was within the limits when it was made */
 };
 
 /* Sets the reply's message and returns err, so handlers can `return fail(...)`. */
@@ -67,8 +69,10 @@ find_space(struct dctx *d, const char *name, struct space **out)
 
 	/* Every stored name is valid: only a miss is checked, to tell EINVAL from ENOENT. */
 	*out = name ? space_find(&d->srv->spaces, name) : NULL;
-	if (*out)
+	if (*out) {
+		d->sp = *out;
 		return 0;
+	}
 	r = check_name(d, name);
 	return r < 0 ? r : fail(d, -ENOENT, "no address space named '%s'", name);
 }
@@ -283,6 +287,7 @@ op_destroy(struct dctx *d, const Vmad__V1__Destroy *m)
 		return fail(d, -EACCES, "'%s' belongs to uid %u", m->name, (unsigned)sp->uid);
 	watch_space_gone(d->srv, sp);
 	space_remove(&d->srv->spaces, sp);
+	d->sp = NULL;
 	return 0;
 }
 
@@ -773,6 +778,7 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 {
 	struct space *sp = m->name ? space_find(&d->srv->spaces, m->name) : NULL;
 	unsigned mode = SPACE_MODE_DEFAULT;
+	Event ev = VMAD__V1__EVENT__INIT;
 	char msg[256];
 	struct mm *mm;
 	int r;
@@ -787,7 +793,10 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 		return fail(d, r, "saved address space not usable: %s", msg);
 	if (!sp)
 		return add_space(d, m->name, mm, mode);
-	return replace_mm(d, sp, mm);
+	if ((r = replace_mm(d, sp, mm)) < 0 || !sp->watchers)
+		return r;
+	emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_RESTORE, &ev);
+	return 0;
 }
 
 /* ---- open files and the break (files_req.c) ------------------------------------------ */
@@ -795,6 +804,7 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 static int
 op_files(struct dctx *d)
 {
+	Event ev = VMAD__V1__EVENT__INIT;
 	char why[160] = "";
 	struct space *sp;
 	int r;
@@ -802,7 +812,29 @@ op_files(struct dctx *d)
 	if ((r = lookup(d, files_req_name(d->req), SPACE_WRITE, &sp)) < 0)
 		return r;
 	r = files_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
-	return r < 0 && why[0] ? fail(d, r, "%s", why) : r;
+	if (r < 0)
+		return why[0] ? fail(d, r, "%s", why) : r;
+	if (sp->watchers && files_req_event(d->req, &ev))
+		emit(d, sp, ev.kind, &ev);
+	return 0;
+}
+
+/* ---- protection keys (pkeys_req.c) --------------------------------------------------- */
+
+static int
+op_pkeys(struct dctx *d)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	Vmad__V1__EventKind kind;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, pkeys_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = pkeys_req_run(sp->mm, d->req, d->resp, d->arena, &kind, &ev);
+	if (r == 0 && sp->watchers)
+		emit(d, sp, kind, &ev);
+	return r;
 }
 
 static int
@@ -836,6 +868,7 @@ op_exec(struct dctx *d, const Vmad__V1__Exec *m)
 	struct exec_req *req = calloc(1, sizeof(*req));
 	struct space *sp = space_find(&d->srv->spaces, m->name ? m->name : "");
 	struct mm_exec_info info;
+	Event ev = VMAD__V1__EVENT__INIT;
 	const char *why = "";
 	unsigned mode = SPACE_MODE_DEFAULT;
 	struct mm *mm;
@@ -851,11 +884,15 @@ op_exec(struct dctx *d, const Vmad__V1__Exec *m)
 		r = fail(d, r, "%s", why);
 	if (r == 0 && (r = mm_exec(&req->cfg, &req->args, &mm, &info)) < 0)
 		r = fail(d, r, "exec of '%s' failed", req->exe.file.path);
+	/* The program's path lies in the request message, not in req. */
+	ev.path = (char *)req->exe.file.path;
 	free(req);
 	if (r < 0)
 		return r;
 	if ((r = sp ? replace_mm(d, sp, mm) : add_space(d, m->name, mm, mode)) < 0)
 		return r;
+	if (sp && sp->watchers)
+		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_EXEC, &ev);
 	d->resp->exec = exec_req_result(d->arena, &info);
 	if (!d->resp->exec)
 		return -ENOMEM;
@@ -930,6 +967,8 @@ dispatch_op(struct dctx *d)
 	default:
 		if (files_req_handles(q))
 			return op_files(d);
+		if (pkeys_req_handles(q))
+			return op_pkeys(d);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}
@@ -965,8 +1004,8 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	resp->has_id = true;
 	resp->id = req->id;
 	r = dispatch_limited(&d);
-	/* Before the reply leaves: its author's view shows what it did. */
-	view_request_done(&srv->spaces, req, resp);
+	/* Published before the reply leaves (view_flush()): its author's view shows what it did. */
+	view_request_done(&srv->spaces, d.sp);
 	if (r < 0) {
 		/* Whatever a handler had filled in is not part of an error reply. */
 		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;
