@@ -114,6 +114,11 @@ extern "C" {
 
 #define VMAC_MLOCK_ONFAULT 1
 
+/* mlockall(2) flags (0.2) */
+#define VMAC_MCL_CURRENT 1
+#define VMAC_MCL_FUTURE  2
+#define VMAC_MCL_ONFAULT 4
+
 /* vm_flags bits of struct vmac_vma.flags, numbered as in the kernel's include/linux/mm.h. */
 #define VMAC_VM_READ        0x00000001ULL
 #define VMAC_VM_WRITE       0x00000002ULL
@@ -477,8 +482,10 @@ enum vmac_event_kind {
 	VMAC_EVENT_FAULT = 9,
 	VMAC_EVENT_FORK = 10,
 	VMAC_EVENT_DESTROY = 11,
-	VMAC_EVENT_OVERFLOW = 12, /* `lost` events were dropped: the watcher read too slowly */
-	VMAC_EVENT_MSEAL = 75,    /* 0.2 */
+	VMAC_EVENT_OVERFLOW = 12,   /* `lost` events were dropped: the watcher read too slowly */
+	VMAC_EVENT_MSEAL = 75,      /* 0.2 */
+	VMAC_EVENT_MLOCKALL = 76,   /* 0.2: flags */
+	VMAC_EVENT_MUNLOCKALL = 77, /* 0.2 */
 };
 
 struct vmac_event {
@@ -713,6 +720,17 @@ VMAC_EXPORT int vmac_mmap_file(struct vmac_conn *c, const char *name, uint64_t a
  */
 VMAC_EXPORT int vmac_mseal(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
 			   unsigned flags);
+/*
+ * mlockall(2) (0.2).  flags: VMAC_MCL_CURRENT locks every mapping that can be locked and
+ * populates the space; VMAC_MCL_FUTURE makes later mmaps and brk growth locked (and populated);
+ * VMAC_MCL_ONFAULT with either locks without populating (VM_LOCKONFAULT).  A call without
+ * VMAC_MCL_FUTURE ends the locking of later mappings.  -EINVAL: 0, VMAC_MCL_ONFAULT alone or an
+ * unknown bit; -EPERM: RLIMIT_MEMLOCK 0 without CAP_IPC_LOCK; -ENOMEM: VMAC_MCL_CURRENT when
+ * the space's whole size is above RLIMIT_MEMLOCK (without CAP_IPC_LOCK).
+ */
+VMAC_EXPORT int vmac_mlockall(struct vmac_conn *c, const char *name, unsigned flags);
+/* munlockall(2) (0.2): every mapping is unlocked, and later ones are not locked. */
+VMAC_EXPORT int vmac_munlockall(struct vmac_conn *c, const char *name);
 
 /*
  * Set the program break of a space: start_brk (page aligned) and brk (start_brk <= brk <= the

@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "files_req.h"
+#include "lockall_req.h"
 #include "exec_req.h"
 #include "memacct.h"
 #include "log.h"
@@ -888,6 +889,23 @@ op_files(struct dctx *d)
 	return r < 0 && why[0] ? fail(d, r, "%s", why) : r;
 }
 
+/* ---- mlockall and munlockall (lockall_req.c) ------------------------------------------ */
+
+static int
+op_lockall(struct dctx *d)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, lockall_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = lockall_req_run(sp->mm, d->req, &ev);
+	if (r == 0 && sp->watchers)
+		emit(d, sp, ev.kind, &ev);
+	return r;
+}
+
 static int
 op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
 {
@@ -1013,6 +1031,8 @@ dispatch_op(struct dctx *d)
 	default:
 		if (files_req_handles(q))
 			return op_files(d);
+		if (lockall_req_handles(q))
+			return op_lockall(d);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}

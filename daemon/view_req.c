@@ -7,6 +7,7 @@
 #include "view.h"
 
 #include "files_req.h"
+#include "lockall_req.h"
 #include "mm.h"
 #include "space.h"
 
@@ -130,6 +131,8 @@ view_req_name(const Request *q)
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
 		return q->munlock->name;
 	default:
+		if (lockall_req_handles(q))
+			return lockall_req_name(q);
 		return files_req_handles(q) ? files_req_name(q) : NULL;
 	}
 }
@@ -176,6 +179,8 @@ view_request_done(struct space_table *t, const Request *q, const Response *resp)
 	case VMAD__V1__REQUEST__OP_RESTORE:
 	case VMAD__V1__REQUEST__OP_FILE_UNLINK:
 	case VMAD__V1__REQUEST__OP_SET_BRK:
+	case VMAD__V1__REQUEST__OP_MLOCK_ALL:
+	case VMAD__V1__REQUEST__OP_MUNLOCK_ALL:
 		view_req_whole(sp);
 		break;
 	default:

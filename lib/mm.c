@@ -457,6 +457,24 @@ mm_vma_set_anon(struct mm *mm, uint64_t addr)
 	return err;
 }
 
+/*
+ * Mark the private file mapping containing addr VM_ACCOUNT, as a mapping that was writable
+ * once stays (a RELRO page after mprotect); maps cannot say so, smaps' VmFlags can.
+ */
+int
+mm_vma_set_account(struct mm *mm, uint64_t addr)
+{
+	struct vma *v = mm_find(mm, addr);
+
+	if (!v || v->start > addr)
+		return -ENOENT;
+	if (!v->file || (v->flags & (VM_SHARED | VM_SPECIAL | VM_HUGETLB)))
+		return -EINVAL;
+	v->flags |= VM_ACCOUNT;
+	MM_CHECK(mm);
+	return 0;
+}
+
 void
 mm_debug_check(const struct mm *mm)
 {

@@ -84,6 +84,11 @@
 /* mlock2(2) flags */
 #define MM_MLOCK_ONFAULT 1
 
+/* mlockall(2) flags */
+#define MM_MCL_CURRENT 1
+#define MM_MCL_FUTURE  2
+#define MM_MCL_ONFAULT 4
+
 /* How a mapped file was opened (FMODE_READ / FMODE_WRITE). */
 #define MM_FMODE_READ  1u
 #define MM_FMODE_WRITE 2u
@@ -280,6 +285,20 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
 int mm_mlock(struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags); /* mlock2 */
 int mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
 /*
+ * mlockall(2) and munlockall(2) (mm/mlock.c: apply_mlockall_flags()).  MCL_CURRENT locks every
+ * VMA that can be locked (not VM_IO/VM_PFNMAP/VM_DONTEXPAND/VM_MIXEDMAP, hugetlb or droppable
+ * memory) and populates the whole space, errors ignored; MCL_FUTURE makes later mmaps and
+ * brk growth locked and populated (def_flags; a stack VMA that grows keeps its own flags),
+ * MCL_ONFAULT with either adds VM_LOCKONFAULT and skips the population.  A call without MCL_FUTURE
+ * clears def_flags' lock bits.  -EINVAL: no flag, MCL_ONFAULT alone or an unknown bit; -EPERM:
+ * RLIMIT_MEMLOCK 0 without CAP_IPC_LOCK; -ENOMEM: MCL_CURRENT with total_vm above the limit.
+ * munlockall unlocks every VMA and clears def_flags' lock bits.  mm_def_flags() returns
+ * def_flags (VM_LOCKED, VM_LOCKONFAULT, VM_NOHUGEPAGE).
+ */
+int mm_mlockall(struct mm *mm, uint32_t flags);
+int mm_munlockall(struct mm *mm);
+uint64_t mm_def_flags(const struct mm *mm);
+/*
  * mseal(2) (mm/mseal.c: do_mseal()): the VMAs of the range become VM_SEALED, after which
  * munmap, MAP_FIXED over them, mremap, mprotect, a brk shrink and discarding madvise
  * (anonymous memory the caller cannot write) give EPERM.  flags must be 0.
@@ -347,6 +366,12 @@ void mm_set_layout(struct mm *mm, uint64_t start_brk, uint64_t brk, uint64_t sta
 void mm_set_code(struct mm *mm, uint64_t start_code, uint64_t end_code);
 /* Attach an anon_vma to the VMA containing addr, as a first write would (import); -ENOENT. */
 int mm_vma_set_anon(struct mm *mm, uint64_t addr);
+/*
+ * Mark the private file mapping containing addr VM_ACCOUNT, as one that was writable once
+ * stays (import from smaps VmFlags; a maps line cannot say so).  -ENOENT; -EINVAL for a
+ * shared, special or hugetlb mapping or anonymous memory.
+ */
+int mm_vma_set_account(struct mm *mm, uint64_t addr);
 
 /*
  * Invariant checker: sorted, non-overlapping, tree and list agree, subtree gaps correct,

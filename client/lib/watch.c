@@ -15,6 +15,7 @@ static const char *const event_names[] = {
 	[VMAC_EVENT_POPULATE] = "populate", [VMAC_EVENT_FAULT] = "fault",
 	[VMAC_EVENT_FORK] = "fork",         [VMAC_EVENT_DESTROY] = "destroy",
 	[VMAC_EVENT_OVERFLOW] = "overflow", [VMAC_EVENT_MSEAL] = "mseal",
+	[VMAC_EVENT_MLOCKALL] = "mlockall", [VMAC_EVENT_MUNLOCKALL] = "munlockall",
 };
 
 VMAC_EXPORT const char *

@@ -53,7 +53,8 @@ static bool
 has_range(enum vmac_event_kind k)
 {
 	return k != VMAC_EVENT_BRK && k != VMAC_EVENT_FAULT && k != VMAC_EVENT_FORK &&
-	       k != VMAC_EVENT_OVERFLOW && k != VMAC_EVENT_DESTROY;
+	       k != VMAC_EVENT_OVERFLOW && k != VMAC_EVENT_DESTROY && k != VMAC_EVENT_MLOCKALL &&
+	       k != VMAC_EVENT_MUNLOCKALL;
 }
 
 static void
@@ -108,6 +109,10 @@ event_details_text(const struct vmac_event *ev)
 	case VMAC_EVENT_OVERFLOW:
 		printf(" lost %llu", (unsigned long long)ev->lost);
 		break;
+	case VMAC_EVENT_MLOCKALL:
+		val_mcl_flags_str(ev->flags, flags, sizeof(flags));
+		printf(" %s", flags);
+		break;
 	default:
 		break;
 	}
@@ -146,6 +151,10 @@ event_json(const struct vmac_event *ev)
 		json_str_field(j, "target", ev->target);
 	if (ev->kind == VMAC_EVENT_OVERFLOW)
 		json_u64_field(j, "lost", ev->lost);
+	if (ev->kind == VMAC_EVENT_MLOCKALL) {
+		val_mcl_flags_str(ev->flags, flags, sizeof(flags));
+		json_str_field(j, "flags", flags);
+	}
 	return out_json_end(j, EXIT_DONE);
 }
 

@@ -304,6 +304,12 @@ static const struct command commands[] = {
 	CMD(mlock, "NAME ADDR LEN [--onfault]", 3, 3, mlock_opts, 0,
 	    "Lock a range (mlock2 with MLOCK_ONFAULT when --onfault)."),
 	CMD(munlock, "NAME ADDR LEN", 3, 3, NULL, 0, "Unlock a range."),
+	CMD(mlockall, "NAME FLAGS", 2, 2, NULL, 0,
+	    "Lock the whole space (mlockall(2)).  FLAGS: a ','/'|' list of current (lock\n"
+	    "every mapping now and populate it), future (lock later mmaps and brk growth),\n"
+	    "onfault (with either: lock without populating); MCL_ prefix optional."),
+	CMD(munlockall, "NAME", 1, 1, NULL, 0,
+	    "Unlock every mapping, and stop locking later ones (munlockall(2))."),
 	CMD(mseal, "NAME ADDR LEN", 3, 3, NULL, 0,
 	    "Seal the mappings of a range (mseal(2)): munmap, mremap, mprotect, MAP_FIXED\n"
 	    "over them and madvise that discards read-only anonymous memory then fail\n"

@@ -358,6 +358,55 @@ test_mseal(void **state)
 	done(c, "ms");
 }
 
+/*
+ * mlockall/munlockall (0.2): MCL_CURRENT locks what is mapped, MCL_FUTURE what is mapped
+ * later; the watcher hears of both calls.
+ */
+static void
+test_mlockall(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("mla", NULL), *w = conn();
+	struct vmac_event ev;
+	struct vmac_status st;
+	struct vmac_vma v;
+	uint64_t a, b;
+
+	assert_int_equal(vmac_watch(w, "mla"), 0);
+	assert_int_equal(
+		vmac_mmap(c, "mla", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
+		0);
+	assert_int_equal(vmac_mlockall(c, "mla", VMAC_MCL_ONFAULT), -EINVAL);
+	assert_int_equal(vmac_mlockall(c, "mla", 0), -EINVAL);
+	assert_int_equal(vmac_mlockall(c, "mla", VMAC_MCL_CURRENT), 0);
+	assert_int_equal(vmac_status(c, "mla", &st), 0);
+	assert_int_equal(st.vm_lck, 16);
+	assert_int_equal(st.rss_anon, 16);
+	assert_int_equal(vmac_mlockall(c, "mla", VMAC_MCL_FUTURE | VMAC_MCL_ONFAULT), 0);
+	assert_int_equal(vmac_mmap(c, "mla", 0, 2 * PAGE, RW, ANON, NULL, 0, &b), 0);
+	assert_int_equal(vmac_find_vma(c, "mla", b, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.flags & (VMAC_VM_LOCKED | VMAC_VM_LOCKONFAULT),
+			 VMAC_VM_LOCKED | VMAC_VM_LOCKONFAULT);
+	assert_int_equal(vmac_munlockall(c, "mla"), 0);
+	assert_int_equal(vmac_status(c, "mla", &st), 0);
+	assert_int_equal(st.vm_lck, 0);
+	assert_int_equal(vmac_munlockall(c, "nosuch"), -ENOENT);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MLOCKALL);
+	assert_string_equal(vmac_event_kind_name(ev.kind), "mlockall");
+	assert_int_equal(ev.flags, VMAC_MCL_CURRENT);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.flags, VMAC_MCL_FUTURE | VMAC_MCL_ONFAULT);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MUNLOCKALL);
+	vmac_close(w);
+	done(c, "mla");
+}
+
 static void
 test_change_calls(void **state)
 {
@@ -860,6 +909,7 @@ main(void)
 		cmocka_unit_test(test_open_files),
 		cmocka_unit_test(test_create_ext),
 		cmocka_unit_test(test_mseal),
+		cmocka_unit_test(test_mlockall),
 		cmocka_unit_test(test_change_calls),
 		cmocka_unit_test(test_brk_status),
 		cmocka_unit_test(test_populate_fault_mlock),

@@ -536,6 +536,23 @@ def t_mseal(d):
     ok(run(d, "destroy", "ms"))
 
 
+def t_mlockall(d):
+    """mlockall/munlockall: flags by name or number; VmLck follows; bad flags are refused."""
+    ok(run(d, "create", "mla"))
+    ok(run(d, "mmap", "mla", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    refused(run(d, "mlockall", "mla", "onfault"), "mlockall", "EINVAL")
+    refused(run(d, "mlockall", "mla", "0"), "mlockall", "EINVAL")
+    usage(run(d, "mlockall", "mla", "sometimes"))
+    ok(run(d, "mlockall", "mla", "MCL_CURRENT|future"))
+    assert "VmLck:\t      16 kB" in ok(run(d, "status", "mla")).out
+    a = ok(run(d, "mmap", "mla", "0", "8K", "rw-", "private,anonymous")).out.strip()
+    assert "VmLck:\t      24 kB" in ok(run(d, "status", "mla")).out, a
+    ok(run(d, "munlockall", "mla"))
+    assert "VmLck:\t       0 kB" in ok(run(d, "status", "mla")).out
+    ok(run(d, "mlockall", "mla", "6"))
+    ok(run(d, "destroy", "mla"))
+
+
 def t_change_commands(d):
     ok(run(d, "create", "ch", "--with-stack"))
     a = int(ok(run(d, "mmap", "ch", "0", "32K", "rw-", "private,anonymous")).out, 16)
@@ -1009,7 +1026,7 @@ def t_write_errors(d):
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
-    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_change_commands, t_brk, t_fault,
+    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_mlockall, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
     t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]

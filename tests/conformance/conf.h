@@ -35,6 +35,8 @@ enum conf_op_kind {
 	CONF_OP_MUNLOCK,
 	CONF_OP_FORK,
 	CONF_OP_MSEAL,
+	CONF_OP_MLOCKALL,
+	CONF_OP_MUNLOCKALL,
 	CONF_OP_KINDS
 };
 
@@ -59,7 +61,7 @@ struct conf_op {
 	struct conf_addr new_addr; /* mremap */
 	uint64_t len, new_len;
 	uint32_t prot;  /* mmap, mprotect */
-	uint32_t flags; /* mmap, mremap, mlock2, mseal flags; touch: 1 = write */
+	uint32_t flags; /* mmap, mremap, mlock2, mseal, mlockall flags; touch: 1 = write */
 	int32_t file;   /* mmap: file slot or -1 */
 	int32_t advice; /* madvise */
 	uint64_t offset;

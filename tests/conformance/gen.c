@@ -311,7 +311,7 @@ gen_odd_length(struct gen *g, struct conf_op *op)
 	uint64_t len = odd[range(g, 0, sizeof(odd) / sizeof(odd[0]) - 1)];
 
 	if (op->kind == CONF_OP_BRK || op->kind == CONF_OP_TOUCH || op->kind == CONF_OP_FORK ||
-	    !chance(g, 3))
+	    op->kind == CONF_OP_MLOCKALL || op->kind == CONF_OP_MUNLOCKALL || !chance(g, 3))
 		return;
 	op->flags &= op->kind == CONF_OP_MMAP ? ~(uint32_t)(MM_MAP_POPULATE | MM_MAP_LOCKED) : ~0u;
 	op->probe = 1;
@@ -319,6 +319,31 @@ gen_odd_length(struct gen *g, struct conf_op *op)
 		op->new_len = len;
 	else
 		op->len = len;
+}
+
+/* mlockall: mostly a valid combination, now and then one the kernel refuses. */
+static void
+gen_mlockall(struct gen *g, struct conf_op *op)
+{
+	static const uint32_t valid[] = {
+		MM_MCL_CURRENT,
+		MM_MCL_FUTURE,
+		MM_MCL_CURRENT | MM_MCL_FUTURE,
+		MM_MCL_CURRENT | MM_MCL_ONFAULT,
+		MM_MCL_FUTURE | MM_MCL_ONFAULT,
+		MM_MCL_CURRENT | MM_MCL_FUTURE | MM_MCL_ONFAULT,
+	};
+	static const uint32_t invalid[] = { 0, MM_MCL_ONFAULT, 8, MM_MCL_CURRENT | 8 };
+
+	if (chance(g, 30)) {
+		op->kind = CONF_OP_MUNLOCKALL;
+		return;
+	}
+	op->kind = CONF_OP_MLOCKALL;
+	if (chance(g, 10))
+		op->flags = invalid[range(g, 0, sizeof(invalid) / sizeof(invalid[0]) - 1)];
+	else
+		op->flags = valid[range(g, 0, sizeof(valid) / sizeof(valid[0]) - 1)];
 }
 
 static void
@@ -343,10 +368,12 @@ gen_op(struct gen *g, struct conf_op *op)
 		gen_touch(g, op);
 	} else if (r < 88) {
 		gen_madvise(g, op);
-	} else if (r < 93) {
+	} else if (r < 91) {
 		op->kind = chance(g, 60) ? CONF_OP_MLOCK : CONF_OP_MUNLOCK;
 		pick_range(g, &op->addr, &op->len);
 		op->flags = op->kind == CONF_OP_MLOCK && chance(g, 30) ? MM_MLOCK_ONFAULT : 0;
+	} else if (r < 93) {
+		gen_mlockall(g, op);
 	} else if (r < 96) {
 		op->kind = CONF_OP_MSEAL;
 		pick_range(g, &op->addr, &op->len);

@@ -17,6 +17,7 @@ static const char *const family_names[CONF_FAM_COUNT] = {
 	[CONF_FAM_MLOCK] = "mlock/munlock",
 	[CONF_FAM_FORK] = "fork",
 	[CONF_FAM_MSEAL] = "mseal",
+	[CONF_FAM_MLOCKALL] = "mlockall/munlockall",
 	[CONF_FAM_MAPS] = "final maps",
 	[CONF_FAM_VMFLAGS] = "final VmFlags",
 	[CONF_FAM_RSS] = "final RSS per VMA",
@@ -52,6 +53,9 @@ conf_op_family(const struct conf_op *op)
 		return CONF_FAM_MLOCK;
 	case CONF_OP_MSEAL:
 		return CONF_FAM_MSEAL;
+	case CONF_OP_MLOCKALL:
+	case CONF_OP_MUNLOCKALL:
+		return CONF_FAM_MLOCKALL;
 	default:
 		return CONF_FAM_FORK;
 	}
@@ -192,6 +196,12 @@ conf_format_op(const struct conf_op *op, const struct conf_result *res, char *bu
 		break;
 	case CONF_OP_MSEAL:
 		snprintf(buf, size, "mseal(0x%llx, 0x%llx, %u) = %s", a, len, op->flags, r);
+		break;
+	case CONF_OP_MLOCKALL:
+		snprintf(buf, size, "mlockall(%#x) = %s", op->flags, r);
+		break;
+	case CONF_OP_MUNLOCKALL:
+		snprintf(buf, size, "munlockall() = %s", r);
 		break;
 	default:
 		snprintf(buf, size, "fork() -> the child goes on");
