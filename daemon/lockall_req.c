@@ -16,7 +16,7 @@ const char *
 lockall_req_name(const Vmad__V1__Request *q)
 {
 	return q->op_case == VMAD__V1__REQUEST__OP_MLOCK_ALL ? q->mlock_all->name
-							      : q->munlock_all->name;
+							     : q->munlock_all->name;
 }
 
 int

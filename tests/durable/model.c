@@ -162,6 +162,8 @@ remote_files_op(struct vmac_conn *c, const char *n, const struct dop *op)
 		return vmac_file_close(c, n, op->fid);
 	case DOP_EXEC:
 		return vmac_exec(c, n, EXEC_PROGRAM, exec_argv, NULL, NULL);
+	case DOP_MLOCKALL:
+		return op->prot ? vmac_mlockall(c, n, op->prot) : vmac_munlockall(c, n);
 	default:
 		remote_info(op, &fi);
 		r = vmac_mmap_file(c, n, op->addr, op->len, op->prot, op->flags, &fi, 0, &out);
@@ -257,6 +259,8 @@ local_files_op(struct mm *mm, const struct dop *op)
 		return mm_file_unlink(mm, op->fid);
 	case DOP_FILE_CLOSE:
 		return mm_file_close(mm, op->fid);
+	case DOP_MLOCKALL:
+		return op->prot ? mm_mlockall(mm, op->prot) : mm_munlockall(mm);
 	default:
 		memset(&fd, 0, sizeof(fd));
 		fd.id = op->fid;

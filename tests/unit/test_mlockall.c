@@ -253,7 +253,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_errno),	       cmocka_unit_test(test_current),
+		cmocka_unit_test(test_errno),           cmocka_unit_test(test_current),
 		cmocka_unit_test(test_current_onfault), cmocka_unit_test(test_future),
 		cmocka_unit_test(test_future_onfault),  cmocka_unit_test(test_future_limit),
 		cmocka_unit_test(test_munlockall),      cmocka_unit_test(test_fork),
