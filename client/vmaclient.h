@@ -604,6 +604,12 @@ struct vmac_exec_opts {
 	const char *const *envp;
 	uint32_t mode;
 	uint64_t rlimit_stack;
+	/*
+	 * VMAC_PER_* the exec runs under, as personality(2) set them before execve: a 64-bit
+	 * program drops VMAC_PER_READ_IMPLIES_EXEC, VMAC_PER_ADDR_COMPAT_LAYOUT gives the legacy
+	 * bottom-up layout, VMAC_PER_ADDR_LIMIT_3GB a 3 GiB i386 task.
+	 */
+	uint32_t personality;
 	uint64_t reserved[4];
 };
 

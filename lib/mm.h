@@ -130,13 +130,27 @@
 /*
  * personality(2) bits (include/uapi/linux/personality.h) a space can be created with.  The
  * engine takes a space's personality as exec leaves it; which bits it models is MM_PER_MODELLED,
- * and mm_create() refuses others with -EINVAL rather than ignore them.
+ * and mm_create() refuses others with -EINVAL rather than ignore them.  As on this kernel:
+ * - ADDR_COMPAT_LAYOUT: the legacy bottom-up layout (arch/x86/mm/mmap.c: mmap_is_legacy()),
+ *   from TASK_UNMAPPED_BASE = PAGE_ALIGN(task_size / 3), whatever the layout field says; the
+ *   layout MM_LAYOUT_X86_64_LEGACY is the same choice made without the bit (vm.legacy_va_layout);
+ * - READ_IMPLIES_EXEC: PROT_READ mappings and the data defaults gain PROT_EXEC; exec of a 64-bit
+ *   program clears it (set_personality_64bit()), exec of an i386 one keeps it;
+ * - ADDR_LIMIT_3GB: TASK_SIZE of an i386 task is 0xc0000000 instead of 0xffffe000
+ *   (IA32_PAGE_OFFSET), which mm_exec() applies; an i386 space created with it may not have a
+ *   larger task size; a 64-bit task's 64-bit system calls do not see it;
+ * - ADDR_LIMIT_32BIT: nothing on x86 (no x86 code reads it); kept as given.
  */
 #define MM_PER_ADDR_COMPAT_LAYOUT 0x0200000u
 #define MM_PER_READ_IMPLIES_EXEC  0x0400000u
 #define MM_PER_ADDR_LIMIT_32BIT   0x0800000u
 #define MM_PER_ADDR_LIMIT_3GB     0x8000000u
-#define MM_PER_MODELLED           MM_PER_READ_IMPLIES_EXEC
+#define MM_PER_MODELLED                                                                            \
+	(MM_PER_ADDR_COMPAT_LAYOUT | MM_PER_READ_IMPLIES_EXEC | MM_PER_ADDR_LIMIT_32BIT |          \
+	 MM_PER_ADDR_LIMIT_3GB)
+/* IA32_PAGE_OFFSET: the task size of an i386 task with and without ADDR_LIMIT_3GB. */
+#define MM_IA32_TASK_SIZE_3GB 0xc0000000ULL
+#define MM_IA32_TASK_SIZE     0xffffe000ULL
 
 /*
  * Kernel build options and CPU features that change the answers, off unless set: the
@@ -494,8 +508,11 @@ struct mm_exec_info {
 
 /*
  * Build a new mm from cfg (its with_stack, start_brk and start_stack are ignored) as exec
- * would.  With MM_LAYOUT_I386 the task is a compat task (TASK_SIZE 0xffffe000, mmap_base
- * derived from it) and an image without PT_GNU_STACK gets READ_IMPLIES_EXEC.  -EINVAL for figures
+ * would, cfg->personality being what personality(2) set before execve.  With MM_LAYOUT_I386
+ * the task is a compat task (TASK_SIZE 0xffffe000, 0xc0000000 under ADDR_LIMIT_3GB, mmap_base
+ * derived from it), READ_IMPLIES_EXEC is kept and an image without PT_GNU_STACK gains it; a
+ * 64-bit program loses it (set_personality_64bit()).  ADDR_COMPAT_LAYOUT lays it out
+ * bottom-up.  -EINVAL for figures
  * exec would refuse (no PT_LOAD, more than MM_EXEC_MAX_SEGMENTS, filesz > memsz, offset and vaddr
  * not congruent, ranges that overflow), -E2BIG for strings that do not fit the stack rlimit's
  * quarter, or the mmap errno a mapping got.

@@ -431,7 +431,8 @@ check_mm_fields(struct rd *d, const struct mm *mm)
 	c.personality = mm->personality <= UINT32_MAX ? (uint32_t)mm->personality : UINT32_MAX;
 	c.features = mm->features <= UINT32_MAX ? (uint32_t)mm->features : UINT32_MAX;
 	if (!mm_config_valid(&c) || mm->brk < mm->start_brk || mm->brk > mm->task_size ||
-	    mm->start_code > mm->end_code || mm->topdown != (mm->layout != MM_LAYOUT_X86_64_LEGACY))
+	    mm->start_code > mm->end_code ||
+	    mm->topdown != mm_layout_topdown(mm->layout, mm->personality))
 		rd_fail(d, -EINVAL, "the layout fields are not consistent");
 }
 

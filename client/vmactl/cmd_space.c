@@ -31,7 +31,8 @@ cmd_create_parse(struct args *a, char **pos, int npos, struct perr *e)
 int
 cmd_create_run(struct ctx *ctx, const struct args *a)
 {
-	int rc = vmac_create(ctx->conn, a->name, &a->create);
+	struct vmac_create_ext ext = { .personality = a->personality };
+	int rc = vmac_create_ext(ctx->conn, a->name, &a->create, &ext);
 	return rc < 0 ? out_refused(ctx, "create", rc) : out_done(ctx);
 }
 

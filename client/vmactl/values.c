@@ -57,6 +57,14 @@ static const struct name_val mremap_names[] = {
 	{ NULL, 0 },
 };
 
+static const struct name_val personality_names[] = {
+	{ "addr_compat_layout", VMAC_PER_ADDR_COMPAT_LAYOUT },
+	{ "read_implies_exec", VMAC_PER_READ_IMPLIES_EXEC },
+	{ "addr_limit_32bit", VMAC_PER_ADDR_LIMIT_32BIT },
+	{ "addr_limit_3gb", VMAC_PER_ADDR_LIMIT_3GB },
+	{ NULL, 0 },
+};
+
 static const struct name_val mcl_names[] = {
 	{ "current", VMAC_MCL_CURRENT },
 	{ "future", VMAC_MCL_FUTURE },
@@ -270,6 +278,18 @@ val_mremap_flags(const char *s, uint32_t *out, struct perr *e)
 		return -1;
 	if (v > UINT32_MAX)
 		return perr_set(e, "bad mremap flags '%s'", s);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+val_personality(const char *s, uint32_t *out, struct perr *e)
+{
+	uint64_t v;
+	if (name_list(s, personality_names, "PER_", "personality bit", &v, e) < 0)
+		return -1;
+	if (v > UINT32_MAX)
+		return perr_set(e, "bad personality '%s'", s);
 	*out = (uint32_t)v;
 	return 0;
 }

@@ -41,6 +41,7 @@ struct args {
 	bool prev, write, onfault;
 	bool view; /* find --view */
 	struct vmac_create_opts create;
+	uint32_t personality; /* create and exec --personality */
 	/* open files: mmap --open, file-* commands, set-brk */
 	uint64_t open_id, size;
 	bool has_size, deleted;
@@ -88,6 +89,7 @@ int val_map_flags(const char *s, uint32_t *out, struct perr *e);
 int val_mremap_flags(const char *s, uint32_t *out, struct perr *e);
 int val_advice(const char *s, int *out, struct perr *e);
 int val_mcl_flags(const char *s, uint32_t *out, struct perr *e);
+int val_personality(const char *s, uint32_t *out, struct perr *e);
 int val_access(const char *s, enum vmac_access *out, struct perr *e);
 int val_layout(const char *s, enum vmac_layout *out, struct perr *e);
 int val_mode(const char *s, uint32_t *out, struct perr *e);

@@ -322,6 +322,13 @@ test_create_ext(void **state)
 	assert_int_equal(vmac_find_vma(c, "py", a, &v), VMAC_FOUND_VMA);
 	assert_false(v.flags & VMAC_VM_EXEC);
 	assert_int_equal(vmac_destroy(c, "py"), 0);
+	/* ADDR_COMPAT_LAYOUT: bottom-up from TASK_UNMAPPED_BASE, as the kernel lays it out. */
+	x.reserved[3] = 0;
+	x.personality = VMAC_PER_ADDR_COMPAT_LAYOUT;
+	assert_int_equal(vmac_create_ext(c, "pz", NULL, &x), 0);
+	assert_int_equal(vmac_mmap(c, "pz", 0, PAGE, VMAC_PROT_READ, ANON, NULL, 0, &a), 0);
+	assert_int_equal(a, 0x2aaaaaaab000ULL);
+	assert_int_equal(vmac_destroy(c, "pz"), 0);
 	done(c, "px");
 }
 

@@ -553,6 +553,24 @@ def t_mlockall(d):
     ok(run(d, "destroy", "mla"))
 
 
+def t_personality(d):
+    """create/exec --personality: names or numbers; bits not modelled are refused."""
+    ok(run(d, "create", "pc", "--personality", "addr-compat-layout"))
+    a = ok(run(d, "mmap", "pc", "0", "4K", "rw-", "private,anonymous")).out.strip()
+    assert a == "0x2aaaaaaab000", a
+    ok(run(d, "create", "pi", "--layout", "i386", "--personality", "PER_ADDR_LIMIT_3GB|read_implies_exec"))
+    refused(run(d, "create", "pj", "--layout", "i386", "--task-size", "0xffffe000",
+                "--personality", "addr_limit_3gb"), "create", "EINVAL")
+    refused(run(d, "create", "pk", "--personality", "0x100000"), "create", "EINVAL")
+    usage(run(d, "create", "pk", "--personality", "compat"))
+    ok(run(d, "exec", "pe", "--personality", "addr_compat_layout", "--env", "A=1", "--", "/bin/true"))
+    maps = ok(run(d, "maps", "pe")).out
+    assert "2aaaaaaab000-" in maps, maps
+    usage(run(d, "exec", "pf", "--personality", "nope", "/bin/true"))
+    for n in ["pc", "pi", "pe"]:
+        ok(run(d, "destroy", n))
+
+
 def t_change_commands(d):
     ok(run(d, "create", "ch", "--with-stack"))
     a = int(ok(run(d, "mmap", "ch", "0", "32K", "rw-", "private,anonymous")).out, 16)
@@ -1026,7 +1044,7 @@ def t_write_errors(d):
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
-    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_mlockall, t_change_commands, t_brk, t_fault,
+    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_mlockall, t_personality, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
     t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]
