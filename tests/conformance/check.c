@@ -166,6 +166,8 @@ setup_engine(struct ctx *c)
 	cfg.rlimit_data = s->st.rlimit_data;
 	cfg.rlimit_memlock = s->st.rlimit_memlock;
 	cfg.cap_ipc_lock = s->st.cap_ipc_lock;
+	/* The personality it ran under (ADDR_NO_RANDOMIZE is how every run starts). */
+	cfg.personality = s->st.personality & MM_PER_MODELLED;
 	err = mm_import_maps(&cfg, s->maps, strlen(s->maps), &c->mm, &line);
 	if (err) {
 		verdict(c, CONF_HARNESS_ERROR, CONF_FAM_MAPS,

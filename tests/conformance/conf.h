@@ -90,6 +90,13 @@ struct conf_program {
 	uint32_t limits;
 	uint64_t memlock, data_headroom, as_headroom;
 	struct conf_file files[CONF_MAX_FILES];
+	/*
+	 * personality(2) bits beside ADDR_NO_RANDOMIZE: ADDR_COMPAT_LAYOUT set before the exec
+	 * (the layout is chosen there), READ_IMPLIES_EXEC by the runner after it (a 64-bit exec
+	 * clears it).
+	 */
+	uint32_t personality;
+	uint32_t pad;
 };
 #define CONF_MAGIC 0x766d6164u
 
@@ -118,7 +125,7 @@ struct conf_state {
 	uint64_t forks;
 	uint64_t rlimit_as, rlimit_data, rlimit_memlock; /* bytes; UINT64_MAX = unlimited */
 	uint32_t cap_ipc_lock;
-	uint32_t pad2;
+	uint32_t personality; /* personality(0xffffffff) */
 };
 
 #endif

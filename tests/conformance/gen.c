@@ -403,6 +403,17 @@ gen_limits(struct gen *g, struct conf_seq *seq)
 	seq->prog.as_headroom = (uint64_t)range(g, 0, 160) * PAGE;
 }
 
+/* One sequence in eight runs bottom-up (ADDR_COMPAT_LAYOUT), with READ_IMPLIES_EXEC, or both. */
+static void
+gen_personality(struct gen *g, struct conf_seq *seq)
+{
+	static const uint32_t pers[] = { MM_PER_ADDR_COMPAT_LAYOUT, MM_PER_READ_IMPLIES_EXEC,
+					 MM_PER_ADDR_COMPAT_LAYOUT | MM_PER_READ_IMPLIES_EXEC };
+
+	if (chance(g, 12))
+		seq->prog.personality = pers[range(g, 0, 2)];
+}
+
 void
 conf_seq_files(const struct conf_files *files, uint64_t seed, struct conf_seq *seq)
 {
@@ -426,6 +437,7 @@ conf_gen_sequence(uint64_t seed, const struct conf_files *files, struct conf_seq
 	memset(seq, 0, sizeof(*seq));
 	conf_seq_files(files, next(&g.rng), seq);
 	gen_limits(&g, seq);
+	gen_personality(&g, seq);
 	seq->nops = (size_t)range(&g, 6, 40);
 	for (size_t i = 0; i < seq->nops; i++) {
 		struct conf_op *op = &seq->ops[i];

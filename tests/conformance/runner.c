@@ -18,6 +18,7 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -244,6 +245,9 @@ apply_limits(void)
 		set_limit(RLIMIT_DATA, prog.data_headroom);
 	if (prog.limits & CONF_LIMIT_AS)
 		set_limit(RLIMIT_AS, status_bytes("VmSize:") + prog.as_headroom);
+	if ((prog.personality & READ_IMPLIES_EXEC) &&
+	    personality((unsigned)personality(0xffffffff) | READ_IMPLIES_EXEC) == -1)
+		die("runner: personality failed");
 }
 
 static size_t
@@ -267,6 +271,7 @@ send_state(void)
 	st.rlimit_data = rlimit_of(RLIMIT_DATA);
 	st.rlimit_memlock = rlimit_of(RLIMIT_MEMLOCK);
 	st.cap_ipc_lock = has_ipc_lock();
+	st.personality = (uint32_t)personality(0xffffffff);
 	st.brk = (uint64_t)syscall(SYS_brk, 0);
 	write_all(&st, sizeof(st));
 	write_all(maps_buf, st.maps_len);

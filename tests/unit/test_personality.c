@@ -97,9 +97,17 @@ test_save_load(void **state)
 }
 
 static const struct mm_exec_segment segs[] = {
-	{ .vaddr = 0, .offset = 0, .filesz = 0x800, .memsz = 0x800, .align = P,
+	{ .vaddr = 0,
+	  .offset = 0,
+	  .filesz = 0x800,
+	  .memsz = 0x800,
+	  .align = P,
 	  .prot = MM_PROT_READ },
-	{ .vaddr = 0x1000, .offset = 0x1000, .filesz = 0x100, .memsz = 0x100, .align = P,
+	{ .vaddr = 0x1000,
+	  .offset = 0x1000,
+	  .filesz = 0x100,
+	  .memsz = 0x100,
+	  .align = P,
 	  .prot = MM_PROT_READ | MM_PROT_EXEC },
 };
 
@@ -165,7 +173,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_compat_layout), cmocka_unit_test(test_limits_64bit),
+		cmocka_unit_test(test_compat_layout),  cmocka_unit_test(test_limits_64bit),
 		cmocka_unit_test(test_limit_3gb_i386), cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_exec),
 	};
