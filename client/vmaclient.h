@@ -482,10 +482,16 @@ enum vmac_event_kind {
 	VMAC_EVENT_FAULT = 9,
 	VMAC_EVENT_FORK = 10,
 	VMAC_EVENT_DESTROY = 11,
-	VMAC_EVENT_OVERFLOW = 12,   /* `lost` events were dropped: the watcher read too slowly */
-	VMAC_EVENT_MSEAL = 75,      /* 0.2 */
-	VMAC_EVENT_MLOCKALL = 76,   /* 0.2: flags */
-	VMAC_EVENT_MUNLOCKALL = 77, /* 0.2 */
+	VMAC_EVENT_OVERFLOW = 12, /* `lost` events were dropped: the watcher read too slowly */
+	/* 0.2 */
+	VMAC_EVENT_RESTORE = 51,       /* the contents were replaced by a saved space */
+	VMAC_EVENT_EXEC = 60,          /* replaced by exec: path is the program */
+	VMAC_EVENT_FILE_SET_SIZE = 71, /* start: the open file's id, len: its new size */
+	VMAC_EVENT_FILE_UNLINK = 72,   /* start: the open file's id */
+	VMAC_EVENT_SET_BRK = 74,       /* start: start_brk, new_addr: brk */
+	VMAC_EVENT_MSEAL = 75,
+	VMAC_EVENT_MLOCKALL = 76, /* flags */
+	VMAC_EVENT_MUNLOCKALL = 77,
 };
 
 struct vmac_event {
