@@ -227,6 +227,7 @@ mm_mlockall(struct mm *mm, uint32_t flags)
 	    !mm->cap_ipc_lock)
 		return -ENOMEM;
 	apply_mlockall_flags(mm, flags);
+	/* mm_populate(0, TASK_SIZE): pages that cannot be faulted in are skipped, not failed. */
 	if (flags & MM_MCL_CURRENT)
 		(void)mm_populate_range(mm, 0, mm->task_size, true);
 	MM_CHECK(mm);

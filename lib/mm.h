@@ -139,7 +139,7 @@
  * - ADDR_LIMIT_3GB: TASK_SIZE of an i386 task is 0xc0000000 instead of 0xffffe000
  *   (IA32_PAGE_OFFSET), which mm_exec() applies; an i386 space created with it may not have a
  *   larger task size; a 64-bit task's 64-bit system calls do not see it;
- * - ADDR_LIMIT_32BIT: nothing on x86 (no x86 code reads it); kept as given.
+ * - ADDR_LIMIT_32BIT: nothing on x86 (checked on this kernel for 64-bit and i386 execs); kept.
  */
 #define MM_PER_ADDR_COMPAT_LAYOUT 0x0200000u
 #define MM_PER_READ_IMPLIES_EXEC  0x0400000u
