@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "files_req.h"
 #include "lockall_req.h"
+#include "pkeys_req.h"
 #include "exec_req.h"
 #include "memacct.h"
 #include "log.h"
@@ -33,8 +34,9 @@ struct dctx {
 	const Request *req;
 	Response *resp;
 	struct arena *arena;
-	bool close;  /* close the connection after the reply */
-	bool replay; /* a journal record: it was within the limits when it was made */
+	struct space *sp; /* the space the request named, once found (for its view) */
+	bool close;       /* close the connection after the reply */
+	bool replay;      /* a journal record: it was within the limits when it was made */
 };
 
 /* Sets the reply's message and returns err, so handlers can `return fail(...)`. */
@@ -68,8 +70,10 @@ find_space(struct dctx *d, const char *name, struct space **out)
 
 	/* Every stored name is valid: only a miss is checked, to tell EINVAL from ENOENT. */
 	*out = name ? space_find(&d->srv->spaces, name) : NULL;
-	if (*out)
+	if (*out) {
+		d->sp = *out;
 		return 0;
+	}
 	r = check_name(d, name);
 	return r < 0 ? r : fail(d, -ENOENT, "no address space named '%s'", name);
 }
@@ -284,6 +288,7 @@ op_destroy(struct dctx *d, const Vmad__V1__Destroy *m)
 		return fail(d, -EACCES, "'%s' belongs to uid %u", m->name, (unsigned)sp->uid);
 	watch_space_gone(d->srv, sp);
 	space_remove(&d->srv->spaces, sp);
+	d->sp = NULL;
 	return 0;
 }
 
@@ -831,6 +836,24 @@ op_lockall(struct dctx *d)
 	return r;
 }
 
+/* ---- protection keys (pkeys_req.c) --------------------------------------------------- */
+
+static int
+op_pkeys(struct dctx *d)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	Vmad__V1__EventKind kind;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, pkeys_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = pkeys_req_run(sp->mm, d->req, d->resp, d->arena, &kind, &ev);
+	if (r == 0 && sp->watchers)
+		emit(d, sp, kind, &ev);
+	return r;
+}
+
 static int
 op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
 {
@@ -963,6 +986,8 @@ dispatch_op(struct dctx *d)
 			return op_files(d);
 		if (lockall_req_handles(q))
 			return op_lockall(d);
+		if (pkeys_req_handles(q))
+			return op_pkeys(d);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}
@@ -998,8 +1023,8 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	resp->has_id = true;
 	resp->id = req->id;
 	r = dispatch_limited(&d);
-	/* Before the reply leaves: its author's view shows what it did. */
-	view_request_done(&srv->spaces, req, resp);
+	/* Published before the reply leaves (view_flush()): its author's view shows what it did. */
+	view_request_done(&srv->spaces, d.sp);
 	if (r < 0) {
 		/* Whatever a handler had filled in is not part of an error reply. */
 		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;

@@ -29,14 +29,14 @@ exec_opt_value(char **raw, int n, int i, const char *opt, int *used)
 	return NULL;
 }
 
-/* One option before PROGRAM: --env K=V, or --personality P (into a->personality). */
+/* One option before PROGRAM: --env K=V, or --personality P (into a->create_ext.personality). */
 static int
 exec_option(struct args *a, char **pos, int npos, int i, int *used, struct perr *e)
 {
 	const char *v = exec_opt_value(pos, npos, i, "personality", used);
 
 	if (v)
-		return val_personality(v, &a->personality, e);
+		return val_personality(v, &a->create_ext.personality, e);
 	v = exec_opt_value(pos, npos, i, "env", used);
 	if (!v)
 		return perr_set(e,
@@ -124,7 +124,7 @@ cmd_exec_run(struct ctx *ctx, const struct args *a)
 	if (!envp)
 		return out_refused(ctx, "exec", -ENOMEM);
 	opts.envp = envp;
-	opts.personality = a->personality;
+	opts.personality = a->create_ext.personality;
 	rc = vmac_exec(ctx->conn, a->name, a->raw[a->prog_index], argv, &opts, &info);
 	free(envp);
 	if (rc < 0 && !vmac_conn_error(ctx->conn) && !*vmac_errmsg(ctx->conn)) {

@@ -31,8 +31,7 @@ cmd_create_parse(struct args *a, char **pos, int npos, struct perr *e)
 int
 cmd_create_run(struct ctx *ctx, const struct args *a)
 {
-	struct vmac_create_ext ext = { .personality = a->personality };
-	int rc = vmac_create_ext(ctx->conn, a->name, &a->create, &ext);
+	int rc = vmac_create_ext(ctx->conn, a->name, &a->create, &a->create_ext);
 	return rc < 0 ? out_refused(ctx, "create", rc) : out_done(ctx);
 }
 
