@@ -19,23 +19,54 @@ vindex_node(const struct vindex_pool *p, uint32_t idx, uint32_t kind, uint32_t c
 	return h;
 }
 
-/* The first of n sorted keys above addr (n when none is), without branches on the keys. */
+/*
+ * How many of the n keys at k are <= addr: in sorted keys, the index of the first one above
+ * addr.  Every key is compared, none is waited for: the loads go out together and the sum
+ * compiles to compare-and-add, with no branch for random addresses to mispredict.
+ */
 static uint32_t
-vindex_first_above(const uint64_t *k, uint32_t n, uint64_t addr)
+vindex_rank(const uint64_t *k, uint32_t n, uint64_t addr)
 {
-	const uint64_t *base = k;
+	uint32_t r = 0;
 
-	if (n == 0)
-		return 0;
-	while (n > 1) {
-		uint32_t half = n / 2;
+	for (uint32_t i = 0; i < n; i++)
+		r += k[i] <= addr;
+	return r;
+}
 
-		/* Arithmetic, not a conditional: gcc turns the ternary into a branch that random
-		 * addresses mispredict at every step. */
-		base += (size_t)(base[half - 1] <= addr) * half;
-		n -= half;
-	}
-	return (uint32_t)(base - k) + (*base <= addr);
+/*
+ * vindex_rank() of one cache line of keys, written out: eight independent comparisons summed
+ * as a tree, where the loop's single running sum makes each wait for the one before.
+ */
+static inline uint32_t
+vindex_rank8(const uint64_t *k, uint64_t addr)
+{
+	uint32_t a = (uint32_t)(k[0] <= addr) + (uint32_t)(k[1] <= addr);
+	uint32_t b = (uint32_t)(k[2] <= addr) + (uint32_t)(k[3] <= addr);
+	uint32_t c = (uint32_t)(k[4] <= addr) + (uint32_t)(k[5] <= addr);
+	uint32_t d = (uint32_t)(k[6] <= addr) + (uint32_t)(k[7] <= addr);
+
+	return (a + b) + (c + d);
+}
+
+/*
+ * The first child of an inner node whose key is above addr (VINDEX_INNER_CAP or more when
+ * none is): the summary line picks a group, one line of keys the child in it.  Past the last
+ * group (g == VINDEX_GROUPS) the last group is counted, all of whose keys are <= addr in a
+ * sound node; in a damaged one the result is still at most VINDEX_INNER_CAP.
+ */
+static inline uint32_t
+vindex_inner_rank(const struct vindex_inner *in, uint64_t addr)
+{
+	uint32_t g;
+
+	for (size_t o = 0; o < sizeof(in->key); o += 64)
+		__builtin_prefetch((const char *)in->key + o);
+	g = vindex_rank8(in->sum, addr);
+
+	g -= g == VINDEX_GROUPS;
+	__builtin_prefetch(&in->child[g * VINDEX_GROUP]);
+	return g * VINDEX_GROUP + vindex_rank8(&in->key[g * VINDEX_GROUP], addr);
 }
 
 int
@@ -54,16 +85,18 @@ vindex_find(const struct vindex_pool *p, const struct vindex_root *r, uint64_t a
 		in = (const void *)vindex_node(p, n, VINDEX_INNER, VINDEX_INNER_CAP);
 		if (!in)
 			return -EBADMSG;
-		i = vindex_first_above(in->key, in->h.count, addr);
-		if (i == in->h.count)
+		i = vindex_inner_rank(in, addr);
+		if (i >= in->h.count)
 			return 0;
 		n = in->child[i];
 	}
 	lf = (const void *)vindex_node(p, n, VINDEX_LEAF, VINDEX_LEAF_CAP);
 	if (!lf)
 		return -EBADMSG;
-	i = vindex_first_above(lf->end, lf->h.count, addr);
-	if (i == lf->h.count)
+	for (size_t o = 0; o < sizeof(lf->slot); o += 64)
+		__builtin_prefetch((const char *)lf->slot + o);
+	i = vindex_rank8(lf->end, addr) + vindex_rank8(&lf->end[VINDEX_GROUP], addr);
+	if (i >= lf->h.count)
 		return 0;
 	pos->leaf = n;
 	pos->slot = i;
@@ -204,6 +237,24 @@ vindex_insert_need(const struct vindex *ix)
 	return ix->root->height + 2;
 }
 
+/* Pads the ends past a leaf's count (the layout in vindex.h). */
+static void
+vindex_leaf_seal(struct vindex_leaf *lf)
+{
+	for (uint32_t i = lf->h.count; i < VINDEX_LEAF_CAP; i++)
+		lf->end[i] = VINDEX_KEY_PAD;
+}
+
+/* Pads the keys past an inner node's count and sets its summary from its keys. */
+static void
+vindex_inner_seal(struct vindex_inner *in)
+{
+	for (uint32_t i = in->h.count; i < VINDEX_INNER_CAP; i++)
+		in->key[i] = VINDEX_KEY_PAD;
+	for (uint32_t g = 0; g < VINDEX_GROUPS; g++)
+		in->sum[g] = in->key[g * VINDEX_GROUP + VINDEX_GROUP - 1];
+}
+
 static uint32_t
 vindex_alloc(struct vindex *ix, uint32_t kind)
 {
@@ -218,9 +269,13 @@ vindex_alloc(struct vindex *ix, uint32_t kind)
 		idx = ix->used++;
 	}
 	h = vindex_wnode(ix, idx);
+	memset(h, 0, VINDEX_NODE_SIZE);
 	h->kind = kind;
-	h->count = 0;
 	h->prev = h->next = VINDEX_NIL;
+	if (kind == VINDEX_LEAF)
+		vindex_leaf_seal((struct vindex_leaf *)h);
+	else if (kind == VINDEX_INNER)
+		vindex_inner_seal((struct vindex_inner *)h);
 	return idx;
 }
 
@@ -285,6 +340,7 @@ vindex_inner_put(struct vindex_inner *in, uint32_t i, uint64_t key, uint32_t chi
 	in->key[i] = key;
 	in->child[i] = child;
 	in->h.count++;
+	vindex_inner_seal(in);
 }
 
 /*
@@ -300,6 +356,7 @@ vindex_leaf_split(struct vindex *ix, uint32_t l, uint32_t half)
 	vindex_leaf_move(R, 0, L, half, L->h.count - half);
 	R->h.count = L->h.count - half;
 	L->h.count = half;
+	vindex_leaf_seal(L);
 	R->h.prev = l;
 	R->h.next = L->h.next;
 	if (L->h.next != VINDEX_NIL)
@@ -314,7 +371,7 @@ static uint32_t
 vindex_leaf_insert(struct vindex *ix, uint32_t l, const struct vindex_rec *rec)
 {
 	struct vindex_leaf *L = vindex_wnode(ix, l);
-	uint32_t j = vindex_first_above(L->end, L->h.count, rec->start), r, half;
+	uint32_t j = vindex_rank(L->end, L->h.count, rec->start), r, half;
 
 	if (L->h.count < VINDEX_LEAF_CAP) {
 		vindex_leaf_put(L, j, rec);
@@ -350,6 +407,8 @@ vindex_inner_insert(struct vindex *ix, uint32_t n, uint32_t i, uint64_t key, uin
 	memcpy(R->child, &I->child[half], (I->h.count - half) * sizeof(R->child[0]));
 	R->h.count = I->h.count - half;
 	I->h.count = half;
+	vindex_inner_seal(I);
+	vindex_inner_seal(R);
 	if (i <= half && half < VINDEX_INNER_CAP)
 		vindex_inner_put(I, i, key, child);
 	else
@@ -366,12 +425,13 @@ vindex_insert_at(struct vindex *ix, uint32_t n, uint32_t level, const struct vin
 	if (level == 1)
 		return vindex_leaf_insert(ix, n, rec);
 	I = vindex_wnode(ix, n);
-	i = vindex_first_above(I->key, I->h.count, rec->start);
+	i = vindex_rank(I->key, I->h.count, rec->start);
 	if (i == I->h.count)
 		i--;
 	child = I->child[i];
 	split = vindex_insert_at(ix, child, level - 1, rec);
 	I->key[i] = vindex_max_end(ix, child, level - 1);
+	vindex_inner_seal(I);
 	if (split == VINDEX_NIL)
 		return VINDEX_NIL;
 	return vindex_inner_insert(ix, n, i + 1, vindex_max_end(ix, split, level - 1), split);
@@ -399,6 +459,7 @@ vindex_insert(struct vindex *ix, const struct vindex_rec *rec)
 	I->key[1] = vindex_max_end(ix, split, r->height);
 	I->child[1] = split;
 	I->h.count = 2;
+	vindex_inner_seal(I);
 	r->root = top;
 	r->height++;
 }
@@ -428,15 +489,16 @@ vindex_delete_at(struct vindex *ix, uint32_t n, uint32_t level, uint64_t start, 
 	if (level == 1) {
 		struct vindex_leaf *L = vindex_wnode(ix, n);
 
-		i = vindex_first_above(L->end, L->h.count, start);
+		i = vindex_rank(L->end, L->h.count, start);
 		if (i == L->h.count || L->slot[i].start != start)
 			return -ENOENT;
 		vindex_leaf_move(L, i, L, i + 1, L->h.count - i - 1);
 		*empty = --L->h.count == 0;
+		vindex_leaf_seal(L);
 		return 0;
 	}
 	struct vindex_inner *I = vindex_wnode(ix, n);
-	i = vindex_first_above(I->key, I->h.count, start);
+	i = vindex_rank(I->key, I->h.count, start);
 	if (i == I->h.count)
 		return -ENOENT;
 	child = I->child[i];
@@ -453,6 +515,7 @@ vindex_delete_at(struct vindex *ix, uint32_t n, uint32_t level, uint64_t start, 
 	} else {
 		I->key[i] = vindex_max_end(ix, child, level - 1);
 	}
+	vindex_inner_seal(I);
 	*empty = I->h.count == 0;
 	return 0;
 }
