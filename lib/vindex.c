@@ -58,11 +58,7 @@ vindex_rank8(const uint64_t *k, uint64_t addr)
 static inline uint32_t
 vindex_inner_rank(const struct vindex_inner *in, uint64_t addr)
 {
-	uint32_t g;
-
-	for (size_t o = 0; o < sizeof(in->key); o += 64)
-		__builtin_prefetch((const char *)in->key + o);
-	g = vindex_rank8(in->sum, addr);
+	uint32_t g = vindex_rank8(in->sum, addr);
 
 	g -= g == VINDEX_GROUPS;
 	__builtin_prefetch(&in->child[g * VINDEX_GROUP]);
@@ -165,17 +161,10 @@ vindex_get(const struct vindex_pool *p, const struct vindex_pos *pos, struct vin
 {
 	const struct vindex_leaf *lf =
 		(const void *)(p->base + (size_t)pos->leaf * VINDEX_NODE_SIZE);
-	const struct vindex_slot *sl = &lf->slot[pos->slot];
 
-	out->start = sl->start;
+	/* Whole, not field by field: the caller's wide loads of it then forward from the stores. */
+	memcpy(out, &lf->slot[pos->slot], sizeof(lf->slot[0]));
 	out->end = lf->end[pos->slot];
-	out->flags = sl->flags;
-	out->pgoff = sl->pgoff;
-	out->ino = sl->ino;
-	out->dev_major = sl->dev_major;
-	out->dev_minor = sl->dev_minor;
-	out->name = sl->name;
-	out->attr = sl->attr;
 }
 
 int
@@ -315,18 +304,9 @@ vindex_leaf_move(struct vindex_leaf *dst, uint32_t to, struct vindex_leaf *src, 
 static void
 vindex_leaf_put(struct vindex_leaf *lf, uint32_t j, const struct vindex_rec *r)
 {
-	struct vindex_slot *sl = &lf->slot[j];
-
 	vindex_leaf_move(lf, j + 1, lf, j, lf->h.count - j);
 	lf->end[j] = r->end;
-	sl->start = r->start;
-	sl->flags = r->flags;
-	sl->pgoff = r->pgoff;
-	sl->ino = r->ino;
-	sl->dev_major = r->dev_major;
-	sl->dev_minor = r->dev_minor;
-	sl->name = r->name;
-	sl->attr = r->attr;
+	memcpy(&lf->slot[j], r, sizeof(lf->slot[j]));
 	lf->h.count++;
 }
 

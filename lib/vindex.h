@@ -117,10 +117,17 @@ struct vindex_root {
 	uint64_t count; /* records */
 };
 
+/* A record: a slot's fields in a slot's order (copied whole), then the end. */
 struct vindex_rec {
-	uint64_t start, end, flags, pgoff, ino;
+	uint64_t start, flags, pgoff, ino;
 	uint32_t dev_major, dev_minor, name, attr;
+	uint64_t end;
 };
+
+_Static_assert(offsetof(struct vindex_rec, end) == sizeof(struct vindex_slot), "slot, then end");
+_Static_assert(offsetof(struct vindex_rec, ino) == offsetof(struct vindex_slot, ino), "as a slot");
+_Static_assert(offsetof(struct vindex_rec, attr) == offsetof(struct vindex_slot, attr),
+	       "as a slot");
 
 /* A record's place: a leaf and a slot in it. */
 struct vindex_pos {
