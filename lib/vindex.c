@@ -201,8 +201,8 @@ void
 vindex_init(struct vindex *ix)
 {
 	ix->used = 0;
-	ix->free_head = VINDEX_NIL;
-	ix->nfree = 0;
+	ix->free_head = ix->inner_free = VINDEX_NIL;
+	ix->nfree = ix->ninner_free = 0;
 	ix->root->root = ix->root->first = ix->root->last = VINDEX_NIL;
 	ix->root->height = 0;
 	ix->root->count = 0;
@@ -211,7 +211,7 @@ vindex_init(struct vindex *ix)
 int
 vindex_reserve(struct vindex *ix, uint32_t want)
 {
-	uint32_t have = ix->nfree + (ix->ncap - ix->used);
+	uint32_t have = ix->nfree + ix->ninner_free + (ix->ncap - ix->used);
 
 	if (have >= want)
 		return 0;
@@ -244,20 +244,71 @@ vindex_inner_seal(struct vindex_inner *in)
 		in->sum[g] = in->key[g * VINDEX_GROUP + VINDEX_GROUP - 1];
 }
 
+/* Takes the first node of a free list. */
+static uint32_t
+vindex_pop(struct vindex *ix, uint32_t *head, uint32_t *n)
+{
+	uint32_t idx = *head;
+
+	*head = ((struct vindex_head *)vindex_wnode(ix, idx))->next;
+	(*n)--;
+	return idx;
+}
+
+/* Puts a node on a free list. */
+static void
+vindex_push(struct vindex *ix, uint32_t idx, uint32_t *head, uint32_t *n)
+{
+	struct vindex_head *h = vindex_wnode(ix, idx);
+
+	h->kind = VINDEX_FREE;
+	h->count = 0;
+	h->next = *head;
+	*head = idx;
+	(*n)++;
+}
+
+/*
+ * Fills the inner nodes' list with the next whole page of untouched nodes, the nodes before
+ * it going to the general list; nothing when there is no such page.
+ */
+static void
+vindex_inner_page(struct vindex *ix)
+{
+	uint32_t at = (ix->used + VINDEX_PAGE_NODES - 1) / VINDEX_PAGE_NODES * VINDEX_PAGE_NODES;
+
+	if (at > ix->ncap || ix->ncap - at < VINDEX_PAGE_NODES)
+		return;
+	while (ix->used < at)
+		vindex_push(ix, ix->used++, &ix->free_head, &ix->nfree);
+	for (uint32_t i = VINDEX_PAGE_NODES; i-- > 0;)
+		vindex_push(ix, at + i, &ix->inner_free, &ix->ninner_free);
+	ix->used = at + VINDEX_PAGE_NODES;
+}
+
+/* A free node for kind: its own list first, then untouched nodes, then the other list. */
+static uint32_t
+vindex_take(struct vindex *ix, uint32_t kind)
+{
+	if (kind == VINDEX_INNER && ix->ninner_free == 0)
+		vindex_inner_page(ix);
+	if (kind == VINDEX_INNER && ix->ninner_free)
+		return vindex_pop(ix, &ix->inner_free, &ix->ninner_free);
+	if (kind != VINDEX_INNER && ix->nfree)
+		return vindex_pop(ix, &ix->free_head, &ix->nfree);
+	if (ix->used < ix->ncap)
+		return ix->used++;
+	if (ix->nfree)
+		return vindex_pop(ix, &ix->free_head, &ix->nfree);
+	return vindex_pop(ix, &ix->inner_free, &ix->ninner_free);
+}
+
 static uint32_t
 vindex_alloc(struct vindex *ix, uint32_t kind)
 {
-	uint32_t idx;
-	struct vindex_head *h;
+	uint32_t idx = vindex_take(ix, kind);
+	struct vindex_head *h = vindex_wnode(ix, idx);
 
-	if (ix->free_head != VINDEX_NIL) {
-		idx = ix->free_head;
-		ix->free_head = ((struct vindex_head *)vindex_wnode(ix, idx))->next;
-		ix->nfree--;
-	} else {
-		idx = ix->used++;
-	}
-	h = vindex_wnode(ix, idx);
 	memset(h, 0, VINDEX_NODE_SIZE);
 	h->kind = kind;
 	h->prev = h->next = VINDEX_NIL;
@@ -271,13 +322,10 @@ vindex_alloc(struct vindex *ix, uint32_t kind)
 static void
 vindex_free(struct vindex *ix, uint32_t idx)
 {
-	struct vindex_head *h = vindex_wnode(ix, idx);
-
-	h->kind = VINDEX_FREE;
-	h->count = 0;
-	h->next = ix->free_head;
-	ix->free_head = idx;
-	ix->nfree++;
+	if (((struct vindex_head *)vindex_wnode(ix, idx))->kind == VINDEX_INNER)
+		vindex_push(ix, idx, &ix->inner_free, &ix->ninner_free);
+	else
+		vindex_push(ix, idx, &ix->free_head, &ix->nfree);
 }
 
 static uint64_t

@@ -239,6 +239,36 @@ test_damaged(void **state)
 	free(m.mem);
 }
 
+/* Inner nodes share pages: at most one page more than they fill, however leaves come between. */
+static void
+test_inner_pages(void **state)
+{
+	struct model *m = malloc(sizeof(*m));
+	uint32_t pages = 0, inner = 0, last_page = VINDEX_NIL;
+
+	(void)state;
+	assert_non_null(m);
+	model_init(m);
+	for (int i = 0; i < SLOTS; i++) {
+		struct vindex_rec r = rec_of(i);
+		assert_int_equal(vindex_reserve(&m->ix, vindex_insert_need(&m->ix)), 0);
+		vindex_insert(&m->ix, &r);
+	}
+	for (uint32_t n = 0; n < m->ix.used; n++) {
+		const struct vindex_head *h = (const void *)(m->mem + (size_t)n * VINDEX_NODE_SIZE);
+
+		if (h->kind != VINDEX_INNER)
+			continue;
+		inner++;
+		pages += n / VINDEX_PAGE_NODES != last_page;
+		last_page = n / VINDEX_PAGE_NODES;
+	}
+	assert_true(inner > VINDEX_PAGE_NODES);
+	assert_true(pages <= (inner + VINDEX_PAGE_NODES - 1) / VINDEX_PAGE_NODES + 1);
+	free(m->mem);
+	free(m);
+}
+
 /* A lookup in a damaged pool: an error, none, or a position inside a leaf's count. */
 static void
 find_bounded(const struct vindex_pool *p, const struct vindex_root *r, uint64_t addr)
@@ -302,9 +332,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_random),       cmocka_unit_test(test_names),
+		cmocka_unit_test(test_inner_pages),  cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_damaged_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
