@@ -237,6 +237,32 @@ VMAC_EXPORT void vmac_create_opts_init(struct vmac_create_opts *opts);
 /* A new, empty space (opts NULL = defaults).  -EEXIST if the name is taken. */
 VMAC_EXPORT int vmac_create(struct vmac_conn *c, const char *name,
 			    const struct vmac_create_opts *opts);
+
+/* personality(2) bits (include/uapi/linux/personality.h). */
+#define VMAC_PER_ADDR_COMPAT_LAYOUT 0x0200000u
+#define VMAC_PER_READ_IMPLIES_EXEC  0x0400000u
+#define VMAC_PER_ADDR_LIMIT_32BIT   0x0800000u
+#define VMAC_PER_ADDR_LIMIT_3GB     0x8000000u
+
+/* Kernel build options and CPU features a space can model (off: as on vmad's own machines). */
+#define VMAC_FEATURE_PKU           0x1u /* protection keys (the CPU's PKU, enabled by the OS) */
+#define VMAC_FEATURE_ANON_VMA_NAME 0x2u /* CONFIG_ANON_VMA_NAME: PR_SET_VMA_ANON_NAME */
+
+/*
+ * Since vmac_0.2: what a space models beyond struct vmac_create_opts, whose 0.1 layout is
+ * frozen.  personality is the one exec left the process with; a bit or feature the daemon
+ * does not model gives -EINVAL rather than being ignored.  Zero everything not used
+ * (reserved included); an all-zero struct or NULL means vmac_create().
+ */
+struct vmac_create_ext {
+	uint32_t personality; /* VMAC_PER_* */
+	uint32_t features;    /* VMAC_FEATURE_* */
+	uint64_t reserved[4];
+};
+
+VMAC_EXPORT int vmac_create_ext(struct vmac_conn *c, const char *name,
+				const struct vmac_create_opts *opts,
+				const struct vmac_create_ext *ext);
 VMAC_EXPORT int vmac_destroy(struct vmac_conn *c, const char *name);
 /* dst becomes src after fork(2): VM_DONTCOPY, VM_WIPEONFORK, mlock and anon_vma rules. */
 VMAC_EXPORT int vmac_fork(struct vmac_conn *c, const char *src, const char *dst);
@@ -452,7 +478,13 @@ enum vmac_event_kind {
 	VMAC_EVENT_FORK = 10,
 	VMAC_EVENT_DESTROY = 11,
 	VMAC_EVENT_OVERFLOW = 12, /* `lost` events were dropped: the watcher read too slowly */
-	VMAC_EVENT_MSEAL = 75,    /* 0.2 */
+	/* 0.2 */
+	VMAC_EVENT_RESTORE = 51,       /* the contents were replaced by a saved space */
+	VMAC_EVENT_EXEC = 60,          /* replaced by exec: path is the program */
+	VMAC_EVENT_FILE_SET_SIZE = 71, /* start: the open file's id, len: its new size */
+	VMAC_EVENT_FILE_UNLINK = 72,   /* start: the open file's id */
+	VMAC_EVENT_SET_BRK = 74,       /* start: start_brk, new_addr: brk */
+	VMAC_EVENT_MSEAL = 75,
 };
 
 struct vmac_event {

@@ -210,6 +210,19 @@ op_stats(struct dctx *d)
 
 /* ---- spaces -------------------------------------------------------------------------- */
 
+/* The Create fields that are configuration fields of the same name and type. */
+#define CREATE_COPIED(X)                                                                           \
+	X(mmap_base)                                                                               \
+	X(start_brk)                                                                               \
+	X(with_stack)                                                                              \
+	X(max_map_count)                                                                           \
+	X(rlimit_as)                                                                               \
+	X(rlimit_data)                                                                             \
+	X(rlimit_stack)                                                                            \
+	X(rlimit_memlock)                                                                          \
+	X(personality)                                                                             \
+	X(features)
+
 /* mm_config_init() defaults, then what the request sets; derived values stay derived. */
 static void
 create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
@@ -220,22 +233,11 @@ create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
 		/* exec leaves the stack pointer in the top page of the task. */
 		cfg->start_stack = m->task_size - MM_PAGE_SIZE;
 	}
-	if (m->has_mmap_base)
-		cfg->mmap_base = m->mmap_base;
-	if (m->has_start_brk)
-		cfg->start_brk = m->start_brk;
-	if (m->has_with_stack)
-		cfg->with_stack = m->with_stack;
-	if (m->has_max_map_count)
-		cfg->max_map_count = m->max_map_count;
-	if (m->has_rlimit_as)
-		cfg->rlimit_as = m->rlimit_as;
-	if (m->has_rlimit_data)
-		cfg->rlimit_data = m->rlimit_data;
-	if (m->has_rlimit_stack)
-		cfg->rlimit_stack = m->rlimit_stack;
-	if (m->has_rlimit_memlock)
-		cfg->rlimit_memlock = m->rlimit_memlock;
+#define CREATE_COPY(f)                                                                             \
+	if (m->has_##f)                                                                            \
+		cfg->f = m->f;
+	CREATE_COPIED(CREATE_COPY)
+#undef CREATE_COPY
 }
 
 static int
@@ -260,6 +262,9 @@ op_create(struct dctx *d, const Vmad__V1__Create *m)
 	    (r = check_layout(d, m->has_layout, m->layout)) < 0)
 		return r;
 	create_config(m, &cfg);
+	if (cfg.personality & ~MM_PER_MODELLED || cfg.features & ~MM_FEAT_MODELLED)
+		return fail(d, -EINVAL, "personality 0x%x or features 0x%x: not modelled",
+			    cfg.personality & ~MM_PER_MODELLED, cfg.features & ~MM_FEAT_MODELLED);
 	r = mm_create(&cfg, &mm);
 	if (r < 0)
 		return fail(d, r, "the configuration of '%s' is not valid", m->name);
@@ -281,58 +286,13 @@ op_destroy(struct dctx *d, const Vmad__V1__Destroy *m)
 	return 0;
 }
 
-static Vmad__V1__SpaceInfo *
-space_info(struct arena *a, const struct space *sp)
-{
-	Vmad__V1__SpaceInfo *si = arena_alloc(a, sizeof(*si));
-	struct mm_status st;
-
-	if (!si)
-		return NULL;
-	vmad__v1__space_info__init(si);
-	mm_get_status(sp->mm, &st);
-	si->name = (char *)sp->name;
-	si->has_map_count = si->has_vm_size_kb = si->has_vm_rss_kb = true;
-	si->has_uid = si->has_gid = si->has_mode = true;
-	si->map_count = st.map_count;
-	si->vm_size_kb = st.total_vm * (MM_PAGE_SIZE / 1024);
-	si->vm_rss_kb = (st.rss_anon + st.rss_file + st.rss_shmem) * (MM_PAGE_SIZE / 1024);
-	si->uid = (uint32_t)sp->uid;
-	si->gid = (uint32_t)sp->gid;
-	si->mode = sp->mode;
-	return si;
-}
-
-static int
-space_info_cmp(const void *a, const void *b)
-{
-	const Vmad__V1__SpaceInfo *const *x = a, *const *y = b;
-
-	return strcmp((*x)->name, (*y)->name);
-}
-
 static int
 op_list(struct dctx *d)
 {
-	Vmad__V1__ListResult *res = arena_alloc(d->arena, sizeof(*res));
-	const struct space_table *t = &d->srv->spaces;
-	size_t n = 0;
+	Vmad__V1__ListResult *res = reply_list(d->arena, &d->srv->spaces, d->cred);
 
 	if (!res)
 		return -ENOMEM;
-	vmad__v1__list_result__init(res);
-	res->spaces = arena_alloc(d->arena, (t->count + 1) * sizeof(*res->spaces));
-	if (!res->spaces)
-		return -ENOMEM;
-	for (const struct space *sp = space_next(t, NULL); sp; sp = space_next(t, sp)) {
-		if (space_access(sp, d->cred, SPACE_READ) < 0)
-			continue;
-		res->spaces[n] = space_info(d->arena, sp);
-		if (!res->spaces[n++])
-			return -ENOMEM;
-	}
-	qsort(res->spaces, n, sizeof(*res->spaces), space_info_cmp);
-	res->n_spaces = n;
 	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_LIST;
 	d->resp->list = res;
 	return 0;
@@ -760,42 +720,6 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 
 /* ---- usage ------------------------------------------------------------------------- */
 
-static Vmad__V1__UsageUid *
-usage_uid(struct arena *a, const struct usage *u)
-{
-	Vmad__V1__UsageUid *m = arena_alloc(a, sizeof(*m));
-
-	if (!m)
-		return NULL;
-	vmad__v1__usage_uid__init(m);
-	m->has_uid = m->has_spaces = m->has_vmas = true;
-	m->uid = (uint32_t)u->uid;
-	m->spaces = u->spaces;
-	m->vmas = u->vmas;
-	return m;
-}
-
-/* Root sees every owner; anyone else their own line. */
-static int
-usage_uids(struct dctx *d, Vmad__V1__UsageResult *res)
-{
-	const struct usage_table *t = &d->srv->spaces.usage;
-	size_t n = 0;
-
-	res->uids = arena_alloc(d->arena, (t->n + 1) * sizeof(*res->uids));
-	if (!res->uids)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++) {
-		if (d->cred->uid != 0 && t->v[i].uid != d->cred->uid)
-			continue;
-		res->uids[n] = usage_uid(d->arena, &t->v[i]);
-		if (!res->uids[n++])
-			return -ENOMEM;
-	}
-	res->n_uids = n;
-	return 0;
-}
-
 static int
 op_usage(struct dctx *d)
 {
@@ -813,7 +737,7 @@ op_usage(struct dctx *d)
 	res->memory_max = cfg->memory_max;
 	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_USAGE;
 	d->resp->usage = res;
-	return usage_uids(d, res);
+	return reply_usage_uids(d->arena, &d->srv->spaces.usage, d->cred, res);
 }
 
 /* ---- saved spaces -------------------------------------------------------------------- */
@@ -849,6 +773,7 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 {
 	struct space *sp = m->name ? space_find(&d->srv->spaces, m->name) : NULL;
 	unsigned mode = SPACE_MODE_DEFAULT;
+	Event ev = VMAD__V1__EVENT__INIT;
 	char msg[256];
 	struct mm *mm;
 	int r;
@@ -863,7 +788,10 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 		return fail(d, r, "saved address space not usable: %s", msg);
 	if (!sp)
 		return add_space(d, m->name, mm, mode);
-	return replace_mm(d, sp, mm);
+	if ((r = replace_mm(d, sp, mm)) < 0 || !sp->watchers)
+		return r;
+	emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_RESTORE, &ev);
+	return 0;
 }
 
 /* ---- open files and the break (files_req.c) ------------------------------------------ */
@@ -871,6 +799,7 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 static int
 op_files(struct dctx *d)
 {
+	Event ev = VMAD__V1__EVENT__INIT;
 	char why[160] = "";
 	struct space *sp;
 	int r;
@@ -878,7 +807,11 @@ op_files(struct dctx *d)
 	if ((r = lookup(d, files_req_name(d->req), SPACE_WRITE, &sp)) < 0)
 		return r;
 	r = files_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
-	return r < 0 && why[0] ? fail(d, r, "%s", why) : r;
+	if (r < 0)
+		return why[0] ? fail(d, r, "%s", why) : r;
+	if (sp->watchers && files_req_event(d->req, &ev))
+		emit(d, sp, ev.kind, &ev);
+	return 0;
 }
 
 static int
@@ -912,6 +845,7 @@ op_exec(struct dctx *d, const Vmad__V1__Exec *m)
 	struct exec_req *req = calloc(1, sizeof(*req));
 	struct space *sp = space_find(&d->srv->spaces, m->name ? m->name : "");
 	struct mm_exec_info info;
+	Event ev = VMAD__V1__EVENT__INIT;
 	const char *why = "";
 	unsigned mode = SPACE_MODE_DEFAULT;
 	struct mm *mm;
@@ -927,11 +861,15 @@ op_exec(struct dctx *d, const Vmad__V1__Exec *m)
 		r = fail(d, r, "%s", why);
 	if (r == 0 && (r = mm_exec(&req->cfg, &req->args, &mm, &info)) < 0)
 		r = fail(d, r, "exec of '%s' failed", req->exe.file.path);
+	/* The program's path lies in the request message, not in req. */
+	ev.path = (char *)req->exe.file.path;
 	free(req);
 	if (r < 0)
 		return r;
 	if ((r = sp ? replace_mm(d, sp, mm) : add_space(d, m->name, mm, mode)) < 0)
 		return r;
+	if (sp && sp->watchers)
+		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_EXEC, &ev);
 	d->resp->exec = exec_req_result(d->arena, &info);
 	if (!d->resp->exec)
 		return -ENOMEM;

@@ -39,7 +39,7 @@ static int
 brk_grow(struct mm *mm, struct vma *brkvma, uint64_t addr, uint64_t len)
 {
 	uint64_t flags = VM_DATA_DEFAULT | VM_ACCOUNT | mm->def_flags |
-			 (mm->read_implies_exec ? VM_EXEC : 0);
+			 (mm->personality & MM_PER_READ_IMPLIES_EXEC ? VM_EXEC : 0);
 	uint64_t pages = len >> MM_PAGE_SHIFT;
 	struct merge_req r = {
 		.start = addr,

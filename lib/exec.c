@@ -352,7 +352,7 @@ exec_stack(struct exec_ctx *c)
 		size = rlim;
 	if (top - size > page_down(sp))
 		size = top - page_down(sp);
-	if (c->a->stack == MM_EXEC_STACK_EXEC || c->mm->read_implies_exec)
+	if (c->a->stack == MM_EXEC_STACK_EXEC || (c->mm->personality & MM_PER_READ_IMPLIES_EXEC))
 		flags |= VM_EXEC;
 	if (c->a->stack == MM_EXEC_STACK_NOEXEC)
 		flags &= ~VM_EXEC;
@@ -397,7 +397,8 @@ mm_exec(const struct mm_config *cfg, const struct mm_exec_args *args, struct mm 
 	if (cfg->layout == MM_LAYOUT_I386) {
 		conf.task_size = IA32_TASK_SIZE;
 		conf.mmap_base = 0;
-		conf.read_implies_exec |= args->stack == MM_EXEC_STACK_DEFAULT;
+		if (args->stack == MM_EXEC_STACK_DEFAULT)
+			conf.personality |= MM_PER_READ_IMPLIES_EXEC;
 	}
 	conf.with_stack = false;
 	conf.start_brk = 0;

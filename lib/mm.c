@@ -62,7 +62,8 @@ mm_config_init(struct mm_config *cfg, enum mm_layout layout)
 	cfg->cap_ipc_lock = false;
 	/* CONFIG_TRANSPARENT_HUGEPAGE=y (enabled=madvise): 2 MiB alignment, MAP_STACK flag. */
 	cfg->thp = true;
-	cfg->read_implies_exec = false;
+	cfg->personality = 0;
+	cfg->features = 0;
 	/* vm.overcommit_memory = 0 (heuristic). */
 	cfg->overcommit_never = false;
 }
@@ -93,6 +94,8 @@ mm_config_valid(const struct mm_config *c)
 	    (!c->start_brk && c->task_size / 3 * 2 + PIE_BRK_OFFSET > c->task_size))
 		return false;
 	if (c->mmap_min_addr > c->task_size || c->dac_mmap_min_addr > c->task_size)
+		return false;
+	if (c->personality & ~MM_PER_MODELLED || c->features & ~MM_FEAT_MODELLED)
 		return false;
 	if (c->stack_guard_gap & ~MM_PAGE_MASK || c->start_stack > c->task_size)
 		return false;
@@ -152,7 +155,8 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	mm->cap_sys_rawio = cfg->cap_sys_rawio;
 	mm->cap_ipc_lock = cfg->cap_ipc_lock;
 	mm->thp = cfg->thp;
-	mm->read_implies_exec = cfg->read_implies_exec;
+	mm->personality = cfg->personality;
+	mm->features = cfg->features;
 	mm->overcommit_never = cfg->overcommit_never;
 	mm->overcommit_ram_pages = cfg->overcommit_never ? 0 : cfg->overcommit_ram_pages;
 	if (cfg->with_stack && add_initial_stack(mm) < 0) {

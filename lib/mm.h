@@ -122,6 +122,26 @@
 #define VM_DROPPABLE   0x100000000ULL
 #define VM_SEALED      0x40000000000ULL /* VM_SEALED_BIT 42 (64-bit) */
 
+/*
+ * personality(2) bits (include/uapi/linux/personality.h) a space can be created with.  The
+ * engine takes a space's personality as exec leaves it; which bits it models is MM_PER_MODELLED,
+ * and mm_create() refuses others with -EINVAL rather than ignore them.
+ */
+#define MM_PER_ADDR_COMPAT_LAYOUT 0x0200000u
+#define MM_PER_READ_IMPLIES_EXEC  0x0400000u
+#define MM_PER_ADDR_LIMIT_32BIT   0x0800000u
+#define MM_PER_ADDR_LIMIT_3GB     0x8000000u
+#define MM_PER_MODELLED           MM_PER_READ_IMPLIES_EXEC
+
+/*
+ * Kernel build options and CPU features that change the answers, off unless set: the
+ * defaults are those of the machines vmad is checked against.  mm_create() refuses bits
+ * outside MM_FEAT_MODELLED with -EINVAL.
+ */
+#define MM_FEAT_PKU           0x1u /* CPU protection keys (X86_FEATURE_OSPKE) */
+#define MM_FEAT_ANON_VMA_NAME 0x2u /* CONFIG_ANON_VMA_NAME */
+#define MM_FEAT_MODELLED      0u
+
 enum mm_layout {
 	MM_LAYOUT_X86_64 = 0,        /* 47-bit, top-down (MMF_TOPDOWN) */
 	MM_LAYOUT_X86_64_LEGACY = 1, /* 47-bit, bottom-up from TASK_UNMAPPED_BASE */
@@ -147,18 +167,19 @@ struct mm_config {
 	uint64_t stack_guard_gap;
 	uint64_t max_map_count;
 	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock; /* bytes */
-	bool with_stack;        /* add the initial [stack] VMA exec makes */
-	bool gate_vma;          /* print the x86_64 [vsyscall] line in maps */
-	bool cap_sys_rawio;     /* may map below dac_mmap_min_addr */
-	bool cap_ipc_lock;      /* mlock limits do not apply */
-	bool thp;               /* CONFIG_TRANSPARENT_HUGEPAGE built in (alignment, MAP_STACK) */
-	bool read_implies_exec; /* READ_IMPLIES_EXEC personality */
-	bool overcommit_never;  /* vm.overcommit_memory = 2 */
+	bool with_stack;       /* add the initial [stack] VMA exec makes */
+	bool gate_vma;         /* print the x86_64 [vsyscall] line in maps */
+	bool cap_sys_rawio;    /* may map below dac_mmap_min_addr */
+	bool cap_ipc_lock;     /* mlock limits do not apply */
+	bool thp;              /* CONFIG_TRANSPARENT_HUGEPAGE built in (alignment, MAP_STACK) */
+	bool overcommit_never; /* vm.overcommit_memory = 2 */
 	/*
 	 * totalram_pages() + total_swap_pages: vm.overcommit_memory = 0 refuses one charge
 	 * larger than that (mm/util.c: __vm_enough_memory()).  0 = no such check.
 	 */
 	uint64_t overcommit_ram_pages;
+	uint32_t personality; /* MM_PER_* */
+	uint32_t features;    /* MM_FEAT_* */
 };
 
 /*
@@ -385,7 +406,7 @@ int mm_import_maps(const struct mm_config *cfg, const char *text, size_t len, st
  * is little-endian and versioned (MM_SERIAL_VERSION); a buffer the engine did not write gets
  * -EINVAL (-EPROTONOSUPPORT for a newer version) with a message, never a half-built mm.
  */
-#define MM_SERIAL_VERSION 2
+#define MM_SERIAL_VERSION 3
 
 struct mm_sbuf {
 	uint8_t *data;

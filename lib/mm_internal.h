@@ -124,7 +124,9 @@ struct mm {
 	uint64_t rlimit_as, rlimit_data, rlimit_stack, rlimit_memlock;
 	uint64_t def_flags;
 	uint64_t overcommit_ram_pages; /* 0: charges are not checked */
-	bool gate_vma, cap_sys_rawio, cap_ipc_lock, thp, read_implies_exec, overcommit_never;
+	bool gate_vma, cap_sys_rawio, cap_ipc_lock, thp, overcommit_never;
+	uint64_t personality; /* MM_PER_* */
+	uint64_t features;    /* MM_FEAT_* */
 
 	/* counters, in pages */
 	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;

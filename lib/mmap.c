@@ -261,7 +261,8 @@ do_mmap(struct mm *mm, struct mmap_args *a)
 
 	if (!a->len)
 		return -EINVAL;
-	if ((a->prot & MM_PROT_READ) && mm->read_implies_exec && !(a->file && a->file->noexec))
+	if ((a->prot & MM_PROT_READ) && (mm->personality & MM_PER_READ_IMPLIES_EXEC) &&
+	    !(a->file && a->file->noexec))
 		a->prot |= MM_PROT_EXEC;
 	if (a->flags & MM_MAP_FIXED_NOREPLACE)
 		a->flags |= MM_MAP_FIXED;

@@ -76,7 +76,8 @@ first_vma(struct mm *mm, uint64_t *start, uint64_t end, bool growsdown, struct v
 static uint64_t
 new_flags(const struct mm *mm, const struct vma *v, uint32_t prot)
 {
-	if (mm->read_implies_exec && (prot & MM_PROT_READ) && (v->flags & VM_MAYEXEC))
+	if ((mm->personality & MM_PER_READ_IMPLIES_EXEC) && (prot & MM_PROT_READ) &&
+	    (v->flags & VM_MAYEXEC))
 		prot |= MM_PROT_EXEC;
 	return (prot & VM_ACCESS_FLAGS) | (v->flags & ~VM_ACCESS_FLAGS);
 }

@@ -57,13 +57,15 @@
 	X(next_anon_vma)                                                                           \
 	X(next_shmem_ino)                                                                          \
 	X(next_file_id)                                                                            \
-	X(overcommit_ram_pages)
+	X(overcommit_ram_pages)                                                                    \
+	X(personality)                                                                             \
+	X(features)
 /* clang-format on */
 /* struct mm: bool fields. */
 #define MM_SERIAL_MM_BOOL(X)                                                                       \
 	X(topdown)                                                                                 \
 	X(map_full)                                                                                \
-	X(gate_vma) X(cap_sys_rawio) X(cap_ipc_lock) X(thp) X(read_implies_exec) X(overcommit_never)
+	X(gate_vma) X(cap_sys_rawio) X(cap_ipc_lock) X(thp) X(overcommit_never)
 /* struct mm_file. */
 #define MM_SERIAL_FILE_U64(X)                                                                      \
 	X(mode) X(dev_major) X(dev_minor) X(ino) X(instance) X(size) X(id) X(kind)
@@ -426,6 +428,8 @@ check_mm_fields(struct rd *d, const struct mm *mm)
 	c.mmap_min_addr = mm->mmap_min_addr;
 	c.dac_mmap_min_addr = mm->dac_mmap_min_addr;
 	c.stack_guard_gap = mm->stack_guard_gap;
+	c.personality = mm->personality <= UINT32_MAX ? (uint32_t)mm->personality : UINT32_MAX;
+	c.features = mm->features <= UINT32_MAX ? (uint32_t)mm->features : UINT32_MAX;
 	if (!mm_config_valid(&c) || mm->brk < mm->start_brk || mm->brk > mm->task_size ||
 	    mm->start_code > mm->end_code || mm->topdown != (mm->layout != MM_LAYOUT_X86_64_LEGACY))
 		rd_fail(d, -EINVAL, "the layout fields are not consistent");

@@ -47,21 +47,45 @@ create_to_wire(const struct vmac_create_opts *o, Vmad__V1__Create *m)
 	OPT(o, m, VMAC_OPT_MODE, mode);
 }
 
+static bool
+ext_zero_reserved(const struct vmac_create_ext *x)
+{
+	for (size_t i = 0; i < sizeof(x->reserved) / sizeof(x->reserved[0]); i++)
+		if (x->reserved[i])
+			return false;
+	return true;
+}
+
 VMAC_EXPORT int
-vmac_create(struct vmac_conn *c, const char *name, const struct vmac_create_opts *opts)
+vmac_create_ext(struct vmac_conn *c, const char *name, const struct vmac_create_opts *opts,
+		const struct vmac_create_ext *ext)
 {
 	struct vmac_create_opts defaults = { 0 };
 	if (opts == NULL)
 		opts = &defaults;
-	if (name == NULL || !layout_valid(opts->layout))
+	if (name == NULL || !layout_valid(opts->layout) || (ext && !ext_zero_reserved(ext)))
 		return -EINVAL;
 	Vmad__V1__Create m = VMAD__V1__CREATE__INIT;
 	m.name = (char *)name;
 	create_to_wire(opts, &m);
+	if (ext && ext->personality) {
+		m.has_personality = 1;
+		m.personality = ext->personality;
+	}
+	if (ext && ext->features) {
+		m.has_features = 1;
+		m.features = ext->features;
+	}
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_CREATE;
 	req.create = &m;
 	return conn_submit(c, &req, NULL, NULL, NULL);
+}
+
+VMAC_EXPORT int
+vmac_create(struct vmac_conn *c, const char *name, const struct vmac_create_opts *opts)
+{
+	return vmac_create_ext(c, name, opts, NULL);
 }
 
 VMAC_EXPORT int

@@ -294,6 +294,37 @@ test_open_files(void **state)
 	done(c, "of");
 }
 
+/*
+ * vmac_create_ext (0.2): READ_IMPLIES_EXEC makes a readable mapping executable, as do_mmap()
+ * does; personality bits and features that are not modelled, and reserved words that are not
+ * zero, are refused rather than ignored.
+ */
+static void
+test_create_ext(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = conn();
+	struct vmac_create_ext x = { .personality = VMAC_PER_READ_IMPLIES_EXEC };
+	struct vmac_vma v;
+	uint64_t a;
+
+	assert_int_equal(vmac_create_ext(c, "px", NULL, &x), 0);
+	assert_int_equal(vmac_mmap(c, "px", 0, PAGE, VMAC_PROT_READ, ANON, NULL, 0, &a), 0);
+	assert_int_equal(vmac_find_vma(c, "px", a, &v), VMAC_FOUND_VMA);
+	assert_true(v.flags & VMAC_VM_EXEC);
+	x.personality = 0x0100000u; /* MMAP_PAGE_ZERO */
+	assert_int_equal(vmac_create_ext(c, "py", NULL, &x), -EINVAL);
+	x.personality = 0;
+	x.reserved[3] = 1;
+	assert_int_equal(vmac_create_ext(c, "py", NULL, &x), -EINVAL);
+	assert_int_equal(vmac_create_ext(c, "py", NULL, NULL), 0);
+	assert_int_equal(vmac_mmap(c, "py", 0, PAGE, VMAC_PROT_READ, ANON, NULL, 0, &a), 0);
+	assert_int_equal(vmac_find_vma(c, "py", a, &v), VMAC_FOUND_VMA);
+	assert_false(v.flags & VMAC_VM_EXEC);
+	assert_int_equal(vmac_destroy(c, "py"), 0);
+	done(c, "px");
+}
+
 /* mseal (0.2): sealed mappings refuse munmap and mprotect; the watcher hears of the seal. */
 static void
 test_mseal(void **state)
@@ -607,6 +638,54 @@ test_watch(void **state)
 	vmac_close(c);
 }
 
+/*
+ * The changes that are not memory system calls reach watchers too: an open file resized or
+ * unlinked, the break set, the contents replaced by restore or exec.  Opening and closing a
+ * file change nothing a space shows and send nothing.
+ */
+static void
+test_watch_replacements(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("wt", NULL), *w = conn();
+	const char *const argv[] = { "true", NULL };
+	struct vmac_file_info f;
+	struct vmac_event ev;
+	char *program = realpath("/bin/true", NULL);
+	uint64_t id;
+	size_t len;
+	void *saved;
+
+	assert_non_null(program);
+	assert_int_equal(vmac_save(c, "wt", &saved, &len), 0);
+	assert_int_equal(vmac_watch(w, "wt"), 0);
+	vmac_file_info_init(&f);
+	f.path = "/data/f";
+	assert_int_equal(vmac_file_open(c, "wt", &f, &id), 0);
+	assert_int_equal(vmac_file_set_size(c, "wt", id, 3 * PAGE), 0);
+	expect_event(w, VMAC_EVENT_FILE_SET_SIZE, id, 3 * PAGE);
+	assert_string_equal(vmac_event_kind_name(VMAC_EVENT_FILE_SET_SIZE), "file-size");
+	assert_int_equal(vmac_file_unlink(c, "wt", id), 0);
+	expect_event(w, VMAC_EVENT_FILE_UNLINK, id, 0);
+	assert_int_equal(vmac_file_close(c, "wt", id), 0);
+	assert_int_equal(vmac_set_brk(c, "wt", 0x600000000000ULL, 0x600000002000ULL), 0);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_SET_BRK);
+	assert_int_equal(ev.start, 0x600000000000ULL);
+	assert_int_equal(ev.new_addr, 0x600000002000ULL);
+	assert_int_equal(vmac_restore(c, "wt", saved, len, 0), 0);
+	expect_event(w, VMAC_EVENT_RESTORE, 0, 0);
+	assert_int_equal(vmac_exec(c, "wt", "/bin/true", argv, NULL, NULL), 0);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_EXEC);
+	assert_string_equal(ev.path, program);
+	assert_int_equal(vmac_watch_next(w, &ev, 0), -EAGAIN);
+	free(program);
+	free(saved);
+	vmac_close(w);
+	done(c, "wt");
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -827,6 +906,7 @@ main(void)
 		cmocka_unit_test(test_mmap_find),
 		cmocka_unit_test(test_file_mapping),
 		cmocka_unit_test(test_open_files),
+		cmocka_unit_test(test_create_ext),
 		cmocka_unit_test(test_mseal),
 		cmocka_unit_test(test_change_calls),
 		cmocka_unit_test(test_brk_status),
@@ -836,6 +916,7 @@ main(void)
 		cmocka_unit_test(test_maps_paging),
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_watch),
+		cmocka_unit_test(test_watch_replacements),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_local_engine),
 		cmocka_unit_test(test_oversized_request),
