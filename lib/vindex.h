@@ -9,9 +9,9 @@
  * changes the nodes on one root-to-leaf path (and a sibling when a node splits), never the
  * whole pool.
  *
- * Layout.  A node is VINDEX_NODE_SIZE bytes cut into 64-byte cache lines; a pool is 1 KiB
- * aligned, so a node's lines are the machine's lines.  Both kinds of tree node keep the
- * lines a lookup reads apart from those it does not:
+ * Layout.  A node is VINDEX_NODE_SIZE bytes cut into VINDEX_LINE-byte cache lines; in a pool
+ * that starts on a page boundary (a view segment's does) a node's lines are the machine's.  Both
+ * kinds of tree node keep the lines a lookup reads apart from those it does not:
  *
  *   leaf  (16 records)      line 0   head
  *                           2-3      end[16]: the records' ends, searched
@@ -26,10 +26,10 @@
  * over the whole fixed-size array, the keys that are <= addr instead of searching the first count
  * of them: in a sorted array that count is the index of the first key above addr, the loads of all
  * the keys are issued at once (none waits for the node's count or for another key), and
- * nothing branches on a key.  A leaf search reads its head and end lines side by side, then
- * one slot; an inner search reads the summary line, then one line of eight keys (while the
- * line of those eight children is prefetched), then the child.  The unused bytes of a node
- * (reserved[]) mean nothing.
+ * nothing branches on a key.  A leaf search reads its head and end lines side by side while
+ * its slot lines are prefetched, then one slot; an inner search reads the summary line, then one
+ * line of eight keys (while the line of those eight children is prefetched), then the child.  The
+ * unused bytes of a node (reserved[]) mean nothing.
  *
  * Readers never trust the pool: every index is checked against the pool's size, every count
  * against its capacity, the depth against VINDEX_MAX_HEIGHT, and a position found by
@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #define VINDEX_NODE_SIZE  1024
+#define VINDEX_LINE       64 /* the cache line the nodes are cut to */
 #define VINDEX_LEAF_CAP   16
 #define VINDEX_INNER_CAP  64
 #define VINDEX_GROUP      8 /* keys in a cache line */
