@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "files_req.h"
+#include "pkeys_req.h"
 #include "exec_req.h"
 #include "memacct.h"
 #include "log.h"
@@ -814,6 +815,24 @@ op_files(struct dctx *d)
 	return 0;
 }
 
+/* ---- protection keys (pkeys_req.c) --------------------------------------------------- */
+
+static int
+op_pkeys(struct dctx *d)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	Vmad__V1__EventKind kind;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, pkeys_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = pkeys_req_run(sp->mm, d->req, d->resp, d->arena, &kind, &ev);
+	if (r == 0 && sp->watchers)
+		emit(d, sp, kind, &ev);
+	return r;
+}
+
 static int
 op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
 {
@@ -944,6 +963,8 @@ dispatch_op(struct dctx *d)
 	default:
 		if (files_req_handles(q))
 			return op_files(d);
+		if (pkeys_req_handles(q))
+			return op_pkeys(d);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}

@@ -129,6 +129,8 @@ view_req_name(const Request *q)
 		return q->restore->name;
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
 		return q->munlock->name;
+	case VMAD__V1__REQUEST__OP_PKEY_MPROTECT:
+		return q->pkey_mprotect->name;
 	default:
 		return files_req_handles(q) ? files_req_name(q) : NULL;
 	}
@@ -171,6 +173,9 @@ view_request_done(struct space_table *t, const Request *q, const Response *resp)
 		break;
 	case VMAD__V1__REQUEST__OP_MUNLOCK:
 		view_req_range(sp, q->munlock->addr, q->munlock->len);
+		break;
+	case VMAD__V1__REQUEST__OP_PKEY_MPROTECT:
+		view_req_range(sp, q->pkey_mprotect->addr, q->pkey_mprotect->len);
 		break;
 	case VMAD__V1__REQUEST__OP_EXEC:
 	case VMAD__V1__REQUEST__OP_RESTORE:

@@ -33,6 +33,18 @@ child_alloc(const struct mm *parent)
 	return c;
 }
 
+/*
+ * vma_needs_copy(): the page tables (resident pages and guard markers) are copied where the
+ * parent VMA has an anon_vma or may hold guard markers, and for PFNMAP/MIXEDMAP; a
+ * WIPEONFORK VMA's are not copied (dup_mmap()).
+ */
+static bool
+needs_copy(const struct vma *v)
+{
+	return !(v->flags & VM_WIPEONFORK) &&
+	       (v->anon_vma || (v->flags & (VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)));
+}
+
 /* The child's copy of one VMA (not DONTCOPY). */
 static int
 dup_vma(struct mm *child, const struct mm *parent, const struct vma *v)
@@ -45,8 +57,7 @@ dup_vma(struct mm *child, const struct mm *parent, const struct vma *v)
 		return -ENOMEM;
 	if (v->file)
 		err = mm_file_fork_copy(child, v->file, &n->file);
-	/* Page tables are copied only where the parent VMA has an anon_vma. */
-	if (!err && v->anon_vma && !(v->flags & VM_WIPEONFORK))
+	if (!err && needs_copy(v))
 		err = pages_union(v->pages, NULL, &n->pages);
 	if (err) {
 		vma_destroy(child, n);
@@ -60,8 +71,7 @@ dup_vma(struct mm *child, const struct mm *parent, const struct vma *v)
 		n->anon_vma = vma_new_anon_vma(child);
 		n->fork_child = true;
 	}
-	/* vma_needs_copy(): page tables are copied for these only. */
-	if (!(v->flags & VM_WIPEONFORK) && (v->anon_vma || (v->flags & (VM_PFNMAP | VM_MIXEDMAP))))
+	if (needs_copy(v))
 		mm_pt_copy(child, parent, v->start, v->end, 0);
 	vma_tree_link(child, n, NULL);
 	for (int k = 0; k < PAGE_KINDS; k++)

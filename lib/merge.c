@@ -69,6 +69,16 @@ dup_anon(struct vma *dst, const struct vma *src)
 	}
 }
 
+/*
+ * The sticky flags (VM_MAYBE_GUARD, VM_SOFTDIRTY) are ignored when deciding a merge and
+ * survive it: the merged VMA has those of every part that went into it.
+ */
+static void
+take_sticky(struct vma *target, uint64_t flags)
+{
+	target->flags |= flags & VM_IGNORE_MERGE;
+}
+
 static void
 set_flags(struct vma *v, uint64_t flags)
 {
@@ -83,6 +93,7 @@ set_flags(struct vma *v, uint64_t flags)
 static void
 absorb(struct mm *mm, struct vma *target, struct vma *victim, struct vma_pages *pages)
 {
+	take_sticky(target, victim->flags);
 	if (target->pages != pages) {
 		pages_free(target->pages);
 		target->pages = pages;
@@ -167,9 +178,11 @@ vma_merge_new_range(struct mm *mm, const struct merge_req *r, int *err)
 		next->pgoff = r->pgoff;
 		vma_tree_set_range(mm, next, r->start, next->end);
 		adopt_anon(next, r);
+		take_sticky(next, r->flags);
 		return next;
 	}
 	adopt_anon(prev, r);
+	take_sticky(prev, r->flags);
 	return prev;
 }
 

@@ -157,6 +157,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	mm->thp = cfg->thp;
 	mm->personality = cfg->personality;
 	mm->features = cfg->features;
+	pkeys_init(mm);
 	mm->overcommit_never = cfg->overcommit_never;
 	mm->overcommit_ram_pages = cfg->overcommit_never ? 0 : cfg->overcommit_ram_pages;
 	if (cfg->with_stack && add_initial_stack(mm) < 0) {
@@ -356,6 +357,7 @@ mm_vma_info(const struct vma *v, struct mm_vma_info *out)
 	out->rss_anon = pages_count(v->pages, PAGE_ANON);
 	out->rss_file = pages_count(v->pages, PAGE_FILE);
 	out->rss_shmem = pages_count(v->pages, PAGE_SHMEM);
+	out->pkey = vma_pkey(v);
 }
 
 void
@@ -373,6 +375,7 @@ mm_get_status(const struct mm *mm, struct mm_status *out)
 	out->rss_file = mm->rss[PAGE_FILE];
 	out->rss_shmem = mm->rss[PAGE_SHMEM];
 	out->map_count = mm->map_count;
+	out->pkeys_enabled = (mm->features & MM_FEAT_PKU) != 0;
 	out->task_size = mm->task_size;
 	out->mmap_base = mm->mmap_base;
 	out->mmap_legacy_base = mm->mmap_legacy_base;

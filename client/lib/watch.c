@@ -27,6 +27,9 @@ static const char *const event_names[] = {
 	[VMAC_EVENT_FILE_SET_SIZE] = "file-size",
 	[VMAC_EVENT_FILE_UNLINK] = "file-unlink",
 	[VMAC_EVENT_SET_BRK] = "set-brk",
+	[VMAC_EVENT_PKEY_ALLOC] = "pkey_alloc",
+	[VMAC_EVENT_PKEY_FREE] = "pkey_free",
+	[VMAC_EVENT_PKEY_MPROTECT] = "pkey_mprotect",
 };
 
 VMAC_EXPORT const char *

@@ -358,6 +358,56 @@ test_mseal(void **state)
 	done(c, "ms");
 }
 
+/*
+ * Protection keys (0.2): a default space answers as a CPU without PKU; a VMAC_FEATURE_PKU one
+ * hands out keys, the VMA's flags carry its key, watchers hear of each call.
+ */
+static void
+test_pkeys(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("pk", NULL), *w = conn();
+	struct vmac_create_ext x = { .features = VMAC_FEATURE_PKU };
+	struct vmac_event ev;
+	struct vmac_vma v;
+	int k = -5;
+	uint64_t a;
+
+	assert_int_equal(vmac_pkey_alloc(c, "pk", 0, 0, &k), -EINVAL);
+	assert_int_equal(vmac_pkey_alloc(c, "pk", 0, 0, &k), -ENOSPC);
+	assert_int_equal(vmac_pkey_free(c, "pk", 0), -EINVAL);
+	assert_int_equal(vmac_mmap(c, "pk", 0, 2 * PAGE, RW, ANON, NULL, 0, &a), 0);
+	assert_int_equal(vmac_pkey_mprotect(c, "pk", a, PAGE, VMAC_PROT_READ, 0), -EINVAL);
+	assert_int_equal(vmac_pkey_mprotect(c, "pk", a, PAGE, VMAC_PROT_READ, -1), 0);
+	assert_int_equal(vmac_destroy(c, "pk"), 0);
+
+	assert_int_equal(vmac_create_ext(c, "pk", NULL, &x), 0);
+	assert_int_equal(vmac_watch(w, "pk"), 0);
+	assert_int_equal(vmac_pkey_alloc(c, "pk", 0, VMAC_PKEY_DISABLE_WRITE, &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(vmac_mmap(c, "pk", 0, 2 * PAGE, RW, ANON, NULL, 0, &a), 0);
+	assert_int_equal(vmac_pkey_mprotect(c, "pk", a, PAGE, VMAC_PROT_READ, k), 0);
+	assert_int_equal(vmac_find_vma(c, "pk", a, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.end, a + PAGE);
+	assert_int_equal((v.flags & VMAC_VM_PKEY_MASK) >> VMAC_VM_PKEY_SHIFT, 1);
+	assert_int_equal(vmac_pkey_free(c, "pk", k), 0);
+	assert_int_equal(vmac_pkey_free(c, "pk", k), -EINVAL);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_PKEY_ALLOC);
+	assert_string_equal(vmac_event_kind_name(ev.kind), "pkey_alloc");
+	assert_int_equal(ev.flags, 1);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_PKEY_MPROTECT);
+	assert_int_equal(ev.start, a);
+	assert_int_equal(ev.flags, 1);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_PKEY_FREE);
+	vmac_close(w);
+	done(c, "pk");
+}
+
 static void
 test_change_calls(void **state)
 {
@@ -908,6 +958,7 @@ main(void)
 		cmocka_unit_test(test_open_files),
 		cmocka_unit_test(test_create_ext),
 		cmocka_unit_test(test_mseal),
+		cmocka_unit_test(test_pkeys),
 		cmocka_unit_test(test_change_calls),
 		cmocka_unit_test(test_brk_status),
 		cmocka_unit_test(test_populate_fault_mlock),

@@ -206,7 +206,7 @@ engine_op(struct ctx *c, const struct conf_op *op, const struct conf_result *k, 
 	enum mm_fault_result fr;
 	uint64_t out = 0;
 	struct mm *child;
-	int err;
+	int err, pkey;
 
 	switch (op->kind) {
 	case CONF_OP_MMAP:
@@ -245,6 +245,16 @@ engine_op(struct ctx *c, const struct conf_op *op, const struct conf_result *k, 
 		return 0;
 	case CONF_OP_MSEAL:
 		*ret = mm_mseal(c->mm, k->addr, op->len, op->flags);
+		return 0;
+	case CONF_OP_PKEY_ALLOC:
+		err = mm_pkey_alloc(c->mm, op->flags, op->prot, &pkey);
+		*ret = err ? err : pkey;
+		return 0;
+	case CONF_OP_PKEY_FREE:
+		*ret = mm_pkey_free(c->mm, op->advice);
+		return 0;
+	case CONF_OP_PKEY_MPROTECT:
+		*ret = mm_pkey_mprotect(c->mm, k->addr, op->len, op->prot, op->advice);
 		return 0;
 	default:
 		err = mm_fork(c->mm, &child);
