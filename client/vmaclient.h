@@ -486,6 +486,7 @@ enum vmac_event_kind {
 	VMAC_EVENT_DESTROY = 11,
 	VMAC_EVENT_OVERFLOW = 12, /* `lost` events were dropped: the watcher read too slowly */
 	/* 0.2 */
+	VMAC_EVENT_CHANGED = 13,       /* a failed request changed the VMAs in [start, start+len) */
 	VMAC_EVENT_RESTORE = 51,       /* the contents were replaced by a saved space */
 	VMAC_EVENT_EXEC = 60,          /* replaced by exec: path is the program */
 	VMAC_EVENT_FILE_SET_SIZE = 71, /* start: the open file's id, len: its new size */

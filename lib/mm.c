@@ -409,6 +409,17 @@ mm_take_changed(struct mm *mm, struct mm_range out[MM_CHANGED_RANGES])
 	return n;
 }
 
+bool
+mm_take_op_changed(struct mm *mm, struct mm_range *out)
+{
+	bool any = !mm_range_empty(&mm->op_changed);
+
+	if (any)
+		*out = mm->op_changed;
+	mm->op_changed = (struct mm_range){ UINT64_MAX, 0 };
+	return any;
+}
+
 void
 mm_get_status(const struct mm *mm, struct mm_status *out)
 {

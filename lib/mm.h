@@ -400,6 +400,14 @@ struct mm_range {
  * bookkeeping for copies, not state of the modelled mm: mm_save() does not keep it.
  */
 unsigned mm_take_changed(struct mm *mm, struct mm_range out[MM_CHANGED_RANGES]);
+/*
+ * The same changes, as one extent, since the last call of this function (kept apart from
+ * mm_take_changed()'s, so that a caller can tell what one operation changed while the copies
+ * are brought up to date later): false and nothing in *out when nothing changed.  A failed
+ * system call can change VMAs before it stops (mprotect, madvise, mlock over a hole); the
+ * daemon tells watchers so.
+ */
+bool mm_take_op_changed(struct mm *mm, struct mm_range *out);
 
 /*
  * The max_map_count later operations are checked against (the kernel's checks, with their

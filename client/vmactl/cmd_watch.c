@@ -63,6 +63,7 @@ has_range(enum vmac_event_kind k)
 	case VMAC_EVENT_POPULATE:
 	case VMAC_EVENT_MSEAL:
 	case VMAC_EVENT_PKEY_MPROTECT:
+	case VMAC_EVENT_CHANGED:
 		return true;
 	default:
 		return false;

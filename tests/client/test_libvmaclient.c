@@ -811,6 +811,31 @@ test_watch_replacements(void **state)
 	done(c, "wt");
 }
 
+/*
+ * mprotect over a hole fails with ENOMEM after changing the VMAs before the hole, as the
+ * kernel does: watchers get EVENT_CHANGED for them.  A failure that changed nothing sends
+ * nothing.
+ */
+static void
+test_watch_failed_change(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("wt", NULL), *w = conn();
+	struct vmac_event ev;
+	uint64_t a = 0x10000000;
+
+	assert_int_equal(vmac_mmap(c, "wt", a, 2 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, NULL),
+			 0);
+	assert_int_equal(vmac_watch(w, "wt"), 0);
+	assert_int_equal(vmac_munmap(c, "wt", a + 1, PAGE), -EINVAL);
+	assert_int_equal(vmac_mprotect(c, "wt", a, 3 * PAGE, VMAC_PROT_READ), -ENOMEM);
+	expect_event(w, VMAC_EVENT_CHANGED, a, 2 * PAGE);
+	assert_string_equal(vmac_event_kind_name(VMAC_EVENT_CHANGED), "changed");
+	assert_int_equal(vmac_watch_next(w, &ev, 0), -EAGAIN);
+	vmac_close(w);
+	done(c, "wt");
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -1044,6 +1069,7 @@ main(void)
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_watch_replacements),
+		cmocka_unit_test(test_watch_failed_change),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_local_engine),
 		cmocka_unit_test(test_oversized_request),
