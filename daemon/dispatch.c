@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "files_req.h"
+#include "lockall_req.h"
 #include "pkeys_req.h"
 #include "exec_req.h"
 #include "memacct.h"
@@ -127,7 +128,8 @@ add_space(struct dctx *d, const char *name, struct mm *mm, unsigned mode)
 		mm_destroy(mm);
 		return fail(d, r, "%s", q.msg);
 	}
-	r = space_add(&d->srv->spaces, name, mm, d->cred, mode, NULL);
+	/* The request's space from now on: what its mm reports as changed is this request's. */
+	r = space_add(&d->srv->spaces, name, mm, d->cred, mode, &d->sp);
 	if (r < 0) {
 		mm_destroy(mm);
 		return fail(d, r, "cannot add address space '%s'", name);
@@ -149,6 +151,7 @@ replace_mm(struct dctx *d, struct space *sp, struct mm *mm)
 	}
 	mm_destroy(sp->mm);
 	sp->mm = mm;
+	d->sp = sp;
 	space_recount(&d->srv->spaces, sp);
 	return 0;
 }
@@ -819,6 +822,22 @@ op_files(struct dctx *d)
 	return 0;
 }
 
+/* mlockall and munlockall (lockall_req.c). */
+static int
+op_lockall(struct dctx *d)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, lockall_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = lockall_req_run(sp->mm, d->req, &ev);
+	if (r == 0 && sp->watchers)
+		emit(d, sp, ev.kind, &ev);
+	return r;
+}
+
 /* ---- protection keys (pkeys_req.c) --------------------------------------------------- */
 
 static int
@@ -967,11 +986,29 @@ dispatch_op(struct dctx *d)
 	default:
 		if (files_req_handles(q))
 			return op_files(d);
+		if (lockall_req_handles(q))
+			return op_lockall(d);
 		if (pkeys_req_handles(q))
 			return op_pkeys(d);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}
+}
+
+/*
+ * A system call that fails can have changed VMAs before it stopped (mprotect, madvise and
+ * mlock over a hole): watchers are told which extent to read again.  What a successful
+ * request changed is forgotten here, as its own event says it.
+ */
+static void
+dispatch_failed_change(struct dctx *d, int r)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct mm_range rg;
+
+	if (!d->sp || !mm_take_op_changed(d->sp->mm, &rg) || r >= 0 || !d->sp->watchers)
+		return;
+	emit_range(d, d->sp, VMAD__V1__EVENT_KIND__EVENT_CHANGED, rg.lo, rg.hi - rg.lo, &ev);
 }
 
 /* The op within the quotas and the memory budget (limits.h). */
@@ -1004,6 +1041,7 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	resp->has_id = true;
 	resp->id = req->id;
 	r = dispatch_limited(&d);
+	dispatch_failed_change(&d, r);
 	/* Published before the reply leaves (view_flush()): its author's view shows what it did. */
 	view_request_done(&srv->spaces, d.sp);
 	if (r < 0) {
@@ -1032,6 +1070,7 @@ dispatch_replay(struct server *srv, const struct peer_cred *cred, const Vmad__V1
 			  .replay = true };
 	int r = dispatch_op(&d);
 
+	dispatch_failed_change(&d, r);
 	quota_replayed(srv, req);
 	return r;
 }

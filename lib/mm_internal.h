@@ -119,6 +119,7 @@ struct mm {
 	uint64_t map_count;
 	/* mm_take_changed(): [1] is used only when [0] is; an empty one has lo >= hi */
 	struct mm_range changed[MM_CHANGED_RANGES];
+	struct mm_range op_changed; /* mm_take_op_changed(): the extent since its last call */
 	struct mm_cache_entry cache[MM_LOOKUP_CACHE];
 	struct vma_slab slab;
 
@@ -154,6 +155,7 @@ struct mm {
 
 /* mm.c */
 bool mm_config_valid(const struct mm_config *c);
+bool mm_layout_topdown(enum mm_layout layout, uint64_t personality);
 void mm_stat_account(struct mm *mm, uint64_t flags, int64_t npages);
 bool mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages);
 bool mm_vm_enough_memory(const struct mm *mm, uint64_t npages);
@@ -200,6 +202,7 @@ mm_changed(struct mm *mm, uint64_t lo, uint64_t hi)
 {
 	struct mm_range *c = &mm->changed[0];
 
+	mm_range_cover(&mm->op_changed, lo, hi);
 	if (!mm_range_empty(&mm->changed[1]) || (!mm_range_empty(c) && (hi < c->lo || lo > c->hi)))
 		mm_changed_far(mm, lo, hi);
 	else

@@ -35,6 +35,8 @@ enum conf_op_kind {
 	CONF_OP_MUNLOCK,
 	CONF_OP_FORK,
 	CONF_OP_MSEAL,
+	CONF_OP_MLOCKALL,
+	CONF_OP_MUNLOCKALL,
 	CONF_OP_PKEY_ALLOC,    /* flags, prot = init_val */
 	CONF_OP_PKEY_FREE,     /* advice = the key */
 	CONF_OP_PKEY_MPROTECT, /* addr, len, prot, advice = the key */
@@ -62,7 +64,7 @@ struct conf_op {
 	struct conf_addr new_addr; /* mremap */
 	uint64_t len, new_len;
 	uint32_t prot;  /* mmap, mprotect */
-	uint32_t flags; /* mmap, mremap, mlock2, mseal flags; touch: 1 = write */
+	uint32_t flags; /* mmap, mremap, mlock2, mseal, mlockall flags; touch: 1 = write */
 	int32_t file;   /* mmap: file slot or -1 */
 	int32_t advice; /* madvise; pkey_free, pkey_mprotect: the key */
 	uint64_t offset;
@@ -91,6 +93,13 @@ struct conf_program {
 	uint32_t limits;
 	uint64_t memlock, data_headroom, as_headroom;
 	struct conf_file files[CONF_MAX_FILES];
+	/*
+	 * personality(2) bits beside ADDR_NO_RANDOMIZE: ADDR_COMPAT_LAYOUT set before the exec
+	 * (the layout is chosen there), READ_IMPLIES_EXEC by the runner after it (a 64-bit exec
+	 * clears it).
+	 */
+	uint32_t personality;
+	uint32_t pad;
 };
 #define CONF_MAGIC 0x766d6164u
 
@@ -119,7 +128,7 @@ struct conf_state {
 	uint64_t forks;
 	uint64_t rlimit_as, rlimit_data, rlimit_memlock; /* bytes; UINT64_MAX = unlimited */
 	uint32_t cap_ipc_lock;
-	uint32_t pad2;
+	uint32_t personality; /* personality(0xffffffff) */
 };
 
 #endif
