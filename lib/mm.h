@@ -393,6 +393,13 @@ int mm_render_maps(const struct mm *mm, char **out, size_t *len);
  * does not print: "MapCount:\t%8llu" (map_count; [vsyscall] is not counted).
  */
 int mm_render_status(const struct mm *mm, char **out, size_t *len);
+/*
+ * mm_render_smaps() (lib/smaps.c): /proc/PID/smaps (rollup false: every VMA's maps line and
+ * figures, then the [vsyscall] gate's) or /proc/PID/smaps_rollup (rollup true), as
+ * fs/proc/task_mmu.c prints them.  The figures the engine does not model print what the
+ * kernel prints without them (lib/smaps.c says which).  -EINVAL, -ENOMEM.
+ */
+int mm_render_smaps(const struct mm *mm, bool rollup, char **out, size_t *len);
 /* The name maps prints for vma ("[heap]", "[stack]", a path, ...), or NULL. */
 const char *mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size);
 

@@ -193,6 +193,7 @@ int mm_file_fork_copy(struct mm *child, struct mm_file *f, struct mm_file **out)
 void pages_free(struct vma_pages *ps);
 uint64_t pages_count(const struct vma_pages *ps, int kind);
 int pages_kind_at(const struct vma_pages *ps, uint64_t idx);
+uint64_t pages_run_end(const struct vma_pages *ps, uint64_t idx, int *kind);
 bool pages_first_hole(const struct vma_pages *ps, uint64_t lo, uint64_t hi, uint64_t *a,
 		      uint64_t *b);
 int pages_extract(const struct vma_pages *ps, uint64_t lo, uint64_t hi, struct vma_pages **out);

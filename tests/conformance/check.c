@@ -538,12 +538,27 @@ compare_status(struct ctx *c, const uint64_t kx[3], const uint64_t ex[3])
 	compare_status_rss(c, &ks, &es, kx, ex);
 }
 
+/* The smaps block of a VMA the sequence made (none of the runner's own pages in it). */
+static void
+compare_smaps(struct ctx *c, const struct conf_vma *k, const char *esmaps, size_t i)
+{
+	bool file, partial, exact = c->seq->smaps_exact || (!c->forked && !k->rss_other);
+	char why[512];
+
+	if (relation(c, k, &file, &partial))
+		return;
+	c->rep->smaps_compared++;
+	c->rep->smaps_exact += exact;
+	if (conf_smaps_compare(c->run->fin.smaps, esmaps, k->start, exact, why, sizeof(why)))
+		verdict(c, CONF_DISAGREE, CONF_FAM_SMAPS, "VMA %zu (%s): %s", i + 1, k->line, why);
+}
+
 static void
 compare_final(struct ctx *c)
 {
 	struct conf_vmas k, e;
 	uint64_t excl[4] = { 0 }, kx[3] = { 0 }, ex[3] = { 0 };
-	char msg[256];
+	char msg[256], *esmaps = NULL;
 
 	if (mm_validate(c->mm, msg, sizeof(msg))) {
 		verdict(c, CONF_DISAGREE, CONF_FAM_MAPS, "engine invariants broken: %s", msg);
@@ -559,7 +574,11 @@ compare_final(struct ctx *c)
 		conf_vmas_free(&k);
 		return;
 	}
-	if (!compare_maps(c, &k, &e)) {
+	if (mm_render_smaps(c->mm, false, &esmaps, NULL)) {
+		verdict(c, CONF_HARNESS_ERROR, CONF_FAM_SMAPS, "cannot render the engine's smaps");
+		esmaps = NULL;
+	}
+	if (esmaps && !compare_maps(c, &k, &e)) {
 		for (size_t i = 0; i < k.n; i++) {
 			uint64_t before[4];
 
@@ -568,6 +587,7 @@ compare_final(struct ctx *c)
 			memcpy(before, excl, sizeof(before));
 			compare_flags(c, &k.v[i], &e.v[i], i);
 			compare_rss(c, &k.v[i], &e.v[i], i, excl);
+			compare_smaps(c, &k.v[i], esmaps, i);
 			kx[0] += excl[0] - before[0];
 			ex[0] += excl[2] - before[2];
 			shmem_split(&k, i, excl[1] - before[1], &kx[1], &kx[2]);
@@ -575,6 +595,7 @@ compare_final(struct ctx *c)
 		}
 		compare_status(c, kx, ex);
 	}
+	free(esmaps);
 	conf_vmas_free(&k);
 	conf_vmas_free(&e);
 }

@@ -269,10 +269,22 @@ gen_madvise(struct gen *g, struct conf_op *op)
 		MM_MADV_DONTNEED,      MM_MADV_DONTNEED,       MM_MADV_DONTFORK,
 		MM_MADV_DOFORK,        MM_MADV_WIPEONFORK,     MM_MADV_KEEPONFORK,
 		MM_MADV_POPULATE_READ, MM_MADV_POPULATE_WRITE, MM_MADV_POPULATE_WRITE,
+		MM_MADV_HUGEPAGE,      MM_MADV_NOHUGEPAGE,
 	};
+	bool whole;
+
 	op->kind = CONF_OP_MADVISE;
 	pick_range(g, &op->addr, &op->len);
 	op->advice = advice[range(g, 0, sizeof(advice) / sizeof(advice[0]) - 1)];
+	/* A whole 2 MiB+ mapping often enough that THP (an aligned 2 MiB block) can apply. */
+	whole = op->advice == MM_MADV_HUGEPAGE && chance(g, 50);
+	for (size_t i = 0; whole && i < g->nprod; i++)
+		if (g->prod[i].len >= 2 * MIB) {
+			op->addr.base = g->prod[i].id;
+			op->addr.delta = 0;
+			op->len = g->prod[i].len;
+			break;
+		}
 }
 
 static void

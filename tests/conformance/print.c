@@ -21,6 +21,7 @@ static const char *const family_names[CONF_FAM_COUNT] = {
 	[CONF_FAM_VMFLAGS] = "final VmFlags",
 	[CONF_FAM_RSS] = "final RSS per VMA",
 	[CONF_FAM_STATUS] = "final status",
+	[CONF_FAM_SMAPS] = "final smaps",
 };
 
 const char *
@@ -124,6 +125,10 @@ advice_str(int advice)
 		return "POPULATE_READ";
 	case MM_MADV_POPULATE_WRITE:
 		return "POPULATE_WRITE";
+	case MM_MADV_HUGEPAGE:
+		return "HUGEPAGE";
+	case MM_MADV_NOHUGEPAGE:
+		return "NOHUGEPAGE";
 	default:
 		return "?";
 	}
