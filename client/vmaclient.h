@@ -447,6 +447,16 @@ struct vmac_status {
 VMAC_EXPORT int vmac_status(struct vmac_conn *c, const char *name, struct vmac_status *out);
 
 /*
+ * /proc/PID/smaps text of a space (0.2), or with rollup /proc/PID/smaps_rollup, as the kernel
+ * prints it for what vmad models (figures it does not model print what the kernel prints
+ * without them; see README).  On success *text is a NUL-terminated string the caller frees
+ * with free(), and *len (if len is not NULL) its length; on failure *text is NULL.  -E2BIG when
+ * the text does not fit one reply (about 1 KiB per VMA; the limit is the daemon's reply budget).
+ */
+VMAC_EXPORT int vmac_smaps(struct vmac_conn *c, const char *name, bool rollup, char **text,
+			   size_t *len);
+
+/*
  * Iterate over the VMAs with end > from, in address order.  The daemon sends them in pages of
  * at most page_size (0 = its default); the iterator asks for the next page when one runs out,
  * so a space that changes meanwhile is seen as /proc/PID/maps readers see it.  The iterator

@@ -16,6 +16,7 @@
 #include "quota.h"
 #include "reply.h"
 #include "server.h"
+#include "smaps_req.h"
 #include "space.h"
 #include "view.h"
 #include "watch.h"
@@ -751,6 +752,28 @@ op_status(struct dctx *d, const Vmad__V1__Status *m)
 }
 
 static int
+op_smaps(struct dctx *d, const Vmad__V1__Smaps *m)
+{
+	Vmad__V1__SmapsResult *res = arena_alloc(d->arena, sizeof(*res));
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+		return r;
+	if (!res)
+		return -ENOMEM;
+	vmad__v1__smaps_result__init(res);
+	r = smaps_req_reply(d->arena, sp->mm, m, res);
+	if (r == -E2BIG)
+		return fail(d, r, "the smaps text does not fit one reply");
+	if (r < 0)
+		return r;
+	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_SMAPS;
+	d->resp->smaps = res;
+	return 0;
+}
+
+static int
 op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 {
 	struct space *sp;
@@ -994,6 +1017,8 @@ dispatch_op(struct dctx *d)
 		return op_maps(d, q->maps);
 	case VMAD__V1__REQUEST__OP_STATUS:
 		return op_status(d, q->status);
+	case VMAD__V1__REQUEST__OP_SMAPS:
+		return op_smaps(d, q->smaps);
 	case VMAD__V1__REQUEST__OP_IMPORT:
 		return op_import(d, q->import);
 	case VMAD__V1__REQUEST__OP_WATCH:

@@ -206,6 +206,16 @@ static const struct opt_spec file_open_opts[] = {
 	{ "file-id", true, opt_file_id }, { NULL, false, NULL },
 };
 
+static int
+opt_rollup(struct args *a, const char *v, struct perr *e)
+{
+	(void)v, (void)e;
+	a->rollup = true;
+	return 0;
+}
+
+static const struct opt_spec smaps_opts[] = { { "rollup", false, opt_rollup },
+					      { NULL, false, NULL } };
 static const struct opt_spec find_opts[] = { { "prev", false, opt_prev },
 					     { "view", false, opt_view },
 					     { NULL, false, NULL } };
@@ -310,6 +320,8 @@ static const struct command commands[] = {
 	    "with EPERM."),
 	CMD(maps, "NAME", 1, 1, NULL, 0, "Print the space in /proc/PID/maps format."),
 	CMD(status, "NAME", 1, 1, NULL, 0, "Print /proc/PID/status style memory lines."),
+	CMD(smaps, "NAME [--rollup]", 1, 1, smaps_opts, 0,
+	    "Print the space in /proc/PID/smaps format; with --rollup, /proc/PID/smaps_rollup."),
 	CMD(import, "NAME [FILE|-] [--layout L] [--mode OCTAL]", 1, 2, import_opts, 0,
 	    "Create NAME from /proc/PID/maps text read from FILE (default: standard input)."),
 	CMD(save, "NAME FILE", 2, 2, NULL, 0,

@@ -39,7 +39,8 @@ struct args {
 	int advice;
 	enum vmac_access access;
 	bool prev, write, onfault;
-	bool view; /* find --view */
+	bool view;   /* find --view */
+	bool rollup; /* smaps --rollup */
 	struct vmac_create_opts create;
 	/* open files: mmap --open, file-* commands, set-brk */
 	uint64_t open_id, size;
@@ -175,6 +176,7 @@ CMD_DECL(file_unlink);
 CMD_DECL(file_close);
 CMD_DECL(set_brk);
 CMD_DECL(mseal);
+CMD_DECL(smaps);
 CMD_DECL(populate);
 CMD_DECL(fault);
 CMD_DECL(madvise);

@@ -358,6 +358,34 @@ test_mseal(void **state)
 	done(c, "ms");
 }
 
+/* smaps (0.2): the caller's own copy of the text, the rollup's sums, NULL text on failure. */
+static void
+test_smaps(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("sm", NULL);
+	char *text = NULL;
+	size_t len = 0;
+	uint64_t a;
+
+	assert_int_equal(
+		vmac_mmap(c, "sm", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
+		0);
+	assert_int_equal(vmac_populate(c, "sm", a, 3 * PAGE, true), 0);
+	assert_int_equal(vmac_smaps(c, "sm", false, &text, &len), 0);
+	assert_int_equal(strlen(text), len);
+	assert_non_null(strstr(text, "10000000-10004000 rw-p 00000000 00:00 0 \nSize:"));
+	assert_non_null(strstr(text, "\nAnonymous:            12 kB\n"));
+	free(text);
+	assert_int_equal(vmac_smaps(c, "sm", true, &text, NULL), 0);
+	assert_non_null(strstr(text, "[rollup]\nRss:                  12 kB\n"));
+	free(text);
+	assert_int_equal(vmac_smaps(c, "none", true, &text, NULL), -ENOENT);
+	assert_null(text);
+	assert_int_equal(vmac_smaps(c, NULL, true, &text, NULL), -EINVAL);
+	done(c, "sm");
+}
+
 static void
 test_change_calls(void **state)
 {
@@ -860,6 +888,7 @@ main(void)
 		cmocka_unit_test(test_open_files),
 		cmocka_unit_test(test_create_ext),
 		cmocka_unit_test(test_mseal),
+		cmocka_unit_test(test_smaps),
 		cmocka_unit_test(test_change_calls),
 		cmocka_unit_test(test_brk_status),
 		cmocka_unit_test(test_populate_fault_mlock),

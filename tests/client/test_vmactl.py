@@ -536,6 +536,23 @@ def t_mseal(d):
     ok(run(d, "destroy", "ms"))
 
 
+def t_smaps(d):
+    """smaps: one block per VMA after its maps line; --rollup sums them; -j carries the text."""
+    ok(run(d, "create", "sm"))
+    ok(run(d, "mmap", "sm", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    ok(run(d, "populate", "sm", "0x10000000", "8K", "--write"))
+    out = ok(run(d, "smaps", "sm")).out.splitlines()
+    assert out[0].startswith("10000000-10004000 rw-p 00000000 00:00 0")
+    assert "Rss:                   8 kB" in out
+    assert "Private_Dirty:         8 kB" in out
+    assert [l for l in out if l.startswith("VmFlags:")][0] == "VmFlags: rd wr mr mw me ac "
+    roll = ok(run(d, "smaps", "sm", "--rollup")).out.splitlines()
+    assert roll[0].endswith("[rollup]") and "Pss_Anon:              8 kB" in roll
+    assert ok(run(d, "-j", "smaps", "sm", "--rollup")).json()["smaps"].splitlines() == roll
+    refused(run(d, "smaps", "nosuch"), "smaps", "ENOENT")
+    ok(run(d, "destroy", "sm"))
+
+
 def t_change_commands(d):
     ok(run(d, "create", "ch", "--with-stack"))
     a = int(ok(run(d, "mmap", "ch", "0", "32K", "rw-", "private,anonymous")).out, 16)
@@ -1009,7 +1026,7 @@ def t_write_errors(d):
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
-    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_change_commands, t_brk, t_fault,
+    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_smaps, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
     t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]
