@@ -140,7 +140,7 @@
  */
 #define MM_FEAT_PKU           0x1u /* CPU protection keys (X86_FEATURE_OSPKE) */
 #define MM_FEAT_ANON_VMA_NAME 0x2u /* CONFIG_ANON_VMA_NAME */
-#define MM_FEAT_MODELLED      0u
+#define MM_FEAT_MODELLED      MM_FEAT_ANON_VMA_NAME
 
 enum mm_layout {
 	MM_LAYOUT_X86_64 = 0,        /* 47-bit, top-down (MMF_TOPDOWN) */
@@ -237,6 +237,7 @@ struct mm_vma_info {
 	uint64_t anon_vma; /* 0 = none */
 	bool fork_child;
 	uint64_t rss_anon, rss_file, rss_shmem; /* resident pages by kind */
+	const char *anon_name;                  /* prctl(PR_SET_VMA_ANON_NAME)'s name, or NULL */
 };
 
 /* Counters behind /proc/PID/status, in pages unless named otherwise, plus the layout. */
@@ -285,6 +286,19 @@ int mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
  * (anonymous memory the caller cannot write) give EPERM.  flags must be 0.
  */
 int mm_mseal(struct mm *mm, uint64_t addr, uint64_t len, uint64_t flags);
+
+/*
+ * prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name) (lib/anon_name.c; kernel/sys.c:
+ * prctl_set_vma(), mm/madvise.c: madvise_set_anon_name()).  Without MM_FEAT_ANON_VMA_NAME
+ * (a kernel without CONFIG_ANON_VMA_NAME) it is -EINVAL, always.  name must be shorter than
+ * MM_ANON_VMA_NAME_MAX with its NUL and printable ASCII without \ ` $ [ ], else -EINVAL;
+ * name NULL clears.  The range walks like madvise: a hole gives -ENOMEM after
+ * the mapped parts are named; a file mapping (not shared anonymous memory) gives -EBADF, the
+ * VMAs before it named.  Names take part in merging; maps shows "[anon:NAME]" (after [heap]
+ * and [stack]) or "[anon_shmem:NAME]"; fork copies them.
+ */
+#define MM_ANON_VMA_NAME_MAX 80 /* ANON_VMA_NAME_MAX_LEN, the NUL included */
+int mm_set_vma_anon_name(struct mm *mm, uint64_t addr, uint64_t len, const char *name);
 
 /*
  * Open files (lib/files.c), as the kernel's struct file and inode: mmaps refer to them by id,
