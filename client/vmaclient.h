@@ -489,6 +489,7 @@ enum vmac_event_kind {
 	VMAC_EVENT_DESTROY = 11,
 	VMAC_EVENT_OVERFLOW = 12, /* `lost` events were dropped: the watcher read too slowly */
 	VMAC_EVENT_MSEAL = 75,    /* 0.2 */
+	VMAC_EVENT_SET_VMA_ANON_NAME = 86, /* 0.2: start, len */
 };
 
 struct vmac_event {
@@ -723,6 +724,19 @@ VMAC_EXPORT int vmac_mmap_file(struct vmac_conn *c, const char *name, uint64_t a
  */
 VMAC_EXPORT int vmac_mseal(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
 			   unsigned flags);
+
+/*
+ * prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, anon_name) (0.2): names the anonymous
+ * VMAs of [addr, addr + len) (anon_name NULL clears); maps shows "[anon:NAME]" (shared
+ * anonymous memory "[anon_shmem:NAME]") and names take part in merging.  -EINVAL unless the
+ * space was created with VMAC_FEATURE_ANON_VMA_NAME (as on a kernel without
+ * CONFIG_ANON_VMA_NAME), or for a name of VMAC_ANON_VMA_NAME_MAX bytes or more or with a
+ * character outside printable ASCII or one of \ ` $ [ ]; -EBADF at a file mapping and -ENOMEM
+ * at a hole (the VMAs before it named).
+ */
+#define VMAC_ANON_VMA_NAME_MAX 80 /* with the NUL */
+VMAC_EXPORT int vmac_set_vma_anon_name(struct vmac_conn *c, const char *name, uint64_t addr,
+				       uint64_t len, const char *anon_name);
 
 /*
  * Set the program break of a space: start_brk (page aligned) and brk (start_brk <= brk <= the

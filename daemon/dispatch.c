@@ -706,6 +706,23 @@ op_range(struct dctx *d, const struct range_op *op, const struct range_req *q)
 	return r;
 }
 
+/* prctl(PR_SET_VMA_ANON_NAME): the engine checks the name, hostile or not. */
+static int
+op_set_vma_anon_name(struct dctx *d, const Vmad__V1__SetVmaAnonName *m)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = mm_set_vma_anon_name(sp->mm, m->addr, m->len, m->anon_name);
+	if (r == 0 && sp->watchers)
+		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_SET_VMA_ANON_NAME, m->addr, m->len,
+			   &ev);
+	return r;
+}
+
 /* The request's fields as a range_req; A is the argument, 0 where there is none. */
 #define RANGE_REQ(m, a) (&(const struct range_req){ (m)->name, (m)->addr, (m)->len, (a) })
 
@@ -1019,6 +1036,8 @@ dispatch_op(struct dctx *d)
 		return op_status(d, q->status);
 	case VMAD__V1__REQUEST__OP_SMAPS:
 		return op_smaps(d, q->smaps);
+	case VMAD__V1__REQUEST__OP_SET_VMA_ANON_NAME:
+		return op_set_vma_anon_name(d, q->set_vma_anon_name);
 	case VMAD__V1__REQUEST__OP_IMPORT:
 		return op_import(d, q->import);
 	case VMAD__V1__REQUEST__OP_WATCH:

@@ -8,13 +8,21 @@
 #include "internal.h"
 
 static const char *const event_names[] = {
-	[VMAC_EVENT_MMAP] = "mmap",         [VMAC_EVENT_MUNMAP] = "munmap",
-	[VMAC_EVENT_MPROTECT] = "mprotect", [VMAC_EVENT_MREMAP] = "mremap",
-	[VMAC_EVENT_BRK] = "brk",           [VMAC_EVENT_MADVISE] = "madvise",
-	[VMAC_EVENT_MLOCK] = "mlock",       [VMAC_EVENT_MUNLOCK] = "munlock",
-	[VMAC_EVENT_POPULATE] = "populate", [VMAC_EVENT_FAULT] = "fault",
-	[VMAC_EVENT_FORK] = "fork",         [VMAC_EVENT_DESTROY] = "destroy",
-	[VMAC_EVENT_OVERFLOW] = "overflow", [VMAC_EVENT_MSEAL] = "mseal",
+	[VMAC_EVENT_MMAP] = "mmap",
+	[VMAC_EVENT_MUNMAP] = "munmap",
+	[VMAC_EVENT_MPROTECT] = "mprotect",
+	[VMAC_EVENT_MREMAP] = "mremap",
+	[VMAC_EVENT_BRK] = "brk",
+	[VMAC_EVENT_MADVISE] = "madvise",
+	[VMAC_EVENT_MLOCK] = "mlock",
+	[VMAC_EVENT_MUNLOCK] = "munlock",
+	[VMAC_EVENT_POPULATE] = "populate",
+	[VMAC_EVENT_FAULT] = "fault",
+	[VMAC_EVENT_FORK] = "fork",
+	[VMAC_EVENT_DESTROY] = "destroy",
+	[VMAC_EVENT_OVERFLOW] = "overflow",
+	[VMAC_EVENT_MSEAL] = "mseal",
+	[VMAC_EVENT_SET_VMA_ANON_NAME] = "set_vma_anon_name",
 };
 
 VMAC_EXPORT const char *

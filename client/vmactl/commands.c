@@ -164,6 +164,14 @@ opt_onfault(struct args *a, const char *v, struct perr *e)
 	return 0;
 }
 
+static int
+opt_anon_vma_name(struct args *a, const char *v, struct perr *e)
+{
+	(void)v, (void)e;
+	a->create_ext.features |= VMAC_FEATURE_ANON_VMA_NAME;
+	return 0;
+}
+
 static const struct opt_spec create_opts[] = {
 	{ "layout", true, opt_layout },
 	{ "task-size", true, opt_task_size },
@@ -176,6 +184,7 @@ static const struct opt_spec create_opts[] = {
 	{ "rlimit-stack", true, opt_rlimit_stack },
 	{ "rlimit-memlock", true, opt_rlimit_memlock },
 	{ "mode", true, opt_mode },
+	{ "anon-vma-name", false, opt_anon_vma_name },
 	{ NULL, false, NULL },
 };
 
@@ -240,7 +249,7 @@ static const struct command commands[] = {
 	CMD(create,
 	    "NAME [--layout x86_64|x86_64-legacy|i386] [--task-size N] [--mmap-base A] "
 	    "[--start-brk A] [--with-stack] [--max-map-count N] [--rlimit-as N] [--rlimit-data N] "
-	    "[--rlimit-stack N] [--rlimit-memlock N] [--mode OCTAL]",
+	    "[--rlimit-stack N] [--rlimit-memlock N] [--mode OCTAL] [--anon-vma-name]",
 	    1, 1, create_opts, 0,
 	    "Create an empty address space.  Defaults: an x86_64 process without address\n"
 	    "randomisation: TASK_SIZE 0x7ffffffff000, mmap_base 0x7ffff7fff000 (8 MiB stack\n"
@@ -320,6 +329,9 @@ static const struct command commands[] = {
 	    "with EPERM."),
 	CMD(maps, "NAME", 1, 1, NULL, 0, "Print the space in /proc/PID/maps format."),
 	CMD(status, "NAME", 1, 1, NULL, 0, "Print /proc/PID/status style memory lines."),
+	CMDS("anon-name", anon_name, "NAME ADDR LEN [ANON_NAME]", 3, 4, NULL, 0,
+	     "Name the anonymous mappings of a range (prctl PR_SET_VMA_ANON_NAME); without\n"
+	     "ANON_NAME, clear their names.  Needs a space created with --anon-vma-name."),
 	CMD(smaps, "NAME [--rollup]", 1, 1, smaps_opts, 0,
 	    "Print the space in /proc/PID/smaps format; with --rollup, /proc/PID/smaps_rollup."),
 	CMD(import, "NAME [FILE|-] [--layout L] [--mode OCTAL]", 1, 2, import_opts, 0,

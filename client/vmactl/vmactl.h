@@ -39,8 +39,10 @@ struct args {
 	int advice;
 	enum vmac_access access;
 	bool prev, write, onfault;
-	bool view;   /* find --view */
-	bool rollup; /* smaps --rollup */
+	bool view;                         /* find --view */
+	bool rollup;                       /* smaps --rollup */
+	struct vmac_create_ext create_ext; /* create --anon-vma-name */
+	const char *anon_name;             /* anon-name's ANON_NAME; NULL clears */
 	struct vmac_create_opts create;
 	/* open files: mmap --open, file-* commands, set-brk */
 	uint64_t open_id, size;
@@ -177,6 +179,7 @@ CMD_DECL(file_close);
 CMD_DECL(set_brk);
 CMD_DECL(mseal);
 CMD_DECL(smaps);
+CMD_DECL(anon_name);
 CMD_DECL(populate);
 CMD_DECL(fault);
 CMD_DECL(madvise);

@@ -553,6 +553,22 @@ def t_smaps(d):
     ok(run(d, "destroy", "sm"))
 
 
+def t_anon_name(d):
+    """anon-name: EINVAL without --anon-vma-name; [anon:NAME] in maps; a hole is ENOMEM."""
+    ok(run(d, "create", "an"))
+    ok(run(d, "mmap", "an", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    refused(run(d, "anon-name", "an", "0x10000000", "4K", "x"), "anon-name", "EINVAL")
+    ok(run(d, "destroy", "an"))
+    ok(run(d, "create", "an", "--anon-vma-name"))
+    ok(run(d, "mmap", "an", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    ok(run(d, "anon-name", "an", "0x10001000", "8K", "buf"))
+    lines = ok(run(d, "maps", "an")).out.splitlines()
+    assert lines[1].startswith("10001000-10003000 rw-p") and lines[1].endswith(" [anon:buf]")
+    refused(run(d, "anon-name", "an", "0x10000000", "64K"), "anon-name", "ENOMEM")
+    assert len(ok(run(d, "maps", "an")).out.splitlines()) == 2
+    ok(run(d, "destroy", "an"))
+
+
 def t_change_commands(d):
     ok(run(d, "create", "ch", "--with-stack"))
     a = int(ok(run(d, "mmap", "ch", "0", "32K", "rw-", "private,anonymous")).out, 16)
@@ -1026,7 +1042,7 @@ def t_write_errors(d):
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
-    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_smaps, t_change_commands, t_brk, t_fault,
+    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_smaps, t_anon_name, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
     t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]
