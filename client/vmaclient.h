@@ -488,8 +488,14 @@ enum vmac_event_kind {
 	VMAC_EVENT_FORK = 10,
 	VMAC_EVENT_DESTROY = 11,
 	VMAC_EVENT_OVERFLOW = 12, /* `lost` events were dropped: the watcher read too slowly */
-	VMAC_EVENT_MSEAL = 75,    /* 0.2 */
-	VMAC_EVENT_SET_VMA_ANON_NAME = 86, /* 0.2: start, len */
+	/* 0.2 */
+	VMAC_EVENT_RESTORE = 51,       /* the contents were replaced by a saved space */
+	VMAC_EVENT_EXEC = 60,          /* replaced by exec: path is the program */
+	VMAC_EVENT_FILE_SET_SIZE = 71, /* start: the open file's id, len: its new size */
+	VMAC_EVENT_FILE_UNLINK = 72,   /* start: the open file's id */
+	VMAC_EVENT_SET_BRK = 74,       /* start: start_brk, new_addr: brk */
+	VMAC_EVENT_MSEAL = 75,
+	VMAC_EVENT_SET_VMA_ANON_NAME = 86, /* start, len */
 };
 
 struct vmac_event {

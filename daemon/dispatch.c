@@ -16,9 +16,9 @@
 #include "quota.h"
 #include "reply.h"
 #include "server.h"
-#include "smaps_req.h"
 #include "space.h"
 #include "view.h"
+#include "vma_req.h"
 #include "watch.h"
 
 typedef Vmad__V1__Request Request;
@@ -211,6 +211,19 @@ op_stats(struct dctx *d)
 
 /* ---- spaces -------------------------------------------------------------------------- */
 
+/* The Create fields that are configuration fields of the same name and type. */
+#define CREATE_COPIED(X)                                                                           \
+	X(mmap_base)                                                                               \
+	X(start_brk)                                                                               \
+	X(with_stack)                                                                              \
+	X(max_map_count)                                                                           \
+	X(rlimit_as)                                                                               \
+	X(rlimit_data)                                                                             \
+	X(rlimit_stack)                                                                            \
+	X(rlimit_memlock)                                                                          \
+	X(personality)                                                                             \
+	X(features)
+
 /* mm_config_init() defaults, then what the request sets; derived values stay derived. */
 static void
 create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
@@ -221,26 +234,11 @@ create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
 		/* exec leaves the stack pointer in the top page of the task. */
 		cfg->start_stack = m->task_size - MM_PAGE_SIZE;
 	}
-	if (m->has_mmap_base)
-		cfg->mmap_base = m->mmap_base;
-	if (m->has_start_brk)
-		cfg->start_brk = m->start_brk;
-	if (m->has_with_stack)
-		cfg->with_stack = m->with_stack;
-	if (m->has_max_map_count)
-		cfg->max_map_count = m->max_map_count;
-	if (m->has_rlimit_as)
-		cfg->rlimit_as = m->rlimit_as;
-	if (m->has_rlimit_data)
-		cfg->rlimit_data = m->rlimit_data;
-	if (m->has_rlimit_stack)
-		cfg->rlimit_stack = m->rlimit_stack;
-	if (m->has_rlimit_memlock)
-		cfg->rlimit_memlock = m->rlimit_memlock;
-	if (m->has_personality)
-		cfg->personality = m->personality;
-	if (m->has_features)
-		cfg->features = m->features;
+#define CREATE_COPY(f)                                                                             \
+	if (m->has_##f)                                                                            \
+		cfg->f = m->f;
+	CREATE_COPIED(CREATE_COPY)
+#undef CREATE_COPY
 }
 
 static int
@@ -289,58 +287,13 @@ op_destroy(struct dctx *d, const Vmad__V1__Destroy *m)
 	return 0;
 }
 
-static Vmad__V1__SpaceInfo *
-space_info(struct arena *a, const struct space *sp)
-{
-	Vmad__V1__SpaceInfo *si = arena_alloc(a, sizeof(*si));
-	struct mm_status st;
-
-	if (!si)
-		return NULL;
-	vmad__v1__space_info__init(si);
-	mm_get_status(sp->mm, &st);
-	si->name = (char *)sp->name;
-	si->has_map_count = si->has_vm_size_kb = si->has_vm_rss_kb = true;
-	si->has_uid = si->has_gid = si->has_mode = true;
-	si->map_count = st.map_count;
-	si->vm_size_kb = st.total_vm * (MM_PAGE_SIZE / 1024);
-	si->vm_rss_kb = (st.rss_anon + st.rss_file + st.rss_shmem) * (MM_PAGE_SIZE / 1024);
-	si->uid = (uint32_t)sp->uid;
-	si->gid = (uint32_t)sp->gid;
-	si->mode = sp->mode;
-	return si;
-}
-
-static int
-space_info_cmp(const void *a, const void *b)
-{
-	const Vmad__V1__SpaceInfo *const *x = a, *const *y = b;
-
-	return strcmp((*x)->name, (*y)->name);
-}
-
 static int
 op_list(struct dctx *d)
 {
-	Vmad__V1__ListResult *res = arena_alloc(d->arena, sizeof(*res));
-	const struct space_table *t = &d->srv->spaces;
-	size_t n = 0;
+	Vmad__V1__ListResult *res = reply_list(d->arena, &d->srv->spaces, d->cred);
 
 	if (!res)
 		return -ENOMEM;
-	vmad__v1__list_result__init(res);
-	res->spaces = arena_alloc(d->arena, (t->count + 1) * sizeof(*res->spaces));
-	if (!res->spaces)
-		return -ENOMEM;
-	for (const struct space *sp = space_next(t, NULL); sp; sp = space_next(t, sp)) {
-		if (space_access(sp, d->cred, SPACE_READ) < 0)
-			continue;
-		res->spaces[n] = space_info(d->arena, sp);
-		if (!res->spaces[n++])
-			return -ENOMEM;
-	}
-	qsort(res->spaces, n, sizeof(*res->spaces), space_info_cmp);
-	res->n_spaces = n;
 	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_LIST;
 	d->resp->list = res;
 	return 0;
@@ -706,23 +659,6 @@ op_range(struct dctx *d, const struct range_op *op, const struct range_req *q)
 	return r;
 }
 
-/* prctl(PR_SET_VMA_ANON_NAME): the engine checks the name, hostile or not. */
-static int
-op_set_vma_anon_name(struct dctx *d, const Vmad__V1__SetVmaAnonName *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = mm_set_vma_anon_name(sp->mm, m->addr, m->len, m->anon_name);
-	if (r == 0 && sp->watchers)
-		emit_range(d, sp, VMAD__V1__EVENT_KIND__EVENT_SET_VMA_ANON_NAME, m->addr, m->len,
-			   &ev);
-	return r;
-}
-
 /* The request's fields as a range_req; A is the argument, 0 where there is none. */
 #define RANGE_REQ(m, a) (&(const struct range_req){ (m)->name, (m)->addr, (m)->len, (a) })
 
@@ -769,28 +705,6 @@ op_status(struct dctx *d, const Vmad__V1__Status *m)
 }
 
 static int
-op_smaps(struct dctx *d, const Vmad__V1__Smaps *m)
-{
-	Vmad__V1__SmapsResult *res = arena_alloc(d->arena, sizeof(*res));
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
-		return r;
-	if (!res)
-		return -ENOMEM;
-	vmad__v1__smaps_result__init(res);
-	r = smaps_req_reply(d->arena, sp->mm, m, res);
-	if (r == -E2BIG)
-		return fail(d, r, "the smaps text does not fit one reply");
-	if (r < 0)
-		return r;
-	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_SMAPS;
-	d->resp->smaps = res;
-	return 0;
-}
-
-static int
 op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 {
 	struct space *sp;
@@ -806,42 +720,6 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 }
 
 /* ---- usage ------------------------------------------------------------------------- */
-
-static Vmad__V1__UsageUid *
-usage_uid(struct arena *a, const struct usage *u)
-{
-	Vmad__V1__UsageUid *m = arena_alloc(a, sizeof(*m));
-
-	if (!m)
-		return NULL;
-	vmad__v1__usage_uid__init(m);
-	m->has_uid = m->has_spaces = m->has_vmas = true;
-	m->uid = (uint32_t)u->uid;
-	m->spaces = u->spaces;
-	m->vmas = u->vmas;
-	return m;
-}
-
-/* Root sees every owner; anyone else their own line. */
-static int
-usage_uids(struct dctx *d, Vmad__V1__UsageResult *res)
-{
-	const struct usage_table *t = &d->srv->spaces.usage;
-	size_t n = 0;
-
-	res->uids = arena_alloc(d->arena, (t->n + 1) * sizeof(*res->uids));
-	if (!res->uids)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++) {
-		if (d->cred->uid != 0 && t->v[i].uid != d->cred->uid)
-			continue;
-		res->uids[n] = usage_uid(d->arena, &t->v[i]);
-		if (!res->uids[n++])
-			return -ENOMEM;
-	}
-	res->n_uids = n;
-	return 0;
-}
 
 static int
 op_usage(struct dctx *d)
@@ -860,7 +738,7 @@ op_usage(struct dctx *d)
 	res->memory_max = cfg->memory_max;
 	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_USAGE;
 	d->resp->usage = res;
-	return usage_uids(d, res);
+	return reply_usage_uids(d->arena, &d->srv->spaces.usage, d->cred, res);
 }
 
 /* ---- saved spaces -------------------------------------------------------------------- */
@@ -896,6 +774,7 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 {
 	struct space *sp = m->name ? space_find(&d->srv->spaces, m->name) : NULL;
 	unsigned mode = SPACE_MODE_DEFAULT;
+	Event ev = VMAD__V1__EVENT__INIT;
 	char msg[256];
 	struct mm *mm;
 	int r;
@@ -910,7 +789,10 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 		return fail(d, r, "saved address space not usable: %s", msg);
 	if (!sp)
 		return add_space(d, m->name, mm, mode);
-	return replace_mm(d, sp, mm);
+	if ((r = replace_mm(d, sp, mm)) < 0 || !sp->watchers)
+		return r;
+	emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_RESTORE, &ev);
+	return 0;
 }
 
 /* ---- open files and the break (files_req.c) ------------------------------------------ */
@@ -918,6 +800,7 @@ op_restore(struct dctx *d, const Vmad__V1__Restore *m)
 static int
 op_files(struct dctx *d)
 {
+	Event ev = VMAD__V1__EVENT__INIT;
 	char why[160] = "";
 	struct space *sp;
 	int r;
@@ -925,7 +808,30 @@ op_files(struct dctx *d)
 	if ((r = lookup(d, files_req_name(d->req), SPACE_WRITE, &sp)) < 0)
 		return r;
 	r = files_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
-	return r < 0 && why[0] ? fail(d, r, "%s", why) : r;
+	if (r < 0)
+		return why[0] ? fail(d, r, "%s", why) : r;
+	if (sp->watchers && files_req_event(d->req, &ev))
+		emit(d, sp, ev.kind, &ev);
+	return 0;
+}
+
+/* Smaps and SetVmaAnonName (vma_req.c). */
+static int
+op_vma_req(struct dctx *d, bool write)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	char why[160] = "";
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, vma_req_name(d->req), write ? SPACE_WRITE : SPACE_READ, &sp)) < 0)
+		return r;
+	r = vma_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
+	if (r < 0)
+		return why[0] ? fail(d, r, "%s", why) : r;
+	if (sp->watchers && vma_req_event(d->req, &ev))
+		emit(d, sp, ev.kind, &ev);
+	return 0;
 }
 
 static int
@@ -959,6 +865,7 @@ op_exec(struct dctx *d, const Vmad__V1__Exec *m)
 	struct exec_req *req = calloc(1, sizeof(*req));
 	struct space *sp = space_find(&d->srv->spaces, m->name ? m->name : "");
 	struct mm_exec_info info;
+	Event ev = VMAD__V1__EVENT__INIT;
 	const char *why = "";
 	unsigned mode = SPACE_MODE_DEFAULT;
 	struct mm *mm;
@@ -974,11 +881,15 @@ op_exec(struct dctx *d, const Vmad__V1__Exec *m)
 		r = fail(d, r, "%s", why);
 	if (r == 0 && (r = mm_exec(&req->cfg, &req->args, &mm, &info)) < 0)
 		r = fail(d, r, "exec of '%s' failed", req->exe.file.path);
+	/* The program's path lies in the request message, not in req. */
+	ev.path = (char *)req->exe.file.path;
 	free(req);
 	if (r < 0)
 		return r;
 	if ((r = sp ? replace_mm(d, sp, mm) : add_space(d, m->name, mm, mode)) < 0)
 		return r;
+	if (sp && sp->watchers)
+		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_EXEC, &ev);
 	d->resp->exec = exec_req_result(d->arena, &info);
 	if (!d->resp->exec)
 		return -ENOMEM;
@@ -992,6 +903,7 @@ static int
 dispatch_op(struct dctx *d)
 {
 	const Request *q = d->req;
+	bool write;
 
 	switch (q->op_case) {
 	case VMAD__V1__REQUEST__OP_HELLO:
@@ -1034,10 +946,6 @@ dispatch_op(struct dctx *d)
 		return op_maps(d, q->maps);
 	case VMAD__V1__REQUEST__OP_STATUS:
 		return op_status(d, q->status);
-	case VMAD__V1__REQUEST__OP_SMAPS:
-		return op_smaps(d, q->smaps);
-	case VMAD__V1__REQUEST__OP_SET_VMA_ANON_NAME:
-		return op_set_vma_anon_name(d, q->set_vma_anon_name);
 	case VMAD__V1__REQUEST__OP_IMPORT:
 		return op_import(d, q->import);
 	case VMAD__V1__REQUEST__OP_WATCH:
@@ -1057,6 +965,8 @@ dispatch_op(struct dctx *d)
 	default:
 		if (files_req_handles(q))
 			return op_files(d);
+		if (vma_req_handles(q, &write))
+			return op_vma_req(d, write);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}

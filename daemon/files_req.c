@@ -162,6 +162,32 @@ file_change(struct mm *mm, const Request *q, char *why, size_t len)
 	return r;
 }
 
+bool
+files_req_event(const Request *q, Vmad__V1__Event *ev)
+{
+	ev->has_kind = ev->has_start = true;
+	switch (q->op_case) {
+	case VMAD__V1__REQUEST__OP_FILE_SET_SIZE:
+		ev->kind = VMAD__V1__EVENT_KIND__EVENT_FILE_SET_SIZE;
+		ev->start = q->file_set_size->id;
+		ev->has_len = true;
+		ev->len = q->file_set_size->size;
+		return true;
+	case VMAD__V1__REQUEST__OP_FILE_UNLINK:
+		ev->kind = VMAD__V1__EVENT_KIND__EVENT_FILE_UNLINK;
+		ev->start = q->file_unlink->id;
+		return true;
+	case VMAD__V1__REQUEST__OP_SET_BRK:
+		ev->kind = VMAD__V1__EVENT_KIND__EVENT_SET_BRK;
+		ev->start = q->set_brk->start_brk;
+		ev->has_new_addr = true;
+		ev->new_addr = q->set_brk->has_brk ? q->set_brk->brk : q->set_brk->start_brk;
+		return true;
+	default:
+		return false;
+	}
+}
+
 int
 files_req_run(struct mm *mm, const Request *q, Vmad__V1__Response *resp, struct arena *arena,
 	      char *why, size_t len)

@@ -24,6 +24,12 @@ const char *files_req_name(const Vmad__V1__Request *q);
 int files_req_run(struct mm *mm, const Vmad__V1__Request *q, Vmad__V1__Response *resp,
 		  struct arena *arena, char *why, size_t len);
 
+/*
+ * The event telling watchers what a successful q changed, filled into ev with its kind; false
+ * for FileOpen and FileClose, which change nothing a space shows.
+ */
+bool files_req_event(const Vmad__V1__Request *q, Vmad__V1__Event *ev);
+
 /* A File as an engine description (out->path points into f); 0 or -errno with why set. */
 int files_req_desc(const Vmad__V1__File *f, struct mm_file_desc *out, char *why, size_t len);
 

@@ -13,6 +13,9 @@
 
 struct mm;
 struct vma;
+struct space_table;
+struct usage_table;
+struct peer_cred;
 
 #define REPLY_MAPS_LIMIT_DEFAULT 256
 #define REPLY_MAPS_LIMIT_MAX     4096
@@ -24,5 +27,12 @@ Vmad__V1__Vma *reply_vma(struct arena *a, struct mm *mm, const struct vma *v);
 int reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit,
 	       Vmad__V1__MapsResult *out);
 int reply_status(struct arena *a, struct mm *mm, Vmad__V1__StatusResult *out);
+
+/* reply_space.c: the spaces cred may read, by name; NULL when memory is short. */
+Vmad__V1__ListResult *reply_list(struct arena *a, const struct space_table *t,
+				 const struct peer_cred *cred);
+/* The usage lines cred may see: root every owner's, anyone else their own.  -ENOMEM. */
+int reply_usage_uids(struct arena *a, const struct usage_table *t, const struct peer_cred *cred,
+		     Vmad__V1__UsageResult *res);
 
 #endif

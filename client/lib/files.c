@@ -74,47 +74,25 @@ vmac_file_open(struct vmac_conn *c, const char *name, const struct vmac_file_inf
 VMAC_EXPORT int
 vmac_file_set_size(struct vmac_conn *c, const char *name, uint64_t id, uint64_t size)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__FileSetSize m = VMAD__V1__FILE_SET_SIZE__INIT;
-	m.name = (char *)name;
-	m.has_id = m.has_size = 1;
-	m.id = id;
-	m.size = size;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_FILE_SET_SIZE;
-	req.file_set_size = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	const struct field_val fv[] = { { "id", id }, { "size", size } };
+
+	return fields_submit(c, VMAD__V1__REQUEST__OP_FILE_SET_SIZE, name, fv, 2, NULL, NULL);
 }
 
 VMAC_EXPORT int
 vmac_file_unlink(struct vmac_conn *c, const char *name, uint64_t id)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__FileUnlink m = VMAD__V1__FILE_UNLINK__INIT;
-	m.name = (char *)name;
-	m.has_id = 1;
-	m.id = id;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_FILE_UNLINK;
-	req.file_unlink = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	const struct field_val fv[] = { { "id", id } };
+
+	return fields_submit(c, VMAD__V1__REQUEST__OP_FILE_UNLINK, name, fv, 1, NULL, NULL);
 }
 
 VMAC_EXPORT int
 vmac_file_close(struct vmac_conn *c, const char *name, uint64_t id)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__FileClose m = VMAD__V1__FILE_CLOSE__INIT;
-	m.name = (char *)name;
-	m.has_id = 1;
-	m.id = id;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_FILE_CLOSE;
-	req.file_close = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	const struct field_val fv[] = { { "id", id } };
+
+	return fields_submit(c, VMAD__V1__REQUEST__OP_FILE_CLOSE, name, fv, 1, NULL, NULL);
 }
 
 VMAC_EXPORT int
@@ -134,15 +112,7 @@ vmac_mmap_file(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t le
 VMAC_EXPORT int
 vmac_set_brk(struct vmac_conn *c, const char *name, uint64_t start_brk, uint64_t brk)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__SetBrk m = VMAD__V1__SET_BRK__INIT;
-	m.name = (char *)name;
-	m.has_start_brk = m.has_brk = 1;
-	m.start_brk = start_brk;
-	m.brk = brk;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_SET_BRK;
-	req.set_brk = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	const struct field_val fv[] = { { "start_brk", start_brk }, { "brk", brk } };
+
+	return fields_submit(c, VMAD__V1__REQUEST__OP_SET_BRK, name, fv, 2, NULL, NULL);
 }

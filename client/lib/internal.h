@@ -90,6 +90,17 @@ int io_fail(struct vmac_conn *c, int err);
 /* Request queue and delivery (call.c). */
 int conn_submit(struct vmac_conn *c, Request *req, conn_apply_fn apply, void *out0, void *out1);
 /* syscalls.c: the apply of a reply carrying an address (mmap, mremap). */
+/* One scalar field of a request message, by its name in vmad.proto. */
+struct field_val {
+	const char *name;
+	uint64_t v;
+};
+/*
+ * Submits op with a message of name and the n fields fv (lib/fields.c): -EINVAL for a field
+ * the message lacks or a name that is NULL.
+ */
+int fields_submit(struct vmac_conn *c, Vmad__V1__Request__OpCase op, const char *name,
+		  const struct field_val *fv, size_t n, conn_apply_fn apply, void *out);
 int syscall_addr_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err);
 int syscall_mmap_submit(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
 			uint32_t prot, uint32_t flags, Vmad__V1__File *fw, uint64_t offset,

@@ -71,97 +71,27 @@ file_to_wire(const struct vmac_file *f, Vmad__V1__File *w)
 	w->deleted = f->deleted;
 }
 
-/*
- * The calls that send a name, a range and at most one more field, one row each: the
- * message's descriptor says where its fields lie, so one function fills any of them.
- */
+/* The calls that send a name, a range and at most one more field: one row each. */
 struct range_call {
 	Vmad__V1__Request__OpCase op;
-	const ProtobufCMessageDescriptor *msg;
 	const char *arg; /* the one more field's name, or NULL */
 };
 
-static const struct range_call range_munmap = { VMAD__V1__REQUEST__OP_MUNMAP,
-						&vmad__v1__munmap__descriptor, NULL };
-static const struct range_call range_mprotect = { VMAD__V1__REQUEST__OP_MPROTECT,
-						  &vmad__v1__mprotect__descriptor, "prot" };
-static const struct range_call range_madvise = { VMAD__V1__REQUEST__OP_MADVISE,
-						 &vmad__v1__madvise__descriptor, "advice" };
-static const struct range_call range_mlock = { VMAD__V1__REQUEST__OP_MLOCK,
-					       &vmad__v1__mlock__descriptor, "flags" };
-static const struct range_call range_munlock = { VMAD__V1__REQUEST__OP_MUNLOCK,
-						 &vmad__v1__munlock__descriptor, NULL };
-static const struct range_call range_mseal = { VMAD__V1__REQUEST__OP_MSEAL,
-					       &vmad__v1__mseal__descriptor, "flags" };
-static const struct range_call range_populate = { VMAD__V1__REQUEST__OP_POPULATE,
-						  &vmad__v1__populate__descriptor, "write" };
-
-union range_msg {
-	ProtobufCMessage base;
-	Vmad__V1__Munmap munmap;
-	Vmad__V1__Mprotect mprotect;
-	Vmad__V1__Madvise madvise;
-	Vmad__V1__Mlock mlock;
-	Vmad__V1__Munlock munlock;
-	Vmad__V1__Mseal mseal;
-	Vmad__V1__Populate populate;
-};
-
-/* Sets an optional scalar field by name; -EINVAL if the message has no such scalar. */
-static int
-range_set(ProtobufCMessage *m, const char *name, uint64_t v)
-{
-	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
-	char *p = f ? (char *)m + f->offset : NULL;
-
-	if (!f || f->label != PROTOBUF_C_LABEL_OPTIONAL)
-		return -EINVAL;
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_UINT64:
-		*(uint64_t *)p = v;
-		break;
-	case PROTOBUF_C_TYPE_UINT32:
-		*(uint32_t *)p = (uint32_t)v;
-		break;
-	case PROTOBUF_C_TYPE_INT32:
-		*(int32_t *)p = (int32_t)v;
-		break;
-	case PROTOBUF_C_TYPE_BOOL:
-		*(protobuf_c_boolean *)p = v != 0;
-		break;
-	default:
-		return -EINVAL;
-	}
-	*(protobuf_c_boolean *)((char *)m + f->quantifier_offset) = 1;
-	return 0;
-}
+static const struct range_call range_munmap = { VMAD__V1__REQUEST__OP_MUNMAP, NULL };
+static const struct range_call range_mprotect = { VMAD__V1__REQUEST__OP_MPROTECT, "prot" };
+static const struct range_call range_madvise = { VMAD__V1__REQUEST__OP_MADVISE, "advice" };
+static const struct range_call range_mlock = { VMAD__V1__REQUEST__OP_MLOCK, "flags" };
+static const struct range_call range_munlock = { VMAD__V1__REQUEST__OP_MUNLOCK, NULL };
+static const struct range_call range_mseal = { VMAD__V1__REQUEST__OP_MSEAL, "flags" };
+static const struct range_call range_populate = { VMAD__V1__REQUEST__OP_POPULATE, "write" };
 
 static int
 range_submit(struct vmac_conn *c, const struct range_call *rc, const char *name, uint64_t addr,
 	     uint64_t len, uint64_t arg)
 {
-	const ProtobufCFieldDescriptor *slot =
-		protobuf_c_message_descriptor_get_field(&vmad__v1__request__descriptor, rc->op);
-	const ProtobufCFieldDescriptor *fname =
-		protobuf_c_message_descriptor_get_field_by_name(rc->msg, "name");
-	Request req = VMAD__V1__REQUEST__INIT;
-	union range_msg m;
-	int r;
+	const struct field_val fv[] = { { "addr", addr }, { "len", len }, { rc->arg, arg } };
 
-	if (name == NULL)
-		return -EINVAL;
-	if (!slot || !fname || rc->msg->sizeof_message > sizeof(m))
-		return -EINVAL;
-	protobuf_c_message_init(rc->msg, &m);
-	*(const char **)((char *)&m + fname->offset) = name;
-	if ((r = range_set(&m.base, "addr", addr)) < 0 ||
-	    (r = range_set(&m.base, "len", len)) < 0 ||
-	    (rc->arg && (r = range_set(&m.base, rc->arg, arg)) < 0))
-		return r;
-	req.op_case = rc->op;
-	*(void **)((char *)&req + slot->offset) = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	return fields_submit(c, rc->op, name, fv, rc->arg ? 3 : 2, NULL, NULL);
 }
 
 /* An mmap request; fw NULL for anonymous memory.  Both forms of the file end here. */
@@ -215,35 +145,23 @@ VMAC_EXPORT int
 vmac_mremap(struct vmac_conn *c, const char *name, uint64_t old_addr, uint64_t old_len,
 	    uint64_t new_len, uint32_t flags, uint64_t new_addr, uint64_t *out_addr)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__Mremap m = VMAD__V1__MREMAP__INIT;
-	m.name = (char *)name;
-	m.has_old_addr = m.has_old_len = m.has_new_len = m.has_flags = m.has_new_addr = 1;
-	m.old_addr = old_addr;
-	m.old_len = old_len;
-	m.new_len = new_len;
-	m.flags = flags;
-	m.new_addr = new_addr;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_MREMAP;
-	req.mremap = &m;
-	return conn_submit(c, &req, syscall_addr_apply, out_addr, NULL);
+	const struct field_val fv[] = { { "old_addr", old_addr },
+					{ "old_len", old_len },
+					{ "new_len", new_len },
+					{ "flags", flags },
+					{ "new_addr", new_addr } };
+
+	return fields_submit(c, VMAD__V1__REQUEST__OP_MREMAP, name, fv, 5, syscall_addr_apply,
+			     out_addr);
 }
 
+/* Without an address, brk is a query: the request carries none. */
 VMAC_EXPORT int
 vmac_brk(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t *out_brk)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__Brk m = VMAD__V1__BRK__INIT;
-	m.name = (char *)name;
-	m.has_addr = addr != 0;
-	m.addr = addr;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_BRK;
-	req.brk = &m;
-	return conn_submit(c, &req, brk_apply, out_brk, NULL);
+	const struct field_val fv[] = { { "addr", addr } };
+
+	return fields_submit(c, VMAD__V1__REQUEST__OP_BRK, name, fv, addr != 0, brk_apply, out_brk);
 }
 
 VMAC_EXPORT int
@@ -286,15 +204,9 @@ VMAC_EXPORT int
 vmac_fault(struct vmac_conn *c, const char *name, uint64_t addr, enum vmac_access access,
 	   enum vmac_fault_result *result)
 {
-	if (name == NULL || result == NULL || (unsigned)access > VMAC_ACCESS_EXEC)
+	const struct field_val fv[] = { { "addr", addr }, { "access", access } };
+
+	if (result == NULL || (unsigned)access > VMAC_ACCESS_EXEC)
 		return -EINVAL;
-	Vmad__V1__Fault m = VMAD__V1__FAULT__INIT;
-	m.name = (char *)name;
-	m.has_addr = m.has_access = 1;
-	m.addr = addr;
-	m.access = (Vmad__V1__Access)access;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_FAULT;
-	req.fault = &m;
-	return conn_submit(c, &req, fault_apply, result, NULL);
+	return fields_submit(c, VMAD__V1__REQUEST__OP_FAULT, name, fv, 2, fault_apply, result);
 }

@@ -52,8 +52,28 @@ range_text(const struct vmac_event *ev)
 static bool
 has_range(enum vmac_event_kind k)
 {
-	return k != VMAC_EVENT_BRK && k != VMAC_EVENT_FAULT && k != VMAC_EVENT_FORK &&
-	       k != VMAC_EVENT_OVERFLOW && k != VMAC_EVENT_DESTROY;
+	switch (k) {
+	case VMAC_EVENT_MMAP:
+	case VMAC_EVENT_MUNMAP:
+	case VMAC_EVENT_MPROTECT:
+	case VMAC_EVENT_MREMAP:
+	case VMAC_EVENT_MADVISE:
+	case VMAC_EVENT_MLOCK:
+	case VMAC_EVENT_MUNLOCK:
+	case VMAC_EVENT_POPULATE:
+	case VMAC_EVENT_MSEAL:
+	case VMAC_EVENT_SET_VMA_ANON_NAME:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The open-file events: start is the file's id. */
+static bool
+is_file_event(enum vmac_event_kind k)
+{
+	return k == VMAC_EVENT_FILE_SET_SIZE || k == VMAC_EVENT_FILE_UNLINK;
 }
 
 static void
@@ -108,6 +128,19 @@ event_details_text(const struct vmac_event *ev)
 	case VMAC_EVENT_OVERFLOW:
 		printf(" lost %llu", (unsigned long long)ev->lost);
 		break;
+	case VMAC_EVENT_EXEC:
+		printf(" %s", ev->path);
+		break;
+	case VMAC_EVENT_FILE_SET_SIZE:
+	case VMAC_EVENT_FILE_UNLINK:
+		printf(" %llu", (unsigned long long)ev->start);
+		if (ev->kind == VMAC_EVENT_FILE_SET_SIZE)
+			printf(" 0x%llx", (unsigned long long)ev->len);
+		break;
+	case VMAC_EVENT_SET_BRK:
+		printf(" 0x%llx 0x%llx", (unsigned long long)ev->start,
+		       (unsigned long long)ev->new_addr);
+		break;
 	default:
 		break;
 	}
@@ -134,8 +167,13 @@ event_json(const struct vmac_event *ev)
 		json_str_field(j, "flags", flags);
 		json_str_field(j, "path", ev->path);
 	}
-	if (ev->kind == VMAC_EVENT_MREMAP || ev->kind == VMAC_EVENT_BRK)
+	if (ev->kind == VMAC_EVENT_MREMAP || ev->kind == VMAC_EVENT_BRK ||
+	    ev->kind == VMAC_EVENT_SET_BRK)
 		json_hex_field(j, "new_addr", ev->new_addr);
+	if (is_file_event(ev->kind))
+		json_u64_field(j, "id", ev->start);
+	if (ev->kind == VMAC_EVENT_EXEC)
+		json_str_field(j, "path", ev->path);
 	if (ev->kind == VMAC_EVENT_MREMAP)
 		json_hex_field(j, "new_len", ev->new_len);
 	if (ev->kind == VMAC_EVENT_MADVISE)

@@ -84,7 +84,7 @@ $(CLIENT_KERNEL_OPS): tests/client/kernel_ops.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(OPTFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-$(CLIENT_TEST_CTL): tests/client/test_vmactl.py tests/client/client.mk | $(VMACTL) $(VMAD) \
+$(CLIENT_TEST_CTL): tests/client/test_vmactl.py tests/client/vmactl_support.py tests/client/client.mk | $(VMACTL) $(VMAD) \
 		$(CLIENT_KERNEL_OPS)
 	$(call client_test_wrapper,python3,tests/client/test_vmactl.py)
 

@@ -12,19 +12,9 @@ outer_flags=$(printf '%s' "${MAKEFLAGS:-}" | sed 's/--jobserver-[a-z]*=[^ ]*//g'
 SRCDIR=${SRCDIR:-.}
 VMAD_BIN=${VMAD_BIN:-$B/vmad}
 so="$B/libvmaclient.so.0"
-tmp=$(mktemp -d /tmp/vmac-install.XXXXXX)
+. "$SRCDIR/tests/tmpvmad.sh"
+tmpvmad_dir vmac-install
 root="$tmp/root"
-vmad_pid=
-
-cleanup() {
-	if [ -n "$vmad_pid" ]; then
-		kill "$vmad_pid" 2>/dev/null
-		wait "$vmad_pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 n=0
 failed=0

@@ -718,6 +718,54 @@ test_watch(void **state)
 	vmac_close(c);
 }
 
+/*
+ * The changes that are not memory system calls reach watchers too: an open file resized or
+ * unlinked, the break set, the contents replaced by restore or exec.  Opening and closing a
+ * file change nothing a space shows and send nothing.
+ */
+static void
+test_watch_replacements(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("wt", NULL), *w = conn();
+	const char *const argv[] = { "true", NULL };
+	struct vmac_file_info f;
+	struct vmac_event ev;
+	char *program = realpath("/bin/true", NULL);
+	uint64_t id;
+	size_t len;
+	void *saved;
+
+	assert_non_null(program);
+	assert_int_equal(vmac_save(c, "wt", &saved, &len), 0);
+	assert_int_equal(vmac_watch(w, "wt"), 0);
+	vmac_file_info_init(&f);
+	f.path = "/data/f";
+	assert_int_equal(vmac_file_open(c, "wt", &f, &id), 0);
+	assert_int_equal(vmac_file_set_size(c, "wt", id, 3 * PAGE), 0);
+	expect_event(w, VMAC_EVENT_FILE_SET_SIZE, id, 3 * PAGE);
+	assert_string_equal(vmac_event_kind_name(VMAC_EVENT_FILE_SET_SIZE), "file-size");
+	assert_int_equal(vmac_file_unlink(c, "wt", id), 0);
+	expect_event(w, VMAC_EVENT_FILE_UNLINK, id, 0);
+	assert_int_equal(vmac_file_close(c, "wt", id), 0);
+	assert_int_equal(vmac_set_brk(c, "wt", 0x600000000000ULL, 0x600000002000ULL), 0);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_SET_BRK);
+	assert_int_equal(ev.start, 0x600000000000ULL);
+	assert_int_equal(ev.new_addr, 0x600000002000ULL);
+	assert_int_equal(vmac_restore(c, "wt", saved, len, 0), 0);
+	expect_event(w, VMAC_EVENT_RESTORE, 0, 0);
+	assert_int_equal(vmac_exec(c, "wt", "/bin/true", argv, NULL, NULL), 0);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_EXEC);
+	assert_string_equal(ev.path, program);
+	assert_int_equal(vmac_watch_next(w, &ev, 0), -EAGAIN);
+	free(program);
+	free(saved);
+	vmac_close(w);
+	done(c, "wt");
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -950,6 +998,7 @@ main(void)
 		cmocka_unit_test(test_maps_paging),
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_watch),
+		cmocka_unit_test(test_watch_replacements),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_local_engine),
 		cmocka_unit_test(test_oversized_request),

@@ -7,26 +7,10 @@ B=${B:-build}
 VMAD_BIN=${VMAD_BIN:-$B/vmad}
 VMACTL="$B/vmactl"
 SRCDIR=${SRCDIR:-.}
-tmp=$(mktemp -d /tmp/vmad-shadow-long.XXXXXX)
-vmad_pid=
+. "$SRCDIR/tests/tmpvmad.sh"
+tmpvmad_dir vmad-shadow-long
 
-cleanup() {
-	if [ -n "$vmad_pid" ]; then
-		kill "$vmad_pid" 2>/dev/null
-		wait "$vmad_pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-"$VMAD_BIN" -s "$tmp/sock" --log-level warning 2>"$tmp/vmad.log" &
-vmad_pid=$!
-i=0
-while [ ! -S "$tmp/sock" ] && [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+tmpvmad_start
 seq 1 300000 | awk '{ print ($1 * 7919) % 300007 }' >"$tmp/input"
 
 n=0

@@ -5,30 +5,15 @@
 # memory system call mirrored into vmad and checked against /proc/PID/maps and status.
 # Emits TAP, one test per program, then the number of calls mirrored and of divergences.
 #
-# Environment (set by the generated wrapper): B, VMAD_BIN.
+# Environment (set by the generated wrapper): B, SRCDIR, VMAD_BIN.
 B=${B:-build}
+SRCDIR=${SRCDIR:-.}
 VMAD_BIN=${VMAD_BIN:-$B/vmad}
 VMACTL="$B/vmactl"
-tmp=$(mktemp -d /tmp/vmad-shadow.XXXXXX)
-vmad_pid=
+. "$SRCDIR/tests/tmpvmad.sh"
+tmpvmad_dir vmad-shadow
 
-cleanup() {
-	if [ -n "$vmad_pid" ]; then
-		kill "$vmad_pid" 2>/dev/null
-		wait "$vmad_pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-"$VMAD_BIN" -s "$tmp/sock" --log-level warning 2>"$tmp/vmad.log" &
-vmad_pid=$!
-i=0
-while [ ! -S "$tmp/sock" ] && [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+tmpvmad_start
 
 seq 1 30000 | awk '{ print ($1 * 7919) % 30011 }' >"$tmp/input"
 cat >"$tmp/script.py" <<'PY'

@@ -259,6 +259,24 @@ vmad_cpu_ticks(const struct vmad_proc *p)
 	return (long)(utime + stime);
 }
 
+uint64_t
+vmad_rss_bytes(const struct vmad_proc *p)
+{
+	char path[64], line[256];
+	unsigned long long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)p->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
 bool
 vmad_log_has(const struct vmad_proc *p, const char *text)
 {

@@ -34,6 +34,8 @@ int vmad_start_nofile(struct vmad_proc *p, const char *const *args, const char *
 		      unsigned nofile);
 /* CPU time (user + system) the daemon has used, in clock ticks. */
 long vmad_cpu_ticks(const struct vmad_proc *p);
+/* The daemon's resident memory (VmRSS) in bytes; 0 if it cannot be read. */
+uint64_t vmad_rss_bytes(const struct vmad_proc *p);
 /* SIGTERM, then reap (SIGKILL after a few seconds).  Returns the exit status, or -1 if it
  * had to be killed or died of a signal.  Removes the directory. */
 int vmad_stop(struct vmad_proc *p);

@@ -229,31 +229,13 @@ test_quota_other_uid(void **state)
 	assert_int_equal(vmad_stop(&p), 0);
 }
 
-/* The daemon's resident memory, from /proc/PID/status. */
-static uint64_t
-rss_bytes(pid_t pid)
-{
-	char path[64], line[256];
-	unsigned long long kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
-
 /*
  * Spaces of CHUNK cells each ("big0", "big1", ...: small enough for the engine's checker,
  * which a sanitizer build runs after every operation) until the budget refuses a mapping or
  * a space.  Returns the cells mapped; *last is the last space's index.
  */
 static uint64_t
-fill_to_budget(struct vmac_conn *c, pid_t pid, uint64_t *rss_max, int *last)
+fill_to_budget(struct vmac_conn *c, const struct vmad_proc *p, uint64_t *rss_max, int *last)
 {
 	uint64_t mapped = 0, rss;
 	char name[16];
@@ -264,7 +246,8 @@ fill_to_budget(struct vmac_conn *c, pid_t pid, uint64_t *rss_max, int *last)
 		err = vmac_create(c, name, NULL);
 		if (err == 0)
 			mapped += map_cells(c, name, 0, CHUNK, &err);
-		rss = rss_bytes(pid);
+		rss = vmad_rss_bytes(p);
+		assert_true(rss > 0);
 		*rss_max = rss > *rss_max ? rss : *rss_max;
 		assert_true(*last < 4000);
 	}
@@ -317,7 +300,7 @@ test_budget(void **state)
 
 	(void)state;
 	start(&p, &c, args);
-	mapped = fill_to_budget(c, p.pid, &rss_max, &n);
+	mapped = fill_to_budget(c, &p, &rss_max, &n);
 	/*
 	 * At the edge the connections' buffers come and go, so a request may fit again: each
 	 * kind is repeated until refused.  A refused request changes nothing and names the budget.

@@ -132,23 +132,6 @@ worker_start(const char *sock, int w, time_t until)
 	return pid;
 }
 
-static uint64_t
-rss_bytes(pid_t pid)
-{
-	char path[64], line[256];
-	unsigned long long kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
-
 /* Workers that ended (by themselves or killed) are started again until the end. */
 static void
 soak_run(struct vmad_proc *vm, pid_t *pids, time_t until, uint64_t *rss, size_t *n)
@@ -160,7 +143,8 @@ soak_run(struct vmad_proc *vm, pid_t *pids, time_t until, uint64_t *rss, size_t 
 		pids[w] = worker_start(vm->sock, w, until);
 	while (time(NULL) < until && *n < MAX_SAMPLES) {
 		usleep(SAMPLE_MS * 1000);
-		rss[(*n)++] = rss_bytes(vm->pid);
+		rss[*n] = vmad_rss_bytes(vm);
+		assert_true(rss[(*n)++] > 0);
 		/* Every second, one worker is killed wherever it is. */
 		if (++tick % (1000 / SAMPLE_MS) == 0)
 			kill(pids[tick % WORKERS], SIGKILL);
