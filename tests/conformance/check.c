@@ -246,6 +246,13 @@ engine_op(struct ctx *c, const struct conf_op *op, const struct conf_result *k, 
 	case CONF_OP_MSEAL:
 		*ret = mm_mseal(c->mm, k->addr, op->len, op->flags);
 		return 0;
+	case CONF_OP_ANON_NAME: {
+		static const char *const names[CONF_ANON_NAME_COUNT] = CONF_ANON_NAMES;
+
+		*ret = mm_set_vma_anon_name(c->mm, k->addr, op->len,
+					    op->flags ? names[op->flags - 1] : NULL);
+		return 0;
+	}
 	default:
 		err = mm_fork(c->mm, &child);
 		if (err)

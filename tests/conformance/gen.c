@@ -351,8 +351,12 @@ gen_op(struct gen *g, struct conf_op *op)
 		gen_mremap(g, op);
 	} else if (r < 65) {
 		gen_brk(g, op);
-	} else if (r < 80) {
+	} else if (r < 78) {
 		gen_touch(g, op);
+	} else if (r < 80) {
+		op->kind = CONF_OP_ANON_NAME;
+		pick_range(g, &op->addr, &op->len);
+		op->flags = (uint32_t)range(g, 0, CONF_ANON_NAME_COUNT);
 	} else if (r < 88) {
 		gen_madvise(g, op);
 	} else if (r < 93) {

@@ -17,6 +17,7 @@ static const char *const family_names[CONF_FAM_COUNT] = {
 	[CONF_FAM_MLOCK] = "mlock/munlock",
 	[CONF_FAM_FORK] = "fork",
 	[CONF_FAM_MSEAL] = "mseal",
+	[CONF_FAM_ANON_NAME] = "prctl PR_SET_VMA_ANON_NAME",
 	[CONF_FAM_MAPS] = "final maps",
 	[CONF_FAM_VMFLAGS] = "final VmFlags",
 	[CONF_FAM_RSS] = "final RSS per VMA",
@@ -53,6 +54,8 @@ conf_op_family(const struct conf_op *op)
 		return CONF_FAM_MLOCK;
 	case CONF_OP_MSEAL:
 		return CONF_FAM_MSEAL;
+	case CONF_OP_ANON_NAME:
+		return CONF_FAM_ANON_NAME;
 	default:
 		return CONF_FAM_FORK;
 	}
@@ -197,6 +200,11 @@ conf_format_op(const struct conf_op *op, const struct conf_result *res, char *bu
 		break;
 	case CONF_OP_MSEAL:
 		snprintf(buf, size, "mseal(0x%llx, 0x%llx, %u) = %s", a, len, op->flags, r);
+		break;
+	case CONF_OP_ANON_NAME:
+		snprintf(buf, size,
+			 "prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, 0x%llx, 0x%llx, %s%u) = %s", a,
+			 len, op->flags ? "name " : "NULL", op->flags, r);
 		break;
 	default:
 		snprintf(buf, size, "fork() -> the child goes on");
