@@ -111,6 +111,8 @@ extern "C" {
 #define VMAC_MADV_PAGEOUT        21
 #define VMAC_MADV_POPULATE_READ  22
 #define VMAC_MADV_POPULATE_WRITE 23
+#define VMAC_MADV_GUARD_INSTALL  102 /* any access to the range raises SIGSEGV (SEGV_MAPERR) */
+#define VMAC_MADV_GUARD_REMOVE   103
 
 #define VMAC_MLOCK_ONFAULT 1
 
@@ -489,12 +491,16 @@ enum vmac_event_kind {
 	VMAC_EVENT_DESTROY = 11,
 	VMAC_EVENT_OVERFLOW = 12, /* `lost` events were dropped: the watcher read too slowly */
 	/* 0.2 */
+	VMAC_EVENT_CHANGED = 13,       /* a failed request changed the VMAs in [start, start+len) */
 	VMAC_EVENT_RESTORE = 51,       /* the contents were replaced by a saved space */
 	VMAC_EVENT_EXEC = 60,          /* replaced by exec: path is the program */
 	VMAC_EVENT_FILE_SET_SIZE = 71, /* start: the open file's id, len: its new size */
 	VMAC_EVENT_FILE_UNLINK = 72,   /* start: the open file's id */
 	VMAC_EVENT_SET_BRK = 74,       /* start: start_brk, new_addr: brk */
 	VMAC_EVENT_MSEAL = 75,
+	VMAC_EVENT_PKEY_ALLOC = 80,    /* flags: the new key */
+	VMAC_EVENT_PKEY_FREE = 81,     /* flags: the key */
+	VMAC_EVENT_PKEY_MPROTECT = 82, /* new_prot; flags: the key (UINT32_MAX for -1) */
 	VMAC_EVENT_SET_VMA_ANON_NAME = 86, /* start, len */
 };
 
@@ -730,6 +736,25 @@ VMAC_EXPORT int vmac_mmap_file(struct vmac_conn *c, const char *name, uint64_t a
  */
 VMAC_EXPORT int vmac_mseal(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
 			   unsigned flags);
+
+/*
+ * Protection keys (0.2): pkey_alloc(2), pkey_free(2), pkey_mprotect(2).  A space created with
+ * VMAC_FEATURE_PKU is a machine with PKU (16 keys, key 0 in use, an execute-only key for
+ * PROT_EXEC-only mappings; a VMA's key is part of its flags, VMAC_VM_PKEY_*); other spaces
+ * answer as the kernel does on a CPU without it: the first vmac_pkey_alloc() gives -EINVAL,
+ * later ones -ENOSPC, and vmac_pkey_mprotect() accepts no key but -1 (-EINVAL).
+ * init_val: VMAC_PKEY_DISABLE_ACCESS | VMAC_PKEY_DISABLE_WRITE (the rights live in the thread's
+ * PKRU register, which is not modelled).  pkey -1 in vmac_pkey_mprotect() keeps each VMA's key.
+ */
+#define VMAC_PKEY_DISABLE_ACCESS 0x1
+#define VMAC_PKEY_DISABLE_WRITE  0x2
+#define VMAC_VM_PKEY_SHIFT       32 /* a VMA's key: (flags >> 32) & 15 */
+#define VMAC_VM_PKEY_MASK        0xf00000000ULL
+VMAC_EXPORT int vmac_pkey_alloc(struct vmac_conn *c, const char *name, unsigned flags,
+				unsigned init_val, int *out_pkey);
+VMAC_EXPORT int vmac_pkey_free(struct vmac_conn *c, const char *name, int pkey);
+VMAC_EXPORT int vmac_pkey_mprotect(struct vmac_conn *c, const char *name, uint64_t addr,
+				   uint64_t len, uint32_t prot, int pkey);
 
 /*
  * prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, anon_name) (0.2): names the anonymous

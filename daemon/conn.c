@@ -20,6 +20,7 @@
 #include "log.h"
 #include "server.h"
 #include "space.h"
+#include "view.h"
 #include "watch.h"
 #include "wire.h"
 
@@ -129,6 +130,8 @@ conn_flush(struct conn *c)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	int written = 0;
 
+	/* No reply leaves before the views show what it reports. */
+	view_flush(&c->srv->spaces);
 	if (c->writing || evbuffer_get_length(out) == 0)
 		return;
 	if (!c->paused && !watch_conn_waiting(c)) {
@@ -243,6 +246,7 @@ conn_send_fd(struct conn *c, const Vmad__V1__Response *resp)
 	int fd = c->pass_fd, r;
 
 	c->pass_fd = -1;
+	view_flush(&c->srv->spaces);
 	/* What is queued before it may wait for the journal: commit that first. */
 	durable_flush(c->srv);
 	r = frame ? conn_frame_append(c->srv, frame, resp) : -ENOMEM;

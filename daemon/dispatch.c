@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "files_req.h"
+#include "pkeys_req.h"
 #include "exec_req.h"
 #include "memacct.h"
 #include "log.h"
@@ -33,8 +34,9 @@ struct dctx {
 	const Request *req;
 	Response *resp;
 	struct arena *arena;
-	bool close;  /* close the connection after the reply */
-	bool replay; /* a journal record: it was within the limits when it was made */
+	struct space *sp; /* the space the request named, once found (for its view) */
+	bool close;       /* close the connection after the reply */
+	bool replay;      /* a journal record: it was within the limits when it was made */
 };
 
 /* Sets the reply's message and returns err, so handlers can `return fail(...)`. */
@@ -68,8 +70,10 @@ find_space(struct dctx *d, const char *name, struct space **out)
 
 	/* Every stored name is valid: only a miss is checked, to tell EINVAL from ENOENT. */
 	*out = name ? space_find(&d->srv->spaces, name) : NULL;
-	if (*out)
+	if (*out) {
+		d->sp = *out;
 		return 0;
+	}
 	r = check_name(d, name);
 	return r < 0 ? r : fail(d, -ENOENT, "no address space named '%s'", name);
 }
@@ -124,7 +128,8 @@ add_space(struct dctx *d, const char *name, struct mm *mm, unsigned mode)
 		mm_destroy(mm);
 		return fail(d, r, "%s", q.msg);
 	}
-	r = space_add(&d->srv->spaces, name, mm, d->cred, mode, NULL);
+	/* The request's space from now on: what its mm reports as changed is this request's. */
+	r = space_add(&d->srv->spaces, name, mm, d->cred, mode, &d->sp);
 	if (r < 0) {
 		mm_destroy(mm);
 		return fail(d, r, "cannot add address space '%s'", name);
@@ -146,6 +151,7 @@ replace_mm(struct dctx *d, struct space *sp, struct mm *mm)
 	}
 	mm_destroy(sp->mm);
 	sp->mm = mm;
+	d->sp = sp;
 	space_recount(&d->srv->spaces, sp);
 	return 0;
 }
@@ -284,6 +290,7 @@ op_destroy(struct dctx *d, const Vmad__V1__Destroy *m)
 		return fail(d, -EACCES, "'%s' belongs to uid %u", m->name, (unsigned)sp->uid);
 	watch_space_gone(d->srv, sp);
 	space_remove(&d->srv->spaces, sp);
+	d->sp = NULL;
 	return 0;
 }
 
@@ -815,6 +822,24 @@ op_files(struct dctx *d)
 	return 0;
 }
 
+/* ---- protection keys (pkeys_req.c) --------------------------------------------------- */
+
+static int
+op_pkeys(struct dctx *d)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	Vmad__V1__EventKind kind;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, pkeys_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = pkeys_req_run(sp->mm, d->req, d->resp, d->arena, &kind, &ev);
+	if (r == 0 && sp->watchers)
+		emit(d, sp, kind, &ev);
+	return r;
+}
+
 /* Smaps and SetVmaAnonName (vma_req.c). */
 static int
 op_vma_req(struct dctx *d, bool write)
@@ -965,11 +990,29 @@ dispatch_op(struct dctx *d)
 	default:
 		if (files_req_handles(q))
 			return op_files(d);
+		if (pkeys_req_handles(q))
+			return op_pkeys(d);
 		if (vma_req_handles(q, &write))
 			return op_vma_req(d, write);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}
+}
+
+/*
+ * A system call that fails can have changed VMAs before it stopped (mprotect, madvise and
+ * mlock over a hole): watchers are told which extent to read again.  What a successful
+ * request changed is forgotten here, as its own event says it.
+ */
+static void
+dispatch_failed_change(struct dctx *d, int r)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct mm_range rg;
+
+	if (!d->sp || !mm_take_op_changed(d->sp->mm, &rg) || r >= 0 || !d->sp->watchers)
+		return;
+	emit_range(d, d->sp, VMAD__V1__EVENT_KIND__EVENT_CHANGED, rg.lo, rg.hi - rg.lo, &ev);
 }
 
 /* The op within the quotas and the memory budget (limits.h). */
@@ -1002,8 +1045,9 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 	resp->has_id = true;
 	resp->id = req->id;
 	r = dispatch_limited(&d);
-	/* Before the reply leaves: its author's view shows what it did. */
-	view_request_done(&srv->spaces, req, resp);
+	dispatch_failed_change(&d, r);
+	/* Published before the reply leaves (view_flush()): its author's view shows what it did. */
+	view_request_done(&srv->spaces, d.sp);
 	if (r < 0) {
 		/* Whatever a handler had filled in is not part of an error reply. */
 		resp->result_case = VMAD__V1__RESPONSE__RESULT__NOT_SET;
@@ -1030,6 +1074,7 @@ dispatch_replay(struct server *srv, const struct peer_cred *cred, const Vmad__V1
 			  .replay = true };
 	int r = dispatch_op(&d);
 
+	dispatch_failed_change(&d, r);
 	quota_replayed(srv, req);
 	return r;
 }

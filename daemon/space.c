@@ -163,6 +163,8 @@ space_remove(struct space_table *t, struct space *sp)
 		t->count--;
 		usage_space_removed(&t->usage, sp->uid, sp->vmas);
 	}
+	if (t->view_pending == sp)
+		t->view_pending = NULL;
 	space_free(sp, VSEG_DESTROYED);
 }
 

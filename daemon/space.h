@@ -51,7 +51,8 @@ struct space_table {
 	struct space **buckets;
 	size_t nbuckets; /* a power of two */
 	size_t count;
-	struct usage_table usage; /* per owner */
+	struct usage_table usage;   /* per owner */
+	struct space *view_pending; /* its view waits for view_flush() (view.c) */
 };
 
 int space_table_init(struct space_table *t);

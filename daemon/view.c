@@ -40,7 +40,6 @@ struct view_pub {
 	struct vindex ix;
 	struct view_name **names;
 	size_t nbuckets, nnames;
-	uint64_t brk;          /* the program break when last published */
 	bool writing;          /* inside a change: the sequence counter is odd */
 	struct view_new *recs; /* the engine's VMAs in the window being published, reused */
 	size_t nrecs, caprecs;
@@ -277,22 +276,20 @@ struct view_text {
  * private anonymous memory prints no offset, device or inode, only perhaps [heap] or [stack].
  */
 static int
-view_rec_of(struct view_pub *v, struct mm *mm, const struct vma *vma, struct vindex_rec *r,
-	    struct view_text *name)
+view_rec_of(struct view_pub *v, struct mm *mm, const struct vma *vma,
+	    const struct mm_vma_info *info, struct vindex_rec *r, struct view_text *name)
 {
 	struct mm_maps_entry e;
-	struct mm_vma_info info;
 	int rc;
 
-	mm_vma_info(vma, &info);
 	memset(r, 0, sizeof(*r));
-	r->start = info.start;
-	r->end = info.end;
-	r->flags = info.flags;
-	r->pgoff = info.pgoff;
+	r->start = info->start;
+	r->end = info->end;
+	r->flags = info->flags;
+	r->pgoff = info->pgoff;
 	r->name = VINDEX_NIL;
 	/* A named anonymous VMA's name is formatted: it takes the maps line's buffer. */
-	if (!info.path && !info.shmem && !info.anon_name) {
+	if (!info->path && !info->shmem && !info->anon_name) {
 		name->s = mm_vma_name(mm, vma, NULL, 0);
 		name->len = name->s ? strlen(name->s) : 0;
 		return 0;
@@ -300,7 +297,7 @@ view_rec_of(struct view_pub *v, struct mm *mm, const struct vma *vma, struct vin
 	rc = mm_maps_entry(mm, vma, &e, v->line, sizeof(v->line));
 	if (rc < 0)
 		return rc;
-	r->attr = info.path || info.shmem ? VINDEX_ATTR_FILE : 0;
+	r->attr = info->path || info->shmem ? VINDEX_ATTR_FILE : 0;
 	r->dev_major = e.dev_major;
 	r->dev_minor = e.dev_minor;
 	r->ino = e.ino;
@@ -351,22 +348,9 @@ view_recs_push(struct view_pub *v, const struct vma *e, const struct vindex_rec 
 
 /* ---- bringing a window up to date ------------------------------------------------------ */
 
-/* The published record that ends above addr (find_vma), if any. */
-static bool
-view_lookup(struct view_pub *v, uint64_t addr, struct vindex_rec *out)
-{
-	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
-	struct vindex_pos pos;
-
-	if (vindex_find(&p, v->ix.root, addr, &pos) != 1)
-		return false;
-	vindex_get(&p, &pos, out);
-	return true;
-}
-
 /*
  * A window being published: [lo, hi), and where the engine's VMAs and the published records
- * from lo on begin (the lookups that settled lo, kept for the walk over the window).
+ * from lo on begin.
  */
 struct view_win {
 	uint64_t lo, hi;
@@ -375,88 +359,45 @@ struct view_win {
 	struct vindex_pos pos;
 };
 
-/*
- * Moves w->lo down to the start of whatever crosses it, until nothing does, and keeps where
- * the engine's VMAs and the published records from the final lo on begin.
- */
+/* One search in the engine and one in the segment: the walks over the window start there. */
 static void
-view_window_lo(struct view_pub *v, struct mm *mm, struct view_win *w)
+view_window_find(struct view_pub *v, struct mm *mm, struct view_win *w)
 {
 	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
-	struct mm_vma_info info;
-	struct vindex_rec r;
-	bool moved = true;
 
-	while (moved) {
-		moved = false;
-		w->first = mm_find_vma(mm, w->lo);
-		if (w->first && (mm_vma_info(w->first, &info), info.start < w->lo)) {
-			w->lo = info.start;
-			moved = true;
-		}
-		w->have = vindex_find(&p, v->ix.root, w->lo, &w->pos);
-		if (w->have == 1 && (vindex_get(&p, &w->pos, &r), r.start < w->lo)) {
-			w->lo = r.start;
-			moved = true;
-		}
-	}
+	w->first = mm_find_vma(mm, w->lo);
+	w->have = vindex_find(&p, v->ix.root, w->lo, &w->pos);
 }
 
-/*
- * The end of the engine's VMA that crosses addr, or 0.  The one that ends above lo (found
- * already) is the one that ends above addr when it reaches past addr: no second search.
- */
-static uint64_t
-view_cross_mm(struct mm *mm, const struct view_win *w, uint64_t addr)
-{
-	const struct vma *e = w->first;
-	struct mm_vma_info info;
-
-	if (e && (mm_vma_info(e, &info), info.end <= addr))
-		e = mm_find_vma(mm, addr);
-	if (e && (mm_vma_info(e, &info), info.start < addr && info.end > addr))
-		return info.end;
-	return 0;
-}
-
-/* The same in the segment. */
-static uint64_t
-view_cross_seg(struct view_pub *v, const struct view_win *w, uint64_t addr)
-{
-	struct vindex_pool p = { v->ix.nodes, v->ix.ncap };
-	struct vindex_rec r;
-	bool have = w->have == 1;
-
-	if (have)
-		vindex_get(&p, &w->pos, &r);
-	if (have && r.end <= addr)
-		have = view_lookup(v, addr, &r);
-	return have && r.start < addr && r.end > addr ? r.end : 0;
-}
-
-/*
- * Widens the window until no VMA, in the engine or in the segment, crosses its edges: the
- * records inside it are then the whole difference between the two.  Each edge settles on
- * its own: what crosses one does not depend on where the other is.
- */
 static void
-view_window(struct view_pub *v, struct mm *mm, struct view_win *w)
+view_window_cover(struct view_win *w, uint64_t start, uint64_t end)
 {
-	uint64_t end;
-	bool moved = true;
+	if (start < w->lo)
+		w->lo = start;
+	if (end > w->hi)
+		w->hi = end;
+}
 
-	view_window_lo(v, mm, w);
-	while (moved) {
-		moved = false;
-		if ((end = view_cross_mm(mm, w, w->hi)) != 0) {
-			w->hi = end;
-			moved = true;
-		}
-		if ((end = view_cross_seg(v, w, w->hi)) != 0) {
-			w->hi = end;
-			moved = true;
-		}
+/*
+ * Widens the window over what was collected in it: whether it grew.  The engine's changed
+ * range (mm_take_changed()) is crossed by no VMA, old or new, so this finds nothing to do;
+ * were it ever too narrow, the window still never ends inside a record.
+ */
+static bool
+view_window_wider(const struct view_pub *v, struct view_win *w)
+{
+	uint64_t lo = w->lo, hi = w->hi;
+
+	if (v->nrecs) {
+		view_window_cover(w, v->recs[0].rec.start, v->recs[0].rec.end);
+		view_window_cover(w, v->recs[v->nrecs - 1].rec.start,
+				  v->recs[v->nrecs - 1].rec.end);
 	}
+	if (v->nolds) {
+		view_window_cover(w, v->olds[0].start, v->olds[0].end);
+		view_window_cover(w, v->olds[v->nolds - 1].start, v->olds[v->nolds - 1].end);
+	}
+	return w->lo != lo || w->hi != hi;
 }
 
 static int
@@ -494,9 +435,9 @@ view_collect_old(struct view_pub *v, const struct view_win *w)
 	return 0;
 }
 
-/* The engine's VMAs in the window into v->recs; whether they equal the published ones. */
+/* The engine's VMAs in the window into v->recs. */
 static int
-view_collect(struct view_pub *v, struct mm *mm, const struct view_win *w, bool *same)
+view_collect(struct view_pub *v, struct mm *mm, const struct view_win *w)
 {
 	struct mm_vma_info info;
 	struct vindex_rec r;
@@ -505,31 +446,62 @@ view_collect(struct view_pub *v, struct mm *mm, const struct view_win *w, bool *
 	if (view_collect_old(v, w) < 0)
 		return -ENOMEM;
 	v->nrecs = 0;
-	*same = true;
 	for (const struct vma *e = w->first; e; e = mm_next_vma(e)) {
 		mm_vma_info(e, &info);
 		if (info.start >= w->hi)
 			break;
-		if (view_rec_of(v, mm, e, &r, &name) < 0)
+		if (view_rec_of(v, mm, e, &info, &r, &name) < 0)
 			return -ENOMEM;
 		r.name = view_name_of(v, &name);
 		if (view_recs_push(v, e, &r) < 0)
 			return -ENOMEM;
-		if (*same && v->nrecs <= v->nolds)
-			*same = view_rec_same(&r, &v->olds[v->nrecs - 1]);
 	}
-	*same = *same && v->nrecs == v->nolds;
 	return 0;
 }
 
+/*
+ * Whether r is in sorted[*k..n), moving *k past the records that start below r: the callers
+ * walk two lists sorted by start in step.
+ */
+static bool
+view_rec_kept(const struct vindex_rec *r, const struct vindex_rec *sorted, size_t stride, size_t n,
+	      size_t *k)
+{
+	const struct vindex_rec *o;
+
+	for (; *k < n; (*k)++) {
+		o = (const struct vindex_rec *)((const char *)sorted + *k * stride);
+		if (o->start >= r->start)
+			return o->start == r->start && view_rec_same(o, r);
+	}
+	return false;
+}
+
 static void
+view_write(struct view_pub *v)
+{
+	/* A request's changes are one change for readers: view_done() ends it. */
+	if (!v->writing)
+		view_write_begin(v);
+	v->writing = true;
+}
+
+/* The published records of the window that the engine no longer has, as they were. */
+static int
 view_remove(struct view_pub *v)
 {
+	const struct vindex_rec *news = v->nrecs ? &v->recs[0].rec : NULL;
+	size_t k = 0;
+
 	for (size_t i = 0; i < v->nolds; i++) {
+		if (view_rec_kept(&v->olds[i], news, sizeof(v->recs[0]), v->nrecs, &k))
+			continue;
+		view_write(v);
 		view_name_put(v, v->olds[i].name);
 		if (vindex_delete(&v->ix, v->olds[i].start) < 0)
-			break;
+			return -EIO;
 	}
+	return 0;
 }
 
 /* A record with a name is made again: the text of its name is not kept. */
@@ -538,9 +510,13 @@ view_insert(struct view_pub *v, struct mm *mm, const struct view_new *n)
 {
 	struct vindex_rec r = n->rec;
 	struct view_text name = { NULL, 0 };
+	struct mm_vma_info info;
 
-	if (r.name != VINDEX_NIL && view_rec_of(v, mm, n->vma, &r, &name) < 0)
-		return -ENOMEM;
+	if (r.name != VINDEX_NIL) {
+		mm_vma_info(n->vma, &info);
+		if (view_rec_of(v, mm, n->vma, &info, &r, &name) < 0)
+			return -ENOMEM;
+	}
 	if (name.s) {
 		r.name = view_name_get(v, name.s, name.len);
 		if (r.name == VINDEX_NIL)
@@ -551,6 +527,22 @@ view_insert(struct view_pub *v, struct mm *mm, const struct view_new *n)
 		return -ENOMEM;
 	}
 	vindex_insert(&v->ix, &r);
+	return 0;
+}
+
+/* The engine's records of the window that are not published yet. */
+static int
+view_add(struct view_pub *v, struct mm *mm)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < v->nrecs; i++) {
+		if (view_rec_kept(&v->recs[i].rec, v->olds, sizeof(v->olds[0]), v->nolds, &k))
+			continue;
+		view_write(v);
+		if (view_insert(v, mm, &v->recs[i]) < 0)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -580,38 +572,33 @@ view_bufs_trim(struct view_pub *v)
 	}
 }
 
+/*
+ * Only the records that differ are rewritten: those of the window that the engine lost or
+ * changed go, then the engine's new or changed ones come.
+ */
 static void
-view_sync_window(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
+view_sync_window(struct view_pub *v, struct mm *mm, const struct mm_range *range)
 {
-	struct view_win w = { .lo = lo, .hi = hi > lo ? hi : lo + 1 };
-	bool same;
+	struct view_win w = { .lo = range->lo, .hi = range->hi };
 
 	if (v->hdr->state != VSEG_LIVE)
 		return;
-	view_window(v, mm, &w);
-	if (view_collect(v, mm, &w, &same) < 0) {
-		view_fail(v);
-		return;
-	}
-	if (same)
-		return;
-	/* A request's changes are one change for readers: view_pub_done() ends it. */
-	if (!v->writing)
-		view_write_begin(v);
-	v->writing = true;
-	view_remove(v);
-	for (size_t i = 0; i < v->nrecs; i++) {
-		if (view_insert(v, mm, &v->recs[i]) < 0) {
+	do {
+		view_window_find(v, mm, &w);
+		if (view_collect(v, mm, &w) < 0) {
 			view_fail(v);
-			break;
+			return;
 		}
-	}
+	} while (view_window_wider(v, &w));
+	if (view_remove(v) < 0 || view_add(v, mm) < 0)
+		view_fail(v);
 }
 
 static void
-view_sync(struct view_pub *v, struct mm *mm, uint64_t lo, uint64_t hi)
+view_sync(struct view_pub *v, struct mm *mm, const struct mm_range *ranges, unsigned n)
 {
-	view_sync_window(v, mm, lo, hi);
+	for (unsigned i = 0; i < n; i++)
+		view_sync_window(v, mm, &ranges[i]);
 	view_bufs_trim(v);
 }
 
@@ -625,28 +612,22 @@ view_done(struct view_pub *v)
 
 /* ---- the module's interface ----------------------------------------------------------- */
 
-static uint64_t
-view_mm_brk(struct mm *mm)
-{
-	struct mm_status st;
-
-	mm_get_status(mm, &st);
-	return st.brk;
-}
-
+/* A new segment shows the whole space: what the engine recorded as changed before is moot. */
 static int
 view_pub_new(struct space *sp, struct view_pub **out)
 {
+	static const struct mm_range all = { 0, UINT64_MAX };
 	struct view_pub *v = calloc(1, sizeof(*v));
+	struct mm_range moot[MM_CHANGED_RANGES];
 	int r;
 
 	if (!v)
 		return -ENOMEM;
 	v->fd = -1;
-	v->brk = view_mm_brk(sp->mm);
+	mm_take_changed(sp->mm, moot);
 	r = view_seg_create(v);
 	if (r == 0) {
-		view_sync(v, sp->mm, 0, UINT64_MAX);
+		view_sync(v, sp->mm, &all, 1);
 		view_done(v);
 		r = v->hdr->state == VSEG_LIVE ? 0 : -ENOMEM;
 	}
@@ -693,34 +674,33 @@ view_pub_free(struct view_pub *v, enum vseg_state state)
 }
 
 void
-view_pub_touch(struct space *sp, uint64_t lo, uint64_t hi)
+view_flush(struct space_table *t)
 {
-	if (sp->view)
-		view_sync(sp->view, sp->mm, lo, hi);
+	struct space *sp = t->view_pending;
+	struct mm_range ranges[MM_CHANGED_RANGES];
+	unsigned n;
+
+	if (!sp)
+		return;
+	t->view_pending = NULL;
+	n = mm_take_changed(sp->mm, ranges);
+	if (n)
+		view_sync(sp->view, sp->mm, ranges, n);
+	view_done(sp->view);
 }
 
 void
-view_pub_done(struct space *sp)
+view_request_done(struct space_table *t, struct space *sp)
 {
-	if (sp->view)
-		view_done(sp->view);
+	/* With no view, the engine's record of changes grows until the first one opens. */
+	if (!sp || !sp->view || sp == t->view_pending)
+		return;
+	view_flush(t);
+	t->view_pending = sp;
 }
 
 uint64_t
 view_pub_size(const struct space *sp)
 {
 	return sp->view->hdr->size;
-}
-
-uint64_t
-view_pub_brk(const struct space *sp)
-{
-	return sp->view ? sp->view->brk : 0;
-}
-
-void
-view_pub_set_brk(struct space *sp, uint64_t brk)
-{
-	if (sp->view)
-		sp->view->brk = brk;
 }

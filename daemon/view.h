@@ -11,7 +11,6 @@
 
 #include <stdint.h>
 
-#include "vmad.pb-c.h"
 #include "vseg.h"
 
 struct space;
@@ -22,20 +21,16 @@ struct view_pub;
 int view_open_fd(struct space *sp, int *fd);
 /* The space is going: readers see state from now on.  Accepts NULL. */
 void view_pub_free(struct view_pub *v, enum vseg_state state);
-/*
- * Brings the part of sp's segment over [lo, hi) (widened to whole VMAs) up to date, as part
- * of a change that view_pub_done() ends.
- */
-void view_pub_touch(struct space *sp, uint64_t lo, uint64_t hi);
-/* Ends the change the touches since the last call made: readers see it whole. */
-void view_pub_done(struct space *sp);
 /* The size of sp's segment (it has one). */
 uint64_t view_pub_size(const struct space *sp);
-/* The program break the segment was last published with, and its new value. */
-uint64_t view_pub_brk(const struct space *sp);
-void view_pub_set_brk(struct space *sp, uint64_t brk);
-/* After a request: updates the segment of the space it may have changed, if it has one. */
-void view_request_done(struct space_table *t, const Vmad__V1__Request *req,
-		       const Vmad__V1__Response *resp);
+/*
+ * After a request that found sp (or NULL): sp's segment, if it has one, is to be brought up
+ * to date over the ranges the engine recorded as changed (mm_take_changed()).  The requests
+ * a connection sent together are published as one change, by view_flush(), which the
+ * transport calls before any reply leaves; a request on another space flushes first.
+ */
+void view_request_done(struct space_table *t, struct space *sp);
+/* Publishes what view_request_done() left pending: readers see it whole. */
+void view_flush(struct space_table *t);
 
 #endif

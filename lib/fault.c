@@ -227,8 +227,8 @@ read_anon(struct mm *mm, const struct vma *v, uint64_t start, uint64_t end)
  * to private memory attaches the anon_vma first, even when the page turns out to be beyond
  * EOF (do_cow_fault).
  */
-int
-mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool write)
+static int
+fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool write)
 {
 	uint64_t lim = eof_limit(v, start, end);
 	int err = 0;
@@ -253,6 +253,23 @@ mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool 
 		return err;
 	mm_pt_mark(mm, start, lim);
 	return lim < end ? -EFAULT : 0;
+}
+
+/*
+ * fault_range() up to the first guard marker of [start, end), where the fault raises SIGSEGV
+ * (handle_pte_marker(): VM_FAULT_SIGSEGV) and a GUP walk stops with -EFAULT.
+ */
+int
+mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool write)
+{
+	uint64_t idx;
+	int err;
+
+	if (!pages_find_kind(v->pages, page_index(v, start), page_index(v, end), PAGE_GUARD, &idx))
+		return fault_range(mm, v, start, end, write);
+	end = v->start + ((idx - v->pgoff) << MM_PAGE_SHIFT);
+	err = start < end ? fault_range(mm, v, start, end, write) : 0;
+	return err ? err : -EFAULT;
 }
 
 /* populate_vma_page_range(): write faults for private writable VMAs, read faults otherwise. */
@@ -397,8 +414,11 @@ fault_at(struct mm *mm, uint64_t addr, enum mm_access access, enum mm_fault_resu
 	*result = MM_FAULT_ACCERR;
 	if (!access_ok(v, access))
 		return 0;
+	*result = MM_FAULT_MAPERR;
+	if (pages_kind_at(v->pages, page_index(v, page)) == PAGE_GUARD)
+		return 0;
 	*result = MM_FAULT_OK;
-	err = mm_fault_range(mm, v, page, page + MM_PAGE_SIZE, access == MM_ACCESS_WRITE);
+	err = fault_range(mm, v, page, page + MM_PAGE_SIZE, access == MM_ACCESS_WRITE);
 	if (err == -EFAULT) {
 		*result = MM_FAULT_SIGBUS;
 		return 0;

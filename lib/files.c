@@ -94,6 +94,15 @@ file_create(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out)
 	return 0;
 }
 
+/* The maps name of every VMA of f follows its unlinked mark (" (deleted)"). */
+static void
+file_set_deleted(struct mm *mm, struct mm_file *f, bool deleted)
+{
+	if (f->deleted != deleted)
+		mm_changed_all(mm);
+	f->deleted = deleted;
+}
+
 /*
  * The object an mmap of d maps, with a reference for the caller: the registered file d->id
  * names (-EBADF if none), else the interned one for the description, whose size and unlinked
@@ -110,7 +119,7 @@ mm_file_intern(struct mm *mm, const struct mm_file_desc *d, struct mm_file **out
 		if (file_matches(mm->files[i], d)) {
 			f = mm->files[i];
 			f->size = d->size;
-			f->deleted = d->deleted;
+			file_set_deleted(mm, f, d->deleted);
 		}
 	}
 	if (!f)
@@ -213,7 +222,7 @@ mm_file_unlink(struct mm *mm, uint64_t id)
 
 	if (!f)
 		return -EBADF;
-	f->deleted = true;
+	file_set_deleted(mm, f, true);
 	return 0;
 }
 

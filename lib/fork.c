@@ -30,7 +30,20 @@ child_alloc(const struct mm *parent)
 	c->files = NULL;
 	c->nfiles = c->files_cap = 0;
 	c->pt = NULL;
+	mm_changed_all(c);
 	return c;
+}
+
+/*
+ * vma_needs_copy(): the page tables (resident pages and guard markers) are copied where the
+ * parent VMA has an anon_vma or may hold guard markers, and for PFNMAP/MIXEDMAP; a
+ * WIPEONFORK VMA's are not copied (dup_mmap()).
+ */
+static bool
+needs_copy(const struct vma *v)
+{
+	return !(v->flags & VM_WIPEONFORK) &&
+	       (v->anon_vma || (v->flags & (VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)));
 }
 
 /* The child's copy of one VMA (not DONTCOPY). */
@@ -50,8 +63,7 @@ dup_vma(struct mm *child, const struct mm *parent, const struct vma *v)
 		n->anon_name = anon_name_new(v->anon_name->name, strlen(v->anon_name->name));
 		err = n->anon_name ? 0 : -ENOMEM;
 	}
-	/* Page tables are copied only where the parent VMA has an anon_vma. */
-	if (!err && v->anon_vma && !(v->flags & VM_WIPEONFORK))
+	if (!err && needs_copy(v))
 		err = pages_union(v->pages, NULL, &n->pages);
 	if (err) {
 		vma_destroy(child, n);
@@ -65,8 +77,7 @@ dup_vma(struct mm *child, const struct mm *parent, const struct vma *v)
 		n->anon_vma = vma_new_anon_vma(child);
 		n->fork_child = true;
 	}
-	/* vma_needs_copy(): page tables are copied for these only. */
-	if (!(v->flags & VM_WIPEONFORK) && (v->anon_vma || (v->flags & (VM_PFNMAP | VM_MIXEDMAP))))
+	if (needs_copy(v))
 		mm_pt_copy(child, parent, v->start, v->end, 0);
 	vma_tree_link(child, n, NULL);
 	for (int k = 0; k < PAGE_KINDS; k++)

@@ -3,16 +3,19 @@
  * madvise(2) (mm/madvise.c).  Modelled effects: the vm_flags advice (NORMAL, RANDOM,
  * SEQUENTIAL, DONTFORK, DOFORK, WIPEONFORK, KEEPONFORK, DONTDUMP, DODUMP, MERGEABLE,
  * UNMERGEABLE, HUGEPAGE, NOHUGEPAGE) with merge/split; DONTNEED and REMOVE drop resident
- * pages; POPULATE_READ/WRITE fault pages in.  WILLNEED, FREE, COLD, PAGEOUT, COLLAPSE and the
- * guard advice are checked as the kernel checks them and otherwise change nothing here (their
- * effects depend on reclaim and timing).
+ * pages (guard markers stay); POPULATE_READ/WRITE fault pages in, up to a guard marker;
+ * GUARD_INSTALL and GUARD_REMOVE set and clear guard markers.  FREE, COLD and PAGEOUT leave
+ * residency as it is, as the kernel does on a machine without swap until reclaim runs:
+ * FREE'd pages stay mapped until memory pressure frees them, COLD only ages pages, PAGEOUT
+ * cannot write anonymous pages anywhere.  What PAGEOUT does to file and shmem pages (it
+ * unmaps, and may evict, those no other process maps) depends on other processes and the page
+ * cache and is not modelled.  WILLNEED and COLLAPSE are checked as the kernel checks them and
+ * change nothing here (their effects depend on I/O and timing).
  */
 #include "mm_internal.h"
 
 #define MADV_DONTNEED_LOCKED 24
 #define MADV_COLLAPSE        25
-#define MADV_GUARD_INSTALL   102
-#define MADV_GUARD_REMOVE    103
 
 static bool
 advice_valid(int advice)
@@ -41,8 +44,8 @@ advice_valid(int advice)
 	case MM_MADV_POPULATE_WRITE:
 	case MADV_DONTNEED_LOCKED:
 	case MADV_COLLAPSE:
-	case MADV_GUARD_INSTALL:
-	case MADV_GUARD_REMOVE:
+	case MM_MADV_GUARD_INSTALL:
+	case MM_MADV_GUARD_REMOVE:
 		return true;
 	default:
 		return false;
@@ -150,6 +153,40 @@ zap_advice(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int advic
 	return err;
 }
 
+/*
+ * madvise_guard_install(): the VMA becomes VM_MAYBE_GUARD (without a split: the flag is
+ * sticky and ignored by merging), an anonymous one gets its anon_vma so that fork copies the
+ * page tables, the range's pages are zapped and every PTE becomes a guard marker.
+ */
+static int
+guard_install(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	int err;
+
+	if (v->flags & (VM_SPECIAL | VM_HUGETLB | VM_LOCKED))
+		return -EINVAL;
+	v->flags |= VM_MAYBE_GUARD;
+	err = vma_is_anonymous(v) ? vma_anon_prepare(mm, v) : 0;
+	if (!err)
+		err = vma_zap_pages(mm, v, start, end);
+	if (err)
+		return err;
+	mm_pt_zap(mm, start, end);
+	err = vma_make_resident(mm, v, start, end, PAGE_GUARD);
+	if (!err)
+		mm_pt_mark(mm, start, end);
+	return err;
+}
+
+/* madvise_guard_remove(): locked VMAs are allowed; VM_MAYBE_GUARD stays. */
+static int
+guard_remove(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	if (v->flags & (VM_SPECIAL | VM_HUGETLB))
+		return -EINVAL;
+	return vma_drop_pages(mm, v, start, end, 1u << PAGE_GUARD);
+}
+
 /* Drop [start, end) from the VMA and, for shmem, from the object itself. */
 static int
 punch_hole(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
@@ -194,7 +231,7 @@ sealed_may_advise(const struct vma *v, int advice)
 	case MM_MADV_REMOVE:
 	case MM_MADV_DONTFORK:
 	case MM_MADV_WIPEONFORK:
-	case MADV_GUARD_INSTALL:
+	case MM_MADV_GUARD_INSTALL:
 		break;
 	default:
 		return true;
@@ -213,9 +250,11 @@ vma_advice(struct mm *mm, struct vma *v, struct vma **prev, uint64_t start, uint
 	switch (advice) {
 	case MM_MADV_REMOVE:
 		return remove_advice(mm, v, start, end);
+	case MM_MADV_GUARD_INSTALL:
+		return guard_install(mm, v, start, end);
+	case MM_MADV_GUARD_REMOVE:
+		return guard_remove(mm, v, start, end);
 	case MM_MADV_WILLNEED:
-	case MADV_GUARD_INSTALL:
-	case MADV_GUARD_REMOVE:
 	case MADV_COLLAPSE:
 		return 0;
 	case MM_MADV_COLD:

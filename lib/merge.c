@@ -77,9 +77,20 @@ dup_anon(struct vma *dst, const struct vma *src)
 	}
 }
 
+/*
+ * The sticky flags (VM_MAYBE_GUARD, VM_SOFTDIRTY) are ignored when deciding a merge and
+ * survive it: the merged VMA has those of every part that went into it.
+ */
 static void
-set_flags(struct vma *v, uint64_t flags)
+take_sticky(struct vma *target, uint64_t flags)
 {
+	target->flags |= flags & VM_IGNORE_MERGE;
+}
+
+static void
+set_flags(struct mm *mm, struct vma *v, uint64_t flags)
+{
+	mm_changed_vma(mm, v);
 	v->flags = flags | (v->flags & VM_IGNORE_MERGE);
 }
 
@@ -91,6 +102,7 @@ set_flags(struct vma *v, uint64_t flags)
 static void
 absorb(struct mm *mm, struct vma *target, struct vma *victim, struct vma_pages *pages)
 {
+	take_sticky(target, victim->flags);
 	if (target->pages != pages) {
 		pages_free(target->pages);
 		target->pages = pages;
@@ -175,9 +187,11 @@ vma_merge_new_range(struct mm *mm, const struct merge_req *r, int *err)
 		next->pgoff = r->pgoff;
 		vma_tree_set_range(mm, next, r->start, next->end);
 		adopt_anon(next, r);
+		take_sticky(next, r->flags);
 		return next;
 	}
 	adopt_anon(prev, r);
+	take_sticky(prev, r->flags);
 	return prev;
 }
 
@@ -200,7 +214,7 @@ merge_both(struct mm *mm, struct vma *prev, struct vma *middle, struct vma *next
 	vma_tree_set_range(mm, prev, prev->start, end);
 	absorb(mm, prev, middle, b);
 	absorb(mm, prev, next, prev->pages);
-	set_flags(prev, flags);
+	set_flags(mm, prev, flags);
 	return prev;
 }
 
@@ -230,7 +244,7 @@ merge_left(struct mm *mm, struct vma *prev, struct vma *middle, uint64_t end, ui
 		pages_free(prev->pages);
 		prev->pages = pages;
 	}
-	set_flags(prev, flags);
+	set_flags(mm, prev, flags);
 	return prev;
 }
 
@@ -259,7 +273,7 @@ merge_right(struct mm *mm, struct vma *middle, struct vma *next, uint64_t start,
 		pages_free(next->pages);
 		next->pages = pages;
 	}
-	set_flags(next, flags);
+	set_flags(mm, next, flags);
 	return next;
 }
 
@@ -325,7 +339,7 @@ vma_modify_flags(struct mm *mm, struct vma *prev, struct vma *v, uint64_t start,
 	*err = split_edges(mm, v, start, end);
 	if (*err)
 		return NULL;
-	set_flags(v, newflags);
+	set_flags(mm, v, newflags);
 	return v;
 }
 
@@ -344,6 +358,7 @@ vma_modify_name(struct mm *mm, struct vma *prev, struct vma *v, uint64_t start, 
 	*err = split_edges(mm, v, start, end);
 	if (*err)
 		return NULL;
+	mm_changed_vma(mm, v);
 	anon_name_put(v->anon_name);
 	v->anon_name = anon_name_get(name);
 	return v;

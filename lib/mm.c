@@ -142,6 +142,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	mm->start_brk = cfg->start_brk ? cfg->start_brk
 				       : (cfg->task_size / 3 * 2 & MM_PAGE_MASK) + PIE_BRK_OFFSET;
 	mm->brk = mm->start_brk;
+	mm_changed_all(mm);
 	mm->start_stack = cfg->start_stack ? cfg->start_stack : cfg->task_size - MM_PAGE_SIZE;
 	mm->mmap_min_addr = cfg->mmap_min_addr;
 	mm->dac_mmap_min_addr = cfg->dac_mmap_min_addr;
@@ -157,6 +158,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	mm->thp = cfg->thp;
 	mm->personality = cfg->personality;
 	mm->features = cfg->features;
+	pkeys_init(mm);
 	mm->overcommit_never = cfg->overcommit_never;
 	mm->overcommit_ram_pages = cfg->overcommit_never ? 0 : cfg->overcommit_ram_pages;
 	if (cfg->with_stack && add_initial_stack(mm) < 0) {
@@ -357,6 +359,56 @@ mm_vma_info(const struct vma *v, struct mm_vma_info *out)
 	out->rss_file = pages_count(v->pages, PAGE_FILE);
 	out->rss_shmem = pages_count(v->pages, PAGE_SHMEM);
 	out->anon_name = v->anon_name ? v->anon_name->name : NULL;
+	out->pkey = vma_pkey(v);
+}
+
+/* The distance from [lo, hi) to r: what covering both would take in. */
+static uint64_t
+range_gap(const struct mm_range *r, uint64_t lo, uint64_t hi)
+{
+	return hi < r->lo ? r->lo - hi : lo > r->hi ? lo - r->hi : 0;
+}
+
+void
+mm_changed_far(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	struct mm_range *a = &mm->changed[0], *b = &mm->changed[1];
+
+	/* A second range for a change apart; with no room for a third, the nearer one grows. */
+	if (mm_range_empty(a) || range_gap(a, lo, hi) == 0)
+		mm_range_cover(a, lo, hi);
+	else if (mm_range_empty(b) || range_gap(b, lo, hi) < range_gap(a, lo, hi))
+		mm_range_cover(b, lo, hi);
+	else
+		mm_range_cover(a, lo, hi);
+	if (!mm_range_empty(b) && range_gap(a, b->lo, b->hi) == 0) {
+		mm_range_cover(a, b->lo, b->hi);
+		*b = (struct mm_range){ UINT64_MAX, 0 };
+	}
+}
+
+unsigned
+mm_take_changed(struct mm *mm, struct mm_range out[MM_CHANGED_RANGES])
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < MM_CHANGED_RANGES; i++) {
+		if (!mm_range_empty(&mm->changed[i]))
+			out[n++] = mm->changed[i];
+		mm->changed[i] = (struct mm_range){ UINT64_MAX, 0 };
+	}
+	return n;
+}
+
+bool
+mm_take_op_changed(struct mm *mm, struct mm_range *out)
+{
+	bool any = !mm_range_empty(&mm->op_changed);
+
+	if (any)
+		*out = mm->op_changed;
+	mm->op_changed = (struct mm_range){ UINT64_MAX, 0 };
+	return any;
 }
 
 void
@@ -374,6 +426,7 @@ mm_get_status(const struct mm *mm, struct mm_status *out)
 	out->rss_file = mm->rss[PAGE_FILE];
 	out->rss_shmem = mm->rss[PAGE_SHMEM];
 	out->map_count = mm->map_count;
+	out->pkeys_enabled = (mm->features & MM_FEAT_PKU) != 0;
 	out->task_size = mm->task_size;
 	out->mmap_base = mm->mmap_base;
 	out->mmap_legacy_base = mm->mmap_legacy_base;
@@ -432,6 +485,8 @@ mm_insert_vma(struct mm *mm, uint64_t start, uint64_t end, uint64_t flags, uint6
 void
 mm_set_layout(struct mm *mm, uint64_t start_brk, uint64_t brk, uint64_t start_stack)
 {
+	/* [heap] and [stack] follow these. */
+	mm_changed_all(mm);
 	mm->start_brk = start_brk;
 	mm->brk = brk;
 	mm->start_stack = start_stack;

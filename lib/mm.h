@@ -80,6 +80,8 @@
 #define MM_MADV_PAGEOUT        21
 #define MM_MADV_POPULATE_READ  22
 #define MM_MADV_POPULATE_WRITE 23
+#define MM_MADV_GUARD_INSTALL  102 /* guard markers: any access raises SIGSEGV (SEGV_MAPERR) */
+#define MM_MADV_GUARD_REMOVE   103
 
 /* mlock2(2) flags */
 #define MM_MLOCK_ONFAULT 1
@@ -119,7 +121,13 @@
 #define VM_HUGEPAGE    0x20000000ULL
 #define VM_NOHUGEPAGE  0x40000000ULL
 #define VM_MERGEABLE   0x80000000ULL
-#define VM_DROPPABLE   0x100000000ULL
+#define VM_PKEY_BIT0   0x100000000ULL /* VM_HIGH_ARCH_0..3 (bits 32-35): x86 protection key */
+#define VM_PKEY_BIT1   0x200000000ULL
+#define VM_PKEY_BIT2   0x400000000ULL
+#define VM_PKEY_BIT3   0x800000000ULL
+#define VM_PKEY_SHIFT  32
+#define VM_PKEY_MASK   (VM_PKEY_BIT0 | VM_PKEY_BIT1 | VM_PKEY_BIT2 | VM_PKEY_BIT3)
+#define VM_DROPPABLE   0x10000000000ULL /* VM_DROPPABLE_BIT 40 (64-bit) */
 #define VM_SEALED      0x40000000000ULL /* VM_SEALED_BIT 42 (64-bit) */
 
 /*
@@ -140,7 +148,7 @@
  */
 #define MM_FEAT_PKU           0x1u /* CPU protection keys (X86_FEATURE_OSPKE) */
 #define MM_FEAT_ANON_VMA_NAME 0x2u /* CONFIG_ANON_VMA_NAME */
-#define MM_FEAT_MODELLED      MM_FEAT_ANON_VMA_NAME
+#define MM_FEAT_MODELLED      (MM_FEAT_PKU | MM_FEAT_ANON_VMA_NAME)
 
 enum mm_layout {
 	MM_LAYOUT_X86_64 = 0,        /* 47-bit, top-down (MMF_TOPDOWN) */
@@ -237,7 +245,8 @@ struct mm_vma_info {
 	uint64_t anon_vma; /* 0 = none */
 	bool fork_child;
 	uint64_t rss_anon, rss_file, rss_shmem; /* resident pages by kind */
-	const char *anon_name;                  /* prctl(PR_SET_VMA_ANON_NAME)'s name, or NULL */
+	int pkey; /* protection key (VM_PKEY_BIT0..3); 0 without PKU */
+	const char *anon_name; /* prctl(PR_SET_VMA_ANON_NAME)'s name, or NULL */
 };
 
 /* Counters behind /proc/PID/status, in pages unless named otherwise, plus the layout. */
@@ -251,6 +260,7 @@ struct mm_status {
 	uint64_t start_code, end_code;
 	bool topdown;
 	bool gate_vma;
+	bool pkeys_enabled; /* arch_pkeys_enabled(): MM_FEAT_PKU (smaps prints ProtectionKey) */
 };
 
 enum mm_access { MM_ACCESS_READ = 0, MM_ACCESS_WRITE = 1, MM_ACCESS_EXEC = 2 };
@@ -286,6 +296,26 @@ int mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
  * (anonymous memory the caller cannot write) give EPERM.  flags must be 0.
  */
 int mm_mseal(struct mm *mm, uint64_t addr, uint64_t len, uint64_t flags);
+
+/*
+ * Memory protection keys (lib/pkeys.c; mm/mprotect.c, arch/x86/include/asm/pkeys.h,
+ * arch/x86/mm/pkeys.c).  With MM_FEAT_PKU the space is a PKU machine: 16 keys, key 0
+ * allocated at creation, a VMA's key in its vm_flags (VM_PKEY_BIT0..3, so that merging
+ * compares it), an execute-only key that a PROT_EXEC-only mmap or mprotect allocates and
+ * uses.  Without it the space is a CPU without PKU, as the kernel answers there: the first
+ * pkey_alloc gives -EINVAL (and leaves key 0 marked in use), later ones -ENOSPC, and no key
+ * but -1 is accepted.  The allocation map survives fork.
+ * mm_pkey_alloc(): flags must be 0, init_val within PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE
+ * (the access rights go to the thread's PKRU register, not modelled).  mm_pkey_free() of a
+ * key still used by VMAs is allowed, as in the kernel.  mm_pkey_mprotect() is mprotect with a
+ * key (-1: keep each VMA's, as mprotect does).
+ */
+#define MM_PKEY_DISABLE_ACCESS 0x1
+#define MM_PKEY_DISABLE_WRITE  0x2
+#define MM_PKEYS_PKU           16
+int mm_pkey_alloc(struct mm *mm, uint32_t flags, uint32_t init_val, int *pkey);
+int mm_pkey_free(struct mm *mm, int pkey);
+int mm_pkey_mprotect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, int pkey);
 
 /*
  * prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name) (lib/anon_name.c; kernel/sys.c:
@@ -333,6 +363,32 @@ const struct vma *mm_first_vma(const struct mm *mm);
 const struct vma *mm_next_vma(const struct vma *vma);
 void mm_vma_info(const struct vma *vma, struct mm_vma_info *out);
 void mm_get_status(const struct mm *mm, struct mm_status *out);
+
+/* Addresses [lo, hi). */
+struct mm_range {
+	uint64_t lo, hi;
+};
+
+/* At most this many ranges of changes: an mremap move changes two places far apart. */
+#define MM_CHANGED_RANGES 2
+
+/*
+ * What changed since the last call, for a copy of the VMAs kept elsewhere (the daemon's
+ * views): the ranges (disjoint, at most MM_CHANGED_RANGES, their count returned) cover the
+ * whole extent, before and after, of every VMA that was added, removed or given another range,
+ * flags, offset, file or maps name; a VMA that crosses an edge of one did not change.  The
+ * ranges are then forgotten.  A new or loaded mm starts with everything changed.  This is
+ * bookkeeping for copies, not state of the modelled mm: mm_save() does not keep it.
+ */
+unsigned mm_take_changed(struct mm *mm, struct mm_range out[MM_CHANGED_RANGES]);
+/*
+ * The same changes, as one extent, since the last call of this function (kept apart from
+ * mm_take_changed()'s, so that a caller can tell what one operation changed while the copies
+ * are brought up to date later): false and nothing in *out when nothing changed.  A failed
+ * system call can change VMAs before it stops (mprotect, madvise, mlock over a hole); the
+ * daemon tells watchers so.
+ */
+bool mm_take_op_changed(struct mm *mm, struct mm_range *out);
 
 /*
  * The max_map_count later operations are checked against (the kernel's checks, with their

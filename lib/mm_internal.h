@@ -30,7 +30,14 @@
 
 #define mm_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
-enum page_kind { PAGE_ANON = 0, PAGE_FILE = 1, PAGE_SHMEM = 2, PAGE_KINDS = 3 };
+/*
+ * What a page-table entry of a VMA holds: a resident page by kind, or a guard marker
+ * (MADV_GUARD_INSTALL: a PTE marker, counted in no RSS figure).  The first PAGE_RSS_KINDS
+ * kinds are the resident ones.
+ */
+enum page_kind { PAGE_ANON = 0, PAGE_FILE = 1, PAGE_SHMEM = 2, PAGE_GUARD = 3, PAGE_KINDS = 4 };
+#define PAGE_RSS_KINDS 3
+#define PAGE_RESIDENT  ((1u << PAGE_ANON) | (1u << PAGE_FILE) | (1u << PAGE_SHMEM))
 
 /*
  * What a file-backed VMA maps: one object per open file (interned per mm by every field of
@@ -120,6 +127,9 @@ struct mm {
 	struct rb_root tree;
 	struct vma *first, *last;
 	uint64_t map_count;
+	/* mm_take_changed(): [1] is used only when [0] is; an empty one has lo >= hi */
+	struct mm_range changed[MM_CHANGED_RANGES];
+	struct mm_range op_changed; /* mm_take_op_changed(): the extent since its last call */
 	struct mm_cache_entry cache[MM_LOOKUP_CACHE];
 	struct vma_slab slab;
 
@@ -135,8 +145,10 @@ struct mm {
 	uint64_t def_flags;
 	uint64_t overcommit_ram_pages; /* 0: charges are not checked */
 	bool gate_vma, cap_sys_rawio, cap_ipc_lock, thp, overcommit_never;
-	uint64_t personality; /* MM_PER_* */
-	uint64_t features;    /* MM_FEAT_* */
+	uint64_t personality;      /* MM_PER_* */
+	uint64_t features;         /* MM_FEAT_* */
+	uint64_t pkey_map;         /* mm->context.pkey_allocation_map */
+	int64_t execute_only_pkey; /* mm->context.execute_only_pkey; -1 = none yet */
 
 	/* counters, in pages */
 	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;
@@ -172,6 +184,51 @@ mm_map_full(struct mm *mm, bool full)
 	if (full)
 		mm->map_full = true;
 	return full;
+}
+
+static inline bool
+mm_range_empty(const struct mm_range *r)
+{
+	return r->lo >= r->hi;
+}
+
+/* r grows to take in [lo, hi) (an empty r becomes it). */
+static inline void
+mm_range_cover(struct mm_range *r, uint64_t lo, uint64_t hi)
+{
+	if (mm_range_empty(r) || lo < r->lo)
+		r->lo = lo;
+	if (hi > r->hi)
+		r->hi = hi;
+}
+
+/* mm.c: a change that is not simply the first range growing. */
+void mm_changed_far(struct mm *mm, uint64_t lo, uint64_t hi);
+
+/* [lo, hi) holds VMAs that change (mm_take_changed()): every change to a VMA passes here. */
+static inline void
+mm_changed(struct mm *mm, uint64_t lo, uint64_t hi)
+{
+	struct mm_range *c = &mm->changed[0];
+
+	mm_range_cover(&mm->op_changed, lo, hi);
+	if (!mm_range_empty(&mm->changed[1]) || (!mm_range_empty(c) && (hi < c->lo || lo > c->hi)))
+		mm_changed_far(mm, lo, hi);
+	else
+		mm_range_cover(c, lo, hi);
+}
+
+static inline void
+mm_changed_vma(struct mm *mm, const struct vma *v)
+{
+	mm_changed(mm, v->start, v->end);
+}
+
+/* Everything: the maps name of any VMA may have changed. */
+static inline void
+mm_changed_all(struct mm *mm)
+{
+	mm_changed(mm, 0, UINT64_MAX);
 }
 
 #ifdef MM_DEBUG_VALIDATE
@@ -212,6 +269,9 @@ void pages_truncate(struct vma_pages **ps, uint64_t lo, uint64_t hi);
 int pages_reserve(struct vma_pages **ps, uint32_t extra);
 void pages_set(struct vma_pages *ps, uint64_t first, uint64_t count, int kind, int64_t delta[]);
 void pages_clear(struct vma_pages **ps, uint64_t first, uint64_t count, int64_t delta[]);
+int pages_drop(struct vma_pages **ps, uint64_t first, uint64_t count, uint32_t kinds,
+	       int64_t delta[]);
+bool pages_find_kind(const struct vma_pages *ps, uint64_t lo, uint64_t hi, int kind, uint64_t *idx);
 void pages_shift(struct vma_pages *ps, int64_t delta);
 int pages_check(const struct vma_pages *ps, char *msg, size_t len);
 
@@ -234,6 +294,7 @@ int vma_split_limited(struct mm *mm, struct vma *v, uint64_t addr, bool new_belo
 void vma_account_pages(struct mm *mm, const int64_t delta[]);
 int vma_make_resident(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, int kind);
 int vma_zap_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
+int vma_drop_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, uint32_t kinds);
 uint64_t vma_new_anon_vma(struct mm *mm);
 
 /* merge.c */
@@ -284,6 +345,15 @@ void mm_pt_zap(struct mm *mm, uint64_t start, uint64_t end);
 void mm_pt_free(struct mm *mm, uint64_t start, uint64_t end, const struct vma *prev,
 		const struct vma *next);
 void mm_pt_copy(struct mm *dst, const struct mm *src, uint64_t start, uint64_t end, int64_t shift);
+
+/* pkeys.c */
+void pkeys_init(struct mm *mm);
+bool pkeys_valid(const struct mm *mm);
+int vma_pkey(const struct vma *v);
+uint64_t pkeys_vm_bits(int pkey);
+int pkeys_mmap_key(struct mm *mm, uint32_t prot);
+int pkeys_mprotect_key(struct mm *mm, const struct vma *v, uint32_t prot, int pkey);
+bool pkeys_is_allocated(const struct mm *mm, int pkey);
 
 /* fault.c */
 int mm_fault_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, bool write);

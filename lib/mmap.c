@@ -275,8 +275,9 @@ do_mmap(struct mm *mm, struct mmap_args *a)
 		return -EOVERFLOW;
 	if (mm_map_full(mm, mm->map_count > mm->max_map_count))
 		return -ENOMEM;
-	a->vm_flags = prot_to_vm(a->prot) | flags_to_vm(mm, a->flags) | mm->def_flags | VM_MAYREAD |
-		      VM_MAYWRITE | VM_MAYEXEC;
+	a->vm_flags = prot_to_vm(a->prot) | pkeys_vm_bits(pkeys_mmap_key(mm, a->prot)) |
+		      flags_to_vm(mm, a->flags) | mm->def_flags | VM_MAYREAD | VM_MAYWRITE |
+		      VM_MAYEXEC;
 	err = mm_get_unmapped_area(mm, kind, a->addr, a->len, a->pgoff, a->flags, &a->addr);
 	if (err)
 		return err;

@@ -73,17 +73,19 @@ first_vma(struct mm *mm, uint64_t *start, uint64_t end, bool growsdown, struct v
 	return 0;
 }
 
+/* The access bits and the protection key change; every other flag stays. */
 static uint64_t
-new_flags(const struct mm *mm, const struct vma *v, uint32_t prot)
+new_flags(struct mm *mm, const struct vma *v, uint32_t prot, int pkey)
 {
 	if ((mm->personality & MM_PER_READ_IMPLIES_EXEC) && (prot & MM_PROT_READ) &&
 	    (v->flags & VM_MAYEXEC))
 		prot |= MM_PROT_EXEC;
-	return (prot & VM_ACCESS_FLAGS) | (v->flags & ~VM_ACCESS_FLAGS);
+	return (prot & VM_ACCESS_FLAGS) | pkeys_vm_bits(pkeys_mprotect_key(mm, v, prot, pkey)) |
+	       (v->flags & ~(VM_ACCESS_FLAGS | VM_PKEY_MASK));
 }
 
 static int
-apply(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot, bool growsdown)
+apply(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot, int pkey, bool growsdown)
 {
 	struct vma *v, *prev, *res;
 	uint64_t nstart, tmp, newflags;
@@ -97,7 +99,7 @@ apply(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot, bool growsdown
 	for (; v && v->start < end; v = res->next) {
 		if (v->start != tmp)
 			return -ENOMEM;
-		newflags = new_flags(mm, v, prot);
+		newflags = new_flags(mm, v, prot, pkey);
 		/* Each requested access needs the matching MAY bit. */
 		if ((newflags & ~(newflags >> 4)) & VM_ACCESS_FLAGS)
 			return -EACCES;
@@ -114,7 +116,7 @@ apply(struct mm *mm, uint64_t start, uint64_t end, uint32_t prot, bool growsdown
 }
 
 static int
-do_mprotect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot)
+do_mprotect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot, int pkey)
 {
 	uint32_t grows = prot & (MM_PROT_GROWSDOWN | MM_PROT_GROWSUP);
 	uint64_t end;
@@ -133,6 +135,9 @@ do_mprotect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot)
 		return -ENOMEM;
 	if (prot & ~PROT_ALLOWED)
 		return -EINVAL;
+	/* A key the caller did not allocate cannot be used. */
+	if (pkey != -1 && !pkeys_is_allocated(mm, pkey))
+		return -EINVAL;
 	/* No VMA grows up on x86: PROT_GROWSUP finds nothing to extend. */
 	if (grows == MM_PROT_GROWSUP) {
 		struct vma *v = mm_find_intersection(mm, start, end);
@@ -141,13 +146,23 @@ do_mprotect(struct mm *mm, uint64_t start, uint64_t len, uint32_t prot)
 			return -ENOMEM;
 		return -EINVAL;
 	}
-	return apply(mm, start, end, prot, grows == MM_PROT_GROWSDOWN);
+	return apply(mm, start, end, prot, pkey, grows == MM_PROT_GROWSDOWN);
 }
 
 int
 mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 {
-	int err = do_mprotect(mm, addr, len, prot);
+	int err = do_mprotect(mm, addr, len, prot, -1);
+
+	MM_CHECK(mm);
+	return err;
+}
+
+/* pkey_mprotect(2): do_mprotect_pkey() with a key. */
+int
+mm_pkey_mprotect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, int pkey)
+{
+	int err = do_mprotect(mm, addr, len, prot, pkey);
 
 	MM_CHECK(mm);
 	return err;

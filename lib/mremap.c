@@ -213,6 +213,7 @@ dontunmap_complete(struct mm *mm, struct remap *r)
 
 	if (v->flags & VM_LOCKED)
 		mm->locked_leak += vma_pages_count(v);
+	mm_changed_vma(mm, v);
 	v->flags &= ~VM_LOCKED_MASK;
 	if (r->addr == v->start && r->addr + r->old_len == v->end) {
 		v->anon_vma = 0;
@@ -228,6 +229,7 @@ unmap_source(struct mm *mm, struct remap *r)
 	uint64_t end = r->addr + r->old_len, vm_start = v->start, vm_end = v->end;
 	bool accountable = v->flags & VM_ACCOUNT;
 
+	mm_changed_vma(mm, v);
 	v->flags &= ~VM_ACCOUNT;
 	if (!r->old_len || mm_do_vmi_munmap(mm, r->addr, r->old_len) < 0)
 		return;
@@ -237,10 +239,13 @@ unmap_source(struct mm *mm, struct remap *r)
 	if (vm_start < r->addr) {
 		struct vma *below = p ? p->prev : mm->last;
 
+		mm_changed_vma(mm, below);
 		below->flags |= VM_ACCOUNT;
 	}
-	if (vm_end > end)
+	if (vm_end > end) {
+		mm_changed_vma(mm, p);
 		p->flags |= VM_ACCOUNT;
+	}
 }
 
 /* vrm_calc_charge(): an accounted VMA charges the growth, or the whole copy for DONTUNMAP. */

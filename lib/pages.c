@@ -317,6 +317,56 @@ pages_clear(struct vma_pages **pps, uint64_t first, uint64_t count, int64_t delt
 	}
 }
 
+/* The first index in [lo, hi) holding kind, in *idx; false if there is none. */
+bool
+pages_find_kind(const struct vma_pages *ps, uint64_t lo, uint64_t hi, int kind, uint64_t *idx)
+{
+	for (uint32_t i = ps ? run_search(ps, lo) : 0; ps && i < ps->nr && ps->run[i].first < hi;
+	     i++) {
+		if (ps->run[i].kind == (uint32_t)kind) {
+			*idx = ps->run[i].first > lo ? ps->run[i].first : lo;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Drop from [first, first+count) the runs whose kind is in the bit set `kinds`, keeping the
+ * others (a zap leaves guard markers; removing guards leaves pages).  Builds the new set
+ * first: -ENOMEM changes nothing.
+ */
+int
+pages_drop(struct vma_pages **pps, uint64_t first, uint64_t count, uint32_t kinds, int64_t delta[])
+{
+	struct vma_pages *ps = *pps, *n;
+	uint64_t end = first + count;
+
+	if (!ps || !count)
+		return 0;
+	n = pages_alloc(ps->nr + 1);
+	if (!n)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < ps->nr; i++) {
+		const struct page_run *r = &ps->run[i];
+		uint64_t s = r->first > first ? r->first : first;
+		uint64_t e = run_end(r) < end ? run_end(r) : end;
+
+		if (!(kinds & (1u << r->kind)) || s >= e) {
+			push_run(n, r->first, r->count, r->kind);
+			continue;
+		}
+		push_run(n, r->first, s - r->first, r->kind);
+		delta[r->kind] -= (int64_t)(e - s);
+		push_run(n, e, run_end(r) - e, r->kind);
+	}
+	free(ps);
+	*pps = n->nr ? n : NULL;
+	if (!n->nr)
+		free(n);
+	return 0;
+}
+
 void
 pages_shift(struct vma_pages *ps, int64_t delta)
 {

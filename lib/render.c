@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mm.h"
+#include "mm_internal.h"
 
 /* seq_setwidth(m, 25 + sizeof(void *) * 6 - 1): the name column on 64-bit. */
 #define MAPS_NAME_COLUMN 72
@@ -143,7 +144,6 @@ const char *
 mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size)
 {
 	struct mm_vma_info info;
-	struct mm_status st;
 	size_t pos = 0;
 
 	mm_vma_info(vma, &info);
@@ -159,11 +159,10 @@ mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size)
 			put(buf, size, &pos, " (deleted)");
 		return buf;
 	}
-	mm_get_status(mm, &st);
 	/* vma_is_initial_heap(): strict overlap with (start_brk, brk) since 6.7. */
-	if (info.start < st.brk && info.end > st.start_brk)
+	if (info.start < mm->brk && info.end > mm->start_brk)
 		return "[heap]";
-	if (info.start <= st.start_stack && info.end >= st.start_stack)
+	if (info.start <= mm->start_stack && info.end >= mm->start_stack)
 		return "[stack]";
 	return info.anon_name ? put_anon_name(buf, size, "[anon:", info.anon_name) : NULL;
 }

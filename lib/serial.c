@@ -59,7 +59,9 @@
 	X(next_file_id)                                                                            \
 	X(overcommit_ram_pages)                                                                    \
 	X(personality)                                                                             \
-	X(features)
+	X(features)                                                                                \
+	X(pkey_map)                                                                                \
+	X(execute_only_pkey)
 /* clang-format on */
 /* struct mm: bool fields. */
 #define MM_SERIAL_MM_BOOL(X)                                                                       \
@@ -441,8 +443,9 @@ check_mm_fields(struct rd *d, const struct mm *mm)
 	c.stack_guard_gap = mm->stack_guard_gap;
 	c.personality = mm->personality <= UINT32_MAX ? (uint32_t)mm->personality : UINT32_MAX;
 	c.features = mm->features <= UINT32_MAX ? (uint32_t)mm->features : UINT32_MAX;
-	if (!mm_config_valid(&c) || mm->brk < mm->start_brk || mm->brk > mm->task_size ||
-	    mm->start_code > mm->end_code || mm->topdown != (mm->layout != MM_LAYOUT_X86_64_LEGACY))
+	if (!mm_config_valid(&c) || !pkeys_valid(mm) || mm->brk < mm->start_brk ||
+	    mm->brk > mm->task_size || mm->start_code > mm->end_code ||
+	    mm->topdown != (mm->layout != MM_LAYOUT_X86_64_LEGACY))
 		rd_fail(d, -EINVAL, "the layout fields are not consistent");
 }
 
@@ -476,6 +479,9 @@ load_file(struct rd *d)
 	memcpy(f->path, path, n);
 	f->slot = MM_FILE_NOSLOT;
 	f->pages = load_pages(d);
+	/* A shmem object holds pages; guard markers live only in a VMA's page tables. */
+	if (pages_count(f->pages, PAGE_GUARD))
+		rd_fail(d, -EINVAL, "file page set holds guard markers");
 	return f;
 }
 
@@ -695,6 +701,7 @@ mm_load(const void *data, size_t len, size_t *used, struct mm **out, char *msg, 
 		mm_destroy(mm);
 		return d.err;
 	}
+	mm_changed_all(mm);
 	if (used)
 		*used = len - d.left;
 	*out = mm;

@@ -15,9 +15,10 @@
  *   on): a private anonymous VMA (a private /dev/zero mapping is one) with VM_HUGEPAGE and
  *   without VM_NOHUGEPAGE that holds an aligned 2 MiB block; never a file (no
  *   CONFIG_READ_ONLY_THP_FOR_FS, no ->huge_fault) or a shmem mapping (shmem_enabled never);
+ * - ProtectionKey only in a space with MM_FEAT_PKU, as only a CPU with PKU prints it;
  * - KSM, LazyFree, ShmemPmdMapped, FilePmdMapped, the Hugetlb lines, Swap and SwapPss are
- *   not modelled and print 0, as the kernel does without KSM, MADV_FREE, huge shmem or file
- *   pages, hugetlb and swap.
+ *   not modelled and print 0, as the kernel does without KSM, MADV_FREE'd pages, huge shmem
+ *   or file pages, hugetlb and swap (the engine keeps MADV_FREE'd pages dirty and young).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -330,6 +331,9 @@ put_vma(FILE *f, const struct mm *mm, const struct smaps_index *ix, const struct
 	put_kb(f, "MMUPageSize:", MM_PAGE_SIZE);
 	put_stats(f, &s, false);
 	fprintf(f, "THPeligible:    %8u\n", v && thp_eligible(mm, v) ? 1u : 0u);
+	/* arch_pkeys_enabled(): a CPU with protection keys prints every VMA's. */
+	if (mm->features & MM_FEAT_PKU)
+		fprintf(f, "ProtectionKey:  %8d\n", v ? vma_pkey(v) : 0);
 	put_vmflags(f, v ? v->flags : VM_EXEC);
 	return 0;
 }

@@ -145,6 +145,7 @@ vma_tree_link(struct mm *mm, struct vma *v, struct vma *next)
 		mm->last = v;
 	v->gap = vma_own_gap(v);
 	v->gap_max = 0;
+	mm_changed_vma(mm, v);
 	rb_insert(&mm->tree, &v->rb, parent, link, &aug);
 	if (next)
 		gap_update(next);
@@ -165,6 +166,7 @@ vma_tree_unlink(struct mm *mm, struct vma *v)
 	struct rb_augment aug = { vma_gap_compute, mm };
 	struct vma *next = v->next;
 
+	mm_changed_vma(mm, v);
 	if (v->prev)
 		v->prev->next = next;
 	else
@@ -190,6 +192,8 @@ vma_tree_set_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
 {
 	bool start_moved = start != v->start, end_moved = end != v->end;
 
+	mm_changed_vma(mm, v);
+	mm_changed(mm, start, end);
 	v->start = start;
 	v->end = end;
 	cache_clear(mm);

@@ -72,7 +72,7 @@ vma_destroy(struct mm *mm, struct vma *v)
 void
 vma_account_pages(struct mm *mm, const int64_t delta[])
 {
-	for (int k = 0; k < PAGE_KINDS; k++)
+	for (int k = 0; k < PAGE_RSS_KINDS; k++)
 		mm->rss[k] += (uint64_t)delta[k];
 }
 
@@ -121,6 +121,7 @@ vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vm
 	n->anon_vma = v->anon_vma;
 	n->fork_child = v->fork_child;
 	n->anon_name = anon_name_get(v->anon_name);
+	mm_changed_vma(mm, v);
 	/* v is cut before n is linked, without gap updates: n fills the space at once. */
 	if (new_below) {
 		pages_truncate(&v->pages, idx, UINT64_MAX);
@@ -166,22 +167,35 @@ vma_make_resident(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, in
 	return 0;
 }
 
-/* Drop [start, end) of v's resident pages; returns -ENOMEM (nothing dropped) on failure. */
+/*
+ * Drop the entries of [start, end) of v whose kinds are in the bit set `kinds`; returns
+ * -ENOMEM (nothing dropped) on failure.
+ */
 int
-vma_zap_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+vma_drop_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end, uint32_t kinds)
 {
-	int64_t delta[PAGE_KINDS] = { 0, 0, 0 };
+	int64_t delta[PAGE_KINDS] = { 0, 0, 0, 0 };
 	int err;
 
 	if (!v->pages)
 		return 0;
-	err = pages_reserve(&v->pages, 1);
+	mm_update_hiwater_rss(mm);
+	err = pages_drop(&v->pages, page_index(v, start), (end - start) >> MM_PAGE_SHIFT, kinds,
+			 delta);
 	if (err < 0)
 		return err;
-	mm_update_hiwater_rss(mm);
-	pages_clear(&v->pages, page_index(v, start), (end - start) >> MM_PAGE_SHIFT, delta);
 	vma_account_pages(mm, delta);
 	return 0;
+}
+
+/*
+ * Drop [start, end) of v's resident pages, as zap_page_range_single() does: guard markers
+ * stay (only munmap and exit remove them).  -ENOMEM (nothing dropped) on failure.
+ */
+int
+vma_zap_pages(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	return vma_drop_pages(mm, v, start, end, PAGE_RESIDENT);
 }
 
 uint64_t

@@ -126,6 +126,18 @@ queue_push(struct vmac_conn *c, const struct conn_pending *p)
 	return 0;
 }
 
+int
+conn_apply_reply(struct vmac_conn *c, Response *r, bool owned, conn_apply_fn apply,
+		 void *const out[2])
+{
+	conn_set_last(c, NULL);
+	int err = conn_reply_errno(c, r);
+	int result = apply ? apply(c, &r, out, err) : err;
+	c->last = r;
+	c->last_borrowed = !owned;
+	return result;
+}
+
 /* Wait for the reply at the head of the queue and apply it.  1 done, 0 none awaited. */
 static int
 conn_collect(struct vmac_conn *c, int *result)
@@ -144,11 +156,7 @@ conn_collect(struct vmac_conn *c, int *result)
 	}
 	if (++c->qhead == c->qlen)
 		c->qhead = c->qlen = 0;
-	conn_set_last(c, NULL);
-	int err = conn_reply_errno(c, r);
-	*result = p.apply ? p.apply(c, &r, p.out, err) : err;
-	c->last = r;
-	c->last_borrowed = !p.reply_owned;
+	*result = conn_apply_reply(c, r, p.reply_owned, p.apply, p.out);
 	return 1;
 }
 

@@ -111,6 +111,9 @@ void conn_set_last(struct vmac_conn *c, Response *r);
 int conn_protocol_error(struct vmac_conn *c);
 int conn_stray_reply(struct vmac_conn *c, Response *r);
 int conn_reply_errno(struct vmac_conn *c, const Response *r);
+/* Applies a reply to the call that awaited it and keeps it as the last (owned: to be freed). */
+int conn_apply_reply(struct vmac_conn *c, Response *r, bool owned, conn_apply_fn apply,
+		     void *const out[2]);
 void conn_reset(struct vmac_conn *c);
 
 /*
@@ -122,6 +125,11 @@ int local_open(struct vmac_conn *c);
 void local_close(struct vmac_conn *c);
 void local_reset(struct vmac_conn *c);
 int local_submit(struct vmac_conn *c, Request *req, struct conn_pending *p);
+/*
+ * A request with none queued, whose reply leaves no connection state behind (no descriptor,
+ * not kept by an iterator, never closing): run at once, its reply returned without a queue.
+ */
+int local_call(struct vmac_conn *c, const Request *req, Response **out);
 int local_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool watch);
 
 /* Keeps a descriptor a reply carried (the first one; others are closed). */

@@ -27,6 +27,7 @@
 #include "mm.h"
 #include "server.h"
 #include "space.h"
+#include "view.h"
 #include "watch.h"
 
 /* Events kept for a local watcher that does not read them, before they count as lost. */
@@ -416,8 +417,9 @@ local_keep(Response *r)
 	return copy;
 }
 
+/* Under the lock: the reply, in the connection's arena until its next call. */
 static Response *
-local_dispatch(struct vmac_conn *c, Request *req, bool *close)
+local_dispatch(struct vmac_conn *c, const Request *req, bool *close)
 {
 	struct server *srv = &local.srv;
 	struct conn *dc = &c->local->conn;
@@ -432,11 +434,24 @@ local_dispatch(struct vmac_conn *c, Request *req, bool *close)
 		vmad__v1__response__init(resp);
 		srv->requests++;
 		*close = dispatch_request(srv, dc, req, resp);
+		/* The reply is the caller's at once: nothing waits to be published with it. */
+		view_flush(&srv->spaces);
 		if (resp->error)
 			srv->errors++;
 	}
 	arena_move(&dc->arena, &srv->reply_arena);
 	return resp;
+}
+
+int
+local_call(struct vmac_conn *c, const Request *req, Response **out)
+{
+	bool close = false;
+
+	pthread_mutex_lock(&local.lock);
+	*out = local_dispatch(c, req, &close);
+	pthread_mutex_unlock(&local.lock);
+	return *out ? 0 : -ENOMEM;
 }
 
 int

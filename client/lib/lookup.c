@@ -26,6 +26,19 @@ find_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 	return found;
 }
 
+/* Local mode, nothing queued: run at once, the reply applied as any reply is. */
+static int
+find_local(struct vmac_conn *c, const Request *req, struct vmac_vma *vma, struct vmac_vma *prev)
+{
+	void *const out[2] = { vma, prev };
+	Response *r;
+	int rc = conn_usable(c);
+
+	if (rc == 0)
+		rc = local_call(c, req, &r);
+	return rc < 0 ? rc : conn_apply_reply(c, r, false, find_apply, out);
+}
+
 static int
 find_submit(struct vmac_conn *c, const char *name, Vmad__V1__FindMode mode, uint64_t addr,
 	    uint64_t end, struct vmac_vma *vma, struct vmac_vma *prev)
@@ -42,6 +55,8 @@ find_submit(struct vmac_conn *c, const char *name, Vmad__V1__FindMode mode, uint
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_FIND;
 	req.find = &m;
+	if (c && c->local && !c->queueing && c->qhead == c->qlen)
+		return find_local(c, &req, vma, prev);
 	return conn_submit(c, &req, find_apply, vma, prev);
 }
 

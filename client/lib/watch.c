@@ -22,11 +22,15 @@ static const char *const event_names[] = {
 	[VMAC_EVENT_DESTROY] = "destroy",
 	[VMAC_EVENT_OVERFLOW] = "overflow",
 	[VMAC_EVENT_MSEAL] = "mseal",
+	[VMAC_EVENT_CHANGED] = "changed",
 	[VMAC_EVENT_RESTORE] = "restore",
 	[VMAC_EVENT_EXEC] = "exec",
 	[VMAC_EVENT_FILE_SET_SIZE] = "file-size",
 	[VMAC_EVENT_FILE_UNLINK] = "file-unlink",
 	[VMAC_EVENT_SET_BRK] = "set-brk",
+	[VMAC_EVENT_PKEY_ALLOC] = "pkey_alloc",
+	[VMAC_EVENT_PKEY_FREE] = "pkey_free",
+	[VMAC_EVENT_PKEY_MPROTECT] = "pkey_mprotect",
 	[VMAC_EVENT_SET_VMA_ANON_NAME] = "set_vma_anon_name",
 };
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The system-call commands: mmap, munmap, mprotect, mremap, brk, populate, fault, madvise,
- * mlock, munlock.
+ * mlock, munlock, mseal, pkey_alloc, pkey_free, pkey_mprotect.
  */
 #include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/statvfs.h>
@@ -273,6 +275,86 @@ cmd_mseal_run(struct ctx *ctx, const struct args *a)
 {
 	int rc = vmac_mseal(ctx->conn, a->name, a->addr, a->len, 0);
 	return rc < 0 ? out_refused(ctx, "mseal", rc) : out_done(ctx);
+}
+
+/* A key: a number up to 15 or so (the engine judges), or -1 / "none" where allowed. */
+static int
+val_pkey(const char *s, bool allow_none, int *out, struct perr *e)
+{
+	uint64_t v;
+
+	if (allow_none && (!strcmp(s, "-1") || !strcmp(s, "none"))) {
+		*out = -1;
+		return 0;
+	}
+	if (val_number(s, &v, e) < 0)
+		return -1;
+	if (v > INT32_MAX)
+		return perr_set(e, "key '%s' is too large", s);
+	*out = (int)v;
+	return 0;
+}
+
+int
+cmd_pkey_alloc_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	uint64_t v = 0;
+
+	a->name = pos[0];
+	if (npos > 1 && val_number(pos[1], &v, e) < 0)
+		return -1;
+	if (v > UINT32_MAX)
+		return perr_set(e, "access rights '%s' are too large", pos[1]);
+	a->init_val = (uint32_t)v;
+	return 0;
+}
+
+int
+cmd_pkey_alloc_run(struct ctx *ctx, const struct args *a)
+{
+	int pkey = 0, rc = vmac_pkey_alloc(ctx->conn, a->name, 0, a->init_val, &pkey);
+
+	if (rc < 0)
+		return out_refused(ctx, "pkey-alloc", rc);
+	if (ctx->json) {
+		struct json js = JSON_INIT(stdout), *j = &js;
+		json_begin_ok(j);
+		json_u64_field(j, "pkey", (uint64_t)pkey);
+		return out_json_end(j, EXIT_DONE);
+	}
+	printf("%d\n", pkey);
+	return EXIT_DONE;
+}
+
+int
+cmd_pkey_free_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	a->name = pos[0];
+	return val_pkey(pos[1], false, &a->pkey, e);
+}
+
+int
+cmd_pkey_free_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_pkey_free(ctx->conn, a->name, a->pkey);
+	return rc < 0 ? out_refused(ctx, "pkey-free", rc) : out_done(ctx);
+}
+
+int
+cmd_pkey_mprotect_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	if (name_addr_len(a, pos, e) < 0 || val_prot(pos[3], &a->prot, e) < 0)
+		return -1;
+	return val_pkey(pos[4], true, &a->pkey, e);
+}
+
+int
+cmd_pkey_mprotect_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_pkey_mprotect(ctx->conn, a->name, a->addr, a->len, a->prot, a->pkey);
+	return rc < 0 ? out_refused(ctx, "pkey-mprotect", rc) : out_done(ctx);
 }
 
 int

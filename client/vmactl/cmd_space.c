@@ -31,9 +31,7 @@ cmd_create_parse(struct args *a, char **pos, int npos, struct perr *e)
 int
 cmd_create_run(struct ctx *ctx, const struct args *a)
 {
-	int rc = a->create_ext.features
-			 ? vmac_create_ext(ctx->conn, a->name, &a->create, &a->create_ext)
-			 : vmac_create(ctx->conn, a->name, &a->create);
+	int rc = vmac_create_ext(ctx->conn, a->name, &a->create, &a->create_ext);
 	return rc < 0 ? out_refused(ctx, "create", rc) : out_done(ctx);
 }
 

@@ -62,6 +62,8 @@ has_range(enum vmac_event_kind k)
 	case VMAC_EVENT_MUNLOCK:
 	case VMAC_EVENT_POPULATE:
 	case VMAC_EVENT_MSEAL:
+	case VMAC_EVENT_PKEY_MPROTECT:
+	case VMAC_EVENT_CHANGED:
 	case VMAC_EVENT_SET_VMA_ANON_NAME:
 		return true;
 	default:
@@ -140,6 +142,13 @@ event_details_text(const struct vmac_event *ev)
 	case VMAC_EVENT_SET_BRK:
 		printf(" 0x%llx 0x%llx", (unsigned long long)ev->start,
 		       (unsigned long long)ev->new_addr);
+		break;
+	case VMAC_EVENT_PKEY_MPROTECT:
+		printf(" %s key %d", prot, (int)ev->flags);
+		break;
+	case VMAC_EVENT_PKEY_ALLOC:
+	case VMAC_EVENT_PKEY_FREE:
+		printf(" key %d", (int)ev->flags);
 		break;
 	default:
 		break;

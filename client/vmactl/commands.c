@@ -165,6 +165,14 @@ opt_onfault(struct args *a, const char *v, struct perr *e)
 }
 
 static int
+opt_pku(struct args *a, const char *v, struct perr *e)
+{
+	(void)v, (void)e;
+	a->create_ext.features |= VMAC_FEATURE_PKU;
+	return 0;
+}
+
+static int
 opt_anon_vma_name(struct args *a, const char *v, struct perr *e)
 {
 	(void)v, (void)e;
@@ -178,6 +186,7 @@ static const struct opt_spec create_opts[] = {
 	{ "mmap-base", true, opt_mmap_base },
 	{ "start-brk", true, opt_start_brk },
 	{ "with-stack", false, opt_with_stack },
+	{ "pku", false, opt_pku },
 	{ "max-map-count", true, opt_max_map_count },
 	{ "rlimit-as", true, opt_rlimit_as },
 	{ "rlimit-data", true, opt_rlimit_data },
@@ -249,12 +258,13 @@ static const struct command commands[] = {
 	CMD(create,
 	    "NAME [--layout x86_64|x86_64-legacy|i386] [--task-size N] [--mmap-base A] "
 	    "[--start-brk A] [--with-stack] [--max-map-count N] [--rlimit-as N] [--rlimit-data N] "
-	    "[--rlimit-stack N] [--rlimit-memlock N] [--mode OCTAL] [--anon-vma-name]",
+	    "[--rlimit-stack N] [--rlimit-memlock N] [--mode OCTAL] [--pku] [--anon-vma-name]",
 	    1, 1, create_opts, 0,
 	    "Create an empty address space.  Defaults: an x86_64 process without address\n"
 	    "randomisation: TASK_SIZE 0x7ffffffff000, mmap_base 0x7ffff7fff000 (8 MiB stack\n"
 	    "rlimit), max_map_count 65530, RLIMIT_AS/DATA unlimited, RLIMIT_STACK/MEMLOCK 8M,\n"
-	    "mode 0600.  Limits take 'unlimited'.  --with-stack adds the [stack] VMA exec makes."),
+	    "mode 0600.  Limits take 'unlimited'.  --with-stack adds the [stack] VMA exec makes.\n"
+	    "--pku: a machine with protection keys (else pkey-alloc answers as a CPU without)."),
 	CMD(destroy, "NAME", 1, 1, NULL, 0, "Destroy an address space (its owner or root only)."),
 	CMD(list, "", 0, 0, NULL, 0,
 	    "One line per space: name, map count, VmSize kB, VmRSS kB, owner uid."),
@@ -319,7 +329,8 @@ static const struct command commands[] = {
 	    "madvise(2).  ADVICE: normal, random, sequential, willneed, dontneed, free,\n"
 	    "remove, dontfork, dofork, mergeable, unmergeable, hugepage, nohugepage,\n"
 	    "dontdump, dodump, wipeonfork, keeponfork, cold, pageout, populate_read,\n"
-	    "populate_write (MADV_ prefix and case optional), or a number."),
+	    "populate_write, guard_install, guard_remove (MADV_ prefix and case optional),\n"
+	    "or a number."),
 	CMD(mlock, "NAME ADDR LEN [--onfault]", 3, 3, mlock_opts, 0,
 	    "Lock a range (mlock2 with MLOCK_ONFAULT when --onfault)."),
 	CMD(munlock, "NAME ADDR LEN", 3, 3, NULL, 0, "Unlock a range."),
@@ -327,6 +338,14 @@ static const struct command commands[] = {
 	    "Seal the mappings of a range (mseal(2)): munmap, mremap, mprotect, MAP_FIXED\n"
 	    "over them and madvise that discards read-only anonymous memory then fail\n"
 	    "with EPERM."),
+	CMDS("pkey-alloc", pkey_alloc, "NAME [INIT_VAL]", 1, 2, NULL, 0,
+	     "pkey_alloc(2): print the new protection key.  INIT_VAL: 1 (PKEY_DISABLE_ACCESS)\n"
+	     "and/or 2 (PKEY_DISABLE_WRITE).  Only a space created with --pku has\n"
+	     "keys; others answer as a CPU without PKU (EINVAL, then ENOSPC)."),
+	CMDS("pkey-free", pkey_free, "NAME KEY", 2, 2, NULL, 0, "pkey_free(2)."),
+	CMDS("pkey-mprotect", pkey_mprotect, "NAME ADDR LEN PROT KEY", 5, 5, NULL, 0,
+	     "pkey_mprotect(2): mprotect that also gives the range protection key KEY\n"
+	     "(none or -1: keep each mapping's)."),
 	CMD(maps, "NAME", 1, 1, NULL, 0, "Print the space in /proc/PID/maps format."),
 	CMD(status, "NAME", 1, 1, NULL, 0, "Print /proc/PID/status style memory lines."),
 	CMDS("anon-name", anon_name, "NAME ADDR LEN [ANON_NAME]", 3, 4, NULL, 0,

@@ -79,6 +79,8 @@ static const struct name_val advice_names[] = {
 	{ "pageout", VMAC_MADV_PAGEOUT },
 	{ "populate_read", VMAC_MADV_POPULATE_READ },
 	{ "populate_write", VMAC_MADV_POPULATE_WRITE },
+	{ "guard_install", VMAC_MADV_GUARD_INSTALL },
+	{ "guard_remove", VMAC_MADV_GUARD_REMOVE },
 	{ NULL, 0 },
 };
 

@@ -37,13 +37,15 @@ struct args {
 	uint32_t prot, flags;
 	unsigned file_mode;
 	int advice;
+	int pkey;          /* pkey-free, pkey-mprotect */
+	uint32_t init_val; /* pkey-alloc */
 	enum vmac_access access;
 	bool prev, write, onfault;
 	bool view;                         /* find --view */
 	bool rollup;                       /* smaps --rollup */
-	struct vmac_create_ext create_ext; /* create --anon-vma-name */
 	const char *anon_name;             /* anon-name's ANON_NAME; NULL clears */
 	struct vmac_create_opts create;
+	struct vmac_create_ext create_ext; /* create --pku, --anon-vma-name */
 	/* open files: mmap --open, file-* commands, set-brk */
 	uint64_t open_id, size;
 	bool has_size, deleted;
@@ -178,6 +180,9 @@ CMD_DECL(file_unlink);
 CMD_DECL(file_close);
 CMD_DECL(set_brk);
 CMD_DECL(mseal);
+CMD_DECL(pkey_alloc);
+CMD_DECL(pkey_free);
+CMD_DECL(pkey_mprotect);
 CMD_DECL(smaps);
 CMD_DECL(anon_name);
 CMD_DECL(populate);

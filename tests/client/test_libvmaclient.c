@@ -192,6 +192,25 @@ test_mmap_find(void **state)
 	assert_int_equal(v.start, a);
 	assert_int_equal(vmac_find_vma(c, "mf", MMAP_TOP, &v), 0);
 	assert_int_equal(vmac_find_vma(c, "nope", 0, &v), -ENOENT);
+	assert_string_equal(vmac_errmsg(c), "no address space named 'nope'");
+	assert_int_equal(vmac_find_vma(c, "bad/name", 0, &v), -EINVAL);
+	assert_true(strstr(vmac_errmsg(c), "invalid space name") != NULL);
+	/* Queued in a pipeline, the same answers (local mode answers a lone find directly). */
+	struct vmac_vma q;
+	int result;
+	assert_int_equal(vmac_pipeline_begin(c), 0);
+	assert_int_equal(vmac_find_vma(c, "mf", 0x10000000, &q), 0);
+	assert_int_equal(vmac_find_vma(c, "nope", 0, &q), 0);
+	assert_int_equal(vmac_pipeline_end(c), 2);
+	assert_int_equal(vmac_pipeline_next(c, &result), 1);
+	assert_int_equal(result, VMAC_FOUND_VMA);
+	assert_int_equal(q.start, 0x10000000);
+	/* Not while replies wait, in either mode. */
+	assert_int_equal(vmac_find_vma(c, "mf", 0x10000000, &v), -EBUSY);
+	assert_int_equal(vmac_pipeline_next(c, &result), 1);
+	assert_int_equal(result, -ENOENT);
+	assert_int_equal(vmac_pipeline_next(c, &result), 0);
+	assert_int_equal(vmac_find_vma(c, "mf", 0x10000000, &v), VMAC_FOUND_VMA);
 	done(c, "mf");
 }
 
@@ -356,6 +375,56 @@ test_mseal(void **state)
 	assert_int_equal(ev.start, a + PAGE);
 	vmac_close(w);
 	done(c, "ms");
+}
+
+/*
+ * Protection keys (0.2): a default space answers as a CPU without PKU; a VMAC_FEATURE_PKU one
+ * hands out keys, the VMA's flags carry its key, watchers hear of each call.
+ */
+static void
+test_pkeys(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("pk", NULL), *w = conn();
+	struct vmac_create_ext x = { .features = VMAC_FEATURE_PKU };
+	struct vmac_event ev;
+	struct vmac_vma v;
+	int k = -5;
+	uint64_t a;
+
+	assert_int_equal(vmac_pkey_alloc(c, "pk", 0, 0, &k), -EINVAL);
+	assert_int_equal(vmac_pkey_alloc(c, "pk", 0, 0, &k), -ENOSPC);
+	assert_int_equal(vmac_pkey_free(c, "pk", 0), -EINVAL);
+	assert_int_equal(vmac_mmap(c, "pk", 0, 2 * PAGE, RW, ANON, NULL, 0, &a), 0);
+	assert_int_equal(vmac_pkey_mprotect(c, "pk", a, PAGE, VMAC_PROT_READ, 0), -EINVAL);
+	assert_int_equal(vmac_pkey_mprotect(c, "pk", a, PAGE, VMAC_PROT_READ, -1), 0);
+	assert_int_equal(vmac_destroy(c, "pk"), 0);
+
+	assert_int_equal(vmac_create_ext(c, "pk", NULL, &x), 0);
+	assert_int_equal(vmac_watch(w, "pk"), 0);
+	assert_int_equal(vmac_pkey_alloc(c, "pk", 0, VMAC_PKEY_DISABLE_WRITE, &k), 0);
+	assert_int_equal(k, 1);
+	assert_int_equal(vmac_mmap(c, "pk", 0, 2 * PAGE, RW, ANON, NULL, 0, &a), 0);
+	assert_int_equal(vmac_pkey_mprotect(c, "pk", a, PAGE, VMAC_PROT_READ, k), 0);
+	assert_int_equal(vmac_find_vma(c, "pk", a, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.end, a + PAGE);
+	assert_int_equal((v.flags & VMAC_VM_PKEY_MASK) >> VMAC_VM_PKEY_SHIFT, 1);
+	assert_int_equal(vmac_pkey_free(c, "pk", k), 0);
+	assert_int_equal(vmac_pkey_free(c, "pk", k), -EINVAL);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_PKEY_ALLOC);
+	assert_string_equal(vmac_event_kind_name(ev.kind), "pkey_alloc");
+	assert_int_equal(ev.flags, 1);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_PKEY_MPROTECT);
+	assert_int_equal(ev.start, a);
+	assert_int_equal(ev.flags, 1);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_PKEY_FREE);
+	vmac_close(w);
+	done(c, "pk");
 }
 
 /* smaps (0.2): the caller's own copy of the text, the rollup's sums, NULL text on failure. */
@@ -766,6 +835,31 @@ test_watch_replacements(void **state)
 	done(c, "wt");
 }
 
+/*
+ * mprotect over a hole fails with ENOMEM after changing the VMAs before the hole, as the
+ * kernel does: watchers get EVENT_CHANGED for them.  A failure that changed nothing sends
+ * nothing.
+ */
+static void
+test_watch_failed_change(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("wt", NULL), *w = conn();
+	struct vmac_event ev;
+	uint64_t a = 0x10000000;
+
+	assert_int_equal(vmac_mmap(c, "wt", a, 2 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, NULL),
+			 0);
+	assert_int_equal(vmac_watch(w, "wt"), 0);
+	assert_int_equal(vmac_munmap(c, "wt", a + 1, PAGE), -EINVAL);
+	assert_int_equal(vmac_mprotect(c, "wt", a, 3 * PAGE, VMAC_PROT_READ), -ENOMEM);
+	expect_event(w, VMAC_EVENT_CHANGED, a, 2 * PAGE);
+	assert_string_equal(vmac_event_kind_name(VMAC_EVENT_CHANGED), "changed");
+	assert_int_equal(vmac_watch_next(w, &ev, 0), -EAGAIN);
+	vmac_close(w);
+	done(c, "wt");
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -988,6 +1082,7 @@ main(void)
 		cmocka_unit_test(test_open_files),
 		cmocka_unit_test(test_create_ext),
 		cmocka_unit_test(test_mseal),
+		cmocka_unit_test(test_pkeys),
 		cmocka_unit_test(test_smaps),
 		cmocka_unit_test(test_anon_name),
 		cmocka_unit_test(test_change_calls),
@@ -999,6 +1094,7 @@ main(void)
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_watch),
 		cmocka_unit_test(test_watch_replacements),
+		cmocka_unit_test(test_watch_failed_change),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_local_engine),
 		cmocka_unit_test(test_oversized_request),

@@ -404,6 +404,33 @@ def t_mseal(d):
     ok(run(d, "destroy", "ms"))
 
 
+def t_guard_pkeys(d):
+    """Guard regions through madvise; pkey commands in a space without PKU (the default)."""
+    ok(run(d, "create", "gp"))
+    ok(run(d, "mmap", "gp", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    ok(run(d, "madvise", "gp", "0x10001000", "4K", "guard_install"))
+    r = run(d, "fault", "gp", "0x10001000", "read")
+    assert r.rc == 1 and r.out == "SEGV_MAPERR\n", r
+    ok(run(d, "madvise", "gp", "0x10000000", "16K", "MADV_GUARD_REMOVE"))
+    ok(run(d, "fault", "gp", "0x10001000", "write"), "ok\n")
+    refused(run(d, "pkey-alloc", "gp"), "pkey-alloc", "EINVAL")
+    refused(run(d, "pkey-alloc", "gp", "1"), "pkey-alloc", "ENOSPC")
+    refused(run(d, "pkey-free", "gp", "0"), "pkey-free", "EINVAL")
+    refused(run(d, "pkey-mprotect", "gp", "0x10000000", "4K", "r--", "1"), "pkey-mprotect",
+            "EINVAL")
+    ok(run(d, "pkey-mprotect", "gp", "0x10000000", "4K", "r--", "none"))
+    assert len(ok(run(d, "maps", "gp")).out.splitlines()) == 3
+    ok(run(d, "destroy", "gp"))
+    ok(run(d, "create", "gk", "--pku"))
+    ok(run(d, "mmap", "gk", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    ok(run(d, "pkey-alloc", "gk", "2"), "1\n")
+    ok(run(d, "pkey-mprotect", "gk", "0x10001000", "4K", "rw-", "1"))
+    assert len(ok(run(d, "maps", "gk")).out.splitlines()) == 4
+    ok(run(d, "pkey-free", "gk", "1"))
+    refused(run(d, "pkey-free", "gk", "1"), "pkey-free", "EINVAL")
+    ok(run(d, "destroy", "gk"))
+
+
 def t_smaps(d):
     """smaps: one block per VMA after its maps line; --rollup sums them; -j carries the text."""
     ok(run(d, "create", "sm"))
@@ -860,7 +887,8 @@ def t_write_errors(d):
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
-    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_smaps, t_anon_name, t_change_commands, t_brk, t_fault,
+    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_guard_pkeys, t_smaps,
+    t_anon_name, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
     t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]

@@ -46,6 +46,9 @@ enum conf_op_kind {
 	CONF_OP_MUNLOCK,
 	CONF_OP_FORK,
 	CONF_OP_MSEAL,
+	CONF_OP_PKEY_ALLOC,    /* flags, prot = init_val */
+	CONF_OP_PKEY_FREE,     /* advice = the key */
+	CONF_OP_PKEY_MPROTECT, /* addr, len, prot, advice = the key */
 	CONF_OP_ANON_NAME, /* prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name) */
 	CONF_OP_KINDS
 };
@@ -73,7 +76,7 @@ struct conf_op {
 	uint32_t prot;  /* mmap, mprotect */
 	uint32_t flags; /* mmap, mremap, mlock2, mseal flags; touch: 1 = write; anon-name: name */
 	int32_t file;   /* mmap: file slot or -1 */
-	int32_t advice; /* madvise */
+	int32_t advice; /* madvise; pkey_free, pkey_mprotect: the key */
 	uint64_t offset;
 	uint32_t probe; /* an absurd length: the runner tries it in a throwaway child first */
 	uint32_t pad;

@@ -269,7 +269,9 @@ gen_madvise(struct gen *g, struct conf_op *op)
 		MM_MADV_DONTNEED,      MM_MADV_DONTNEED,       MM_MADV_DONTFORK,
 		MM_MADV_DOFORK,        MM_MADV_WIPEONFORK,     MM_MADV_KEEPONFORK,
 		MM_MADV_POPULATE_READ, MM_MADV_POPULATE_WRITE, MM_MADV_POPULATE_WRITE,
-		MM_MADV_HUGEPAGE,      MM_MADV_NOHUGEPAGE,
+		MM_MADV_FREE,          MM_MADV_COLD,           MM_MADV_GUARD_INSTALL,
+		MM_MADV_GUARD_INSTALL, MM_MADV_GUARD_REMOVE,   MM_MADV_HUGEPAGE,
+		MM_MADV_NOHUGEPAGE,
 	};
 	bool whole;
 
@@ -323,7 +325,7 @@ gen_odd_length(struct gen *g, struct conf_op *op)
 	uint64_t len = odd[range(g, 0, sizeof(odd) / sizeof(odd[0]) - 1)];
 
 	if (op->kind == CONF_OP_BRK || op->kind == CONF_OP_TOUCH || op->kind == CONF_OP_FORK ||
-	    !chance(g, 3))
+	    op->kind == CONF_OP_PKEY_ALLOC || op->kind == CONF_OP_PKEY_FREE || !chance(g, 3))
 		return;
 	op->flags &= op->kind == CONF_OP_MMAP ? ~(uint32_t)(MM_MAP_POPULATE | MM_MAP_LOCKED) : ~0u;
 	op->probe = 1;
@@ -331,6 +333,30 @@ gen_odd_length(struct gen *g, struct conf_op *op)
 		op->new_len = len;
 	else
 		op->len = len;
+}
+
+/*
+ * The protection-key calls, which this machine (a CPU without PKU) refuses: the first
+ * pkey_alloc with EINVAL and later ones with ENOSPC, every key but -1 with EINVAL.
+ */
+static void
+gen_pkey(struct gen *g, struct conf_op *op)
+{
+	int64_t r = range(g, 0, 9);
+
+	if (r < 4) {
+		op->kind = CONF_OP_PKEY_ALLOC;
+		op->flags = chance(g, 10) ? 1 : 0;
+		op->prot = (uint32_t)range(g, 0, 4);
+	} else if (r < 6) {
+		op->kind = CONF_OP_PKEY_FREE;
+		op->advice = (int32_t)range(g, -1, 16);
+	} else {
+		op->kind = CONF_OP_PKEY_MPROTECT;
+		pick_range(g, &op->addr, &op->len);
+		op->prot = pick_prot(g);
+		op->advice = chance(g, 50) ? -1 : (int32_t)range(g, -2, 16);
+	}
 }
 
 static void
@@ -363,10 +389,12 @@ gen_op(struct gen *g, struct conf_op *op)
 		op->kind = chance(g, 60) ? CONF_OP_MLOCK : CONF_OP_MUNLOCK;
 		pick_range(g, &op->addr, &op->len);
 		op->flags = op->kind == CONF_OP_MLOCK && chance(g, 30) ? MM_MLOCK_ONFAULT : 0;
-	} else if (r < 96) {
+	} else if (r < 95) {
 		op->kind = CONF_OP_MSEAL;
 		pick_range(g, &op->addr, &op->len);
 		op->flags = chance(g, 3) ? 1 : 0;
+	} else if (r < 97) {
+		gen_pkey(g, op);
 	} else if (g->forks < 2) {
 		op->kind = CONF_OP_FORK;
 		g->forks++;

@@ -17,6 +17,7 @@ static const char *const family_names[CONF_FAM_COUNT] = {
 	[CONF_FAM_MLOCK] = "mlock/munlock",
 	[CONF_FAM_FORK] = "fork",
 	[CONF_FAM_MSEAL] = "mseal",
+	[CONF_FAM_PKEY] = "pkey_alloc/pkey_free/pkey_mprotect",
 	[CONF_FAM_ANON_NAME] = "prctl PR_SET_VMA_ANON_NAME",
 	[CONF_FAM_MAPS] = "final maps",
 	[CONF_FAM_VMFLAGS] = "final VmFlags",
@@ -54,6 +55,10 @@ conf_op_family(const struct conf_op *op)
 		return CONF_FAM_MLOCK;
 	case CONF_OP_MSEAL:
 		return CONF_FAM_MSEAL;
+	case CONF_OP_PKEY_ALLOC:
+	case CONF_OP_PKEY_FREE:
+	case CONF_OP_PKEY_MPROTECT:
+		return CONF_FAM_PKEY;
 	case CONF_OP_ANON_NAME:
 		return CONF_FAM_ANON_NAME;
 	default:
@@ -128,6 +133,14 @@ advice_str(int advice)
 		return "POPULATE_READ";
 	case MM_MADV_POPULATE_WRITE:
 		return "POPULATE_WRITE";
+	case MM_MADV_FREE:
+		return "FREE";
+	case MM_MADV_COLD:
+		return "COLD";
+	case MM_MADV_GUARD_INSTALL:
+		return "GUARD_INSTALL";
+	case MM_MADV_GUARD_REMOVE:
+		return "GUARD_REMOVE";
 	case MM_MADV_HUGEPAGE:
 		return "HUGEPAGE";
 	case MM_MADV_NOHUGEPAGE:
@@ -200,6 +213,16 @@ conf_format_op(const struct conf_op *op, const struct conf_result *res, char *bu
 		break;
 	case CONF_OP_MSEAL:
 		snprintf(buf, size, "mseal(0x%llx, 0x%llx, %u) = %s", a, len, op->flags, r);
+		break;
+	case CONF_OP_PKEY_ALLOC:
+		snprintf(buf, size, "pkey_alloc(%u, %u) = %s", op->flags, op->prot, r);
+		break;
+	case CONF_OP_PKEY_FREE:
+		snprintf(buf, size, "pkey_free(%d) = %s", op->advice, r);
+		break;
+	case CONF_OP_PKEY_MPROTECT:
+		snprintf(buf, size, "pkey_mprotect(0x%llx, 0x%llx, %s, %d) = %s", a, len, p,
+			 op->advice, r);
 		break;
 	case CONF_OP_ANON_NAME:
 		snprintf(buf, size,

@@ -380,6 +380,13 @@ op_syscall(const struct conf_op *op, uint64_t a, uint64_t n)
 		return sc(SYS_mlock2, a, op->len, op->flags, 0, 0, 0);
 	case CONF_OP_MSEAL:
 		return sc(CONF_SYS_MSEAL, a, op->len, op->flags, 0, 0, 0);
+	case CONF_OP_PKEY_ALLOC:
+		return sc(SYS_pkey_alloc, op->flags, op->prot, 0, 0, 0, 0);
+	case CONF_OP_PKEY_FREE:
+		return sc(SYS_pkey_free, (uint64_t)(int64_t)op->advice, 0, 0, 0, 0, 0);
+	case CONF_OP_PKEY_MPROTECT:
+		return sc(SYS_pkey_mprotect, a, op->len, op->prot, (uint64_t)(int64_t)op->advice, 0,
+			  0);
 	case CONF_OP_ANON_NAME: {
 		static const char *const names[CONF_ANON_NAME_COUNT] = CONF_ANON_NAMES;
 
@@ -518,6 +525,9 @@ op_clear(const struct conf_op *op, uint64_t a, uint64_t n)
 	case CONF_OP_MREMAP:
 		return !hits_protected(a, op->len) &&
 		       !((op->flags & MREMAP_FIXED) && hits_protected(n, op->new_len));
+	case CONF_OP_PKEY_ALLOC:
+	case CONF_OP_PKEY_FREE:
+		return true;
 	default:
 		return !hits_protected(a, op->len);
 	}

@@ -8,7 +8,9 @@
  * fork (the runner's waiting ancestors still map the pages, and the child's copies of the
  * page-table entries are old), and not for a VMA with page-cache pages (the driver keeps the
  * files mapped, and a page written through a shared mapping is dirty, which the engine does
- * not model).
+ * not model), and not after MADV_FREE, COLD or PAGEOUT (freed pages are clean and counted in
+ * LazyFree until reclaim or a write; cold pages lose their referenced bit: page states the
+ * engine does not model).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,8 +18,8 @@
 #include "driver.h"
 
 static const char *const sharing_lines[] = {
-	"Pss:",           "Pss_Dirty:",     "Shared_Clean:", "Shared_Dirty:",
-	"Private_Clean:", "Private_Dirty:", "Referenced:",   "Locked:",
+	"Pss:",           "Pss_Dirty:",  "Shared_Clean:", "Shared_Dirty:", "Private_Clean:",
+	"Private_Dirty:", "Referenced:", "Locked:",       "LazyFree:",
 };
 
 /* The block of the VMA starting at start (its header line included), and its length. */

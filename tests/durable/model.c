@@ -35,8 +35,8 @@ rnd(uint64_t *s)
 void
 dop_random(struct dop *op, uint64_t *s)
 {
-	static const int advice[] = { MM_MADV_DONTNEED, MM_MADV_DONTFORK, MM_MADV_DOFORK,
-				      MM_MADV_WIPEONFORK, MM_MADV_HUGEPAGE };
+	static const int advice[] = { MM_MADV_DONTNEED,   MM_MADV_DONTFORK, MM_MADV_DOFORK,
+				      MM_MADV_WIPEONFORK, MM_MADV_HUGEPAGE, MM_MADV_GUARD_INSTALL };
 	uint64_t k = rnd(s) % (40 + DOP_KINDS - DOP_MSEAL);
 
 	memset(op, 0, sizeof(*op));
@@ -55,7 +55,7 @@ dop_random(struct dop *op, uint64_t *s)
 	op->flags |= rnd(s) % 2 ? MM_MAP_FIXED : 0;
 	if (op->kind == DOP_MREMAP)
 		op->flags = (uint32_t)(rnd(s) % 4);
-	op->advice = advice[rnd(s) % 5];
+	op->advice = advice[rnd(s) % (sizeof(advice) / sizeof(advice[0]))];
 	if (op->kind == DOP_MSEAL)
 		op->addr = WINDOW + (496 + rnd(s) % 16) * PAGE;
 	if (op->kind == DOP_FILE_OPEN && op->file < 0)
@@ -162,6 +162,8 @@ remote_files_op(struct vmac_conn *c, const char *n, const struct dop *op)
 		return vmac_file_close(c, n, op->fid);
 	case DOP_EXEC:
 		return vmac_exec(c, n, EXEC_PROGRAM, exec_argv, NULL, NULL);
+	case DOP_PKEY_MPROTECT:
+		return vmac_pkey_mprotect(c, n, op->addr, op->len, op->prot, -1);
 	default:
 		remote_info(op, &fi);
 		r = vmac_mmap_file(c, n, op->addr, op->len, op->prot, op->flags, &fi, 0, &out);
@@ -257,6 +259,8 @@ local_files_op(struct mm *mm, const struct dop *op)
 		return mm_file_unlink(mm, op->fid);
 	case DOP_FILE_CLOSE:
 		return mm_file_close(mm, op->fid);
+	case DOP_PKEY_MPROTECT:
+		return mm_pkey_mprotect(mm, op->addr, op->len, op->prot, -1);
 	default:
 		memset(&fd, 0, sizeof(fd));
 		fd.id = op->fid;

@@ -37,8 +37,9 @@ enum dop_kind {
 	DOP_FILE_SET_SIZE,
 	DOP_FILE_UNLINK,
 	DOP_FILE_CLOSE,
-	DOP_MMAP_FID, /* an mmap of an open file, by its id */
-	DOP_EXEC,     /* NAME becomes a fresh exec of EXEC_PROGRAM (rarely: it resets NAME) */
+	DOP_MMAP_FID,      /* an mmap of an open file, by its id */
+	DOP_EXEC,          /* NAME becomes a fresh exec of EXEC_PROGRAM (rarely: it resets NAME) */
+	DOP_PKEY_MPROTECT, /* key -1: a plain mprotect through the pkey request */
 	DOP_KINDS
 };
 

@@ -236,9 +236,9 @@ gen_mremap(struct gen *g, struct replay *r, struct st_op *op)
 
 /*
  * A failed request can still have changed the space (mprotect, madvise and mlock change the
- * VMAs before the hole or the refusal they stop at), and a failed request produces no watch
- * event: a slice's ranges lie within one VMA, or where nothing is mapped, so that the watch
- * stream of its space stays complete.
+ * VMAs before the hole or the refusal they stop at); watchers then get EVENT_CHANGED, which
+ * says what to read again but cannot be replayed: a slice's ranges lie within one VMA, or
+ * where nothing is mapped, so that every event of its space's stream replays.
  */
 static void
 gen_slice_range(struct gen *g, struct replay *r, struct st_op *op)

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* The protection-key requests on the wire (pkeys_req.h). */
+#include "pkeys_req.h"
+
+#include <errno.h>
+
+typedef Vmad__V1__Request Request;
+
+bool
+pkeys_req_handles(const Request *q)
+{
+	switch (q->op_case) {
+	case VMAD__V1__REQUEST__OP_PKEY_ALLOC:
+	case VMAD__V1__REQUEST__OP_PKEY_FREE:
+	case VMAD__V1__REQUEST__OP_PKEY_MPROTECT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+const char *
+pkeys_req_name(const Request *q)
+{
+	switch (q->op_case) {
+	case VMAD__V1__REQUEST__OP_PKEY_ALLOC:
+		return q->pkey_alloc->name;
+	case VMAD__V1__REQUEST__OP_PKEY_FREE:
+		return q->pkey_free->name;
+	default:
+		return q->pkey_mprotect->name;
+	}
+}
+
+static int
+pkey_alloc(struct mm *mm, const Vmad__V1__PkeyAlloc *m, Vmad__V1__Response *resp,
+	   struct arena *arena, Vmad__V1__Event *ev)
+{
+	Vmad__V1__PkeyResult *res = arena_alloc(arena, sizeof(*res));
+	int pkey = 0, r;
+
+	if (!res)
+		return -ENOMEM;
+	r = mm_pkey_alloc(mm, m->flags, m->init_val, &pkey);
+	if (r < 0)
+		return r;
+	vmad__v1__pkey_result__init(res);
+	res->has_pkey = true;
+	res->pkey = pkey;
+	resp->result_case = VMAD__V1__RESPONSE__RESULT_PKEY;
+	resp->pkey = res;
+	ev->has_flags = true;
+	ev->flags = (uint32_t)pkey;
+	return 0;
+}
+
+static int
+pkey_mprotect(struct mm *mm, const Vmad__V1__PkeyMprotect *m, Vmad__V1__Event *ev)
+{
+	/* An absent key is -1, as plain mprotect. */
+	int pkey = m->has_pkey ? m->pkey : -1,
+	    r = mm_pkey_mprotect(mm, m->addr, m->len, m->prot, pkey);
+
+	if (r < 0)
+		return r;
+	ev->has_start = ev->has_len = ev->has_new_prot = ev->has_flags = true;
+	ev->start = m->addr;
+	ev->len = m->len;
+	ev->new_prot = m->prot;
+	ev->flags = (uint32_t)pkey;
+	return 0;
+}
+
+int
+pkeys_req_run(struct mm *mm, const Request *q, Vmad__V1__Response *resp, struct arena *arena,
+	      Vmad__V1__EventKind *kind, Vmad__V1__Event *ev)
+{
+	int r;
+
+	switch (q->op_case) {
+	case VMAD__V1__REQUEST__OP_PKEY_ALLOC:
+		*kind = VMAD__V1__EVENT_KIND__EVENT_PKEY_ALLOC;
+		return pkey_alloc(mm, q->pkey_alloc, resp, arena, ev);
+	case VMAD__V1__REQUEST__OP_PKEY_FREE:
+		*kind = VMAD__V1__EVENT_KIND__EVENT_PKEY_FREE;
+		r = mm_pkey_free(mm, q->pkey_free->pkey);
+		ev->has_flags = r == 0;
+		ev->flags = (uint32_t)q->pkey_free->pkey;
+		return r;
+	default:
+		*kind = VMAD__V1__EVENT_KIND__EVENT_PKEY_MPROTECT;
+		return pkey_mprotect(mm, q->pkey_mprotect, ev);
+	}
+}
