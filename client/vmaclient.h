@@ -498,9 +498,9 @@ enum vmac_event_kind {
 	VMAC_EVENT_FILE_UNLINK = 72,   /* start: the open file's id */
 	VMAC_EVENT_SET_BRK = 74,       /* start: start_brk, new_addr: brk */
 	VMAC_EVENT_MSEAL = 75,
-	VMAC_EVENT_PKEY_ALLOC = 80,    /* flags: the new key */
-	VMAC_EVENT_PKEY_FREE = 81,     /* flags: the key */
-	VMAC_EVENT_PKEY_MPROTECT = 82, /* new_prot; flags: the key (UINT32_MAX for -1) */
+	VMAC_EVENT_PKEY_ALLOC = 80,        /* flags: the new key */
+	VMAC_EVENT_PKEY_FREE = 81,         /* flags: the key */
+	VMAC_EVENT_PKEY_MPROTECT = 82,     /* new_prot; flags: the key (UINT32_MAX for -1) */
 	VMAC_EVENT_SET_VMA_ANON_NAME = 86, /* start, len */
 };
 

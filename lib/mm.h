@@ -245,7 +245,7 @@ struct mm_vma_info {
 	uint64_t anon_vma; /* 0 = none */
 	bool fork_child;
 	uint64_t rss_anon, rss_file, rss_shmem; /* resident pages by kind */
-	int pkey; /* protection key (VM_PKEY_BIT0..3); 0 without PKU */
+	int pkey;              /* protection key (VM_PKEY_BIT0..3); 0 without PKU */
 	const char *anon_name; /* prctl(PR_SET_VMA_ANON_NAME)'s name, or NULL */
 };
 

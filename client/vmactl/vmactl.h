@@ -41,9 +41,9 @@ struct args {
 	uint32_t init_val; /* pkey-alloc */
 	enum vmac_access access;
 	bool prev, write, onfault;
-	bool view;                         /* find --view */
-	bool rollup;                       /* smaps --rollup */
-	const char *anon_name;             /* anon-name's ANON_NAME; NULL clears */
+	bool view;             /* find --view */
+	bool rollup;           /* smaps --rollup */
+	const char *anon_name; /* anon-name's ANON_NAME; NULL clears */
 	struct vmac_create_opts create;
 	struct vmac_create_ext create_ext; /* create --pku, --anon-vma-name */
 	/* open files: mmap --open, file-* commands, set-brk */

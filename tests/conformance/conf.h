@@ -49,7 +49,7 @@ enum conf_op_kind {
 	CONF_OP_PKEY_ALLOC,    /* flags, prot = init_val */
 	CONF_OP_PKEY_FREE,     /* advice = the key */
 	CONF_OP_PKEY_MPROTECT, /* addr, len, prot, advice = the key */
-	CONF_OP_ANON_NAME, /* prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name) */
+	CONF_OP_ANON_NAME,     /* prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name) */
 	CONF_OP_KINDS
 };
 
