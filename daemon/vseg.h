@@ -23,7 +23,7 @@
 #include "vindex.h"
 
 #define VSEG_MAGIC     0x5745495644414d56ULL /* "VMADVIEW" */
-#define VSEG_VERSION   1
+#define VSEG_VERSION   2 /* 2: cache-line layout of the nodes, padded keys, summaries */
 #define VSEG_NODES_OFF 4096u
 
 enum vseg_state {
@@ -55,9 +55,6 @@ _Static_assert(offsetof(struct vseg_header, seq) == 16, "seq at 16");
 _Static_assert(offsetof(struct vseg_header, state) == 32, "state at 32");
 _Static_assert(offsetof(struct vseg_header, nodes_cap) == 56, "nodes_cap at 56");
 _Static_assert(offsetof(struct vseg_header, tree) == 64, "the tree's root at 64");
-_Static_assert(offsetof(struct vindex_leaf, slot) == 144, "leaf slots at 144");
-_Static_assert(sizeof(struct vindex_slot) == 48, "a slot is 48 bytes");
-_Static_assert(offsetof(struct vindex_inner, child) == 528, "children at 528");
 _Static_assert(sizeof(struct vseg_header) <= VSEG_NODES_OFF, "nodes follow the header");
 
 /* The seals that make a segment read-only for everyone but its publisher's own mapping. */

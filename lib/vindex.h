@@ -4,18 +4,38 @@
  * refer to each other by index, never by pointer, so that the pool can live in shared memory
  * (a view segment) and be read there by other processes, or be moved and grown.
  *
- * Leaves hold up to VINDEX_LEAF_CAP records sorted by address, their ends side by side (the
- * search reads two cache lines) and the rest of each record in a slot of its own; leaves are
- * linked in both directions.  An inner node holds, for each
- * child, the largest end in the child's subtree: find_vma(addr) descends to the first child
- * whose key is above addr, then takes the first record whose end is above addr.  A lookup
- * reads O(log n) nodes, a few cache lines each; an insertion or a deletion changes the nodes
- * on one root-to-leaf path (and a sibling when a node splits).
+ * find_vma(addr) descends from the root to the first child whose key is above addr, then
+ * takes the first record of the leaf whose end is above addr.  An insertion or a deletion
+ * changes the nodes on one root-to-leaf path (and a sibling when a node splits), never the
+ * whole pool.
+ *
+ * Layout.  A node is VINDEX_NODE_SIZE bytes cut into VINDEX_LINE-byte cache lines; in a pool
+ * that starts on a page boundary (a view segment's does) a node's lines are the machine's.  Both
+ * kinds of tree node keep the lines a lookup reads apart from those it does not:
+ *
+ *   leaf  (16 records)      line 0   head
+ *                           2-3      end[16]: the records' ends, searched
+ *                           4-15     slot[16]: the rest of each record, 48 bytes
+ *   inner (64 children)     line 0   head
+ *                           1        sum[8]: sum[g] = key[8g + 7], one key per group
+ *                           2-9      key[64]: the largest end in child[i]'s subtree
+ *                           10-13    child[64]
+ *
+ * Keys past count hold VINDEX_KEY_PAD, which is <= no address but the last (and at that one
+ * every key is), and an inner node's sum[] always matches its key[].  That lets a reader count,
+ * over the whole fixed-size array, the keys that are <= addr instead of searching the first count
+ * of them: in a sorted array that count is the index of the first key above addr, the loads of all
+ * the keys are issued at once (none waits for the node's count or for another key), and
+ * nothing branches on a key.  A leaf search reads its head and end lines side by side while
+ * its slot lines are prefetched, then one slot; an inner search reads the summary line, then one
+ * line of eight keys (while the line of those eight children is prefetched), then the child.  The
+ * unused bytes of a node (reserved[]) mean nothing.
  *
  * Readers never trust the pool: every index is checked against the pool's size, every count
- * against its capacity, the depth against VINDEX_MAX_HEIGHT; a pool that breaks a rule gives
- * -EBADMSG.  Whether what was read is a consistent state is the caller's business (the view
- * segment's sequence counter).
+ * against its capacity, the depth against VINDEX_MAX_HEIGHT, and a position found by
+ * counting is used only when it is below the node's count; a pool that breaks a rule gives
+ * -EBADMSG or a wrong answer, never a read outside the pool.  Whether what was read is a
+ * consistent state is the caller's business (the view segment's sequence counter).
  */
 #ifndef VMAD_VINDEX_H
 #define VMAD_VINDEX_H
@@ -24,8 +44,12 @@
 #include <stdint.h>
 
 #define VINDEX_NODE_SIZE  1024
+#define VINDEX_LINE       64 /* the cache line the nodes are cut to */
 #define VINDEX_LEAF_CAP   16
 #define VINDEX_INNER_CAP  64
+#define VINDEX_GROUP      8 /* keys in a cache line */
+#define VINDEX_GROUPS     (VINDEX_INNER_CAP / VINDEX_GROUP)
+#define VINDEX_KEY_PAD    UINT64_MAX
 #define VINDEX_NIL        UINT32_MAX
 #define VINDEX_MAX_HEIGHT 12
 /* Bytes of text one name node carries. */
@@ -47,7 +71,7 @@ struct vindex_head {
 /* attr bits of a record. */
 #define VINDEX_ATTR_FILE 1u /* maps prints the offset, device and inode (not private anon) */
 
-/* What a leaf keeps of a record besides its end: one record is one piece of a cache line. */
+/* What a leaf keeps of a record besides its end, read once the record is found. */
 struct vindex_slot {
 	uint64_t start, flags, pgoff, ino;
 	uint32_t dev_major, dev_minor;
@@ -57,14 +81,18 @@ struct vindex_slot {
 
 struct vindex_leaf {
 	struct vindex_head h;
-	uint64_t end[VINDEX_LEAF_CAP]; /* searched: together, in two cache lines */
+	uint64_t reserved[14];
+	uint64_t end[VINDEX_LEAF_CAP]; /* 128-byte aligned: one pair of lines */
 	struct vindex_slot slot[VINDEX_LEAF_CAP];
 };
 
 struct vindex_inner {
 	struct vindex_head h;
-	uint64_t key[VINDEX_INNER_CAP]; /* largest end in child[i]'s subtree */
+	uint64_t reserved[6];
+	uint64_t sum[VINDEX_GROUPS];
+	uint64_t key[VINDEX_INNER_CAP];
 	uint32_t child[VINDEX_INNER_CAP];
+	uint64_t reserved2[16];
 };
 
 struct vindex_name {
@@ -72,9 +100,15 @@ struct vindex_name {
 	char text[VINDEX_NAME_BYTES];
 };
 
-_Static_assert(sizeof(struct vindex_leaf) <= VINDEX_NODE_SIZE, "leaf fits a node");
-_Static_assert(sizeof(struct vindex_inner) <= VINDEX_NODE_SIZE, "inner node fits a node");
+_Static_assert(sizeof(struct vindex_leaf) == VINDEX_NODE_SIZE, "leaf is a node");
+_Static_assert(sizeof(struct vindex_inner) == VINDEX_NODE_SIZE, "inner node is a node");
 _Static_assert(sizeof(struct vindex_name) == VINDEX_NODE_SIZE, "name node is a node");
+_Static_assert(offsetof(struct vindex_leaf, end) == 128, "ends on lines 2-3");
+_Static_assert(offsetof(struct vindex_leaf, slot) == 256, "slots from line 4");
+_Static_assert(sizeof(struct vindex_slot) == 48, "a slot is 48 bytes");
+_Static_assert(offsetof(struct vindex_inner, sum) == 64, "summary on line 1");
+_Static_assert(offsetof(struct vindex_inner, key) == 128, "keys from line 2");
+_Static_assert(offsetof(struct vindex_inner, child) == 640, "children from line 10");
 
 /* Where the tree starts (kept in the view segment's header). */
 struct vindex_root {
@@ -84,10 +118,17 @@ struct vindex_root {
 	uint64_t count; /* records */
 };
 
+/* A record: a slot's fields in a slot's order (copied whole), then the end. */
 struct vindex_rec {
-	uint64_t start, end, flags, pgoff, ino;
+	uint64_t start, flags, pgoff, ino;
 	uint32_t dev_major, dev_minor, name, attr;
+	uint64_t end;
 };
+
+_Static_assert(offsetof(struct vindex_rec, end) == sizeof(struct vindex_slot), "slot, then end");
+_Static_assert(offsetof(struct vindex_rec, ino) == offsetof(struct vindex_slot, ino), "as a slot");
+_Static_assert(offsetof(struct vindex_rec, attr) == offsetof(struct vindex_slot, attr),
+	       "as a slot");
 
 /* A record's place: a leaf and a slot in it. */
 struct vindex_pos {
@@ -122,12 +163,24 @@ struct vindex;
 /* Makes room for at least want nodes (ix->ncap grows, ix->nodes may move): 0 or -ENOMEM. */
 typedef int (*vindex_grow_fn)(struct vindex *ix, uint32_t want);
 
+/*
+ * Inner nodes are taken VINDEX_PAGE_NODES at a time, one page of a page-aligned pool, and
+ * kept on a free list of their own when freed: the few thousand inner nodes of a million
+ * records then sit four to a page instead of one, and a lookup, which touches one inner
+ * node per level, misses the TLB on fewer of them.  Any free node still serves any kind
+ * when its own list and the untouched nodes run out, so that vindex_reserve() counts nodes,
+ * not kinds.
+ */
+#define VINDEX_PAGE_NODES (4096 / VINDEX_NODE_SIZE)
+
 struct vindex {
 	unsigned char *nodes;
 	uint32_t ncap;
 	uint32_t used;      /* nodes [used, ncap) have never been handed out */
-	uint32_t free_head; /* freed nodes, linked through head.next */
+	uint32_t free_head; /* freed leaves and names, linked through head.next */
 	uint32_t nfree;
+	uint32_t inner_free; /* free nodes kept for inner nodes, linked the same way */
+	uint32_t ninner_free;
 	struct vindex_root *root;
 	vindex_grow_fn grow;
 	void *ctx;

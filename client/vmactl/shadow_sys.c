@@ -159,6 +159,34 @@ mirror_munlock(struct shadow *s, struct sh_mm *m, const struct sh_call *c)
 	return vmac_munlock(s->conn, m->space, c->arg[0], c->arg[1]);
 }
 
+static int64_t
+mirror_mseal(struct shadow *s, struct sh_mm *m, const struct sh_call *c)
+{
+	return vmac_mseal(s->conn, m->space, c->arg[0], c->arg[1], (unsigned)c->arg[2]);
+}
+
+static int64_t
+mirror_pkey_mprotect(struct shadow *s, struct sh_mm *m, const struct sh_call *c)
+{
+	return vmac_pkey_mprotect(s->conn, m->space, c->arg[0], c->arg[1], (uint32_t)c->arg[2],
+				  (int)c->arg[3]);
+}
+
+static int64_t
+mirror_pkey_alloc(struct shadow *s, struct sh_mm *m, const struct sh_call *c)
+{
+	int key = -1;
+	int rc = vmac_pkey_alloc(s->conn, m->space, (unsigned)c->arg[0], (unsigned)c->arg[1], &key);
+
+	return rc < 0 ? rc : key;
+}
+
+static int64_t
+mirror_pkey_free(struct shadow *s, struct sh_mm *m, const struct sh_call *c)
+{
+	return vmac_pkey_free(s->conn, m->space, (int)c->arg[0]);
+}
+
 static const struct sh_sys sh_table[] = {
 	{ 9, "mmap", SH_MEM, mirror_mmap },
 	{ 10, "mprotect", SH_MEM, mirror_mprotect },
@@ -169,8 +197,10 @@ static const struct sh_sys sh_table[] = {
 	{ 149, "mlock", SH_MEM, mirror_mlock },
 	{ 150, "munlock", SH_MEM, mirror_munlock },
 	{ 325, "mlock2", SH_MEM, mirror_mlock2 },
-	/* Protection keys are not modelled; the protection change is. */
-	{ 329, "pkey_mprotect", SH_MEM, mirror_mprotect },
+	{ 329, "pkey_mprotect", SH_MEM, mirror_pkey_mprotect },
+	{ 330, "pkey_alloc", SH_MEM, mirror_pkey_alloc },
+	{ 331, "pkey_free", SH_MEM, mirror_pkey_free },
+	{ 462, "mseal", SH_MEM, mirror_mseal },
 	{ 2, "open", SH_FD, NULL },
 	{ 3, "close", SH_FD, NULL },
 	{ 32, "dup", SH_FD, NULL },
@@ -197,7 +227,6 @@ static const struct sh_sys sh_table[] = {
 	{ 216, "remap_file_pages", SH_UNMODELLED, NULL },
 	{ 425, "io_uring_setup", SH_UNMODELLED, NULL },
 	{ 440, "process_madvise", SH_UNMODELLED, NULL },
-	{ 462, "mseal", SH_UNMODELLED, NULL },
 };
 
 static const struct sh_sys *

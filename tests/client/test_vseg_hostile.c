@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The view reader (client/lib/vseg_read.c) on damaged copies of a real segment: random bytes
- * overwritten in the header, the nodes and the names.  Every lookup must end, with an answer
- * or an error, without reading outside the copy (ASan checks that in the sanitizer build).
+ * overwritten in the header, the nodes and the names, and whole words of the tree's nodes
+ * (counts, links, children, keys, padding, summaries) set to values that break its rules.  Every
+ * lookup must end, with an answer or an error, without reading outside the copy (ASan checks that
+ * in the sanitizer build).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <cmocka.h>
 
 #include "vmaclient.h"
+#include "vseg.h"
 #include "vseg_read.h"
 
 #define PAGE 4096ULL
@@ -143,12 +146,53 @@ test_damaged(void **state)
 	free(seg);
 }
 
+/* A word of a node: padding that is no longer padding, a summary or key out of order, a
+ * child or count out of range. */
+static void
+damage_word(unsigned char *copy, uint32_t nodes, unsigned *seed)
+{
+	uint64_t vals[] = { 0,
+			    1,
+			    VINDEX_KEY_PAD,
+			    BASE + 5 * PAGE,
+			    (uint64_t)nodes << 32 | nodes,
+			    ((uint64_t)rand_r(seed) << 33) ^ (uint64_t)rand_r(seed) };
+	size_t node = (size_t)rand_r(seed) % nodes,
+	       word = (size_t)rand_r(seed) % (VINDEX_NODE_SIZE / 8);
+	uint64_t v = vals[(size_t)rand_r(seed) % (sizeof(vals) / sizeof(vals[0]))];
+
+	memcpy(copy + VSEG_NODES_OFF + node * VINDEX_NODE_SIZE + word * 8, &v, sizeof(v));
+}
+
+static void
+test_damaged_words(void **state)
+{
+	(void)state;
+	size_t len;
+	unsigned char *seg = real_segment(&len), *copy = malloc(len);
+	const struct vseg_header *h = (const void *)seg;
+	unsigned seed = 2;
+
+	assert_non_null(copy);
+	assert_true(VSEG_NODES_OFF + (size_t)h->nodes_cap * VINDEX_NODE_SIZE <= len);
+	for (int round = 0; round < 3000; round++) {
+		memcpy(copy, seg, len);
+		for (int k = 1 + rand_r(&seed) % 4; k > 0; k--)
+			damage_word(copy, h->nodes_cap, &seed);
+		for (int p = 0; p < 20; p++)
+			probe(copy, len, &seed);
+	}
+	free(copy);
+	free(seg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intact),
 		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_damaged_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,7 @@ shadow "a shell pipeline, forks followed" --follow-forks -- /bin/sh -c \
 shadow "python3 running a short script" /usr/bin/python3 "$tmp/script.py"
 shadow "sort on 30000 generated lines" /usr/bin/sort "$tmp/input"
 shadow "sort, several threads" /usr/bin/sort --parallel=2 -S 1M "$tmp/input"
+shadow "mseal and the protection-key calls" "$B/tests/exec/seal"
 # vmactl exec itself: silent, the layout in maps, JSON fields, refusals of unrunnable files.
 ctl() {
 	"$VMACTL" -s "$tmp/sock" "$@"

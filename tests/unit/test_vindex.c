@@ -96,6 +96,38 @@ check_lookup(struct model *m, uint64_t addr)
 	}
 }
 
+/*
+ * The layout's promises a reader counts on (lib/vindex.h): keys past a node's count are
+ * padding, an inner node's summary matches its keys, a key is the largest end below it.
+ * Returns the subtree's largest end.
+ */
+static uint64_t
+check_node(struct model *m, uint32_t n, uint32_t level)
+{
+	const struct vindex_head *h = (const void *)(m->mem + (size_t)n * VINDEX_NODE_SIZE);
+
+	assert_true(n < m->ix.ncap);
+	assert_true(h->count > 0);
+	if (level == 1) {
+		const struct vindex_leaf *lf = (const void *)h;
+
+		assert_int_equal(h->kind, VINDEX_LEAF);
+		for (uint32_t i = h->count; i < VINDEX_LEAF_CAP; i++)
+			assert_true(lf->end[i] == VINDEX_KEY_PAD);
+		return lf->end[h->count - 1];
+	}
+	const struct vindex_inner *in = (const void *)h;
+
+	assert_int_equal(h->kind, VINDEX_INNER);
+	for (uint32_t i = 0; i < h->count; i++)
+		assert_true(check_node(m, in->child[i], level - 1) == in->key[i]);
+	for (uint32_t i = h->count; i < VINDEX_INNER_CAP; i++)
+		assert_true(in->key[i] == VINDEX_KEY_PAD);
+	for (uint32_t g = 0; g < VINDEX_GROUPS; g++)
+		assert_true(in->sum[g] == in->key[g * VINDEX_GROUP + VINDEX_GROUP - 1]);
+	return in->key[h->count - 1];
+}
+
 static void
 check_walk(struct model *m)
 {
@@ -115,6 +147,8 @@ check_walk(struct model *m)
 	}
 	assert_int_equal(rc, 0);
 	assert_int_equal(n, m->root.count);
+	if (m->root.height > 0)
+		check_node(m, m->root.root, m->root.height);
 }
 
 static void
@@ -142,8 +176,11 @@ test_random(void **state)
 		}
 		check_lookup(m,
 			     (uint64_t)(rand() % (SLOTS * 2 + 4)) * PG + (uint64_t)(rand() % 4096));
-		if (step % 5000 == 0)
+		if (step % 1000 == 0) {
 			check_walk(m);
+			/* The last address: every key, padding included, is <= it. */
+			check_lookup(m, VINDEX_KEY_PAD);
+		}
 	}
 	check_walk(m);
 	for (int i = 0; i < SLOTS; i++)
@@ -202,13 +239,102 @@ test_damaged(void **state)
 	free(m.mem);
 }
 
+/* Inner nodes share pages: at most one page more than they fill, however leaves come between. */
+static void
+test_inner_pages(void **state)
+{
+	struct model *m = malloc(sizeof(*m));
+	uint32_t pages = 0, inner = 0, last_page = VINDEX_NIL;
+
+	(void)state;
+	assert_non_null(m);
+	model_init(m);
+	for (int i = 0; i < SLOTS; i++) {
+		struct vindex_rec r = rec_of(i);
+		assert_int_equal(vindex_reserve(&m->ix, vindex_insert_need(&m->ix)), 0);
+		vindex_insert(&m->ix, &r);
+	}
+	for (uint32_t n = 0; n < m->ix.used; n++) {
+		const struct vindex_head *h = (const void *)(m->mem + (size_t)n * VINDEX_NODE_SIZE);
+
+		if (h->kind != VINDEX_INNER)
+			continue;
+		inner++;
+		pages += n / VINDEX_PAGE_NODES != last_page;
+		last_page = n / VINDEX_PAGE_NODES;
+	}
+	assert_true(inner > VINDEX_PAGE_NODES);
+	assert_true(pages <= (inner + VINDEX_PAGE_NODES - 1) / VINDEX_PAGE_NODES + 1);
+	free(m->mem);
+	free(m);
+}
+
+/* A lookup in a damaged pool: an error, none, or a position inside a leaf's count. */
+static void
+find_bounded(const struct vindex_pool *p, const struct vindex_root *r, uint64_t addr)
+{
+	struct vindex_pos pos;
+	int rc = vindex_find(p, r, addr, &pos);
+
+	assert_true(rc == -EBADMSG || rc == 0 || rc == 1);
+	if (rc == 1) {
+		const struct vindex_head *h =
+			(const void *)(p->base + (size_t)pos.leaf * VINDEX_NODE_SIZE);
+		assert_true(pos.leaf < p->ncap);
+		assert_int_equal(h->kind, VINDEX_LEAF);
+		assert_true(pos.slot < h->count);
+	}
+}
+
+/*
+ * The words a lookup counts rather than searches: padding that is no longer padding,
+ * summaries that disagree with their keys, keys out of order, children out of the pool.
+ */
+static void
+test_damaged_keys(void **state)
+{
+	static const uint64_t vals[] = { 0, 1, PG, VINDEX_KEY_PAD, VINDEX_KEY_PAD - 1 };
+	struct model m;
+	unsigned seed = 3;
+
+	(void)state;
+	model_init(&m);
+	for (int i = 0; i < 3000; i++) {
+		struct vindex_rec r = rec_of(i);
+		assert_int_equal(vindex_reserve(&m.ix, vindex_insert_need(&m.ix)), 0);
+		vindex_insert(&m.ix, &r);
+	}
+	struct vindex_pool p = { m.mem, m.ix.ncap };
+	size_t bytes = (size_t)m.ix.ncap * VINDEX_NODE_SIZE;
+	unsigned char *good = malloc(bytes);
+	assert_non_null(good);
+	memcpy(good, m.mem, bytes);
+	for (int round = 0; round < 20000; round++) {
+		uint64_t *w = (uint64_t *)(m.mem +
+					   (size_t)(rand_r(&seed) % m.ix.used) * VINDEX_NODE_SIZE) +
+			      rand_r(&seed) % (VINDEX_NODE_SIZE / 8);
+		uint64_t old = *w;
+
+		*w = rand_r(&seed) % 2 ? vals[rand_r(&seed) % 5]
+				       : ((uint64_t)rand_r(&seed) << 33) ^ (uint64_t)rand_r(&seed);
+		for (int k = 0; k < 8; k++)
+			find_bounded(&p, &m.root,
+				     k == 7 ? VINDEX_KEY_PAD
+					    : (uint64_t)(rand_r(&seed) % (3000 * 2 + 4)) * PG);
+		*w = old;
+	}
+	assert_memory_equal(good, m.mem, bytes);
+	free(good);
+	free(m.mem);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_random),       cmocka_unit_test(test_names),
+		cmocka_unit_test(test_inner_pages),  cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_damaged_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
