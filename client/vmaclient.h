@@ -116,6 +116,11 @@ extern "C" {
 
 #define VMAC_MLOCK_ONFAULT 1
 
+/* mlockall(2) flags (0.2) */
+#define VMAC_MCL_CURRENT 1
+#define VMAC_MCL_FUTURE  2
+#define VMAC_MCL_ONFAULT 4
+
 /* vm_flags bits of struct vmac_vma.flags, numbered as in the kernel's include/linux/mm.h. */
 #define VMAC_VM_READ        0x00000001ULL
 #define VMAC_VM_WRITE       0x00000002ULL
@@ -498,9 +503,11 @@ enum vmac_event_kind {
 	VMAC_EVENT_FILE_UNLINK = 72,   /* start: the open file's id */
 	VMAC_EVENT_SET_BRK = 74,       /* start: start_brk, new_addr: brk */
 	VMAC_EVENT_MSEAL = 75,
-	VMAC_EVENT_PKEY_ALLOC = 80,        /* flags: the new key */
-	VMAC_EVENT_PKEY_FREE = 81,         /* flags: the key */
-	VMAC_EVENT_PKEY_MPROTECT = 82,     /* new_prot; flags: the key (UINT32_MAX for -1) */
+	VMAC_EVENT_PKEY_ALLOC = 80,    /* flags: the new key */
+	VMAC_EVENT_PKEY_FREE = 81,     /* flags: the key */
+	VMAC_EVENT_PKEY_MPROTECT = 82, /* new_prot; flags: the key (UINT32_MAX for -1) */
+	VMAC_EVENT_MLOCKALL = 76,      /* flags */
+	VMAC_EVENT_MUNLOCKALL = 77,
 	VMAC_EVENT_SET_VMA_ANON_NAME = 86, /* start, len */
 };
 
@@ -620,6 +627,12 @@ struct vmac_exec_opts {
 	const char *const *envp;
 	uint32_t mode;
 	uint64_t rlimit_stack;
+	/*
+	 * VMAC_PER_* the exec runs under, as personality(2) set them before execve: a 64-bit
+	 * program drops VMAC_PER_READ_IMPLIES_EXEC, VMAC_PER_ADDR_COMPAT_LAYOUT gives the legacy
+	 * bottom-up layout, VMAC_PER_ADDR_LIMIT_3GB a 3 GiB i386 task.
+	 */
+	uint32_t personality;
 	uint64_t reserved[4];
 };
 
@@ -736,6 +749,17 @@ VMAC_EXPORT int vmac_mmap_file(struct vmac_conn *c, const char *name, uint64_t a
  */
 VMAC_EXPORT int vmac_mseal(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
 			   unsigned flags);
+/*
+ * mlockall(2) (0.2).  flags: VMAC_MCL_CURRENT locks every mapping that can be locked and
+ * populates the space; VMAC_MCL_FUTURE makes later mmaps and brk growth locked (and populated);
+ * VMAC_MCL_ONFAULT with either locks without populating (VM_LOCKONFAULT).  A call without
+ * VMAC_MCL_FUTURE ends the locking of later mappings.  -EINVAL: 0, VMAC_MCL_ONFAULT alone or an
+ * unknown bit; -EPERM: RLIMIT_MEMLOCK 0 without CAP_IPC_LOCK; -ENOMEM: VMAC_MCL_CURRENT when
+ * the space's whole size is above RLIMIT_MEMLOCK (without CAP_IPC_LOCK).
+ */
+VMAC_EXPORT int vmac_mlockall(struct vmac_conn *c, const char *name, unsigned flags);
+/* munlockall(2) (0.2): every mapping is unlocked, and later ones are not locked. */
+VMAC_EXPORT int vmac_munlockall(struct vmac_conn *c, const char *name);
 
 /*
  * Protection keys (0.2): pkey_alloc(2), pkey_free(2), pkey_mprotect(2).  A space created with

@@ -10,7 +10,7 @@ DAEMON_PKGS := libevent_core libprotobuf-c libsystemd
 # The transport-free core: requests to engine calls to replies.  vmad links it with its
 # transport (conn.c, watch.c, server.c); libvmaclient links it for vmac_open_local(), with
 # client/lib/local.c in place of that transport.
-DAEMON_CORE_SRCS := $(addprefix daemon/,arena.c dispatch.c exec_req.c files_req.c pkeys_req.c memacct.c \
+DAEMON_CORE_SRCS := $(addprefix daemon/,arena.c dispatch.c exec_req.c files_req.c lockall_req.c pkeys_req.c memacct.c \
 	quota.c reply.c reply_space.c space.c usage.c view.c vma_req.c)
 PROGRAMS    += $(VMAD)
 

@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "files_req.h"
+#include "lockall_req.h"
 #include "pkeys_req.h"
 #include "exec_req.h"
 #include "memacct.h"
@@ -822,6 +823,22 @@ op_files(struct dctx *d)
 	return 0;
 }
 
+/* mlockall and munlockall (lockall_req.c). */
+static int
+op_lockall(struct dctx *d)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, lockall_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+		return r;
+	r = lockall_req_run(sp->mm, d->req, &ev);
+	if (r == 0 && sp->watchers)
+		emit(d, sp, ev.kind, &ev);
+	return r;
+}
+
 /* ---- protection keys (pkeys_req.c) --------------------------------------------------- */
 
 static int
@@ -990,6 +1007,8 @@ dispatch_op(struct dctx *d)
 	default:
 		if (files_req_handles(q))
 			return op_files(d);
+		if (lockall_req_handles(q))
+			return op_lockall(d);
 		if (pkeys_req_handles(q))
 			return op_pkeys(d);
 		if (vma_req_handles(q, &write))

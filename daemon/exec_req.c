@@ -79,6 +79,11 @@ exec_req_parse(const Vmad__V1__Exec *m, struct exec_req *out, const char **why)
 	mm_config_init(&out->cfg, (enum mm_layout)(m->has_layout ? m->layout : 0));
 	if (m->has_rlimit_stack)
 		out->cfg.rlimit_stack = m->rlimit_stack;
+	if (m->personality & ~MM_PER_MODELLED) {
+		*why = "personality bits not modelled";
+		return -EINVAL;
+	}
+	out->cfg.personality = m->personality;
 	out->args = (struct mm_exec_args){ .exe = out->exe,
 					   .interp = m->interp ? &out->interp : NULL,
 					   .stack = (enum mm_exec_stack)m->stack,

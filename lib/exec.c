@@ -25,10 +25,11 @@
 #define VVAR_VCLOCK_PAGES 2
 #define X86_64_VDSO_PAGES 2
 #define I386_VDSO_PAGES   2
-/* TASK_SIZE of a 32-bit task on an x86_64 kernel (IA32_PAGE_OFFSET). */
-#define IA32_TASK_SIZE 0xffffe000ULL
-/* Where this kernel loads an i386 PIE without randomisation (measured: setarch -R). */
-#define I386_ET_DYN_BASE 0x56555000ULL
+/*
+ * Where this kernel loads an i386 PIE without randomisation: 16 MiB above TASK_UNMAPPED_BASE
+ * (measured: 0x56555000, and 0x41000000 under ADDR_LIMIT_3GB).
+ */
+#define I386_ET_DYN_OFFSET 0x1000000ULL
 
 struct exec_ctx {
 	struct mm *mm;
@@ -148,6 +149,15 @@ exec_load(struct exec_ctx *c, const struct mm_exec_image *im, const struct mm_ex
 		       MM_MAP_PRIVATE | MM_MAP_ANONYMOUS | MM_MAP_FIXED, NULL, 0, &zero_start);
 }
 
+/* ELF_ET_DYN_BASE: 2/3 of a 64-bit task, above TASK_UNMAPPED_BASE for an i386 one. */
+static uint64_t
+exec_dyn_base(const struct exec_ctx *c)
+{
+	uint64_t size = c->mm->task_size;
+
+	return c->is64 ? size / 3 * 2 : MM_PAGE_ALIGN(size / 3) + I386_ET_DYN_OFFSET;
+}
+
 /* The program's load bias before its first segment is mapped (load_elf_binary()). */
 static uint64_t
 exec_bias(const struct exec_ctx *c)
@@ -159,7 +169,7 @@ exec_bias(const struct exec_ctx *c)
 		return 0;
 	if (!c->a->interp)
 		return page_down(0 - im->seg[0].vaddr);
-	base = c->is64 ? c->mm->task_size / 3 * 2 : I386_ET_DYN_BASE;
+	base = exec_dyn_base(c);
 	align = exec_alignment(im);
 	return page_down((base & ~(align - 1)) - im->seg[0].vaddr);
 }
@@ -226,7 +236,7 @@ exec_set_brk(struct exec_ctx *c)
 	uint64_t brk = MM_PAGE_ALIGN(c->elf_brk);
 
 	if (c->a->exe.dyn && !c->a->interp)
-		brk = c->is64 ? MM_PAGE_ALIGN(c->mm->task_size / 3 * 2) : I386_ET_DYN_BASE;
+		brk = MM_PAGE_ALIGN(exec_dyn_base(c));
 	c->info->start_brk = c->info->brk = brk;
 }
 
@@ -393,12 +403,20 @@ mm_exec(const struct mm_config *cfg, const struct mm_exec_args *args, struct mm 
 
 	*out = NULL;
 	memset(info, 0, sizeof(*info));
-	/* An i386 program runs as a compat task; PT_GNU_STACK absent means READ_IMPLIES_EXEC. */
+	/*
+	 * An i386 program runs as a compat task, whose TASK_SIZE the personality chooses, and
+	 * PT_GNU_STACK absent means READ_IMPLIES_EXEC (elf_read_implies_exec()); a 64-bit one
+	 * loses READ_IMPLIES_EXEC (set_personality_64bit()).
+	 */
 	if (cfg->layout == MM_LAYOUT_I386) {
-		conf.task_size = IA32_TASK_SIZE;
+		conf.task_size = cfg->personality & MM_PER_ADDR_LIMIT_3GB ? MM_IA32_TASK_SIZE_3GB
+									  : MM_IA32_TASK_SIZE;
 		conf.mmap_base = 0;
+		conf.mmap_legacy_base = 0;
 		if (args->stack == MM_EXEC_STACK_DEFAULT)
 			conf.personality |= MM_PER_READ_IMPLIES_EXEC;
+	} else {
+		conf.personality &= ~MM_PER_READ_IMPLIES_EXEC;
 	}
 	conf.with_stack = false;
 	conf.start_brk = 0;

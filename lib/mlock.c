@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mlock2(2) and munlock(2) (mm/mlock.c do_mlock, apply_vma_lock_flags, mlock_fixup), and
+ * mlock2(2), munlock(2), mlockall(2) and munlockall(2) (mm/mlock.c do_mlock,
+ * apply_vma_lock_flags, mlock_fixup, apply_mlockall_flags), and
  * mseal(2) (mm/mseal.c do_mseal, mseal_apply), which changes flags the same way.
  */
 #include "mm_internal.h"
@@ -188,4 +189,61 @@ mm_mseal(struct mm *mm, uint64_t addr, uint64_t len, uint64_t flags)
 	err = seal_apply(mm, addr, end);
 	MM_CHECK(mm);
 	return err;
+}
+
+/* apply_mlockall_flags(): mlock_fixup()'s errors are ignored, VMA by VMA. */
+static void
+apply_mlockall_flags(struct mm *mm, uint32_t flags)
+{
+	uint64_t onfault = flags & MM_MCL_ONFAULT ? VM_LOCKONFAULT : 0, to_add = 0;
+	struct vma *prev = NULL, *res;
+
+	mm->def_flags &= ~VM_LOCKED_MASK;
+	if (flags & MM_MCL_FUTURE) {
+		mm->def_flags |= VM_LOCKED | onfault;
+		if (!(flags & MM_MCL_CURRENT))
+			return;
+	}
+	if (flags & MM_MCL_CURRENT)
+		to_add = VM_LOCKED | onfault;
+	for (struct vma *v = mm->first; v; v = res->next) {
+		if (lock_fixup(mm, v, prev, v->start, v->end, (v->flags & ~VM_LOCKED_MASK) | to_add,
+			       &res))
+			res = v;
+		prev = res;
+	}
+}
+
+int
+mm_mlockall(struct mm *mm, uint32_t flags)
+{
+	const uint32_t known = MM_MCL_CURRENT | MM_MCL_FUTURE | MM_MCL_ONFAULT;
+
+	if (!flags || (flags & ~known) || flags == MM_MCL_ONFAULT)
+		return -EINVAL;
+	if (!mm_can_do_mlock(mm))
+		return -EPERM;
+	if ((flags & MM_MCL_CURRENT) && mm->total_vm > mm->rlimit_memlock >> MM_PAGE_SHIFT &&
+	    !mm->cap_ipc_lock)
+		return -ENOMEM;
+	apply_mlockall_flags(mm, flags);
+	/* mm_populate(0, TASK_SIZE): pages that cannot be faulted in are skipped, not failed. */
+	if (flags & MM_MCL_CURRENT)
+		(void)mm_populate_range(mm, 0, mm->task_size, true);
+	MM_CHECK(mm);
+	return 0;
+}
+
+int
+mm_munlockall(struct mm *mm)
+{
+	apply_mlockall_flags(mm, 0);
+	MM_CHECK(mm);
+	return 0;
+}
+
+uint64_t
+mm_def_flags(const struct mm *mm)
+{
+	return mm->def_flags;
 }

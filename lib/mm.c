@@ -83,6 +83,13 @@ derive_mmap_base(const struct mm_config *cfg)
 	return MM_PAGE_ALIGN(cfg->task_size - gap);
 }
 
+/* !mmap_is_legacy(): neither the personality bit nor the sysctl (the legacy layout). */
+bool
+mm_layout_topdown(enum mm_layout layout, uint64_t personality)
+{
+	return layout != MM_LAYOUT_X86_64_LEGACY && !(personality & MM_PER_ADDR_COMPAT_LAYOUT);
+}
+
 bool
 mm_config_valid(const struct mm_config *c)
 {
@@ -96,6 +103,9 @@ mm_config_valid(const struct mm_config *c)
 	if (c->mmap_min_addr > c->task_size || c->dac_mmap_min_addr > c->task_size)
 		return false;
 	if (c->personality & ~MM_PER_MODELLED || c->features & ~MM_FEAT_MODELLED)
+		return false;
+	if (c->layout == MM_LAYOUT_I386 && (c->personality & MM_PER_ADDR_LIMIT_3GB) &&
+	    c->task_size > MM_IA32_TASK_SIZE_3GB)
 		return false;
 	if (c->stack_guard_gap & ~MM_PAGE_MASK || c->start_stack > c->task_size)
 		return false;
@@ -137,7 +147,7 @@ mm_create(const struct mm_config *cfg, struct mm **out)
 	mm->mmap_base = cfg->mmap_base ? cfg->mmap_base : derive_mmap_base(cfg);
 	mm->mmap_legacy_base =
 		cfg->mmap_legacy_base ? cfg->mmap_legacy_base : MM_PAGE_ALIGN(cfg->task_size / 3);
-	mm->topdown = cfg->layout != MM_LAYOUT_X86_64_LEGACY;
+	mm->topdown = mm_layout_topdown(cfg->layout, cfg->personality);
 	/* ELF_ET_DYN_BASE is 2/3 of the window; the PIE's bss ends a few pages above. */
 	mm->start_brk = cfg->start_brk ? cfg->start_brk
 				       : (cfg->task_size / 3 * 2 & MM_PAGE_MASK) + PIE_BRK_OFFSET;
@@ -511,6 +521,25 @@ mm_vma_set_anon(struct mm *mm, uint64_t addr)
 	err = vma_anon_prepare(mm, v);
 	MM_CHECK(mm);
 	return err;
+}
+
+/*
+ * Mark the private file mapping containing addr VM_ACCOUNT, as a mapping that was writable
+ * once stays (a RELRO page after mprotect); maps cannot say so, smaps' VmFlags can.
+ */
+int
+mm_vma_set_account(struct mm *mm, uint64_t addr)
+{
+	struct vma *v = mm_find(mm, addr);
+
+	if (!v || v->start > addr)
+		return -ENOENT;
+	if (!v->file || (v->flags & (VM_SHARED | VM_SPECIAL | VM_HUGETLB)))
+		return -EINVAL;
+	mm_changed_vma(mm, v);
+	v->flags |= VM_ACCOUNT;
+	MM_CHECK(mm);
+	return 0;
 }
 
 void

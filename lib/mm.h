@@ -86,6 +86,11 @@
 /* mlock2(2) flags */
 #define MM_MLOCK_ONFAULT 1
 
+/* mlockall(2) flags */
+#define MM_MCL_CURRENT 1
+#define MM_MCL_FUTURE  2
+#define MM_MCL_ONFAULT 4
+
 /* How a mapped file was opened (FMODE_READ / FMODE_WRITE). */
 #define MM_FMODE_READ  1u
 #define MM_FMODE_WRITE 2u
@@ -133,13 +138,27 @@
 /*
  * personality(2) bits (include/uapi/linux/personality.h) a space can be created with.  The
  * engine takes a space's personality as exec leaves it; which bits it models is MM_PER_MODELLED,
- * and mm_create() refuses others with -EINVAL rather than ignore them.
+ * and mm_create() refuses others with -EINVAL rather than ignore them.  As on this kernel:
+ * - ADDR_COMPAT_LAYOUT: the legacy bottom-up layout (arch/x86/mm/mmap.c: mmap_is_legacy()),
+ *   from TASK_UNMAPPED_BASE = PAGE_ALIGN(task_size / 3), whatever the layout field says; the
+ *   layout MM_LAYOUT_X86_64_LEGACY is the same choice made without the bit (vm.legacy_va_layout);
+ * - READ_IMPLIES_EXEC: PROT_READ mappings and the data defaults gain PROT_EXEC; exec of a 64-bit
+ *   program clears it (set_personality_64bit()), exec of an i386 one keeps it;
+ * - ADDR_LIMIT_3GB: TASK_SIZE of an i386 task is 0xc0000000 instead of 0xffffe000
+ *   (IA32_PAGE_OFFSET), which mm_exec() applies; an i386 space created with it may not have a
+ *   larger task size; a 64-bit task's 64-bit system calls do not see it;
+ * - ADDR_LIMIT_32BIT: nothing on x86 (checked on this kernel for 64-bit and i386 execs); kept.
  */
 #define MM_PER_ADDR_COMPAT_LAYOUT 0x0200000u
 #define MM_PER_READ_IMPLIES_EXEC  0x0400000u
 #define MM_PER_ADDR_LIMIT_32BIT   0x0800000u
 #define MM_PER_ADDR_LIMIT_3GB     0x8000000u
-#define MM_PER_MODELLED           MM_PER_READ_IMPLIES_EXEC
+#define MM_PER_MODELLED                                                                            \
+	(MM_PER_ADDR_COMPAT_LAYOUT | MM_PER_READ_IMPLIES_EXEC | MM_PER_ADDR_LIMIT_32BIT |          \
+	 MM_PER_ADDR_LIMIT_3GB)
+/* IA32_PAGE_OFFSET: the task size of an i386 task with and without ADDR_LIMIT_3GB. */
+#define MM_IA32_TASK_SIZE_3GB 0xc0000000ULL
+#define MM_IA32_TASK_SIZE     0xffffe000ULL
 
 /*
  * Kernel build options and CPU features that change the answers, off unless set: the
@@ -291,6 +310,20 @@ int mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
 int mm_mlock(struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags); /* mlock2 */
 int mm_munlock(struct mm *mm, uint64_t addr, uint64_t len);
 /*
+ * mlockall(2) and munlockall(2) (mm/mlock.c: apply_mlockall_flags()).  MCL_CURRENT locks every
+ * VMA that can be locked (not VM_IO/VM_PFNMAP/VM_DONTEXPAND/VM_MIXEDMAP, hugetlb or droppable
+ * memory) and populates the whole space, errors ignored; MCL_FUTURE makes later mmaps and
+ * brk growth locked and populated (def_flags; a stack VMA that grows keeps its own flags),
+ * MCL_ONFAULT with either adds VM_LOCKONFAULT and skips the population.  A call without MCL_FUTURE
+ * clears def_flags' lock bits.  -EINVAL: no flag, MCL_ONFAULT alone or an unknown bit; -EPERM:
+ * RLIMIT_MEMLOCK 0 without CAP_IPC_LOCK; -ENOMEM: MCL_CURRENT with total_vm above the limit.
+ * munlockall unlocks every VMA and clears def_flags' lock bits.  mm_def_flags() returns
+ * def_flags (VM_LOCKED, VM_LOCKONFAULT, VM_NOHUGEPAGE).
+ */
+int mm_mlockall(struct mm *mm, uint32_t flags);
+int mm_munlockall(struct mm *mm);
+uint64_t mm_def_flags(const struct mm *mm);
+/*
  * mseal(2) (mm/mseal.c: do_mseal()): the VMAs of the range become VM_SEALED, after which
  * munmap, MAP_FIXED over them, mremap, mprotect, a brk shrink and discarding madvise
  * (anonymous memory the caller cannot write) give EPERM.  flags must be 0.
@@ -417,6 +450,12 @@ void mm_set_layout(struct mm *mm, uint64_t start_brk, uint64_t brk, uint64_t sta
 void mm_set_code(struct mm *mm, uint64_t start_code, uint64_t end_code);
 /* Attach an anon_vma to the VMA containing addr, as a first write would (import); -ENOENT. */
 int mm_vma_set_anon(struct mm *mm, uint64_t addr);
+/*
+ * Mark the private file mapping containing addr VM_ACCOUNT, as one that was writable once
+ * stays (import from smaps VmFlags; a maps line cannot say so).  -ENOENT; -EINVAL for a
+ * shared, special or hugetlb mapping or anonymous memory.
+ */
+int mm_vma_set_account(struct mm *mm, uint64_t addr);
 
 /*
  * Invariant checker: sorted, non-overlapping, tree and list agree, subtree gaps correct,
@@ -546,8 +585,11 @@ struct mm_exec_info {
 
 /*
  * Build a new mm from cfg (its with_stack, start_brk and start_stack are ignored) as exec
- * would.  With MM_LAYOUT_I386 the task is a compat task (TASK_SIZE 0xffffe000, mmap_base
- * derived from it) and an image without PT_GNU_STACK gets READ_IMPLIES_EXEC.  -EINVAL for figures
+ * would, cfg->personality being what personality(2) set before execve.  With MM_LAYOUT_I386
+ * the task is a compat task (TASK_SIZE 0xffffe000, 0xc0000000 under ADDR_LIMIT_3GB, mmap_base
+ * derived from it), READ_IMPLIES_EXEC is kept and an image without PT_GNU_STACK gains it; a
+ * 64-bit program loses it (set_personality_64bit()).  ADDR_COMPAT_LAYOUT lays it out
+ * bottom-up.  -EINVAL for figures
  * exec would refuse (no PT_LOAD, more than MM_EXEC_MAX_SEGMENTS, filesz > memsz, offset and vaddr
  * not congruent, ranges that overflow), -E2BIG for strings that do not fit the stack rlimit's
  * quarter, or the mmap errno a mapping got.

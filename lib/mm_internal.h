@@ -165,6 +165,7 @@ struct mm {
 
 /* mm.c */
 bool mm_config_valid(const struct mm_config *c);
+bool mm_layout_topdown(enum mm_layout layout, uint64_t personality);
 void mm_stat_account(struct mm *mm, uint64_t flags, int64_t npages);
 bool mm_may_expand_vm(const struct mm *mm, uint64_t flags, uint64_t npages);
 bool mm_vm_enough_memory(const struct mm *mm, uint64_t npages);

@@ -445,7 +445,7 @@ check_mm_fields(struct rd *d, const struct mm *mm)
 	c.features = mm->features <= UINT32_MAX ? (uint32_t)mm->features : UINT32_MAX;
 	if (!mm_config_valid(&c) || !pkeys_valid(mm) || mm->brk < mm->start_brk ||
 	    mm->brk > mm->task_size || mm->start_code > mm->end_code ||
-	    mm->topdown != (mm->layout != MM_LAYOUT_X86_64_LEGACY))
+	    mm->topdown != mm_layout_topdown(mm->layout, mm->personality))
 		rd_fail(d, -EINVAL, "the layout fields are not consistent");
 }
 

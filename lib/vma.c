@@ -96,6 +96,16 @@ page_index(const struct vma *v, uint64_t addr)
 }
 
 /*
+ * The kernel's special mappings ([vvar], [vvar_vclock], [vdso]: named, VM_DONTEXPAND) refuse to
+ * be split: mm/vma.c: __split_vma() asks mm/mmap.c: special_mapping_split(), which says -EINVAL.
+ */
+static bool
+vma_is_special_mapping(const struct vma *v)
+{
+	return v->file && v->file->path[0] == '[' && (v->flags & VM_DONTEXPAND);
+}
+
+/*
  * __split_vma(): cut v at addr; the new VMA takes the part below addr (new_below) or above
  * it, sharing v's file, anon_vma and attributes; pgoff stays linear.
  */
@@ -103,9 +113,12 @@ int
 vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vma **newp)
 {
 	uint64_t idx = page_index(v, addr);
-	struct vma *n = vma_new(mm);
+	struct vma *n;
 	int err;
 
+	if (vma_is_special_mapping(v))
+		return -EINVAL;
+	n = vma_new(mm);
 	if (!n)
 		return -ENOMEM;
 	err = new_below ? pages_extract(v->pages, 0, idx, &n->pages)

@@ -224,6 +224,8 @@ exec_build(struct exec_msg *x, const char *name, const char *program, const char
 	m->mode = o->mode;
 	m->has_rlimit_stack = o->rlimit_stack != 0;
 	m->rlimit_stack = o->rlimit_stack;
+	m->has_personality = o->personality != 0;
+	m->personality = o->personality;
 	return exec_strings(m, program, argv, o->envp);
 }
 

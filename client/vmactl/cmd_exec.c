@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* exec NAME [--env K=V]... [--] PROGRAM [ARG...]: a space laid out as execve leaves it. */
+/*
+ * exec NAME [--env K=V]... [--personality P] [--] PROGRAM [ARG...]: a space laid out as
+ * execve leaves it.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,19 +10,40 @@
 
 #include "vmactl.h"
 
-/* "--env V" or "--env=V" at raw[i]: the value, and *used the arguments it takes. */
+/* "--OPT V" or "--OPT=V" at raw[i] (opt without its dashes): the value, and *used. */
 static const char *
-exec_env_value(char **raw, int n, int i, int *used)
+exec_opt_value(char **raw, int n, int i, const char *opt, int *used)
 {
-	if (strncmp(raw[i], "--env=", 6) == 0) {
+	size_t len = strlen(opt);
+
+	if (strncmp(raw[i], "--", 2) || strncmp(raw[i] + 2, opt, len))
+		return NULL;
+	if (raw[i][2 + len] == '=') {
 		*used = 1;
-		return raw[i] + 6;
+		return raw[i] + 3 + len;
 	}
-	if (strcmp(raw[i], "--env") == 0 && i + 1 < n) {
+	if (raw[i][2 + len] == '\0' && i + 1 < n) {
 		*used = 2;
 		return raw[i + 1];
 	}
 	return NULL;
+}
+
+/* One option before PROGRAM: --env K=V, or --personality P (into a->create_ext.personality). */
+static int
+exec_option(struct args *a, char **pos, int npos, int i, int *used, struct perr *e)
+{
+	const char *v = exec_opt_value(pos, npos, i, "personality", used);
+
+	if (v)
+		return val_personality(v, &a->create_ext.personality, e);
+	v = exec_opt_value(pos, npos, i, "env", used);
+	if (!v)
+		return perr_set(e,
+				"unknown option '%s' (only --env K=V and --personality P come "
+				"before PROGRAM)",
+				pos[i]);
+	return strchr(v, '=') ? 0 : perr_set(e, "--env needs K=V, not '%s'", v);
 }
 
 int
@@ -31,20 +55,15 @@ cmd_exec_parse(struct args *a, char **pos, int npos, struct perr *e)
 	a->raw = pos;
 	a->nraw = npos;
 	while (i < npos && strncmp(pos[i], "--", 2) == 0 && strcmp(pos[i], "--") != 0) {
-		const char *v = exec_env_value(pos, npos, i, &used);
-		if (!v)
-			return perr_set(e,
-					"unknown option '%s' (only --env K=V comes before PROGRAM)",
-					pos[i]);
-		if (!strchr(v, '='))
-			return perr_set(e, "--env needs K=V, not '%s'", v);
+		if (exec_option(a, pos, npos, i, &used, e) < 0)
+			return -1;
 		i += used;
 	}
 	if (i < npos && strcmp(pos[i], "--") == 0)
 		i++;
 	if (i >= npos)
-		return perr_set(e, "missing PROGRAM; usage: vmactl exec NAME [--env K=V]... [--] "
-				   "PROGRAM [ARG...]");
+		return perr_set(e, "missing PROGRAM; usage: vmactl exec NAME [--env K=V]... "
+				   "[--personality P] [--] PROGRAM [ARG...]");
 	a->prog_index = i;
 	return 0;
 }
@@ -62,12 +81,11 @@ exec_vectors(const struct args *a, const char ***argv)
 	if (!envp)
 		return NULL;
 	for (int i = 1; i < a->prog_index; i += used) {
-		envp[n] = exec_env_value(a->raw, a->nraw, i, &used);
-		if (!envp[n]) {
-			used = 1; /* the "--" before PROGRAM */
+		used = 1; /* the "--" before PROGRAM */
+		if (exec_opt_value(a->raw, a->nraw, i, "personality", &used))
 			continue;
-		}
-		n++;
+		envp[n] = exec_opt_value(a->raw, a->nraw, i, "env", &used);
+		n += envp[n] != NULL;
 	}
 	*argv = envp + n + 1;
 	for (int i = a->prog_index; i < a->nraw; i++)
@@ -106,6 +124,7 @@ cmd_exec_run(struct ctx *ctx, const struct args *a)
 	if (!envp)
 		return out_refused(ctx, "exec", -ENOMEM);
 	opts.envp = envp;
+	opts.personality = a->create_ext.personality;
 	rc = vmac_exec(ctx->conn, a->name, a->raw[a->prog_index], argv, &opts, &info);
 	free(envp);
 	if (rc < 0 && !vmac_conn_error(ctx->conn) && !*vmac_errmsg(ctx->conn)) {

@@ -358,6 +358,40 @@ cmd_pkey_mprotect_run(struct ctx *ctx, const struct args *a)
 }
 
 int
+cmd_mlockall_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	if (*pos[0] == '\0')
+		return perr_set(e, "empty space name");
+	a->name = pos[0];
+	return val_mcl_flags(pos[1], &a->flags, e);
+}
+
+int
+cmd_mlockall_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_mlockall(ctx->conn, a->name, a->flags);
+	return rc < 0 ? out_refused(ctx, "mlockall", rc) : out_done(ctx);
+}
+
+int
+cmd_munlockall_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	(void)npos;
+	if (*pos[0] == '\0')
+		return perr_set(e, "empty space name");
+	a->name = pos[0];
+	return 0;
+}
+
+int
+cmd_munlockall_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_munlockall(ctx->conn, a->name);
+	return rc < 0 ? out_refused(ctx, "munlockall", rc) : out_done(ctx);
+}
+
+int
 cmd_anon_name_parse(struct args *a, char **pos, int npos, struct perr *e)
 {
 	a->anon_name = npos > 3 ? pos[3] : NULL;

@@ -130,6 +130,10 @@ event_details_text(const struct vmac_event *ev)
 	case VMAC_EVENT_OVERFLOW:
 		printf(" lost %llu", (unsigned long long)ev->lost);
 		break;
+	case VMAC_EVENT_MLOCKALL:
+		val_mcl_flags_str(ev->flags, flags, sizeof(flags));
+		printf(" %s", flags);
+		break;
 	case VMAC_EVENT_EXEC:
 		printf(" %s", ev->path);
 		break;
@@ -193,6 +197,10 @@ event_json(const struct vmac_event *ev)
 		json_str_field(j, "target", ev->target);
 	if (ev->kind == VMAC_EVENT_OVERFLOW)
 		json_u64_field(j, "lost", ev->lost);
+	if (ev->kind == VMAC_EVENT_MLOCKALL) {
+		val_mcl_flags_str(ev->flags, flags, sizeof(flags));
+		json_str_field(j, "flags", flags);
+	}
 	return out_json_end(j, EXIT_DONE);
 }
 

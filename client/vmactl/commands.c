@@ -62,6 +62,12 @@ opt_layout(struct args *a, const char *v, struct perr *e)
 }
 
 static int
+opt_personality(struct args *a, const char *v, struct perr *e)
+{
+	return val_personality(v, &a->create_ext.personality, e);
+}
+
+static int
 opt_mode(struct args *a, const char *v, struct perr *e)
 {
 	a->create.set |= VMAC_OPT_MODE;
@@ -193,6 +199,7 @@ static const struct opt_spec create_opts[] = {
 	{ "rlimit-stack", true, opt_rlimit_stack },
 	{ "rlimit-memlock", true, opt_rlimit_memlock },
 	{ "mode", true, opt_mode },
+	{ "personality", true, opt_personality },
 	{ "anon-vma-name", false, opt_anon_vma_name },
 	{ NULL, false, NULL },
 };
@@ -258,13 +265,18 @@ static const struct command commands[] = {
 	CMD(create,
 	    "NAME [--layout x86_64|x86_64-legacy|i386] [--task-size N] [--mmap-base A] "
 	    "[--start-brk A] [--with-stack] [--max-map-count N] [--rlimit-as N] [--rlimit-data N] "
-	    "[--rlimit-stack N] [--rlimit-memlock N] [--mode OCTAL] [--pku] [--anon-vma-name]",
+	    "[--rlimit-stack N] [--rlimit-memlock N] [--mode OCTAL] [--pku] [--personality P] "
+	    "[--anon-vma-name]",
 	    1, 1, create_opts, 0,
 	    "Create an empty address space.  Defaults: an x86_64 process without address\n"
 	    "randomisation: TASK_SIZE 0x7ffffffff000, mmap_base 0x7ffff7fff000 (8 MiB stack\n"
 	    "rlimit), max_map_count 65530, RLIMIT_AS/DATA unlimited, RLIMIT_STACK/MEMLOCK 8M,\n"
 	    "mode 0600.  Limits take 'unlimited'.  --with-stack adds the [stack] VMA exec makes.\n"
-	    "--pku: a machine with protection keys (else pkey-alloc answers as a CPU without)."),
+	    "--pku: a machine with protection keys (else pkey-alloc answers as a CPU without).\n"
+	    "--personality: the personality(2) bits exec left, a ,/| list of\n"
+	    "addr_compat_layout (bottom-up layout), read_implies_exec (PROT_READ implies\n"
+	    "PROT_EXEC), addr_limit_3gb (an i386 space of at most 3 GiB), addr_limit_32bit\n"
+	    "(no effect on x86), PER_ prefix, case and '-' for '_' optional, or a number."),
 	CMD(destroy, "NAME", 1, 1, NULL, 0, "Destroy an address space (its owner or root only)."),
 	CMD(list, "", 0, 0, NULL, 0,
 	    "One line per space: name, map count, VmSize kB, VmRSS kB, owner uid."),
@@ -334,6 +346,12 @@ static const struct command commands[] = {
 	CMD(mlock, "NAME ADDR LEN [--onfault]", 3, 3, mlock_opts, 0,
 	    "Lock a range (mlock2 with MLOCK_ONFAULT when --onfault)."),
 	CMD(munlock, "NAME ADDR LEN", 3, 3, NULL, 0, "Unlock a range."),
+	CMD(mlockall, "NAME FLAGS", 2, 2, NULL, 0,
+	    "Lock the whole space (mlockall(2)).  FLAGS: a ','/'|' list of current (lock\n"
+	    "every mapping now and populate it), future (lock later mmaps and brk growth),\n"
+	    "onfault (with either: lock without populating); MCL_ prefix optional."),
+	CMD(munlockall, "NAME", 1, 1, NULL, 0,
+	    "Unlock every mapping, and stop locking later ones (munlockall(2))."),
 	CMD(mseal, "NAME ADDR LEN", 3, 3, NULL, 0,
 	    "Seal the mappings of a range (mseal(2)): munmap, mremap, mprotect, MAP_FIXED\n"
 	    "over them and madvise that discards read-only anonymous memory then fail\n"
@@ -369,13 +387,17 @@ static const struct command commands[] = {
 	    "Each owner's spaces and VMAs against the per-uid quotas, and the daemon's memory\n"
 	    "in use against its budget (root sees every uid, others their own)."),
 	CMD(ping, "", 0, 0, NULL, 0, "Print pong if the daemon answers."),
-	CMD(exec, "NAME [--env K=V]... [--] PROGRAM [ARG...]", 2, -1, NULL, CMD_RAW,
+	CMD(exec, "NAME [--env K=V]... [--personality P] [--] PROGRAM [ARG...]", 2, -1, NULL,
+	    CMD_RAW,
 	    "Make NAME (or replace its contents, keeping its owner and mode) the layout\n"
 	    "execve(2) leaves at PROGRAM's first instruction with address randomisation off:\n"
 	    "argv is PROGRAM and the ARGs exactly as given, the environment exactly the --env\n"
 	    "values (none by default).  PROGRAM's ELF headers and its interpreter's are read\n"
-	    "here; an i386 program gives an i386 space.  With --json, prints the mm fields\n"
-	    "exec set (start_code ... env_end) and the entry point."),
+	    "here; an i386 program gives an i386 space.  --personality (as for create) is\n"
+	    "what personality(2) set before execve: addr_compat_layout lays the space out\n"
+	    "bottom-up, addr_limit_3gb gives an i386 program 3 GiB, a 64-bit program drops\n"
+	    "read_implies_exec.  With --json, prints the mm fields exec set (start_code ...\n"
+	    "env_end) and the entry point."),
 	CMD(shadow, "NAME [--follow-forks] [--] PROGRAM [ARG...]", 2, -1, NULL,
 	    CMD_RAW | CMD_NO_BATCH,
 	    "Run PROGRAM under ptrace without address randomisation, build NAME from its exec\n"

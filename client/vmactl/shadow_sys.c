@@ -166,6 +166,19 @@ mirror_mseal(struct shadow *s, struct sh_mm *m, const struct sh_call *c)
 }
 
 static int64_t
+mirror_mlockall(struct shadow *s, struct sh_mm *m, const struct sh_call *c)
+{
+	return vmac_mlockall(s->conn, m->space, (unsigned)c->arg[0]);
+}
+
+static int64_t
+mirror_munlockall(struct shadow *s, struct sh_mm *m, const struct sh_call *c)
+{
+	(void)c;
+	return vmac_munlockall(s->conn, m->space);
+}
+
+static int64_t
 mirror_pkey_mprotect(struct shadow *s, struct sh_mm *m, const struct sh_call *c)
 {
 	return vmac_pkey_mprotect(s->conn, m->space, c->arg[0], c->arg[1], (uint32_t)c->arg[2],
@@ -196,6 +209,8 @@ static const struct sh_sys sh_table[] = {
 	{ 28, "madvise", SH_MEM, mirror_madvise },
 	{ 149, "mlock", SH_MEM, mirror_mlock },
 	{ 150, "munlock", SH_MEM, mirror_munlock },
+	{ 151, "mlockall", SH_MEM, mirror_mlockall },
+	{ 152, "munlockall", SH_MEM, mirror_munlockall },
 	{ 325, "mlock2", SH_MEM, mirror_mlock2 },
 	{ 329, "pkey_mprotect", SH_MEM, mirror_pkey_mprotect },
 	{ 330, "pkey_alloc", SH_MEM, mirror_pkey_alloc },
@@ -220,8 +235,6 @@ static const struct sh_sys sh_table[] = {
 	{ 435, "clone3", SH_FORK, NULL },
 	{ 30, "shmat", SH_UNMODELLED, NULL },
 	{ 67, "shmdt", SH_UNMODELLED, NULL },
-	{ 151, "mlockall", SH_UNMODELLED, NULL },
-	{ 152, "munlockall", SH_UNMODELLED, NULL },
 	{ 206, "io_setup", SH_UNMODELLED, NULL },
 	{ 207, "io_destroy", SH_UNMODELLED, NULL },
 	{ 216, "remap_file_pages", SH_UNMODELLED, NULL },

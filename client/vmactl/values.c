@@ -57,6 +57,21 @@ static const struct name_val mremap_names[] = {
 	{ NULL, 0 },
 };
 
+static const struct name_val personality_names[] = {
+	{ "addr_compat_layout", VMAC_PER_ADDR_COMPAT_LAYOUT },
+	{ "read_implies_exec", VMAC_PER_READ_IMPLIES_EXEC },
+	{ "addr_limit_32bit", VMAC_PER_ADDR_LIMIT_32BIT },
+	{ "addr_limit_3gb", VMAC_PER_ADDR_LIMIT_3GB },
+	{ NULL, 0 },
+};
+
+static const struct name_val mcl_names[] = {
+	{ "current", VMAC_MCL_CURRENT },
+	{ "future", VMAC_MCL_FUTURE },
+	{ "onfault", VMAC_MCL_ONFAULT },
+	{ NULL, 0 },
+};
+
 static const struct name_val advice_names[] = {
 	{ "normal", VMAC_MADV_NORMAL },
 	{ "random", VMAC_MADV_RANDOM },
@@ -270,6 +285,30 @@ val_mremap_flags(const char *s, uint32_t *out, struct perr *e)
 }
 
 int
+val_personality(const char *s, uint32_t *out, struct perr *e)
+{
+	uint64_t v;
+	if (name_list(s, personality_names, "PER_", "personality bit", &v, e) < 0)
+		return -1;
+	if (v > UINT32_MAX)
+		return perr_set(e, "bad personality '%s'", s);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
+val_mcl_flags(const char *s, uint32_t *out, struct perr *e)
+{
+	uint64_t v;
+	if (name_list(s, mcl_names, "MCL_", "mlockall flag", &v, e) < 0)
+		return -1;
+	if (v > UINT32_MAX)
+		return perr_set(e, "bad mlockall flags '%s'", s);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int
 val_advice(const char *s, int *out, struct perr *e)
 {
 	const struct name_val *nv = find_word(s, strlen(s), "MADV_", advice_names);
@@ -388,6 +427,23 @@ val_map_flags_str(uint32_t flags, char *buf, size_t size)
 	}
 	if (flags & ~0x0fu)
 		snprintf(buf + n, n < size ? size - n : 0, "%s0x%x", n ? "," : "", flags & ~0x0fu);
+}
+
+/* mlockall flags as a list of names, unknown bits as one hex number. */
+void
+val_mcl_flags_str(uint32_t flags, char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (const struct name_val *t = mcl_names; t->name; t++) {
+		if (!(flags & t->val))
+			continue;
+		flags &= ~(uint32_t)t->val;
+		n += (size_t)snprintf(buf + n, n < size ? size - n : 0, "%s%s", n ? "," : "",
+				      t->name);
+	}
+	if (flags || !n)
+		snprintf(buf + n, n < size ? size - n : 0, "%s0x%x", n ? "," : "", flags);
 }
 
 static const char *

@@ -45,7 +45,8 @@ struct args {
 	bool rollup;           /* smaps --rollup */
 	const char *anon_name; /* anon-name's ANON_NAME; NULL clears */
 	struct vmac_create_opts create;
-	struct vmac_create_ext create_ext; /* create --pku, --anon-vma-name */
+	struct vmac_create_ext create_ext; /* create --pku, --personality and --anon-vma-name; exec
+					      --personality */
 	/* open files: mmap --open, file-* commands, set-brk */
 	uint64_t open_id, size;
 	bool has_size, deleted;
@@ -92,6 +93,8 @@ int val_prot(const char *s, uint32_t *out, struct perr *e);
 int val_map_flags(const char *s, uint32_t *out, struct perr *e);
 int val_mremap_flags(const char *s, uint32_t *out, struct perr *e);
 int val_advice(const char *s, int *out, struct perr *e);
+int val_mcl_flags(const char *s, uint32_t *out, struct perr *e);
+int val_personality(const char *s, uint32_t *out, struct perr *e);
 int val_access(const char *s, enum vmac_access *out, struct perr *e);
 int val_layout(const char *s, enum vmac_layout *out, struct perr *e);
 int val_mode(const char *s, uint32_t *out, struct perr *e);
@@ -103,6 +106,7 @@ int val_file_kind(const char *s, enum vmac_file_kind *out, struct perr *e);
 void mem_file_from_stat(struct vmac_file_info *f);
 void val_prot_str(uint32_t prot, char buf[4]);
 void val_map_flags_str(uint32_t flags, char *buf, size_t size);
+void val_mcl_flags_str(uint32_t flags, char *buf, size_t size);
 const char *val_advice_name(int advice);
 const char *val_access_name(enum vmac_access access);
 
@@ -183,6 +187,8 @@ CMD_DECL(mseal);
 CMD_DECL(pkey_alloc);
 CMD_DECL(pkey_free);
 CMD_DECL(pkey_mprotect);
+CMD_DECL(mlockall);
+CMD_DECL(munlockall);
 CMD_DECL(smaps);
 CMD_DECL(anon_name);
 CMD_DECL(populate);

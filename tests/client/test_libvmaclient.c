@@ -341,6 +341,13 @@ test_create_ext(void **state)
 	assert_int_equal(vmac_find_vma(c, "py", a, &v), VMAC_FOUND_VMA);
 	assert_false(v.flags & VMAC_VM_EXEC);
 	assert_int_equal(vmac_destroy(c, "py"), 0);
+	/* ADDR_COMPAT_LAYOUT: bottom-up from TASK_UNMAPPED_BASE, as the kernel lays it out. */
+	x.reserved[3] = 0;
+	x.personality = VMAC_PER_ADDR_COMPAT_LAYOUT;
+	assert_int_equal(vmac_create_ext(c, "pz", NULL, &x), 0);
+	assert_int_equal(vmac_mmap(c, "pz", 0, PAGE, VMAC_PROT_READ, ANON, NULL, 0, &a), 0);
+	assert_int_equal(a, 0x2aaaaaaab000ULL);
+	assert_int_equal(vmac_destroy(c, "pz"), 0);
 	done(c, "px");
 }
 
@@ -375,6 +382,55 @@ test_mseal(void **state)
 	assert_int_equal(ev.start, a + PAGE);
 	vmac_close(w);
 	done(c, "ms");
+}
+
+/*
+ * mlockall/munlockall (0.2): MCL_CURRENT locks what is mapped, MCL_FUTURE what is mapped
+ * later; the watcher hears of both calls.
+ */
+static void
+test_mlockall(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("mla", NULL), *w = conn();
+	struct vmac_event ev;
+	struct vmac_status st;
+	struct vmac_vma v;
+	uint64_t a, b;
+
+	assert_int_equal(vmac_watch(w, "mla"), 0);
+	assert_int_equal(
+		vmac_mmap(c, "mla", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
+		0);
+	assert_int_equal(vmac_mlockall(c, "mla", VMAC_MCL_ONFAULT), -EINVAL);
+	assert_int_equal(vmac_mlockall(c, "mla", 0), -EINVAL);
+	assert_int_equal(vmac_mlockall(c, "mla", VMAC_MCL_CURRENT), 0);
+	assert_int_equal(vmac_status(c, "mla", &st), 0);
+	assert_int_equal(st.vm_lck, 16);
+	assert_int_equal(st.rss_anon, 16);
+	assert_int_equal(vmac_mlockall(c, "mla", VMAC_MCL_FUTURE | VMAC_MCL_ONFAULT), 0);
+	assert_int_equal(vmac_mmap(c, "mla", 0, 2 * PAGE, RW, ANON, NULL, 0, &b), 0);
+	assert_int_equal(vmac_find_vma(c, "mla", b, &v), VMAC_FOUND_VMA);
+	assert_int_equal(v.flags & (VMAC_VM_LOCKED | VMAC_VM_LOCKONFAULT),
+			 VMAC_VM_LOCKED | VMAC_VM_LOCKONFAULT);
+	assert_int_equal(vmac_munlockall(c, "mla"), 0);
+	assert_int_equal(vmac_status(c, "mla", &st), 0);
+	assert_int_equal(st.vm_lck, 0);
+	assert_int_equal(vmac_munlockall(c, "nosuch"), -ENOENT);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MLOCKALL);
+	assert_string_equal(vmac_event_kind_name(ev.kind), "mlockall");
+	assert_int_equal(ev.flags, VMAC_MCL_CURRENT);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.flags, VMAC_MCL_FUTURE | VMAC_MCL_ONFAULT);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MUNLOCKALL);
+	vmac_close(w);
+	done(c, "mla");
 }
 
 /*
@@ -1082,6 +1138,7 @@ main(void)
 		cmocka_unit_test(test_open_files),
 		cmocka_unit_test(test_create_ext),
 		cmocka_unit_test(test_mseal),
+		cmocka_unit_test(test_mlockall),
 		cmocka_unit_test(test_pkeys),
 		cmocka_unit_test(test_smaps),
 		cmocka_unit_test(test_anon_name),

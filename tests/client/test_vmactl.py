@@ -404,6 +404,41 @@ def t_mseal(d):
     ok(run(d, "destroy", "ms"))
 
 
+def t_mlockall(d):
+    """mlockall/munlockall: flags by name or number; VmLck follows; bad flags are refused."""
+    ok(run(d, "create", "mla"))
+    ok(run(d, "mmap", "mla", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    refused(run(d, "mlockall", "mla", "onfault"), "mlockall", "EINVAL")
+    refused(run(d, "mlockall", "mla", "0"), "mlockall", "EINVAL")
+    usage(run(d, "mlockall", "mla", "sometimes"))
+    ok(run(d, "mlockall", "mla", "MCL_CURRENT|future"))
+    assert "VmLck:\t      16 kB" in ok(run(d, "status", "mla")).out
+    a = ok(run(d, "mmap", "mla", "0", "8K", "rw-", "private,anonymous")).out.strip()
+    assert "VmLck:\t      24 kB" in ok(run(d, "status", "mla")).out, a
+    ok(run(d, "munlockall", "mla"))
+    assert "VmLck:\t       0 kB" in ok(run(d, "status", "mla")).out
+    ok(run(d, "mlockall", "mla", "6"))
+    ok(run(d, "destroy", "mla"))
+
+
+def t_personality(d):
+    """create/exec --personality: names or numbers; bits not modelled are refused."""
+    ok(run(d, "create", "pc", "--personality", "addr-compat-layout"))
+    a = ok(run(d, "mmap", "pc", "0", "4K", "rw-", "private,anonymous")).out.strip()
+    assert a == "0x2aaaaaaab000", a
+    ok(run(d, "create", "pi", "--layout", "i386", "--personality", "PER_ADDR_LIMIT_3GB|read_implies_exec"))
+    refused(run(d, "create", "pj", "--layout", "i386", "--task-size", "0xffffe000",
+                "--personality", "addr_limit_3gb"), "create", "EINVAL")
+    refused(run(d, "create", "pk", "--personality", "0x100000"), "create", "EINVAL")
+    usage(run(d, "create", "pk", "--personality", "compat"))
+    ok(run(d, "exec", "pe", "--personality", "addr_compat_layout", "--env", "A=1", "--", "/bin/true"))
+    maps = ok(run(d, "maps", "pe")).out
+    assert "2aaaaaaab000-" in maps, maps
+    usage(run(d, "exec", "pf", "--personality", "nope", "/bin/true"))
+    for n in ["pc", "pi", "pe"]:
+        ok(run(d, "destroy", n))
+
+
 def t_guard_pkeys(d):
     """Guard regions through madvise; pkey commands in a space without PKU (the default)."""
     ok(run(d, "create", "gp"))
@@ -887,8 +922,8 @@ def t_write_errors(d):
 TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
-    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_guard_pkeys, t_smaps,
-    t_anon_name, t_change_commands, t_brk, t_fault,
+    t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_mlockall, t_personality,
+    t_guard_pkeys, t_smaps, t_anon_name, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
     t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]

@@ -79,19 +79,39 @@ derive_mmap_base(const struct conf_vmas *init)
 	return top;
 }
 
-/* Starting VMAs that had anonymous pages had an anon_vma; maps cannot say so. */
+/*
+ * What maps cannot say of a starting VMA and smaps can: that it had an anon_vma (it has
+ * anonymous pages), that a private file mapping is VM_ACCOUNT (RELRO: the flag keeps it from
+ * merging with its neighbour when mlockall changes both), and that writable anonymous memory
+ * is wholly resident (the runner populates it before its first report, so that
+ * mlockall(MCL_CURRENT) adds no page the engine cannot place).
+ */
+static const char *
+describe_start_vma(struct ctx *c, const struct conf_vma *v)
+{
+	bool file = v->name[0] && v->name[0] != '[';
+
+	if (v->rss_anon && mm_vma_set_anon(c->mm, v->start))
+		return "mm_vma_set_anon";
+	if (file && v->flags_known && (v->flags & (VM_ACCOUNT | VM_SHARED)) == VM_ACCOUNT &&
+	    mm_vma_set_account(c->mm, v->start))
+		return "mm_vma_set_account";
+	if (!file && v->perms[1] == 'w' && v->rss_anon == (v->end - v->start) / PAGE &&
+	    mm_populate(c->mm, v->start, v->end - v->start, true))
+		return "mm_populate";
+	return NULL;
+}
+
 static int
 attach_anon_vmas(struct ctx *c, const struct conf_vmas *init)
 {
 	for (size_t i = 0; i < init->n; i++) {
 		const struct conf_vma *v = &init->v[i];
+		const char *failed = is_gate(v) ? NULL : describe_start_vma(c, v);
 
-		if (is_gate(v) || !v->rss_anon)
-			continue;
-		if (mm_vma_set_anon(c->mm, v->start)) {
-			verdict(c, CONF_HARNESS_ERROR, CONF_FAM_RSS,
-				"engine: mm_vma_set_anon(0x%llx) failed",
-				(unsigned long long)v->start);
+		if (failed) {
+			verdict(c, CONF_HARNESS_ERROR, CONF_FAM_RSS, "engine: %s(0x%llx) failed",
+				failed, (unsigned long long)v->start);
 			return -EINVAL;
 		}
 	}
@@ -147,6 +167,8 @@ setup_engine(struct ctx *c)
 	cfg.rlimit_data = s->st.rlimit_data;
 	cfg.rlimit_memlock = s->st.rlimit_memlock;
 	cfg.cap_ipc_lock = s->st.cap_ipc_lock;
+	/* The personality it ran under (ADDR_NO_RANDOMIZE is how every run starts). */
+	cfg.personality = s->st.personality & MM_PER_MODELLED;
 	err = mm_import_maps(&cfg, s->maps, strlen(s->maps), &c->mm, &line);
 	if (err) {
 		verdict(c, CONF_HARNESS_ERROR, CONF_FAM_MAPS,
@@ -246,6 +268,12 @@ engine_op(struct ctx *c, const struct conf_op *op, const struct conf_result *k, 
 		return 0;
 	case CONF_OP_MSEAL:
 		*ret = mm_mseal(c->mm, k->addr, op->len, op->flags);
+		return 0;
+	case CONF_OP_MLOCKALL:
+		*ret = mm_mlockall(c->mm, op->flags);
+		return 0;
+	case CONF_OP_MUNLOCKALL:
+		*ret = mm_munlockall(c->mm);
 		return 0;
 	case CONF_OP_PKEY_ALLOC:
 		err = mm_pkey_alloc(c->mm, op->flags, op->prot, &pkey);

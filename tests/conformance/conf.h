@@ -46,6 +46,8 @@ enum conf_op_kind {
 	CONF_OP_MUNLOCK,
 	CONF_OP_FORK,
 	CONF_OP_MSEAL,
+	CONF_OP_MLOCKALL,
+	CONF_OP_MUNLOCKALL,
 	CONF_OP_PKEY_ALLOC,    /* flags, prot = init_val */
 	CONF_OP_PKEY_FREE,     /* advice = the key */
 	CONF_OP_PKEY_MPROTECT, /* addr, len, prot, advice = the key */
@@ -74,7 +76,8 @@ struct conf_op {
 	struct conf_addr new_addr; /* mremap */
 	uint64_t len, new_len;
 	uint32_t prot;  /* mmap, mprotect */
-	uint32_t flags; /* mmap, mremap, mlock2, mseal flags; touch: 1 = write; anon-name: name */
+	uint32_t flags; /* mmap, mremap, mlock2, mseal, mlockall flags; touch: 1 = write; anon-name:
+			   name */
 	int32_t file;   /* mmap: file slot or -1 */
 	int32_t advice; /* madvise; pkey_free, pkey_mprotect: the key */
 	uint64_t offset;
@@ -103,6 +106,13 @@ struct conf_program {
 	uint32_t limits;
 	uint64_t memlock, data_headroom, as_headroom;
 	struct conf_file files[CONF_MAX_FILES];
+	/*
+	 * personality(2) bits beside ADDR_NO_RANDOMIZE: ADDR_COMPAT_LAYOUT set before the exec
+	 * (the layout is chosen there), READ_IMPLIES_EXEC by the runner after it (a 64-bit exec
+	 * clears it).
+	 */
+	uint32_t personality;
+	uint32_t pad;
 };
 #define CONF_MAGIC 0x766d6164u
 
@@ -131,7 +141,7 @@ struct conf_state {
 	uint64_t forks;
 	uint64_t rlimit_as, rlimit_data, rlimit_memlock; /* bytes; UINT64_MAX = unlimited */
 	uint32_t cap_ipc_lock;
-	uint32_t pad2;
+	uint32_t personality; /* personality(0xffffffff) */
 };
 
 #endif

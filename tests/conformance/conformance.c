@@ -144,6 +144,8 @@ print_sequence(const struct env *env, const char *runner, const struct conf_seq 
 			       run.init.st.cap_ipc_lock ? "yes" : "no",
 			       limit_str(run.init.st.rlimit_data, lim[1], sizeof(lim[1])),
 			       limit_str(run.init.st.rlimit_as, lim[2], sizeof(lim[2])));
+		if (run.init.st.personality & MM_PER_MODELLED)
+			printf("#   personality: %#x\n", run.init.st.personality);
 		for (size_t i = 0; i < run.nres && i < seq->nops; i++) {
 			if (run.res[i].skipped)
 				continue;
@@ -183,6 +185,8 @@ print_verbose(const struct conf_seq *seq, const struct conf_krun *run, uint64_t 
 
 	printf("# seed %llu: %s\n", (unsigned long long)seed,
 	       rep->verdict == CONF_AGREE ? "agreed" : rep->why);
+	if (run->init.st.personality & MM_PER_MODELLED)
+		printf("#     personality: %#x\n", run->init.st.personality);
 	for (size_t i = 0; i < run->nres && i < seq->nops; i++) {
 		conf_format_op(&seq->ops[i], &run->res[i], line, sizeof(line));
 		printf("#     %s\n", line);

@@ -325,6 +325,7 @@ gen_odd_length(struct gen *g, struct conf_op *op)
 	uint64_t len = odd[range(g, 0, sizeof(odd) / sizeof(odd[0]) - 1)];
 
 	if (op->kind == CONF_OP_BRK || op->kind == CONF_OP_TOUCH || op->kind == CONF_OP_FORK ||
+	    op->kind == CONF_OP_MLOCKALL || op->kind == CONF_OP_MUNLOCKALL ||
 	    op->kind == CONF_OP_PKEY_ALLOC || op->kind == CONF_OP_PKEY_FREE || !chance(g, 3))
 		return;
 	op->flags &= op->kind == CONF_OP_MMAP ? ~(uint32_t)(MM_MAP_POPULATE | MM_MAP_LOCKED) : ~0u;
@@ -333,6 +334,31 @@ gen_odd_length(struct gen *g, struct conf_op *op)
 		op->new_len = len;
 	else
 		op->len = len;
+}
+
+/* mlockall: mostly a valid combination, now and then one the kernel refuses. */
+static void
+gen_mlockall(struct gen *g, struct conf_op *op)
+{
+	static const uint32_t valid[] = {
+		MM_MCL_CURRENT,
+		MM_MCL_FUTURE,
+		MM_MCL_CURRENT | MM_MCL_FUTURE,
+		MM_MCL_CURRENT | MM_MCL_ONFAULT,
+		MM_MCL_FUTURE | MM_MCL_ONFAULT,
+		MM_MCL_CURRENT | MM_MCL_FUTURE | MM_MCL_ONFAULT,
+	};
+	static const uint32_t invalid[] = { 0, MM_MCL_ONFAULT, 8, MM_MCL_CURRENT | 8 };
+
+	if (chance(g, 30)) {
+		op->kind = CONF_OP_MUNLOCKALL;
+		return;
+	}
+	op->kind = CONF_OP_MLOCKALL;
+	if (chance(g, 10))
+		op->flags = invalid[range(g, 0, sizeof(invalid) / sizeof(invalid[0]) - 1)];
+	else
+		op->flags = valid[range(g, 0, sizeof(valid) / sizeof(valid[0]) - 1)];
 }
 
 /*
@@ -385,10 +411,12 @@ gen_op(struct gen *g, struct conf_op *op)
 		op->flags = (uint32_t)range(g, 0, CONF_ANON_NAME_COUNT);
 	} else if (r < 88) {
 		gen_madvise(g, op);
-	} else if (r < 93) {
+	} else if (r < 91) {
 		op->kind = chance(g, 60) ? CONF_OP_MLOCK : CONF_OP_MUNLOCK;
 		pick_range(g, &op->addr, &op->len);
 		op->flags = op->kind == CONF_OP_MLOCK && chance(g, 30) ? MM_MLOCK_ONFAULT : 0;
+	} else if (r < 92) {
+		gen_mlockall(g, op);
 	} else if (r < 95) {
 		op->kind = CONF_OP_MSEAL;
 		pick_range(g, &op->addr, &op->len);
@@ -420,6 +448,17 @@ gen_limits(struct gen *g, struct conf_seq *seq)
 	seq->prog.as_headroom = (uint64_t)range(g, 0, 160) * PAGE;
 }
 
+/* One sequence in eight runs bottom-up (ADDR_COMPAT_LAYOUT), with READ_IMPLIES_EXEC, or both. */
+static void
+gen_personality(struct gen *g, struct conf_seq *seq)
+{
+	static const uint32_t pers[] = { MM_PER_ADDR_COMPAT_LAYOUT, MM_PER_READ_IMPLIES_EXEC,
+					 MM_PER_ADDR_COMPAT_LAYOUT | MM_PER_READ_IMPLIES_EXEC };
+
+	if (chance(g, 12))
+		seq->prog.personality = pers[range(g, 0, 2)];
+}
+
 void
 conf_seq_files(const struct conf_files *files, uint64_t seed, struct conf_seq *seq)
 {
@@ -443,6 +482,7 @@ conf_gen_sequence(uint64_t seed, const struct conf_files *files, struct conf_seq
 	memset(seq, 0, sizeof(*seq));
 	conf_seq_files(files, next(&g.rng), seq);
 	gen_limits(&g, seq);
+	gen_personality(&g, seq);
 	seq->nops = (size_t)range(&g, 6, 40);
 	for (size_t i = 0; i < seq->nops; i++) {
 		struct conf_op *op = &seq->ops[i];

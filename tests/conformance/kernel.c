@@ -106,12 +106,13 @@ parse_stream(struct bytes *b, struct conf_krun *out)
 }
 
 static void
-child_exec(const char *runner, int in_fd, int out_fd)
+child_exec(const char *runner, unsigned pers, int in_fd, int out_fd)
 {
 	char *argv[] = { (char *)runner, NULL };
 	char *envp[] = { NULL };
 
-	if (personality(ADDR_NO_RANDOMIZE) == -1 || dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
+	if (personality(ADDR_NO_RANDOMIZE | (pers & ADDR_COMPAT_LAYOUT)) == -1 ||
+	    dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
 		_exit(126);
 	execve(runner, argv, envp);
 	_exit(127);
@@ -148,7 +149,7 @@ conf_kernel_run(const char *runner, const struct conf_files *files, const struct
 	if (pid < 0)
 		return -errno;
 	if (pid == 0)
-		child_exec(runner, in[0], outp[1]);
+		child_exec(runner, seq->prog.personality, in[0], outp[1]);
 	close(in[0]);
 	close(outp[1]);
 	err = write_program(in[1], seq);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -41,6 +42,8 @@ static uint64_t prot_lo[CONF_MAX_PROTECTED], prot_hi[CONF_MAX_PROTECTED];
 static int nprot;
 static uint64_t heap_base, start_brk;
 static uint64_t forks;
+/* mlockall(MCL_FUTURE) is in force: later mappings are locked (def_flags, which fork clears). */
+static bool future_locked;
 
 static sigjmp_buf fault_jmp;
 static volatile sig_atomic_t fault_code;
@@ -242,6 +245,9 @@ apply_limits(void)
 		set_limit(RLIMIT_DATA, prog.data_headroom);
 	if (prog.limits & CONF_LIMIT_AS)
 		set_limit(RLIMIT_AS, status_bytes("VmSize:") + prog.as_headroom);
+	if ((prog.personality & READ_IMPLIES_EXEC) &&
+	    personality((unsigned)personality(0xffffffff) | READ_IMPLIES_EXEC) == -1)
+		die("runner: personality failed");
 }
 
 static size_t
@@ -265,6 +271,7 @@ send_state(void)
 	st.rlimit_data = rlimit_of(RLIMIT_DATA);
 	st.rlimit_memlock = rlimit_of(RLIMIT_MEMLOCK);
 	st.cap_ipc_lock = has_ipc_lock();
+	st.personality = (uint32_t)personality(0xffffffff);
 	st.brk = (uint64_t)syscall(SYS_brk, 0);
 	write_all(&st, sizeof(st));
 	write_all(maps_buf, st.maps_len);
@@ -351,6 +358,7 @@ do_fork(struct conf_result *res)
 		die("runner: fork failed");
 	if (pid == 0) {
 		forks++;
+		future_locked = false;
 		res->ret = 0;
 		return;
 	}
@@ -380,6 +388,10 @@ op_syscall(const struct conf_op *op, uint64_t a, uint64_t n)
 		return sc(SYS_mlock2, a, op->len, op->flags, 0, 0, 0);
 	case CONF_OP_MSEAL:
 		return sc(CONF_SYS_MSEAL, a, op->len, op->flags, 0, 0, 0);
+	case CONF_OP_MLOCKALL:
+		return sc(SYS_mlockall, op->flags, 0, 0, 0, 0, 0);
+	case CONF_OP_MUNLOCKALL:
+		return sc(SYS_munlockall, 0, 0, 0, 0, 0, 0);
 	case CONF_OP_PKEY_ALLOC:
 		return sc(SYS_pkey_alloc, op->flags, op->prot, 0, 0, 0, 0);
 	case CONF_OP_PKEY_FREE:
@@ -448,7 +460,8 @@ smaps_hash(void)
  * A fork child differs from its parent in what VM_DONTCOPY, VM_WIPEONFORK and VM_LOCKED
  * mappings it has, so it stands in for the runner only where there are none; and what it
  * does to a VM_SHARED mapping (populating a shmem object, say) the runner would see, so
- * there must be none of those either.
+ * there must be none of those either.  Nor may mlockall(MCL_FUTURE) be in force: the child
+ * would map without the def_flags fork cleared (future_locked, tested by the caller).
  */
 static bool
 forkless_flags(void)
@@ -487,7 +500,7 @@ probe_op(const struct conf_op *op, struct conf_result *res)
 
 	uint64_t before;
 
-	if (!forkless_flags())
+	if (future_locked || !forkless_flags())
 		return false;
 	before = smaps_hash();
 	if (pipe(p))
@@ -552,6 +565,12 @@ run_op(const struct conf_op *op, struct conf_result *res)
 	case CONF_OP_FORK:
 		do_fork(res);
 		return true;
+	case CONF_OP_MLOCKALL:
+	case CONF_OP_MUNLOCKALL:
+		res->ret = op_syscall(op, 0, 0);
+		if (res->ret == 0)
+			future_locked = op->kind == CONF_OP_MLOCKALL && (op->flags & MCL_FUTURE);
+		return true;
 	default:
 		if (op->probe)
 			return probe_op(op, res);
@@ -587,6 +606,33 @@ run_sequence(void)
 	}
 }
 
+/*
+ * Makes the runner's writable anonymous memory (bss, heap, stack) wholly resident before the
+ * first report, so that mlockall(MCL_CURRENT), which populates everything, adds pages only
+ * to the sequence's own mappings (the engine is told these are resident).
+ */
+static void
+populate_own(void)
+{
+	size_t len = slurp("/proc/self/maps", maps_buf, sizeof(maps_buf) - 1);
+
+	maps_buf[len] = '\0';
+	for (const char *l = maps_buf; *l;) {
+		const char *p = l, *e = strchr(l, '\n');
+		uint64_t lo = parse_hex(&p), hi;
+
+		p++;
+		hi = parse_hex(&p);
+		/* "rw-p 00000000 00:00 0 ": private, writable, no file (inode 0). */
+		if (strncmp(p, " rw-p ", 6) == 0 && strstr(p, " 00:00 0 ") == p + 14 &&
+		    madvise((void *)(uintptr_t)lo, hi - lo, MADV_POPULATE_WRITE))
+			die("runner: cannot populate its own memory");
+		if (!e)
+			break;
+		l = e + 1;
+	}
+}
+
 /* Makes the stack pages the sequence will use resident before the first report. */
 static void __attribute__((noinline)) warm_stack(void)
 {
@@ -617,6 +663,7 @@ setup(void)
 	memset(stat_buf, 0, sizeof(stat_buf));
 	memset(results, 0, sizeof(results));
 	warm_stack();
+	populate_own();
 	(void)touch(0, false);
 }
 

@@ -164,6 +164,8 @@ remote_files_op(struct vmac_conn *c, const char *n, const struct dop *op)
 		return vmac_exec(c, n, EXEC_PROGRAM, exec_argv, NULL, NULL);
 	case DOP_PKEY_MPROTECT:
 		return vmac_pkey_mprotect(c, n, op->addr, op->len, op->prot, -1);
+	case DOP_MLOCKALL:
+		return op->prot ? vmac_mlockall(c, n, op->prot) : vmac_munlockall(c, n);
 	default:
 		remote_info(op, &fi);
 		r = vmac_mmap_file(c, n, op->addr, op->len, op->prot, op->flags, &fi, 0, &out);
@@ -261,6 +263,8 @@ local_files_op(struct mm *mm, const struct dop *op)
 		return mm_file_close(mm, op->fid);
 	case DOP_PKEY_MPROTECT:
 		return mm_pkey_mprotect(mm, op->addr, op->len, op->prot, -1);
+	case DOP_MLOCKALL:
+		return op->prot ? mm_mlockall(mm, op->prot) : mm_munlockall(mm);
 	default:
 		memset(&fd, 0, sizeof(fd));
 		fd.id = op->fid;

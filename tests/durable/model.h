@@ -40,6 +40,7 @@ enum dop_kind {
 	DOP_MMAP_FID,      /* an mmap of an open file, by its id */
 	DOP_EXEC,          /* NAME becomes a fresh exec of EXEC_PROGRAM (rarely: it resets NAME) */
 	DOP_PKEY_MPROTECT, /* key -1: a plain mprotect through the pkey request */
+	DOP_MLOCKALL,      /* mlockall with flags 1-3, or (prot 0) munlockall */
 	DOP_KINDS
 };
 

@@ -58,12 +58,12 @@ $(EXEC_ELF): $(EXEC_TEST_DIR)/test_exec_elf.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIEN
 		$(CLIENT_A) $(call PC_LIBS,libprotobuf-c cmocka)
 
 # test_shadow: vmactl shadow following real programs (a shell script run with sh).
-$(EXEC_TEST_DIR)/shm $(EXEC_TEST_DIR)/seal: $(EXEC_TEST_DIR)/%: tests/exec/%.c
+$(EXEC_TEST_DIR)/shm $(EXEC_TEST_DIR)/seal $(EXEC_TEST_DIR)/lockall: $(EXEC_TEST_DIR)/%: tests/exec/%.c
 	@mkdir -p $(@D)
 	$(CC) -O1 -o $@ $<
 
 $(EXEC_SHADOW): tests/exec/test_shadow.sh tests/exec/exec.mk | $(VMACTL) $(VMAD) \
-		$(EXEC_TEST_DIR)/shm $(EXEC_TEST_DIR)/seal
+		$(EXEC_TEST_DIR)/shm $(EXEC_TEST_DIR)/seal $(EXEC_TEST_DIR)/lockall
 	$(call client_test_wrapper,sh,tests/exec/test_shadow.sh)
 
 # The longer shadow list, outside make check.

@@ -30,6 +30,7 @@ struct xcase {
 	const char *const *argv; /* NULL: { program } */
 	int nargs, arglen;       /* extra generated arguments */
 	int nenv, envlen;        /* generated environment */
+	unsigned personality; /* personality(2) bits set before execve, beside ADDR_NO_RANDOMIZE */
 };
 
 /* The kernel's view of one exec. */
@@ -110,7 +111,8 @@ parse_stat(const char *text, uint64_t out[10])
 }
 
 static int
-kernel_run(const char *program, char *const argv[], char *const envp[], struct kview *kv)
+kernel_run(const char *program, char *const argv[], char *const envp[], unsigned pers,
+	   struct kview *kv)
 {
 	char path[64], buf[4096];
 	int st, rc = 0;
@@ -120,7 +122,8 @@ kernel_run(const char *program, char *const argv[], char *const envp[], struct k
 		return -1;
 	if (pid == 0) {
 		ptrace(PTRACE_TRACEME, 0, NULL, NULL);
-		personality(ADDR_NO_RANDOMIZE);
+		if (personality(ADDR_NO_RANDOMIZE | pers) < 0)
+			_exit(126);
 		execve(program, argv, envp);
 		_exit(127);
 	}
@@ -263,7 +266,8 @@ run_case(struct vmac_conn *c, const struct xcase *x, int n)
 	int rc;
 
 	o.envp = (const char *const *)envp;
-	if (kernel_run(x->program, av, envp, &kv) < 0) {
+	o.personality = x->personality;
+	if (kernel_run(x->program, av, envp, x->personality, &kv) < 0) {
 		printf("not ok %d - %s: the kernel run failed\n", n, x->what);
 		goto out;
 	}
@@ -299,27 +303,54 @@ static const char *const ldso_alone[] = { LDSO, NULL };
 static const char *const ldso32_pie[] = { "/lib/ld-linux.so.2", PROG("prog-m32-pie"), NULL };
 
 static const struct xcase cases[] = {
-	{ "dynamic PIE /bin/true", "/bin/true", NULL, 0, 0, 0, 0 },
-	{ "dynamic PIE /bin/sh with an environment", "/bin/sh", NULL, 2, 8, 5, 20 },
-	{ "dynamic PIE python3", "/usr/bin/python3", NULL, 0, 0, 0, 0 },
-	{ "PIE with a large bss", PROG("prog-pie"), NULL, 1, 3, 0, 0 },
-	{ "non-PIE", PROG("prog-nopie"), NULL, 0, 0, 1, 5 },
-	{ "static", PROG("prog-static"), NULL, 0, 0, 0, 0 },
-	{ "static-pie", PROG("prog-static-pie"), NULL, 0, 0, 0, 0 },
-	{ "executable stack (PT_GNU_STACK RWX)", PROG("prog-execstack"), NULL, 0, 0, 0, 0 },
-	{ "ld.so run directly on /bin/true", LDSO, ldso_true, 0, 0, 0, 0 },
-	{ "ld.so run directly on a PIE", LDSO, ldso_pie, 0, 0, 0, 0 },
-	{ "ld.so run directly, alone", LDSO, ldso_alone, 0, 0, 0, 0 },
-	{ "3000 arguments of 60 bytes (stack beyond 128 KiB)", "/bin/true", NULL, 3000, 60, 0, 0 },
-	{ "20000 short arguments (pointer arrays beyond 128 KiB)", "/bin/true", NULL, 20000, 1, 0,
+	{ "dynamic PIE /bin/true", "/bin/true", NULL, 0, 0, 0, 0, 0 },
+	{ "dynamic PIE /bin/sh with an environment", "/bin/sh", NULL, 2, 8, 5, 20, 0 },
+	{ "dynamic PIE python3", "/usr/bin/python3", NULL, 0, 0, 0, 0, 0 },
+	{ "PIE with a large bss", PROG("prog-pie"), NULL, 1, 3, 0, 0, 0 },
+	{ "non-PIE", PROG("prog-nopie"), NULL, 0, 0, 1, 5, 0 },
+	{ "static", PROG("prog-static"), NULL, 0, 0, 0, 0, 0 },
+	{ "static-pie", PROG("prog-static-pie"), NULL, 0, 0, 0, 0, 0 },
+	{ "executable stack (PT_GNU_STACK RWX)", PROG("prog-execstack"), NULL, 0, 0, 0, 0, 0 },
+	{ "ld.so run directly on /bin/true", LDSO, ldso_true, 0, 0, 0, 0, 0 },
+	{ "ld.so run directly on a PIE", LDSO, ldso_pie, 0, 0, 0, 0, 0 },
+	{ "ld.so run directly, alone", LDSO, ldso_alone, 0, 0, 0, 0, 0 },
+	{ "3000 arguments of 60 bytes (stack beyond 128 KiB)", "/bin/true", NULL, 3000, 60, 0, 0,
 	  0 },
-	{ "1000 environment strings of 100 bytes", PROG("prog-static"), NULL, 0, 0, 1000, 100 },
-	{ "a #! script run by /bin/sh -e", PROG("script-sh"), NULL, 2, 4, 1, 4 },
-	{ "a #! script whose interpreter is a script", PROG("script-nested"), NULL, 1, 4, 0, 0 },
-	{ "i386 PIE", PROG("prog-m32-pie"), NULL, 0, 0, 0, 0 },
-	{ "i386 static", PROG("prog-m32-static"), NULL, 2, 5, 2, 5 },
-	{ "i386 static-pie", PROG("prog-m32-static-pie"), NULL, 0, 0, 0, 0 },
-	{ "i386 ld.so run directly on a PIE", "/lib/ld-linux.so.2", ldso32_pie, 0, 0, 0, 0 },
+	{ "20000 short arguments (pointer arrays beyond 128 KiB)", "/bin/true", NULL, 20000, 1, 0,
+	  0, 0 },
+	{ "1000 environment strings of 100 bytes", PROG("prog-static"), NULL, 0, 0, 1000, 100, 0 },
+	{ "a #! script run by /bin/sh -e", PROG("script-sh"), NULL, 2, 4, 1, 4, 0 },
+	{ "a #! script whose interpreter is a script", PROG("script-nested"), NULL, 1, 4, 0, 0, 0 },
+	{ "i386 PIE", PROG("prog-m32-pie"), NULL, 0, 0, 0, 0, 0 },
+	{ "i386 static", PROG("prog-m32-static"), NULL, 2, 5, 2, 5, 0 },
+	{ "i386 static-pie", PROG("prog-m32-static-pie"), NULL, 0, 0, 0, 0, 0 },
+	{ "i386 ld.so run directly on a PIE", "/lib/ld-linux.so.2", ldso32_pie, 0, 0, 0, 0, 0 },
+	/* personality(2) before execve (include/uapi/linux/personality.h). */
+	{ "ADDR_COMPAT_LAYOUT: /bin/true bottom-up", "/bin/true", NULL, 0, 0, 0, 0,
+	  ADDR_COMPAT_LAYOUT },
+	{ "ADDR_COMPAT_LAYOUT: python3", "/usr/bin/python3", NULL, 0, 0, 0, 0, ADDR_COMPAT_LAYOUT },
+	{ "ADDR_COMPAT_LAYOUT: ld.so run directly", LDSO, ldso_true, 0, 0, 0, 0,
+	  ADDR_COMPAT_LAYOUT },
+	{ "READ_IMPLIES_EXEC: cleared by a 64-bit exec", PROG("prog-pie"), NULL, 0, 0, 0, 0,
+	  READ_IMPLIES_EXEC },
+	{ "ADDR_LIMIT_3GB: no effect on a 64-bit task", "/bin/true", NULL, 0, 0, 0, 0,
+	  ADDR_LIMIT_3GB },
+	{ "ADDR_LIMIT_32BIT: no effect on x86", PROG("prog-static-pie"), NULL, 0, 0, 0, 0,
+	  ADDR_LIMIT_32BIT },
+	{ "i386 PIE, ADDR_LIMIT_3GB", PROG("prog-m32-pie"), NULL, 0, 0, 0, 0, ADDR_LIMIT_3GB },
+	{ "i386 PIE, ADDR_COMPAT_LAYOUT", PROG("prog-m32-pie"), NULL, 0, 0, 0, 0,
+	  ADDR_COMPAT_LAYOUT },
+	{ "i386 PIE, ADDR_LIMIT_3GB | ADDR_COMPAT_LAYOUT", PROG("prog-m32-pie"), NULL, 0, 0, 0, 0,
+	  ADDR_LIMIT_3GB | ADDR_COMPAT_LAYOUT },
+	{ "i386 PIE, READ_IMPLIES_EXEC kept", PROG("prog-m32-pie"), NULL, 0, 0, 0, 0,
+	  READ_IMPLIES_EXEC },
+	{ "i386 static, ADDR_LIMIT_3GB", PROG("prog-m32-static"), NULL, 0, 0, 0, 0,
+	  ADDR_LIMIT_3GB },
+	{ "i386 static-pie, ADDR_LIMIT_3GB", PROG("prog-m32-static-pie"), NULL, 0, 0, 0, 0,
+	  ADDR_LIMIT_3GB },
+	{ "i386 ld.so run directly, ADDR_LIMIT_3GB", "/lib/ld-linux.so.2", ldso32_pie, 0, 0, 0, 0,
+	  ADDR_LIMIT_3GB },
+	{ "i386 PIE, ADDR_LIMIT_32BIT", PROG("prog-m32-pie"), NULL, 0, 0, 0, 0, ADDR_LIMIT_32BIT },
 };
 
 int

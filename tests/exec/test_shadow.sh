@@ -69,6 +69,7 @@ shadow "python3 running a short script" /usr/bin/python3 "$tmp/script.py"
 shadow "sort on 30000 generated lines" /usr/bin/sort "$tmp/input"
 shadow "sort, several threads" /usr/bin/sort --parallel=2 -S 1M "$tmp/input"
 shadow "mseal and the protection-key calls" "$B/tests/exec/seal"
+shadow "mlockall and munlockall" "$B/tests/exec/lockall"
 # vmactl exec itself: silent, the layout in maps, JSON fields, refusals of unrunnable files.
 ctl() {
 	"$VMACTL" -s "$tmp/sock" "$@"

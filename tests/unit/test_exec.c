@@ -225,6 +225,23 @@ occupied_address_fails_cleanly(void **state)
 	a = args_for(seg, 2, false);
 	refused(&a, -EEXIST);
 }
+/* special_mapping_split(): [vdso] and [vvar] refuse to be split (checked on the kernel). */
+static void
+special_mappings_are_not_split(void **state)
+{
+	struct mm_exec_args a = args_for(static_segs, 2, false);
+	struct mm_exec_info in;
+	struct mm *mm;
+
+	(void)state;
+	mm = exec_ok(&a, &in);
+	assert_int_equal(mm_munmap(mm, in.vdso_base + P, P), -EINVAL);
+	assert_int_equal(mm_mprotect(mm, in.vdso_base, P, MM_PROT_READ), -EINVAL);
+	assert_int_equal(mm_mprotect(mm, in.vdso_base - P, P, MM_PROT_NONE), -EINVAL);
+	assert_int_equal(mm_mprotect(mm, in.vdso_base, 2 * P, MM_PROT_READ), 0);
+	check_valid(mm);
+	mm_destroy(mm);
+}
 
 int
 main(void)
@@ -235,6 +252,7 @@ main(void)
 		cmocka_unit_test(bad_figures_are_refused),
 		cmocka_unit_test(oversized_arguments_are_refused),
 		cmocka_unit_test(occupied_address_fails_cleanly),
+		cmocka_unit_test(special_mappings_are_not_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
