@@ -454,6 +454,16 @@ struct vmac_status {
 VMAC_EXPORT int vmac_status(struct vmac_conn *c, const char *name, struct vmac_status *out);
 
 /*
+ * /proc/PID/smaps text of a space (0.2), or with rollup /proc/PID/smaps_rollup, as the kernel
+ * prints it for what vmad models (figures it does not model print what the kernel prints
+ * without them; see README).  On success *text is a NUL-terminated string the caller frees
+ * with free(), and *len (if len is not NULL) its length; on failure *text is NULL.  -E2BIG when
+ * the text does not fit one reply (about 1 KiB per VMA; the limit is the daemon's reply budget).
+ */
+VMAC_EXPORT int vmac_smaps(struct vmac_conn *c, const char *name, bool rollup, char **text,
+			   size_t *len);
+
+/*
  * Iterate over the VMAs with end > from, in address order.  The daemon sends them in pages of
  * at most page_size (0 = its default); the iterator asks for the next page when one runs out,
  * so a space that changes meanwhile is seen as /proc/PID/maps readers see it.  The iterator
@@ -498,6 +508,7 @@ enum vmac_event_kind {
 	VMAC_EVENT_PKEY_MPROTECT = 82, /* new_prot; flags: the key (UINT32_MAX for -1) */
 	VMAC_EVENT_MLOCKALL = 76,      /* flags */
 	VMAC_EVENT_MUNLOCKALL = 77,
+	VMAC_EVENT_SET_VMA_ANON_NAME = 86, /* start, len */
 };
 
 struct vmac_event {
@@ -768,6 +779,19 @@ VMAC_EXPORT int vmac_pkey_alloc(struct vmac_conn *c, const char *name, unsigned 
 VMAC_EXPORT int vmac_pkey_free(struct vmac_conn *c, const char *name, int pkey);
 VMAC_EXPORT int vmac_pkey_mprotect(struct vmac_conn *c, const char *name, uint64_t addr,
 				   uint64_t len, uint32_t prot, int pkey);
+
+/*
+ * prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, anon_name) (0.2): names the anonymous
+ * VMAs of [addr, addr + len) (anon_name NULL clears); maps shows "[anon:NAME]" (shared
+ * anonymous memory "[anon_shmem:NAME]") and names take part in merging.  -EINVAL unless the
+ * space was created with VMAC_FEATURE_ANON_VMA_NAME (as on a kernel without
+ * CONFIG_ANON_VMA_NAME), or for a name of VMAC_ANON_VMA_NAME_MAX bytes or more or with a
+ * character outside printable ASCII or one of \ ` $ [ ]; -EBADF at a file mapping and -ENOMEM
+ * at a hole (the VMAs before it named).
+ */
+#define VMAC_ANON_VMA_NAME_MAX 80 /* with the NUL */
+VMAC_EXPORT int vmac_set_vma_anon_name(struct vmac_conn *c, const char *name, uint64_t addr,
+				       uint64_t len, const char *anon_name);
 
 /*
  * Set the program break of a space: start_brk (page aligned) and brk (start_brk <= brk <= the

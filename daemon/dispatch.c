@@ -20,6 +20,7 @@
 #include "server.h"
 #include "space.h"
 #include "view.h"
+#include "vma_req.h"
 #include "watch.h"
 
 typedef Vmad__V1__Request Request;
@@ -856,6 +857,25 @@ op_pkeys(struct dctx *d)
 	return r;
 }
 
+/* Smaps and SetVmaAnonName (vma_req.c). */
+static int
+op_vma_req(struct dctx *d, bool write)
+{
+	Event ev = VMAD__V1__EVENT__INIT;
+	char why[160] = "";
+	struct space *sp;
+	int r;
+
+	if ((r = lookup(d, vma_req_name(d->req), write ? SPACE_WRITE : SPACE_READ, &sp)) < 0)
+		return r;
+	r = vma_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
+	if (r < 0)
+		return why[0] ? fail(d, r, "%s", why) : r;
+	if (sp->watchers && vma_req_event(d->req, &ev))
+		emit(d, sp, ev.kind, &ev);
+	return 0;
+}
+
 static int
 op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
 {
@@ -925,6 +945,7 @@ static int
 dispatch_op(struct dctx *d)
 {
 	const Request *q = d->req;
+	bool write;
 
 	switch (q->op_case) {
 	case VMAD__V1__REQUEST__OP_HELLO:
@@ -990,6 +1011,8 @@ dispatch_op(struct dctx *d)
 			return op_lockall(d);
 		if (pkeys_req_handles(q))
 			return op_pkeys(d);
+		if (vma_req_handles(q, &write))
+			return op_vma_req(d, write);
 		d->close = true;
 		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 	}

@@ -68,6 +68,8 @@ static const struct record_op record_ops[] = {
 	RECORD_OP(PKEY_MPROTECT, CHANGES, "name"),
 	RECORD_OP(MLOCK_ALL, CHANGES, "name"),
 	RECORD_OP(MUNLOCK_ALL, CHANGES, "name"),
+	RECORD_OP(SMAPS, READ, NULL),
+	RECORD_OP(SET_VMA_ANON_NAME, CHANGES, "name"),
 	/* A view is a session's handle on a space: it lives and dies with the connection. */
 	RECORD_OP(VIEW_OPEN, READ, NULL),
 	RECORD_OP(EXEC, CHANGES, "name"),

@@ -288,7 +288,8 @@ view_rec_of(struct view_pub *v, struct mm *mm, const struct vma *vma,
 	r->flags = info->flags;
 	r->pgoff = info->pgoff;
 	r->name = VINDEX_NIL;
-	if (!info->path && !info->shmem) {
+	/* A named anonymous VMA's name is formatted: it takes the maps line's buffer. */
+	if (!info->path && !info->shmem && !info->anon_name) {
 		name->s = mm_vma_name(mm, vma, NULL, 0);
 		name->len = name->s ? strlen(name->s) : 0;
 		return 0;
@@ -296,7 +297,7 @@ view_rec_of(struct view_pub *v, struct mm *mm, const struct vma *vma,
 	rc = mm_maps_entry(mm, vma, &e, v->line, sizeof(v->line));
 	if (rc < 0)
 		return rc;
-	r->attr = VINDEX_ATTR_FILE;
+	r->attr = info->path || info->shmem ? VINDEX_ATTR_FILE : 0;
 	r->dev_major = e.dev_major;
 	r->dev_minor = e.dev_minor;
 	r->ino = e.ino;

@@ -58,6 +58,11 @@ dup_vma(struct mm *child, const struct mm *parent, const struct vma *v)
 		return -ENOMEM;
 	if (v->file)
 		err = mm_file_fork_copy(child, v->file, &n->file);
+	/* dup_anon_vma_name(): the child's copy of the name. */
+	if (!err && v->anon_name) {
+		n->anon_name = anon_name_new(v->anon_name->name, strlen(v->anon_name->name));
+		err = n->anon_name ? 0 : -ENOMEM;
+	}
 	if (!err && needs_copy(v))
 		err = pages_union(v->pages, NULL, &n->pages);
 	if (err) {

@@ -28,27 +28,35 @@ anon_compatible(const struct vma *tgt, uint64_t src_anon, bool src_fork_child)
 	return tgt->anon_vma == src_anon;
 }
 
+/* What is_mergeable_vma() compares: flags, file and the anonymous name (anon_vma_name_eq). */
+struct merge_attrs {
+	uint64_t flags;
+	const struct mm_file *file;
+	const struct mm_anon_name *name;
+};
+
 static bool
-attrs_match(const struct vma *v, uint64_t flags, const struct mm_file *file)
+attrs_match(const struct vma *v, const struct merge_attrs *a)
 {
-	return vma_flags_mergeable(v->flags, flags) && v->file == file;
+	return vma_flags_mergeable(v->flags, a->flags) && v->file == a->file &&
+	       anon_name_eq(v->anon_name, a->name);
 }
 
 /* prev, whose end touches the range, can absorb it (can_vma_merge_after). */
 static bool
-can_merge_after(const struct vma *prev, uint64_t flags, const struct mm_file *file, uint64_t pgoff,
+can_merge_after(const struct vma *prev, const struct merge_attrs *a, uint64_t pgoff,
 		uint64_t src_anon, bool src_fc)
 {
-	return attrs_match(prev, flags, file) && anon_compatible(prev, src_anon, src_fc) &&
+	return attrs_match(prev, a) && anon_compatible(prev, src_anon, src_fc) &&
 	       prev->pgoff + vma_pages_count(prev) == pgoff;
 }
 
 /* next, whose start touches the range's end, can absorb it (can_vma_merge_before). */
 static bool
-can_merge_before(const struct vma *next, uint64_t flags, const struct mm_file *file, uint64_t pgoff,
+can_merge_before(const struct vma *next, const struct merge_attrs *a, uint64_t pgoff,
 		 uint64_t npages, uint64_t src_anon, bool src_fc)
 {
-	return attrs_match(next, flags, file) && anon_compatible(next, src_anon, src_fc) &&
+	return attrs_match(next, a) && anon_compatible(next, src_anon, src_fc) &&
 	       next->pgoff == pgoff + npages;
 }
 
@@ -150,6 +158,7 @@ vma_merge_new_range(struct mm *mm, const struct merge_req *r, int *err)
 {
 	struct vma *prev = r->prev, *next = r->next;
 	uint64_t npages = (r->end - r->start) >> MM_PAGE_SHIFT, end;
+	const struct merge_attrs a = { r->flags, r->file, r->anon_name };
 	struct vma_pages *pages = NULL;
 	bool left, right;
 
@@ -157,10 +166,9 @@ vma_merge_new_range(struct mm *mm, const struct merge_req *r, int *err)
 	if ((r->flags & VM_SPECIAL) || (!prev && !next))
 		return NULL;
 	left = prev && prev->end == r->start &&
-	       can_merge_after(prev, r->flags, r->file, r->pgoff, r->anon_vma, r->src_fork_child);
+	       can_merge_after(prev, &a, r->pgoff, r->anon_vma, r->src_fork_child);
 	right = !r->just_expand && next && next->start == r->end &&
-		can_merge_before(next, r->flags, r->file, r->pgoff, npages, r->anon_vma,
-				 r->src_fork_child) &&
+		can_merge_before(next, &a, r->pgoff, npages, r->anon_vma, r->src_fork_child) &&
 		(!left || sides_compatible(prev, next));
 	if (!left && !right)
 		return NULL;
@@ -270,13 +278,14 @@ merge_right(struct mm *mm, struct vma *middle, struct vma *next, uint64_t start,
 }
 
 /*
- * vma_merge_existing_range(): [start, end) of middle gets newflags; merge it into prev and/or
- * next when the range reaches middle's edge on that side and the rules allow.
+ * vma_merge_existing_range(): [start, end) of middle gets newflags and the name; merge it into
+ * prev and/or next when the range reaches middle's edge on that side and the rules allow.
  */
 static struct vma *
 merge_existing(struct mm *mm, struct vma *prev, struct vma *middle, uint64_t start, uint64_t end,
-	       uint64_t flags, int *err)
+	       uint64_t flags, const struct mm_anon_name *name, int *err)
 {
+	const struct merge_attrs a = { flags, middle->file, name };
 	bool left_side = start == middle->start, right_side = end == middle->end;
 	uint64_t pgoff = middle->pgoff + ((start - middle->start) >> MM_PAGE_SHIFT);
 	uint64_t npages = (end - start) >> MM_PAGE_SHIFT;
@@ -288,9 +297,9 @@ merge_existing(struct mm *mm, struct vma *prev, struct vma *middle, uint64_t sta
 	if ((flags & VM_SPECIAL) || (!left_side && !right_side))
 		return NULL;
 	left = left_side && prev && prev != middle && prev->end == start &&
-	       can_merge_after(prev, flags, middle->file, pgoff, src, fc);
+	       can_merge_after(prev, &a, pgoff, src, fc);
 	right = right_side && next && next->start == end &&
-		can_merge_before(next, flags, middle->file, pgoff, npages, src, fc) &&
+		can_merge_before(next, &a, pgoff, npages, src, fc) &&
 		(!left || sides_compatible(prev, next));
 	if (left && right)
 		return merge_both(mm, prev, middle, next, flags, err);
@@ -299,6 +308,19 @@ merge_existing(struct mm *mm, struct vma *prev, struct vma *middle, uint64_t sta
 	if (right)
 		return merge_right(mm, middle, next, start, pgoff, flags, err);
 	return NULL;
+}
+
+/* Split off the parts of v outside [start, end); a first split that succeeded stays. */
+static int
+split_edges(struct mm *mm, struct vma *v, uint64_t start, uint64_t end)
+{
+	int err = 0;
+
+	if (v->start < start)
+		err = vma_split_limited(mm, v, start, true);
+	if (!err && v->end > end)
+		err = vma_split_limited(mm, v, end, false);
+	return err;
 }
 
 /*
@@ -310,21 +332,35 @@ struct vma *
 vma_modify_flags(struct mm *mm, struct vma *prev, struct vma *v, uint64_t start, uint64_t end,
 		 uint64_t newflags, int *err)
 {
-	struct vma *merged = merge_existing(mm, prev, v, start, end, newflags, err);
+	struct vma *merged = merge_existing(mm, prev, v, start, end, newflags, v->anon_name, err);
 
 	if (merged || *err)
 		return merged;
-	if (v->start < start) {
-		*err = vma_split_limited(mm, v, start, true);
-		if (*err)
-			return NULL;
-	}
-	if (v->end > end) {
-		*err = vma_split_limited(mm, v, end, false);
-		if (*err)
-			return NULL;
-	}
+	*err = split_edges(mm, v, start, end);
+	if (*err)
+		return NULL;
 	set_flags(mm, v, newflags);
+	return v;
+}
+
+/*
+ * vma_modify_name(): give [start, end) of v the name (NULL clears it) as vma_modify_flags()
+ * gives flags: merged with a neighbour of the same name, else split off.
+ */
+struct vma *
+vma_modify_name(struct mm *mm, struct vma *prev, struct vma *v, uint64_t start, uint64_t end,
+		struct mm_anon_name *name, int *err)
+{
+	struct vma *merged = merge_existing(mm, prev, v, start, end, v->flags, name, err);
+
+	if (merged || *err)
+		return merged;
+	*err = split_edges(mm, v, start, end);
+	if (*err)
+		return NULL;
+	mm_changed_vma(mm, v);
+	anon_name_put(v->anon_name);
+	v->anon_name = anon_name_get(name);
 	return v;
 }
 

@@ -368,6 +368,7 @@ mm_vma_info(const struct vma *v, struct mm_vma_info *out)
 	out->rss_anon = pages_count(v->pages, PAGE_ANON);
 	out->rss_file = pages_count(v->pages, PAGE_FILE);
 	out->rss_shmem = pages_count(v->pages, PAGE_SHMEM);
+	out->anon_name = v->anon_name ? v->anon_name->name : NULL;
 	out->pkey = vma_pkey(v);
 }
 

@@ -167,7 +167,7 @@
  */
 #define MM_FEAT_PKU           0x1u /* CPU protection keys (X86_FEATURE_OSPKE) */
 #define MM_FEAT_ANON_VMA_NAME 0x2u /* CONFIG_ANON_VMA_NAME */
-#define MM_FEAT_MODELLED      MM_FEAT_PKU
+#define MM_FEAT_MODELLED      (MM_FEAT_PKU | MM_FEAT_ANON_VMA_NAME)
 
 enum mm_layout {
 	MM_LAYOUT_X86_64 = 0,        /* 47-bit, top-down (MMF_TOPDOWN) */
@@ -264,7 +264,8 @@ struct mm_vma_info {
 	uint64_t anon_vma; /* 0 = none */
 	bool fork_child;
 	uint64_t rss_anon, rss_file, rss_shmem; /* resident pages by kind */
-	int pkey; /* protection key (VM_PKEY_BIT0..3); 0 without PKU */
+	int pkey;              /* protection key (VM_PKEY_BIT0..3); 0 without PKU */
+	const char *anon_name; /* prctl(PR_SET_VMA_ANON_NAME)'s name, or NULL */
 };
 
 /* Counters behind /proc/PID/status, in pages unless named otherwise, plus the layout. */
@@ -348,6 +349,19 @@ int mm_mseal(struct mm *mm, uint64_t addr, uint64_t len, uint64_t flags);
 int mm_pkey_alloc(struct mm *mm, uint32_t flags, uint32_t init_val, int *pkey);
 int mm_pkey_free(struct mm *mm, int pkey);
 int mm_pkey_mprotect(struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, int pkey);
+
+/*
+ * prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name) (lib/anon_name.c; kernel/sys.c:
+ * prctl_set_vma(), mm/madvise.c: madvise_set_anon_name()).  Without MM_FEAT_ANON_VMA_NAME
+ * (a kernel without CONFIG_ANON_VMA_NAME) it is -EINVAL, always.  name must be shorter than
+ * MM_ANON_VMA_NAME_MAX with its NUL and printable ASCII without \ ` $ [ ], else -EINVAL;
+ * name NULL clears.  The range walks like madvise: a hole gives -ENOMEM after
+ * the mapped parts are named; a file mapping (not shared anonymous memory) gives -EBADF, the
+ * VMAs before it named.  Names take part in merging; maps shows "[anon:NAME]" (after [heap]
+ * and [stack]) or "[anon_shmem:NAME]"; fork copies them.
+ */
+#define MM_ANON_VMA_NAME_MAX 80 /* ANON_VMA_NAME_MAX_LEN, the NUL included */
+int mm_set_vma_anon_name(struct mm *mm, uint64_t addr, uint64_t len, const char *name);
 
 /*
  * Open files (lib/files.c), as the kernel's struct file and inode: mmaps refer to them by id,
@@ -491,6 +505,13 @@ int mm_render_maps(const struct mm *mm, char **out, size_t *len);
  * does not print: "MapCount:\t%8llu" (map_count; [vsyscall] is not counted).
  */
 int mm_render_status(const struct mm *mm, char **out, size_t *len);
+/*
+ * mm_render_smaps() (lib/smaps.c): /proc/PID/smaps (rollup false: every VMA's maps line and
+ * figures, then the [vsyscall] gate's) or /proc/PID/smaps_rollup (rollup true), as
+ * fs/proc/task_mmu.c prints them.  The figures the engine does not model print what the
+ * kernel prints without them (lib/smaps.c says which).  -EINVAL, -ENOMEM.
+ */
+int mm_render_smaps(const struct mm *mm, bool rollup, char **out, size_t *len);
 /* The name maps prints for vma ("[heap]", "[stack]", a path, ...), or NULL. */
 const char *mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size);
 

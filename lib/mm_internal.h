@@ -62,6 +62,15 @@ struct mm_file {
 };
 #define MM_FILE_NOSLOT UINT32_MAX
 
+/*
+ * An anonymous VMA's name (include/linux/mm_types.h: struct anon_vma_name), shared by the
+ * VMAs of one mm that a split or a copy made from one named VMA; compared by its text.
+ */
+struct mm_anon_name {
+	uint32_t refs;
+	char name[];
+};
+
 /* Resident pages of a VMA: sorted, non-adjacent-same-kind runs indexed in pgoff space. */
 struct page_run {
 	uint64_t first;
@@ -89,9 +98,10 @@ struct vma {
 	uint64_t flags;
 	uint64_t pgoff;
 	struct mm_file *file;
-	struct vma_pages *pages; /* NULL when nothing is resident */
-	uint64_t anon_vma;       /* 0 = none */
-	bool fork_child;         /* anon_vma inherited through fork (chain not singular) */
+	struct vma_pages *pages;        /* NULL when nothing is resident */
+	uint64_t anon_vma;              /* 0 = none */
+	bool fork_child;                /* anon_vma inherited through fork (chain not singular) */
+	struct mm_anon_name *anon_name; /* prctl(PR_SET_VMA_ANON_NAME); NULL = none */
 };
 
 /* The per-mm VMA allocator (slab.c). */
@@ -251,6 +261,7 @@ int mm_file_fork_copy(struct mm *child, struct mm_file *f, struct mm_file **out)
 void pages_free(struct vma_pages *ps);
 uint64_t pages_count(const struct vma_pages *ps, int kind);
 int pages_kind_at(const struct vma_pages *ps, uint64_t idx);
+uint64_t pages_run_end(const struct vma_pages *ps, uint64_t idx, int *kind);
 bool pages_first_hole(const struct vma_pages *ps, uint64_t lo, uint64_t hi, uint64_t *a,
 		      uint64_t *b);
 int pages_extract(const struct vma_pages *ps, uint64_t lo, uint64_t hi, struct vma_pages **out);
@@ -296,12 +307,22 @@ struct merge_req {
 	struct vma *prev, *next;
 	bool just_expand;
 	const struct vma_pages *pages; /* resident pages the range brings (mremap), or NULL */
+	const struct mm_anon_name *anon_name; /* the range's name (mremap's source), or NULL */
 };
 bool vma_flags_mergeable(uint64_t a, uint64_t b);
 struct vma *vma_merge_new_range(struct mm *mm, const struct merge_req *r, int *err);
 struct vma *vma_modify_flags(struct mm *mm, struct vma *prev, struct vma *v, uint64_t start,
 			     uint64_t end, uint64_t newflags, int *err);
 int vma_anon_prepare(struct mm *mm, struct vma *v);
+struct vma *vma_modify_name(struct mm *mm, struct vma *prev, struct vma *v, uint64_t start,
+			    uint64_t end, struct mm_anon_name *name, int *err);
+
+/* anon_name.c */
+struct mm_anon_name *anon_name_new(const char *name, size_t len);
+struct mm_anon_name *anon_name_get(struct mm_anon_name *n);
+void anon_name_put(struct mm_anon_name *n);
+bool anon_name_eq(const struct mm_anon_name *a, const struct mm_anon_name *b);
+bool anon_name_valid(const char *name, size_t len);
 
 /* unmapped.c */
 enum area_kind { AREA_ANON, AREA_FILE, AREA_SHMEM, AREA_HUGETLB };

@@ -156,6 +156,7 @@ link_copy(struct mm *mm, struct vma *n, const struct vma *v, const struct merge_
 		mm_file_get(n->file);
 	n->anon_vma = v->anon_vma;
 	n->fork_child = v->fork_child;
+	n->anon_name = anon_name_get(v->anon_name);
 	n->pages = moved;
 	vma_tree_link(mm, n, q->next);
 }
@@ -190,6 +191,7 @@ copy_vma(struct mm *mm, struct remap *r)
 		.prev = next ? next->prev : mm->last,
 		.next = next,
 		.pages = moved,
+		.anon_name = v->anon_name,
 	};
 	if (vma_merge_new_range(mm, &q, &err)) {
 		vma_destroy(mm, n);
@@ -354,6 +356,7 @@ expand_in_place(struct mm *mm, struct remap *r)
 		.anon_vma = v->anon_vma,
 		.prev = v,
 		.next = v->next,
+		.anon_name = v->anon_name,
 	};
 	int err;
 

@@ -71,6 +71,24 @@ pages_kind_at(const struct vma_pages *ps, uint64_t idx)
 	return -1;
 }
 
+/*
+ * The end of the stretch of equal state that starts at idx: the end of idx's run (*kind its
+ * kind), or where the next run starts (*kind -1; UINT64_MAX if none follows).
+ */
+uint64_t
+pages_run_end(const struct vma_pages *ps, uint64_t idx, int *kind)
+{
+	uint32_t i = ps ? run_search(ps, idx) : 0;
+
+	*kind = -1;
+	if (!ps || i >= ps->nr)
+		return UINT64_MAX;
+	if (ps->run[i].first > idx)
+		return ps->run[i].first;
+	*kind = (int)ps->run[i].kind;
+	return run_end(&ps->run[i]);
+}
+
 /* The first non-resident stretch [*a, *b) inside [lo, hi); false if there is none. */
 bool
 pages_first_hole(const struct vma_pages *ps, uint64_t lo, uint64_t hi, uint64_t *a, uint64_t *b)

@@ -128,12 +128,27 @@ vma_is_anon(const struct mm_vma_info *info)
 	return !info->path && !info->shmem;
 }
 
+/* "[anon:NAME]" or "[anon_shmem:NAME]" in buf; NULL without a buffer to put it in. */
+static const char *
+put_anon_name(char *buf, size_t size, const char *prefix, const char *name)
+{
+	size_t pos = 0;
+
+	if (!buf || !size)
+		return NULL;
+	put(buf, size, &pos, "%s%s]", prefix, name);
+	return buf;
+}
+
 /* mm_vma_name() of the VMA that info describes. */
 static const char *
 vma_name(const struct mm *mm, const struct mm_vma_info *info, char *buf, size_t size)
 {
 	size_t pos = 0;
 
+	/* get_vma_name(): named shared anonymous memory shows its name instead of the file's. */
+	if (!vma_is_anon(info) && info->anon_name)
+		return put_anon_name(buf, size, "[anon_shmem:", info->anon_name);
 	if (!vma_is_anon(info)) {
 		if (!buf || !size)
 			return info->path ? (info->deleted ? NULL : info->path)
@@ -148,7 +163,7 @@ vma_name(const struct mm *mm, const struct mm_vma_info *info, char *buf, size_t 
 		return "[heap]";
 	if (info->start <= mm->start_stack && info->end >= mm->start_stack)
 		return "[stack]";
-	return NULL;
+	return info->anon_name ? put_anon_name(buf, size, "[anon:", info->anon_name) : NULL;
 }
 
 const char *

@@ -222,6 +222,16 @@ file_number(const struct mm *mm, const struct shmem_ids *t, const struct mm_file
 	return mm->nfiles + (uint32_t)shmem_index(t, f) + 1;
 }
 
+/* The name's length + 1 (0: none), then its bytes. */
+static int
+save_anon_name(struct mm_sbuf *b, const struct mm_anon_name *n)
+{
+	size_t len = n ? strlen(n->name) : 0;
+	int r = mm_sbuf_u32(b, n ? (uint32_t)len + 1 : 0);
+
+	return r || !n ? r : mm_sbuf_put(b, n->name, len);
+}
+
 static int
 save_vma(struct mm_sbuf *b, const struct mm *mm, const struct shmem_ids *t, const struct vma *obj)
 {
@@ -233,6 +243,7 @@ save_vma(struct mm_sbuf *b, const struct mm *mm, const struct shmem_ids *t, cons
 	MM_SERIAL_VMA_BOOL(SAVE_BOOL)
 	r = r ? r : mm_sbuf_u64(b, bits);
 	r = r ? r : mm_sbuf_u32(b, file_number(mm, t, obj->file));
+	r = r ? r : save_anon_name(b, obj->anon_name);
 	return r ? r : save_pages(b, obj->pages);
 }
 
@@ -541,6 +552,27 @@ install_files(struct rd *d, struct mm *mm, const struct loaded_files *lf)
 	}
 }
 
+/* A name as prctl() would have taken it (anon_name_valid()), or none. */
+static struct mm_anon_name *
+load_anon_name(struct rd *d)
+{
+	uint32_t n = rd_u32(d);
+	const uint8_t *p;
+	struct mm_anon_name *name;
+
+	if (!n || d->err)
+		return NULL;
+	p = n - 1 < MM_ANON_VMA_NAME_MAX ? rd_take(d, n - 1) : NULL;
+	if (!p || !anon_name_valid((const char *)p, n - 1)) {
+		rd_fail(d, -EINVAL, "VMA name of %u bytes is not valid", n - 1);
+		return NULL;
+	}
+	name = anon_name_new((const char *)p, n - 1);
+	if (!name)
+		rd_fail(d, -ENOMEM, "out of memory");
+	return name;
+}
+
 static struct vma *
 load_vma(struct rd *d, struct mm *mm, const struct loaded_files *lf)
 {
@@ -563,6 +595,7 @@ load_vma(struct rd *d, struct mm *mm, const struct loaded_files *lf)
 		obj->file = lf->all[fno - 1];
 	if (obj->file)
 		mm_file_get(obj->file);
+	obj->anon_name = load_anon_name(d);
 	obj->pages = load_pages(d);
 	return obj;
 }

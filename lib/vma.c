@@ -65,6 +65,7 @@ vma_destroy(struct mm *mm, struct vma *v)
 		return;
 	mm_file_put(mm, v->file);
 	pages_free(v->pages);
+	anon_name_put(v->anon_name);
 	vma_slab_free(&mm->slab, v);
 }
 
@@ -132,6 +133,7 @@ vma_split(struct mm *mm, struct vma *v, uint64_t addr, bool new_below, struct vm
 		mm_file_get(n->file);
 	n->anon_vma = v->anon_vma;
 	n->fork_child = v->fork_child;
+	n->anon_name = anon_name_get(v->anon_name);
 	mm_changed_vma(mm, v);
 	/* v is cut before n is linked, without gap updates: n fills the space at once. */
 	if (new_below) {

@@ -33,6 +33,7 @@ static const char *const event_names[] = {
 	[VMAC_EVENT_PKEY_MPROTECT] = "pkey_mprotect",
 	[VMAC_EVENT_MLOCKALL] = "mlockall",
 	[VMAC_EVENT_MUNLOCKALL] = "munlockall",
+	[VMAC_EVENT_SET_VMA_ANON_NAME] = "set_vma_anon_name",
 };
 
 VMAC_EXPORT const char *

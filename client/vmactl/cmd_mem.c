@@ -390,3 +390,17 @@ cmd_munlockall_run(struct ctx *ctx, const struct args *a)
 	int rc = vmac_munlockall(ctx->conn, a->name);
 	return rc < 0 ? out_refused(ctx, "munlockall", rc) : out_done(ctx);
 }
+
+int
+cmd_anon_name_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	a->anon_name = npos > 3 ? pos[3] : NULL;
+	return name_addr_len(a, pos, e);
+}
+
+int
+cmd_anon_name_run(struct ctx *ctx, const struct args *a)
+{
+	int rc = vmac_set_vma_anon_name(ctx->conn, a->name, a->addr, a->len, a->anon_name);
+	return rc < 0 ? out_refused(ctx, "anon-name", rc) : out_done(ctx);
+}

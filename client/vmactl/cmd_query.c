@@ -190,3 +190,28 @@ cmd_status_run(struct ctx *ctx, const struct args *a)
 	json_obj_end(j);
 	return out_json_end(j, EXIT_DONE);
 }
+
+int
+cmd_smaps_parse(struct args *a, char **pos, int npos, struct perr *e)
+{
+	return cmd_maps_parse(a, pos, npos, e);
+}
+
+int
+cmd_smaps_run(struct ctx *ctx, const struct args *a)
+{
+	char *text = NULL;
+	int rc = vmac_smaps(ctx->conn, a->name, a->rollup, &text, NULL);
+	if (rc < 0)
+		return out_refused(ctx, "smaps", rc);
+	if (!ctx->json) {
+		fputs(text, stdout);
+		free(text);
+		return EXIT_DONE;
+	}
+	struct json js = JSON_INIT(stdout), *j = &js;
+	json_begin_ok(j);
+	json_str_field(j, "smaps", text);
+	free(text);
+	return out_json_end(j, EXIT_DONE);
+}

@@ -64,6 +64,7 @@ has_range(enum vmac_event_kind k)
 	case VMAC_EVENT_MSEAL:
 	case VMAC_EVENT_PKEY_MPROTECT:
 	case VMAC_EVENT_CHANGED:
+	case VMAC_EVENT_SET_VMA_ANON_NAME:
 		return true;
 	default:
 		return false;

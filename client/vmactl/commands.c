@@ -178,6 +178,14 @@ opt_pku(struct args *a, const char *v, struct perr *e)
 	return 0;
 }
 
+static int
+opt_anon_vma_name(struct args *a, const char *v, struct perr *e)
+{
+	(void)v, (void)e;
+	a->create_ext.features |= VMAC_FEATURE_ANON_VMA_NAME;
+	return 0;
+}
+
 static const struct opt_spec create_opts[] = {
 	{ "layout", true, opt_layout },
 	{ "task-size", true, opt_task_size },
@@ -192,6 +200,7 @@ static const struct opt_spec create_opts[] = {
 	{ "rlimit-memlock", true, opt_rlimit_memlock },
 	{ "mode", true, opt_mode },
 	{ "personality", true, opt_personality },
+	{ "anon-vma-name", false, opt_anon_vma_name },
 	{ NULL, false, NULL },
 };
 
@@ -222,6 +231,16 @@ static const struct opt_spec file_open_opts[] = {
 	{ "file-id", true, opt_file_id }, { NULL, false, NULL },
 };
 
+static int
+opt_rollup(struct args *a, const char *v, struct perr *e)
+{
+	(void)v, (void)e;
+	a->rollup = true;
+	return 0;
+}
+
+static const struct opt_spec smaps_opts[] = { { "rollup", false, opt_rollup },
+					      { NULL, false, NULL } };
 static const struct opt_spec find_opts[] = { { "prev", false, opt_prev },
 					     { "view", false, opt_view },
 					     { NULL, false, NULL } };
@@ -246,7 +265,8 @@ static const struct command commands[] = {
 	CMD(create,
 	    "NAME [--layout x86_64|x86_64-legacy|i386] [--task-size N] [--mmap-base A] "
 	    "[--start-brk A] [--with-stack] [--max-map-count N] [--rlimit-as N] [--rlimit-data N] "
-	    "[--rlimit-stack N] [--rlimit-memlock N] [--mode OCTAL] [--pku] [--personality P]",
+	    "[--rlimit-stack N] [--rlimit-memlock N] [--mode OCTAL] [--pku] [--personality P] "
+	    "[--anon-vma-name]",
 	    1, 1, create_opts, 0,
 	    "Create an empty address space.  Defaults: an x86_64 process without address\n"
 	    "randomisation: TASK_SIZE 0x7ffffffff000, mmap_base 0x7ffff7fff000 (8 MiB stack\n"
@@ -346,6 +366,11 @@ static const struct command commands[] = {
 	     "(none or -1: keep each mapping's)."),
 	CMD(maps, "NAME", 1, 1, NULL, 0, "Print the space in /proc/PID/maps format."),
 	CMD(status, "NAME", 1, 1, NULL, 0, "Print /proc/PID/status style memory lines."),
+	CMDS("anon-name", anon_name, "NAME ADDR LEN [ANON_NAME]", 3, 4, NULL, 0,
+	     "Name the anonymous mappings of a range (prctl PR_SET_VMA_ANON_NAME); without\n"
+	     "ANON_NAME, clear their names.  Needs a space created with --anon-vma-name."),
+	CMD(smaps, "NAME [--rollup]", 1, 1, smaps_opts, 0,
+	    "Print the space in /proc/PID/smaps format; with --rollup, /proc/PID/smaps_rollup."),
 	CMD(import, "NAME [FILE|-] [--layout L] [--mode OCTAL]", 1, 2, import_opts, 0,
 	    "Create NAME from /proc/PID/maps text read from FILE (default: standard input)."),
 	CMD(save, "NAME FILE", 2, 2, NULL, 0,

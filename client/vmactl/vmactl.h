@@ -41,9 +41,12 @@ struct args {
 	uint32_t init_val; /* pkey-alloc */
 	enum vmac_access access;
 	bool prev, write, onfault;
-	bool view; /* find --view */
+	bool view;             /* find --view */
+	bool rollup;           /* smaps --rollup */
+	const char *anon_name; /* anon-name's ANON_NAME; NULL clears */
 	struct vmac_create_opts create;
-	struct vmac_create_ext create_ext; /* create --pku and --personality; exec --personality */
+	struct vmac_create_ext create_ext; /* create --pku, --personality and --anon-vma-name; exec
+					      --personality */
 	/* open files: mmap --open, file-* commands, set-brk */
 	uint64_t open_id, size;
 	bool has_size, deleted;
@@ -186,6 +189,8 @@ CMD_DECL(pkey_free);
 CMD_DECL(pkey_mprotect);
 CMD_DECL(mlockall);
 CMD_DECL(munlockall);
+CMD_DECL(smaps);
+CMD_DECL(anon_name);
 CMD_DECL(populate);
 CMD_DECL(fault);
 CMD_DECL(madvise);

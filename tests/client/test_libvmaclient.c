@@ -483,6 +483,86 @@ test_pkeys(void **state)
 	done(c, "pk");
 }
 
+/* smaps (0.2): the caller's own copy of the text, the rollup's sums, NULL text on failure. */
+static void
+test_smaps(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("sm", NULL);
+	char *text = NULL;
+	size_t len = 0;
+	uint64_t a;
+
+	assert_int_equal(
+		vmac_mmap(c, "sm", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
+		0);
+	assert_int_equal(vmac_populate(c, "sm", a, 3 * PAGE, true), 0);
+	assert_int_equal(vmac_smaps(c, "sm", false, &text, &len), 0);
+	assert_int_equal(strlen(text), len);
+	assert_non_null(strstr(text, "10000000-10004000 rw-p 00000000 00:00 0 \nSize:"));
+	assert_non_null(strstr(text, "\nAnonymous:            12 kB\n"));
+	free(text);
+	assert_int_equal(vmac_smaps(c, "sm", true, &text, NULL), 0);
+	assert_non_null(strstr(text, "[rollup]\nRss:                  12 kB\n"));
+	free(text);
+	assert_int_equal(vmac_smaps(c, "none", true, &text, NULL), -ENOENT);
+	assert_null(text);
+	assert_int_equal(vmac_smaps(c, NULL, true, &text, NULL), -EINVAL);
+	done(c, "sm");
+}
+
+/*
+ * Anonymous VMA names (0.2): refused without the feature, as on a kernel without
+ * CONFIG_ANON_VMA_NAME; with it, shown in maps, merged when equal, kept by save/restore.
+ */
+static void
+test_anon_name(void **state)
+{
+	(void)state;
+	struct vmac_create_ext ext = { .features = VMAC_FEATURE_ANON_VMA_NAME };
+	struct vmac_conn *c = space("an", NULL), *w = conn();
+	struct vmac_event ev;
+	struct vmac_vma v;
+	void *data = NULL;
+	size_t len = 0;
+	uint64_t a;
+
+	assert_int_equal(
+		vmac_mmap(c, "an", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
+		0);
+	assert_int_equal(vmac_set_vma_anon_name(c, "an", a, PAGE, "x"), -EINVAL);
+	done(c, "an");
+	c = conn();
+	assert_int_equal(vmac_create_ext(c, "an", NULL, &ext), 0);
+	assert_int_equal(vmac_watch(w, "an"), 0);
+	assert_int_equal(
+		vmac_mmap(c, "an", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
+		0);
+	assert_int_equal(vmac_set_vma_anon_name(c, "an", a + PAGE, PAGE, "x"), 0);
+	assert_int_equal(vmac_set_vma_anon_name(c, "an", a + 2 * PAGE, PAGE, "x"), 0);
+	assert_int_equal(vmac_set_vma_anon_name(c, "an", a, PAGE, "bad]"), -EINVAL);
+	assert_int_equal(vmac_set_vma_anon_name(c, "an", a, 8 * PAGE, NULL), -ENOMEM);
+	assert_int_equal(count_vmas(c, "an", 0), 2); /* the VMA and [vsyscall] */
+	assert_int_equal(vmac_set_vma_anon_name(c, "an", a + PAGE, 2 * PAGE, "x"), 0);
+	assert_int_equal(vmac_find_vma(c, "an", a + PAGE, &v), VMAC_FOUND_VMA);
+	assert_string_equal(v.path, "[anon:x]");
+	assert_int_equal(v.end, a + 3 * PAGE);
+	assert_int_equal(vmac_save(c, "an", &data, &len), 0);
+	assert_int_equal(vmac_restore(c, "an2", data, len, 0600), 0);
+	free(data);
+	assert_int_equal(vmac_find_vma(c, "an2", a + PAGE, &v), VMAC_FOUND_VMA);
+	assert_string_equal(v.path, "[anon:x]");
+	assert_int_equal(vmac_destroy(c, "an2"), 0);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
+	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
+	assert_int_equal(ev.kind, VMAC_EVENT_SET_VMA_ANON_NAME);
+	assert_string_equal(vmac_event_kind_name(ev.kind), "set_vma_anon_name");
+	assert_int_equal(ev.start, a + PAGE);
+	vmac_close(w);
+	done(c, "an");
+}
+
 static void
 test_change_calls(void **state)
 {
@@ -1060,6 +1140,8 @@ main(void)
 		cmocka_unit_test(test_mseal),
 		cmocka_unit_test(test_mlockall),
 		cmocka_unit_test(test_pkeys),
+		cmocka_unit_test(test_smaps),
+		cmocka_unit_test(test_anon_name),
 		cmocka_unit_test(test_change_calls),
 		cmocka_unit_test(test_brk_status),
 		cmocka_unit_test(test_populate_fault_mlock),

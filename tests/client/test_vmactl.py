@@ -466,6 +466,39 @@ def t_guard_pkeys(d):
     ok(run(d, "destroy", "gk"))
 
 
+def t_smaps(d):
+    """smaps: one block per VMA after its maps line; --rollup sums them; -j carries the text."""
+    ok(run(d, "create", "sm"))
+    ok(run(d, "mmap", "sm", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    ok(run(d, "populate", "sm", "0x10000000", "8K", "--write"))
+    out = ok(run(d, "smaps", "sm")).out.splitlines()
+    assert out[0].startswith("10000000-10004000 rw-p 00000000 00:00 0")
+    assert "Rss:                   8 kB" in out
+    assert "Private_Dirty:         8 kB" in out
+    assert [l for l in out if l.startswith("VmFlags:")][0] == "VmFlags: rd wr mr mw me ac "
+    roll = ok(run(d, "smaps", "sm", "--rollup")).out.splitlines()
+    assert roll[0].endswith("[rollup]") and "Pss_Anon:              8 kB" in roll
+    assert ok(run(d, "-j", "smaps", "sm", "--rollup")).json()["smaps"].splitlines() == roll
+    refused(run(d, "smaps", "nosuch"), "smaps", "ENOENT")
+    ok(run(d, "destroy", "sm"))
+
+
+def t_anon_name(d):
+    """anon-name: EINVAL without --anon-vma-name; [anon:NAME] in maps; a hole is ENOMEM."""
+    ok(run(d, "create", "an"))
+    ok(run(d, "mmap", "an", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    refused(run(d, "anon-name", "an", "0x10000000", "4K", "x"), "anon-name", "EINVAL")
+    ok(run(d, "destroy", "an"))
+    ok(run(d, "create", "an", "--anon-vma-name"))
+    ok(run(d, "mmap", "an", "0x10000000", "16K", "rw-", "private,anonymous,fixed"))
+    ok(run(d, "anon-name", "an", "0x10001000", "8K", "buf"))
+    lines = ok(run(d, "maps", "an")).out.splitlines()
+    assert lines[1].startswith("10001000-10003000 rw-p") and lines[1].endswith(" [anon:buf]")
+    refused(run(d, "anon-name", "an", "0x10000000", "64K"), "anon-name", "ENOMEM")
+    assert len(ok(run(d, "maps", "an")).out.splitlines()) == 2
+    ok(run(d, "destroy", "an"))
+
+
 def t_change_commands(d):
     ok(run(d, "create", "ch", "--with-stack"))
     a = int(ok(run(d, "mmap", "ch", "0", "32K", "rw-", "private,anonymous")).out, 16)
@@ -890,7 +923,7 @@ TESTS = [
     t_local_commands, t_usage_errors, t_connect_errors, t_ping, t_error_lines,
     t_create_destroy, t_create_defaults, t_max_map_count_default, t_mmap_values, t_maps,
     t_many_vmas, t_find, t_file_mapping, t_open_files, t_mseal, t_mlockall, t_personality,
-    t_guard_pkeys, t_change_commands, t_brk, t_fault,
+    t_guard_pkeys, t_smaps, t_anon_name, t_change_commands, t_brk, t_fault,
     t_status_list_stats, t_fork, t_batch, t_batch_streams, t_access, t_kernel, t_watch,
     t_daemon_gone, t_not_vmad, t_write_errors, t_view,
 ]

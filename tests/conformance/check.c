@@ -40,6 +40,7 @@ struct ctx {
 	struct base *base;
 	size_t nbase;
 	bool forked;
+	bool aged; /* MADV_FREE, COLD or PAGEOUT ran: page states the engine does not model */
 	uint64_t e_init_rss; /* pages, engine, after setup */
 };
 
@@ -284,6 +285,13 @@ engine_op(struct ctx *c, const struct conf_op *op, const struct conf_result *k, 
 	case CONF_OP_PKEY_MPROTECT:
 		*ret = mm_pkey_mprotect(c->mm, k->addr, op->len, op->prot, op->advice);
 		return 0;
+	case CONF_OP_ANON_NAME: {
+		static const char *const names[CONF_ANON_NAME_COUNT] = CONF_ANON_NAMES;
+
+		*ret = mm_set_vma_anon_name(c->mm, k->addr, op->len,
+					    op->flags ? names[op->flags - 1] : NULL);
+		return 0;
+	}
 	default:
 		err = mm_fork(c->mm, &child);
 		if (err)
@@ -329,6 +337,9 @@ replay(struct ctx *c)
 
 		if (k->skipped)
 			continue;
+		c->aged |= op->kind == CONF_OP_MADVISE &&
+			   (op->advice == MM_MADV_FREE || op->advice == MM_MADV_COLD ||
+			    op->advice == MM_MADV_PAGEOUT);
 		if (engine_op(c, op, k, &eret)) {
 			c->rep->op_index = (int)i;
 			verdict(c, CONF_DISAGREE, CONF_FAM_FORK, "op %zu: mm_fork failed", i);
@@ -576,12 +587,28 @@ compare_status(struct ctx *c, const uint64_t kx[3], const uint64_t ex[3])
 	compare_status_rss(c, &ks, &es, kx, ex);
 }
 
+/* The smaps block of a VMA the sequence made (none of the runner's own pages in it). */
+static void
+compare_smaps(struct ctx *c, const struct conf_vma *k, const char *esmaps, size_t i)
+{
+	bool file, partial,
+		exact = c->seq->smaps_exact || (!c->forked && !c->aged && !k->rss_other);
+	char why[512];
+
+	if (relation(c, k, &file, &partial))
+		return;
+	c->rep->smaps_compared++;
+	c->rep->smaps_exact += exact;
+	if (conf_smaps_compare(c->run->fin.smaps, esmaps, k->start, exact, why, sizeof(why)))
+		verdict(c, CONF_DISAGREE, CONF_FAM_SMAPS, "VMA %zu (%s): %s", i + 1, k->line, why);
+}
+
 static void
 compare_final(struct ctx *c)
 {
 	struct conf_vmas k, e;
 	uint64_t excl[4] = { 0 }, kx[3] = { 0 }, ex[3] = { 0 };
-	char msg[256];
+	char msg[256], *esmaps = NULL;
 
 	if (mm_validate(c->mm, msg, sizeof(msg))) {
 		verdict(c, CONF_DISAGREE, CONF_FAM_MAPS, "engine invariants broken: %s", msg);
@@ -597,7 +624,11 @@ compare_final(struct ctx *c)
 		conf_vmas_free(&k);
 		return;
 	}
-	if (!compare_maps(c, &k, &e)) {
+	if (mm_render_smaps(c->mm, false, &esmaps, NULL)) {
+		verdict(c, CONF_HARNESS_ERROR, CONF_FAM_SMAPS, "cannot render the engine's smaps");
+		esmaps = NULL;
+	}
+	if (esmaps && !compare_maps(c, &k, &e)) {
 		for (size_t i = 0; i < k.n; i++) {
 			uint64_t before[4];
 
@@ -606,6 +637,7 @@ compare_final(struct ctx *c)
 			memcpy(before, excl, sizeof(before));
 			compare_flags(c, &k.v[i], &e.v[i], i);
 			compare_rss(c, &k.v[i], &e.v[i], i, excl);
+			compare_smaps(c, &k.v[i], esmaps, i);
 			kx[0] += excl[0] - before[0];
 			ex[0] += excl[2] - before[2];
 			shmem_split(&k, i, excl[1] - before[1], &kx[1], &kx[2]);
@@ -613,6 +645,7 @@ compare_final(struct ctx *c)
 		}
 		compare_status(c, kx, ex);
 	}
+	free(esmaps);
 	conf_vmas_free(&k);
 	conf_vmas_free(&e);
 }

@@ -11,13 +11,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONF_PAGE          4096ULL
-#define CONF_MAX_OPS       256
-#define CONF_MAX_FILES     4
-#define CONF_PATH_MAX      200
-#define CONF_MAX_PROTECTED 128
-#define CONF_DEV_ZERO      "/dev/zero"
-#define CONF_SYS_MSEAL     462 /* x86_64; older C libraries lack SYS_mseal */
+#define CONF_PAGE                 4096ULL
+#define CONF_MAX_OPS              256
+#define CONF_MAX_FILES            4
+#define CONF_PATH_MAX             200
+#define CONF_MAX_PROTECTED        128
+#define CONF_DEV_ZERO             "/dev/zero"
+#define CONF_SYS_MSEAL            462        /* x86_64; older C libraries lack SYS_mseal */
+#define CONF_PR_SET_VMA           0x53564d41 /* include/uapi/linux/prctl.h */
+#define CONF_PR_SET_VMA_ANON_NAME 0
+/* The names an anon-name op gives (flags = index + 1; 0 = NULL, which clears): valid ones, a
+ * character prctl() refuses, one byte too long. */
+#define CONF_ANON_NAMES                                                                            \
+	{                                                                                          \
+		"buf", "", "a b.c-d", "x]", "$",                                                   \
+			"0123456789012345678901234567890123456789"                                 \
+			"0123456789012345678901234567890123456789"                                 \
+	}
+#define CONF_ANON_NAME_COUNT 6
 
 /* Where fixed-address operations play: far from everything the runner has mapped. */
 #define CONF_WINDOW       0x200000000000ULL
@@ -40,6 +51,7 @@ enum conf_op_kind {
 	CONF_OP_PKEY_ALLOC,    /* flags, prot = init_val */
 	CONF_OP_PKEY_FREE,     /* advice = the key */
 	CONF_OP_PKEY_MPROTECT, /* addr, len, prot, advice = the key */
+	CONF_OP_ANON_NAME,     /* prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, len, name) */
 	CONF_OP_KINDS
 };
 
@@ -64,7 +76,8 @@ struct conf_op {
 	struct conf_addr new_addr; /* mremap */
 	uint64_t len, new_len;
 	uint32_t prot;  /* mmap, mprotect */
-	uint32_t flags; /* mmap, mremap, mlock2, mseal, mlockall flags; touch: 1 = write */
+	uint32_t flags; /* mmap, mremap, mlock2, mseal, mlockall flags; touch: 1 = write; anon-name:
+			   name */
 	int32_t file;   /* mmap: file slot or -1 */
 	int32_t advice; /* madvise; pkey_free, pkey_mprotect: the key */
 	uint64_t offset;

@@ -37,7 +37,7 @@ struct tap {
 
 struct totals {
 	unsigned long run, agreed, harness;
-	unsigned long vmas, vmas_resident, flags_compared;
+	unsigned long vmas, vmas_resident, flags_compared, smaps_compared, smaps_exact;
 	unsigned long fails[CONF_FAM_COUNT];
 	unsigned long printed[CONF_FAM_COUNT];
 	unsigned long ops[CONF_FAM_COUNT], errs[CONF_FAM_COUNT], skipped[CONF_FAM_COUNT];
@@ -241,6 +241,8 @@ run_one(struct env *env, struct totals *t, uint64_t seed, bool dynamic)
 	t->vmas += rep.vmas;
 	t->vmas_resident += rep.vmas_resident;
 	t->flags_compared += rep.flags_compared;
+	t->smaps_compared += rep.smaps_compared;
+	t->smaps_exact += rep.smaps_exact;
 	if (env->verbose)
 		print_verbose(&seq, &run, seed, &rep);
 	conf_krun_free(&run);
@@ -393,6 +395,68 @@ test_placement(struct env *env, struct tap *tap, const char *runner, const char 
 }
 
 static void
+add_op(struct conf_seq *seq, int kind, int32_t base, int64_t delta, uint64_t len)
+{
+	struct conf_op *op = &seq->ops[seq->nops];
+
+	memset(op, 0, sizeof(*op));
+	op->id = (int32_t)seq->nops++;
+	op->kind = kind;
+	op->addr = (struct conf_addr){ .base = base, .delta = delta };
+	op->new_addr.base = CONF_BASE_ABS;
+	op->file = -1;
+	op->len = len;
+}
+
+/*
+ * What random sequences seldom reach, compared with every smaps line: huge pages in a
+ * VM_HUGEPAGE mapping (AnonHugePages, THPeligible), a locked part of one (Locked), and a
+ * shmem object mapped twice in the process (Pss halved, Shared_Clean), read only so that no
+ * page-cache page is dirty.
+ */
+static void
+test_smaps(struct env *env, struct tap *tap)
+{
+	const uint32_t rw = MM_PROT_READ | MM_PROT_WRITE;
+	const uint64_t mib2 = 2ULL << 20;
+	static struct conf_seq seq;
+	struct conf_report rep = { 0 };
+	struct conf_krun run;
+	int err;
+
+	memset(&seq, 0, sizeof(seq));
+	conf_seq_files(&env->files, 1, &seq);
+	seq.smaps_exact = true;
+	add_mmap(&seq, 3 * mib2, rw, MM_MAP_PRIVATE, -1);
+	add_op(&seq, CONF_OP_MADVISE, 0, 0, 3 * mib2);
+	seq.ops[1].advice = MM_MADV_HUGEPAGE;
+	add_op(&seq, CONF_OP_TOUCH, 0, 0, 0);
+	add_op(&seq, CONF_OP_TOUCH, 0, (int64_t)(mib2 + 5 * CONF_PAGE), 0);
+	add_op(&seq, CONF_OP_TOUCH, 0, (int64_t)(2 * mib2 + CONF_PAGE), 0);
+	seq.ops[2].flags = seq.ops[3].flags = seq.ops[4].flags = 1;
+	add_op(&seq, CONF_OP_MLOCK, 0, (int64_t)mib2, mib2);
+	add_mmap(&seq, 8 * CONF_PAGE, rw, MM_MAP_SHARED, -1);
+	add_op(&seq, CONF_OP_TOUCH, 6, 0, 0);
+	add_op(&seq, CONF_OP_TOUCH, 6, 3 * CONF_PAGE, 0);
+	add_op(&seq, CONF_OP_MREMAP, 6, 0, 0);
+	seq.ops[9].new_len = 8 * CONF_PAGE;
+	seq.ops[9].flags = MM_MREMAP_MAYMOVE;
+	add_op(&seq, CONF_OP_TOUCH, 9, 0, 0);
+	add_mmap(&seq, 4 * CONF_PAGE, rw, MM_MAP_PRIVATE | MM_MAP_POPULATE, -1);
+	add_op(&seq, CONF_OP_MADVISE, 11, 0, 2 * CONF_PAGE);
+	seq.ops[12].advice = MM_MADV_NOHUGEPAGE;
+	err = conf_kernel_run(env->runner, &env->files, &seq, &run);
+	if (!err)
+		conf_check(&env->host, &env->files, &seq, &run, &rep);
+	tap_result(tap, !err && rep.verdict == CONF_AGREE && rep.smaps_exact >= 6,
+		   "smaps of huge, locked and doubly mapped shmem pages: every line of %u VMAs",
+		   rep.smaps_exact);
+	if (!err && rep.verdict != CONF_AGREE)
+		print_sequence(env, env->runner, &seq, &rep);
+	conf_krun_free(&run);
+}
+
+static void
 run_sequences(struct env *env, struct tap *tap)
 {
 	static struct totals t;
@@ -409,6 +473,8 @@ run_sequences(struct env *env, struct tap *tap)
 	printf("# final states compared: %lu VMAs of the sequences (%lu with resident pages), "
 	       "%lu VmFlags\n",
 	       t.vmas, t.vmas_resident, t.flags_compared);
+	printf("# smaps blocks compared: %lu, every line of %lu\n", t.smaps_compared,
+	       t.smaps_exact);
 	for (int f = 0; f < CONF_FAM_COUNT; f++) {
 		if (f < CONF_FAM_MAPS)
 			tap_result(
@@ -472,6 +538,7 @@ main(int argc, char **argv)
 	test_mmap_base(&env, &tap);
 	test_placement(&env, &tap, env.runner, "static");
 	test_placement(&env, &tap, env.runner_dyn, "dynamic");
+	test_smaps(&env, &tap);
 	run_sequences(&env, &tap);
 	printf("1..%d\n", tap.n);
 	conf_files_cleanup(&env.files);

@@ -13,6 +13,11 @@ struct conf_seq {
 	struct conf_program prog;
 	struct conf_op ops[CONF_MAX_OPS];
 	size_t nops;
+	/*
+	 * Made so that no page has a mapper outside the process and no page-cache page is
+	 * dirty: every smaps line is compared, page-cache VMAs and forks included.
+	 */
+	bool smaps_exact;
 };
 
 /* A state block as the runner sent it; the texts are NUL terminated. */
@@ -94,10 +99,12 @@ enum conf_family {
 	CONF_FAM_MSEAL,
 	CONF_FAM_MLOCKALL,
 	CONF_FAM_PKEY,
+	CONF_FAM_ANON_NAME,
 	CONF_FAM_MAPS,
 	CONF_FAM_VMFLAGS,
 	CONF_FAM_RSS,
 	CONF_FAM_STATUS,
+	CONF_FAM_SMAPS,
 	CONF_FAM_COUNT
 };
 
@@ -106,6 +113,7 @@ struct conf_report {
 	enum conf_family family;
 	int op_index;                                 /* the first op that disagreed, or -1 */
 	unsigned vmas, vmas_resident, flags_compared; /* what the final comparison covered */
+	unsigned smaps_compared, smaps_exact;         /* smaps blocks compared, with every line */
 	char why[2048];
 };
 
@@ -131,6 +139,14 @@ int conf_files_settle(const struct conf_files *files);
 void conf_files_cleanup(struct conf_files *files);
 void conf_check(const struct conf_host *host, const struct conf_files *files,
 		const struct conf_seq *seq, const struct conf_krun *run, struct conf_report *rep);
+
+/*
+ * smaps.c: compare the smaps blocks of the VMA at start, every line but the header; with
+ * exact false, the lines that depend on other mappers or page-cache dirtiness only by name.
+ * 0 if they agree, -1 with why set otherwise.
+ */
+int conf_smaps_compare(const char *ksmaps, const char *esmaps, uint64_t start, bool exact,
+		       char *why, size_t size);
 
 /* print.c */
 void conf_format_op(const struct conf_op *op, const struct conf_result *res, char *buf,

@@ -270,11 +270,23 @@ gen_madvise(struct gen *g, struct conf_op *op)
 		MM_MADV_DOFORK,        MM_MADV_WIPEONFORK,     MM_MADV_KEEPONFORK,
 		MM_MADV_POPULATE_READ, MM_MADV_POPULATE_WRITE, MM_MADV_POPULATE_WRITE,
 		MM_MADV_FREE,          MM_MADV_COLD,           MM_MADV_GUARD_INSTALL,
-		MM_MADV_GUARD_INSTALL, MM_MADV_GUARD_REMOVE,
+		MM_MADV_GUARD_INSTALL, MM_MADV_GUARD_REMOVE,   MM_MADV_HUGEPAGE,
+		MM_MADV_NOHUGEPAGE,
 	};
+	bool whole;
+
 	op->kind = CONF_OP_MADVISE;
 	pick_range(g, &op->addr, &op->len);
 	op->advice = advice[range(g, 0, sizeof(advice) / sizeof(advice[0]) - 1)];
+	/* A whole 2 MiB+ mapping often enough that THP (an aligned 2 MiB block) can apply. */
+	whole = op->advice == MM_MADV_HUGEPAGE && chance(g, 50);
+	for (size_t i = 0; whole && i < g->nprod; i++)
+		if (g->prod[i].len >= 2 * MIB) {
+			op->addr.base = g->prod[i].id;
+			op->addr.delta = 0;
+			op->len = g->prod[i].len;
+			break;
+		}
 }
 
 static void
@@ -391,8 +403,12 @@ gen_op(struct gen *g, struct conf_op *op)
 		gen_mremap(g, op);
 	} else if (r < 65) {
 		gen_brk(g, op);
-	} else if (r < 80) {
+	} else if (r < 78) {
 		gen_touch(g, op);
+	} else if (r < 80) {
+		op->kind = CONF_OP_ANON_NAME;
+		pick_range(g, &op->addr, &op->len);
+		op->flags = (uint32_t)range(g, 0, CONF_ANON_NAME_COUNT);
 	} else if (r < 88) {
 		gen_madvise(g, op);
 	} else if (r < 91) {

@@ -19,10 +19,12 @@ static const char *const family_names[CONF_FAM_COUNT] = {
 	[CONF_FAM_MSEAL] = "mseal",
 	[CONF_FAM_MLOCKALL] = "mlockall/munlockall",
 	[CONF_FAM_PKEY] = "pkey_alloc/pkey_free/pkey_mprotect",
+	[CONF_FAM_ANON_NAME] = "prctl PR_SET_VMA_ANON_NAME",
 	[CONF_FAM_MAPS] = "final maps",
 	[CONF_FAM_VMFLAGS] = "final VmFlags",
 	[CONF_FAM_RSS] = "final RSS per VMA",
 	[CONF_FAM_STATUS] = "final status",
+	[CONF_FAM_SMAPS] = "final smaps",
 };
 
 const char *
@@ -61,6 +63,8 @@ conf_op_family(const struct conf_op *op)
 	case CONF_OP_PKEY_FREE:
 	case CONF_OP_PKEY_MPROTECT:
 		return CONF_FAM_PKEY;
+	case CONF_OP_ANON_NAME:
+		return CONF_FAM_ANON_NAME;
 	default:
 		return CONF_FAM_FORK;
 	}
@@ -141,6 +145,10 @@ advice_str(int advice)
 		return "GUARD_INSTALL";
 	case MM_MADV_GUARD_REMOVE:
 		return "GUARD_REMOVE";
+	case MM_MADV_HUGEPAGE:
+		return "HUGEPAGE";
+	case MM_MADV_NOHUGEPAGE:
+		return "NOHUGEPAGE";
 	default:
 		return "?";
 	}
@@ -225,6 +233,11 @@ conf_format_op(const struct conf_op *op, const struct conf_result *res, char *bu
 	case CONF_OP_PKEY_MPROTECT:
 		snprintf(buf, size, "pkey_mprotect(0x%llx, 0x%llx, %s, %d) = %s", a, len, p,
 			 op->advice, r);
+		break;
+	case CONF_OP_ANON_NAME:
+		snprintf(buf, size,
+			 "prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, 0x%llx, 0x%llx, %s%u) = %s", a,
+			 len, op->flags ? "name " : "NULL", op->flags, r);
 		break;
 	default:
 		snprintf(buf, size, "fork() -> the child goes on");

@@ -399,6 +399,12 @@ op_syscall(const struct conf_op *op, uint64_t a, uint64_t n)
 	case CONF_OP_PKEY_MPROTECT:
 		return sc(SYS_pkey_mprotect, a, op->len, op->prot, (uint64_t)(int64_t)op->advice, 0,
 			  0);
+	case CONF_OP_ANON_NAME: {
+		static const char *const names[CONF_ANON_NAME_COUNT] = CONF_ANON_NAMES;
+
+		return sc(SYS_prctl, CONF_PR_SET_VMA, CONF_PR_SET_VMA_ANON_NAME, a, op->len,
+			  op->flags ? (uint64_t)(uintptr_t)names[op->flags - 1] : 0, 0);
+	}
 	default:
 		return sc(SYS_munlock, a, op->len, 0, 0, 0, 0);
 	}

@@ -282,6 +282,32 @@ test_import(void **state)
 	assert_int_equal(vmac_destroy(c, "imp"), 0);
 }
 
+/* smaps and smaps_rollup through vmad are the engine's text for the same space. */
+static void
+test_smaps_text(void **state)
+{
+	char *want, *got = (char *)1;
+	size_t len, glen;
+
+	(void)state;
+	assert_int_equal(vmac_populate(c, SPACE, 0x7f0000000000, 2 * PAGE, true), 0);
+	assert_int_equal(mm_populate(mm, 0x7f0000000000, 2 * PAGE, true), 0);
+	assert_int_equal(vmac_mlock(c, SPACE, 0x7f0000010000, PAGE), 0);
+	assert_int_equal(mm_mlock(mm, 0x7f0000010000, PAGE, 0), 0);
+	for (int rollup = 0; rollup < 2; rollup++) {
+		assert_int_equal(mm_render_smaps(mm, rollup, &want, &len), 0);
+		assert_int_equal(vmac_smaps(c, SPACE, rollup, &got, &glen), 0);
+		assert_int_equal(glen, len);
+		assert_string_equal(got, want);
+		assert_non_null(
+			strstr(got, rollup ? "[rollup]\nRss:" : "Locked:                4 kB"));
+		free(got);
+		free(want);
+	}
+	assert_int_equal(vmac_smaps(c, "no-such-space", false, &got, NULL), -ENOENT);
+	assert_null(got);
+}
+
 int
 main(void)
 {
@@ -289,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_maps_text),
 		cmocka_unit_test(test_find_fields),
 		cmocka_unit_test(test_import),
+		cmocka_unit_test(test_smaps_text),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
