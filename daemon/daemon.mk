@@ -11,7 +11,7 @@ DAEMON_PKGS := libevent_core libprotobuf-c libsystemd
 # transport (conn.c, watch.c, server.c); libvmaclient links it for vmac_open_local(), with
 # client/lib/local.c in place of that transport.
 DAEMON_CORE_SRCS := $(addprefix daemon/,arena.c dispatch.c exec_req.c files_req.c lockall_req.c pkeys_req.c memacct.c \
-	quota.c reply.c reply_space.c space.c usage.c view.c vma_req.c)
+	quota.c reply.c reply_space.c space.c space_req.c usage.c view.c vma_req.c)
 # The one-pass decoder and the request packer: libvmaclient decodes replies and packs requests
 # with them too.
 DAEMON_CORE_SRCS += daemon/wire_in.c daemon/wire_req.c

@@ -8,10 +8,8 @@
 #include <string.h>
 
 #include "conn.h"
+#include "dispatch_int.h"
 #include "files_req.h"
-#include "lockall_req.h"
-#include "pkeys_req.h"
-#include "exec_req.h"
 #include "memacct.h"
 #include "log.h"
 #include "mm.h"
@@ -19,29 +17,12 @@
 #include "reply.h"
 #include "server.h"
 #include "space.h"
+#include "sreq.h"
 #include "view.h"
-#include "vma_req.h"
 #include "watch.h"
 
-typedef Vmad__V1__Request Request;
-typedef Vmad__V1__Response Response;
-typedef Vmad__V1__Event Event;
-
-/* One request in progress. */
-struct dctx {
-	struct server *srv;
-	struct conn *conn;
-	const struct peer_cred *cred;
-	const Request *req;
-	Response *resp;
-	struct arena *arena;
-	struct space *sp; /* the space the request named, once found (for its view) */
-	bool close;       /* close the connection after the reply */
-	bool replay;      /* a journal record: it was within the limits when it was made */
-};
-
-/* Sets the reply's message and returns err, so handlers can `return fail(...)`. */
-static int __attribute__((format(printf, 3, 4))) fail(struct dctx *d, int err, const char *fmt, ...)
+/* Sets the reply's message and returns err, so handlers can `return dctx_fail(...)`. */
+int __attribute__((format(printf, 3, 4))) dctx_fail(struct dctx *d, int err, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -57,15 +38,16 @@ static int
 check_name(struct dctx *d, const char *name)
 {
 	if (!name)
-		return fail(d, -EINVAL, "no space name given");
+		return dctx_fail(d, -EINVAL, "no space name given");
 	if (space_name_check(name) < 0)
-		return fail(d, -EINVAL, "invalid space name (1-%d characters of A-Z a-z 0-9 . _ -)",
-			    SPACE_NAME_MAX);
+		return dctx_fail(d, -EINVAL,
+				 "invalid space name (1-%d characters of A-Z a-z 0-9 . _ -)",
+				 SPACE_NAME_MAX);
 	return 0;
 }
 
-static int
-find_space(struct dctx *d, const char *name, struct space **out)
+int
+dctx_find_space(struct dctx *d, const char *name, struct space **out)
 {
 	int r;
 
@@ -76,79 +58,79 @@ find_space(struct dctx *d, const char *name, struct space **out)
 		return 0;
 	}
 	r = check_name(d, name);
-	return r < 0 ? r : fail(d, -ENOENT, "no address space named '%s'", name);
+	return r < 0 ? r : dctx_fail(d, -ENOENT, "no address space named '%s'", name);
 }
 
 /* The space, if the caller has the right: the name is looked up first, then the mode. */
-static int
-lookup(struct dctx *d, const char *name, enum space_right right, struct space **out)
+int
+dctx_lookup(struct dctx *d, const char *name, enum space_right right, struct space **out)
 {
-	int r = find_space(d, name, out);
+	int r = dctx_find_space(d, name, out);
 
 	if (r < 0)
 		return r;
 	if (space_access(*out, d->cred, right) < 0)
-		return fail(d, -EACCES, "no %s access to '%s' (owner %u, mode %04o)",
-			    right == SPACE_READ ? "read" : "write", name, (unsigned)(*out)->uid,
-			    (*out)->mode);
+		return dctx_fail(d, -EACCES, "no %s access to '%s' (owner %u, mode %04o)",
+				 right == SPACE_READ ? "read" : "write", name,
+				 (unsigned)(*out)->uid, (*out)->mode);
 	return 0;
 }
 
 /* A name for a new space: valid, free, and within --max-spaces. */
-static int
-check_new_space(struct dctx *d, const char *name)
+int
+dctx_check_new_space(struct dctx *d, const char *name)
 {
 	int r = check_name(d, name);
 
 	if (r < 0)
 		return r;
 	if (space_find(&d->srv->spaces, name))
-		return fail(d, -EEXIST, "address space '%s' exists", name);
+		return dctx_fail(d, -EEXIST, "address space '%s' exists", name);
 	if (d->srv->spaces.count >= d->srv->cfg.max_spaces)
-		return fail(d, -ENOSPC, "the daemon holds its limit of %zu address spaces",
-			    d->srv->cfg.max_spaces);
+		return dctx_fail(d, -ENOSPC, "the daemon holds its limit of %zu address spaces",
+				 d->srv->cfg.max_spaces);
 	return 0;
 }
 
-static int
-check_mode(struct dctx *d, bool has, uint32_t mode, unsigned *out)
+int
+dctx_check_mode(struct dctx *d, bool has, uint32_t mode, unsigned *out)
 {
 	if (has && (mode & ~0777u))
-		return fail(d, -EINVAL, "mode %o has bits beyond 0777", mode);
+		return dctx_fail(d, -EINVAL, "mode %o has bits beyond 0777", mode);
 	*out = has ? mode : SPACE_MODE_DEFAULT;
 	return 0;
 }
 
-static int
-add_space(struct dctx *d, const char *name, struct mm *mm, unsigned mode)
+int
+dctx_add_space(struct dctx *d, const char *name, struct mm *mm, unsigned mode)
 {
 	struct quota_op q;
 	int r = d->replay ? 0 : quota_admit(d->srv, d->cred, mm, &q);
 
 	if (r < 0) {
 		mm_destroy(mm);
-		return fail(d, r, "%s", q.msg);
+		return dctx_fail(d, r, "%s", q.msg);
 	}
 	/* The request's space from now on: what its mm reports as changed is this request's. */
 	r = space_add(&d->srv->spaces, name, mm, d->cred, mode, &d->sp);
 	if (r < 0) {
 		mm_destroy(mm);
-		return fail(d, r, "cannot add address space '%s'", name);
+		return dctx_fail(d, r, "cannot add address space '%s'", name);
 	}
 	log_debug("uid %u created address space '%s'", (unsigned)d->cred->uid, name);
 	return 0;
 }
 
 /* Restore and exec over an existing space: its new mm, within the owner's quota and the budget. */
-static int
-replace_mm(struct dctx *d, struct space *sp, struct mm *mm)
+int
+dctx_replace_mm(struct dctx *d, struct space *sp, struct mm *mm)
 {
 	struct quota_op q;
 	int r = d->replay ? 0 : quota_admit_replace(d->srv, sp, mm, &q);
 
 	if (r < 0) {
 		mm_destroy(mm);
-		return fail(d, r, "%s", q.msg);
+		return dctx_fail(d, r, "%s", q.msg);
 	}
 	mm_destroy(sp->mm);
 	sp->mm = mm;
@@ -157,8 +139,8 @@ replace_mm(struct dctx *d, struct space *sp, struct mm *mm)
 	return 0;
 }
 
-static void
-emit(struct dctx *d, struct space *sp, Vmad__V1__EventKind kind, Event *ev)
+void
+dctx_emit(struct dctx *d, struct space *sp, Vmad__V1__EventKind kind, Event *ev)
 {
 	ev->kind = kind;
 	watch_emit(d->srv, sp, ev);
@@ -173,9 +155,9 @@ op_hello(struct dctx *d, const Vmad__V1__Hello *m)
 
 	if (!m->has_version || m->version != VMAD_PROTOCOL_VERSION) {
 		d->close = true;
-		return fail(d, -EPROTONOSUPPORT,
-			    "protocol version %u is not supported; this server speaks %d",
-			    m->has_version ? m->version : 0, VMAD_PROTOCOL_VERSION);
+		return dctx_fail(d, -EPROTONOSUPPORT,
+				 "protocol version %u is not supported; this server speaks %d",
+				 m->has_version ? m->version : 0, VMAD_PROTOCOL_VERSION);
 	}
 	if (!res)
 		return -ENOMEM;
@@ -216,143 +198,6 @@ op_stats(struct dctx *d)
 	return 0;
 }
 
-/* ---- spaces -------------------------------------------------------------------------- */
-
-/* The Create fields that are configuration fields of the same name and type. */
-#define CREATE_COPIED(X)                                                                           \
-	X(mmap_base)                                                                               \
-	X(start_brk)                                                                               \
-	X(with_stack)                                                                              \
-	X(max_map_count)                                                                           \
-	X(rlimit_as)                                                                               \
-	X(rlimit_data)                                                                             \
-	X(rlimit_stack)                                                                            \
-	X(rlimit_memlock)                                                                          \
-	X(personality)                                                                             \
-	X(features)
-
-/* mm_config_init() defaults, then what the request sets; derived values stay derived. */
-static void
-create_config(const Vmad__V1__Create *m, struct mm_config *cfg)
-{
-	mm_config_init(cfg, (enum mm_layout)(m->has_layout ? m->layout : 0));
-	if (m->has_task_size) {
-		cfg->task_size = m->task_size;
-		/* exec leaves the stack pointer in the top page of the task. */
-		cfg->start_stack = m->task_size - MM_PAGE_SIZE;
-	}
-#define CREATE_COPY(f)                                                                             \
-	if (m->has_##f)                                                                            \
-		cfg->f = m->f;
-	CREATE_COPIED(CREATE_COPY)
-#undef CREATE_COPY
-}
-
-static int
-check_layout(struct dctx *d, bool has, Vmad__V1__Layout layout)
-{
-	if (has &&
-	    (layout < VMAD__V1__LAYOUT__LAYOUT_X86_64 || layout > VMAD__V1__LAYOUT__LAYOUT_I386))
-		return fail(d, -EINVAL, "unknown layout %d", (int)layout);
-	return 0;
-}
-
-static int
-op_create(struct dctx *d, const Vmad__V1__Create *m)
-{
-	struct mm_config cfg;
-	struct mm *mm;
-	unsigned mode = SPACE_MODE_DEFAULT;
-	int r;
-
-	if ((r = check_new_space(d, m->name)) < 0 ||
-	    (r = check_mode(d, m->has_mode, m->mode, &mode)) < 0 ||
-	    (r = check_layout(d, m->has_layout, m->layout)) < 0)
-		return r;
-	create_config(m, &cfg);
-	if (cfg.personality & ~MM_PER_MODELLED || cfg.features & ~MM_FEAT_MODELLED)
-		return fail(d, -EINVAL, "personality 0x%x or features 0x%x: not modelled",
-			    cfg.personality & ~MM_PER_MODELLED, cfg.features & ~MM_FEAT_MODELLED);
-	r = mm_create(&cfg, &mm);
-	if (r < 0)
-		return fail(d, r, "the configuration of '%s' is not valid", m->name);
-	return add_space(d, m->name, mm, mode);
-}
-
-static int
-op_destroy(struct dctx *d, const Vmad__V1__Destroy *m)
-{
-	struct space *sp;
-	int r = find_space(d, m->name, &sp);
-
-	if (r < 0)
-		return r;
-	if (space_owner_check(sp, d->cred) < 0)
-		return fail(d, -EACCES, "'%s' belongs to uid %u", m->name, (unsigned)sp->uid);
-	watch_space_gone(d->srv, sp);
-	space_remove(&d->srv->spaces, sp);
-	d->sp = NULL;
-	return 0;
-}
-
-static int
-op_list(struct dctx *d)
-{
-	Vmad__V1__ListResult *res = reply_list(d->arena, &d->srv->spaces, d->cred);
-
-	if (!res)
-		return -ENOMEM;
-	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_LIST;
-	d->resp->list = res;
-	return 0;
-}
-
-static int
-op_fork(struct dctx *d, const Vmad__V1__Fork *m)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *src;
-	struct mm *child;
-	int r;
-
-	if ((r = lookup(d, m->src, SPACE_READ, &src)) < 0 || (r = check_new_space(d, m->dst)) < 0)
-		return r;
-	r = mm_fork(src->mm, &child);
-	if (r < 0)
-		return fail(d, r, "fork of '%s' failed", m->src);
-	/* Like a copied file: the caller owns the copy, which keeps the source's mode. */
-	r = add_space(d, m->dst, child, src->mode);
-	if (r < 0 || !src->watchers)
-		return r;
-	ev.target = m->dst;
-	emit(d, src, VMAD__V1__EVENT_KIND__EVENT_FORK, &ev);
-	return 0;
-}
-
-static int
-op_import(struct dctx *d, const Vmad__V1__Import *m)
-{
-	struct mm_config cfg;
-	unsigned errline = 0;
-	struct mm *mm;
-	unsigned mode = SPACE_MODE_DEFAULT;
-	int r;
-
-	if ((r = check_new_space(d, m->name)) < 0 ||
-	    (r = check_mode(d, m->has_mode, m->mode, &mode)) < 0 ||
-	    (r = check_layout(d, m->has_layout, m->layout)) < 0)
-		return r;
-	if (!m->text)
-		return fail(d, -EINVAL, "no maps text given");
-	mm_config_init(&cfg, (enum mm_layout)(m->has_layout ? m->layout : 0));
-	r = mm_import_maps(&cfg, m->text, strlen(m->text), &mm, &errline);
-	if (r == -EINVAL && errline)
-		return fail(d, r, "maps text line %u is not valid", errline);
-	if (r < 0)
-		return fail(d, r, "cannot import the maps text");
-	return add_space(d, m->name, mm, mode);
-}
-
 /* ---- memory operations --------------------------------------------------------------- */
 
 static int
@@ -361,7 +206,7 @@ file_desc(struct dctx *d, const Vmad__V1__File *f, struct mm_file_desc *out)
 	char why[160] = "";
 	int r = files_req_desc(f, out, why, sizeof(why));
 
-	return r < 0 ? fail(d, r, "%s", why) : 0;
+	return r < 0 ? dctx_fail(d, r, "%s", why) : 0;
 }
 
 static int
@@ -388,7 +233,7 @@ op_mmap(struct dctx *d, const Vmad__V1__Mmap *m)
 	uint64_t addr;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
 		return r;
 	if (m->file) {
 		if ((r = file_desc(d, m->file, &fd)) < 0)
@@ -397,8 +242,8 @@ op_mmap(struct dctx *d, const Vmad__V1__Mmap *m)
 	}
 	r = mm_mmap(sp->mm, m->addr, m->len, m->prot, m->flags, file, m->offset, &addr);
 	if (r == -EBADF && file && file->id)
-		return fail(d, r, "no open file %llu in '%s'", (unsigned long long)file->id,
-			    m->name);
+		return dctx_fail(d, r, "no open file %llu in '%s'", (unsigned long long)file->id,
+				 m->name);
 	if (r < 0)
 		return r;
 	if (sp->watchers) {
@@ -408,7 +253,7 @@ op_mmap(struct dctx *d, const Vmad__V1__Mmap *m)
 		ev.new_prot = m->prot;
 		ev.flags = m->flags;
 		ev.path = file ? m->file->path : NULL;
-		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_MMAP, &ev);
+		dctx_emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_MMAP, &ev);
 	}
 	return set_addr(d, addr);
 }
@@ -421,7 +266,7 @@ emit_range(struct dctx *d, struct space *sp, Vmad__V1__EventKind kind, uint64_t 
 	ev->has_start = ev->has_len = true;
 	ev->start = addr;
 	ev->len = len;
-	emit(d, sp, kind, ev);
+	dctx_emit(d, sp, kind, ev);
 }
 
 static int
@@ -433,7 +278,7 @@ op_mprotect(struct dctx *d, const Vmad__V1__Mprotect *m)
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
 		return r;
 	/* The old protection is that of the VMA at the start, before the change. */
 	v = sp->watchers ? mm_vma_lookup(sp->mm, m->addr) : NULL;
@@ -459,7 +304,7 @@ op_mremap(struct dctx *d, const Vmad__V1__Mremap *m)
 	uint64_t addr;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
 		return r;
 	r = mm_mremap(sp->mm, m->old_addr, m->old_len, m->new_len, m->flags, m->new_addr, &addr);
 	if (r < 0)
@@ -484,7 +329,7 @@ op_brk(struct dctx *d, const Vmad__V1__Brk *m)
 	int r;
 
 	/* A query (no address) only reads. */
-	if ((r = lookup(d, m->name, m->has_addr ? SPACE_WRITE : SPACE_READ, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, m->has_addr ? SPACE_WRITE : SPACE_READ, &sp)) < 0)
 		return r;
 	if (!res)
 		return -ENOMEM;
@@ -498,7 +343,7 @@ op_brk(struct dctx *d, const Vmad__V1__Brk *m)
 		ev.has_start = ev.has_new_addr = true;
 		ev.start = st.brk;
 		ev.new_addr = res->brk;
-		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_BRK, &ev);
+		dctx_emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_BRK, &ev);
 	}
 	return 0;
 }
@@ -511,7 +356,7 @@ op_find(struct dctx *d, const Vmad__V1__Find *m)
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, SPACE_READ, &sp)) < 0)
 		return r;
 	if (!res)
 		return -ENOMEM;
@@ -527,7 +372,7 @@ op_find(struct dctx *d, const Vmad__V1__Find *m)
 		v = mm_find_vma_intersection(sp->mm, m->addr, m->end);
 		break;
 	default:
-		return fail(d, -EINVAL, "unknown find mode %d", (int)m->mode);
+		return dctx_fail(d, -EINVAL, "unknown find mode %d", (int)m->mode);
 	}
 	if ((v && !(res->vma = reply_vma(d->arena, sp->mm, v))) ||
 	    (prev && !(res->prev = reply_vma(d->arena, sp->mm, prev))))
@@ -544,7 +389,7 @@ op_populate(struct dctx *d, const Vmad__V1__Populate *m)
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
 		return r;
 	r = mm_populate(sp->mm, m->addr, m->len, m->write);
 	if (r == 0 && sp->watchers) {
@@ -565,10 +410,10 @@ op_fault(struct dctx *d, const Vmad__V1__Fault *m)
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
 		return r;
 	if (m->access < VMAD__V1__ACCESS__ACCESS_READ || m->access > VMAD__V1__ACCESS__ACCESS_EXEC)
-		return fail(d, -EINVAL, "unknown access kind %d", (int)m->access);
+		return dctx_fail(d, -EINVAL, "unknown access kind %d", (int)m->access);
 	if (!res)
 		return -ENOMEM;
 	r = mm_fault(sp->mm, m->addr, (enum mm_access)m->access, &result);
@@ -583,7 +428,7 @@ op_fault(struct dctx *d, const Vmad__V1__Fault *m)
 		ev.has_start = ev.has_access = true;
 		ev.start = m->addr;
 		ev.access = m->access;
-		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_FAULT, &ev);
+		dctx_emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_FAULT, &ev);
 	}
 	return 0;
 }
@@ -654,7 +499,7 @@ op_range(struct dctx *d, const struct range_op *op, const struct range_req *q)
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, q->name, SPACE_WRITE, &sp)) < 0)
+	if ((r = dctx_lookup(d, q->name, SPACE_WRITE, &sp)) < 0)
 		return r;
 	r = op->apply(sp->mm, q);
 	if (r < 0 || !sp->watchers)
@@ -679,7 +524,7 @@ op_maps(struct dctx *d, const Vmad__V1__Maps *m)
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, SPACE_READ, &sp)) < 0)
 		return r;
 	if (!res)
 		return -ENOMEM;
@@ -699,7 +544,7 @@ op_status(struct dctx *d, const Vmad__V1__Status *m)
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, SPACE_READ, &sp)) < 0)
 		return r;
 	if (!res)
 		return -ENOMEM;
@@ -718,12 +563,12 @@ op_watch(struct dctx *d, const Vmad__V1__Watch *m)
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, SPACE_READ, &sp)) < 0)
 		return r;
 	r = watch_add(d->srv, d->conn, sp, d->req->id);
 	if (r == -EMFILE)
-		return fail(d, r, "this connection already holds %zu watches",
-			    d->srv->cfg.watches_per_conn);
+		return dctx_fail(d, r, "this connection already holds %zu watches",
+				 d->srv->cfg.watches_per_conn);
 	return r;
 }
 
@@ -749,131 +594,51 @@ op_usage(struct dctx *d)
 	return reply_usage_uids(d->arena, &d->srv->spaces.usage, d->cred, res);
 }
 
-/* ---- saved spaces -------------------------------------------------------------------- */
+/* ---- the families of requests on one space (sreq.h) --------------------------------- */
+
+static const struct sreq_family *const sreq_families[] = {
+	&files_req_family,
+	&lockall_req_family,
+	&pkeys_req_family,
+	&vma_req_family,
+};
 
 static int
-op_save(struct dctx *d, const Vmad__V1__Save *m)
-{
-	Vmad__V1__SaveResult *res = arena_alloc(d->arena, sizeof(*res));
-	struct mm_sbuf b = { 0 };
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
-		return r;
-	if (res)
-		vmad__v1__save_result__init(res);
-	if (!res || mm_save(sp->mm, &b) < 0 || !(res->data.data = arena_alloc(d->arena, b.len))) {
-		mm_sbuf_free(&b);
-		return -ENOMEM;
-	}
-	memcpy(res->data.data, b.data, b.len);
-	res->has_data = true;
-	res->data.len = b.len;
-	mm_sbuf_free(&b);
-	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_SAVE;
-	d->resp->save = res;
-	return 0;
-}
-
-/* Over an existing space the contents change, its owner, mode and watchers stay. */
-static int
-op_restore(struct dctx *d, const Vmad__V1__Restore *m)
-{
-	struct space *sp = m->name ? space_find(&d->srv->spaces, m->name) : NULL;
-	unsigned mode = SPACE_MODE_DEFAULT;
-	Event ev = VMAD__V1__EVENT__INIT;
-	char msg[256];
-	struct mm *mm;
-	int r;
-
-	if (sp && (r = lookup(d, m->name, SPACE_WRITE, &sp)) < 0)
-		return r;
-	if (!sp && ((r = check_new_space(d, m->name)) < 0 ||
-		    (r = check_mode(d, m->has_mode, m->mode, &mode)) < 0))
-		return r;
-	r = mm_load(m->data.data, m->data.len, NULL, &mm, msg, sizeof(msg));
-	if (r < 0)
-		return fail(d, r, "saved address space not usable: %s", msg);
-	if (!sp)
-		return add_space(d, m->name, mm, mode);
-	if ((r = replace_mm(d, sp, mm)) < 0 || !sp->watchers)
-		return r;
-	emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_RESTORE, &ev);
-	return 0;
-}
-
-/* ---- open files and the break (files_req.c) ------------------------------------------ */
-
-static int
-op_files(struct dctx *d)
+op_sreq(struct dctx *d, const struct sreq_family *f, bool write)
 {
 	Event ev = VMAD__V1__EVENT__INIT;
 	char why[160] = "";
+	struct sreq_call c = { .q = d->req,
+			       .resp = d->resp,
+			       .arena = d->arena,
+			       .ev = &ev,
+			       .why = why,
+			       .why_len = sizeof(why) };
 	struct space *sp;
 	int r;
 
-	if ((r = lookup(d, files_req_name(d->req), SPACE_WRITE, &sp)) < 0)
+	if ((r = dctx_lookup(d, f->name(d->req), write ? SPACE_WRITE : SPACE_READ, &sp)) < 0)
 		return r;
-	r = files_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
+	c.mm = sp->mm;
+	r = f->run(&c);
 	if (r < 0)
-		return why[0] ? fail(d, r, "%s", why) : r;
-	if (sp->watchers && files_req_event(d->req, &ev))
-		emit(d, sp, ev.kind, &ev);
+		return why[0] ? dctx_fail(d, r, "%s", why) : r;
+	if (ev.has_kind && sp->watchers)
+		dctx_emit(d, sp, ev.kind, &ev);
 	return 0;
 }
 
-/* mlockall and munlockall (lockall_req.c). */
+/* A request of no family ends the connection: the client speaks another protocol. */
 static int
-op_lockall(struct dctx *d)
+op_other(struct dctx *d)
 {
-	Event ev = VMAD__V1__EVENT__INIT;
-	struct space *sp;
-	int r;
+	bool write;
 
-	if ((r = lookup(d, lockall_req_name(d->req), SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = lockall_req_run(sp->mm, d->req, &ev);
-	if (r == 0 && sp->watchers)
-		emit(d, sp, ev.kind, &ev);
-	return r;
-}
-
-/* ---- protection keys (pkeys_req.c) --------------------------------------------------- */
-
-static int
-op_pkeys(struct dctx *d)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	Vmad__V1__EventKind kind;
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, pkeys_req_name(d->req), SPACE_WRITE, &sp)) < 0)
-		return r;
-	r = pkeys_req_run(sp->mm, d->req, d->resp, d->arena, &kind, &ev);
-	if (r == 0 && sp->watchers)
-		emit(d, sp, kind, &ev);
-	return r;
-}
-
-/* Smaps and SetVmaAnonName (vma_req.c). */
-static int
-op_vma_req(struct dctx *d, bool write)
-{
-	Event ev = VMAD__V1__EVENT__INIT;
-	char why[160] = "";
-	struct space *sp;
-	int r;
-
-	if ((r = lookup(d, vma_req_name(d->req), write ? SPACE_WRITE : SPACE_READ, &sp)) < 0)
-		return r;
-	r = vma_req_run(sp->mm, d->req, d->resp, d->arena, why, sizeof(why));
-	if (r < 0)
-		return why[0] ? fail(d, r, "%s", why) : r;
-	if (sp->watchers && vma_req_event(d->req, &ev))
-		emit(d, sp, ev.kind, &ev);
-	return 0;
+	for (size_t i = 0; i < sizeof(sreq_families) / sizeof(sreq_families[0]); i++)
+		if (sreq_families[i]->handles(d->req, &write))
+			return op_sreq(d, sreq_families[i], write);
+	d->close = true;
+	return dctx_fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
 }
 
 static int
@@ -883,13 +648,13 @@ op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
 	struct space *sp;
 	int fd, r;
 
-	if ((r = lookup(d, m->name, SPACE_READ, &sp)) < 0)
+	if ((r = dctx_lookup(d, m->name, SPACE_READ, &sp)) < 0)
 		return r;
 	if (!res)
 		return -ENOMEM;
 	r = view_open_fd(sp, &fd);
 	if (r < 0)
-		return fail(d, r, "cannot publish a view of '%s'", m->name);
+		return dctx_fail(d, r, "cannot publish a view of '%s'", m->name);
 	conn_pass_fd(d->conn, fd);
 	vmad__v1__view_result__init(res);
 	res->has_segment_version = res->has_size = true;
@@ -900,52 +665,12 @@ op_view_open(struct dctx *d, const Vmad__V1__ViewOpen *m)
 	return 0;
 }
 
-/* The space is replaced as execve replaces a process's mm: same owner, mode and watchers. */
-static int
-op_exec(struct dctx *d, const Vmad__V1__Exec *m)
-{
-	struct exec_req *req = calloc(1, sizeof(*req));
-	struct space *sp = space_find(&d->srv->spaces, m->name ? m->name : "");
-	struct mm_exec_info info;
-	Event ev = VMAD__V1__EVENT__INIT;
-	const char *why = "";
-	unsigned mode = SPACE_MODE_DEFAULT;
-	struct mm *mm;
-	int r;
-
-	if (!req)
-		return -ENOMEM;
-	if (sp)
-		r = lookup(d, m->name, SPACE_WRITE, &sp);
-	else if ((r = check_new_space(d, m->name)) == 0)
-		r = check_mode(d, m->has_mode, m->mode, &mode);
-	if (r == 0 && (r = exec_req_parse(m, req, &why)) < 0)
-		r = fail(d, r, "%s", why);
-	if (r == 0 && (r = mm_exec(&req->cfg, &req->args, &mm, &info)) < 0)
-		r = fail(d, r, "exec of '%s' failed", req->exe.file.path);
-	/* The program's path lies in the request message, not in req. */
-	ev.path = (char *)req->exe.file.path;
-	free(req);
-	if (r < 0)
-		return r;
-	if ((r = sp ? replace_mm(d, sp, mm) : add_space(d, m->name, mm, mode)) < 0)
-		return r;
-	if (sp && sp->watchers)
-		emit(d, sp, VMAD__V1__EVENT_KIND__EVENT_EXEC, &ev);
-	d->resp->exec = exec_req_result(d->arena, &info);
-	if (!d->resp->exec)
-		return -ENOMEM;
-	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_EXEC;
-	return 0;
-}
-
 /* ---- the switch ---------------------------------------------------------------------- */
 
 static int
 dispatch_op(struct dctx *d)
 {
 	const Request *q = d->req;
-	bool write;
 
 	switch (q->op_case) {
 	case VMAD__V1__REQUEST__OP_HELLO:
@@ -953,13 +678,13 @@ dispatch_op(struct dctx *d)
 	case VMAD__V1__REQUEST__OP_PING:
 		return 0;
 	case VMAD__V1__REQUEST__OP_CREATE:
-		return op_create(d, q->create);
+		return space_req_create(d, q->create);
 	case VMAD__V1__REQUEST__OP_DESTROY:
-		return op_destroy(d, q->destroy);
+		return space_req_destroy(d, q->destroy);
 	case VMAD__V1__REQUEST__OP_LIST:
-		return op_list(d);
+		return space_req_list(d);
 	case VMAD__V1__REQUEST__OP_FORK:
-		return op_fork(d, q->fork);
+		return space_req_fork(d, q->fork);
 	case VMAD__V1__REQUEST__OP_MMAP:
 		return op_mmap(d, q->mmap);
 	case VMAD__V1__REQUEST__OP_MUNMAP:
@@ -989,7 +714,7 @@ dispatch_op(struct dctx *d)
 	case VMAD__V1__REQUEST__OP_STATUS:
 		return op_status(d, q->status);
 	case VMAD__V1__REQUEST__OP_IMPORT:
-		return op_import(d, q->import);
+		return space_req_import(d, q->import);
 	case VMAD__V1__REQUEST__OP_WATCH:
 		return op_watch(d, q->watch);
 	case VMAD__V1__REQUEST__OP_STATS:
@@ -997,24 +722,15 @@ dispatch_op(struct dctx *d)
 	case VMAD__V1__REQUEST__OP_USAGE:
 		return op_usage(d);
 	case VMAD__V1__REQUEST__OP_SAVE:
-		return op_save(d, q->save);
+		return space_req_save(d, q->save);
 	case VMAD__V1__REQUEST__OP_RESTORE:
-		return op_restore(d, q->restore);
+		return space_req_restore(d, q->restore);
 	case VMAD__V1__REQUEST__OP_VIEW_OPEN:
 		return op_view_open(d, q->view_open);
 	case VMAD__V1__REQUEST__OP_EXEC:
-		return op_exec(d, q->exec);
+		return space_req_exec(d, q->exec);
 	default:
-		if (files_req_handles(q))
-			return op_files(d);
-		if (lockall_req_handles(q))
-			return op_lockall(d);
-		if (pkeys_req_handles(q))
-			return op_pkeys(d);
-		if (vma_req_handles(q, &write))
-			return op_vma_req(d, write);
-		d->close = true;
-		return fail(d, -EOPNOTSUPP, "the request carries no operation this server knows");
+		return op_other(d);
 	}
 }
 
@@ -1042,10 +758,10 @@ dispatch_limited(struct dctx *d)
 	int r = quota_before(d->srv, d->req, &q);
 
 	if (r < 0)
-		return fail(d, r, "%s", q.msg);
+		return dctx_fail(d, r, "%s", q.msg);
 	r = dispatch_op(d);
 	if (quota_after(d->srv, &q, &r))
-		fail(d, r, "%s", q.msg);
+		dctx_fail(d, r, "%s", q.msg);
 	return r;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The open files of a space and its break, on the wire (files_req.h). */
 #include "files_req.h"
+#include "sreq.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -62,9 +63,10 @@ files_req_desc(const Vmad__V1__File *f, struct mm_file_desc *out, char *why, siz
 	return 0;
 }
 
-bool
-files_req_handles(const Request *q)
+static bool
+files_req_handles(const Request *q, bool *write)
 {
+	*write = true;
 	switch (q->op_case) {
 	case VMAD__V1__REQUEST__OP_FILE_OPEN:
 	case VMAD__V1__REQUEST__OP_FILE_SET_SIZE:
@@ -77,7 +79,7 @@ files_req_handles(const Request *q)
 	}
 }
 
-const char *
+static const char *
 files_req_name(const Request *q)
 {
 	switch (q->op_case) {
@@ -162,7 +164,7 @@ file_change(struct mm *mm, const Request *q, char *why, size_t len)
 	return r;
 }
 
-bool
+static bool
 files_req_event(const Request *q, Vmad__V1__Event *ev)
 {
 	ev->has_kind = ev->has_start = true;
@@ -188,13 +190,22 @@ files_req_event(const Request *q, Vmad__V1__Event *ev)
 	}
 }
 
-int
-files_req_run(struct mm *mm, const Request *q, Vmad__V1__Response *resp, struct arena *arena,
-	      char *why, size_t len)
+/* Opening and closing change nothing a space shows: watchers hear of the rest. */
+static int
+files_req_run(const struct sreq_call *c)
 {
+	const Request *q = c->q;
+	int r;
+
 	if (q->op_case == VMAD__V1__REQUEST__OP_FILE_OPEN)
-		return file_open(mm, q->file_open, resp, arena, why, len);
+		return file_open(c->mm, q->file_open, c->resp, c->arena, c->why, c->why_len);
 	if (q->op_case == VMAD__V1__REQUEST__OP_SET_BRK)
-		return set_brk(mm, q->set_brk, why, len);
-	return file_change(mm, q, why, len);
+		r = set_brk(c->mm, q->set_brk, c->why, c->why_len);
+	else
+		r = file_change(c->mm, q, c->why, c->why_len);
+	if (r == 0 && !files_req_event(q, c->ev))
+		c->ev->has_kind = false;
+	return r;
 }
+
+const struct sreq_family files_req_family = { files_req_handles, files_req_name, files_req_run };

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The protection-key requests on the wire (pkeys_req.h). */
-#include "pkeys_req.h"
+/* The protection-key requests on the wire (sreq.h): PkeyAlloc, PkeyFree, PkeyMprotect. */
+#include "sreq.h"
 
 #include <errno.h>
 
 typedef Vmad__V1__Request Request;
 
-bool
-pkeys_req_handles(const Request *q)
+static bool
+pkeys_req_handles(const Request *q, bool *write)
 {
+	*write = true;
 	switch (q->op_case) {
 	case VMAD__V1__REQUEST__OP_PKEY_ALLOC:
 	case VMAD__V1__REQUEST__OP_PKEY_FREE:
@@ -19,7 +20,7 @@ pkeys_req_handles(const Request *q)
 	}
 }
 
-const char *
+static const char *
 pkeys_req_name(const Request *q)
 {
 	switch (q->op_case) {
@@ -71,24 +72,26 @@ pkey_mprotect(struct mm *mm, const Vmad__V1__PkeyMprotect *m, Vmad__V1__Event *e
 	return 0;
 }
 
-int
-pkeys_req_run(struct mm *mm, const Request *q, Vmad__V1__Response *resp, struct arena *arena,
-	      Vmad__V1__EventKind *kind, Vmad__V1__Event *ev)
+static int
+pkeys_req_run(const struct sreq_call *c)
 {
+	const Request *q = c->q;
 	int r;
 
 	switch (q->op_case) {
 	case VMAD__V1__REQUEST__OP_PKEY_ALLOC:
-		*kind = VMAD__V1__EVENT_KIND__EVENT_PKEY_ALLOC;
-		return pkey_alloc(mm, q->pkey_alloc, resp, arena, ev);
+		sreq_event(c->ev, VMAD__V1__EVENT_KIND__EVENT_PKEY_ALLOC);
+		return pkey_alloc(c->mm, q->pkey_alloc, c->resp, c->arena, c->ev);
 	case VMAD__V1__REQUEST__OP_PKEY_FREE:
-		*kind = VMAD__V1__EVENT_KIND__EVENT_PKEY_FREE;
-		r = mm_pkey_free(mm, q->pkey_free->pkey);
-		ev->has_flags = r == 0;
-		ev->flags = (uint32_t)q->pkey_free->pkey;
+		sreq_event(c->ev, VMAD__V1__EVENT_KIND__EVENT_PKEY_FREE);
+		r = mm_pkey_free(c->mm, q->pkey_free->pkey);
+		c->ev->has_flags = r == 0;
+		c->ev->flags = (uint32_t)q->pkey_free->pkey;
 		return r;
 	default:
-		*kind = VMAD__V1__EVENT_KIND__EVENT_PKEY_MPROTECT;
-		return pkey_mprotect(mm, q->pkey_mprotect, ev);
+		sreq_event(c->ev, VMAD__V1__EVENT_KIND__EVENT_PKEY_MPROTECT);
+		return pkey_mprotect(c->mm, q->pkey_mprotect, c->ev);
 	}
 }
+
+const struct sreq_family pkeys_req_family = { pkeys_req_handles, pkeys_req_name, pkeys_req_run };

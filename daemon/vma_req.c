@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Smaps and SetVmaAnonName (vma_req.h). */
-#include "vma_req.h"
+/*
+ * Requests about the text and names of a space's VMAs (sreq.h): Smaps (a read) and
+ * SetVmaAnonName (a change).
+ */
+#include "sreq.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,14 +12,14 @@
 
 typedef Vmad__V1__Request Request;
 
-bool
+static bool
 vma_req_handles(const Request *q, bool *write)
 {
 	*write = q->op_case == VMAD__V1__REQUEST__OP_SET_VMA_ANON_NAME;
 	return *write || q->op_case == VMAD__V1__REQUEST__OP_SMAPS;
 }
 
-const char *
+static const char *
 vma_req_name(const Request *q)
 {
 	return q->op_case == VMAD__V1__REQUEST__OP_SMAPS ? q->smaps->name
@@ -52,26 +55,21 @@ smaps_reply(struct mm *mm, const Vmad__V1__Smaps *m, Vmad__V1__Response *resp, s
 	return 0;
 }
 
-int
-vma_req_run(struct mm *mm, const Request *q, Vmad__V1__Response *resp, struct arena *arena,
-	    char *why, size_t len)
+static int
+vma_req_run(const struct sreq_call *c)
 {
-	const Vmad__V1__SetVmaAnonName *m = q->set_vma_anon_name;
+	const Vmad__V1__SetVmaAnonName *m = c->q->set_vma_anon_name;
+	int r;
 
-	if (q->op_case == VMAD__V1__REQUEST__OP_SMAPS)
-		return smaps_reply(mm, q->smaps, resp, arena, why, len);
+	if (c->q->op_case == VMAD__V1__REQUEST__OP_SMAPS)
+		return smaps_reply(c->mm, c->q->smaps, c->resp, c->arena, c->why, c->why_len);
 	/* The engine checks the name as prctl() does: it is untrusted here. */
-	return mm_set_vma_anon_name(mm, m->addr, m->len, m->anon_name);
+	r = mm_set_vma_anon_name(c->mm, m->addr, m->len, m->anon_name);
+	sreq_event(c->ev, VMAD__V1__EVENT_KIND__EVENT_SET_VMA_ANON_NAME);
+	c->ev->has_start = c->ev->has_len = true;
+	c->ev->start = m->addr;
+	c->ev->len = m->len;
+	return r;
 }
 
-bool
-vma_req_event(const Request *q, Vmad__V1__Event *ev)
-{
-	if (q->op_case != VMAD__V1__REQUEST__OP_SET_VMA_ANON_NAME)
-		return false;
-	ev->kind = VMAD__V1__EVENT_KIND__EVENT_SET_VMA_ANON_NAME;
-	ev->has_start = ev->has_len = true;
-	ev->start = q->set_vma_anon_name->addr;
-	ev->len = q->set_vma_anon_name->len;
-	return true;
-}
+const struct sreq_family vma_req_family = { vma_req_handles, vma_req_name, vma_req_run };
