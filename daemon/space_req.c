@@ -69,7 +69,8 @@ space_req_create(struct dctx *d, const Vmad__V1__Create *m)
 	create_config(m, &cfg);
 	if (cfg.personality & ~MM_PER_MODELLED || cfg.features & ~MM_FEAT_MODELLED)
 		return dctx_fail(d, -EINVAL, "personality 0x%x or features 0x%x: not modelled",
-			    cfg.personality & ~MM_PER_MODELLED, cfg.features & ~MM_FEAT_MODELLED);
+				 cfg.personality & ~MM_PER_MODELLED,
+				 cfg.features & ~MM_FEAT_MODELLED);
 	r = mm_create(&cfg, &mm);
 	if (r < 0)
 		return dctx_fail(d, r, "the configuration of '%s' is not valid", m->name);
@@ -112,7 +113,8 @@ space_req_fork(struct dctx *d, const Vmad__V1__Fork *m)
 	struct mm *child;
 	int r;
 
-	if ((r = dctx_lookup(d, m->src, SPACE_READ, &src)) < 0 || (r = dctx_check_new_space(d, m->dst)) < 0)
+	if ((r = dctx_lookup(d, m->src, SPACE_READ, &src)) < 0 ||
+	    (r = dctx_check_new_space(d, m->dst)) < 0)
 		return r;
 	r = mm_fork(src->mm, &child);
 	if (r < 0)
@@ -242,4 +244,3 @@ space_req_exec(struct dctx *d, const Vmad__V1__Exec *m)
 	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_EXEC;
 	return 0;
 }
-

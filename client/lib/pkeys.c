@@ -23,49 +23,28 @@ VMAC_EXPORT int
 vmac_pkey_alloc(struct vmac_conn *c, const char *name, unsigned flags, unsigned init_val,
 		int *out_pkey)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__PkeyAlloc m = VMAD__V1__PKEY_ALLOC__INIT;
-	m.name = (char *)name;
-	m.has_flags = m.has_init_val = 1;
-	m.flags = flags;
-	m.init_val = init_val;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_PKEY_ALLOC;
-	req.pkey_alloc = &m;
-	return conn_submit(c, &req, pkey_apply, out_pkey, NULL);
+	const struct field_val fv[] = { { "flags", flags }, { "init_val", init_val } };
+
+	return fields_submit(c, VMAD__V1__REQUEST__OP_PKEY_ALLOC, name, fv, 2, pkey_apply,
+			     out_pkey);
 }
 
 VMAC_EXPORT int
 vmac_pkey_free(struct vmac_conn *c, const char *name, int pkey)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__PkeyFree m = VMAD__V1__PKEY_FREE__INIT;
-	m.name = (char *)name;
-	m.has_pkey = 1;
-	m.pkey = pkey;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_PKEY_FREE;
-	req.pkey_free = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	const struct field_val fv[] = { { "pkey", (uint64_t)(int64_t)pkey } };
+
+	return fields_submit(c, VMAD__V1__REQUEST__OP_PKEY_FREE, name, fv, 1, NULL, NULL);
 }
 
 VMAC_EXPORT int
 vmac_pkey_mprotect(struct vmac_conn *c, const char *name, uint64_t addr, uint64_t len,
 		   uint32_t prot, int pkey)
 {
-	if (name == NULL)
-		return -EINVAL;
-	Vmad__V1__PkeyMprotect m = VMAD__V1__PKEY_MPROTECT__INIT;
-	m.name = (char *)name;
-	m.has_addr = m.has_len = m.has_prot = m.has_pkey = 1;
-	m.addr = addr;
-	m.len = len;
-	m.prot = prot;
-	m.pkey = pkey;
-	Request req = VMAD__V1__REQUEST__INIT;
-	req.op_case = VMAD__V1__REQUEST__OP_PKEY_MPROTECT;
-	req.pkey_mprotect = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	const struct field_val fv[] = { { "addr", addr },
+					{ "len", len },
+					{ "prot", prot },
+					{ "pkey", (uint64_t)(int64_t)pkey } };
+
+	return fields_submit(c, VMAD__V1__REQUEST__OP_PKEY_MPROTECT, name, fv, 4, NULL, NULL);
 }

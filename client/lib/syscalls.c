@@ -214,29 +214,13 @@ vmac_fault(struct vmac_conn *c, const char *name, uint64_t addr, enum vmac_acces
 VMAC_EXPORT int
 vmac_mlockall(struct vmac_conn *c, const char *name, unsigned flags)
 {
-	Vmad__V1__MlockAll m = VMAD__V1__MLOCK_ALL__INIT;
-	Request req = VMAD__V1__REQUEST__INIT;
+	const struct field_val fv[] = { { "flags", flags } };
 
-	if (name == NULL)
-		return -EINVAL;
-	m.name = (char *)name;
-	m.has_flags = 1;
-	m.flags = flags;
-	req.op_case = VMAD__V1__REQUEST__OP_MLOCK_ALL;
-	req.mlock_all = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	return fields_submit(c, VMAD__V1__REQUEST__OP_MLOCK_ALL, name, fv, 1, NULL, NULL);
 }
 
 VMAC_EXPORT int
 vmac_munlockall(struct vmac_conn *c, const char *name)
 {
-	Vmad__V1__MunlockAll m = VMAD__V1__MUNLOCK_ALL__INIT;
-	Request req = VMAD__V1__REQUEST__INIT;
-
-	if (name == NULL)
-		return -EINVAL;
-	m.name = (char *)name;
-	req.op_case = VMAD__V1__REQUEST__OP_MUNLOCK_ALL;
-	req.munlock_all = &m;
-	return conn_submit(c, &req, NULL, NULL, NULL);
+	return fields_submit(c, VMAD__V1__REQUEST__OP_MUNLOCK_ALL, name, NULL, 0, NULL, NULL);
 }
