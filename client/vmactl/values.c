@@ -215,6 +215,20 @@ name_list(const char *s, const struct name_val *t, const char *prefix, const cha
 	return 0;
 }
 
+/* name_list() for a 32-bit field. */
+static int
+name_list32(const char *s, const struct name_val *t, const char *prefix, const char *what,
+	    uint32_t *out, struct perr *e)
+{
+	uint64_t v;
+	if (name_list(s, t, prefix, what, &v, e) < 0)
+		return -1;
+	if (v > UINT32_MAX)
+		return perr_set(e, "%s '%s' is beyond 32 bits", what, s);
+	*out = (uint32_t)v;
+	return 0;
+}
+
 /* "rw-", "r-x", "---": each letter in its place or '-'; or the letters alone, as "rw". */
 static bool
 prot_letters(const char *s, uint32_t *out)
@@ -263,49 +277,25 @@ val_prot(const char *s, uint32_t *out, struct perr *e)
 int
 val_map_flags(const char *s, uint32_t *out, struct perr *e)
 {
-	uint64_t v;
-	if (name_list(s, map_names, "MAP_", "mmap flag", &v, e) < 0)
-		return -1;
-	if (v > UINT32_MAX)
-		return perr_set(e, "bad mmap flags '%s'", s);
-	*out = (uint32_t)v;
-	return 0;
+	return name_list32(s, map_names, "MAP_", "mmap flag", out, e);
 }
 
 int
 val_mremap_flags(const char *s, uint32_t *out, struct perr *e)
 {
-	uint64_t v;
-	if (name_list(s, mremap_names, "MREMAP_", "mremap flag", &v, e) < 0)
-		return -1;
-	if (v > UINT32_MAX)
-		return perr_set(e, "bad mremap flags '%s'", s);
-	*out = (uint32_t)v;
-	return 0;
+	return name_list32(s, mremap_names, "MREMAP_", "mremap flag", out, e);
 }
 
 int
 val_personality(const char *s, uint32_t *out, struct perr *e)
 {
-	uint64_t v;
-	if (name_list(s, personality_names, "PER_", "personality bit", &v, e) < 0)
-		return -1;
-	if (v > UINT32_MAX)
-		return perr_set(e, "bad personality '%s'", s);
-	*out = (uint32_t)v;
-	return 0;
+	return name_list32(s, personality_names, "PER_", "personality bit", out, e);
 }
 
 int
 val_mcl_flags(const char *s, uint32_t *out, struct perr *e)
 {
-	uint64_t v;
-	if (name_list(s, mcl_names, "MCL_", "mlockall flag", &v, e) < 0)
-		return -1;
-	if (v > UINT32_MAX)
-		return perr_set(e, "bad mlockall flags '%s'", s);
-	*out = (uint32_t)v;
-	return 0;
+	return name_list32(s, mcl_names, "MCL_", "mlockall flag", out, e);
 }
 
 int
