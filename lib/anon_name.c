@@ -61,9 +61,9 @@ anon_name_valid(const char *name, size_t len)
 
 /* madvise_vma_behavior() for the name, and madvise_update_vma(); *prev is left at the VMA. */
 static int
-name_vma(struct mm *mm, struct vma *v, struct vma **prev, uint64_t start, uint64_t end,
-	 struct mm_anon_name *name)
+name_vma(struct mm *mm, struct vma *v, struct vma **prev, uint64_t start, uint64_t end, void *arg)
 {
+	struct mm_anon_name *name = arg;
 	struct vma *res;
 	int err;
 
@@ -84,50 +84,15 @@ name_vma(struct mm *mm, struct vma *v, struct vma **prev, uint64_t start, uint64
 	return 0;
 }
 
-/* madvise_walk_vmas(): holes are skipped but reported as -ENOMEM at the end. */
-static int
-walk(struct mm *mm, uint64_t start, uint64_t end, struct mm_anon_name *name)
-{
-	struct vma *v = mm_find(mm, start), *prev = NULL;
-	int unmapped = 0, err;
-	uint64_t tmp;
-
-	for (;;) {
-		if (!v)
-			return -ENOMEM;
-		if (start < v->start) {
-			unmapped = -ENOMEM;
-			start = v->start;
-			if (start >= end)
-				break;
-		}
-		tmp = v->end < end ? v->end : end;
-		err = name_vma(mm, v, &prev, start, tmp, name);
-		if (err)
-			return err;
-		start = prev->end > tmp ? prev->end : tmp;
-		if (start >= end)
-			break;
-		v = mm_find(mm, start);
-	}
-	return unmapped;
-}
-
-/* madvise_set_anon_name(): the range's checks, then the walk. */
+/* madvise_set_anon_name(): madvise's checks of the range, then its walk. */
 static int
 set_name(struct mm *mm, uint64_t start, uint64_t len_in, struct mm_anon_name *name)
 {
-	uint64_t len = (len_in + MM_PAGE_SIZE - 1) & MM_PAGE_MASK;
+	uint64_t end;
 
-	if (start & ~MM_PAGE_MASK)
+	if (madvise_range(start, len_in, &end) < 0)
 		return -EINVAL;
-	if (len_in && !len)
-		return -EINVAL;
-	if (start + len < start)
-		return -EINVAL;
-	if (!len)
-		return 0;
-	return walk(mm, start, start + len, name);
+	return end == start ? 0 : madvise_walk(mm, start, end, name_vma, name);
 }
 
 int

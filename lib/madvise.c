@@ -269,9 +269,16 @@ vma_advice(struct mm *mm, struct vma *v, struct vma **prev, uint64_t start, uint
 	}
 }
 
-/* madvise_walk_vmas(): holes are skipped but reported as -ENOMEM at the end. */
+/* The walk's step for madvise itself: arg is the advice. */
 static int
-walk(struct mm *mm, uint64_t start, uint64_t end, int advice)
+advice_visit(struct mm *mm, struct vma *v, struct vma **prev, uint64_t start, uint64_t end,
+	     void *arg)
+{
+	return vma_advice(mm, v, prev, start, end, *(int *)arg);
+}
+
+int
+madvise_walk(struct mm *mm, uint64_t start, uint64_t end, madvise_visit_fn visit, void *arg)
 {
 	struct vma *v = mm_find(mm, start), *prev = NULL;
 	int unmapped = 0, err;
@@ -287,7 +294,7 @@ walk(struct mm *mm, uint64_t start, uint64_t end, int advice)
 				break;
 		}
 		tmp = v->end < end ? v->end : end;
-		err = vma_advice(mm, v, &prev, start, tmp, advice);
+		err = visit(mm, v, &prev, start, tmp, arg);
 		if (err)
 			return err;
 		start = tmp;
@@ -323,24 +330,29 @@ populate_advice(struct mm *mm, uint64_t start, uint64_t end, bool write)
 	return 0;
 }
 
+int
+madvise_range(uint64_t start, uint64_t len_in, uint64_t *end)
+{
+	uint64_t len = MM_PAGE_ALIGN(len_in);
+
+	if ((start & ~MM_PAGE_MASK) || (len_in && !len) || start + len < start)
+		return -EINVAL;
+	*end = start + len;
+	return 0;
+}
+
 static int
 do_madvise(struct mm *mm, uint64_t start, uint64_t len_in, int advice)
 {
-	uint64_t len, end;
+	uint64_t end;
 
-	if (!advice_valid(advice) || (start & ~MM_PAGE_MASK))
-		return -EINVAL;
-	len = MM_PAGE_ALIGN(len_in);
-	if (len_in && !len)
-		return -EINVAL;
-	end = start + len;
-	if (end < start)
+	if (!advice_valid(advice) || madvise_range(start, len_in, &end) < 0)
 		return -EINVAL;
 	if (end == start)
 		return 0;
 	if (advice == MM_MADV_POPULATE_READ || advice == MM_MADV_POPULATE_WRITE)
 		return populate_advice(mm, start, end, advice == MM_MADV_POPULATE_WRITE);
-	return walk(mm, start, end, advice);
+	return madvise_walk(mm, start, end, advice_visit, &advice);
 }
 
 int

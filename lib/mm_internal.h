@@ -317,6 +317,14 @@ int vma_anon_prepare(struct mm *mm, struct vma *v);
 struct vma *vma_modify_name(struct mm *mm, struct vma *prev, struct vma *v, uint64_t start,
 			    uint64_t end, struct mm_anon_name *name, int *err);
 
+/* madvise.c: madvise(2)'s checks of a range ([start, *end); -EINVAL) and walk over its VMAs. */
+int madvise_range(uint64_t start, uint64_t len_in, uint64_t *end);
+/* One VMA's part [start, end) of the walk; *prev is left at the VMA handled (merged or split). */
+typedef int (*madvise_visit_fn)(struct mm *mm, struct vma *v, struct vma **prev, uint64_t start,
+				uint64_t end, void *arg);
+/* madvise_walk_vmas(): holes are skipped but reported as -ENOMEM at the end. */
+int madvise_walk(struct mm *mm, uint64_t start, uint64_t end, madvise_visit_fn visit, void *arg);
+
 /* anon_name.c */
 struct mm_anon_name *anon_name_new(const char *name, size_t len);
 struct mm_anon_name *anon_name_get(struct mm_anon_name *n);
