@@ -76,11 +76,7 @@ cmd_find_run(struct ctx *ctx, const struct args *a)
 int
 cmd_maps_parse(struct args *a, char **pos, int npos, struct perr *e)
 {
-	(void)npos;
-	if (*pos[0] == '\0')
-		return perr_set(e, "empty space name");
-	a->name = pos[0];
-	return 0;
+	return cmd_name_parse(a, pos, npos, e);
 }
 
 /* Write every VMA to f; nothing reaches stdout unless the whole iteration succeeds. */

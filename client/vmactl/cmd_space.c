@@ -12,8 +12,8 @@ no_args(struct args *a, char **pos, int npos, struct perr *e)
 	return 0;
 }
 
-static int
-name_only(struct args *a, char **pos, int npos, struct perr *e)
+int
+cmd_name_parse(struct args *a, char **pos, int npos, struct perr *e)
 {
 	(void)npos;
 	if (*pos[0] == '\0')
@@ -25,7 +25,7 @@ name_only(struct args *a, char **pos, int npos, struct perr *e)
 int
 cmd_create_parse(struct args *a, char **pos, int npos, struct perr *e)
 {
-	return name_only(a, pos, npos, e);
+	return cmd_name_parse(a, pos, npos, e);
 }
 
 int
@@ -38,7 +38,7 @@ cmd_create_run(struct ctx *ctx, const struct args *a)
 int
 cmd_destroy_parse(struct args *a, char **pos, int npos, struct perr *e)
 {
-	return name_only(a, pos, npos, e);
+	return cmd_name_parse(a, pos, npos, e);
 }
 
 int
@@ -69,7 +69,7 @@ cmd_fork_run(struct ctx *ctx, const struct args *a)
 int
 cmd_import_parse(struct args *a, char **pos, int npos, struct perr *e)
 {
-	if (name_only(a, pos, npos, e) < 0)
+	if (cmd_name_parse(a, pos, npos, e) < 0)
 		return -1;
 	a->path = npos > 1 ? pos[1] : NULL;
 	return 0;

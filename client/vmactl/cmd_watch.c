@@ -34,11 +34,7 @@ catch_signals(void)
 int
 cmd_watch_parse(struct args *a, char **pos, int npos, struct perr *e)
 {
-	(void)npos;
-	if (*pos[0] == '\0')
-		return perr_set(e, "empty space name");
-	a->name = pos[0];
-	return 0;
+	return cmd_name_parse(a, pos, npos, e);
 }
 
 static void

@@ -160,6 +160,9 @@ void json_bool_field(struct json *j, const char *key, bool v);
 void json_null_field(struct json *j, const char *key);
 
 /* Commands (cmd_*.c): parse the positional arguments, run against the daemon. */
+/* The parse of a command whose one positional argument is the space's name (cmd_space.c). */
+int cmd_name_parse(struct args *a, char **pos, int npos, struct perr *e);
+
 #define CMD_DECL(n)                                                                                \
 	int cmd_##n##_parse(struct args *a, char **pos, int npos, struct perr *e);                 \
 	int cmd_##n##_run(struct ctx *ctx, const struct args *a)
