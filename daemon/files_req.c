@@ -164,33 +164,34 @@ file_change(struct mm *mm, const Request *q, char *why, size_t len)
 	return r;
 }
 
-static bool
+/* What watchers are told of a successful q: FileOpen and FileClose change nothing shown. */
+static void
 files_req_event(const Request *q, Vmad__V1__Event *ev)
 {
-	ev->has_kind = ev->has_start = true;
+	ev->has_start = true;
 	switch (q->op_case) {
 	case VMAD__V1__REQUEST__OP_FILE_SET_SIZE:
-		ev->kind = VMAD__V1__EVENT_KIND__EVENT_FILE_SET_SIZE;
+		sreq_event(ev, VMAD__V1__EVENT_KIND__EVENT_FILE_SET_SIZE);
 		ev->start = q->file_set_size->id;
 		ev->has_len = true;
 		ev->len = q->file_set_size->size;
-		return true;
+		break;
 	case VMAD__V1__REQUEST__OP_FILE_UNLINK:
-		ev->kind = VMAD__V1__EVENT_KIND__EVENT_FILE_UNLINK;
+		sreq_event(ev, VMAD__V1__EVENT_KIND__EVENT_FILE_UNLINK);
 		ev->start = q->file_unlink->id;
-		return true;
+		break;
 	case VMAD__V1__REQUEST__OP_SET_BRK:
-		ev->kind = VMAD__V1__EVENT_KIND__EVENT_SET_BRK;
+		sreq_event(ev, VMAD__V1__EVENT_KIND__EVENT_SET_BRK);
 		ev->start = q->set_brk->start_brk;
 		ev->has_new_addr = true;
 		ev->new_addr = q->set_brk->has_brk ? q->set_brk->brk : q->set_brk->start_brk;
-		return true;
+		break;
 	default:
-		return false;
+		break;
 	}
 }
 
-/* Opening and closing change nothing a space shows: watchers hear of the rest. */
+/* FileOpen fills its own result; the rest tell watchers what they changed. */
 static int
 files_req_run(const struct sreq_call *c)
 {
@@ -203,8 +204,8 @@ files_req_run(const struct sreq_call *c)
 		r = set_brk(c->mm, q->set_brk, c->why, c->why_len);
 	else
 		r = file_change(c->mm, q, c->why, c->why_len);
-	if (r == 0 && !files_req_event(q, c->ev))
-		c->ev->has_kind = false;
+	if (r == 0)
+		files_req_event(q, c->ev);
 	return r;
 }
 
