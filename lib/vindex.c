@@ -100,11 +100,11 @@ vindex_find(const struct vindex_pool *p, const struct vindex_root *r, uint64_t a
 	lf = (const void *)vindex_node(p, n, VINDEX_LEAF, VINDEX_LEAF_CAP);
 	if (!lf)
 		return -EBADMSG;
-		/*
-		 * Whichever slot the ends pick, its lines are on their way meanwhile.  Unrolled:
-		 * the loop around twelve prefetches was a fifth of a lookup's instructions.
-		 */
 #pragma GCC unroll 12
+	/*
+	 * Whichever slot the ends pick, its lines are on their way meanwhile.  Unrolled: the loop
+	 * around twelve prefetches was a fifth of a lookup's instructions.
+	 */
 	for (size_t o = 0; o < sizeof(lf->slot); o += VINDEX_LINE)
 		vindex_prefetch((const char *)lf->slot + o);
 	i = vindex_rank8(lf->end, addr) + vindex_rank8(&lf->end[VINDEX_GROUP], addr);
