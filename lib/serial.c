@@ -396,7 +396,12 @@ load_pages(struct rd *d)
 	return ps;
 }
 
-#define LOAD_U64(f)  (obj)->f = rd_u64(d);
+/* A value wider than its field (kind, mode, a device number) is not one the engine wrote. */
+#define LOAD_U64(f)                                                                                \
+	v = rd_u64(d);                                                                             \
+	(obj)->f = v;                                                                              \
+	if ((uint64_t)(obj)->f != v)                                                               \
+		rd_fail(d, -EINVAL, "field " #f " holds %#llx", (unsigned long long)v);
 #define LOAD_BOOL(f) (obj)->f = (bits >> nbits++) & 1;
 
 static uint64_t
@@ -412,7 +417,7 @@ rd_bits(struct rd *d, unsigned nbits)
 static void
 load_mm_fields(struct rd *d, struct mm *obj)
 {
-	uint64_t bits;
+	uint64_t bits, v;
 	unsigned nbits = 0;
 	uint32_t layout = rd_u32(d);
 
@@ -453,7 +458,7 @@ static struct mm_file *
 load_file(struct rd *d)
 {
 	struct mm_file tmp, *obj = &tmp, *f;
-	uint64_t bits;
+	uint64_t bits, v;
 	unsigned nbits = 0;
 	const uint8_t *path;
 	uint32_t n;
@@ -577,7 +582,7 @@ static struct vma *
 load_vma(struct rd *d, struct mm *mm, const struct loaded_files *lf)
 {
 	struct vma *obj = vma_new(mm);
-	uint64_t bits;
+	uint64_t bits, v;
 	unsigned nbits = 0;
 	uint32_t fno;
 

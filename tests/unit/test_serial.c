@@ -299,6 +299,33 @@ test_hostile_buffers(void **state)
 	mm_destroy(mm);
 }
 
+/* A file's kind, mode or device number is saved as a u64: bits above its field are refused,
+ * not cut off. */
+static void
+test_value_wider_than_its_field(void **state)
+{
+	struct mm *mm = new_mm(MM_LAYOUT_X86_64, true), *out = NULL;
+	struct mm_sbuf b = { 0 };
+	uint64_t addr = 0;
+	char msg[256];
+	uint8_t *path;
+
+	(void)state;
+	assert_int_equal(mm_mmap(mm, WINDOW, P, MM_PROT_READ, MM_MAP_PRIVATE | MM_MAP_FIXED,
+				 &files[2], 0, &addr),
+			 0);
+	assert_int_equal(mm_save(mm, &b), 0);
+	path = memmem(b.data, b.len, files[2].path, strlen(files[2].path));
+	assert_non_null(path);
+	/* The path's length (u32) and the flag bits (u64) follow kind, the last u64 field. */
+	path[-4 - 8 - 1] = 0xbf;
+	assert_int_equal(mm_load(b.data, b.len, NULL, &out, msg, sizeof(msg)), -EINVAL);
+	assert_null(out);
+	assert_non_null(strstr(msg, "kind"));
+	mm_sbuf_free(&b);
+	mm_destroy(mm);
+}
+
 static void
 test_newer_version(void **state)
 {
@@ -322,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_copy_behaves_alike),
 		cmocka_unit_test(test_files_and_seals),
 		cmocka_unit_test(test_hostile_buffers),
+		cmocka_unit_test(test_value_wider_than_its_field),
 		cmocka_unit_test(test_newer_version),
 	};
 
