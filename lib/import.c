@@ -164,7 +164,9 @@ parse_line(const char *p, const char *end, struct maps_line *l)
 		p++;
 	l->name = p;
 	l->name_len = (size_t)(end - p);
-	if (l->start >= l->end || (l->start | l->end | l->offset) & (MM_PAGE_SIZE - 1))
+	/* A path holds no NUL, so maps prints none; the name would be cut at it. */
+	if (l->start >= l->end || (l->start | l->end | l->offset) & (MM_PAGE_SIZE - 1) ||
+	    memchr(l->name, '\0', l->name_len))
 		return -EINVAL;
 	return 0;
 }

@@ -329,6 +329,23 @@ malformed_text_names_the_line(void **state)
 		import_text(bad[i].text, -EINVAL, bad[i].line);
 }
 
+/* A NUL in a name is refused, not taken as the name's end (the text's length is given). */
+static void
+nul_in_a_name_is_refused(void **state)
+{
+	static const char text[] = "00400000-00401000 r--p 00000000 fe:00 7 /usr/lib/\0x\n"
+				   "00401000-00402000 rw-p 00000000 00:00 0\n";
+	struct mm_config cfg;
+	struct mm *mm = NULL;
+	unsigned line = 0;
+
+	(void)state;
+	mm_config_init(&cfg, MM_LAYOUT_X86_64);
+	assert_int_equal(mm_import_maps(&cfg, text, sizeof(text) - 1, &mm, &line), -EINVAL);
+	assert_null(mm);
+	assert_int_equal(line, 1);
+}
+
 static void
 this_process_round_trips(void **state)
 {
@@ -368,6 +385,7 @@ main(void)
 		cmocka_unit_test(static_pie_break_is_elf_et_dyn_base),
 		cmocka_unit_test(gate_follows_the_text),
 		cmocka_unit_test(malformed_text_names_the_line),
+		cmocka_unit_test(nul_in_a_name_is_refused),
 		cmocka_unit_test(this_process_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
