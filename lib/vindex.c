@@ -187,6 +187,9 @@ vindex_name_read(const struct vindex_pool *p, uint32_t n, char *buf, size_t size
 			return -EBADMSG;
 		if (nm->h.count >= size - len)
 			return -ENOSPC;
+		/* A stored name is a C string: a NUL inside would make the length a lie. */
+		if (memchr(nm->text, '\0', nm->h.count))
+			return -EBADMSG;
 		memcpy(buf + len, nm->text, nm->h.count);
 		len += nm->h.count;
 	}

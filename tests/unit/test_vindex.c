@@ -214,6 +214,26 @@ test_names(void **state)
 	free(m.mem);
 }
 
+/* A NUL inside a name's text is damage: the length read would not be the string's. */
+static void
+test_name_with_nul(void **state)
+{
+	static const char name[] = "/usr/lib/libx.so";
+	struct model m;
+	char out[64];
+
+	(void)state;
+	model_init(&m);
+	assert_int_equal(vindex_reserve(&m.ix, vindex_name_nodes(sizeof(name) - 1)), 0);
+	uint32_t n = vindex_name_store(&m.ix, name, sizeof(name) - 1);
+	struct vindex_pool p = { m.mem, m.ix.ncap };
+	struct vindex_name *nm = (void *)(m.mem + (size_t)n * VINDEX_NODE_SIZE);
+	assert_int_equal(vindex_name_read(&p, n, out, sizeof(out)), sizeof(name) - 1);
+	nm->text[4] = '\0';
+	assert_int_equal(vindex_name_read(&p, n, out, sizeof(out)), -EBADMSG);
+	free(m.mem);
+}
+
 static void
 test_damaged(void **state)
 {
@@ -332,9 +352,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random),       cmocka_unit_test(test_names),
-		cmocka_unit_test(test_inner_pages),  cmocka_unit_test(test_damaged),
-		cmocka_unit_test(test_damaged_keys),
+		cmocka_unit_test(test_random),        cmocka_unit_test(test_names),
+		cmocka_unit_test(test_name_with_nul), cmocka_unit_test(test_inner_pages),
+		cmocka_unit_test(test_damaged),       cmocka_unit_test(test_damaged_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
