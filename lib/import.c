@@ -25,6 +25,8 @@
  *   they have in the kernel (VM_DONTEXPAND, and VM_IO|VM_PFNMAP for the vvar pages), so they
  *   never merge, grow or move; they are kept as named mappings so that maps prints them;
  * - [anon:NAME] is plain anonymous memory (the engine keeps no anonymous VMA names);
+ * - a shared line named [heap], [stack] or [anon:NAME] is refused: fs/proc/task_mmu.c:
+ *   get_vma_name() prints those for private memory only (shared anonymous memory is shmem);
  * - a shared mapping with no name (not printed by Linux) is taken as shmem;
  * - the [vsyscall] gate is not a VMA: its line sets gate_vma, its absence clears it.
  * Which VMAs have an anon_vma, and which pages are resident, cannot be read from maps.
@@ -280,6 +282,8 @@ import_line(struct mm *mm, const struct maps_line *l, struct import_state *st)
 
 	if (name_is(l, "[vsyscall]"))
 		return 0;
+	if (l->s && (name_is(l, "[heap]") || name_is(l, "[stack]") || name_starts(l, "[anon:")))
+		return -EINVAL;
 	if (!l->name_len && l->s)
 		return mm_insert_vma(mm, l->start, l->end, mapping_flags(l, true),
 				     l->offset >> MM_PAGE_SHIFT, NULL, true);
