@@ -543,6 +543,10 @@ install_files(struct rd *d, struct mm *mm, const struct loaded_files *lf)
 		if (!lf->all[i]->refs)
 			rd_fail(d, -EINVAL, "file %u is used by no VMA", i);
 	}
+	/* mm_save() writes the shared anonymous objects its VMAs use, no others. */
+	for (uint32_t i = lf->interned; i < lf->n; i++)
+		if (!lf->all[i]->refs)
+			rd_fail(d, -EINVAL, "shmem object %u is used by no VMA", i);
 	if (d->err)
 		return;
 	mm->files = malloc(((size_t)lf->interned + 1) * sizeof(*mm->files));
@@ -612,6 +616,10 @@ check_vma_place(struct rd *d, const struct mm *mm, const struct vma *v)
 	    (mm->last && mm->last->end > v->start))
 		rd_fail(d, -EINVAL, "VMA %#llx-%#llx is out of place", (unsigned long long)v->start,
 			(unsigned long long)v->end);
+	/* Shared memory always has its object (mm/mmap.c: __mmap_region(), shmem_zero_setup()). */
+	else if ((v->flags & (VM_SHARED | VM_MAYSHARE)) && !v->file)
+		rd_fail(d, -EINVAL, "shared VMA %#llx has no file object",
+			(unsigned long long)v->start);
 	else if (v->anon_vma > mm->next_anon_vma)
 		rd_fail(d, -EINVAL, "VMA %#llx has an anon_vma id never handed out",
 			(unsigned long long)v->start);

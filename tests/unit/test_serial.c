@@ -326,6 +326,56 @@ test_value_wider_than_its_field(void **state)
 	mm_destroy(mm);
 }
 
+/* Where the VMA [start, end) is saved: its start and end are its first two u64s. */
+static uint8_t *
+saved_vma(struct mm_sbuf *b, uint64_t start, uint64_t end)
+{
+	uint8_t key[16];
+
+	for (int i = 0; i < 8; i++) {
+		key[i] = (uint8_t)(start >> (8 * i));
+		key[8 + i] = (uint8_t)(end >> (8 * i));
+	}
+	return memmem(b->data, b->len, key, sizeof(key));
+}
+
+/*
+ * Shared memory has its object: a shared VMA without one, or a shared anonymous object no VMA
+ * uses, is not a buffer the engine wrote.
+ */
+static void
+test_shared_without_object(void **state)
+{
+	struct mm *mm = new_mm(MM_LAYOUT_X86_64, true), *out = NULL;
+	struct mm_sbuf b = { 0 };
+	uint64_t addr = 0;
+	uint8_t *v;
+	char msg[256];
+
+	(void)state;
+	assert_int_equal(mm_mmap(mm, WINDOW, P, MM_PROT_READ, MM_MAP_SHARED | MM_MAP_FIXED,
+				 &files[0], 0, &addr),
+			 0);
+	assert_int_equal(mm_mmap(mm, WINDOW + 4 * P, P, MM_PROT_READ | MM_PROT_WRITE,
+				 MM_MAP_SHARED | MM_MAP_ANONYMOUS | MM_MAP_FIXED, NULL, 0, &addr),
+			 0);
+	assert_int_equal(mm_save(mm, &b), 0);
+	v = saved_vma(&b, WINDOW + 4 * P, WINDOW + 5 * P);
+	assert_non_null(v);
+	/* The file number follows the five u64s and the flag bits: 2, the shmem object. */
+	assert_int_equal(v[48], 2);
+	v[48] = 0;
+	assert_int_equal(mm_load(b.data, b.len, NULL, &out, msg, sizeof(msg)), -EINVAL);
+	assert_null(out);
+	assert_non_null(strstr(msg, "no file object"));
+	v[48] = 1;
+	assert_int_equal(mm_load(b.data, b.len, NULL, &out, msg, sizeof(msg)), -EINVAL);
+	assert_null(out);
+	assert_non_null(strstr(msg, "used by no VMA"));
+	mm_sbuf_free(&b);
+	mm_destroy(mm);
+}
+
 static void
 test_newer_version(void **state)
 {
@@ -350,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_files_and_seals),
 		cmocka_unit_test(test_hostile_buffers),
 		cmocka_unit_test(test_value_wider_than_its_field),
+		cmocka_unit_test(test_shared_without_object),
 		cmocka_unit_test(test_newer_version),
 	};
 
