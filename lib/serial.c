@@ -493,6 +493,7 @@ load_file(struct rd *d)
 struct loaded_files {
 	struct mm_file **all; /* interned (slot order), then shared anonymous */
 	uint32_t interned, n;
+	uint32_t shmem_used; /* shared anonymous objects a VMA used so far */
 };
 
 /* Objects no VMA took are freed here; the others go with their last VMA. */
@@ -583,7 +584,7 @@ load_anon_name(struct rd *d)
 }
 
 static struct vma *
-load_vma(struct rd *d, struct mm *mm, const struct loaded_files *lf)
+load_vma(struct rd *d, struct mm *mm, struct loaded_files *lf)
 {
 	struct vma *obj = vma_new(mm);
 	uint64_t bits, v;
@@ -600,8 +601,14 @@ load_vma(struct rd *d, struct mm *mm, const struct loaded_files *lf)
 	fno = rd_u32(d);
 	if (fno > lf->n || (fno && !lf->all[fno - 1]))
 		rd_fail(d, -EINVAL, "file number %u out of range", fno);
+	/* mm_save() numbers the shared anonymous objects in the order the VMAs first use them. */
+	else if (fno > lf->interned + lf->shmem_used + 1)
+		rd_fail(d, -EINVAL, "shmem object %u used before %u", fno - 1,
+			lf->interned + lf->shmem_used);
 	else if (fno)
 		obj->file = lf->all[fno - 1];
+	if (fno && fno == lf->interned + lf->shmem_used + 1)
+		lf->shmem_used++;
 	if (obj->file)
 		mm_file_get(obj->file);
 	obj->anon_name = load_anon_name(d);
@@ -626,7 +633,7 @@ check_vma_place(struct rd *d, const struct mm *mm, const struct vma *v)
 }
 
 static void
-load_vmas(struct rd *d, struct mm *mm, const struct loaded_files *lf)
+load_vmas(struct rd *d, struct mm *mm, struct loaded_files *lf)
 {
 	uint64_t n = rd_count(d, rd_u64(d), 52, "VMA");
 

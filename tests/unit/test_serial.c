@@ -376,6 +376,38 @@ test_shared_without_object(void **state)
 	mm_destroy(mm);
 }
 
+/* Shared anonymous objects are numbered in the order the VMAs first use them: no other. */
+static void
+test_shmem_order(void **state)
+{
+	struct mm *mm = new_mm(MM_LAYOUT_X86_64, true), *out = NULL;
+	struct mm_sbuf b = { 0 };
+	uint64_t addr = 0;
+	uint8_t *v1, *v2;
+	char msg[256];
+
+	(void)state;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(mm_mmap(mm, WINDOW + (uint64_t)i * 4 * P, P, MM_PROT_READ,
+					 MM_MAP_SHARED | MM_MAP_ANONYMOUS | MM_MAP_FIXED, NULL, 0,
+					 &addr),
+				 0);
+	assert_int_equal(mm_save(mm, &b), 0);
+	v1 = saved_vma(&b, WINDOW, WINDOW + P);
+	v2 = saved_vma(&b, WINDOW + 4 * P, WINDOW + 5 * P);
+	assert_non_null(v1);
+	assert_non_null(v2);
+	assert_int_equal(v1[48], 1);
+	assert_int_equal(v2[48], 2);
+	v1[48] = 2;
+	v2[48] = 1;
+	assert_int_equal(mm_load(b.data, b.len, NULL, &out, msg, sizeof(msg)), -EINVAL);
+	assert_null(out);
+	assert_non_null(strstr(msg, "used before"));
+	mm_sbuf_free(&b);
+	mm_destroy(mm);
+}
+
 static void
 test_newer_version(void **state)
 {
@@ -401,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_hostile_buffers),
 		cmocka_unit_test(test_value_wider_than_its_field),
 		cmocka_unit_test(test_shared_without_object),
+		cmocka_unit_test(test_shmem_order),
 		cmocka_unit_test(test_newer_version),
 	};
 
