@@ -81,9 +81,37 @@ history_b() {
 	ctl destroy c
 }
 
+# Registered files, protection keys, a seal, mlockall, an import and a restore.
+history_c() {
+	ctl create c --pku
+	ctl file-open c /data/f --size 64K
+	ctl mmap c 0x50000000 32K rw- shared,fixed --open 1
+	ctl pkey-alloc c
+	ctl pkey-mprotect c 0x50000000 4K r-- 1
+	ctl mseal c 0x50004000 4K
+	ctl file-size c 1 8K
+	ctl file-close c 1
+	ctl mlockall c 3
+	ctl populate c 0x50006000 8K --write
+	printf '%s\n' "00400000-00401000 r-xp 00000000 fe:00 7 /usr/bin/x" \
+		"7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0 [stack]" | ctl import d -
+	ctl save c "$tmp/saved"
+	ctl restore e "$tmp/saved"
+}
+
 start
 history_a
 stop_and_pack journal-only
+
+start
+history_c
+stop_and_pack journal-files-keys
+
+start
+history_c
+compact
+history_a
+stop_and_pack snapshot-files-keys
 
 start
 history_a
