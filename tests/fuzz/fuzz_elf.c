@@ -24,6 +24,8 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+_Static_assert(ELF_MAX_LOADS <= MM_EXEC_MAX_SEGMENTS, "every image the reader takes fits exec");
+
 static char dir[256], path[300];
 
 static void
@@ -84,7 +86,7 @@ fuzz_elf_image(const struct elf_image *im, struct mm_exec_segment *seg, struct m
 		.seg = seg, .nseg = im->nload, .dyn = im->dyn, .entry = im->entry
 	};
 	out->file = (struct mm_file_desc){ .path = im->path,
-					   .mode = 1,
+					   .mode = MM_FMODE_READ,
 					   .dev_major = im->dev_major,
 					   .dev_minor = im->dev_minor,
 					   .ino = im->ino,
@@ -111,8 +113,11 @@ fuzz_elf_exec(const struct elf_image *im, bool with_interp)
 	interp = args.exe;
 	args.interp = with_interp ? &interp : NULL;
 	mm_config_init(&cfg, im->is64 ? MM_LAYOUT_X86_64 : MM_LAYOUT_I386);
-	if (mm_exec(&cfg, &args, &mm, &info) < 0)
+	if (mm_exec(&cfg, &args, &mm, &info) < 0) {
+		if (mm)
+			fuzz_elf_fail("a refused exec left an mm behind");
 		return;
+	}
 	if (mm_validate(mm, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "invariant broken after exec: %s\n", msg);
 		abort();
