@@ -236,9 +236,12 @@ insert_anon(struct mm *mm, const struct maps_line *l, struct import_state *st)
 	uint64_t flags = mapping_flags(l, false);
 
 	if (name_is(l, "[heap]")) {
-		if (!st->have_heap)
+		/* Every VMA the break's range overlaps is [heap]; the lines may come in any order.
+		 */
+		if (!st->have_heap || l->start < st->heap_start)
 			st->heap_start = l->start;
-		st->heap_end = l->end;
+		if (!st->have_heap || l->end > st->heap_end)
+			st->heap_end = l->end;
 		st->have_heap = true;
 	} else if (name_is(l, "[stack]")) {
 		flags |= VM_GROWSDOWN;

@@ -349,6 +349,31 @@ nul_in_a_name_is_refused(void **state)
 	assert_int_equal(line, 1);
 }
 
+/* Several [heap] lines, in any order: the break covers them all, and the space saves and loads. */
+static void
+heap_lines_in_any_order(void **state)
+{
+	struct mm *mm = import_text("00600000-00601000 rw-p 00000000 00:00 0 [heap]\n"
+				    "00500000-00501000 rw-p 00000000 00:00 0 [heap]\n",
+				    0, 0),
+		  *copy = NULL;
+	struct mm_sbuf b = { 0 };
+	char msg[256], *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(mm_save(mm, &b), 0);
+	if (mm_load(b.data, b.len, NULL, &copy, msg, sizeof(msg)) != 0)
+		fail_msg("mm_load: %s", msg);
+	assert_int_equal(mm_render_maps(copy, &text, &len), 0);
+	assert_non_null(strstr(text, "00500000-00501000 rw-p 00000000 00:00 0"));
+	assert_non_null(strstr(text, "[heap]\n00600000-00601000"));
+	free(text);
+	mm_sbuf_free(&b);
+	mm_destroy(copy);
+	mm_destroy(mm);
+}
+
 static void
 this_process_round_trips(void **state)
 {
@@ -389,6 +414,7 @@ main(void)
 		cmocka_unit_test(gate_follows_the_text),
 		cmocka_unit_test(malformed_text_names_the_line),
 		cmocka_unit_test(nul_in_a_name_is_refused),
+		cmocka_unit_test(heap_lines_in_any_order),
 		cmocka_unit_test(this_process_round_trips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
