@@ -5,8 +5,8 @@
  * first byte picks the layout (64-bit, 64-bit legacy, i386), the rest is the text, NUL bytes
  * and all.  Text it accepts must give an mm that passes mm_validate(); that mm's maps, imported
  * again, must give an mm that renders the very same maps (import is a fixed point after one
- * pass: what maps prints is what import reads) and survives a fork and an munmap of
- * everything.
+ * pass: what maps prints is what import reads); it must save and load again (the loader checks
+ * the layout fields), and survive a fork and an munmap of everything.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +73,24 @@ fuzz_import_again(enum mm_layout layout, const struct mm *mm)
 	free(text);
 }
 
+/* What was imported can be saved and restored (the loader checks the layout fields). */
+static void
+fuzz_import_save(const struct mm *mm)
+{
+	struct mm_sbuf b = { 0 };
+	struct mm *copy = NULL;
+	char msg[256];
+
+	if (mm_save(mm, &b) < 0)
+		return;
+	if (mm_load(b.data, b.len, NULL, &copy, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "an imported space cannot be restored: %s\n", msg);
+		abort();
+	}
+	mm_destroy(copy);
+	mm_sbuf_free(&b);
+}
+
 static void
 fuzz_import_use(struct mm *mm)
 {
@@ -101,6 +119,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!mm)
 		return 0;
 	fuzz_import_check(mm, "after import");
+	fuzz_import_save(mm);
 	fuzz_import_again(layout, mm);
 	fuzz_import_use(mm);
 	mm_destroy(mm);
