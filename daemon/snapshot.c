@@ -163,7 +163,9 @@ load_header(struct snap_rd *d, uint64_t segno, uint64_t *count, char *msg, size_
 {
 	uint64_t version, zero, seg;
 
-	if (d->len < SNAPSHOT_HEADER + 4 || memcmp(d->b, SNAPSHOT_MAGIC, 8) != 0)
+	/* Read again once the checksum is off the end: a snapshot of no space is the header alone.
+	 */
+	if (d->len < SNAPSHOT_HEADER || memcmp(d->b, SNAPSHOT_MAGIC, 8) != 0)
 		return snprintf(msg, msglen, "not a vmad snapshot"), -EBADMSG;
 	d->off = 8;
 	if (snap_get(d, 4, &version) || snap_get(d, 4, &zero) || snap_get(d, 8, &seg) ||

@@ -3,7 +3,8 @@
  * Damaged state directories: a journal cut short at the end (the torn last record is dropped
  * with a log line), a flipped byte in the middle (start-up stops naming the file and offset;
  * --recover=truncate starts with what precedes it), a missing snapshot, a journal and a
- * snapshot from a newer format version (start-up stops and says so).
+ * snapshot from a newer format version (start-up stops and says so).  And one that is not
+ * damaged: the snapshot of a vmad that held no space, which must start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -233,6 +234,33 @@ test_newer_versions(void **state)
 	model_fini(&m);
 }
 
+/* A snapshot taken when no space exists is its header and checksum alone: it loads. */
+static void
+test_empty_snapshot(void **state)
+{
+	struct vmac_conn *c;
+	char path[128];
+
+	(void)state;
+	assert_int_equal(state_dir_new(dir, sizeof(dir)), 0);
+	assert_int_equal(start(NULL), 0);
+	assert_int_equal(vmac_connect(p.sock, &c), 0);
+	assert_int_equal(vmac_create(c, "s", NULL), 0);
+	assert_int_equal(vmac_destroy(c, "s"), 0);
+	vmac_close(c);
+	kill(p.pid, SIGHUP);
+	for (int i = 0; i < 100 && state_newest(dir, "snapshot", path, sizeof(path)) < 0; i++)
+		usleep(50000);
+	newest("snapshot", path, sizeof(path));
+	assert_int_equal(vmad_stop(&p), 0);
+	assert_int_equal(state_file_size(path), 36);
+	assert_int_equal(start(NULL), 0);
+	assert_int_equal(vmac_connect(p.sock, &c), 0);
+	assert_int_equal(vmac_create(c, "s", NULL), 0);
+	vmac_close(c);
+	assert_int_equal(vmad_stop(&p), 0);
+}
+
 static int
 setup(void **state)
 {
@@ -258,6 +286,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_versions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_snapshot, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
