@@ -11,7 +11,8 @@
  * checksums right first (the snapshot's trailing CRC32C, each journal record's two), so that
  * mutations reach the parsers behind them.  The files are written into a fresh directory under
  * a temporary one made once per process.  Recovery must end in an error or in spaces that all
- * pass mm_validate(), never in a crash; it runs on a fresh server each time.
+ * pass mm_validate(), never in a crash; it runs on a fresh server each time.  After a recovery
+ * that succeeds, the snapshot vmad would take next is written and must load.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include "mm.h"
 #include "recover.h"
 #include "server.h"
+#include "snapshot.h"
 #include "space.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -139,6 +141,26 @@ fuzz_durable_write(int dirfd, const char *kind, uint64_t segno, const uint8_t *p
 		abort();
 }
 
+/* The snapshot vmad would take next must load at the start after. */
+static void
+fuzz_durable_resnapshot(struct server *srv, int dirfd, uint64_t segno)
+{
+	struct mm_sbuf b = { 0 };
+	struct space_table t;
+	char msg[512];
+
+	if (space_table_init(&t) < 0)
+		abort();
+	if (snapshot_encode(&srv->spaces, segno, &b) == 0 &&
+	    snapshot_store(dirfd, segno, &b) == 0 &&
+	    snapshot_load(dirfd, segno, &t, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "the snapshot of a recovered state does not load: %s\n", msg);
+		abort();
+	}
+	space_table_fini(&t);
+	mm_sbuf_free(&b);
+}
+
 static void
 fuzz_durable_recover(int dirfd, bool truncate)
 {
@@ -160,6 +182,7 @@ fuzz_durable_recover(int dirfd, bool truncate)
 				abort();
 			}
 		}
+		fuzz_durable_resnapshot(&srv, dirfd, res.next_segno + 1);
 	}
 	server_fini(&srv);
 }
