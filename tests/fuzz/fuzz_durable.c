@@ -75,16 +75,26 @@ fuzz_durable_cleanup(void)
 	rmdir(top);
 }
 
+/* TMPDIR, else a tmpfs if there is one: the snapshots written are synced, at no cost there. */
+static const char *
+fuzz_durable_tmp(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct stat st;
+
+	if (tmp && *tmp)
+		return tmp;
+	return stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp";
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)argc;
 	(void)argv;
 	log_init(getenv("FUZZ_LOG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERR - 1);
 	base = event_base_new();
-	snprintf(top, sizeof(top), "%s/vmad-fuzz-durable.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(top, sizeof(top), "%s/vmad-fuzz-durable.XXXXXX", fuzz_durable_tmp());
 	if (!base || !mkdtemp(top))
 		abort();
 	atexit(fuzz_durable_cleanup);
