@@ -29,6 +29,7 @@
  *   get_vma_name() prints those for private memory only (shared anonymous memory is shmem);
  * - a shared mapping with no name (not printed by Linux) is taken as shmem;
  * - the [vsyscall] gate is not a VMA: its line sets gate_vma, its absence clears it.
+ * Lines out of address order are refused (maps prints none).
  * Which VMAs have an anon_vma, and which pages are resident, cannot be read from maps.
  */
 #include <errno.h>
@@ -236,12 +237,9 @@ insert_anon(struct mm *mm, const struct maps_line *l, struct import_state *st)
 	uint64_t flags = mapping_flags(l, false);
 
 	if (name_is(l, "[heap]")) {
-		/* Every VMA the break's range overlaps is [heap]; the lines may come in any order.
-		 */
-		if (!st->have_heap || l->start < st->heap_start)
+		if (!st->have_heap)
 			st->heap_start = l->start;
-		if (!st->have_heap || l->end > st->heap_end)
-			st->heap_end = l->end;
+		st->heap_end = l->end;
 		st->have_heap = true;
 	} else if (name_is(l, "[stack]")) {
 		flags |= VM_GROWSDOWN;
@@ -345,6 +343,7 @@ import_all(struct mm *mm, const char *text, size_t len, struct import_state *st,
 {
 	const char *p = text, *end = text + len;
 	struct maps_line l;
+	uint64_t last_end = 0;
 	int err;
 
 	*line = 0;
@@ -353,8 +352,11 @@ import_all(struct mm *mm, const char *text, size_t len, struct import_state *st,
 		const char *eol = nl ? nl : end;
 
 		++*line;
-		if (parse_line(p, eol, &l))
+		/* fs/proc/task_mmu.c prints the VMAs in address order; the image and the break
+		 * are read from the lines in that order. */
+		if (parse_line(p, eol, &l) || l.start < last_end)
 			return -EINVAL;
+		last_end = l.end;
 		if (!mm)
 			st->gate |= name_is(&l, "[vsyscall]");
 		else if ((err = import_line(mm, &l, st)))
