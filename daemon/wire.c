@@ -35,8 +35,10 @@ wire_request_unpack_protobuf_c(struct arena *a, const uint8_t *data, size_t len)
 Vmad__V1__Request *
 wire_request_unpack(struct arena *a, const uint8_t *data, size_t len)
 {
-	Vmad__V1__Request *req = wire_request_plain(a, data, len);
+	Vmad__V1__Request *req = wire_request_find(a, data, len);
 
+	if (!req)
+		req = wire_request_plain(a, data, len);
 	if (req)
 		return req;
 	/* protobuf-c decides, with the whole budget. */
