@@ -57,6 +57,9 @@ struct wire_buf {
 	uint32_t vma_id[WIRE_VMA_FIELDS];
 	uint32_t resp_id[WIRE_RESP_FIELDS];
 	uint32_t find_id[WIRE_FIND_FIELDS];
+	uint32_t resp_find;                 /* Response's FindResult, the commonest result */
+	uint8_t vma_tag[WIRE_VMA_FIELDS];   /* each Vma field's tag, one byte (wire_init) */
+	uint8_t find_tag[WIRE_FIND_FIELDS]; /* and FindResult's */
 	/*
 	 * Frames gathered to be handed to one output at once (wire_frame_batch()), and whose
 	 * output that is (conn.c's business).
