@@ -691,6 +691,17 @@ wire_frame_batch(struct wire_buf *b, const ProtobufCMessage *msg)
 	return r == -EOPNOTSUPP ? wire_batch_protobuf_c(b, msg) : r;
 }
 
+void
+wire_batch_sent(struct wire_buf *b, size_t n)
+{
+	if (n > b->batch_len)
+		n = b->batch_len;
+	/* All of it, but for a socket that took only part. */
+	if (n < b->batch_len)
+		memmove(b->batch, b->batch + n, b->batch_len - n);
+	b->batch_len -= n;
+}
+
 int
 wire_batch_flush(struct wire_buf *b, struct evbuffer *out)
 {

@@ -98,6 +98,8 @@ int wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCM
 int wire_frame_batch(struct wire_buf *b, const ProtobufCMessage *msg);
 /* Moves the batch to out in one piece: 0, or -ENOMEM (the batch is dropped all the same). */
 int wire_batch_flush(struct wire_buf *b, struct evbuffer *out);
+/* Drops the first n bytes of the batch, which the caller wrote to the socket itself. */
+void wire_batch_sent(struct wire_buf *b, size_t n);
 void wire_buf_fini(struct wire_buf *b);
 
 #endif
