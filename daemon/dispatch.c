@@ -348,11 +348,31 @@ op_brk(struct dctx *d, const Vmad__V1__Brk *m)
 	return 0;
 }
 
+/* What find mode m->mode asks the mm for: 0, or -EINVAL for a mode there is not. */
+static int
+find_vmas(struct mm *mm, const Vmad__V1__Find *m, const struct vma **v, const struct vma **prev)
+{
+	*prev = NULL;
+	switch (m->has_mode ? m->mode : VMAD__V1__FIND_MODE__FIND_VMA) {
+	case VMAD__V1__FIND_MODE__FIND_VMA:
+		*v = mm_find_vma(mm, m->addr);
+		return 0;
+	case VMAD__V1__FIND_MODE__FIND_VMA_PREV:
+		*v = mm_find_vma_prev(mm, m->addr, prev);
+		return 0;
+	case VMAD__V1__FIND_MODE__FIND_INTERSECTION:
+		*v = mm_find_vma_intersection(mm, m->addr, m->end);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static int
 op_find(struct dctx *d, const Vmad__V1__Find *m)
 {
 	Vmad__V1__FindResult *res = arena_alloc(d->arena, sizeof(*res));
-	const struct vma *v, *prev = NULL;
+	const struct vma *v, *prev;
 	struct space *sp;
 	int r;
 
@@ -361,24 +381,26 @@ op_find(struct dctx *d, const Vmad__V1__Find *m)
 	if (!res)
 		return -ENOMEM;
 	vmad__v1__find_result__init(res);
-	switch (m->has_mode ? m->mode : VMAD__V1__FIND_MODE__FIND_VMA) {
-	case VMAD__V1__FIND_MODE__FIND_VMA:
-		v = mm_find_vma(sp->mm, m->addr);
-		break;
-	case VMAD__V1__FIND_MODE__FIND_VMA_PREV:
-		v = mm_find_vma_prev(sp->mm, m->addr, &prev);
-		break;
-	case VMAD__V1__FIND_MODE__FIND_INTERSECTION:
-		v = mm_find_vma_intersection(sp->mm, m->addr, m->end);
-		break;
-	default:
+	if (find_vmas(sp->mm, m, &v, &prev) < 0)
 		return dctx_fail(d, -EINVAL, "unknown find mode %d", (int)m->mode);
-	}
 	if ((v && !(res->vma = reply_vma(d->arena, sp->mm, v))) ||
 	    (prev && !(res->prev = reply_vma(d->arena, sp->mm, prev))))
 		return -ENOMEM;
 	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_FIND;
 	d->resp->find = res;
+	return 0;
+}
+
+int
+dispatch_find(struct server *srv, struct conn *c, const Vmad__V1__Find *m, struct mm **mm,
+	      const struct vma **v, const struct vma **prev)
+{
+	struct space *sp = m->name ? space_find(&srv->spaces, m->name) : NULL;
+
+	if (!sp || space_access(sp, conn_cred(c), SPACE_READ) < 0 ||
+	    find_vmas(sp->mm, m, v, prev) < 0)
+		return -EAGAIN;
+	*mm = sp->mm;
 	return 0;
 }
 

@@ -23,6 +23,17 @@ bool dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Reques
 		      Vmad__V1__Response *resp);
 
 /*
+ * A Find for a caller in this process (local mode), answered without a request or a reply:
+ * 0 with the space's mm and the VMAs op_find() would reply with, or
+ * -EAGAIN for anything that would be an error (no such space, no read access, an unknown
+ * mode), which the caller then sends as a request, whose reply says why.
+ */
+struct mm;
+struct vma;
+int dispatch_find(struct server *srv, struct conn *c, const Vmad__V1__Find *m, struct mm **mm,
+		  const struct vma **v, const struct vma **prev);
+
+/*
  * A journalled request replayed at start-up (durable.c): as the recorded client made it, with
  * no connection.  Returns the handler's result (0 or a negative errno).
  */

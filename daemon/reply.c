@@ -54,7 +54,7 @@ reply_vma(struct arena *a, struct mm *mm, const struct vma *v)
 	m->has_flags = m->has_pgoff = m->has_rss_kb = true;
 	m->flags = info.flags;
 	m->pgoff = info.pgoff;
-	m->rss_kb = (info.rss_anon + info.rss_file + info.rss_shmem) * (MM_PAGE_SIZE / 1024);
+	m->rss_kb = mm_vma_info_rss_kb(&info);
 	return m;
 }
 

@@ -268,6 +268,13 @@ struct mm_vma_info {
 	const char *anon_name; /* prctl(PR_SET_VMA_ANON_NAME)'s name, or NULL */
 };
 
+/* A VMA's resident memory in kB, as the Rss line of smaps adds it up. */
+static inline uint64_t
+mm_vma_info_rss_kb(const struct mm_vma_info *info)
+{
+	return (info->rss_anon + info->rss_file + info->rss_shmem) * (4096 / 1024);
+}
+
 /* Counters behind /proc/PID/status, in pages unless named otherwise, plus the layout. */
 struct mm_status {
 	uint64_t total_vm, data_vm, exec_vm, stack_vm, locked_vm;

@@ -100,7 +100,11 @@ vindex_find(const struct vindex_pool *p, const struct vindex_root *r, uint64_t a
 	lf = (const void *)vindex_node(p, n, VINDEX_LEAF, VINDEX_LEAF_CAP);
 	if (!lf)
 		return -EBADMSG;
-	/* Whichever slot the ends pick, its lines are on their way meanwhile. */
+#pragma GCC unroll 12
+	/*
+	 * Whichever slot the ends pick, its lines are on their way meanwhile.  Unrolled: the loop
+	 * around twelve prefetches was a fifth of a lookup's instructions.
+	 */
 	for (size_t o = 0; o < sizeof(lf->slot); o += VINDEX_LINE)
 		vindex_prefetch((const char *)lf->slot + o);
 	i = vindex_rank8(lf->end, addr) + vindex_rank8(&lf->end[VINDEX_GROUP], addr);
@@ -166,17 +170,6 @@ vindex_next(const struct vindex_pool *p, const struct vindex_pos *pos, struct vi
 	out->leaf = next;
 	out->slot = 0;
 	return 1;
-}
-
-void
-vindex_get(const struct vindex_pool *p, const struct vindex_pos *pos, struct vindex_rec *out)
-{
-	const struct vindex_leaf *lf =
-		(const void *)(p->base + (size_t)pos->leaf * VINDEX_NODE_SIZE);
-
-	/* Whole, not field by field: the caller's wide loads of it then forward from the stores. */
-	memcpy(out, &lf->slot[pos->slot], sizeof(lf->slot[0]));
-	out->end = lf->end[pos->slot];
 }
 
 int

@@ -42,6 +42,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define VINDEX_NODE_SIZE  1024
 #define VINDEX_LINE       64 /* the cache line the nodes are cut to */
@@ -152,8 +153,20 @@ int vindex_prev(const struct vindex_pool *p, const struct vindex_root *r,
 		const struct vindex_pos *pos, struct vindex_pos *out);
 /* The record after pos.  1, 0 (none), or -EBADMSG. */
 int vindex_next(const struct vindex_pool *p, const struct vindex_pos *pos, struct vindex_pos *out);
-/* Copies the record at pos (a position vindex_find/prev/next returned). */
-void vindex_get(const struct vindex_pool *p, const struct vindex_pos *pos, struct vindex_rec *out);
+/*
+ * Copies the record at pos (a position vindex_find/prev/next returned).  Inline: a lookup's
+ * caller copies the record it found, and the call around the copy cost as much as the copy.
+ */
+static inline void
+vindex_get(const struct vindex_pool *p, const struct vindex_pos *pos, struct vindex_rec *out)
+{
+	const struct vindex_leaf *lf =
+		(const void *)(p->base + (size_t)pos->leaf * VINDEX_NODE_SIZE);
+
+	/* Whole, not field by field: the caller's wide loads of it then forward from the stores. */
+	memcpy(out, &lf->slot[pos->slot], sizeof(lf->slot[0]));
+	out->end = lf->end[pos->slot];
+}
 /* A string kept in name nodes into buf (NUL-terminated): its length, -ENOSPC, -EBADMSG. */
 int vindex_name_read(const struct vindex_pool *p, uint32_t first, char *buf, size_t size);
 

@@ -147,7 +147,20 @@ int local_read_frame(struct vmac_conn *c, Response **out, int timeout_ms, bool w
 /* Keeps a descriptor a reply carried (the first one; others are closed). */
 void conn_take_fd(struct vmac_conn *c, int fd);
 
-/* Conversions from wire messages (wire.c). */
+/*
+ * Local mode, nothing queued: find_vma and its variants answered from the engine under the
+ * lock, without a request; the lines live in the connection's arena until its next call.
+ * A mask of VMAC_FOUND_*, or -EAGAIN for what is an error (send the request: its reply says
+ * why).
+ */
+int local_find(struct vmac_conn *c, const Vmad__V1__Find *m, struct vmac_vma *vma,
+	       struct vmac_vma *prev);
+
+/* Conversions to the public structs (wire.c). */
 void wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out);
+struct mm_maps_entry;
+struct mm_vma_info;
+void wire_vma_entry(const struct mm_maps_entry *e, const struct mm_vma_info *info, const char *line,
+		    struct vmac_vma *out);
 
 #endif

@@ -454,6 +454,51 @@ local_call(struct vmac_conn *c, const Request *req, Response **out)
 	return *out ? 0 : -ENOMEM;
 }
 
+/* A VMA as a reply would carry it, its line copied into arena a. */
+static int
+local_vma(struct mm *mm, const struct vma *v, struct arena *a, struct vmac_vma *out)
+{
+	char line[MM_MAPS_LINE_MAX];
+	struct mm_maps_entry e;
+	struct mm_vma_info info;
+	char *copy;
+
+	/* A line that cannot be made fails the request as it does in reply_vma(). */
+	if (mm_maps_entry_info(mm, v, &e, &info, line, sizeof(line)) < 0 ||
+	    !(copy = arena_alloc(a, e.len + 1)))
+		return -EAGAIN;
+	memcpy(copy, line, e.len + 1);
+	wire_vma_entry(&e, &info, copy, out);
+	return 0;
+}
+
+int
+local_find(struct vmac_conn *c, const Vmad__V1__Find *m, struct vmac_vma *vma,
+	   struct vmac_vma *prev)
+{
+	struct arena *a = &c->local->conn.arena;
+	const struct vma *v, *pv;
+	struct mm *mm;
+	int r;
+
+	pthread_mutex_lock(&local.lock);
+	r = dispatch_find(&local.srv, &c->local->conn, m, &mm, &v, &pv);
+	if (r == 0) {
+		local.srv.requests++;
+		/* The last reply, which may live in the arena, goes first, as any call drops it. */
+		conn_set_last(c, NULL);
+		arena_reset(a);
+		if (v)
+			r = local_vma(mm, v, a, vma);
+		if (r == 0 && pv && prev)
+			r = local_vma(mm, pv, a, prev);
+	}
+	pthread_mutex_unlock(&local.lock);
+	if (r < 0)
+		return r;
+	return (v ? VMAC_FOUND_VMA : 0) | (pv && prev ? VMAC_FOUND_PREV : 0);
+}
+
 int
 local_submit(struct vmac_conn *c, Request *req, struct conn_pending *p)
 {

@@ -35,7 +35,10 @@ find_local(struct vmac_conn *c, const Request *req, struct vmac_vma *vma, struct
 	int rc = conn_usable(c);
 
 	if (rc == 0)
-		rc = local_call(c, req, &r);
+		rc = local_find(c, req->find, vma, prev);
+	if (rc != -EAGAIN)
+		return rc;
+	rc = local_call(c, req, &r);
 	return rc < 0 ? rc : conn_apply_reply(c, r, false, find_apply, out);
 }
 

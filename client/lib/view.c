@@ -37,8 +37,7 @@
 #define VIEW_CHECK_NS (50 * 1000 * 1000ULL)
 
 struct view_map {
-	const unsigned char *base;
-	size_t len;
+	struct vseg_map seg;
 	struct view_map *older;
 };
 
@@ -70,8 +69,11 @@ view_map_add(struct vmac_view *v, size_t len)
 		free(m);
 		return -errno;
 	}
-	m->base = p;
-	m->len = len;
+	if (vseg_map_init(&m->seg, p, len) < 0) {
+		munmap(p, len);
+		free(m);
+		return -EBADMSG;
+	}
 	m->older = v->map;
 	__atomic_store_n(&v->map, m, __ATOMIC_RELEASE);
 	return 0;
@@ -81,12 +83,12 @@ view_map_add(struct vmac_view *v, size_t len)
 static int
 view_remap(struct vmac_view *v, const struct view_map *m)
 {
-	const struct vseg_header *h = (const void *)m->base;
+	const struct vseg_header *h = (const void *)m->seg.base;
 	uint64_t size = __atomic_load_n(&h->size, __ATOMIC_ACQUIRE);
 	int r = 0;
 
 	pthread_mutex_lock(&v->lock);
-	if (v->map == m && size > m->len)
+	if (v->map == m && size > m->seg.len)
 		r = size > SIZE_MAX ? -EBADMSG : view_map_add(v, (size_t)size);
 	pthread_mutex_unlock(&v->lock);
 	return r;
@@ -129,41 +131,60 @@ view_alive(struct vmac_view *v, bool now)
 
 /* One view operation, run until it reads a consistent state. */
 struct view_op {
-	int (*fn)(const unsigned char *base, size_t len, void *arg);
+	int (*fn)(const struct vseg_map *m, void *arg);
 	void *arg;
 };
 
-static int
-view_run(struct vmac_view *v, const struct view_op *op)
+/* The mapping a first attempt reads, once the daemon is not known to be gone: 0 or -ENOTCONN. */
+static inline int
+view_begin(struct vmac_view *v, const struct view_map **m)
 {
 	int r = view_alive(v, false);
 
+	*m = __atomic_load_n(&v->map, __ATOMIC_ACQUIRE);
+	return r;
+}
+
+/*
+ * What follows an attempt on m that gave r: mapping a grown segment again, and attempts
+ * until one reads a consistent state.  Apart from view_run(), so that the lookups make their
+ * first attempt themselves, with a direct call.
+ */
+static int
+view_retry(struct vmac_view *v, const struct view_op *op, const struct view_map *m, int r)
+{
 	uint64_t until = 0;
 
-	if (r < 0)
-		return r;
 	for (int i = 0;; i++) {
-		const struct view_map *m = __atomic_load_n(&v->map, __ATOMIC_ACQUIRE);
-
-		r = op->fn(m->base, m->len, op->arg);
 		if (r == VSEG_READ_REMAP)
 			r = view_remap(v, m) < 0 ? -EBADMSG : -EAGAIN;
 		if (r != -EAGAIN)
 			return r;
-		if (i < VIEW_SPINS)
-			continue;
 		if (i == VIEW_SPINS)
 			until = view_now() + VIEW_WAIT_NS;
-		else if (view_now() >= until)
+		else if (i > VIEW_SPINS && view_now() >= until)
 			break;
-		/* A daemon that dies in the middle of a change never ends it. */
-		r = view_alive(v, false);
-		if (r < 0)
-			return r;
-		sched_yield();
+		if (i >= VIEW_SPINS) {
+			/* A daemon that dies in the middle of a change never ends it. */
+			r = view_alive(v, false);
+			if (r < 0)
+				return r;
+			sched_yield();
+		}
+		m = __atomic_load_n(&v->map, __ATOMIC_ACQUIRE);
+		r = op->fn(&m->seg, op->arg);
 	}
 	r = view_alive(v, true);
 	return r < 0 ? r : -EAGAIN;
+}
+
+static int
+view_run(struct vmac_view *v, const struct view_op *op)
+{
+	const struct view_map *m;
+	int r = view_begin(v, &m);
+
+	return r < 0 ? r : view_retry(v, op, m, op->fn(&m->seg, op->arg));
 }
 
 /* ---- opening ------------------------------------------------------------------------- */
@@ -236,7 +257,7 @@ vmac_view_close(struct vmac_view *v)
 		return;
 	for (m = v->map; m; m = older) {
 		older = m->older;
-		munmap((void *)m->base, m->len);
+		munmap((void *)m->seg.base, m->seg.len);
 		free(m);
 	}
 	if (v->fd >= 0)
@@ -280,6 +301,13 @@ vmac_view_open(struct vmac_conn *c, const char *name, struct vmac_view **out)
 
 /* ---- lookups -------------------------------------------------------------------------- */
 
+/* maps's permissions, indexed by VM_READ | VM_WRITE | VM_EXEC, and 8 for VM_MAYSHARE. */
+static const char view_perms[16][5] = {
+	"---p", "r--p", "-w-p", "rw-p", "--xp", "r-xp", "-wxp", "rwxp",
+	"---s", "r--s", "-w-s", "rw-s", "--xs", "r-xs", "-wxs", "rwxs",
+};
+_Static_assert(VMAC_VM_READ == 1 && VMAC_VM_WRITE == 2 && VMAC_VM_EXEC == 4, "view_perms's index");
+
 /* Field by field: a memset of the whole struct costs a lookup in the cache a third more. */
 static void
 view_vma(const struct vindex_rec *r, uint64_t version, struct vmac_view_vma *out)
@@ -293,11 +321,7 @@ view_vma(const struct vindex_rec *r, uint64_t version, struct vmac_view_vma *out
 	out->dev_minor = r->dev_minor;
 	out->ino = r->ino;
 	out->version = version;
-	out->perms[0] = r->flags & VMAC_VM_READ ? 'r' : '-';
-	out->perms[1] = r->flags & VMAC_VM_WRITE ? 'w' : '-';
-	out->perms[2] = r->flags & VMAC_VM_EXEC ? 'x' : '-';
-	out->perms[3] = r->flags & VMAC_VM_MAYSHARE ? 's' : 'p';
-	out->perms[4] = '\0';
+	memcpy(out->perms, view_perms[(r->flags & 7) | (r->flags & VMAC_VM_MAYSHARE ? 8 : 0)], 5);
 	memset(out->reserved, 0, sizeof(out->reserved));
 }
 
@@ -308,11 +332,11 @@ struct view_find_arg {
 };
 
 static int
-view_find_fn(const unsigned char *base, size_t len, void *arg)
+view_find_fn(const struct vseg_map *m, void *arg)
 {
 	struct view_find_arg *a = arg;
 
-	return vseg_find(base, len, a->mode, a->addr, a->end, &a->res);
+	return vseg_find(m, a->mode, a->addr, a->end, &a->res);
 }
 
 static int
@@ -322,12 +346,16 @@ view_find(struct vmac_view *v, enum vseg_find_mode mode, uint64_t addr, uint64_t
 	/* a.res is left unset (zeroing it is a third of a lookup): vseg_find sets what r says. */
 	struct view_find_arg arg, *a = &arg;
 	struct view_op op = { view_find_fn, a };
-	int r;
+	const struct view_map *m;
+	int r = view_begin(v, &m);
 
 	a->mode = mode;
 	a->addr = addr;
 	a->end = end;
-	r = view_run(v, &op);
+	if (r == 0)
+		r = vseg_find(&m->seg, mode, addr, end, &a->res);
+	if (r == -EAGAIN || r == VSEG_READ_REMAP)
+		r = view_retry(v, &op, m, r);
 
 	if (r < 0)
 		return r;
@@ -388,11 +416,11 @@ struct view_check_arg {
 };
 
 static int
-view_check_fn(const unsigned char *base, size_t len, void *arg)
+view_check_fn(const struct vseg_map *m, void *arg)
 {
 	struct view_check_arg *a = arg;
 
-	return vseg_check(base, len, a->addr, a->len, a->prot, &a->bad);
+	return vseg_check(m, a->addr, a->len, a->prot, &a->bad);
 }
 
 VMAC_EXPORT int
@@ -400,11 +428,16 @@ vmac_view_check(struct vmac_view *v, uint64_t addr, uint64_t len, uint32_t prot,
 {
 	struct view_check_arg a = { .addr = addr, .len = len, .prot = prot };
 	struct view_op op = { view_check_fn, &a };
+	const struct view_map *m;
 	int r;
 
 	if (v == NULL || (prot & ~(uint32_t)(VMAC_PROT_READ | VMAC_PROT_WRITE | VMAC_PROT_EXEC)))
 		return -EINVAL;
-	r = view_run(v, &op);
+	r = view_begin(v, &m);
+	if (r == 0)
+		r = vseg_check(&m->seg, addr, len, prot, &a.bad);
+	if (r == -EAGAIN || r == VSEG_READ_REMAP)
+		r = view_retry(v, &op, m, r);
 	if (r == -EFAULT && bad_addr)
 		*bad_addr = a.bad;
 	return r;
@@ -417,11 +450,11 @@ struct view_name_arg {
 };
 
 static int
-view_name_fn(const unsigned char *base, size_t len, void *arg)
+view_name_fn(const struct vseg_map *m, void *arg)
 {
 	struct view_name_arg *a = arg;
 
-	return vseg_name(base, len, &a->rec, a->buf, a->size);
+	return vseg_name(m, &a->rec, a->buf, a->size);
 }
 
 VMAC_EXPORT int
@@ -438,9 +471,9 @@ vmac_view_name(struct vmac_view *v, const struct vmac_view_vma *vma, char *buf, 
 }
 
 static int
-view_version_fn(const unsigned char *base, size_t len, void *arg)
+view_version_fn(const struct vseg_map *m, void *arg)
 {
-	return vseg_version(base, len, arg);
+	return vseg_version(m, arg);
 }
 
 VMAC_EXPORT int

@@ -22,14 +22,26 @@ vseg_end(const struct vseg_snap *s, int r)
 	return __atomic_load_n(&s->h->seq, __ATOMIC_RELAXED) == s->seq ? r : -EAGAIN;
 }
 
-static int
-vseg_begin(const unsigned char *base, size_t len, struct vseg_snap *s)
+int
+vseg_map_init(struct vseg_map *m, const unsigned char *base, size_t len)
 {
 	const struct vseg_header *h = (const void *)base;
+
+	if (len < sizeof(*h) || h->magic != VSEG_MAGIC || h->version != VSEG_VERSION ||
+	    h->node_size != VINDEX_NODE_SIZE || h->leaf_cap != VINDEX_LEAF_CAP ||
+	    h->inner_cap != VINDEX_INNER_CAP || h->nodes_off != VSEG_NODES_OFF)
+		return -EBADMSG;
+	m->base = base;
+	m->len = len;
+	return 0;
+}
+
+static int
+vseg_begin(const struct vseg_map *m, struct vseg_snap *s)
+{
+	const struct vseg_header *h = (const void *)m->base;
 	uint64_t size;
 
-	if (len < sizeof(*h) || h->magic != VSEG_MAGIC || h->version != VSEG_VERSION)
-		return -EBADMSG;
 	s->h = h;
 	s->seq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
 	if (s->seq & 1)
@@ -37,18 +49,16 @@ vseg_begin(const unsigned char *base, size_t len, struct vseg_snap *s)
 	if (h->state != VSEG_LIVE)
 		return h->state == VSEG_DESTROYED ? -ENOENT : -ENOTCONN;
 	size = h->size;
+	s->pool.ncap = h->nodes_cap;
 	/*
 	 * A segment that grows changes its size and capacity one after the other: read across
 	 * that change, they disagree, which only an unchanged counter proves to be damage.
 	 */
-	if (h->node_size != VINDEX_NODE_SIZE || h->leaf_cap != VINDEX_LEAF_CAP ||
-	    h->inner_cap != VINDEX_INNER_CAP || h->nodes_off != VSEG_NODES_OFF ||
-	    size < VSEG_NODES_OFF + (uint64_t)h->nodes_cap * VINDEX_NODE_SIZE)
+	if (size < VSEG_NODES_OFF + (uint64_t)s->pool.ncap * VINDEX_NODE_SIZE)
 		return vseg_end(s, -EBADMSG);
-	if (size > len)
+	if (size > m->len)
 		return VSEG_READ_REMAP;
-	s->pool.base = base + VSEG_NODES_OFF;
-	s->pool.ncap = h->nodes_cap;
+	s->pool.base = m->base + VSEG_NODES_OFF;
 	memcpy(&s->root, &h->tree, sizeof(s->root));
 	return 0;
 }
@@ -78,11 +88,11 @@ vseg_find_in(const struct vseg_snap *s, enum vseg_find_mode mode, uint64_t addr,
 }
 
 int
-vseg_find(const unsigned char *base, size_t len, enum vseg_find_mode mode, uint64_t addr,
-	  uint64_t end, struct vseg_result *out)
+vseg_find(const struct vseg_map *m, enum vseg_find_mode mode, uint64_t addr, uint64_t end,
+	  struct vseg_result *out)
 {
 	struct vseg_snap s;
-	int r = vseg_begin(base, len, &s);
+	int r = vseg_begin(m, &s);
 
 	if (r != 0)
 		return r;
@@ -117,8 +127,7 @@ vseg_check_in(const struct vseg_snap *s, uint64_t addr, uint64_t end, uint32_t p
 }
 
 int
-vseg_check(const unsigned char *base, size_t len, uint64_t addr, uint64_t size, uint32_t prot,
-	   uint64_t *bad)
+vseg_check(const struct vseg_map *m, uint64_t addr, uint64_t size, uint32_t prot, uint64_t *bad)
 {
 	struct vseg_snap s;
 	int r;
@@ -129,22 +138,21 @@ vseg_check(const unsigned char *base, size_t len, uint64_t addr, uint64_t size, 
 		*bad = addr;
 		return -EFAULT;
 	}
-	r = vseg_begin(base, len, &s);
+	r = vseg_begin(m, &s);
 	if (r != 0)
 		return r;
 	return vseg_end(&s, vseg_check_in(&s, addr, addr + size, prot, bad));
 }
 
 int
-vseg_name(const unsigned char *base, size_t len, const struct vindex_rec *vma, char *buf,
-	  size_t size)
+vseg_name(const struct vseg_map *m, const struct vindex_rec *vma, char *buf, size_t size)
 {
 	struct vseg_snap s;
 	struct vindex_pos pos;
 	struct vindex_rec r;
 	int found, n = 0;
 
-	found = vseg_begin(base, len, &s);
+	found = vseg_begin(m, &s);
 	if (found != 0)
 		return found;
 	found = vindex_find(&s.pool, &s.root, vma->start, &pos);
@@ -162,10 +170,10 @@ vseg_name(const unsigned char *base, size_t len, const struct vindex_rec *vma, c
 }
 
 int
-vseg_version(const unsigned char *base, size_t len, uint64_t *version)
+vseg_version(const struct vseg_map *m, uint64_t *version)
 {
 	struct vseg_snap s;
-	int r = vseg_begin(base, len, &s);
+	int r = vseg_begin(m, &s);
 
 	if (r != 0)
 		return r;

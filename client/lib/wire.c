@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Conversions from wire messages to the public structs. */
+/*
+ * Conversions to the public structs: from wire messages, and (local mode) from the engine's
+ * maps entry of a VMA, the fields the daemon's reply would carry (daemon/reply.c, reply_vma()).
+ */
 #include <string.h>
 
 #include "internal.h"
+#include "mm.h"
 
 void
 wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out)
@@ -21,4 +25,23 @@ wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out)
 	out->rss_kb = w->rss_kb;
 	out->path = w->path ? w->path : "";
 	out->line = w->line ? w->line : "";
+}
+
+void
+wire_vma_entry(const struct mm_maps_entry *e, const struct mm_vma_info *info, const char *line,
+	       struct vmac_vma *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->start = e->start;
+	out->end = e->end;
+	out->flags = info->flags;
+	out->pgoff = info->pgoff;
+	memcpy(out->perms, e->perms, sizeof(out->perms));
+	out->offset = e->offset;
+	out->dev_major = e->dev_major;
+	out->dev_minor = e->dev_minor;
+	out->ino = e->ino;
+	out->rss_kb = mm_vma_info_rss_kb(info);
+	out->path = line + e->name_off;
+	out->line = line;
 }

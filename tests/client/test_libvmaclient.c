@@ -215,6 +215,98 @@ test_mmap_find(void **state)
 }
 
 static void
+assert_vma_equal(const struct vmac_vma *a, const struct vmac_vma *b)
+{
+	assert_int_equal(a->start, b->start);
+	assert_int_equal(a->end, b->end);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->pgoff, b->pgoff);
+	assert_string_equal(a->perms, b->perms);
+	assert_int_equal(a->offset, b->offset);
+	assert_int_equal(a->dev_major, b->dev_major);
+	assert_int_equal(a->dev_minor, b->dev_minor);
+	assert_int_equal(a->ino, b->ino);
+	assert_int_equal(a->rss_kb, b->rss_kb);
+	assert_string_equal(a->path, b->path);
+	assert_string_equal(a->line, b->line);
+}
+
+/* The strings of v copied into k, which outlives the connection's next call. */
+struct kept_vma {
+	struct vmac_vma v;
+	char line[512], path[512];
+};
+
+static void
+keep_vma(struct kept_vma *k, const struct vmac_vma *v)
+{
+	k->v = *v;
+	snprintf(k->line, sizeof(k->line), "%s", v->line);
+	snprintf(k->path, sizeof(k->path), "%s", v->path);
+	k->v.line = k->line;
+	k->v.path = k->path;
+}
+
+/*
+ * A lone find (in local mode answered from the engine without a request) and the same find
+ * queued in a pipeline (a request and its reply in both modes) give the same VMA, field by
+ * field, for every kind of VMA and every mode.
+ */
+static void
+test_find_lone_pipelined(void **state)
+{
+	(void)state;
+	struct vmac_conn *c = space("fl", NULL);
+	struct vmac_file f = { .path = "/usr/lib/libfl.so",
+			       .mode = VMAC_FMODE_READ,
+			       .dev_major = 8,
+			       .dev_minor = 3,
+			       .ino = 77,
+			       .size = 64 * PAGE,
+			       .size_known = true };
+	struct vmac_vma v, p, qv, qp;
+	struct kept_vma kv, kp;
+	uint64_t a, addr;
+	int result, r;
+
+	assert_int_equal(vmac_mmap(c, "fl", 0, 4 * PAGE, VMAC_PROT_READ | VMAC_PROT_EXEC,
+				   VMAC_MAP_PRIVATE, &f, 2 * PAGE, &a),
+			 0);
+	assert_int_equal(vmac_mmap(c, "fl", 0, 3 * PAGE, RW, VMAC_MAP_SHARED | VMAC_MAP_ANONYMOUS,
+				   NULL, 0, NULL),
+			 0);
+	assert_int_equal(vmac_mmap(c, "fl", 0, 8 * PAGE, RW, ANON, NULL, 0, &a), 0);
+	assert_int_equal(vmac_populate(c, "fl", a, 3 * PAGE, true), 0);
+	for (addr = 0; (r = vmac_find_vma(c, "fl", addr, &v)) == VMAC_FOUND_VMA; addr = v.end) {
+		for (int mode = 0; mode < 3; mode++) {
+			r = mode == 0   ? vmac_find_vma(c, "fl", v.start, &v)
+			    : mode == 1 ? vmac_find_vma_prev(c, "fl", v.start, &v, &p)
+					: vmac_find_vma_intersection(c, "fl", v.start, v.end, &v);
+			keep_vma(&kv, &v);
+			if (r & VMAC_FOUND_PREV)
+				keep_vma(&kp, &p);
+			assert_int_equal(vmac_pipeline_begin(c), 0);
+			assert_int_equal(
+				mode == 0 ? vmac_find_vma(c, "fl", v.start, &qv)
+				: mode == 1
+					? vmac_find_vma_prev(c, "fl", v.start, &qv, &qp)
+					: vmac_find_vma_intersection(c, "fl", v.start, v.end, &qv),
+				0);
+			assert_int_equal(vmac_pipeline_end(c), 1);
+			assert_int_equal(vmac_pipeline_next(c, &result), 1);
+			assert_int_equal(result, r);
+			assert_vma_equal(&kv.v, &qv);
+			if (r & VMAC_FOUND_PREV)
+				assert_vma_equal(&kp.v, &qp);
+			v = kv.v;
+		}
+	}
+	assert_int_equal(r, 0);
+	assert_true(addr > a);
+	done(c, "fl");
+}
+
+static void
 test_file_mapping(void **state)
 {
 	(void)state;
@@ -1134,6 +1226,7 @@ main(void)
 		cmocka_unit_test(test_hello_ping),
 		cmocka_unit_test(test_create_destroy_list),
 		cmocka_unit_test(test_mmap_find),
+		cmocka_unit_test(test_find_lone_pipelined),
 		cmocka_unit_test(test_file_mapping),
 		cmocka_unit_test(test_open_files),
 		cmocka_unit_test(test_create_ext),

@@ -86,15 +86,19 @@ probe(const unsigned char *seg, size_t len, unsigned *seed)
 {
 	struct vseg_result res;
 	uint64_t bad, ver, addr = BASE + (uint64_t)(rand_r(seed) % 1400) * PAGE;
+	struct vseg_map m;
 	char name[64];
 	int r;
 
-	r = vseg_find(seg, len, (enum vseg_find_mode)(rand_r(seed) % 3), addr, addr + PAGE, &res);
+	/* A header that is not this format's is refused before anything else is read. */
+	if (vseg_map_init(&m, seg, len) < 0)
+		return;
+	r = vseg_find(&m, (enum vseg_find_mode)(rand_r(seed) % 3), addr, addr + PAGE, &res);
 	assert_true(r >= -4095 || r == VSEG_READ_REMAP);
 	if (r > 0 && (r & 1))
-		(void)vseg_name(seg, len, &res.vma, name, sizeof(name));
-	(void)vseg_check(seg, len, BASE, 1200 * PAGE, 0, &bad);
-	(void)vseg_version(seg, len, &ver);
+		(void)vseg_name(&m, &res.vma, name, sizeof(name));
+	(void)vseg_check(&m, BASE, 1200 * PAGE, 0, &bad);
+	(void)vseg_version(&m, &ver);
 }
 
 static void
@@ -104,15 +108,21 @@ test_intact(void **state)
 	size_t len;
 	unsigned char *seg = real_segment(&len);
 	struct vseg_result res;
+	struct vseg_map m;
 	char name[64];
 
-	assert_int_equal(vseg_find(seg, len, VSEG_FIND, 0, 0, &res), 1);
+	assert_int_equal(vseg_map_init(&m, seg, len), 0);
+	assert_int_equal(vseg_find(&m, VSEG_FIND, 0, 0, &res), 1);
 	assert_int_equal(res.vma.start, BASE);
-	assert_int_equal(vseg_name(seg, len, &res.vma, name, sizeof(name)), 16);
+	assert_int_equal(vseg_name(&m, &res.vma, name, sizeof(name)), 16);
 	assert_string_equal(name, "/usr/lib/libx.so");
-	/* Too short for its header, or claiming more than is there. */
-	assert_int_equal(vseg_find(seg, 100, VSEG_FIND, 0, 0, &res), -EBADMSG);
-	assert_int_equal(vseg_find(seg, len - 1, VSEG_FIND, 0, 0, &res), VSEG_READ_REMAP);
+	/* Too short for its header, not of this format, or claiming more than is there. */
+	assert_int_equal(vseg_map_init(&m, seg, 100), -EBADMSG);
+	seg[8]++;
+	assert_int_equal(vseg_map_init(&m, seg, len), -EBADMSG);
+	seg[8]--;
+	assert_int_equal(vseg_map_init(&m, seg, len - 1), 0);
+	assert_int_equal(vseg_find(&m, VSEG_FIND, 0, 0, &res), VSEG_READ_REMAP);
 	free(seg);
 }
 
