@@ -11,6 +11,7 @@ struct wire_in {
 	const uint8_t *p, *end;
 };
 
+/* wire_in_varint() from where in is, which it moves past the varint. */
 static bool
 in_varint(struct wire_in *in, unsigned max, uint64_t *v, bool *any)
 {
