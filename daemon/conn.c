@@ -154,6 +154,26 @@ conn_want_write(struct conn *c)
 }
 
 /*
+ * The pass's replies written straight from the batch when nothing waits before them: moving
+ * them to the output first costs a copy there and a chain allocated and freed per pass.
+ * What the socket does not take, and a failed write (which libevent then retries and
+ * reports), stay in the batch for conn_batch_flush().
+ */
+static void
+conn_write_batch(struct conn *c, struct evbuffer *out)
+{
+	struct wire_buf *w = &c->srv->wire;
+	ssize_t n;
+
+	if (w->batch_owner != c || !w->batch_len || c->writing || c->paused ||
+	    evbuffer_get_length(out) > 0 || watch_conn_waiting(c))
+		return;
+	n = send(bufferevent_getfd(c->bev), w->batch, w->batch_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n > 0)
+		wire_batch_sent(w, (size_t)n);
+}
+
+/*
  * Writes the pending output at once.  Arming the write event for every reply and disarming
  * it once sent costs two epoll_ctl calls and a second epoll_wait per round trip; the write
  * event is armed only for what the socket does not take now (libevent then also reports a
@@ -170,6 +190,7 @@ conn_flush(struct conn *c)
 
 	/* No reply leaves before the views show what it reports. */
 	view_flush(&c->srv->spaces);
+	conn_write_batch(c, out);
 	conn_batch_flush(c);
 	if (c->writing || evbuffer_get_length(out) == 0)
 		return;

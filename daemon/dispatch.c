@@ -764,11 +764,13 @@ dispatch_op(struct dctx *d)
 static void
 dispatch_failed_change(struct dctx *d, int r)
 {
-	Event ev = VMAD__V1__EVENT__INIT;
 	struct mm_range rg;
 
 	if (!d->sp || !mm_take_op_changed(d->sp->mm, &rg) || r >= 0 || !d->sp->watchers)
 		return;
+	/* Initialised only here: an Event is large, and most requests change nothing. */
+	Event ev = VMAD__V1__EVENT__INIT;
+
 	emit_range(d, d->sp, VMAD__V1__EVENT_KIND__EVENT_CHANGED, rg.lo, rg.hi - rg.lo, &ev);
 }
 

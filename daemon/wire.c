@@ -35,8 +35,10 @@ wire_request_unpack_protobuf_c(struct arena *a, const uint8_t *data, size_t len)
 Vmad__V1__Request *
 wire_request_unpack(struct arena *a, const uint8_t *data, size_t len)
 {
-	Vmad__V1__Request *req = wire_request_plain(a, data, len);
+	Vmad__V1__Request *req = wire_request_find(a, data, len);
 
+	if (!req)
+		req = wire_request_plain(a, data, len);
 	if (req)
 		return req;
 	/* protobuf-c decides, with the whole budget. */
@@ -141,6 +143,26 @@ put_string(uint8_t *p, uint32_t id, const char *s, size_t n)
 	p -= n;
 	memcpy(p, s, n);
 	return put_field(p, id, WIRE_LEN, n);
+}
+
+/* A value and its one-byte tag. */
+static inline uint8_t *
+put_tagged(uint8_t *p, uint8_t tag, uint64_t v)
+{
+	p = put_varint(p, v);
+	*--p = tag;
+	return p;
+}
+
+/* An optional string field of n bytes, its tag one byte. */
+static inline uint8_t *
+put_tagged_string(uint8_t *p, uint8_t tag, const char *s, size_t n)
+{
+	if (!s)
+		return p;
+	p -= n;
+	memcpy(p, s, n);
+	return put_tagged(p, tag, n);
 }
 
 /* A value and its tag, room for both being the caller's business. */
@@ -299,6 +321,37 @@ wire_find_shape(void)
 	return 0;
 }
 
+/* Response's find, the member of its result that out_response() writes without a look-up. */
+static int
+wire_resp_find(struct wire_buf *b)
+{
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+		&vmad__v1__response__descriptor, "find");
+
+	if (!f || !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    f->descriptor != &vmad__v1__find_result__descriptor)
+		return -EPROTO;
+	b->resp_find = f->id;
+	return 0;
+}
+
+/*
+ * The tag of each of n fields, which the straight writers store as one byte: numbers below
+ * 16.  strings: a bit per field of the string (length-delimited) ones.
+ */
+static int
+wire_tags(const uint32_t *ids, unsigned n, uint32_t strings, uint8_t *tags)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t tag = ids[i] << 3 | (strings & (1u << i) ? WIRE_LEN : WIRE_VARINT);
+
+		if (ids[i] >= 16)
+			return -EPROTO;
+		tags[i] = (uint8_t)tag;
+	}
+	return 0;
+}
+
 int
 wire_init(struct wire_buf *b)
 {
@@ -317,6 +370,13 @@ wire_init(struct wire_buf *b)
 			     b->find_id, 0, true);
 	if (r == 0)
 		r = wire_find_shape();
+	if (r == 0)
+		r = wire_resp_find(b);
+	if (r == 0)
+		r = wire_tags(b->vma_id, WIRE_VMA_FIELDS, vma_strings, b->vma_tag);
+	if (r == 0)
+		r = wire_tags(b->find_id, WIRE_FIND_FIELDS, (1u << WIRE_FIND_FIELDS) - 1,
+			      b->find_tag);
 	b->ids_ready = r == 0;
 	return r;
 }
@@ -330,7 +390,7 @@ wire_init(struct wire_buf *b)
 static int
 out_vma(struct wire_out *o, const Vmad__V1__Vma *v)
 {
-	const uint32_t *id = o->b->vma_id;
+	const uint8_t *tag = o->b->vma_tag;
 	size_t perms = v->perms ? strlen(v->perms) : 0, path = v->path ? strlen(v->path) : 0;
 	size_t line = v->line ? strlen(v->line) : 0;
 	int r = out_room(o, WIRE_VMA_FIELDS * 2 * OUT_VARINT_MAX + perms + path + line);
@@ -341,47 +401,59 @@ out_vma(struct wire_out *o, const Vmad__V1__Vma *v)
 		return r;
 	p = o->p;
 	if (v->has_rss_kb)
-		p = put_field(p, id[WIRE_VMA_RSS_KB], WIRE_VARINT, v->rss_kb);
-	p = put_string(p, id[WIRE_VMA_LINE], v->line, line);
-	p = put_string(p, id[WIRE_VMA_PATH], v->path, path);
+		p = put_tagged(p, tag[WIRE_VMA_RSS_KB], v->rss_kb);
+	p = put_tagged_string(p, tag[WIRE_VMA_LINE], v->line, line);
+	p = put_tagged_string(p, tag[WIRE_VMA_PATH], v->path, path);
 	if (v->has_ino)
-		p = put_field(p, id[WIRE_VMA_INO], WIRE_VARINT, v->ino);
+		p = put_tagged(p, tag[WIRE_VMA_INO], v->ino);
 	if (v->has_dev_minor)
-		p = put_field(p, id[WIRE_VMA_DEV_MINOR], WIRE_VARINT, v->dev_minor);
+		p = put_tagged(p, tag[WIRE_VMA_DEV_MINOR], v->dev_minor);
 	if (v->has_dev_major)
-		p = put_field(p, id[WIRE_VMA_DEV_MAJOR], WIRE_VARINT, v->dev_major);
+		p = put_tagged(p, tag[WIRE_VMA_DEV_MAJOR], v->dev_major);
 	if (v->has_offset)
-		p = put_field(p, id[WIRE_VMA_OFFSET], WIRE_VARINT, v->offset);
-	p = put_string(p, id[WIRE_VMA_PERMS], v->perms, perms);
+		p = put_tagged(p, tag[WIRE_VMA_OFFSET], v->offset);
+	p = put_tagged_string(p, tag[WIRE_VMA_PERMS], v->perms, perms);
 	if (v->has_pgoff)
-		p = put_field(p, id[WIRE_VMA_PGOFF], WIRE_VARINT, v->pgoff);
+		p = put_tagged(p, tag[WIRE_VMA_PGOFF], v->pgoff);
 	if (v->has_flags)
-		p = put_field(p, id[WIRE_VMA_FLAGS], WIRE_VARINT, v->flags);
+		p = put_tagged(p, tag[WIRE_VMA_FLAGS], v->flags);
 	if (v->has_end)
-		p = put_field(p, id[WIRE_VMA_END], WIRE_VARINT, v->end);
+		p = put_tagged(p, tag[WIRE_VMA_END], v->end);
 	if (v->has_start)
-		p = put_field(p, id[WIRE_VMA_START], WIRE_VARINT, v->start);
+		p = put_tagged(p, tag[WIRE_VMA_START], v->start);
 	o->p = p;
 	return 0;
 }
 
-/* A Vma field of number id: the message, its length and its tag. */
+/* A Vma field of that one-byte tag: the message, its length and its tag. */
 static int
-out_vma_field(struct wire_out *o, uint32_t id, const Vmad__V1__Vma *v)
+out_vma_field(struct wire_out *o, uint8_t tag, const Vmad__V1__Vma *v)
 {
 	size_t mark = out_written(o);
 	int r = v->base.n_unknown_fields ? -EOPNOTSUPP : out_vma(o, v);
 
-	return r < 0 ? r : out_field(o, id, WIRE_LEN, out_written(o) - mark);
+	if (r == 0 && (r = out_room(o, 1 + OUT_VARINT_MAX)) == 0)
+		o->p = put_tagged(o->p, tag, out_written(o) - mark);
+	return r;
 }
 
 /* A find reply's result, written straight as the Vma is (wire_init() checked its shape). */
 static int
 out_find(struct wire_out *o, const Vmad__V1__FindResult *m)
 {
-	int r = m->prev ? out_vma_field(o, o->b->find_id[WIRE_FIND_PREV], m->prev) : 0;
+	int r = m->prev ? out_vma_field(o, o->b->find_tag[WIRE_FIND_PREV], m->prev) : 0;
 
-	return r == 0 && m->vma ? out_vma_field(o, o->b->find_id[WIRE_FIND_VMA], m->vma) : r;
+	return r == 0 && m->vma ? out_vma_field(o, o->b->find_tag[WIRE_FIND_VMA], m->vma) : r;
+}
+
+/* Response's find: the FindResult, its length and its tag, as out_delimited() writes it. */
+static int
+out_resp_find(struct wire_out *o, const Vmad__V1__FindResult *m)
+{
+	size_t mark = out_written(o);
+	int r = m->base.n_unknown_fields ? -EOPNOTSUPP : out_find(o, m);
+
+	return r < 0 ? r : out_field(o, o->b->resp_find, WIRE_LEN, out_written(o) - mark);
 }
 
 /*
@@ -392,13 +464,16 @@ static int
 out_response(struct wire_out *o, const Vmad__V1__Response *m, unsigned depth)
 {
 	const ProtobufCMessageDescriptor *d = &vmad__v1__response__descriptor;
+	bool find = m->result_case == o->b->resp_find;
 	const ProtobufCFieldDescriptor *f =
-		m->result_case ? wire_in_lookup(d, m->result_case) : NULL;
+		m->result_case && !find ? wire_in_lookup(d, m->result_case) : NULL;
 	const void *member = f ? (const char *)m + f->offset : NULL;
 	size_t message = m->message ? strlen(m->message) : 0;
 	int r = 0;
 
-	if (f && (f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING)) {
+	if (find && m->find) {
+		r = out_resp_find(o, m->find);
+	} else if (f && (f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING)) {
 		const void *ptr = *(const void *const *)member;
 
 		if (ptr && ptr != f->default_value)
@@ -614,6 +689,17 @@ wire_frame_batch(struct wire_buf *b, const ProtobufCMessage *msg)
 	}
 	wire_scratch_trim(b);
 	return r == -EOPNOTSUPP ? wire_batch_protobuf_c(b, msg) : r;
+}
+
+void
+wire_batch_sent(struct wire_buf *b, size_t n)
+{
+	if (n > b->batch_len)
+		n = b->batch_len;
+	/* All of it, but for a socket that took only part. */
+	if (n < b->batch_len)
+		memmove(b->batch, b->batch + n, b->batch_len - n);
+	b->batch_len -= n;
 }
 
 int

@@ -57,6 +57,9 @@ struct wire_buf {
 	uint32_t vma_id[WIRE_VMA_FIELDS];
 	uint32_t resp_id[WIRE_RESP_FIELDS];
 	uint32_t find_id[WIRE_FIND_FIELDS];
+	uint32_t resp_find;                 /* Response's FindResult, the commonest result */
+	uint8_t vma_tag[WIRE_VMA_FIELDS];   /* each Vma field's tag, one byte (wire_init) */
+	uint8_t find_tag[WIRE_FIND_FIELDS]; /* and FindResult's */
 	/*
 	 * Frames gathered to be handed to one output at once (wire_frame_batch()), and whose
 	 * output that is (conn.c's business).
@@ -82,6 +85,12 @@ Vmad__V1__Request *wire_request_unpack(struct arena *a, const uint8_t *data, siz
 Vmad__V1__Request *wire_request_unpack_protobuf_c(struct arena *a, const uint8_t *data, size_t len);
 /* The one-pass decoder alone: NULL also for every request it leaves to protobuf-c. */
 Vmad__V1__Request *wire_request_plain(struct arena *a, const uint8_t *data, size_t len);
+/*
+ * wire_find.c: a find request (an id, then the find, its fields each once in number order),
+ * decoded straight; NULL for every other frame, which is left to wire_request_plain().  What it
+ * decodes, wire_request_plain() decodes alike.
+ */
+Vmad__V1__Request *wire_request_find(struct arena *a, const uint8_t *data, size_t len);
 
 /* Appends msg framed (4-byte big-endian length, then the message): 0, -ENOMEM, -EMSGSIZE. */
 int wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessage *msg);
@@ -89,6 +98,8 @@ int wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCM
 int wire_frame_batch(struct wire_buf *b, const ProtobufCMessage *msg);
 /* Moves the batch to out in one piece: 0, or -ENOMEM (the batch is dropped all the same). */
 int wire_batch_flush(struct wire_buf *b, struct evbuffer *out);
+/* Drops the first n bytes of the batch, which the caller wrote to the socket itself. */
+void wire_batch_sent(struct wire_buf *b, size_t n);
 void wire_buf_fini(struct wire_buf *b);
 
 #endif

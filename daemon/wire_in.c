@@ -11,37 +11,11 @@ struct wire_in {
 	const uint8_t *p, *end;
 };
 
-/*
- * A varint of at most max bytes (protobuf-c's limits: 10 for values, 5 for tags and lengths).
- * *any tells whether a 7-bit group was nonzero, which is protobuf-c's reading of a bool.
- */
+/* wire_in_varint() from where in is, which it moves past the varint. */
 static bool
 in_varint(struct wire_in *in, unsigned max, uint64_t *v, bool *any)
 {
-	uint64_t r = 0;
-	unsigned groups = 0;
-
-	/* Tags, lengths and small numbers take one byte. */
-	if (in->p < in->end && *in->p < 0x80) {
-		*v = *in->p++;
-		if (any)
-			*any = *v != 0;
-		return true;
-	}
-	for (unsigned i = 0; i < max && in->p + i < in->end; i++) {
-		uint8_t byte = in->p[i];
-
-		r |= (uint64_t)(byte & 0x7f) << (7 * i);
-		groups |= byte & 0x7f;
-		if (!(byte & 0x80)) {
-			in->p += i + 1;
-			*v = r;
-			if (any)
-				*any = groups != 0;
-			return true;
-		}
-	}
-	return false;
+	return wire_in_varint(&in->p, in->end, max, v, any);
 }
 
 /*

@@ -10,6 +10,7 @@
 #ifndef VMAD_WIRE_IN_H
 #define VMAD_WIRE_IN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,40 @@
  */
 ProtobufCMessage *wire_in_message(ProtobufCAllocator *alloc, const ProtobufCMessageDescriptor *d,
 				  const uint8_t *data, size_t len);
+
+/*
+ * A varint of at most max bytes at *p (protobuf-c's limits: 10 for values, 5 for tags and
+ * lengths), *p moved past it.  *any tells whether a 7-bit group was nonzero, which is
+ * protobuf-c's reading of a bool.  Inline: the decoders read one per field.
+ */
+static inline bool
+wire_in_varint(const uint8_t **p, const uint8_t *end, unsigned max, uint64_t *v, bool *any)
+{
+	uint64_t r = 0;
+	unsigned groups = 0;
+
+	/* Tags, lengths and small numbers take one byte. */
+	if (*p < end && **p < 0x80) {
+		*v = *(*p)++;
+		if (any)
+			*any = *v != 0;
+		return true;
+	}
+	for (unsigned i = 0; i < max && *p + i < end; i++) {
+		uint8_t byte = (*p)[i];
+
+		r |= (uint64_t)(byte & 0x7f) << (7 * i);
+		groups |= byte & 0x7f;
+		if (!(byte & 0x80)) {
+			*p += i + 1;
+			*v = r;
+			if (any)
+				*any = groups != 0;
+			return true;
+		}
+	}
+	return false;
+}
 
 /* The field numbered id of d, or NULL. */
 const ProtobufCFieldDescriptor *wire_in_lookup(const ProtobufCMessageDescriptor *d, uint64_t id);

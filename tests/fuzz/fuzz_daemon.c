@@ -6,8 +6,8 @@
  * answered and closed.  After every request the engine's invariants are checked on every
  * address space.  The first input byte picks the client's identity (root or one of two
  * users), so access control is exercised too.  The daemon's own protobuf code is checked
- * against protobuf-c: every request frame decodes alike, and every reply is exactly what
- * protobuf-c packs for its contents.
+ * against protobuf-c: every request frame decodes alike (and the find fast path alike to the
+ * one-pass decoder), and every reply is exactly what protobuf-c packs for its contents.
  */
 #include <errno.h>
 #include <signal.h>
@@ -106,23 +106,31 @@ same_or_abort(const ProtobufCMessage *a, const ProtobufCMessage *b, const char *
 	free(y);
 }
 
-/* What the one-pass decoder makes of a frame is what protobuf-c makes of it. */
+/*
+ * What the one-pass decoder makes of a frame is what protobuf-c makes of it; what the find
+ * fast path takes, the one-pass decoder takes alike.
+ */
 static void
 check_request(const uint8_t *body, size_t len)
 {
-	struct arena a, b;
-	Vmad__V1__Request *plain, *pbc;
+	struct arena a, b, c;
+	Vmad__V1__Request *plain, *pbc, *fast;
 
 	arena_init(&a, srv.cfg.decode_budget);
 	arena_init(&b, srv.cfg.decode_budget);
+	arena_init(&c, srv.cfg.decode_budget);
 	plain = wire_request_plain(&a, body, len);
 	pbc = vmad__v1__request__unpack(arena_allocator(&b), len, body);
-	if (plain && !pbc)
+	fast = wire_request_find(&c, body, len);
+	if ((plain && !pbc) || (fast && !plain))
 		abort();
 	if (plain)
 		same_or_abort(&plain->base, &pbc->base, "a decoded request");
+	if (fast)
+		same_or_abort(&fast->base, &plain->base, "a find decoded by the fast path");
 	arena_fini(&a);
 	arena_fini(&b);
+	arena_fini(&c);
 }
 
 static void

@@ -271,23 +271,32 @@ test_encode_large(void **state)
 /* Request fields up to here are decoded by wire.c's plain decoder; later ops by protobuf-c. */
 #define WIRE_PLAIN_OPS_END 32
 
+/* The find fast path takes a frame only if the one-pass decoder takes it too. */
 static bool
 check_decoding(const uint8_t *data, size_t len, size_t budget)
 {
-	struct arena a, b, c;
-	Vmad__V1__Request *plain, *got, *want;
+	struct arena a, b, c, d;
+	Vmad__V1__Request *plain, *got, *want, *fast;
 	size_t n;
 	uint8_t *x, *y;
 
 	arena_init(&a, budget);
 	arena_init(&b, budget);
 	arena_init(&c, budget);
+	arena_init(&d, budget);
 	plain = wire_request_plain(&c, data, len);
+	fast = wire_request_find(&d, data, len);
 	got = wire_request_unpack(&a, data, len);
 	want = vmad__v1__request__unpack(arena_allocator(&b), len, data);
 	assert_int_equal(got == NULL, want == NULL);
 	if (plain)
 		assert_non_null(want);
+	if (fast) {
+		assert_non_null(plain);
+		assert_int_equal(fast->op_case, VMAD__V1__REQUEST__OP_FIND);
+		/* The same allocations: the budget runs out at the same point. */
+		assert_int_equal(d.spent, c.spent);
+	}
 	if (want) {
 		n = vmad__v1__request__get_packed_size(want);
 		assert_int_equal(vmad__v1__request__get_packed_size(got), n);
@@ -303,13 +312,35 @@ check_decoding(const uint8_t *data, size_t len, size_t budget)
 			vmad__v1__request__pack(plain, y);
 			assert_memory_equal(x, y, n);
 		}
+		if (fast) {
+			assert_int_equal(vmad__v1__request__get_packed_size(fast), n);
+			vmad__v1__request__pack(fast, y);
+			assert_memory_equal(x, y, n);
+		}
 		free(x);
 		free(y);
 	}
 	arena_fini(&a);
 	arena_fini(&b);
 	arena_fini(&c);
+	arena_fini(&d);
 	return plain != NULL;
+}
+
+/* Whether the find fast path takes the frame on its own. */
+static bool
+decodes_fast(const uint8_t *data, size_t len, size_t budget)
+{
+	struct arena a;
+	bool fast;
+
+	arena_init(&a, budget);
+	fast = wire_request_find(&a, data, len) != NULL;
+	/* Refused for lack of memory: nothing is left allocated for the decoders after it. */
+	if (!fast)
+		assert_int_equal(a.spent, 0);
+	arena_fini(&a);
+	return fast;
 }
 
 /* Packs m with protobuf-c into buf (of size at least 4096); returns the length. */
@@ -410,6 +441,97 @@ test_decode_odd(void **state)
 
 		if (cases[i].plain && !plain)
 			fail_msg("%s: not decoded in one pass", cases[i].what);
+	}
+}
+
+/*
+ * Find requests (Request.id = 1, find = 21; Find.name = 1, mode = 2, addr = 3, end = 4): the
+ * fast path takes the shape libvmaclient sends and its odd encodings; anything else goes on
+ * to the one-pass decoder, and check_decoding() holds every answer to it and protobuf-c.
+ */
+static void
+test_decode_find(void **state)
+{
+	static const struct {
+		const char *what;
+		size_t len;
+		uint8_t bytes[32];
+		bool fast, plain;
+	} cases[] = {
+		{ "id, name, mode, addr",
+		  18,
+		  { 0x08, 0x07, 0xaa, 0x01, 0x0d, 0x0a, 0x05, 'b', 'e', 'n', 'c', 'h', 0x10, 0x00,
+		    0x18, 0x80, 0x80, 0x04 },
+		  true,
+		  true },
+		{ "no id", 6, { 0xaa, 0x01, 0x03, 0x0a, 0x01, 'a' }, true, true },
+		{ "empty find", 3, { 0xaa, 0x01, 0x00 }, true, true },
+		{ "intersection with end",
+		  12,
+		  { 0x08, 0x01, 0xaa, 0x01, 0x07, 0x10, 0x02, 0x18, 0x01, 0x20, 0xff, 0x01 },
+		  true,
+		  true },
+		{ "ten-byte addr and id",
+		  25,
+		  { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0xaa, 0x01,
+		    0x0b, 0x18, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f },
+		  true,
+		  true },
+		{ "mode -1",
+		  14,
+		  { 0xaa, 0x01, 0x0b, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		    0x01 },
+		  true,
+		  true },
+		{ "two-byte tags", 7, { 0x88, 0x00, 0x05, 0xaa, 0x81, 0x00, 0x00 }, true, true },
+		{ "name with a NUL",
+		  8,
+		  { 0xaa, 0x01, 0x05, 0x0a, 0x03, 'a', 0x00, 'b' },
+		  true,
+		  true },
+		{ "fields out of order",
+		  8,
+		  { 0xaa, 0x01, 0x05, 0x18, 0x05, 0x0a, 0x01, 'a' },
+		  false,
+		  true },
+		{ "id after the find", 5, { 0xaa, 0x01, 0x00, 0x08, 0x01 }, false, true },
+		{ "id only", 2, { 0x08, 0x01 }, false, true },
+		{ "another op", 4, { 0x08, 0x01, 0x5a, 0x00 }, false, true },
+		{ "addr twice", 7, { 0xaa, 0x01, 0x04, 0x18, 0x01, 0x18, 0x02 }, false, false },
+		{ "id twice", 7, { 0x08, 0x01, 0x08, 0x02, 0xaa, 0x01, 0x00 }, false, false },
+		{ "unknown field in the find", 5, { 0xaa, 0x01, 0x02, 0x28, 0x01 }, false, false },
+		{ "mode as a string", 6, { 0xaa, 0x01, 0x03, 0x12, 0x01, 0x00 }, false, false },
+		{ "name as a varint", 5, { 0xaa, 0x01, 0x02, 0x08, 0x01 }, false, false },
+		{ "id as a string", 6, { 0x0a, 0x01, 0x00, 0xaa, 0x01, 0x00 }, false, false },
+		{ "name past the find", 6, { 0xaa, 0x01, 0x03, 0x0a, 0x05, 'a' }, false, false },
+		{ "find past the end", 4, { 0xaa, 0x01, 0x05, 0x18 }, false, false },
+		{ "truncated addr", 5, { 0xaa, 0x01, 0x02, 0x18, 0x80 }, false, false },
+		{ "eleven-byte addr",
+		  15,
+		  { 0xaa, 0x01, 0x0c, 0x18, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+		    0x80, 0x00 },
+		  false,
+		  false },
+		{ "six-byte name length",
+		  10,
+		  { 0xaa, 0x01, 0x07, 0x0a, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00 },
+		  false,
+		  false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool plain = check_decoding(cases[i].bytes, cases[i].len, BUDGET);
+
+		if (decodes_fast(cases[i].bytes, cases[i].len, BUDGET) != cases[i].fast)
+			fail_msg("%s: the fast path %s it", cases[i].what,
+				 cases[i].fast ? "refuses" : "takes");
+		if (plain != cases[i].plain)
+			fail_msg("%s: the one-pass decoder %s it", cases[i].what,
+				 cases[i].plain ? "refuses" : "takes");
+		/* Too little memory for the name: refused, and then refused by the others too. */
+		for (size_t budget = 0; budget < 200; budget += 16)
+			check_decoding(cases[i].bytes, cases[i].len, budget);
 	}
 }
 
@@ -577,6 +699,7 @@ main(void)
 		cmocka_unit_test(test_encode_large),
 		cmocka_unit_test(test_decode_every_field),
 		cmocka_unit_test(test_decode_odd),
+		cmocka_unit_test(test_decode_find),
 		cmocka_unit_test(test_decode_mutated),
 		cmocka_unit_test(test_decode_replies),
 		cmocka_unit_test(test_request_packing),
