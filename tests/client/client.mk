@@ -31,14 +31,16 @@ TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_LOC) $(CLIENT_TEST_VIEW) $(
 		    $(CLIENT_TEST_HOST) $(CLIENT_TEST_ABI) $(CLIENT_TEST_DIFF) $(CLIENT_TEST_CTL) \
 		    $(CLIENT_TEST_INST)
 
-CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o \
+CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o \
+	$(CLIENT_TEST_DIR)/test_libvmaclient_calls.o $(CLIENT_TEST_DIR)/tvmad.o \
 	$(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/test_vseg_hostile.o
 
 $(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -Iclient/lib -Idaemon -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
 	$(call PC_CFLAGS,cmocka)
 
-$(CLIENT_TEST_LIB): $(CLIENT_TEST_DIR)/test_libvmaclient.o $(CLIENT_TEST_DIR)/tvmad.o \
-		$(CLIENT_SO) $(CLIENT_SO_DEV) | $(VMAD)
+$(CLIENT_TEST_LIB): $(CLIENT_TEST_DIR)/test_libvmaclient.o \
+		$(CLIENT_TEST_DIR)/test_libvmaclient_calls.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIENT_SO) \
+		$(CLIENT_SO_DEV) | $(VMAD)
 	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
 		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
 

@@ -4,6 +4,8 @@
  * watching, and a daemon that dies or stalls mid-call.  SIGPIPE keeps its default action on
  * purpose: a library that let it through would kill this test.
  *
+ * The tests of the calls added since 0.1, and of watching, are in test_libvmaclient_calls.c.
+ *
  * With VMAC_TEST_LOCAL=1 in the environment the same tests run against the in-process engine
  * (vmac_open_local()) instead, so that the two cannot drift apart; the tests of the socket
  * itself (a daemon that dies, stalls or closes) are skipped there.
@@ -22,55 +24,47 @@
 
 #include <cmocka.h>
 
-#include "tvmad.h"
-#include "vmaclient.h"
+#include "tlib.h"
 
-#define PAGE     4096ULL
-#define MMAP_TOP 0x7ffff7fff000ULL /* mmap_base of a default x86_64 space */
-#define ANON     (VMAC_MAP_PRIVATE | VMAC_MAP_ANONYMOUS)
-#define RW       (VMAC_PROT_READ | VMAC_PROT_WRITE)
+struct tvmad tlib_vm;
+bool tlib_local;
 
-static struct tvmad vm;
-static bool local_mode;
-
-static struct vmac_conn *
-conn(void)
+struct vmac_conn *
+tlib_conn(void)
 {
 	struct vmac_conn *c = NULL;
-	if (local_mode)
+	if (tlib_local)
 		assert_int_equal(vmac_open_local(&c), 0);
 	else
-		assert_int_equal(vmac_connect(vm.sock, &c), 0);
+		assert_int_equal(vmac_connect(tlib_vm.sock, &c), 0);
 	assert_non_null(c);
 	return c;
 }
 
-/* A test of the transport: nothing to test in local mode. */
-static void
-socket_only(void)
+void
+tlib_socket_only(void)
 {
-	if (local_mode)
+	if (tlib_local)
 		skip();
 }
 
-/* A fresh space named after the test, destroyed at the end by the caller. */
-static struct vmac_conn *
-space(const char *name, const struct vmac_create_opts *o)
+struct vmac_conn *
+tlib_space(const char *name, const struct vmac_create_opts *o)
 {
-	struct vmac_conn *c = conn();
+	struct vmac_conn *c = tlib_conn();
 	assert_int_equal(vmac_create(c, name, o), 0);
 	return c;
 }
 
-static void
-done(struct vmac_conn *c, const char *name)
+void
+tlib_done(struct vmac_conn *c, const char *name)
 {
 	assert_int_equal(vmac_destroy(c, name), 0);
 	vmac_close(c);
 }
 
-static int
-count_vmas(struct vmac_conn *c, const char *name, uint32_t page)
+int
+tlib_count_vmas(struct vmac_conn *c, const char *name, uint32_t page)
 {
 	struct vmac_maps_iter *it;
 	struct vmac_vma v;
@@ -87,16 +81,16 @@ static void
 test_connect_errors(void **state)
 {
 	(void)state;
-	socket_only();
+	tlib_socket_only();
 	struct vmac_conn *c = NULL;
 	char path[256];
-	snprintf(path, sizeof(path), "%s/nothing-here", vm.dir);
+	snprintf(path, sizeof(path), "%s/nothing-here", tlib_vm.dir);
 	assert_int_equal(vmac_connect(path, &c), -ENOENT);
 	memset(path, 'x', sizeof(path) - 1);
 	path[sizeof(path) - 1] = '\0';
 	assert_int_equal(vmac_connect(path, &c), -ENAMETOOLONG);
 	assert_null(c);
-	setenv("VMAD_SOCKET", vm.sock, 1);
+	setenv("VMAD_SOCKET", tlib_vm.sock, 1);
 	assert_int_equal(vmac_connect(NULL, &c), 0);
 	unsetenv("VMAD_SOCKET");
 	assert_int_equal(vmac_ping(c), 0);
@@ -109,7 +103,7 @@ static void
 test_hello_ping(void **state)
 {
 	(void)state;
-	struct vmac_conn *c = conn();
+	struct vmac_conn *c = tlib_conn();
 	struct vmac_server_info info;
 	assert_int_equal(vmac_hello(c, "test_libvmaclient", &info), 0);
 	assert_int_equal(info.version, VMAC_PROTOCOL_VERSION);
@@ -130,7 +124,7 @@ test_create_destroy_list(void **state)
 	o.set = VMAC_OPT_MODE;
 	o.mode = 0640;
 	o.with_stack = true;
-	struct vmac_conn *c = space("cd", &o);
+	struct vmac_conn *c = tlib_space("cd", &o);
 	assert_int_equal(vmac_create(c, "cd", NULL), -EEXIST);
 	assert_true(strlen(vmac_errmsg(c)) > 0);
 	assert_int_equal(vmac_conn_error(c), 0);
@@ -158,7 +152,7 @@ static void
 test_mmap_find(void **state)
 {
 	(void)state;
-	struct vmac_conn *c = space("mf", NULL);
+	struct vmac_conn *c = tlib_space("mf", NULL);
 	uint64_t a = 0, b = 0;
 	assert_int_equal(vmac_mmap(c, "mf", 0, 16 * PAGE, RW, ANON, NULL, 0, &a), 0);
 	assert_int_equal(a, MMAP_TOP - 16 * PAGE);
@@ -211,7 +205,7 @@ test_mmap_find(void **state)
 	assert_int_equal(result, -ENOENT);
 	assert_int_equal(vmac_pipeline_next(c, &result), 0);
 	assert_int_equal(vmac_find_vma(c, "mf", 0x10000000, &v), VMAC_FOUND_VMA);
-	done(c, "mf");
+	tlib_done(c, "mf");
 }
 
 static void
@@ -256,7 +250,7 @@ static void
 test_find_lone_pipelined(void **state)
 {
 	(void)state;
-	struct vmac_conn *c = space("fl", NULL);
+	struct vmac_conn *c = tlib_space("fl", NULL);
 	struct vmac_file f = { .path = "/usr/lib/libfl.so",
 			       .mode = VMAC_FMODE_READ,
 			       .dev_major = 8,
@@ -303,14 +297,14 @@ test_find_lone_pipelined(void **state)
 	}
 	assert_int_equal(r, 0);
 	assert_true(addr > a);
-	done(c, "fl");
+	tlib_done(c, "fl");
 }
 
 static void
 test_file_mapping(void **state)
 {
 	(void)state;
-	struct vmac_conn *c = space("fm", NULL);
+	struct vmac_conn *c = tlib_space("fm", NULL);
 	struct vmac_file f = { .path = "/usr/lib/libdemo.so",
 			       .mode = VMAC_FMODE_READ,
 			       .dev_major = 8,
@@ -332,7 +326,7 @@ test_file_mapping(void **state)
 	assert_non_null(strstr(v.line, " 00001000 08:01 4242 "));
 	/* Opened read-only: a shared writable mapping is refused as the kernel refuses it. */
 	assert_int_equal(vmac_mmap(c, "fm", 0, PAGE, RW, VMAC_MAP_SHARED, &f, 0, NULL), -EACCES);
-	done(c, "fm");
+	tlib_done(c, "fm");
 }
 
 /*
@@ -343,7 +337,7 @@ static void
 test_open_files(void **state)
 {
 	(void)state;
-	struct vmac_conn *c = space("of", NULL);
+	struct vmac_conn *c = tlib_space("of", NULL);
 	struct vmac_file_info f;
 	enum vmac_fault_result fr;
 	uint64_t id, a, b, brk;
@@ -402,7 +396,7 @@ test_open_files(void **state)
 	assert_int_equal(vmac_brk(c, "of", 0, &brk), 0);
 	assert_int_equal(brk, 0x555555555000ULL);
 	assert_int_equal(vmac_set_brk(c, "of", 0x555555555001ULL, 0x555555556000ULL), -EINVAL);
-	done(c, "of");
+	tlib_done(c, "of");
 }
 
 /*
@@ -410,393 +404,6 @@ test_open_files(void **state)
  * does; personality bits and features that are not modelled, and reserved words that are not
  * zero, are refused rather than ignored.
  */
-static void
-test_create_ext(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = conn();
-	struct vmac_create_ext x = { .personality = VMAC_PER_READ_IMPLIES_EXEC };
-	struct vmac_vma v;
-	uint64_t a;
-
-	assert_int_equal(vmac_create_ext(c, "px", NULL, &x), 0);
-	assert_int_equal(vmac_mmap(c, "px", 0, PAGE, VMAC_PROT_READ, ANON, NULL, 0, &a), 0);
-	assert_int_equal(vmac_find_vma(c, "px", a, &v), VMAC_FOUND_VMA);
-	assert_true(v.flags & VMAC_VM_EXEC);
-	x.personality = 0x0100000u; /* MMAP_PAGE_ZERO */
-	assert_int_equal(vmac_create_ext(c, "py", NULL, &x), -EINVAL);
-	x.personality = 0;
-	x.reserved[3] = 1;
-	assert_int_equal(vmac_create_ext(c, "py", NULL, &x), -EINVAL);
-	assert_int_equal(vmac_create_ext(c, "py", NULL, NULL), 0);
-	assert_int_equal(vmac_mmap(c, "py", 0, PAGE, VMAC_PROT_READ, ANON, NULL, 0, &a), 0);
-	assert_int_equal(vmac_find_vma(c, "py", a, &v), VMAC_FOUND_VMA);
-	assert_false(v.flags & VMAC_VM_EXEC);
-	assert_int_equal(vmac_destroy(c, "py"), 0);
-	/* ADDR_COMPAT_LAYOUT: bottom-up from TASK_UNMAPPED_BASE, as the kernel lays it out. */
-	x.reserved[3] = 0;
-	x.personality = VMAC_PER_ADDR_COMPAT_LAYOUT;
-	assert_int_equal(vmac_create_ext(c, "pz", NULL, &x), 0);
-	assert_int_equal(vmac_mmap(c, "pz", 0, PAGE, VMAC_PROT_READ, ANON, NULL, 0, &a), 0);
-	assert_int_equal(a, 0x2aaaaaaab000ULL);
-	assert_int_equal(vmac_destroy(c, "pz"), 0);
-	done(c, "px");
-}
-
-/* mseal (0.2): sealed mappings refuse munmap and mprotect; the watcher hears of the seal. */
-static void
-test_mseal(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("ms", NULL), *w = conn();
-	struct vmac_event ev;
-	struct vmac_vma v;
-	uint64_t a;
-
-	assert_int_equal(vmac_watch(w, "ms"), 0);
-	assert_int_equal(
-		vmac_mmap(c, "ms", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
-		0);
-	assert_int_equal(vmac_mseal(c, "ms", a + PAGE, PAGE, 1), -EINVAL);
-	assert_int_equal(vmac_mseal(c, "ms", a + PAGE, PAGE, 0), 0);
-	assert_int_equal(vmac_munmap(c, "ms", a, 4 * PAGE), -EPERM);
-	assert_int_equal(vmac_mprotect(c, "ms", a + PAGE, PAGE, VMAC_PROT_READ), -EPERM);
-	assert_int_equal(vmac_find_vma(c, "ms", a + PAGE, &v), VMAC_FOUND_VMA);
-	assert_int_equal(v.start, a + PAGE);
-	assert_int_equal(v.end, a + 2 * PAGE);
-	assert_true(v.flags & (1ULL << 42));
-	assert_int_equal(vmac_mseal(c, "ms", a + 8 * PAGE, PAGE, 0), -ENOMEM);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_MSEAL);
-	assert_string_equal(vmac_event_kind_name(ev.kind), "mseal");
-	assert_int_equal(ev.start, a + PAGE);
-	vmac_close(w);
-	done(c, "ms");
-}
-
-/*
- * mlockall/munlockall (0.2): MCL_CURRENT locks what is mapped, MCL_FUTURE what is mapped
- * later; the watcher hears of both calls.
- */
-static void
-test_mlockall(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("mla", NULL), *w = conn();
-	struct vmac_event ev;
-	struct vmac_status st;
-	struct vmac_vma v;
-	uint64_t a, b;
-
-	assert_int_equal(vmac_watch(w, "mla"), 0);
-	assert_int_equal(
-		vmac_mmap(c, "mla", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
-		0);
-	assert_int_equal(vmac_mlockall(c, "mla", VMAC_MCL_ONFAULT), -EINVAL);
-	assert_int_equal(vmac_mlockall(c, "mla", 0), -EINVAL);
-	assert_int_equal(vmac_mlockall(c, "mla", VMAC_MCL_CURRENT), 0);
-	assert_int_equal(vmac_status(c, "mla", &st), 0);
-	assert_int_equal(st.vm_lck, 16);
-	assert_int_equal(st.rss_anon, 16);
-	assert_int_equal(vmac_mlockall(c, "mla", VMAC_MCL_FUTURE | VMAC_MCL_ONFAULT), 0);
-	assert_int_equal(vmac_mmap(c, "mla", 0, 2 * PAGE, RW, ANON, NULL, 0, &b), 0);
-	assert_int_equal(vmac_find_vma(c, "mla", b, &v), VMAC_FOUND_VMA);
-	assert_int_equal(v.flags & (VMAC_VM_LOCKED | VMAC_VM_LOCKONFAULT),
-			 VMAC_VM_LOCKED | VMAC_VM_LOCKONFAULT);
-	assert_int_equal(vmac_munlockall(c, "mla"), 0);
-	assert_int_equal(vmac_status(c, "mla", &st), 0);
-	assert_int_equal(st.vm_lck, 0);
-	assert_int_equal(vmac_munlockall(c, "nosuch"), -ENOENT);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_MLOCKALL);
-	assert_string_equal(vmac_event_kind_name(ev.kind), "mlockall");
-	assert_int_equal(ev.flags, VMAC_MCL_CURRENT);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.flags, VMAC_MCL_FUTURE | VMAC_MCL_ONFAULT);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_MUNLOCKALL);
-	vmac_close(w);
-	done(c, "mla");
-}
-
-/*
- * Protection keys (0.2): a default space answers as a CPU without PKU; a VMAC_FEATURE_PKU one
- * hands out keys, the VMA's flags carry its key, watchers hear of each call.
- */
-static void
-test_pkeys(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("pk", NULL), *w = conn();
-	struct vmac_create_ext x = { .features = VMAC_FEATURE_PKU };
-	struct vmac_event ev;
-	struct vmac_vma v;
-	int k = -5;
-	uint64_t a;
-
-	assert_int_equal(vmac_pkey_alloc(c, "pk", 0, 0, &k), -EINVAL);
-	assert_int_equal(vmac_pkey_alloc(c, "pk", 0, 0, &k), -ENOSPC);
-	assert_int_equal(vmac_pkey_free(c, "pk", 0), -EINVAL);
-	assert_int_equal(vmac_mmap(c, "pk", 0, 2 * PAGE, RW, ANON, NULL, 0, &a), 0);
-	assert_int_equal(vmac_pkey_mprotect(c, "pk", a, PAGE, VMAC_PROT_READ, 0), -EINVAL);
-	assert_int_equal(vmac_pkey_mprotect(c, "pk", a, PAGE, VMAC_PROT_READ, -1), 0);
-	assert_int_equal(vmac_destroy(c, "pk"), 0);
-
-	assert_int_equal(vmac_create_ext(c, "pk", NULL, &x), 0);
-	assert_int_equal(vmac_watch(w, "pk"), 0);
-	assert_int_equal(vmac_pkey_alloc(c, "pk", 0, VMAC_PKEY_DISABLE_WRITE, &k), 0);
-	assert_int_equal(k, 1);
-	assert_int_equal(vmac_mmap(c, "pk", 0, 2 * PAGE, RW, ANON, NULL, 0, &a), 0);
-	assert_int_equal(vmac_pkey_mprotect(c, "pk", a, PAGE, VMAC_PROT_READ, k), 0);
-	assert_int_equal(vmac_find_vma(c, "pk", a, &v), VMAC_FOUND_VMA);
-	assert_int_equal(v.end, a + PAGE);
-	assert_int_equal((v.flags & VMAC_VM_PKEY_MASK) >> VMAC_VM_PKEY_SHIFT, 1);
-	assert_int_equal(vmac_pkey_free(c, "pk", k), 0);
-	assert_int_equal(vmac_pkey_free(c, "pk", k), -EINVAL);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_PKEY_ALLOC);
-	assert_string_equal(vmac_event_kind_name(ev.kind), "pkey_alloc");
-	assert_int_equal(ev.flags, 1);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_PKEY_MPROTECT);
-	assert_int_equal(ev.start, a);
-	assert_int_equal(ev.flags, 1);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_PKEY_FREE);
-	vmac_close(w);
-	done(c, "pk");
-}
-
-/* smaps (0.2): the caller's own copy of the text, the rollup's sums, NULL text on failure. */
-static void
-test_smaps(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("sm", NULL);
-	char *text = NULL;
-	size_t len = 0;
-	uint64_t a;
-
-	assert_int_equal(
-		vmac_mmap(c, "sm", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
-		0);
-	assert_int_equal(vmac_populate(c, "sm", a, 3 * PAGE, true), 0);
-	assert_int_equal(vmac_smaps(c, "sm", false, &text, &len), 0);
-	assert_int_equal(strlen(text), len);
-	assert_non_null(strstr(text, "10000000-10004000 rw-p 00000000 00:00 0 \nSize:"));
-	assert_non_null(strstr(text, "\nAnonymous:            12 kB\n"));
-	free(text);
-	assert_int_equal(vmac_smaps(c, "sm", true, &text, NULL), 0);
-	assert_non_null(strstr(text, "[rollup]\nRss:                  12 kB\n"));
-	free(text);
-	assert_int_equal(vmac_smaps(c, "none", true, &text, NULL), -ENOENT);
-	assert_null(text);
-	assert_int_equal(vmac_smaps(c, NULL, true, &text, NULL), -EINVAL);
-	done(c, "sm");
-}
-
-/*
- * Anonymous VMA names (0.2): refused without the feature, as on a kernel without
- * CONFIG_ANON_VMA_NAME; with it, shown in maps, merged when equal, kept by save/restore.
- */
-static void
-test_anon_name(void **state)
-{
-	(void)state;
-	struct vmac_create_ext ext = { .features = VMAC_FEATURE_ANON_VMA_NAME };
-	struct vmac_conn *c = space("an", NULL), *w = conn();
-	struct vmac_event ev;
-	struct vmac_vma v;
-	void *data = NULL;
-	size_t len = 0;
-	uint64_t a;
-
-	assert_int_equal(
-		vmac_mmap(c, "an", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
-		0);
-	assert_int_equal(vmac_set_vma_anon_name(c, "an", a, PAGE, "x"), -EINVAL);
-	done(c, "an");
-	c = conn();
-	assert_int_equal(vmac_create_ext(c, "an", NULL, &ext), 0);
-	assert_int_equal(vmac_watch(w, "an"), 0);
-	assert_int_equal(
-		vmac_mmap(c, "an", 0x10000000, 4 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, &a),
-		0);
-	assert_int_equal(vmac_set_vma_anon_name(c, "an", a + PAGE, PAGE, "x"), 0);
-	assert_int_equal(vmac_set_vma_anon_name(c, "an", a + 2 * PAGE, PAGE, "x"), 0);
-	assert_int_equal(vmac_set_vma_anon_name(c, "an", a, PAGE, "bad]"), -EINVAL);
-	assert_int_equal(vmac_set_vma_anon_name(c, "an", a, 8 * PAGE, NULL), -ENOMEM);
-	assert_int_equal(count_vmas(c, "an", 0), 2); /* the VMA and [vsyscall] */
-	assert_int_equal(vmac_set_vma_anon_name(c, "an", a + PAGE, 2 * PAGE, "x"), 0);
-	assert_int_equal(vmac_find_vma(c, "an", a + PAGE, &v), VMAC_FOUND_VMA);
-	assert_string_equal(v.path, "[anon:x]");
-	assert_int_equal(v.end, a + 3 * PAGE);
-	assert_int_equal(vmac_save(c, "an", &data, &len), 0);
-	assert_int_equal(vmac_restore(c, "an2", data, len, 0600), 0);
-	free(data);
-	assert_int_equal(vmac_find_vma(c, "an2", a + PAGE, &v), VMAC_FOUND_VMA);
-	assert_string_equal(v.path, "[anon:x]");
-	assert_int_equal(vmac_destroy(c, "an2"), 0);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_SET_VMA_ANON_NAME);
-	assert_string_equal(vmac_event_kind_name(ev.kind), "set_vma_anon_name");
-	assert_int_equal(ev.start, a + PAGE);
-	vmac_close(w);
-	done(c, "an");
-}
-
-static void
-test_change_calls(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("cc", NULL);
-	uint64_t a, n;
-	assert_int_equal(vmac_mmap(c, "cc", 0, 8 * PAGE, RW, ANON, NULL, 0, &a), 0);
-	assert_int_equal(vmac_mprotect(c, "cc", a, PAGE, VMAC_PROT_READ), 0);
-	assert_int_equal(count_vmas(c, "cc", 0), 3); /* two VMAs and [vsyscall] */
-	assert_int_equal(vmac_mprotect(c, "cc", a + 1, PAGE, VMAC_PROT_READ), -EINVAL);
-	assert_int_equal(vmac_munmap(c, "cc", a, PAGE), 0);
-	assert_int_equal(count_vmas(c, "cc", 0), 2);
-	/* Something right above the mapping, so that it cannot grow in place. */
-	assert_int_equal(vmac_mmap(c, "cc", a + 8 * PAGE, PAGE, VMAC_PROT_READ,
-				   ANON | VMAC_MAP_FIXED, NULL, 0, NULL),
-			 0);
-	assert_int_equal(vmac_mremap(c, "cc", a + PAGE, 7 * PAGE, 10 * PAGE, 0, 0, &n), -ENOMEM);
-	assert_int_equal(vmac_mremap(c, "cc", a + PAGE, 7 * PAGE, 6 * PAGE, 0, 0, &n), 0);
-	assert_int_equal(n, a + PAGE);
-	assert_int_equal(
-		vmac_mremap(c, "cc", a + PAGE, 6 * PAGE, 64 * PAGE, VMAC_MREMAP_MAYMOVE, 0, &n), 0);
-	assert_int_not_equal(n, a + PAGE);
-	struct vmac_vma v;
-	assert_int_equal(vmac_find_vma(c, "cc", n, &v), VMAC_FOUND_VMA);
-	assert_int_equal(v.start, n);
-	assert_int_equal(v.end, n + 64 * PAGE);
-	assert_int_equal(vmac_madvise(c, "cc", n, PAGE, VMAC_MADV_DONTFORK), 0);
-	assert_int_equal(vmac_madvise(c, "cc", n, PAGE, 9999), -EINVAL);
-	assert_int_equal(vmac_munmap(c, "cc", 0x1001, PAGE), -EINVAL);
-	done(c, "cc");
-}
-
-static void
-test_brk_status(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("bs", NULL);
-	struct vmac_status st;
-	assert_int_equal(vmac_status(c, "bs", &st), 0);
-	assert_int_equal(st.map_count, 0);
-	assert_int_equal(st.vm_size, 0);
-	uint64_t start = st.start_brk, b = 0;
-	assert_int_equal(vmac_brk(c, "bs", 0, &b), 0);
-	assert_int_equal(b, start);
-	assert_int_equal(vmac_brk(c, "bs", start + 0x21000, &b), 0);
-	assert_int_equal(b, start + 0x21000);
-	/* Below the start: refused by leaving the break where it is, as brk(2) does. */
-	assert_int_equal(vmac_brk(c, "bs", start - PAGE, &b), 0);
-	assert_int_equal(b, start + 0x21000);
-	struct vmac_vma v;
-	assert_int_equal(vmac_find_vma(c, "bs", start, &v), VMAC_FOUND_VMA);
-	assert_string_equal(v.path, "[heap]");
-	assert_int_equal(vmac_status(c, "bs", &st), 0);
-	assert_int_equal(st.brk, start + 0x21000);
-	assert_int_equal(st.map_count, 1);
-	assert_int_equal(st.vm_size, 0x21000 / 1024);
-	assert_int_equal(st.vm_data, 0x21000 / 1024);
-	assert_non_null(strstr(st.text, "VmSize:"));
-	assert_int_equal(vmac_status(c, "nope", &st), -ENOENT);
-	done(c, "bs");
-}
-
-static void
-test_populate_fault_mlock(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("pf", NULL);
-	uint64_t a;
-	struct vmac_status st;
-	enum vmac_fault_result r;
-	assert_int_equal(vmac_mmap(c, "pf", 0, 4 * PAGE, RW, ANON, NULL, 0, &a), 0);
-	assert_int_equal(vmac_populate(c, "pf", a, 2 * PAGE, true), 0);
-	assert_int_equal(vmac_status(c, "pf", &st), 0);
-	assert_int_equal(st.vm_rss, 8);
-	assert_int_equal(vmac_fault(c, "pf", a + 3 * PAGE, VMAC_ACCESS_WRITE, &r), 0);
-	assert_int_equal(r, VMAC_FAULT_OK);
-	assert_int_equal(vmac_fault(c, "pf", 0x1000, VMAC_ACCESS_READ, &r), 0);
-	assert_int_equal(r, VMAC_FAULT_SEGV_MAPERR);
-	assert_int_equal(vmac_fault(c, "pf", a, VMAC_ACCESS_EXEC, &r), 0);
-	assert_int_equal(r, VMAC_FAULT_SEGV_ACCERR);
-	assert_int_equal(vmac_fault(c, "pf", a, (enum vmac_access)9, &r), -EINVAL);
-	assert_int_equal(vmac_status(c, "pf", &st), 0);
-	assert_int_equal(st.vm_rss, 12);
-
-	assert_int_equal(vmac_mlock(c, "pf", a, 4 * PAGE), 0);
-	assert_int_equal(vmac_status(c, "pf", &st), 0);
-	assert_int_equal(st.vm_lck, 16);
-	assert_int_equal(vmac_munlock(c, "pf", a, 4 * PAGE), 0);
-	assert_int_equal(vmac_mlock2(c, "pf", a, PAGE, VMAC_MLOCK_ONFAULT), 0);
-	struct vmac_vma v;
-	assert_int_equal(vmac_find_vma(c, "pf", a, &v), VMAC_FOUND_VMA);
-	assert_true(v.flags & VMAC_VM_LOCKONFAULT);
-	assert_int_equal(vmac_mlock2(c, "pf", a, PAGE, 0x80), -EINVAL);
-	done(c, "pf");
-}
-
-static void
-test_fork_import(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("fk", NULL);
-	uint64_t a, b;
-	assert_int_equal(vmac_mmap(c, "fk", 0, PAGE, RW, ANON, NULL, 0, &a), 0);
-	assert_int_equal(vmac_mmap(c, "fk", 0, PAGE, VMAC_PROT_READ, ANON, NULL, 0, &b), 0);
-	assert_int_equal(vmac_madvise(c, "fk", b, PAGE, VMAC_MADV_DONTFORK), 0);
-	assert_int_equal(vmac_fork(c, "fk", "fk-child"), 0);
-	assert_int_equal(vmac_fork(c, "fk", "fk-child"), -EEXIST);
-	assert_int_equal(vmac_fork(c, "nope", "x"), -ENOENT);
-	struct vmac_vma v;
-	assert_int_equal(vmac_find_vma(c, "fk-child", 0, &v), VMAC_FOUND_VMA);
-	assert_int_equal(v.start, a); /* the DONTFORK VMA below it was not copied */
-	assert_int_equal(count_vmas(c, "fk-child", 0), 2);
-
-	const char *text = "00400000-00401000 r-xp 00000000 08:01 77 /bin/demo\n"
-			   "7ffff7ff0000-7ffff7ff1000 rw-p 00000000 00:00 0 \n";
-	struct vmac_create_opts o = { .set = VMAC_OPT_MODE, .mode = 0644 };
-	assert_int_equal(vmac_import(c, "imp", text, &o), 0);
-	assert_int_equal(vmac_find_vma(c, "imp", 0, &v), VMAC_FOUND_VMA);
-	assert_int_equal(v.start, 0x400000);
-	assert_string_equal(v.path, "/bin/demo");
-	assert_string_equal(v.perms, "r-xp");
-	assert_int_equal(vmac_import(c, "imp2", "garbage\n", NULL), -EINVAL);
-	o.set |= VMAC_OPT_TASK_SIZE;
-	assert_int_equal(vmac_import(c, "imp3", text, &o), -EINVAL);
-	assert_int_equal(vmac_destroy(c, "imp"), 0);
-	assert_int_equal(vmac_destroy(c, "fk-child"), 0);
-	done(c, "fk");
-}
-
-static void
-test_stats(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("st", NULL);
-	struct vmac_stats s;
-	assert_int_equal(vmac_stats(c, &s), 0);
-	assert_true(s.clients >= 1);
-	assert_true(s.spaces >= 1);
-	assert_true(s.requests >= 1);
-	done(c, "st");
-}
-
 /* Many VMAs that cannot merge (alternating protections, one page apart). */
 static void
 fill(struct vmac_conn *c, const char *name, int n)
@@ -820,12 +427,12 @@ static void
 test_maps_paging(void **state)
 {
 	(void)state;
-	struct vmac_conn *c = space("mp", NULL);
+	struct vmac_conn *c = tlib_space("mp", NULL);
 	fill(c, "mp", 300);
 	/* 300 VMAs and the [vsyscall] line, whatever the page size. */
-	assert_int_equal(count_vmas(c, "mp", 7), 301);
-	assert_int_equal(count_vmas(c, "mp", 1), 301);
-	assert_int_equal(count_vmas(c, "mp", 0), 301);
+	assert_int_equal(tlib_count_vmas(c, "mp", 7), 301);
+	assert_int_equal(tlib_count_vmas(c, "mp", 1), 301);
+	assert_int_equal(tlib_count_vmas(c, "mp", 0), 301);
 
 	struct vmac_maps_iter *it;
 	struct vmac_vma v;
@@ -843,14 +450,14 @@ test_maps_paging(void **state)
 	assert_int_equal(n, 201);
 	assert_int_equal(vmac_maps_open(c, "nope", 0, 0, &it), -ENOENT);
 	vmac_maps_close(NULL);
-	done(c, "mp");
+	tlib_done(c, "mp");
 }
 
 static void
 test_pipeline(void **state)
 {
 	(void)state;
-	struct vmac_conn *c = space("pl", NULL);
+	struct vmac_conn *c = tlib_space("pl", NULL);
 	enum { N = 2000 };
 	static uint64_t addr[N];
 	int result;
@@ -884,135 +491,14 @@ test_pipeline(void **state)
 	assert_int_equal(vmac_pipeline_next(c, &result), 0);
 	assert_int_equal(vmac_ping(c), 0);
 	assert_int_equal(vmac_pipeline_end(c), -EINVAL);
-	done(c, "pl");
-}
-
-static void
-expect_event(struct vmac_conn *w, enum vmac_event_kind kind, uint64_t start, uint64_t len)
-{
-	struct vmac_event ev;
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, kind);
-	assert_string_equal(ev.name, "wt");
-	assert_int_equal(ev.start, start);
-	assert_int_equal(ev.len, len);
-}
-
-static void
-test_watch(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("wt", NULL);
-	struct vmac_conn *w = conn();
-	struct vmac_event ev;
-	assert_int_equal(vmac_watch(w, "nope"), -ENOENT);
-	assert_int_equal(vmac_watch(w, "wt"), 0);
-	assert_int_equal(vmac_ping(w), -EBUSY);
-	assert_int_equal(vmac_watch_next(w, &ev, 0), -EAGAIN);
-
-	uint64_t a;
-	assert_int_equal(vmac_mmap(c, "wt", 0, 2 * PAGE, RW, ANON, NULL, 0, &a), 0);
-	struct pollfd p = { .fd = vmac_fd(w), .events = POLLIN };
-	assert_int_equal(poll(&p, 1, 5000), 1);
-	assert_int_equal(vmac_watch_next(w, &ev, 0), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_MMAP);
-	assert_int_equal(ev.start, a);
-	assert_int_equal(ev.len, 2 * PAGE);
-	assert_int_equal(ev.new_prot, RW);
-	assert_string_equal(vmac_event_kind_name(ev.kind), "mmap");
-	uint64_t seq = ev.seq;
-
-	assert_int_equal(vmac_mprotect(c, "wt", a, PAGE, VMAC_PROT_READ), 0);
-	assert_int_equal(vmac_munmap(c, "wt", a, PAGE), 0);
-	expect_event(w, VMAC_EVENT_MPROTECT, a, PAGE);
-	expect_event(w, VMAC_EVENT_MUNMAP, a, PAGE);
-	assert_int_equal(vmac_destroy(c, "wt"), 0);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_DESTROY);
-	assert_true(ev.seq > seq);
-	assert_string_equal(vmac_event_kind_name((enum vmac_event_kind)99), "unknown");
-	vmac_close(w);
-	vmac_close(c);
-}
-
-/*
- * The changes that are not memory system calls reach watchers too: an open file resized or
- * unlinked, the break set, the contents replaced by restore or exec.  Opening and closing a
- * file change nothing a space shows and send nothing.
- */
-static void
-test_watch_replacements(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("wt", NULL), *w = conn();
-	const char *const argv[] = { "true", NULL };
-	struct vmac_file_info f;
-	struct vmac_event ev;
-	char *program = realpath("/bin/true", NULL);
-	uint64_t id;
-	size_t len;
-	void *saved;
-
-	assert_non_null(program);
-	assert_int_equal(vmac_save(c, "wt", &saved, &len), 0);
-	assert_int_equal(vmac_watch(w, "wt"), 0);
-	vmac_file_info_init(&f);
-	f.path = "/data/f";
-	assert_int_equal(vmac_file_open(c, "wt", &f, &id), 0);
-	assert_int_equal(vmac_file_set_size(c, "wt", id, 3 * PAGE), 0);
-	expect_event(w, VMAC_EVENT_FILE_SET_SIZE, id, 3 * PAGE);
-	assert_string_equal(vmac_event_kind_name(VMAC_EVENT_FILE_SET_SIZE), "file-size");
-	assert_int_equal(vmac_file_unlink(c, "wt", id), 0);
-	expect_event(w, VMAC_EVENT_FILE_UNLINK, id, 0);
-	assert_int_equal(vmac_file_close(c, "wt", id), 0);
-	assert_int_equal(vmac_set_brk(c, "wt", 0x600000000000ULL, 0x600000002000ULL), 0);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_SET_BRK);
-	assert_int_equal(ev.start, 0x600000000000ULL);
-	assert_int_equal(ev.new_addr, 0x600000002000ULL);
-	assert_int_equal(vmac_restore(c, "wt", saved, len, 0), 0);
-	expect_event(w, VMAC_EVENT_RESTORE, 0, 0);
-	assert_int_equal(vmac_exec(c, "wt", "/bin/true", argv, NULL, NULL), 0);
-	assert_int_equal(vmac_watch_next(w, &ev, 5000), 0);
-	assert_int_equal(ev.kind, VMAC_EVENT_EXEC);
-	assert_string_equal(ev.path, program);
-	assert_int_equal(vmac_watch_next(w, &ev, 0), -EAGAIN);
-	free(program);
-	free(saved);
-	vmac_close(w);
-	done(c, "wt");
-}
-
-/*
- * mprotect over a hole fails with ENOMEM after changing the VMAs before the hole, as the
- * kernel does: watchers get EVENT_CHANGED for them.  A failure that changed nothing sends
- * nothing.
- */
-static void
-test_watch_failed_change(void **state)
-{
-	(void)state;
-	struct vmac_conn *c = space("wt", NULL), *w = conn();
-	struct vmac_event ev;
-	uint64_t a = 0x10000000;
-
-	assert_int_equal(vmac_mmap(c, "wt", a, 2 * PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, NULL),
-			 0);
-	assert_int_equal(vmac_watch(w, "wt"), 0);
-	assert_int_equal(vmac_munmap(c, "wt", a + 1, PAGE), -EINVAL);
-	assert_int_equal(vmac_mprotect(c, "wt", a, 3 * PAGE, VMAC_PROT_READ), -ENOMEM);
-	expect_event(w, VMAC_EVENT_CHANGED, a, 2 * PAGE);
-	assert_string_equal(vmac_event_kind_name(VMAC_EVENT_CHANGED), "changed");
-	assert_int_equal(vmac_watch_next(w, &ev, 0), -EAGAIN);
-	vmac_close(w);
-	done(c, "wt");
+	tlib_done(c, "pl");
 }
 
 static void
 test_bad_arguments(void **state)
 {
 	(void)state;
-	struct vmac_conn *c = conn();
+	struct vmac_conn *c = tlib_conn();
 	struct vmac_vma v;
 	enum vmac_fault_result r;
 	struct vmac_file f = { 0 };
@@ -1035,8 +521,8 @@ static void
 test_oversized_request(void **state)
 {
 	(void)state;
-	socket_only();
-	struct vmac_conn *c = conn();
+	tlib_socket_only();
+	struct vmac_conn *c = tlib_conn();
 	size_t n = 2u << 20; /* twice the daemon's default frame limit */
 	char *text = malloc(n + 1);
 	assert_non_null(text);
@@ -1058,14 +544,14 @@ static int
 victim_up(void **state)
 {
 	(void)state;
-	return local_mode ? 0 : tvmad_start(&victim);
+	return tlib_local ? 0 : tvmad_start(&victim);
 }
 
 static int
 victim_down(void **state)
 {
 	(void)state;
-	if (!local_mode)
+	if (!tlib_local)
 		tvmad_stop(&victim);
 	return 0;
 }
@@ -1101,7 +587,7 @@ static void
 test_daemon_dies(void **state)
 {
 	(void)state;
-	socket_only();
+	tlib_socket_only();
 	struct vmac_conn *c = victim_conn();
 	struct vmac_conn *idle = victim_conn();
 	assert_int_equal(vmac_create(c, "d", NULL), 0);
@@ -1135,7 +621,7 @@ static void
 test_daemon_dies_in_pipeline(void **state)
 {
 	(void)state;
-	socket_only();
+	tlib_socket_only();
 	struct vmac_conn *c = victim_conn();
 	assert_int_equal(vmac_create(c, "p", NULL), 0);
 	tvmad_signal(&victim, SIGSTOP);
@@ -1160,7 +646,7 @@ static void
 test_timeout(void **state)
 {
 	(void)state;
-	socket_only();
+	tlib_socket_only();
 	struct vmac_conn *c = victim_conn();
 	tvmad_signal(&victim, SIGSTOP);
 	vmac_set_timeout(c, 200);
@@ -1177,9 +663,9 @@ static void
 test_local_engine(void **state)
 {
 	(void)state;
-	if (!local_mode)
+	if (!tlib_local)
 		skip();
-	struct vmac_conn *a = conn(), *b = conn();
+	struct vmac_conn *a = tlib_conn(), *b = tlib_conn();
 	struct vmac_vma v;
 	uint64_t x;
 	assert_int_equal(vmac_create(a, "le", NULL), 0);
@@ -1194,7 +680,7 @@ test_local_engine(void **state)
 	assert_int_equal(vmac_find_vma(a, "le", 0, &v), VMAC_FOUND_VMA);
 	vmac_close(a);
 	vmac_close(b);
-	a = conn();
+	a = tlib_conn();
 	assert_int_equal(vmac_find_vma(a, "le", 0, &v), -ENOENT);
 	vmac_close(a);
 }
@@ -1203,15 +689,15 @@ static int
 setup(void **state)
 {
 	(void)state;
-	return local_mode ? 0 : tvmad_start(&vm);
+	return tlib_local ? 0 : tvmad_start(&tlib_vm);
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	if (!local_mode)
-		tvmad_stop(&vm);
+	if (!tlib_local)
+		tvmad_stop(&tlib_vm);
 	return 0;
 }
 
@@ -1219,7 +705,7 @@ int
 main(void)
 {
 	const char *mode = getenv("VMAC_TEST_LOCAL");
-	local_mode = mode && strcmp(mode, "1") == 0;
+	tlib_local = mode && strcmp(mode, "1") == 0;
 	alarm(300);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_errors),
@@ -1229,22 +715,8 @@ main(void)
 		cmocka_unit_test(test_find_lone_pipelined),
 		cmocka_unit_test(test_file_mapping),
 		cmocka_unit_test(test_open_files),
-		cmocka_unit_test(test_create_ext),
-		cmocka_unit_test(test_mseal),
-		cmocka_unit_test(test_mlockall),
-		cmocka_unit_test(test_pkeys),
-		cmocka_unit_test(test_smaps),
-		cmocka_unit_test(test_anon_name),
-		cmocka_unit_test(test_change_calls),
-		cmocka_unit_test(test_brk_status),
-		cmocka_unit_test(test_populate_fault_mlock),
-		cmocka_unit_test(test_fork_import),
-		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_maps_paging),
 		cmocka_unit_test(test_pipeline),
-		cmocka_unit_test(test_watch),
-		cmocka_unit_test(test_watch_replacements),
-		cmocka_unit_test(test_watch_failed_change),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_local_engine),
 		cmocka_unit_test(test_oversized_request),
@@ -1253,5 +725,13 @@ main(void)
 						victim_down),
 		cmocka_unit_test_setup_teardown(test_timeout, victim_up, victim_down),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const size_t n = sizeof(tests) / sizeof(tests[0]);
+	struct CMUnitTest all[sizeof(tests) / sizeof(tests[0]) + 64];
+
+	/* One group, so that one daemon serves both files' tests and TAP has one plan. */
+	if (n + tlib_calls_count > sizeof(all) / sizeof(all[0]))
+		return 1;
+	memcpy(all, tests, sizeof(tests));
+	memcpy(all + n, tlib_calls_tests, tlib_calls_count * sizeof(all[0]));
+	return _cmocka_run_group_tests("libvmaclient", all, n + tlib_calls_count, setup, teardown);
 }
