@@ -135,56 +135,36 @@ struct view_op {
 	void *arg;
 };
 
-/* The mapping a first attempt reads, once the daemon is not known to be gone: 0 or -ENOTCONN. */
-static inline int
-view_begin(struct vmac_view *v, const struct view_map **m)
+static int
+view_run(struct vmac_view *v, const struct view_op *op)
 {
 	int r = view_alive(v, false);
-
-	*m = __atomic_load_n(&v->map, __ATOMIC_ACQUIRE);
-	return r;
-}
-
-/*
- * What follows an attempt on m that gave r: mapping a grown segment again, and attempts
- * until one reads a consistent state.  Apart from view_run(), so that the lookups make their
- * first attempt themselves, with a direct call.
- */
-static int
-view_retry(struct vmac_view *v, const struct view_op *op, const struct view_map *m, int r)
-{
 	uint64_t until = 0;
 
+	if (r < 0)
+		return r;
 	for (int i = 0;; i++) {
+		const struct view_map *m = __atomic_load_n(&v->map, __ATOMIC_ACQUIRE);
+
+		r = op->fn(&m->seg, op->arg);
 		if (r == VSEG_READ_REMAP)
 			r = view_remap(v, m) < 0 ? -EBADMSG : -EAGAIN;
 		if (r != -EAGAIN)
 			return r;
+		if (i < VIEW_SPINS)
+			continue;
 		if (i == VIEW_SPINS)
 			until = view_now() + VIEW_WAIT_NS;
-		else if (i > VIEW_SPINS && view_now() >= until)
+		else if (view_now() >= until)
 			break;
-		if (i >= VIEW_SPINS) {
-			/* A daemon that dies in the middle of a change never ends it. */
-			r = view_alive(v, false);
-			if (r < 0)
-				return r;
-			sched_yield();
-		}
-		m = __atomic_load_n(&v->map, __ATOMIC_ACQUIRE);
-		r = op->fn(&m->seg, op->arg);
+		/* A daemon that dies in the middle of a change never ends it. */
+		r = view_alive(v, false);
+		if (r < 0)
+			return r;
+		sched_yield();
 	}
 	r = view_alive(v, true);
 	return r < 0 ? r : -EAGAIN;
-}
-
-static int
-view_run(struct vmac_view *v, const struct view_op *op)
-{
-	const struct view_map *m;
-	int r = view_begin(v, &m);
-
-	return r < 0 ? r : view_retry(v, op, m, op->fn(&m->seg, op->arg));
 }
 
 /* ---- opening ------------------------------------------------------------------------- */
@@ -346,16 +326,12 @@ view_find(struct vmac_view *v, enum vseg_find_mode mode, uint64_t addr, uint64_t
 	/* a.res is left unset (zeroing it is a third of a lookup): vseg_find sets what r says. */
 	struct view_find_arg arg, *a = &arg;
 	struct view_op op = { view_find_fn, a };
-	const struct view_map *m;
-	int r = view_begin(v, &m);
+	int r;
 
 	a->mode = mode;
 	a->addr = addr;
 	a->end = end;
-	if (r == 0)
-		r = vseg_find(&m->seg, mode, addr, end, &a->res);
-	if (r == -EAGAIN || r == VSEG_READ_REMAP)
-		r = view_retry(v, &op, m, r);
+	r = view_run(v, &op);
 
 	if (r < 0)
 		return r;
@@ -428,16 +404,11 @@ vmac_view_check(struct vmac_view *v, uint64_t addr, uint64_t len, uint32_t prot,
 {
 	struct view_check_arg a = { .addr = addr, .len = len, .prot = prot };
 	struct view_op op = { view_check_fn, &a };
-	const struct view_map *m;
 	int r;
 
 	if (v == NULL || (prot & ~(uint32_t)(VMAC_PROT_READ | VMAC_PROT_WRITE | VMAC_PROT_EXEC)))
 		return -EINVAL;
-	r = view_begin(v, &m);
-	if (r == 0)
-		r = vseg_check(&m->seg, addr, len, prot, &a.bad);
-	if (r == -EAGAIN || r == VSEG_READ_REMAP)
-		r = view_retry(v, &op, m, r);
+	r = view_run(v, &op);
 	if (r == -EFAULT && bad_addr)
 		*bad_addr = a.bad;
 	return r;
