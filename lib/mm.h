@@ -272,7 +272,7 @@ struct mm_vma_info {
 static inline uint64_t
 mm_vma_info_rss_kb(const struct mm_vma_info *info)
 {
-	return (info->rss_anon + info->rss_file + info->rss_shmem) * (4096 / 1024);
+	return (info->rss_anon + info->rss_file + info->rss_shmem) * (MM_PAGE_SIZE / 1024);
 }
 
 /* Counters behind /proc/PID/status, in pages unless named otherwise, plus the layout. */
