@@ -175,16 +175,7 @@ mm_vma_name(const struct mm *mm, const struct vma *vma, char *buf, size_t size)
 	return vma_name(mm, &info, buf, size);
 }
 
-/* "start-end perms offset major:minor inode " at its longest (show_vma_header_prefix()). */
-#define MAPS_HEADER_LONGEST (16 + 1 + 16 + 1 + 4 + 1 + 16 + 1 + 8 + 1 + 8 + 1 + 20 + 1)
-_Static_assert(MAPS_HEADER_LONGEST + 8 <= MM_MAPS_HEADER_MAX,
-	       "put_hex() may store 8 bytes for fewer digits, inside the header's buffer");
-
-/*
- * printf's "%0*llx" (width at most 16), two digits at a time, without the format interpreter.
- * Zero, which anonymous memory prints for its offset and device, is one 8-byte store (the
- * bytes past the digits are left for what follows to overwrite).
- */
+/* printf's "%0*llx" (width at most 16), two digits at a time, without the format interpreter. */
 static char *
 put_hex(char *p, uint64_t v, int width)
 {
@@ -209,10 +200,6 @@ put_hex(char *p, uint64_t v, int width)
 
 	if (n < width)
 		n = width;
-	if (v == 0 && n <= 8) {
-		memcpy(p, "00000000", 8);
-		return p + n;
-	}
 	for (q = p + n; q - p >= 2; v >>= 8) {
 		q -= 2;
 		memcpy(q, &pairs[2 * (v & 0xff)], 2);
