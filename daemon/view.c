@@ -113,7 +113,7 @@ view_seg_create(struct view_pub *v)
 {
 	size_t size = view_seg_size(VIEW_NODES_MIN);
 
-	v->fd = memfd_create("vmad-view", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	v->fd = memfd_create(VSEG_MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (v->fd < 0)
 		return -errno;
 	if (ftruncate(v->fd, (off_t)size) < 0)

@@ -25,6 +25,8 @@
 #define VSEG_MAGIC     0x5745495644414d56ULL /* "VMADVIEW" */
 #define VSEG_VERSION   2 /* 2: cache-line layout of the nodes, padded keys, summaries */
 #define VSEG_NODES_OFF 4096u
+/* The memfd's name (what /proc/PID/fd shows as "memfd:vmad-view"). */
+#define VSEG_MEMFD_NAME "vmad-view"
 
 enum vseg_state {
 	VSEG_LIVE = 1,

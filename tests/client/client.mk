@@ -33,7 +33,8 @@ TEST_SUITES      += $(CLIENT_TEST_LIB) $(CLIENT_TEST_LOC) $(CLIENT_TEST_VIEW) $(
 
 CLIENT_TEST_OBJS := $(CLIENT_TEST_DIR)/test_libvmaclient.o \
 	$(CLIENT_TEST_DIR)/test_libvmaclient_calls.o $(CLIENT_TEST_DIR)/tvmad.o \
-	$(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/test_vseg_hostile.o
+	$(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/test_vseg_hostile.o \
+	$(CLIENT_TEST_DIR)/tseg.o
 
 $(CLIENT_TEST_OBJS): EXTRA_CFLAGS = -Iclient -Iclient/lib -Idaemon -DVMAD_TEST_BIN='"$(abspath $(VMAD))"' \
 	$(call PC_CFLAGS,cmocka)
@@ -44,13 +45,13 @@ $(CLIENT_TEST_LIB): $(CLIENT_TEST_DIR)/test_libvmaclient.o \
 	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
 		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
 
-$(CLIENT_TEST_VIEW): $(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/tvmad.o $(CLIENT_SO) \
-		$(CLIENT_SO_DEV) | $(VMAD)
+$(CLIENT_TEST_VIEW): $(CLIENT_TEST_DIR)/test_view.o $(CLIENT_TEST_DIR)/tvmad.o \
+		$(CLIENT_TEST_DIR)/tseg.o $(CLIENT_SO) $(CLIENT_SO_DEV) | $(VMAD)
 	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
 		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka) -lpthread
 
-$(CLIENT_TEST_HOST): $(CLIENT_TEST_DIR)/test_vseg_hostile.o $(B)/client/lib/vseg_read.o \
-		$(B)/client/core/lib/vindex.o $(CLIENT_SO) $(CLIENT_SO_DEV)
+$(CLIENT_TEST_HOST): $(CLIENT_TEST_DIR)/test_vseg_hostile.o $(CLIENT_TEST_DIR)/tseg.o \
+		$(B)/client/lib/vseg_read.o $(B)/client/core/lib/vindex.o $(CLIENT_SO) $(CLIENT_SO_DEV)
 	$(CC) $(BASE_LDFLAGS) -o $@ $(filter %.o,$^) -L$(B) -lvmaclient \
 		-Wl,-rpath,'$$ORIGIN/../..' $(call PC_LIBS,cmocka)
 

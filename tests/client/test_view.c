@@ -6,7 +6,6 @@
  * cannot be written through the descriptor the client holds, and a destroyed space or a dead
  * daemon gives an errno.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -23,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "tseg.h"
 #include "tvmad.h"
 #include "vmaclient.h"
 #include "vseg.h"
@@ -365,26 +365,6 @@ test_pipelined(void **state)
 	vmac_close(c);
 }
 
-/* The segment's descriptor in this process, found as /proc lists it. */
-static int
-segment_fd(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	char path[300], target[256];
-	int fd = -1;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-		ssize_t n = readlink(path, target, sizeof(target) - 1);
-		if (n > 0 && (target[n] = '\0', strstr(target, "memfd:vmad-view")))
-			fd = atoi(e->d_name);
-	}
-	closedir(d);
-	return fd;
-}
-
 static void
 test_read_only(void **state)
 {
@@ -394,7 +374,7 @@ test_read_only(void **state)
 
 	assert_int_equal(vmac_create(c, "ro", NULL), 0);
 	assert_int_equal(vmac_view_open(c, "ro", &v), 0);
-	int fd = segment_fd();
+	int fd = tseg_fd();
 	assert_true(fd >= 0);
 	errno = 0;
 	assert_true(mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED);
@@ -487,20 +467,11 @@ rw_stall_handler(int sig)
 static const struct vseg_header *
 rw_segment(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	char path[300], target[256];
-	void *p = MAP_FAILED;
+	int fd = tseg_fd();
+	void *p;
 
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL && p == MAP_FAILED) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-		ssize_t n = readlink(path, target, sizeof(target) - 1);
-		if (n > 0 && (target[n] = '\0', strstr(target, "memfd:vmad-view")))
-			p = mmap(NULL, sizeof(struct vseg_header), PROT_READ, MAP_SHARED,
-				 atoi(e->d_name), 0);
-	}
-	closedir(d);
+	assert_true(fd >= 0);
+	p = mmap(NULL, sizeof(struct vseg_header), PROT_READ, MAP_SHARED, fd, 0);
 	assert_true(p != MAP_FAILED);
 	return p;
 }

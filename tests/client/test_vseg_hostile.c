@@ -6,7 +6,6 @@
  * lookup must end, with an answer or an error, without reading outside the copy (ASan checks that
  * in the sanitizer build).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,31 +19,13 @@
 
 #include <cmocka.h>
 
+#include "tseg.h"
 #include "vmaclient.h"
 #include "vseg.h"
 #include "vseg_read.h"
 
 #define PAGE 4096ULL
 #define BASE 0x10000000ULL
-
-static int
-segment_fd(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	char path[300], target[256];
-	int fd = -1;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-		ssize_t n = readlink(path, target, sizeof(target) - 1);
-		if (n > 0 && (target[n] = '\0', strstr(target, "memfd:vmad-view")))
-			fd = atoi(e->d_name);
-	}
-	closedir(d);
-	return fd;
-}
 
 /* A segment of a few hundred VMAs with names, copied out of a local view. */
 static unsigned char *
@@ -65,7 +46,7 @@ real_segment(size_t *len)
 					   i % 2 ? NULL : &f, 0, NULL),
 				 0);
 	assert_int_equal(vmac_view_open(c, "h", &v), 0);
-	int fd = segment_fd();
+	int fd = tseg_fd();
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
 	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);

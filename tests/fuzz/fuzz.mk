@@ -34,8 +34,8 @@ fuzz-build: $(FUZZ_INPUT_BINS)
 
 # The seed writer is an ordinary program of the normal build: it links libvmaclient for the
 # in-process daemon core that publishes view segments, and the engine.
-$(B)/tests/fuzz/fuzz_corpora.o: EXTRA_CFLAGS = -Iclient -Idaemon
-$(FUZZ_CORPORA): $(B)/tests/fuzz/fuzz_corpora.o $(CLIENT_A) $(ENGINE_A)
+$(B)/tests/fuzz/fuzz_corpora.o: EXTRA_CFLAGS = -Iclient -Idaemon -Itests/client
+$(FUZZ_CORPORA): $(B)/tests/fuzz/fuzz_corpora.o $(B)/tests/client/tseg.o $(CLIENT_A) $(ENGINE_A)
 	$(CC) $(BASE_LDFLAGS) -o $@ $^ $(call PC_LIBS,libprotobuf-c) -lpthread
 
 # `make fuzz-corpora`: rewrites the checked-in seed corpora of the input fuzzers.

@@ -10,7 +10,6 @@
  *   corpus-elf     the headers of system ELF files (the bytes elf_read() reads, no more).
  * Usage: fuzz_corpora DIR (the corpora go to DIR/corpus-<name>/).
  */
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <stdint.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "mm.h"
+#include "tseg.h"
 #include "vmaclient.h"
 #include "vseg.h"
 
@@ -52,26 +52,6 @@ corp_write(const char *corpus, const char *name, const void *data, size_t len)
 }
 
 /* ---- view segments ------------------------------------------------------------------ */
-
-static int
-corp_segment_fd(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	char path[300], target[256];
-	int fd = -1;
-
-	if (!d)
-		corp_die("/proc/self/fd");
-	while ((e = readdir(d)) != NULL) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-		ssize_t n = readlink(path, target, sizeof(target) - 1);
-		if (n > 0 && (target[n] = '\0', strstr(target, "memfd:vmad-view")))
-			fd = atoi(e->d_name);
-	}
-	closedir(d);
-	return fd;
-}
 
 /*
  * The segment's used nodes, with the capacity and size cut to them: still a segment the
@@ -134,7 +114,7 @@ corp_vseg(const char *name, int nvma, int named)
 	}
 	if (vmac_view_open(c, "s", &v) < 0)
 		corp_die("vmac_view_open");
-	corp_vseg_save(name, corp_segment_fd());
+	corp_vseg_save(name, tseg_fd());
 	vmac_view_close(v);
 	if (vmac_destroy(c, "s") < 0)
 		corp_die("vmac_destroy");
