@@ -271,14 +271,29 @@ test_encode_large(void **state)
 /* Request fields up to here are decoded by wire.c's plain decoder; later ops by protobuf-c. */
 #define WIRE_PLAIN_OPS_END 32
 
+/* got packs to exactly the bytes want packs to. */
+static void
+assert_same_bytes(const ProtobufCMessage *want, const ProtobufCMessage *got)
+{
+	size_t n = protobuf_c_message_get_packed_size(want);
+	uint8_t *x = malloc(n + 1), *y = malloc(n + 1);
+
+	assert_non_null(x);
+	assert_non_null(y);
+	assert_int_equal(protobuf_c_message_get_packed_size(got), n);
+	protobuf_c_message_pack(want, x);
+	protobuf_c_message_pack(got, y);
+	assert_memory_equal(x, y, n);
+	free(x);
+	free(y);
+}
+
 /* The find fast path takes a frame only if the one-pass decoder takes it too. */
 static bool
 check_decoding(const uint8_t *data, size_t len, size_t budget)
 {
 	struct arena a, b, c, d;
 	Vmad__V1__Request *plain, *got, *want, *fast;
-	size_t n;
-	uint8_t *x, *y;
 
 	arena_init(&a, budget);
 	arena_init(&b, budget);
@@ -298,27 +313,11 @@ check_decoding(const uint8_t *data, size_t len, size_t budget)
 		assert_int_equal(d.spent, c.spent);
 	}
 	if (want) {
-		n = vmad__v1__request__get_packed_size(want);
-		assert_int_equal(vmad__v1__request__get_packed_size(got), n);
-		x = malloc(n + 1);
-		y = malloc(n + 1);
-		assert_non_null(x);
-		assert_non_null(y);
-		vmad__v1__request__pack(want, x);
-		vmad__v1__request__pack(got, y);
-		assert_memory_equal(x, y, n);
-		if (plain) {
-			assert_int_equal(vmad__v1__request__get_packed_size(plain), n);
-			vmad__v1__request__pack(plain, y);
-			assert_memory_equal(x, y, n);
-		}
-		if (fast) {
-			assert_int_equal(vmad__v1__request__get_packed_size(fast), n);
-			vmad__v1__request__pack(fast, y);
-			assert_memory_equal(x, y, n);
-		}
-		free(x);
-		free(y);
+		assert_same_bytes(&want->base, &got->base);
+		if (plain)
+			assert_same_bytes(&want->base, &plain->base);
+		if (fast)
+			assert_same_bytes(&want->base, &fast->base);
 	}
 	arena_fini(&a);
 	arena_fini(&b);
@@ -597,24 +596,11 @@ check_reply_decoding(const uint8_t *data, size_t len)
 	const ProtobufCMessageDescriptor *d = &vmad__v1__response__descriptor;
 	ProtobufCMessage *got = wire_in_message(&heap, d, data, len);
 	ProtobufCMessage *want = protobuf_c_message_unpack(d, NULL, len, data);
-	uint8_t *x, *y;
-	size_t n;
 
 	if (got)
 		assert_non_null(want);
-	if (got && want) {
-		n = protobuf_c_message_get_packed_size(want);
-		assert_int_equal(protobuf_c_message_get_packed_size(got), n);
-		x = malloc(n + 1);
-		y = malloc(n + 1);
-		assert_non_null(x);
-		assert_non_null(y);
-		protobuf_c_message_pack(want, x);
-		protobuf_c_message_pack(got, y);
-		assert_memory_equal(x, y, n);
-		free(x);
-		free(y);
-	}
+	if (got && want)
+		assert_same_bytes(want, got);
 	if (got)
 		protobuf_c_message_free_unpacked(got, NULL);
 	if (want)
