@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -283,6 +284,51 @@ entry_fields_match_the_line(void **state)
 	mm_destroy(nogate);
 }
 
+/* A value with n random bits, n itself random, so that every digit count comes up. */
+static uint64_t
+random_bits(uint64_t *seed)
+{
+	uint64_t x;
+
+	*seed ^= *seed << 13;
+	*seed ^= *seed >> 7;
+	*seed ^= *seed << 17;
+	x = *seed;
+	return x >> (x % 64);
+}
+
+/*
+ * The header fields against the C library's printf of show_vma_header_prefix()'s format, for
+ * values of every width (the hand-written formatter's digit counts and padding).
+ */
+static void
+header_fields_print_as_printf_does(void **state)
+{
+	char line[MM_MAPS_HEADER_MAX], want[MM_MAPS_HEADER_MAX];
+	struct mm_maps_entry e;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		memset(&e, 0, sizeof(e));
+		e.start = random_bits(&seed);
+		e.end = random_bits(&seed);
+		e.offset = random_bits(&seed);
+		e.dev_major = (uint32_t)random_bits(&seed);
+		e.dev_minor = (uint32_t)random_bits(&seed);
+		e.ino = random_bits(&seed);
+		memcpy(e.perms, "r-xs", 5);
+		snprintf(want, sizeof(want), "%08llx-%08llx %s %08llx %02x:%02x %llu ",
+			 (unsigned long long)e.start, (unsigned long long)e.end, e.perms,
+			 (unsigned long long)e.offset, e.dev_major, e.dev_minor,
+			 (unsigned long long)e.ino);
+		memset(line, 'X', sizeof(line));
+		assert_int_equal(mm_maps_line(&e, NULL, 0, line, sizeof(line)), 0);
+		assert_string_equal(line, want);
+		assert_int_equal(e.len, strlen(want));
+	}
+}
+
 static void
 status_lines(void **state)
 {
@@ -329,6 +375,7 @@ main(void)
 		cmocka_unit_test(render_maps_orders_lines_and_ends_with_the_gate),
 		cmocka_unit_test(short_buffer_reports_the_full_length),
 		cmocka_unit_test(entry_fields_match_the_line),
+		cmocka_unit_test(header_fields_print_as_printf_does),
 		cmocka_unit_test(status_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
