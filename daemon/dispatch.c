@@ -374,6 +374,7 @@ op_find(struct dctx *d, const Vmad__V1__Find *m)
 	Vmad__V1__FindResult *res = arena_alloc(d->arena, sizeof(*res));
 	const struct vma *v, *prev;
 	struct space *sp;
+	bool line;
 	int r;
 
 	if ((r = dctx_lookup(d, m->name, SPACE_READ, &sp)) < 0)
@@ -383,8 +384,9 @@ op_find(struct dctx *d, const Vmad__V1__Find *m)
 	vmad__v1__find_result__init(res);
 	if (find_vmas(sp->mm, m, &v, &prev) < 0)
 		return dctx_fail(d, -EINVAL, "unknown find mode %d", (int)m->mode);
-	if ((v && !(res->vma = reply_vma(d->arena, sp->mm, v))) ||
-	    (prev && !(res->prev = reply_vma(d->arena, sp->mm, prev))))
+	line = !(m->has_without_line && m->without_line);
+	if ((v && !(res->vma = reply_vma(d->arena, sp->mm, v, line))) ||
+	    (prev && !(res->prev = reply_vma(d->arena, sp->mm, prev, line))))
 		return -ENOMEM;
 	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_FIND;
 	d->resp->find = res;

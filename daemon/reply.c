@@ -11,15 +11,17 @@
 /*
  * A Vma message from the engine's maps entry: the line and its fields come from the one
  * formatter (mm_maps_entry()); flags, pgoff and rss only where there is a VMA.  One arena
- * piece holds the message, perms and the line, and the path is the line's tail: a find
- * reply is on the hot path, so it costs one allocation and one copy of the line.
+ * piece holds the message, perms and text: the line, whose tail from path_off is the path,
+ * or (without a line) the path alone.  A find reply is on the hot path, so it costs one
+ * allocation and one copy.
  */
 static Vmad__V1__Vma *
-reply_entry(struct arena *a, const struct mm_maps_entry *e, const char *line)
+reply_entry(struct arena *a, const struct mm_maps_entry *e, const char *text, size_t len,
+	    size_t path_off, bool line)
 {
 	static const Vmad__V1__Vma init = VMAD__V1__VMA__INIT;
 	const size_t perms = sizeof(e->perms);
-	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m) + perms + e->len + 1);
+	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m) + perms + len + 1);
 
 	if (!m)
 		return NULL;
@@ -34,22 +36,52 @@ reply_entry(struct arena *a, const struct mm_maps_entry *e, const char *line)
 	m->ino = e->ino;
 	m->perms = (char *)(m + 1);
 	memcpy(m->perms, e->perms, perms);
-	m->line = m->perms + perms;
-	memcpy(m->line, line, e->len + 1);
-	m->path = m->line + e->name_off;
+	m->path = m->perms + perms;
+	memcpy(m->path, text, len);
+	m->path[len] = '\0';
+	if (line)
+		m->line = m->path;
+	m->path += path_off;
 	return m;
 }
 
-Vmad__V1__Vma *
-reply_vma(struct arena *a, struct mm *mm, const struct vma *v)
+static Vmad__V1__Vma *
+reply_line(struct arena *a, struct mm *mm, const struct vma *v, struct mm_maps_entry *e,
+	   struct mm_vma_info *info)
 {
 	char line[MM_MAPS_LINE_MAX];
+
+	if (mm_maps_entry_info(mm, v, e, info, line, sizeof(line)) < 0)
+		return NULL;
+	return reply_entry(a, e, line, e->len, e->name_off, true);
+}
+
+/*
+ * Without the line, the client makes it of the fields and the path (mm_maps_line()), which
+ * tells "no name" (empty) from any name but an empty one: that rare VMA keeps its line.
+ */
+static Vmad__V1__Vma *
+reply_bare(struct arena *a, struct mm *mm, const struct vma *v, struct mm_maps_entry *e,
+	   struct mm_vma_info *info)
+{
+	char namebuf[MM_MAPS_NAME_MAX];
+	const char *name;
+
+	if (mm_maps_entry_name(mm, v, e, info, namebuf, &name) < 0)
+		return NULL;
+	if (name && !name[0])
+		return reply_line(a, mm, v, e, info);
+	return reply_entry(a, e, name ? name : "", e->len, 0, false);
+}
+
+Vmad__V1__Vma *
+reply_vma(struct arena *a, struct mm *mm, const struct vma *v, bool line)
+{
 	struct mm_maps_entry e;
 	struct mm_vma_info info;
-	Vmad__V1__Vma *m;
+	Vmad__V1__Vma *m = line ? reply_line(a, mm, v, &e, &info) : reply_bare(a, mm, v, &e, &info);
 
-	if (mm_maps_entry_info(mm, v, &e, &info, line, sizeof(line)) < 0 ||
-	    !(m = reply_entry(a, &e, line)))
+	if (!m)
 		return NULL;
 	m->has_flags = m->has_pgoff = m->has_rss_kb = true;
 	m->flags = info.flags;
@@ -67,7 +99,7 @@ reply_gate(struct arena *a, struct mm *mm)
 
 	if (mm_maps_entry(mm, NULL, &e, line, sizeof(line)) < 0)
 		return NULL;
-	return reply_entry(a, &e, line);
+	return reply_entry(a, &e, line, e.len, e.name_off, true);
 }
 
 static int
@@ -115,7 +147,7 @@ reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit, Vmad__
 	if (limit > REPLY_MAPS_LIMIT_MAX)
 		limit = REPLY_MAPS_LIMIT_MAX;
 	for (; v && out->n_vmas < limit && bytes < REPLY_MAPS_PAGE_BYTES; v = mm_next_vma(v)) {
-		Vmad__V1__Vma *m = reply_vma(a, mm, v);
+		Vmad__V1__Vma *m = reply_vma(a, mm, v, true);
 
 		r = reply_push(a, out, m, &cap);
 		if (r < 0)

@@ -6,6 +6,7 @@
 #ifndef VMAD_REPLY_H
 #define VMAD_REPLY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -21,8 +22,11 @@ struct peer_cred;
 #define REPLY_MAPS_LIMIT_MAX     4096
 #define REPLY_MAPS_PAGE_BYTES    (512 * 1024)
 
-/* NULL when memory is short. */
-Vmad__V1__Vma *reply_vma(struct arena *a, struct mm *mm, const struct vma *v);
+/*
+ * NULL when memory is short.  Without line, the Vma leaves out its line where the client can
+ * make it of the other fields (proto/README.md, section 6).
+ */
+Vmad__V1__Vma *reply_vma(struct arena *a, struct mm *mm, const struct vma *v, bool line);
 /* VMAs with end > from, at most limit (0 = default) and about REPLY_MAPS_PAGE_BYTES. */
 int reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit,
 	       Vmad__V1__MapsResult *out);

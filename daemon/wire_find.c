@@ -12,7 +12,14 @@
 #include "wire_in.h"
 
 /* Find's fields, in ascending number order. */
-enum wire_find_req_field { FIND_NAME, FIND_MODE, FIND_ADDR, FIND_END, FIND_FIELDS };
+enum wire_find_req_field {
+	FIND_NAME,
+	FIND_MODE,
+	FIND_ADDR,
+	FIND_END,
+	FIND_WITHOUT_LINE,
+	FIND_FIELDS
+};
 
 static const struct {
 	const char *name;
@@ -22,6 +29,7 @@ static const struct {
 	[FIND_MODE] = { "mode", PROTOBUF_C_TYPE_ENUM },
 	[FIND_ADDR] = { "addr", PROTOBUF_C_TYPE_UINT64 },
 	[FIND_END] = { "end", PROTOBUF_C_TYPE_UINT64 },
+	[FIND_WITHOUT_LINE] = { "without_line", PROTOBUF_C_TYPE_BOOL },
 };
 
 /* The tags (number << 3 | wire type) read from protoc-c's descriptors, never written by hand. */
@@ -37,6 +45,7 @@ struct wire_find_in {
 	bool has_id;
 	bool has[FIND_FIELDS];
 	uint64_t value[FIND_FIELDS]; /* the varints; the name is name[0..name_len) */
+	bool set[FIND_FIELDS];       /* a varint's bits were not all zero (a bool's value) */
 	const uint8_t *name;
 	size_t name_len;
 };
@@ -114,7 +123,7 @@ wire_find_value(unsigned k, const uint8_t **p, const uint8_t *end, struct wire_f
 	uint64_t len;
 
 	if (k != FIND_NAME)
-		return wire_in_varint(p, end, 10, &in->value[k], NULL);
+		return wire_in_varint(p, end, 10, &in->value[k], &in->set[k]);
 	if (!wire_in_varint(p, end, 5, &len, NULL) || len > (uint64_t)(end - *p))
 		return false;
 	in->name = *p;
@@ -176,6 +185,8 @@ wire_find_build(struct arena *a, const struct wire_find_tags *t, const struct wi
 		f->addr = in->value[FIND_ADDR];
 	if ((f->has_end = in->has[FIND_END]))
 		f->end = in->value[FIND_END];
+	if ((f->has_without_line = in->has[FIND_WITHOUT_LINE]))
+		f->without_line = in->set[FIND_WITHOUT_LINE];
 	return req;
 }
 

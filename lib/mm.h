@@ -500,6 +500,13 @@ int mm_maps_entry(const struct mm *mm, const struct vma *vma, struct mm_maps_ent
 int mm_maps_entry_info(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e,
 		       struct mm_vma_info *info, char *buf, size_t size);
 /*
+ * What mm_maps_entry_info() makes vma's line of (vma not NULL), for a line made elsewhere by
+ * mm_maps_line(): the fields, and in *name the name column (NULL for none), in namebuf or
+ * constant, with its length in e->len and e->name_off.  -ENAMETOOLONG.
+ */
+int mm_maps_entry_name(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e,
+		       struct mm_vma_info *info, char namebuf[MM_MAPS_NAME_MAX], const char **name);
+/*
  * The line of an entry whose fields (start to perms) are set, with the name (nlen bytes, or
  * NULL), into buf (at least MM_MAPS_HEADER_MAX bytes) as mm_maps_entry() writes it; sets
  * name_off and len.  -ENAMETOOLONG.

@@ -308,25 +308,36 @@ entry_gate(const struct mm *mm, struct mm_maps_entry *e, char *buf, size_t size)
 }
 
 int
+mm_maps_entry_name(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e,
+		   struct mm_vma_info *info, char namebuf[MM_MAPS_NAME_MAX], const char **name)
+{
+	size_t nlen;
+
+	mm_vma_info(vma, info);
+	entry_fields(info, e);
+	*name = vma_name(mm, info, namebuf, MM_MAPS_NAME_MAX);
+	nlen = *name ? strlen(*name) : 0;
+	/* mm_vma_name() cuts what does not fit: a full buffer may be a cut name. */
+	if (nlen >= MM_MAPS_NAME_MAX - 1)
+		return -ENAMETOOLONG;
+	e->name_off = e->len = nlen;
+	return 0;
+}
+
+int
 mm_maps_entry_info(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e,
 		   struct mm_vma_info *info, char *buf, size_t size)
 {
 	char namebuf[MM_MAPS_NAME_MAX];
 	const char *name;
-	size_t nlen;
+	int r;
 
 	if (size < MM_MAPS_HEADER_MAX)
 		return -ENAMETOOLONG;
 	if (!vma)
 		return entry_gate(mm, e, buf, size);
-	mm_vma_info(vma, info);
-	entry_fields(info, e);
-	name = vma_name(mm, info, namebuf, sizeof(namebuf));
-	nlen = name ? strlen(name) : 0;
-	/* mm_vma_name() cuts what does not fit: a full buffer may be a cut name. */
-	if (nlen >= sizeof(namebuf) - 1)
-		return -ENAMETOOLONG;
-	return mm_maps_line(e, name, nlen, buf, size);
+	r = mm_maps_entry_name(mm, vma, e, info, namebuf, &name);
+	return r < 0 ? r : mm_maps_line(e, name, e->len, buf, size);
 }
 
 int

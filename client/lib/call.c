@@ -224,6 +224,9 @@ conn_reset(struct vmac_conn *c)
 	c->qhead = c->qlen = c->qcap = 0;
 	cbuf_free(&c->in);
 	cbuf_free(&c->out);
+	free(c->lines);
+	c->lines = NULL;
+	c->lines_cap = 0;
 	c->broken = 0;
 	c->send_err = 0;
 	c->eof = false;

@@ -77,6 +77,8 @@ struct vmac_conn {
 	struct arena replies;
 	bool borrow_reply;   /* the reply awaited may be decoded into `replies` */
 	bool reply_borrowed; /* the reply io_take_frame() gave last was */
+	char *lines;         /* the maps lines of the last find, made here (lookup.c) */
+	size_t lines_cap;
 };
 
 /* Byte buffers (buf.c). */
@@ -158,6 +160,13 @@ int local_find(struct vmac_conn *c, const Vmad__V1__Find *m, struct vmac_vma *vm
 
 /* Conversions to the public structs (wire.c). */
 void wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out);
+/* The room wire_vma_line() may need for w's line. */
+size_t wire_line_size(const Vmad__V1__Vma *w);
+/*
+ * wire_vma(), and when w leaves out its line (a find asked without_line) the line made of
+ * its fields into buf, wire_line_size() bytes.  -EPROTO: fields no line can be made of.
+ */
+int wire_vma_line(const Vmad__V1__Vma *w, struct vmac_vma *out, char *buf);
 struct mm_maps_entry;
 struct mm_vma_info;
 void wire_vma_entry(const struct mm_maps_entry *e, const struct mm_vma_info *info, const char *line,

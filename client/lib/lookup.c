@@ -2,10 +2,28 @@
 /* Lookups: find_vma and its variants, and the status figures. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
+/* Room for the lines find_apply() makes, the connection's until the next find. */
+static char *
+find_lines(struct vmac_conn *c, size_t need)
+{
+	char *p;
+
+	if (need <= c->lines_cap)
+		return c->lines;
+	p = realloc(c->lines, need);
+	if (!p)
+		return NULL;
+	c->lines = p;
+	c->lines_cap = need;
+	return p;
+}
+
+/* The daemon leaves out the lines (find_submit() asks it to): they are made here. */
 static int
 find_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 {
@@ -14,14 +32,21 @@ find_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 		return err;
 	if (r->result_case != VMAD__V1__RESPONSE__RESULT_FIND)
 		return conn_protocol_error(c);
+	const Vmad__V1__Vma *w[2] = { r->find->vma, out[1] ? r->find->prev : NULL };
+	size_t need = 0;
+	for (int i = 0; i < 2; i++)
+		need += w[i] && !w[i]->line ? wire_line_size(w[i]) : 0;
+	char *buf = find_lines(c, need);
+	if (need && !buf)
+		return -ENOMEM;
 	int found = 0;
-	if (r->find->vma) {
-		wire_vma(r->find->vma, out[0]);
-		found |= VMAC_FOUND_VMA;
-	}
-	if (r->find->prev && out[1]) {
-		wire_vma(r->find->prev, out[1]);
-		found |= VMAC_FOUND_PREV;
+	for (int i = 0; i < 2; i++) {
+		if (!w[i])
+			continue;
+		if (wire_vma_line(w[i], out[i], buf) < 0)
+			return conn_protocol_error(c);
+		buf += w[i]->line ? 0 : wire_line_size(w[i]);
+		found |= i ? VMAC_FOUND_PREV : VMAC_FOUND_VMA;
 	}
 	return found;
 }
@@ -55,6 +80,7 @@ find_submit(struct vmac_conn *c, const char *name, Vmad__V1__FindMode mode, uint
 	m.addr = addr;
 	m.has_end = mode == VMAD__V1__FIND_MODE__FIND_INTERSECTION;
 	m.end = end;
+	m.has_without_line = m.without_line = true;
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_FIND;
 	req.find = &m;

@@ -3,6 +3,7 @@
  * Conversions to the public structs: from wire messages, and (local mode) from the engine's
  * maps entry of a VMA, the fields the daemon's reply would carry (daemon/reply.c, reply_vma()).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
@@ -25,6 +26,34 @@ wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out)
 	out->rss_kb = w->rss_kb;
 	out->path = w->path ? w->path : "";
 	out->line = w->line ? w->line : "";
+}
+
+size_t
+wire_line_size(const Vmad__V1__Vma *w)
+{
+	return MM_MAPS_HEADER_MAX + (w->path ? strlen(w->path) : 0) + 1;
+}
+
+/* The engine's formatter, as the daemon would have used it: an empty path is no name. */
+int
+wire_vma_line(const Vmad__V1__Vma *w, struct vmac_vma *out, char *buf)
+{
+	struct mm_maps_entry e = { .start = w->start, .end = w->end, .offset = w->offset };
+	size_t plen = w->path ? strlen(w->path) : 0;
+
+	wire_vma(w, out);
+	if (w->line)
+		return 0;
+	if (!w->perms || strlen(w->perms) != sizeof(e.perms) - 1)
+		return -EPROTO;
+	memcpy(e.perms, w->perms, sizeof(e.perms));
+	e.dev_major = w->dev_major;
+	e.dev_minor = w->dev_minor;
+	e.ino = w->ino;
+	if (mm_maps_line(&e, plen ? w->path : NULL, plen, buf, MM_MAPS_HEADER_MAX + plen + 1) < 0)
+		return -EPROTO;
+	out->line = buf;
+	return 0;
 }
 
 void

@@ -3,7 +3,7 @@
  * libvmaclient against a real vmad (or in local mode), the second file of the suite that
  * test_libvmaclient.c runs: the calls added since 0.1 (create_ext, mseal, mlockall, protection
  * keys, smaps, anonymous names, the change calls, brk and status, populate and fault, fork
- * and import, stats) and watching.
+ * and import, stats), the maps lines finds are given, and watching.
  */
 #include <errno.h>
 #include <poll.h>
@@ -262,6 +262,91 @@ test_anon_name(void **state)
 	assert_int_equal(ev.start, a + PAGE);
 	vmac_close(w);
 	tlib_done(c, "an");
+}
+
+#define FL_MAX 16
+
+/* Every line maps lists but the gate's, copied: finds come between. */
+static int
+fl_maps_lines(struct vmac_conn *c, const char *name, char *lines[FL_MAX], uint64_t starts[FL_MAX])
+{
+	struct vmac_maps_iter *it;
+	struct vmac_vma v;
+	int n = 0;
+
+	assert_int_equal(vmac_maps_open(c, name, 0, 0, &it), 0);
+	while (vmac_maps_next(it, &v) == 1 && v.start < 0xffffffffff600000ULL) {
+		assert_true(n < FL_MAX);
+		lines[n] = strdup(v.line);
+		assert_non_null(lines[n]);
+		starts[n++] = v.start;
+	}
+	vmac_maps_close(it);
+	return n;
+}
+
+/*
+ * A find's line is made by the library of the reply's fields (the daemon leaves it out); maps
+ * pages carry the daemon's.  They must be the same, for every kind of name and every width of
+ * number, whether the find is answered alone or in a pipeline.
+ */
+static void
+test_find_lines(void **state)
+{
+	(void)state;
+	struct vmac_create_opts o = { .with_stack = true };
+	struct vmac_create_ext ext = { .features = VMAC_FEATURE_ANON_VMA_NAME };
+	struct vmac_file lib = { .path = "/usr/lib/libfl.so",
+				 .mode = VMAC_FMODE_READ,
+				 .dev_major = 0x103,
+				 .dev_minor = 0x1f,
+				 .ino = UINT64_MAX };
+	struct vmac_file odd = {
+		.path = "/tmp/a\nb  c", .dev_major = 8, .ino = 12, .deleted = true
+	};
+	struct vmac_conn *c = tlib_conn();
+	char *lines[FL_MAX];
+	uint64_t starts[FL_MAX], a, brk;
+	struct vmac_vma v, p;
+	int n, result;
+
+	assert_int_equal(vmac_create_ext(c, "fln", &o, &ext), 0);
+	assert_int_equal(vmac_mmap(c, "fln", 0, 2 * PAGE, VMAC_PROT_READ | VMAC_PROT_EXEC,
+				   VMAC_MAP_PRIVATE, &lib, 1ULL << 44, NULL),
+			 0);
+	assert_int_equal(vmac_mmap(c, "fln", 0, PAGE, RW, VMAC_MAP_SHARED, &odd, 0, NULL), 0);
+	assert_int_equal(
+		vmac_mmap(c, "fln", 0, PAGE, RW, VMAC_MAP_SHARED | VMAC_MAP_ANONYMOUS, NULL, 0, &a),
+		0);
+	assert_int_equal(vmac_set_vma_anon_name(c, "fln", a, PAGE, "sh"), 0);
+	assert_int_equal(vmac_mmap(c, "fln", 0, 3 * PAGE, RW, ANON, NULL, 0, &a), 0);
+	assert_int_equal(vmac_set_vma_anon_name(c, "fln", a + PAGE, PAGE, "hot"), 0);
+	assert_int_equal(
+		vmac_mmap(c, "fln", 0x10000, PAGE, RW, ANON | VMAC_MAP_FIXED, NULL, 0, NULL), 0);
+	assert_int_equal(vmac_brk(c, "fln", 0, &brk), 0);
+	assert_int_equal(vmac_brk(c, "fln", brk + 3 * PAGE, &brk), 0);
+	n = fl_maps_lines(c, "fln", lines, starts);
+	assert_true(n >= 9);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(vmac_find_vma(c, "fln", starts[i], &v), VMAC_FOUND_VMA);
+		assert_string_equal(v.line, lines[i]);
+		result = vmac_find_vma_prev(c, "fln", starts[i], &v, &p);
+		assert_int_equal(result, VMAC_FOUND_VMA | (i ? VMAC_FOUND_PREV : 0));
+		assert_string_equal(v.line, lines[i]);
+		if (i)
+			assert_string_equal(p.line, lines[i - 1]);
+		assert_int_equal(vmac_pipeline_begin(c), 0);
+		assert_int_equal(vmac_find_vma_prev(c, "fln", starts[i], &v, &p), 0);
+		assert_int_equal(vmac_pipeline_end(c), 1);
+		assert_int_equal(vmac_pipeline_next(c, &result), 1);
+		assert_int_equal(result, VMAC_FOUND_VMA | (i ? VMAC_FOUND_PREV : 0));
+		assert_string_equal(v.line, lines[i]);
+		if (i)
+			assert_string_equal(p.line, lines[i - 1]);
+	}
+	for (int i = 0; i < n; i++)
+		free(lines[i]);
+	tlib_done(c, "fln");
 }
 
 static void
@@ -534,6 +619,7 @@ const struct CMUnitTest tlib_calls_tests[] = {
 	cmocka_unit_test(test_pkeys),
 	cmocka_unit_test(test_smaps),
 	cmocka_unit_test(test_anon_name),
+	cmocka_unit_test(test_find_lines),
 	cmocka_unit_test(test_change_calls),
 	cmocka_unit_test(test_brk_status),
 	cmocka_unit_test(test_populate_fault_mlock),

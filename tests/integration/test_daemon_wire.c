@@ -444,9 +444,10 @@ test_decode_odd(void **state)
 }
 
 /*
- * Find requests (Request.id = 1, find = 21; Find.name = 1, mode = 2, addr = 3, end = 4): the
- * fast path takes the shape libvmaclient sends and its odd encodings; anything else goes on
- * to the one-pass decoder, and check_decoding() holds every answer to it and protobuf-c.
+ * Find requests (Request.id = 1, find = 21; Find.name = 1, mode = 2, addr = 3, end = 4,
+ * without_line = 5): the fast path takes the shape libvmaclient sends and its odd encodings;
+ * anything else goes on to the one-pass decoder, and check_decoding() holds every answer to
+ * it and protobuf-c.
  */
 static void
 test_decode_find(void **state)
@@ -464,6 +465,22 @@ test_decode_find(void **state)
 		  true,
 		  true },
 		{ "no id", 6, { 0xaa, 0x01, 0x03, 0x0a, 0x01, 'a' }, true, true },
+		{ "addr, without_line",
+		  9,
+		  { 0x08, 0x02, 0xaa, 0x01, 0x04, 0x18, 0x05, 0x28, 0x01 },
+		  true,
+		  true },
+		{ "without_line 2", 5, { 0xaa, 0x01, 0x02, 0x28, 0x02 }, true, true },
+		{ "without_line of zero bits in two bytes",
+		  6,
+		  { 0xaa, 0x01, 0x03, 0x28, 0x80, 0x00 },
+		  true,
+		  true },
+		{ "without_line before end",
+		  7,
+		  { 0xaa, 0x01, 0x04, 0x28, 0x01, 0x20, 0x01 },
+		  false,
+		  true },
 		{ "empty find", 3, { 0xaa, 0x01, 0x00 }, true, true },
 		{ "intersection with end",
 		  12,
@@ -498,7 +515,7 @@ test_decode_find(void **state)
 		{ "another op", 4, { 0x08, 0x01, 0x5a, 0x00 }, false, true },
 		{ "addr twice", 7, { 0xaa, 0x01, 0x04, 0x18, 0x01, 0x18, 0x02 }, false, false },
 		{ "id twice", 7, { 0x08, 0x01, 0x08, 0x02, 0xaa, 0x01, 0x00 }, false, false },
-		{ "unknown field in the find", 5, { 0xaa, 0x01, 0x02, 0x28, 0x01 }, false, false },
+		{ "unknown field in the find", 5, { 0xaa, 0x01, 0x02, 0x30, 0x01 }, false, false },
 		{ "mode as a string", 6, { 0xaa, 0x01, 0x03, 0x12, 0x01, 0x00 }, false, false },
 		{ "name as a varint", 5, { 0xaa, 0x01, 0x02, 0x08, 0x01 }, false, false },
 		{ "id as a string", 6, { 0x0a, 0x01, 0x00, 0xaa, 0x01, 0x00 }, false, false },
