@@ -21,6 +21,7 @@
 
 #include "arena.h"
 #include "vmad.pb-c.h"
+#include "wire_find.h"
 
 struct evbuffer;
 
@@ -85,13 +86,6 @@ Vmad__V1__Request *wire_request_unpack(struct arena *a, const uint8_t *data, siz
 Vmad__V1__Request *wire_request_unpack_protobuf_c(struct arena *a, const uint8_t *data, size_t len);
 /* The one-pass decoder alone: NULL also for every request it leaves to protobuf-c. */
 Vmad__V1__Request *wire_request_plain(struct arena *a, const uint8_t *data, size_t len);
-/*
- * wire_find.c: a find request (an id, then the find, its fields each once in number order),
- * decoded straight; NULL for every other frame, which is left to wire_request_plain().  What it
- * decodes, wire_request_plain() decodes alike.
- */
-Vmad__V1__Request *wire_request_find(struct arena *a, const uint8_t *data, size_t len);
-
 /* Appends msg framed (4-byte big-endian length, then the message): 0, -ENOMEM, -EMSGSIZE. */
 int wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessage *msg);
 /* Appends msg framed to the batch instead: 0, -ENOMEM, -EMSGSIZE. */

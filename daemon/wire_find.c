@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The find request, the one clients send most, decoded without walking the descriptors: an
- * id, then the find with its fields in ascending order, each at most once, is read straight
- * into the two messages.  The fields are those wire_in.c would set, with the same conversions
- * and the same allocations from the arena; every other frame is left to wire_in.c.
+ * The find request, the one clients send most, without walking the descriptors.  Decoding:
+ * an id, then the find with its fields in ascending order, each at most once, is read
+ * straight into the two messages.  The fields are those wire_in.c would set, with the same
+ * conversions and the same allocations from the arena; every other frame is left to
+ * wire_in.c.  Packing: the fields present, in number order, as protobuf-c writes them.
  */
+#include "wire_find.h"
+
 #include <stdatomic.h>
 #include <string.h>
 
 #include "wire.h"
 #include "wire_in.h"
+#include "wire_req.h"
 
 /* Find's fields, in ascending number order. */
 enum wire_find_req_field {
@@ -73,7 +77,7 @@ wire_find_shape(struct wire_find_tags *t)
 			d, wire_find_fields[k].name);
 
 		if (!f || f->label != PROTOBUF_C_LABEL_OPTIONAL ||
-		    f->type != wire_find_fields[k].type ||
+		    f->type != wire_find_fields[k].type || f->default_value ||
 		    (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ||
 		    (k && wire_find_tag(f) <= t->field[k - 1]))
 			return -1;
@@ -211,4 +215,64 @@ wire_request_find(struct arena *a, const uint8_t *data, size_t len)
 	    !wire_find_body(t, p, end, &in))
 		return NULL;
 	return wire_find_build(a, t, &in);
+}
+
+/*
+ * f's fields as varints (the name aside), and which are present: protobuf-c packs a string
+ * that is set, a scalar whose has_ is, an enum as an int32 (sign-extended) and a bool as 0 or 1.
+ */
+static void
+wire_find_values(const Vmad__V1__Find *f, bool has[FIND_FIELDS], uint64_t v[FIND_FIELDS])
+{
+	has[FIND_NAME] = f->name != NULL;
+	v[FIND_NAME] = has[FIND_NAME] ? strlen(f->name) : 0;
+	has[FIND_MODE] = f->has_mode;
+	v[FIND_MODE] = (uint64_t)(int64_t)(int32_t)f->mode;
+	has[FIND_ADDR] = f->has_addr;
+	v[FIND_ADDR] = f->addr;
+	has[FIND_END] = f->has_end;
+	v[FIND_END] = f->end;
+	has[FIND_WITHOUT_LINE] = f->has_without_line;
+	v[FIND_WITHOUT_LINE] = f->without_line != 0;
+}
+
+bool
+wire_find_size(const Vmad__V1__Find *f, size_t *len)
+{
+	const struct wire_find_tags *t = wire_find_ready();
+	bool has[FIND_FIELDS];
+	uint64_t v[FIND_FIELDS];
+	size_t n = 0;
+
+	if (!t || f->base.n_unknown_fields)
+		return false;
+	wire_find_values(f, has, v);
+	for (unsigned k = 0; k < FIND_FIELDS; k++)
+		if (has[k])
+			n += wire_varint_size(t->field[k]) + wire_varint_size(v[k]) +
+			     (k == FIND_NAME ? v[k] : 0);
+	*len = n;
+	return true;
+}
+
+size_t
+wire_find_pack(const Vmad__V1__Find *f, uint8_t *out)
+{
+	const struct wire_find_tags *t = &wire_find_tags_v;
+	bool has[FIND_FIELDS];
+	uint64_t v[FIND_FIELDS];
+	uint8_t *p = out;
+
+	wire_find_values(f, has, v);
+	for (unsigned k = 0; k < FIND_FIELDS; k++) {
+		if (!has[k])
+			continue;
+		p = wire_put_varint(p, t->field[k]);
+		p = wire_put_varint(p, v[k]);
+		if (k == FIND_NAME) {
+			memcpy(p, f->name, (size_t)v[k]);
+			p += v[k];
+		}
+	}
+	return (size_t)(p - out);
 }

@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "wire_find.h"
 #include "wire_in.h"
 
 /*
@@ -38,25 +39,6 @@ wire_req_shape(void)
 	return v;
 }
 
-static size_t
-wire_req_varint_size(uint64_t v)
-{
-	size_t n = 1;
-
-	for (; v >= 0x80; v >>= 7)
-		n++;
-	return n;
-}
-
-static uint8_t *
-wire_req_varint(uint8_t *p, uint64_t v)
-{
-	for (; v >= 0x80; v >>= 7)
-		*p++ = (uint8_t)(v | 0x80);
-	*p++ = (uint8_t)v;
-	return p;
-}
-
 size_t
 wire_req_size(const Vmad__V1__Request *req, struct wire_req *w)
 {
@@ -72,12 +54,15 @@ wire_req_size(const Vmad__V1__Request *req, struct wire_req *w)
 	w->op_field = f->id;
 	if (!w->op)
 		return protobuf_c_message_get_packed_size(&req->base);
-	w->op_len = protobuf_c_message_get_packed_size(w->op);
-	n = wire_req_varint_size((uint64_t)w->op_field << 3 | WIRE_LEN) +
-	    wire_req_varint_size(w->op_len) + w->op_len;
+	w->find = f->descriptor == &vmad__v1__find__descriptor &&
+		  wire_find_size((const Vmad__V1__Find *)w->op, &w->op_len);
+	if (!w->find)
+		w->op_len = protobuf_c_message_get_packed_size(w->op);
+	n = wire_varint_size((uint64_t)w->op_field << 3 | WIRE_LEN) + wire_varint_size(w->op_len) +
+	    w->op_len;
 	if (req->has_id)
-		n += wire_req_varint_size((uint64_t)w->id_field << 3 | WIRE_VARINT) +
-		     wire_req_varint_size(req->id);
+		n += wire_varint_size((uint64_t)w->id_field << 3 | WIRE_VARINT) +
+		     wire_varint_size(req->id);
 	return n;
 }
 
@@ -89,10 +74,12 @@ wire_req_pack(const Vmad__V1__Request *req, const struct wire_req *w, uint8_t *o
 	if (!w->op)
 		return protobuf_c_message_pack(&req->base, out);
 	if (req->has_id) {
-		p = wire_req_varint(p, (uint64_t)w->id_field << 3 | WIRE_VARINT);
-		p = wire_req_varint(p, req->id);
+		p = wire_put_varint(p, (uint64_t)w->id_field << 3 | WIRE_VARINT);
+		p = wire_put_varint(p, req->id);
 	}
-	p = wire_req_varint(p, (uint64_t)w->op_field << 3 | WIRE_LEN);
-	p = wire_req_varint(p, w->op_len);
+	p = wire_put_varint(p, (uint64_t)w->op_field << 3 | WIRE_LEN);
+	p = wire_put_varint(p, w->op_len);
+	if (w->find)
+		return (size_t)(p - out) + wire_find_pack((const Vmad__V1__Find *)w->op, p);
 	return (size_t)(p - out) + protobuf_c_message_pack(w->op, p);
 }

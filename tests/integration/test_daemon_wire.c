@@ -692,6 +692,49 @@ test_request_packing(void **state)
 	arena_fini(&fill_arena);
 }
 
+/*
+ * A find request, which wire_find_pack() packs, in every combination of its fields and with
+ * values of every length: protobuf-c's bytes each time.
+ */
+static void
+test_find_packing(void **state)
+{
+	static char name[300];
+	uint8_t want[4096], got[4096];
+	uint64_t seed = 0x2545f4914f6cdd1dULL;
+
+	(void)state;
+	memset(name, 'n', sizeof(name) - 1);
+	for (unsigned i = 0; i < 20000; i++) {
+		Vmad__V1__Request req = VMAD__V1__REQUEST__INIT;
+		Vmad__V1__Find f = VMAD__V1__FIND__INIT;
+		struct wire_req w;
+		size_t n;
+
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		req.op_case = VMAD__V1__REQUEST__OP_FIND;
+		req.find = &f;
+		req.has_id = i & 1;
+		req.id = seed >> (i % 64);
+		f.name = i & 2 ? name + sizeof(name) - 1 - (seed % sizeof(name)) : NULL;
+		f.has_mode = (i & 4) != 0;
+		f.mode = (Vmad__V1__FindMode)(int32_t)(seed >> 32);
+		f.has_addr = (i & 8) != 0;
+		f.addr = seed >> (seed % 64);
+		f.has_end = (i & 16) != 0;
+		f.end = ~seed;
+		f.has_without_line = (i & 32) != 0;
+		f.without_line = (i & 64) != 0;
+		n = pack(&req.base, want);
+		assert_int_equal(wire_req_size(&req, &w), n);
+		assert_true(w.find);
+		assert_int_equal(wire_req_pack(&req, &w, got), n);
+		assert_memory_equal(got, want, n);
+	}
+}
+
 int
 main(void)
 {
@@ -706,6 +749,7 @@ main(void)
 		cmocka_unit_test(test_decode_mutated),
 		cmocka_unit_test(test_decode_replies),
 		cmocka_unit_test(test_request_packing),
+		cmocka_unit_test(test_find_packing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
