@@ -14,7 +14,7 @@ DAEMON_CORE_SRCS := $(addprefix daemon/,arena.c dispatch.c exec_req.c files_req.
 	quota.c reply.c reply_space.c space.c space_req.c usage.c view.c vma_req.c)
 # The one-pass decoder and the request packers: libvmaclient decodes replies and packs requests
 # with them too.
-DAEMON_CORE_SRCS += daemon/wire_in.c daemon/wire_req.c daemon/wire_find.c
+DAEMON_CORE_SRCS += daemon/wire_in.c daemon/wire_req.c daemon/wire_find.c daemon/wire_find_reply.c
 PROGRAMS    += $(VMAD)
 
 $(DAEMON_OBJS) $(B)/daemon/main.o $(B)/daemon/memacct_malloc.o: EXTRA_CFLAGS = -Idaemon $(call PC_CFLAGS,$(DAEMON_PKGS))

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The find request, the one clients send most, in both directions without walking the
- * descriptors: the daemon decodes it (wire.c), libvmaclient packs it (wire_req.c).  Both are
- * byte for byte protobuf-c's and need no transport.
+ * The find, the exchange clients make most, without walking the descriptors: the daemon
+ * decodes the request (wire.c), libvmaclient packs it (wire_req.c) and decodes the reply
+ * (io.c).  All are protobuf-c's reading or writing of the same bytes and need no transport.
  */
 #ifndef VMAD_WIRE_FIND_H
 #define VMAD_WIRE_FIND_H
@@ -28,5 +28,12 @@ Vmad__V1__Request *wire_request_find(struct arena *a, const uint8_t *data, size_
 bool wire_find_size(const Vmad__V1__Find *f, size_t *len);
 /* Writes the wire_find_size() bytes of f (unchanged since) to out; returns their number. */
 size_t wire_find_pack(const Vmad__V1__Find *f, uint8_t *out);
+
+/*
+ * wire_find_reply.c: a find reply (a Response of an id, an error and a find), decoded into
+ * the arena as wire_in_message() decodes it; NULL for anything else, or memory short, which
+ * may leave some of the arena used.
+ */
+Vmad__V1__Response *wire_find_reply(struct arena *a, const uint8_t *data, size_t len);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "wire_find.h"
 #include "wire_in.h"
 
 #define IO_READ_CHUNK 65536
@@ -200,16 +201,23 @@ io_unpack(const uint8_t *data, size_t len)
 }
 
 /*
- * A reply that is only read, decoded into the connection's arena.  The arena holds the last
- * reply: that one is dropped first (conn_collect() would drop it next anyway).  NULL: the
+ * A reply that is only read, decoded into the connection's arena (a find's straight, by
+ * wire_find_reply()).  The arena holds the last reply: that one is dropped first
+ * (conn_collect() would drop it next anyway).  NULL: the
  * reply is not of the plain shape, or larger than the budget; it is then decoded on the heap.
  */
 static Response *
 io_unpack_borrowed(struct vmac_conn *c, const uint8_t *data, size_t len)
 {
+	Response *r;
+
 	conn_set_last(c, NULL);
 	if (!c->replies.budget)
 		arena_init(&c->replies, IO_REPLY_BUDGET);
+	arena_reset(&c->replies);
+	r = wire_find_reply(&c->replies, data, len);
+	if (r)
+		return r;
 	arena_reset(&c->replies);
 	return (Response *)wire_in_message(arena_allocator(&c->replies),
 					   &vmad__v1__response__descriptor, data, len);

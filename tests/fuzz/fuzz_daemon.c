@@ -7,7 +7,8 @@
  * address space.  The first input byte picks the client's identity (root or one of two
  * users), so access control is exercised too.  The daemon's own protobuf code is checked
  * against protobuf-c: every request frame decodes alike (and the find fast path alike to the
- * one-pass decoder), and every reply is exactly what protobuf-c packs for its contents.
+ * one-pass decoder), and every reply is exactly what protobuf-c packs for its contents.  The
+ * client's decoders get the same checks, on the replies and on each input frame read as one.
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "server.h"
 #include "space.h"
 #include "wire.h"
+#include "wire_in.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -133,6 +135,35 @@ check_request(const uint8_t *body, size_t len)
 	arena_fini(&c);
 }
 
+/*
+ * The same for a client reading a frame as a reply: the one-pass decoder against protobuf-c,
+ * the find reply fast path against the one-pass decoder.
+ */
+static void
+check_reply_decoders(const uint8_t *body, size_t len)
+{
+	const ProtobufCMessageDescriptor *d = &vmad__v1__response__descriptor;
+	struct arena a, b, c;
+	ProtobufCMessage *plain, *pbc;
+	Vmad__V1__Response *fast;
+
+	arena_init(&a, srv.cfg.decode_budget);
+	arena_init(&b, srv.cfg.decode_budget);
+	arena_init(&c, srv.cfg.decode_budget);
+	plain = wire_in_message(arena_allocator(&a), d, body, len);
+	pbc = protobuf_c_message_unpack(d, arena_allocator(&b), len, body);
+	fast = wire_find_reply(&c, body, len);
+	if ((plain && !pbc) || (fast && !plain))
+		abort();
+	if (plain)
+		same_or_abort(plain, pbc, "a decoded reply");
+	if (fast)
+		same_or_abort(&fast->base, plain, "a find reply decoded by the fast path");
+	arena_fini(&a);
+	arena_fini(&b);
+	arena_fini(&c);
+}
+
 static void
 check_requests(const uint8_t *data, size_t size)
 {
@@ -142,6 +173,7 @@ check_requests(const uint8_t *data, size_t size)
 		if (len > srv.cfg.max_frame || len > size - off - HEADER)
 			break;
 		check_request(data + off + HEADER, len);
+		check_reply_decoders(data + off + HEADER, len);
 		off += HEADER + len;
 	}
 }
@@ -165,6 +197,7 @@ check_reply(const uint8_t *body, size_t len)
 	}
 	free(again);
 	vmad__v1__response__free_unpacked(resp, NULL);
+	check_reply_decoders(body, len);
 }
 
 /* The reply stream so far: checks the complete frames, keeps the rest. */

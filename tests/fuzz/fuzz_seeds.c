@@ -24,22 +24,66 @@ struct seed {
 	uint64_t id;
 };
 
+/* m, framed, after what the seed holds (if it fits). */
 static void
-add(struct seed *s, Request *req)
+frame(struct seed *s, const ProtobufCMessage *m)
 {
-	size_t n;
+	size_t n = protobuf_c_message_get_packed_size(m);
 
-	req->has_id = true;
-	req->id = ++s->id;
-	n = vmad__v1__request__get_packed_size(req);
 	if (s->len + 4 + n > sizeof(s->buf))
 		return;
 	s->buf[s->len] = (unsigned char)(n >> 24);
 	s->buf[s->len + 1] = (unsigned char)(n >> 16);
 	s->buf[s->len + 2] = (unsigned char)(n >> 8);
 	s->buf[s->len + 3] = (unsigned char)n;
-	vmad__v1__request__pack(req, s->buf + s->len + 4);
+	protobuf_c_message_pack(m, s->buf + s->len + 4);
 	s->len += 4 + n;
+}
+
+static void
+add(struct seed *s, Request *req)
+{
+	req->has_id = true;
+	req->id = ++s->id;
+	frame(s, &req->base);
+}
+
+/*
+ * A find reply as the daemon sends one, for the client's decoders that check_requests() runs
+ * on every frame (the daemon refuses it as a request).
+ */
+static void
+add_find_reply(struct seed *s)
+{
+	Vmad__V1__Response r = VMAD__V1__RESPONSE__INIT;
+	Vmad__V1__FindResult f = VMAD__V1__FIND_RESULT__INIT;
+	Vmad__V1__Vma v = VMAD__V1__VMA__INIT, p;
+
+	v.has_start = v.has_end = v.has_flags = v.has_pgoff = v.has_offset = true;
+	v.has_dev_major = v.has_dev_minor = v.has_ino = v.has_rss_kb = true;
+	v.start = 0x7ffff7dd3000;
+	v.end = 0x7ffff7dfc000;
+	v.flags = 0x875;
+	v.pgoff = 2;
+	v.offset = 0x2000;
+	v.dev_major = 8;
+	v.dev_minor = 1;
+	v.ino = 1234567;
+	v.rss_kb = 12;
+	v.perms = "r-xp";
+	v.path = "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2";
+	p = v;
+	p.start = 0x10000;
+	p.end = 0x11000;
+	p.path = "";
+	p.line = "00010000-00011000 rw-p 00000000 00:00 0 ";
+	r.has_id = true;
+	r.id = ++s->id;
+	r.result_case = VMAD__V1__RESPONSE__RESULT_FIND;
+	r.find = &f;
+	f.vma = &v;
+	f.prev = &p;
+	frame(s, &r.base);
 }
 
 static void
@@ -283,5 +327,9 @@ main(int argc, char **argv)
 		snprintf(name, sizeof(name), "walk-%d", who);
 		save(argv[1], name, &s);
 	}
+	memset(&s, 0, sizeof(s));
+	s.buf[s.len++] = 0;
+	add_find_reply(&s);
+	save(argv[1], "find-reply", &s);
 	return 0;
 }

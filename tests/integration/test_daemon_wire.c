@@ -607,17 +607,30 @@ static ProtobufCAllocator heap = { heap_alloc, heap_free, NULL };
  * either leaves it (nothing allocated: the sanitizer build sees any leak) or gives one that
  * packs to protobuf-c's bytes and that protobuf-c frees.  Returns whether it decoded it.
  */
+static unsigned fast_replies;
+
 static bool
 check_reply_decoding(const uint8_t *data, size_t len)
 {
 	const ProtobufCMessageDescriptor *d = &vmad__v1__response__descriptor;
 	ProtobufCMessage *got = wire_in_message(&heap, d, data, len);
 	ProtobufCMessage *want = protobuf_c_message_unpack(d, NULL, len, data);
+	struct arena a;
+	Vmad__V1__Response *fast;
 
+	arena_init(&a, SIZE_MAX);
+	fast = wire_find_reply(&a, data, len);
 	if (got)
 		assert_non_null(want);
 	if (got && want)
 		assert_same_bytes(want, got);
+	/* The find fast path takes only what the one-pass decoder takes, alike. */
+	if (fast) {
+		assert_non_null(got);
+		assert_same_bytes(got, &fast->base);
+		fast_replies++;
+	}
+	arena_fini(&a);
 	if (got)
 		protobuf_c_message_free_unpacked(got, NULL);
 	if (want)
@@ -660,7 +673,67 @@ test_decode_replies(void **state)
 	}
 	/* The find reply, the error reply and most others are decoded in one pass. */
 	assert_true(plain > d->n_fields);
+	assert_true(fast_replies >= 2);
 	arena_fini(&fill_arena);
+}
+
+/* A Vma of random fields, each present or not, numbers of every width. */
+static void
+random_vma(Vmad__V1__Vma *v, uint64_t *seed, char *strings)
+{
+	uint64_t x;
+
+	*seed ^= *seed << 13;
+	*seed ^= *seed >> 7;
+	*seed ^= *seed << 17;
+	x = *seed;
+	vmad__v1__vma__init(v);
+	v->has_start = x & 1, v->start = x >> (x % 64);
+	v->has_end = x & 2, v->end = ~x;
+	v->has_flags = x & 4, v->flags = x >> 40;
+	v->has_pgoff = x & 8, v->pgoff = x >> 20;
+	v->has_offset = x & 16, v->offset = x << 12;
+	v->has_dev_major = x & 32, v->dev_major = (uint32_t)(x >> 7);
+	v->has_dev_minor = x & 64, v->dev_minor = (uint32_t)(x >> 50);
+	v->has_ino = x & 128, v->ino = x * 3;
+	v->has_rss_kb = x & 256, v->rss_kb = x >> 60;
+	v->perms = x & 512 ? strings + 300 - 4 : NULL;
+	v->path = x & 1024 ? strings + 300 - (x >> 11) % 300 : NULL;
+	v->line = x & 2048 ? strings + 300 - (x >> 23) % 300 : NULL;
+}
+
+/*
+ * Find replies as the daemon packs them (protobuf-c's bytes), with every field of a Vma
+ * present or not: the fast path takes each and decodes it as the one-pass decoder does.
+ */
+static void
+test_find_reply_decoding(void **state)
+{
+	static char strings[301];
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	uint8_t buf[4096];
+
+	(void)state;
+	memset(strings, 's', sizeof(strings) - 1);
+	for (unsigned i = 0; i < 5000; i++) {
+		Vmad__V1__Response r = VMAD__V1__RESPONSE__INIT;
+		Vmad__V1__FindResult f = VMAD__V1__FIND_RESULT__INIT;
+		Vmad__V1__Vma v, p;
+		unsigned before = fast_replies;
+
+		random_vma(&v, &seed, strings);
+		random_vma(&p, &seed, strings);
+		r.has_id = i & 1;
+		r.id = seed;
+		r.has_error = i & 2;
+		r.error = (int32_t)(seed >> 33) - (1 << 29);
+		r.result_case = VMAD__V1__RESPONSE__RESULT_FIND;
+		r.find = &f;
+		f.vma = i & 4 ? &v : NULL;
+		f.prev = i & 8 ? &p : NULL;
+		assert_true(check_reply_decoding(buf, pack(&r.base, buf)));
+		assert_int_equal(fast_replies, before + 1);
+	}
 }
 
 /* wire_req_size() and wire_req_pack() give protobuf-c's bytes for every operation. */
@@ -748,6 +821,7 @@ main(void)
 		cmocka_unit_test(test_decode_find),
 		cmocka_unit_test(test_decode_mutated),
 		cmocka_unit_test(test_decode_replies),
+		cmocka_unit_test(test_find_reply_decoding),
 		cmocka_unit_test(test_request_packing),
 		cmocka_unit_test(test_find_packing),
 	};
