@@ -56,7 +56,8 @@ wfr_kind_of(enum wfr_msg msg, const ProtobufCFieldDescriptor *f)
 	if (f->label != PROTOBUF_C_LABEL_OPTIONAL || f->id >= WFR_NUMBERS)
 		return WFR_NONE;
 	if (msg == WFR_RESPONSE && oneof)
-		return f->type == PROTOBUF_C_TYPE_MESSAGE && f->descriptor == wfr_desc[WFR_FIND_RESULT]
+		return f->type == PROTOBUF_C_TYPE_MESSAGE &&
+				       f->descriptor == wfr_desc[WFR_FIND_RESULT]
 			       ? WFR_FIND
 			       : WFR_NONE;
 	if (oneof)
@@ -69,7 +70,8 @@ wfr_kind_of(enum wfr_msg msg, const ProtobufCFieldDescriptor *f)
 	case PROTOBUF_C_TYPE_SINT32:
 		return WFR_SINT32;
 	case PROTOBUF_C_TYPE_STRING:
-		/* Only Response.message is a string outside a Vma, and an error reply is not hot. */
+		/* Only Response.message is a string outside a Vma, and an error reply is not hot.
+		 */
 		return msg == WFR_VMA_MSG ? WFR_STRING : WFR_NONE;
 	case PROTOBUF_C_TYPE_MESSAGE:
 		return msg == WFR_FIND_RESULT && f->descriptor == wfr_desc[WFR_VMA_MSG] ? WFR_VMA
@@ -131,16 +133,14 @@ wfr_delimited(struct arena *a, const struct wfr_field *f, void *member, const ui
 	char *s;
 
 	if (f->kind != WFR_STRING) {
-		*(void **)member =
-			wfr_message(a, f->kind == WFR_FIND ? WFR_FIND_RESULT : WFR_VMA_MSG, p, p + len);
+		*(void **)member = wfr_message(
+			a, f->kind == WFR_FIND ? WFR_FIND_RESULT : WFR_VMA_MSG, p, p + len);
 		return *(void **)member != NULL;
 	}
 	s = arena_alloc(a, len + 1);
 	if (!s)
 		return false;
-	memcpy(s, p, len);
-	s[len] = '\0';
-	*(char **)member = s;
+	*(char **)member = wire_in_string(s, p, len);
 	return true;
 }
 
@@ -148,14 +148,12 @@ wfr_delimited(struct arena *a, const struct wfr_field *f, void *member, const ui
 static void
 wfr_scalar(const struct wfr_field *f, void *member, uint64_t v)
 {
-	uint32_t low = (uint32_t)v;
-
 	if (f->kind == WFR_UINT64)
 		*(uint64_t *)member = v;
 	else if (f->kind == WFR_UINT32)
-		*(uint32_t *)member = low;
+		*(uint32_t *)member = (uint32_t)v;
 	else
-		*(int32_t *)member = (int32_t)((low >> 1) ^ (0u - (low & 1)));
+		*(int32_t *)member = wire_in_sint32(v);
 }
 
 /* One field at *p (its tag already read) into m. */

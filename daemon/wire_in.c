@@ -63,9 +63,7 @@ in_delimited(ProtobufCAllocator *a, const ProtobufCFieldDescriptor *f, void *mem
 	s = a->alloc(a->allocator_data, len + 1);
 	if (!s)
 		return false;
-	memcpy(s, data, len);
-	s[len] = '\0';
-	*(char **)member = s;
+	*(char **)member = wire_in_string(s, data, len);
 	return true;
 }
 
@@ -92,7 +90,7 @@ in_scalar(const ProtobufCFieldDescriptor *f, void *member, struct wire_in *in)
 		*(int32_t *)member = (int32_t)low;
 		return true;
 	case PROTOBUF_C_TYPE_SINT32:
-		*(int32_t *)member = (int32_t)((low >> 1) ^ (0u - (low & 1)));
+		*(int32_t *)member = wire_in_sint32(v);
 		return true;
 	case PROTOBUF_C_TYPE_BOOL:
 		*(protobuf_c_boolean *)member = any;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -62,6 +63,24 @@ wire_in_varint(const uint8_t **p, const uint8_t *end, unsigned max, uint64_t *v,
 		}
 	}
 	return false;
+}
+
+/* protobuf-c's sint32 of a varint: the zigzag of its low 32 bits. */
+static inline int32_t
+wire_in_sint32(uint64_t v)
+{
+	uint32_t low = (uint32_t)v;
+
+	return (int32_t)((low >> 1) ^ (0u - (low & 1)));
+}
+
+/* A string field's len bytes at p into s (len + 1 bytes), NUL-terminated as protobuf-c does. */
+static inline char *
+wire_in_string(char *s, const uint8_t *p, size_t len)
+{
+	memcpy(s, p, len);
+	s[len] = '\0';
+	return s;
 }
 
 /* The field numbered id of d, or NULL. */
