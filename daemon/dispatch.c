@@ -553,7 +553,8 @@ op_maps(struct dctx *d, const Vmad__V1__Maps *m)
 	if (!res)
 		return -ENOMEM;
 	vmad__v1__maps_result__init(res);
-	r = reply_maps(d->arena, sp->mm, m->from, m->limit, res);
+	r = reply_maps(d->arena, sp->mm, m->from, m->limit,
+		       !(m->has_without_line && m->without_line), res);
 	if (r < 0)
 		return r;
 	d->resp->result_case = VMAD__V1__RESPONSE__RESULT_MAPS;

@@ -90,16 +90,18 @@ reply_vma(struct arena *a, struct mm *mm, const struct vma *v, bool line)
 	return m;
 }
 
-/* The [vsyscall] gate line: no VMA, so no flags, pgoff or rss. */
+/* The [vsyscall] gate line: no VMA, so no flags, pgoff or rss; without the line, its name. */
 static Vmad__V1__Vma *
-reply_gate(struct arena *a, struct mm *mm)
+reply_gate(struct arena *a, struct mm *mm, bool line)
 {
-	char line[MM_MAPS_LINE_MAX];
+	char text[MM_MAPS_LINE_MAX];
 	struct mm_maps_entry e;
 
-	if (mm_maps_entry(mm, NULL, &e, line, sizeof(line)) < 0)
+	if (mm_maps_entry(mm, NULL, &e, text, sizeof(text)) < 0)
 		return NULL;
-	return reply_entry(a, &e, line, e.len, e.name_off, true);
+	if (!line)
+		return reply_entry(a, &e, text + e.name_off, e.len - e.name_off, 0, false);
+	return reply_entry(a, &e, text, e.len, e.name_off, true);
 }
 
 static int
@@ -124,10 +126,10 @@ reply_push(struct arena *a, Vmad__V1__MapsResult *out, Vmad__V1__Vma *m, size_t 
 
 /* The gate line follows the last VMA, unless the page starts beyond it. */
 static int
-reply_push_gate(struct arena *a, struct mm *mm, uint64_t from, Vmad__V1__MapsResult *out,
+reply_push_gate(struct arena *a, struct mm *mm, uint64_t from, bool line, Vmad__V1__MapsResult *out,
 		size_t *cap)
 {
-	Vmad__V1__Vma *m = reply_gate(a, mm);
+	Vmad__V1__Vma *m = reply_gate(a, mm, line);
 
 	if (m && m->end <= from)
 		return 0;
@@ -135,7 +137,8 @@ reply_push_gate(struct arena *a, struct mm *mm, uint64_t from, Vmad__V1__MapsRes
 }
 
 int
-reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit, Vmad__V1__MapsResult *out)
+reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit, bool line,
+	   Vmad__V1__MapsResult *out)
 {
 	const struct vma *v = mm_find_vma(mm, from);
 	struct mm_status st;
@@ -147,12 +150,12 @@ reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit, Vmad__
 	if (limit > REPLY_MAPS_LIMIT_MAX)
 		limit = REPLY_MAPS_LIMIT_MAX;
 	for (; v && out->n_vmas < limit && bytes < REPLY_MAPS_PAGE_BYTES; v = mm_next_vma(v)) {
-		Vmad__V1__Vma *m = reply_vma(a, mm, v, true);
+		Vmad__V1__Vma *m = reply_vma(a, mm, v, line);
 
 		r = reply_push(a, out, m, &cap);
 		if (r < 0)
 			return r;
-		bytes += strlen(m->line) + strlen(m->path) + 64;
+		bytes += (m->line ? strlen(m->line) : 0) + strlen(m->path) + 64;
 	}
 	mm_get_status(mm, &st);
 	if (v || (st.gate_vma && out->n_vmas == limit)) {
@@ -160,7 +163,7 @@ reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit, Vmad__
 		out->next = out->vmas[out->n_vmas - 1]->end;
 		return 0;
 	}
-	return st.gate_vma ? reply_push_gate(a, mm, from, out, &cap) : 0;
+	return st.gate_vma ? reply_push_gate(a, mm, from, line, out, &cap) : 0;
 }
 
 int

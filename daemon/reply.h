@@ -27,8 +27,11 @@ struct peer_cred;
  * make it of the other fields (proto/README.md, section 6).
  */
 Vmad__V1__Vma *reply_vma(struct arena *a, struct mm *mm, const struct vma *v, bool line);
-/* VMAs with end > from, at most limit (0 = default) and about REPLY_MAPS_PAGE_BYTES. */
-int reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit,
+/*
+ * VMAs with end > from, at most limit (0 = default) and about REPLY_MAPS_PAGE_BYTES; their
+ * lines as reply_vma() gives them.
+ */
+int reply_maps(struct arena *a, struct mm *mm, uint64_t from, uint32_t limit, bool line,
 	       Vmad__V1__MapsResult *out);
 int reply_status(struct arena *a, struct mm *mm, Vmad__V1__StatusResult *out);
 

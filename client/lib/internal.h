@@ -163,7 +163,7 @@ void wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out);
 /* The room wire_vma_line() may need for w's line. */
 size_t wire_line_size(const Vmad__V1__Vma *w);
 /*
- * wire_vma(), and when w leaves out its line (a find asked without_line) the line made of
+ * wire_vma(), and when w leaves out its line (its request asked without_line) the line made of
  * its fields into buf, wire_line_size() bytes.  -EPROTO: fields no line can be made of.
  */
 int wire_vma_line(const Vmad__V1__Vma *w, struct vmac_vma *out, char *buf);

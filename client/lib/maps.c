@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Maps iteration.  The daemon sends VMAs in pages (Maps.from/limit, MapsResult.next); the
- * iterator owns the current page and asks for the next one when it runs out.
+ * iterator owns the current page and asks for the next one when it runs out.  It asks for
+ * them without their lines and makes each VMA's line as it hands the VMA out.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@ struct vmac_maps_iter {
 	size_t idx;
 	bool more;
 	uint64_t next;
+	char *line; /* the current VMA's line, made here (the daemon leaves it out) */
+	size_t line_cap;
 };
 
 static void
@@ -60,10 +63,29 @@ maps_fetch(struct vmac_maps_iter *it, uint64_t from)
 	m.from = from;
 	m.has_limit = it->page_size != 0;
 	m.limit = it->page_size;
+	m.has_without_line = m.without_line = true;
 	Request req = VMAD__V1__REQUEST__INIT;
 	req.op_case = VMAD__V1__REQUEST__OP_MAPS;
 	req.maps = &m;
 	return conn_submit(it->c, &req, maps_apply, it, &from);
+}
+
+/* One VMA of the page, its line made in the iterator's buffer when the daemon left it out. */
+static int
+maps_vma(struct vmac_maps_iter *it, const Vmad__V1__Vma *w, struct vmac_vma *vma)
+{
+	size_t need = wire_line_size(w);
+
+	if (!w->line && need > it->line_cap) {
+		char *p = realloc(it->line, need);
+		if (p == NULL)
+			return -ENOMEM;
+		it->line = p;
+		it->line_cap = need;
+	}
+	if (wire_vma_line(w, vma, it->line) < 0)
+		return conn_protocol_error(it->c);
+	return 1;
 }
 
 VMAC_EXPORT void
@@ -73,6 +95,7 @@ vmac_maps_close(struct vmac_maps_iter *it)
 		return;
 	maps_drop_page(it);
 	free(it->name);
+	free(it->line);
 	free(it);
 }
 
@@ -105,8 +128,10 @@ vmac_maps_next(struct vmac_maps_iter *it, struct vmac_vma *vma)
 	for (;;) {
 		const Vmad__V1__MapsResult *m = it->page ? it->page->maps : NULL;
 		if (m && it->idx < m->n_vmas) {
-			wire_vma(m->vmas[it->idx++], vma);
-			return 1;
+			int r = maps_vma(it, m->vmas[it->idx], vma);
+			/* A step that fails for want of memory may be tried again. */
+			it->idx += r > 0;
+			return r;
 		}
 		if (!it->more)
 			return 0;

@@ -3,7 +3,7 @@
  * libvmaclient against a real vmad (or in local mode), the second file of the suite that
  * test_libvmaclient.c runs: the calls added since 0.1 (create_ext, mseal, mlockall, protection
  * keys, smaps, anonymous names, the change calls, brk and status, populate and fault, fork
- * and import, stats), the maps lines finds are given, and watching.
+ * and import, stats), the maps lines the library makes, and watching.
  */
 #include <errno.h>
 #include <poll.h>
@@ -266,17 +266,39 @@ test_anon_name(void **state)
 
 #define FL_MAX 16
 
-/* Every line maps lists but the gate's, copied: finds come between. */
+/*
+ * The line show_vma_header_prefix() and show_map_vma() print for v's fields, made here with
+ * printf as the test's own reference: the name column starts after byte 72, or one space
+ * after a longer header.
+ */
+static void
+fl_expected(const struct vmac_vma *v, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%08llx-%08llx %s %08llx %02x:%02x %llu ",
+			 (unsigned long long)v->start, (unsigned long long)v->end, v->perms,
+			 (unsigned long long)v->offset, v->dev_major, v->dev_minor,
+			 (unsigned long long)v->ino);
+
+	assert_true(n > 0 && (size_t)n < size);
+	if (!v->path[0])
+		return;
+	snprintf(buf + n, size - (size_t)n, "%*s%s", n < 72 ? 73 - n : 1, "", v->path);
+}
+
+/* Every line maps lists but the gate's, each checked against fl_expected() and copied. */
 static int
 fl_maps_lines(struct vmac_conn *c, const char *name, char *lines[FL_MAX], uint64_t starts[FL_MAX])
 {
 	struct vmac_maps_iter *it;
 	struct vmac_vma v;
+	char want[512];
 	int n = 0;
 
 	assert_int_equal(vmac_maps_open(c, name, 0, 0, &it), 0);
 	while (vmac_maps_next(it, &v) == 1 && v.start < 0xffffffffff600000ULL) {
 		assert_true(n < FL_MAX);
+		fl_expected(&v, want, sizeof(want));
+		assert_string_equal(v.line, want);
 		lines[n] = strdup(v.line);
 		assert_non_null(lines[n]);
 		starts[n++] = v.start;
@@ -286,9 +308,9 @@ fl_maps_lines(struct vmac_conn *c, const char *name, char *lines[FL_MAX], uint64
 }
 
 /*
- * A find's line is made by the library of the reply's fields (the daemon leaves it out); maps
- * pages carry the daemon's.  They must be the same, for every kind of name and every width of
- * number, whether the find is answered alone or in a pipeline.
+ * The library makes the maps lines of finds and of maps pages of the reply's fields (the
+ * daemon leaves them out).  They must be what the kernel prints, for every kind of name and
+ * every width of number, and the same whether a find is answered alone or in a pipeline.
  */
 static void
 test_find_lines(void **state)
