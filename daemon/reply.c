@@ -64,14 +64,17 @@ static Vmad__V1__Vma *
 reply_bare(struct arena *a, struct mm *mm, const struct vma *v, struct mm_maps_entry *e,
 	   struct mm_vma_info *info)
 {
-	char namebuf[MM_MAPS_NAME_MAX];
+	char namebuf[MM_MAPS_NAME_MAX], line[MM_MAPS_HEADER_MAX];
 	const char *name;
+	int n = mm_maps_entry_name(mm, v, e, info, namebuf, &name);
 
-	if (mm_maps_entry_name(mm, v, e, info, namebuf, &name) < 0)
+	if (n < 0)
 		return NULL;
-	if (name && !name[0])
-		return reply_line(a, mm, v, e, info);
-	return reply_entry(a, e, name ? name : "", e->len, 0, false);
+	if (n > 0 || !name)
+		return reply_entry(a, e, name ? name : "", (size_t)n, 0, false);
+	if (mm_maps_line(e, name, 0, line, sizeof(line)) < 0)
+		return NULL;
+	return reply_entry(a, e, line, e->len, e->name_off, true);
 }
 
 Vmad__V1__Vma *

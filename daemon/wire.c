@@ -89,6 +89,15 @@ out_room(struct wire_out *o, size_t n)
 	return (size_t)(o->p - o->b->base) >= n ? 0 : out_grow(o, n);
 }
 
+/* n bytes before what is written (the writers below go backwards). */
+static inline uint8_t *
+put_bytes(uint8_t *p, const void *src, size_t n)
+{
+	p -= n;
+	memcpy(p, src, n);
+	return p;
+}
+
 static int
 out_bytes(struct wire_out *o, const void *src, size_t n)
 {
@@ -96,8 +105,7 @@ out_bytes(struct wire_out *o, const void *src, size_t n)
 
 	if (r < 0)
 		return r;
-	o->p -= n;
-	memcpy(o->p, src, n);
+	o->p = put_bytes(o->p, src, n);
 	return 0;
 }
 
@@ -138,11 +146,7 @@ put_field(uint8_t *p, uint32_t id, unsigned wt, uint64_t v)
 static inline uint8_t *
 put_string(uint8_t *p, uint32_t id, const char *s, size_t n)
 {
-	if (!s)
-		return p;
-	p -= n;
-	memcpy(p, s, n);
-	return put_field(p, id, WIRE_LEN, n);
+	return s ? put_field(put_bytes(p, s, n), id, WIRE_LEN, n) : p;
 }
 
 /* A value and its one-byte tag. */
@@ -158,11 +162,7 @@ put_tagged(uint8_t *p, uint8_t tag, uint64_t v)
 static inline uint8_t *
 put_tagged_string(uint8_t *p, uint8_t tag, const char *s, size_t n)
 {
-	if (!s)
-		return p;
-	p -= n;
-	memcpy(p, s, n);
-	return put_tagged(p, tag, n);
+	return s ? put_tagged(put_bytes(p, s, n), tag, n) : p;
 }
 
 /* A value and its tag, room for both being the caller's business. */

@@ -502,7 +502,7 @@ int mm_maps_entry_info(const struct mm *mm, const struct vma *vma, struct mm_map
 /*
  * What mm_maps_entry_info() makes vma's line of (vma not NULL), for a line made elsewhere by
  * mm_maps_line(): the fields, and in *name the name column (NULL for none), in namebuf or
- * constant, with its length in e->len and e->name_off.  -ENAMETOOLONG.
+ * constant.  Returns the name's length, or -ENAMETOOLONG.
  */
 int mm_maps_entry_name(const struct mm *mm, const struct vma *vma, struct mm_maps_entry *e,
 		       struct mm_vma_info *info, char namebuf[MM_MAPS_NAME_MAX], const char **name);

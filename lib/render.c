@@ -320,8 +320,7 @@ mm_maps_entry_name(const struct mm *mm, const struct vma *vma, struct mm_maps_en
 	/* mm_vma_name() cuts what does not fit: a full buffer may be a cut name. */
 	if (nlen >= MM_MAPS_NAME_MAX - 1)
 		return -ENAMETOOLONG;
-	e->name_off = e->len = nlen;
-	return 0;
+	return (int)nlen;
 }
 
 int
@@ -337,7 +336,7 @@ mm_maps_entry_info(const struct mm *mm, const struct vma *vma, struct mm_maps_en
 	if (!vma)
 		return entry_gate(mm, e, buf, size);
 	r = mm_maps_entry_name(mm, vma, e, info, namebuf, &name);
-	return r < 0 ? r : mm_maps_line(e, name, e->len, buf, size);
+	return r < 0 ? r : mm_maps_line(e, name, (size_t)r, buf, size);
 }
 
 int

@@ -160,8 +160,10 @@ int local_find(struct vmac_conn *c, const Vmad__V1__Find *m, struct vmac_vma *vm
 
 /* Conversions to the public structs (wire.c). */
 void wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out);
-/* The room wire_vma_line() may need for w's line. */
+/* The room wire_vma_line() needs for w's line: 0 when w carries it. */
 size_t wire_line_size(const Vmad__V1__Vma *w);
+/* *buf (*cap bytes) grown to hold need: the buffer, or NULL when memory is short. */
+char *wire_line_room(char **buf, size_t *cap, size_t need);
 /*
  * wire_vma(), and when w leaves out its line (its request asked without_line) the line made of
  * its fields into buf, wire_line_size() bytes.  -EPROTO: fields no line can be made of.

@@ -2,28 +2,14 @@
 /* Lookups: find_vma and its variants, and the status figures. */
 #include <errno.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-/* Room for the lines find_apply() makes, the connection's until the next find. */
-static char *
-find_lines(struct vmac_conn *c, size_t need)
-{
-	char *p;
-
-	if (need <= c->lines_cap)
-		return c->lines;
-	p = realloc(c->lines, need);
-	if (!p)
-		return NULL;
-	c->lines = p;
-	c->lines_cap = need;
-	return p;
-}
-
-/* The daemon leaves out the lines (find_submit() asks it to): they are made here. */
+/*
+ * The daemon leaves out the lines (find_submit() asks it to): they are made here, in the
+ * connection's buffer, which the next find reuses.
+ */
 static int
 find_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 {
@@ -33,11 +19,9 @@ find_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 	if (r->result_case != VMAD__V1__RESPONSE__RESULT_FIND)
 		return conn_protocol_error(c);
 	const Vmad__V1__Vma *w[2] = { r->find->vma, out[1] ? r->find->prev : NULL };
-	size_t need = 0;
-	for (int i = 0; i < 2; i++)
-		need += w[i] && !w[i]->line ? wire_line_size(w[i]) : 0;
-	char *buf = find_lines(c, need);
-	if (need && !buf)
+	size_t size[2] = { w[0] ? wire_line_size(w[0]) : 0, w[1] ? wire_line_size(w[1]) : 0 };
+	char *buf = wire_line_room(&c->lines, &c->lines_cap, size[0] + size[1]);
+	if (size[0] + size[1] && !buf)
 		return -ENOMEM;
 	int found = 0;
 	for (int i = 0; i < 2; i++) {
@@ -45,7 +29,7 @@ find_apply(struct vmac_conn *c, Response **rp, void *const out[2], int err)
 			continue;
 		if (wire_vma_line(w[i], out[i], buf) < 0)
 			return conn_protocol_error(c);
-		buf += w[i]->line ? 0 : wire_line_size(w[i]);
+		buf += size[i];
 		found |= i ? VMAC_FOUND_PREV : VMAC_FOUND_VMA;
 	}
 	return found;

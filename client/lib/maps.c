@@ -75,15 +75,11 @@ static int
 maps_vma(struct vmac_maps_iter *it, const Vmad__V1__Vma *w, struct vmac_vma *vma)
 {
 	size_t need = wire_line_size(w);
+	char *buf = wire_line_room(&it->line, &it->line_cap, need);
 
-	if (!w->line && need > it->line_cap) {
-		char *p = realloc(it->line, need);
-		if (p == NULL)
-			return -ENOMEM;
-		it->line = p;
-		it->line_cap = need;
-	}
-	if (wire_vma_line(w, vma, it->line) < 0)
+	if (need && !buf)
+		return -ENOMEM;
+	if (wire_vma_line(w, vma, buf) < 0)
 		return conn_protocol_error(it->c);
 	return 1;
 }

@@ -4,6 +4,7 @@
  * maps entry of a VMA, the fields the daemon's reply would carry (daemon/reply.c, reply_vma()).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -31,7 +32,22 @@ wire_vma(const Vmad__V1__Vma *w, struct vmac_vma *out)
 size_t
 wire_line_size(const Vmad__V1__Vma *w)
 {
-	return MM_MAPS_HEADER_MAX + (w->path ? strlen(w->path) : 0) + 1;
+	return w->line ? 0 : MM_MAPS_HEADER_MAX + (w->path ? strlen(w->path) : 0) + 1;
+}
+
+char *
+wire_line_room(char **buf, size_t *cap, size_t need)
+{
+	char *p;
+
+	if (need <= *cap)
+		return *buf;
+	p = realloc(*buf, need);
+	if (!p)
+		return NULL;
+	*buf = p;
+	*cap = need;
+	return p;
 }
 
 /* The engine's formatter, as the daemon would have used it: an empty path is no name. */

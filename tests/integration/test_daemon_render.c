@@ -2,7 +2,8 @@
 /*
  * The VMAs vmad returns (find, maps) carry the maps line and the printed fields as the
  * engine renders them: the same mappings made through vmad and on an engine mm in this
- * process give the same /proc/PID/maps text, line by line and field by field.
+ * process give the same /proc/PID/maps text, line by line and field by field; so do the
+ * Vmas reply.c makes without their lines, but for the line.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include "harness.h"
 #include "mm.h"
+#include "reply.h"
 #include "vmaclient.h"
 
 #define SPACE "r"
@@ -308,6 +310,52 @@ test_smaps_text(void **state)
 	assert_null(got);
 }
 
+/*
+ * A Vma without its line (Find.without_line) carries the name the line would end in; the one
+ * name a client cannot tell from none, an empty one, keeps the engine's line.
+ */
+static void
+test_reply_without_line(void **state)
+{
+	static const char *const paths[] = { NULL, "/usr/lib/x.so", "" };
+	struct mm_file_desc f = { .dev_major = 8, .ino = 5 };
+	char line[MM_MAPS_LINE_MAX];
+	struct mm_config cfg;
+	struct mm *m = NULL;
+	struct arena a;
+
+	(void)state;
+	mm_config_init(&cfg, MM_LAYOUT_X86_64);
+	assert_int_equal(mm_create(&cfg, &m), 0);
+	arena_init(&a, 1 << 20);
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t at = 0x10000 + 2 * i * PAGE;
+		const struct vma *v;
+		Vmad__V1__Vma *bare, *full;
+
+		f.path = paths[i];
+		assert_int_equal(mm_insert_vma(m, at, at + PAGE, VM_READ | VM_MAYREAD, 0,
+					       paths[i] ? &f : NULL, false),
+				 0);
+		v = mm_vma_lookup(m, at);
+		assert_int_not_equal(mm_format_maps_line(m, v, line, sizeof(line)), 0);
+		line[strlen(line) - 1] = '\0';
+		full = reply_vma(&a, m, v, true);
+		bare = reply_vma(&a, m, v, false);
+		assert_non_null(full);
+		assert_non_null(bare);
+		assert_string_equal(full->line, line);
+		assert_string_equal(bare->path, full->path);
+		assert_string_equal(bare->perms, full->perms);
+		if (paths[i] && !paths[i][0])
+			assert_string_equal(bare->line, line);
+		else
+			assert_null(bare->line);
+	}
+	arena_fini(&a);
+	mm_destroy(m);
+}
+
 int
 main(void)
 {
@@ -316,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_find_fields),
 		cmocka_unit_test(test_import),
 		cmocka_unit_test(test_smaps_text),
+		cmocka_unit_test(test_reply_without_line),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
