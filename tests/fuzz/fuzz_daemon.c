@@ -23,6 +23,7 @@
 
 #include "arena.h"
 #include "conn.h"
+#include "fuzz_check.h"
 #include "log.h"
 #include "mm.h"
 #include "server.h"
@@ -42,15 +43,9 @@ static struct server srv;
 static void
 check_invariants(struct server *s, void *arg)
 {
-	char msg[512];
-
 	(void)arg;
-	for (struct space *sp = space_next(&s->spaces, NULL); sp; sp = space_next(&s->spaces, sp)) {
-		if (mm_validate(sp->mm, msg, sizeof(msg)) < 0) {
-			fprintf(stderr, "invariant broken in '%s': %s\n", sp->name, msg);
-			abort();
-		}
-	}
+	for (struct space *sp = space_next(&s->spaces, NULL); sp; sp = space_next(&s->spaces, sp))
+		fuzz_check_mm(sp->mm, "after a request", sp->name);
 }
 
 int

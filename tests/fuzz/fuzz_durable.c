@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "crc32c.h"
+#include "fuzz_check.h"
 #include "journal.h"
 #include "log.h"
 #include "mm.h"
@@ -177,7 +178,6 @@ fuzz_durable_recover(int dirfd, bool truncate)
 	struct server_config cfg;
 	struct recover_result res;
 	struct server srv;
-	char msg[512];
 
 	server_config_init(&cfg);
 	cfg.max_spaces = 64;
@@ -186,11 +186,7 @@ fuzz_durable_recover(int dirfd, bool truncate)
 	if (recover_state(&srv, dirfd, truncate, &res) == 0) {
 		for (struct space *sp = space_next(&srv.spaces, NULL); sp;
 		     sp = space_next(&srv.spaces, sp)) {
-			if (mm_validate(sp->mm, msg, sizeof(msg)) < 0) {
-				fprintf(stderr, "recovered '%s' is not consistent: %s\n", sp->name,
-					msg);
-				abort();
-			}
+			fuzz_check_mm(sp->mm, "after recovery", sp->name);
 		}
 		fuzz_durable_resnapshot(&srv, dirfd, res.next_segno + 1);
 	}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "fuzz_check.h"
 #include "mm.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -107,7 +108,6 @@ fuzz_elf_exec(const struct elf_image *im, bool with_interp)
 	struct mm_exec_info info;
 	struct mm_config cfg;
 	struct mm *mm = NULL;
-	char msg[512];
 
 	fuzz_elf_image(im, seg, &args.exe);
 	interp = args.exe;
@@ -118,10 +118,7 @@ fuzz_elf_exec(const struct elf_image *im, bool with_interp)
 			fuzz_elf_fail("a refused exec left an mm behind");
 		return;
 	}
-	if (mm_validate(mm, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "invariant broken after exec: %s\n", msg);
-		abort();
-	}
+	fuzz_check_mm(mm, "after exec", NULL);
 	mm_destroy(mm);
 }
 

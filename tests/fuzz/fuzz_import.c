@@ -13,20 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "mm_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-fuzz_import_check(const struct mm *mm, const char *when)
-{
-	char msg[512];
-
-	if (mm_validate(mm, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "invariant broken %s: %s\n", when, msg);
-		abort();
-	}
-}
 
 static struct mm *
 fuzz_import_text(enum mm_layout layout, const char *text, size_t len)
@@ -61,7 +51,7 @@ fuzz_import_again(enum mm_layout layout, const struct mm *mm)
 			text);
 		abort();
 	}
-	fuzz_import_check(again, "after importing the maps again");
+	fuzz_check_mm(again, "after importing the maps again", NULL);
 	if (mm_render_maps(again, &text2, &len2) == 0 &&
 	    (len2 != len || memcmp(text, text2, len) != 0)) {
 		fprintf(stderr, "maps differ after a second import:\n%.*s--- became\n%.*s",
@@ -97,11 +87,11 @@ fuzz_import_use(struct mm *mm)
 	struct mm *child = NULL;
 
 	if (mm_fork(mm, &child) == 0) {
-		fuzz_import_check(child, "in a fork's child");
+		fuzz_check_mm(child, "in a fork's child", NULL);
 		mm_destroy(child);
 	}
 	(void)mm_munmap(mm, 0, mm->task_size);
-	fuzz_import_check(mm, "after unmapping everything");
+	fuzz_check_mm(mm, "after unmapping everything", NULL);
 }
 
 int
@@ -118,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mm = fuzz_import_text(layout, (const char *)data + 1, size - 1);
 	if (!mm)
 		return 0;
-	fuzz_import_check(mm, "after import");
+	fuzz_check_mm(mm, "after import", NULL);
 	fuzz_import_save(mm);
 	fuzz_import_again(layout, mm);
 	fuzz_import_use(mm);

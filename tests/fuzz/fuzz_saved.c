@@ -13,20 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "mm_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-fuzz_saved_check(const struct mm *mm, const char *when)
-{
-	char msg[512];
-
-	if (mm_validate(mm, msg, sizeof(msg)) < 0) {
-		fprintf(stderr, "invariant broken %s: %s\n", when, msg);
-		abort();
-	}
-}
 
 static void
 fuzz_saved_same(const struct mm_sbuf *b, const uint8_t *data, size_t len, const char *what)
@@ -54,7 +44,7 @@ fuzz_saved_round_trip(const struct mm *mm, const uint8_t *data, size_t used)
 		fprintf(stderr, "the engine refuses what it saved: %s\n", msg);
 		abort();
 	}
-	fuzz_saved_check(copy, "after a second load");
+	fuzz_check_mm(copy, "after a second load", NULL);
 	if (mm_save(copy, &b2) == 0)
 		fuzz_saved_same(&b2, b.data, b.len, "save, load, save");
 	mm_sbuf_free(&b2);
@@ -85,12 +75,12 @@ fuzz_saved_use(struct mm *mm)
 
 	fuzz_saved_render(mm);
 	if (mm_fork(mm, &child) == 0) {
-		fuzz_saved_check(child, "in a fork's child");
-		fuzz_saved_check(mm, "in a fork's parent");
+		fuzz_check_mm(child, "in a fork's child", NULL);
+		fuzz_check_mm(mm, "in a fork's parent", NULL);
 		mm_destroy(child);
 	}
 	(void)mm_munmap(mm, 0, mm->task_size);
-	fuzz_saved_check(mm, "after unmapping everything");
+	fuzz_check_mm(mm, "after unmapping everything", NULL);
 }
 
 int
@@ -109,7 +99,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (used == 0 || used > size)
 		abort();
-	fuzz_saved_check(mm, "after load");
+	fuzz_check_mm(mm, "after load", NULL);
 	fuzz_saved_round_trip(mm, data, used);
 	fuzz_saved_use(mm);
 	mm_destroy(mm);
