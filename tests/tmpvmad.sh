@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Sourced by the shell tests.  tmpvmad_dir PREFIX makes a fresh temporary directory $tmp that
-# is removed at exit, with the vmad started in it if any; tmpvmad_start starts $VMAD_BIN on
-# $tmp/sock (its log in $tmp/vmad.log) and waits up to 5 s for the socket to appear.
+# is removed at exit, with the vmad started in it if any; tmpvmad_start [VMAD-ARGS...] starts
+# $VMAD_BIN on $tmp/sock (its log in $tmp/vmad.log, further arguments passed on) and waits up
+# to 5 s for the socket to appear.
 vmad_pid=
 
 tmpvmad_cleanup() {
@@ -19,7 +20,7 @@ tmpvmad_dir() {
 }
 
 tmpvmad_start() {
-	"$VMAD_BIN" -s "$tmp/sock" --log-level warning 2>"$tmp/vmad.log" &
+	"$VMAD_BIN" -s "$tmp/sock" --log-level warning "$@" 2>"$tmp/vmad.log" &
 	vmad_pid=$!
 	i=0
 	while [ ! -S "$tmp/sock" ] && [ $i -lt 100 ]; do

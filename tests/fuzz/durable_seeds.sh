@@ -18,13 +18,7 @@ ctl() {
 
 start() {
 	rm -rf "$tmp/state" "$tmp/sock"
-	"$VMAD_BIN" -s "$tmp/sock" --state-dir "$tmp/state" --log-level err 2>"$tmp/vmad.log" &
-	vmad_pid=$!
-	i=0
-	while [ ! -S "$tmp/sock" ] && [ $i -lt 100 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
+	tmpvmad_start --state-dir "$tmp/state"
 }
 
 # SIGHUP, then wait for the snapshot that covers the journal so far.
