@@ -81,19 +81,6 @@ fuzz_import_save(const struct mm *mm)
 	mm_sbuf_free(&b);
 }
 
-static void
-fuzz_import_use(struct mm *mm)
-{
-	struct mm *child = NULL;
-
-	if (mm_fork(mm, &child) == 0) {
-		fuzz_check_mm(child, "in a fork's child", NULL);
-		mm_destroy(child);
-	}
-	(void)mm_munmap(mm, 0, mm->task_size);
-	fuzz_check_mm(mm, "after unmapping everything", NULL);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -111,7 +98,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check_mm(mm, "after import", NULL);
 	fuzz_import_save(mm);
 	fuzz_import_again(layout, mm);
-	fuzz_import_use(mm);
+	fuzz_use_mm(mm);
 	mm_destroy(mm);
 	return 0;
 }

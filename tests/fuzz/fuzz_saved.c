@@ -68,21 +68,6 @@ fuzz_saved_render(const struct mm *mm)
 		free(text);
 }
 
-static void
-fuzz_saved_use(struct mm *mm)
-{
-	struct mm *child = NULL;
-
-	fuzz_saved_render(mm);
-	if (mm_fork(mm, &child) == 0) {
-		fuzz_check_mm(child, "in a fork's child", NULL);
-		fuzz_check_mm(mm, "in a fork's parent", NULL);
-		mm_destroy(child);
-	}
-	(void)mm_munmap(mm, 0, mm->task_size);
-	fuzz_check_mm(mm, "after unmapping everything", NULL);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -101,7 +86,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	fuzz_check_mm(mm, "after load", NULL);
 	fuzz_saved_round_trip(mm, data, used);
-	fuzz_saved_use(mm);
+	fuzz_saved_render(mm);
+	fuzz_use_mm(mm);
 	mm_destroy(mm);
 	return 0;
 }
