@@ -595,7 +595,11 @@ conn_process(struct conn *c)
 	conn_flush(c);
 	if (c->closing)
 		return;
-	if (!pause && c->draining && r == 0) {
+	/*
+	 * Draining reads nothing more: unless a deferred pass will serve what is left, what is
+	 * left is at most part of a frame, whether the pass ended on it or on its budget.
+	 */
+	if (!c->paused && c->draining && !c->more_armed) {
 		conn_close(c);
 		return;
 	}

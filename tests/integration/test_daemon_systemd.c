@@ -243,6 +243,50 @@ test_sigterm_answers_in_flight(void **state)
 	vmad_stop(&vm);
 }
 
+/*
+ * Requests buffered when SIGTERM comes, as many as a whole number of passes serve
+ * (VMAD_PASS_REQUESTS): the last pass ends on its budget with nothing left, and the
+ * connection must close then, not at the shutdown deadline (set far off here).
+ */
+static void
+test_sigterm_closes_after_whole_passes(void **state)
+{
+	static const char *const env[] = { "VMAD_PASS_REQUESTS=4", "VMAD_SHUTDOWN_TIMEOUT_MS=60000",
+					   NULL };
+	enum { N = 32 };
+	struct vmad_proc vm;
+	bool eof = false;
+	int fd;
+
+	(void)state;
+	assert_int_equal(vmad_start(&vm, NULL, env), 0);
+	fd = raw_connect(vm.sock);
+	assert_true(fd >= 0);
+	/* Stopped, vmad reads nothing: all N are in its input when it drains. */
+	assert_int_equal(kill(vm.pid, SIGSTOP), 0);
+	for (int i = 1; i <= N; i++) {
+		Vmad__V1__Request req;
+		Vmad__V1__Ping ping;
+
+		raw_ping_req(&req, &ping, (uint64_t)i);
+		assert_int_equal(raw_send(fd, &req), 0);
+	}
+	assert_int_equal(kill(vm.pid, SIGTERM), 0);
+	assert_int_equal(kill(vm.pid, SIGCONT), 0);
+	for (int i = 1; i <= N; i++) {
+		Vmad__V1__Response *resp = raw_recv(fd, 5000, NULL);
+
+		assert_non_null(resp);
+		assert_int_equal(resp->id, i);
+		raw_free(resp);
+	}
+	assert_null(raw_recv(fd, 20000, &eof));
+	assert_true(eof);
+	close(fd);
+	assert_int_equal(vmad_wait(&vm, 5000), 0);
+	vmad_stop(&vm);
+}
+
 static void
 test_sigint(void **state)
 {
@@ -498,6 +542,7 @@ main(void)
 		cmocka_unit_test_setup(test_notify_ready_status_stopping, bound),
 		cmocka_unit_test_setup(test_watchdog, bound),
 		cmocka_unit_test_setup(test_sigterm_answers_in_flight, bound),
+		cmocka_unit_test_setup(test_sigterm_closes_after_whole_passes, bound),
 		cmocka_unit_test_setup(test_sigint, bound),
 		cmocka_unit_test_setup(test_live_socket_refused, bound),
 		cmocka_unit_test_setup(test_stale_socket_replaced, bound),
