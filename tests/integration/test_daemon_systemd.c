@@ -254,6 +254,9 @@ test_sigterm_closes_after_whole_passes(void **state)
 	static const char *const env[] = { "VMAD_PASS_REQUESTS=4", "VMAD_SHUTDOWN_TIMEOUT_MS=60000",
 					   NULL };
 	enum { N = 32 };
+	Vmad__V1__Response *resp;
+	Vmad__V1__Request req;
+	Vmad__V1__Ping ping;
 	struct vmad_proc vm;
 	bool eof = false;
 	int fd;
@@ -262,20 +265,21 @@ test_sigterm_closes_after_whole_passes(void **state)
 	assert_int_equal(vmad_start(&vm, NULL, env), 0);
 	fd = raw_connect(vm.sock);
 	assert_true(fd >= 0);
+	/* A reply first: the connection is accepted, as a stopping vmad accepts none. */
+	raw_ping_req(&req, &ping, N + 1);
+	resp = raw_call(fd, &req);
+	assert_non_null(resp);
+	raw_free(resp);
 	/* Stopped, vmad reads nothing: all N are in its input when it drains. */
 	assert_int_equal(kill(vm.pid, SIGSTOP), 0);
 	for (int i = 1; i <= N; i++) {
-		Vmad__V1__Request req;
-		Vmad__V1__Ping ping;
-
 		raw_ping_req(&req, &ping, (uint64_t)i);
 		assert_int_equal(raw_send(fd, &req), 0);
 	}
 	assert_int_equal(kill(vm.pid, SIGTERM), 0);
 	assert_int_equal(kill(vm.pid, SIGCONT), 0);
 	for (int i = 1; i <= N; i++) {
-		Vmad__V1__Response *resp = raw_recv(fd, 5000, NULL);
-
+		resp = raw_recv(fd, 5000, NULL);
 		assert_non_null(resp);
 		assert_int_equal(resp->id, i);
 		raw_free(resp);
