@@ -18,6 +18,7 @@
 #include "durable.h"
 #include "fault_inject.h"
 #include "log.h"
+#include "quickfind.h"
 #include "server.h"
 #include "space.h"
 #include "view.h"
@@ -398,6 +399,19 @@ conn_fail(struct conn *c, uint64_t id, int err, const char *fmt, ...)
 	conn_close(c);
 }
 
+/* After a request's reply: close if it must, and the hook (the fuzzer's invariant checks). */
+static bool
+conn_handled(struct conn *c, bool close)
+{
+	struct server *srv = c->srv;
+
+	if (close)
+		conn_close(c);
+	if (srv->after_request)
+		srv->after_request(srv, srv->after_request_arg);
+	return close;
+}
+
 /* Decode, dispatch, reply.  Returns true when the connection must close after the reply. */
 static bool
 conn_handle(struct conn *c, const uint8_t *data, size_t len)
@@ -406,8 +420,11 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 	Vmad__V1__Response resp = VMAD__V1__RESPONSE__INIT;
 	Vmad__V1__Request *req;
 	bool close = false;
+	int r;
 
 	srv->requests++;
+	if (!srv->wire.protobuf_c && (r = quickfind_answer(srv, c, data, len)) != 0)
+		return conn_handled(c, r < 0);
 	req = srv->wire.protobuf_c ? wire_request_unpack_protobuf_c(&srv->req_arena, data, len)
 				   : wire_request_unpack(&srv->req_arena, data, len);
 	if (!req) {
@@ -431,11 +448,7 @@ conn_handle(struct conn *c, const uint8_t *data, size_t len)
 		close = true;
 	arena_reset(&srv->req_arena);
 	arena_reset(&srv->reply_arena);
-	if (close)
-		conn_close(c);
-	if (srv->after_request)
-		srv->after_request(srv, srv->after_request_arg);
-	return close;
+	return conn_handled(c, close);
 }
 
 static size_t

@@ -156,12 +156,28 @@ wire_find_body(const struct wire_find_tags *t, const uint8_t *p, const uint8_t *
 	return true;
 }
 
+/* The find's fields as wire_in.c converts them; absent ones keep their defaults. */
+static void
+wire_find_set(Vmad__V1__Find *f, const struct wire_find_in *in)
+{
+	static const Vmad__V1__Find find_init = VMAD__V1__FIND__INIT;
+
+	*f = find_init;
+	if ((f->has_mode = in->has[FIND_MODE]))
+		f->mode = (Vmad__V1__FindMode)(int32_t)(uint32_t)in->value[FIND_MODE];
+	if ((f->has_addr = in->has[FIND_ADDR]))
+		f->addr = in->value[FIND_ADDR];
+	if ((f->has_end = in->has[FIND_END]))
+		f->end = in->value[FIND_END];
+	if ((f->has_without_line = in->has[FIND_WITHOUT_LINE]))
+		f->without_line = in->set[FIND_WITHOUT_LINE];
+}
+
 /* The messages, allocated in wire_in.c's order: the request, the find, the name. */
 static Vmad__V1__Request *
 wire_find_build(struct arena *a, const struct wire_find_tags *t, const struct wire_find_in *in)
 {
 	static const Vmad__V1__Request req_init = VMAD__V1__REQUEST__INIT;
-	static const Vmad__V1__Find find_init = VMAD__V1__FIND__INIT;
 	Vmad__V1__Request *req = arena_alloc(a, sizeof(*req));
 	Vmad__V1__Find *f = req ? arena_alloc(a, sizeof(*f)) : NULL;
 	char *name = f && in->has[FIND_NAME] ? arena_alloc(a, in->name_len + 1) : NULL;
@@ -172,49 +188,62 @@ wire_find_build(struct arena *a, const struct wire_find_tags *t, const struct wi
 		return NULL;
 	}
 	*req = req_init;
-	*f = find_init;
 	req->has_id = in->has_id;
 	req->id = in->id;
 	req->op_case = (Vmad__V1__Request__OpCase)t->op_case;
 	req->find = f;
-	if (name) {
-		memcpy(name, in->name, in->name_len);
-		name[in->name_len] = '\0';
-		f->name = name;
-	}
-	/* Absent fields keep their defaults, as wire_in.c leaves them. */
-	if ((f->has_mode = in->has[FIND_MODE]))
-		f->mode = (Vmad__V1__FindMode)(int32_t)(uint32_t)in->value[FIND_MODE];
-	if ((f->has_addr = in->has[FIND_ADDR]))
-		f->addr = in->value[FIND_ADDR];
-	if ((f->has_end = in->has[FIND_END]))
-		f->end = in->value[FIND_END];
-	if ((f->has_without_line = in->has[FIND_WITHOUT_LINE]))
-		f->without_line = in->set[FIND_WITHOUT_LINE];
+	wire_find_set(f, in);
+	if (name)
+		f->name = wire_in_string(name, in->name, in->name_len);
 	return req;
 }
 
-Vmad__V1__Request *
-wire_request_find(struct arena *a, const uint8_t *data, size_t len)
+/* A find frame's fields, or NULL when it is not one of the plain shape. */
+static const struct wire_find_tags *
+wire_find_parse(const uint8_t *data, size_t len, struct wire_find_in *in)
 {
 	const struct wire_find_tags *t = wire_find_ready();
 	const uint8_t *p = data, *end = data + len;
-	struct wire_find_in in = { 0 };
 	uint64_t tag, n;
 
 	if (!t || !wire_in_varint(&p, end, 5, &tag, NULL))
 		return NULL;
 	if (tag == t->id) {
-		if (!wire_in_varint(&p, end, 10, &in.id, NULL) ||
+		if (!wire_in_varint(&p, end, 10, &in->id, NULL) ||
 		    !wire_in_varint(&p, end, 5, &tag, NULL))
 			return NULL;
-		in.has_id = true;
+		in->has_id = true;
 	}
 	/* The find ends the frame: whatever follows it is wire_in.c's to judge. */
 	if (tag != t->find || !wire_in_varint(&p, end, 5, &n, NULL) || n != (uint64_t)(end - p) ||
-	    !wire_find_body(t, p, end, &in))
+	    !wire_find_body(t, p, end, in))
 		return NULL;
-	return wire_find_build(a, t, &in);
+	return t;
+}
+
+Vmad__V1__Request *
+wire_request_find(struct arena *a, const uint8_t *data, size_t len)
+{
+	struct wire_find_in in = { 0 };
+	const struct wire_find_tags *t = wire_find_parse(data, len, &in);
+
+	return t ? wire_find_build(a, t, &in) : NULL;
+}
+
+bool
+wire_find_read(const uint8_t *data, size_t len, struct wire_find_req *q, char *name,
+	       size_t size)
+{
+	struct wire_find_in in = { 0 };
+
+	if (!wire_find_parse(data, len, &in) || (in.has[FIND_NAME] && in.name_len >= size))
+		return false;
+	q->has_id = in.has_id;
+	q->id = in.id;
+	wire_find_set(&q->find, &in);
+	if (in.has[FIND_NAME])
+		q->find.name = wire_in_string(name, in.name, in.name_len);
+	return true;
 }
 
 /*

@@ -21,6 +21,20 @@
  */
 Vmad__V1__Request *wire_request_find(struct arena *a, const uint8_t *data, size_t len);
 
+/* A find request read in place, as wire_request_find() would decode it. */
+struct wire_find_req {
+	uint64_t id;
+	bool has_id;
+	Vmad__V1__Find find; /* its name, if any, in the caller's buffer */
+};
+
+/*
+ * The same, without allocating: the name is copied into name[0..size), NUL-terminated.
+ * false for every frame wire_request_find() leaves to others, and for a longer name.
+ */
+bool wire_find_read(const uint8_t *data, size_t len, struct wire_find_req *q, char *name,
+		    size_t size);
+
 /*
  * The size of f packed as protobuf-c packs it, in *len; false when f is not of the shape
  * wire_find_pack() writes (unknown fields kept, or Find changed shape): protobuf-c packs it.

@@ -10,6 +10,7 @@
 #ifndef VMAD_WIRE_IN_H
 #define VMAD_WIRE_IN_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,36 @@ ProtobufCMessage *wire_in_message(ProtobufCAllocator *alloc, const ProtobufCMess
 				  const uint8_t *data, size_t len);
 
 /*
+ * A varint that ends within the 8 bytes at *p (all readable), read at once: its last byte is
+ * the first without the top bit, and the 7-bit groups are packed pairwise in three steps.
+ * false when it ends later or beyond max bytes: the caller reads it bytewise.  Without a
+ * ninth group, a nonzero group is a nonzero value.
+ */
+static inline bool
+wire_in_varint8(const uint8_t **p, unsigned max, uint64_t *v)
+{
+	uint64_t x, last;
+	unsigned n;
+
+	memcpy(&x, *p, sizeof(x));
+	x = le64toh(x);
+	last = ~x & 0x8080808080808080ULL;
+	if (!last)
+		return false;
+	n = (unsigned)__builtin_ctzll(last) / 8 + 1;
+	if (n > max)
+		return false;
+	last &= -last;
+	x &= (last | (last - 1)) & 0x7f7f7f7f7f7f7f7fULL;
+	x = (x & 0x007f007f007f007fULL) | (x & 0x7f007f007f007f00ULL) >> 1;
+	x = (x & 0x00003fff00003fffULL) | (x & 0x3fff00003fff0000ULL) >> 2;
+	x = (x & 0x000000000fffffffULL) | (x & 0x0fffffff00000000ULL) >> 4;
+	*p += n;
+	*v = x;
+	return true;
+}
+
+/*
  * A varint of at most max bytes at *p (protobuf-c's limits: 10 for values, 5 for tags and
  * lengths), *p moved past it.  *any tells whether a 7-bit group was nonzero, which is
  * protobuf-c's reading of a bool.  Inline: the decoders read one per field.
@@ -49,6 +80,8 @@ wire_in_varint(const uint8_t **p, const uint8_t *end, unsigned max, uint64_t *v,
 			*any = *v != 0;
 		return true;
 	}
+	if (end - *p >= 8 && wire_in_varint8(p, max, v))
+		return any ? (*any = *v != 0, true) : true;
 	for (unsigned i = 0; i < max && *p + i < end; i++) {
 		uint8_t byte = (*p)[i];
 
