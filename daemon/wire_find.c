@@ -231,8 +231,7 @@ wire_request_find(struct arena *a, const uint8_t *data, size_t len)
 }
 
 bool
-wire_find_read(const uint8_t *data, size_t len, struct wire_find_req *q, char *name,
-	       size_t size)
+wire_find_read(const uint8_t *data, size_t len, struct wire_find_req *q, char *name, size_t size)
 {
 	struct wire_find_in in = { 0 };
 

@@ -808,6 +808,61 @@ test_find_packing(void **state)
 	}
 }
 
+/*
+ * wire_in_varint() against a byte-at-a-time reading of protobuf-c's rule, on buffers that end
+ * at every length: varints of 1 to 11 bytes, ending inside or past the 8 bytes read at once,
+ * values with every group count, and truncated ones.
+ */
+static bool
+varint_reference(const uint8_t *p, size_t avail, unsigned max, uint64_t *v, bool *any, size_t *used)
+{
+	uint64_t r = 0;
+	bool nonzero = false;
+
+	for (unsigned i = 0; i < max && i < avail; i++) {
+		r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		nonzero |= (p[i] & 0x7f) != 0;
+		if (!(p[i] & 0x80)) {
+			*v = r;
+			*any = nonzero;
+			*used = i + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+test_varints(void **state)
+{
+	uint8_t buf[16];
+	uint64_t seed = 7;
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		unsigned stop, max = i % 2 ? 10 : 5;
+		size_t avail = (size_t)(i / 2) % 14, used = 0;
+		uint64_t want = 0, got = 0;
+		bool want_any = false, got_any = false, ok;
+		const uint8_t *p = buf;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		stop = (unsigned)(seed >> 60) % 12;
+		for (unsigned k = 0; k < sizeof(buf); k++) {
+			uint8_t group = (seed >> (k * 3 % 56)) & (k % 3 ? 0x7f : 0);
+
+			buf[k] = (uint8_t)(group | (k < stop ? 0x80 : 0));
+		}
+		ok = varint_reference(buf, avail, max, &want, &want_any, &used);
+		assert_int_equal(wire_in_varint(&p, buf + avail, max, &got, &got_any), ok);
+		if (!ok)
+			continue;
+		assert_int_equal(got, want);
+		assert_int_equal(got_any, want_any);
+		assert_ptr_equal(p, buf + used);
+	}
+}
+
 int
 main(void)
 {
@@ -824,6 +879,7 @@ main(void)
 		cmocka_unit_test(test_find_reply_decoding),
 		cmocka_unit_test(test_request_packing),
 		cmocka_unit_test(test_find_packing),
+		cmocka_unit_test(test_varints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
