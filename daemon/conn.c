@@ -139,6 +139,12 @@ conn_batching(struct conn *c)
 	return true;
 }
 
+struct wire_buf *
+conn_batch(struct conn *c)
+{
+	return c->pass_fd < 0 && conn_batching(c) ? &c->srv->wire : NULL;
+}
+
 /* From now on libevent writes the output when the socket takes it, and calls conn_write_cb. */
 static void
 conn_want_write(struct conn *c)

@@ -17,6 +17,7 @@ struct evbuffer;
 struct server;
 struct peer_cred;
 struct watch;
+struct wire_buf;
 
 #define CONN_HEADER 4
 
@@ -48,6 +49,11 @@ void conn_pass_fd(struct conn *c, int fd);
 bool conn_congested(const struct conn *c);
 /* Appends one framed response to the output. 0 or -ENOMEM / -EMSGSIZE. */
 int conn_send(struct conn *c, const Vmad__V1__Response *resp);
+/*
+ * The batch c's next reply may be appended to directly (wire_find_batch()), or NULL: then it
+ * goes through conn_send().
+ */
+struct wire_buf *conn_batch(struct conn *c);
 /* Moves already framed responses to the output: 0, or -EIO when the output refuses them. */
 int conn_send_frames(struct conn *c, struct evbuffer *frames);
 /* Frames resp (4-byte big-endian length, then the message) onto buf. */

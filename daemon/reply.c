@@ -9,22 +9,16 @@
 #include "mm.h"
 
 /*
- * A Vma message from the engine's maps entry: the line and its fields come from the one
- * formatter (mm_maps_entry()); flags, pgoff and rss only where there is a VMA.  One arena
- * piece holds the message, perms and text: the line, whose tail from path_off is the path,
- * or (without a line) the path alone.  A find reply is on the hot path, so it costs one
- * allocation and one copy.
+ * A Vma message from the engine's maps entry, its strings in t: the line (its tail from
+ * path_off is the path), or without a line the path alone, t->len bytes with the NUL; flags,
+ * pgoff and rss where there is a VMA (reply_vma_in()).
  */
-static Vmad__V1__Vma *
-reply_entry(struct arena *a, const struct mm_maps_entry *e, const char *text, size_t len,
-	    size_t path_off, bool line)
+static void
+reply_set(Vmad__V1__Vma *m, struct reply_text *t, const struct mm_maps_entry *e, size_t path_off,
+	  bool line)
 {
 	static const Vmad__V1__Vma init = VMAD__V1__VMA__INIT;
-	const size_t perms = sizeof(e->perms);
-	Vmad__V1__Vma *m = arena_alloc(a, sizeof(*m) + perms + len + 1);
 
-	if (!m)
-		return NULL;
 	*m = init;
 	m->has_start = m->has_end = m->has_offset = true;
 	m->has_dev_major = m->has_dev_minor = m->has_ino = true;
@@ -34,77 +28,121 @@ reply_entry(struct arena *a, const struct mm_maps_entry *e, const char *text, si
 	m->dev_major = e->dev_major;
 	m->dev_minor = e->dev_minor;
 	m->ino = e->ino;
-	m->perms = (char *)(m + 1);
-	memcpy(m->perms, e->perms, perms);
-	m->path = m->perms + perms;
-	memcpy(m->path, text, len);
-	m->path[len] = '\0';
-	if (line)
-		m->line = m->path;
-	m->path += path_off;
-	return m;
+	memcpy(t->perms, e->perms, sizeof(t->perms));
+	m->perms = t->perms;
+	m->line = line ? t->buf : NULL;
+	m->path = t->buf + path_off;
 }
 
-static Vmad__V1__Vma *
-reply_line(struct arena *a, struct mm *mm, const struct vma *v, struct mm_maps_entry *e,
+/* The line, rendered into t. */
+static int
+reply_line(struct reply_text *t, struct mm *mm, const struct vma *v, struct mm_maps_entry *e,
 	   struct mm_vma_info *info)
 {
-	char line[MM_MAPS_LINE_MAX];
+	int r = mm_maps_entry_info(mm, v, e, info, t->buf, sizeof(t->buf));
 
-	if (mm_maps_entry_info(mm, v, e, info, line, sizeof(line)) < 0)
-		return NULL;
-	return reply_entry(a, e, line, e->len, e->name_off, true);
+	if (r < 0)
+		return r;
+	t->len = e->len + 1;
+	return (int)e->name_off;
 }
 
 /*
  * Without the line, the client makes it of the fields and the path (mm_maps_line()), which
  * tells "no name" (empty) from any name but an empty one: that rare VMA keeps its line.
+ * Returns where the path starts in t, or an error.
  */
-static Vmad__V1__Vma *
-reply_bare(struct arena *a, struct mm *mm, const struct vma *v, struct mm_maps_entry *e,
-	   struct mm_vma_info *info)
+static int
+reply_bare(struct reply_text *t, struct mm *mm, const struct vma *v, struct mm_maps_entry *e,
+	   struct mm_vma_info *info, bool *line)
 {
-	char namebuf[MM_MAPS_NAME_MAX], line[MM_MAPS_HEADER_MAX];
 	const char *name;
-	int n = mm_maps_entry_name(mm, v, e, info, namebuf, &name);
+	int n = mm_maps_entry_name(mm, v, e, info, t->buf, &name);
 
+	*line = false;
 	if (n < 0)
+		return n;
+	if (n > 0 || !name) {
+		/* A fixed name ("[heap]", ...) is not in the buffer yet. */
+		if (name != t->buf)
+			memcpy(t->buf, name ? name : "", (size_t)n);
+		t->buf[n] = '\0';
+		t->len = (size_t)n + 1;
+		return 0;
+	}
+	*line = true;
+	n = mm_maps_line(e, name, 0, t->buf, sizeof(t->buf));
+	if (n < 0)
+		return n;
+	t->len = e->len + 1;
+	return (int)e->name_off;
+}
+
+int
+reply_vma_in(Vmad__V1__Vma *m, struct reply_text *t, struct mm *mm, const struct vma *v, bool line)
+{
+	struct mm_maps_entry e;
+	struct mm_vma_info info;
+	int off = line ? reply_line(t, mm, v, &e, &info) : reply_bare(t, mm, v, &e, &info, &line);
+
+	if (off < 0)
+		return off;
+	reply_set(m, t, &e, (size_t)off, line);
+	m->has_flags = m->has_pgoff = m->has_rss_kb = true;
+	m->flags = info.flags;
+	m->pgoff = info.pgoff;
+	m->rss_kb = mm_vma_info_rss_kb(&info);
+	return 0;
+}
+
+/* m, made in t, copied into one arena piece: the message, then perms, then the text. */
+static Vmad__V1__Vma *
+reply_copy(struct arena *a, const Vmad__V1__Vma *m, const struct reply_text *t)
+{
+	Vmad__V1__Vma *c = arena_alloc(a, sizeof(*c) + sizeof(t->perms) + t->len);
+	char *perms, *text;
+
+	if (!c)
 		return NULL;
-	if (n > 0 || !name)
-		return reply_entry(a, e, name ? name : "", (size_t)n, 0, false);
-	if (mm_maps_line(e, name, 0, line, sizeof(line)) < 0)
-		return NULL;
-	return reply_entry(a, e, line, e->len, e->name_off, true);
+	perms = (char *)(c + 1);
+	text = perms + sizeof(t->perms);
+	*c = *m;
+	c->perms = memcpy(perms, t->perms, sizeof(t->perms));
+	memcpy(text, t->buf, t->len);
+	c->path = text + (m->path - t->buf);
+	if (m->line)
+		c->line = text;
+	return c;
 }
 
 Vmad__V1__Vma *
 reply_vma(struct arena *a, struct mm *mm, const struct vma *v, bool line)
 {
-	struct mm_maps_entry e;
-	struct mm_vma_info info;
-	Vmad__V1__Vma *m = line ? reply_line(a, mm, v, &e, &info) : reply_bare(a, mm, v, &e, &info);
+	struct reply_text t;
+	Vmad__V1__Vma m;
 
-	if (!m)
-		return NULL;
-	m->has_flags = m->has_pgoff = m->has_rss_kb = true;
-	m->flags = info.flags;
-	m->pgoff = info.pgoff;
-	m->rss_kb = mm_vma_info_rss_kb(&info);
-	return m;
+	return reply_vma_in(&m, &t, mm, v, line) < 0 ? NULL : reply_copy(a, &m, &t);
 }
 
 /* The [vsyscall] gate line: no VMA, so no flags, pgoff or rss; without the line, its name. */
 static Vmad__V1__Vma *
 reply_gate(struct arena *a, struct mm *mm, bool line)
 {
-	char text[MM_MAPS_LINE_MAX];
+	struct reply_text t;
 	struct mm_maps_entry e;
+	Vmad__V1__Vma m;
+	size_t name;
 
-	if (mm_maps_entry(mm, NULL, &e, text, sizeof(text)) < 0)
+	if (mm_maps_entry(mm, NULL, &e, t.buf, sizeof(t.buf)) < 0)
 		return NULL;
-	if (!line)
-		return reply_entry(a, &e, text + e.name_off, e.len - e.name_off, 0, false);
-	return reply_entry(a, &e, text, e.len, e.name_off, true);
+	t.len = e.len + 1;
+	if (!line) {
+		name = e.len - e.name_off;
+		memmove(t.buf, t.buf + e.name_off, name + 1);
+		t.len = name + 1;
+	}
+	reply_set(&m, &t, &e, line ? e.name_off : 0, line);
+	return reply_copy(a, &m, &t);
 }
 
 static int

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "mm.h"
 #include "vmad.pb-c.h"
 
 struct mm;
@@ -27,6 +28,17 @@ struct peer_cred;
  * make it of the other fields (proto/README.md, section 6).
  */
 Vmad__V1__Vma *reply_vma(struct arena *a, struct mm *mm, const struct vma *v, bool line);
+
+/* What a Vma made without the arena points into: perms, and the line or path (len bytes). */
+struct reply_text {
+	char perms[sizeof(((struct mm_maps_entry *)0)->perms)];
+	size_t len;
+	char buf[MM_MAPS_LINE_MAX];
+};
+
+/* reply_vma()'s message in *m, its strings in *t (which must outlive it): 0 or -errno. */
+int reply_vma_in(Vmad__V1__Vma *m, struct reply_text *t, struct mm *mm, const struct vma *v,
+		 bool line);
 /*
  * VMAs with end > from, at most limit (0 = default) and about REPLY_MAPS_PAGE_BYTES; their
  * lines as reply_vma() gives them.

@@ -439,21 +439,33 @@ out_vma_field(struct wire_out *o, uint8_t tag, const Vmad__V1__Vma *v)
 
 /* A find reply's result, written straight as the Vma is (wire_init() checked its shape). */
 static int
+out_find_vmas(struct wire_out *o, const Vmad__V1__Vma *vma, const Vmad__V1__Vma *prev)
+{
+	int r = prev ? out_vma_field(o, o->b->find_tag[WIRE_FIND_PREV], prev) : 0;
+
+	return r == 0 && vma ? out_vma_field(o, o->b->find_tag[WIRE_FIND_VMA], vma) : r;
+}
+
+static int
 out_find(struct wire_out *o, const Vmad__V1__FindResult *m)
 {
-	int r = m->prev ? out_vma_field(o, o->b->find_tag[WIRE_FIND_PREV], m->prev) : 0;
-
-	return r == 0 && m->vma ? out_vma_field(o, o->b->find_tag[WIRE_FIND_VMA], m->vma) : r;
+	return out_find_vmas(o, m->vma, m->prev);
 }
 
 /* Response's find: the FindResult, its length and its tag, as out_delimited() writes it. */
 static int
-out_resp_find(struct wire_out *o, const Vmad__V1__FindResult *m)
+out_resp_find_vmas(struct wire_out *o, const Vmad__V1__Vma *vma, const Vmad__V1__Vma *prev)
 {
 	size_t mark = out_written(o);
-	int r = m->base.n_unknown_fields ? -EOPNOTSUPP : out_find(o, m);
+	int r = out_find_vmas(o, vma, prev);
 
 	return r < 0 ? r : out_field(o, o->b->resp_find, WIRE_LEN, out_written(o) - mark);
+}
+
+static int
+out_resp_find(struct wire_out *o, const Vmad__V1__FindResult *m)
+{
+	return m->base.n_unknown_fields ? -EOPNOTSUPP : out_resp_find_vmas(o, m->vma, m->prev);
 }
 
 /*
@@ -580,12 +592,10 @@ wire_frame_append_protobuf_c(struct evbuffer *out, const ProtobufCMessage *msg)
 	return evbuffer_commit_space(out, &v, 1) == 0 ? 0 : -ENOMEM;
 }
 
-/* The frame of msg in the scratch space (*frame, *len bytes); -EOPNOTSUPP: for protobuf-c. */
+/* Writing starts at the end of the scratch space. */
 static int
-wire_encode(struct wire_buf *b, const ProtobufCMessage *msg, const uint8_t **frame, size_t *len)
+wire_begin(struct wire_buf *b, struct wire_out *o)
 {
-	struct wire_out o = { b, NULL };
-	uint8_t header[WIRE_HEADER];
 	int r;
 
 	if (!b->ids_ready && (r = wire_init(b)) < 0)
@@ -596,18 +606,37 @@ wire_encode(struct wire_buf *b, const ProtobufCMessage *msg, const uint8_t **fra
 			return -ENOMEM;
 		b->cap = WIRE_BUF_MIN;
 	}
-	o.p = b->base + b->cap;
-	r = out_message(&o, msg, 0);
-	*len = out_written(&o);
+	o->b = b;
+	o->p = b->base + b->cap;
+	return 0;
+}
+
+/* The header before what was written (r: how writing went): the frame, *len bytes at *frame. */
+static int
+wire_end(struct wire_out *o, int r, const uint8_t **frame, size_t *len)
+{
+	uint8_t header[WIRE_HEADER];
+
+	*len = out_written(o);
 	if (r == 0 && *len > UINT32_MAX)
 		r = -EMSGSIZE;
 	if (r == 0) {
 		wire_header(header, *len);
-		r = out_bytes(&o, header, sizeof(header));
+		r = out_bytes(o, header, sizeof(header));
 	}
-	*frame = o.p;
+	*frame = o->p;
 	*len += WIRE_HEADER;
 	return r;
+}
+
+/* The frame of msg in the scratch space (*frame, *len bytes); -EOPNOTSUPP: for protobuf-c. */
+static int
+wire_encode(struct wire_buf *b, const ProtobufCMessage *msg, const uint8_t **frame, size_t *len)
+{
+	struct wire_out o;
+	int r = wire_begin(b, &o);
+
+	return r < 0 ? r : wire_end(&o, out_message(&o, msg, 0), frame, len);
 }
 
 /* After a frame: a scratch space grown past WIRE_BUF_KEEP is not kept. */
@@ -673,22 +702,49 @@ wire_batch_protobuf_c(struct wire_buf *b, const ProtobufCMessage *msg)
 	return 0;
 }
 
-int
-wire_frame_batch(struct wire_buf *b, const ProtobufCMessage *msg)
+/* A frame from the scratch space onto the batch, if it was made (r == 0). */
+static int
+wire_batch_add(struct wire_buf *b, int r, const uint8_t *frame, size_t len)
 {
-	const uint8_t *frame;
-	size_t len;
-	int r;
-
-	if (b->protobuf_c)
-		return wire_batch_protobuf_c(b, msg);
-	r = wire_encode(b, msg, &frame, &len);
 	if (r == 0 && (r = wire_batch_room(b, len)) == 0) {
 		memcpy(b->batch + b->batch_len, frame, len);
 		b->batch_len += len;
 	}
 	wire_scratch_trim(b);
+	return r;
+}
+
+int
+wire_frame_batch(struct wire_buf *b, const ProtobufCMessage *msg)
+{
+	const uint8_t *frame = NULL;
+	size_t len = 0;
+	int r;
+
+	if (b->protobuf_c)
+		return wire_batch_protobuf_c(b, msg);
+	r = wire_encode(b, msg, &frame, &len);
+	r = wire_batch_add(b, r, frame, len);
 	return r == -EOPNOTSUPP ? wire_batch_protobuf_c(b, msg) : r;
+}
+
+int
+wire_find_batch(struct wire_buf *b, uint64_t id, const Vmad__V1__Vma *vma,
+		const Vmad__V1__Vma *prev)
+{
+	const uint8_t *frame = NULL;
+	struct wire_out o;
+	size_t len = 0;
+	int r = wire_begin(b, &o);
+
+	if (r < 0)
+		return r;
+	/* out_response()'s bytes for that Response: the find, then the id. */
+	r = out_resp_find_vmas(&o, vma, prev);
+	if (r == 0)
+		r = out_field(&o, b->resp_id[WIRE_RESP_ID], WIRE_VARINT, id);
+	r = wire_end(&o, r, &frame, &len);
+	return wire_batch_add(b, r, frame, len);
 }
 
 void

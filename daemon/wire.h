@@ -90,6 +90,13 @@ Vmad__V1__Request *wire_request_plain(struct arena *a, const uint8_t *data, size
 int wire_frame_append(struct wire_buf *b, struct evbuffer *out, const ProtobufCMessage *msg);
 /* Appends msg framed to the batch instead: 0, -ENOMEM, -EMSGSIZE. */
 int wire_frame_batch(struct wire_buf *b, const ProtobufCMessage *msg);
+/*
+ * Appends the reply to a find, a Response with that id and a FindResult of vma and prev (either
+ * may be NULL), framed to the batch: what wire_frame_batch() appends for it, made without the
+ * Response.  Vmas with unknown fields are not taken (-EOPNOTSUPP); 0, -ENOMEM, -EMSGSIZE.
+ */
+int wire_find_batch(struct wire_buf *b, uint64_t id, const Vmad__V1__Vma *vma,
+		    const Vmad__V1__Vma *prev);
 /* Moves the batch to out in one piece: 0, or -ENOMEM (the batch is dropped all the same). */
 int wire_batch_flush(struct wire_buf *b, struct evbuffer *out);
 /* Drops the first n bytes of the batch, which the caller wrote to the socket itself. */
