@@ -21,6 +21,7 @@ child_alloc(const struct mm *parent)
 	c->first = c->last = NULL;
 	c->map_count = 0;
 	memset(c->cache, 0, sizeof(c->cache));
+	c->flat = (struct vma_flat){ .after = parent->flat.after };
 	c->slab = (struct vma_slab){ 0 };
 	c->locked_vm = 0;
 	c->locked_leak = 0;

@@ -194,6 +194,7 @@ mm_destroy(struct mm *mm)
 		vma_destroy(mm, v);
 	}
 	vma_slab_release(&mm->slab);
+	flat_fini(&mm->flat);
 	mm_files_release(mm);
 	pages_free(mm->pt);
 	free(mm);
@@ -289,7 +290,7 @@ mm_find(struct mm *mm, uint64_t addr)
 
 	if (c->start <= addr && addr < c->end)
 		return c->vma;
-	v = vma_tree_find(mm, addr);
+	v = flat_find(mm, addr);
 	if (v && v->start <= addr)
 		mm_cache_put(mm, v, addr);
 	return v;

@@ -443,6 +443,15 @@ void mm_set_max_map_count(struct mm *mm, uint64_t max);
 bool mm_map_count_refused(const struct mm *mm);
 
 /*
+ * Lookups (find_vma and every operation's own) go to the tree until, with no change in
+ * between, twice as many as there are VMAs have; then a sorted array of the VMAs' ends is
+ * built and searched instead, until the next change (flat.c).  Tests set lookups to 1 so that
+ * the array is built at once and the invariant checker sees it after every operation; 0
+ * restores the default; a fork's child keeps the setting.  Answers are the same either way.
+ */
+void mm_set_flat_after(struct mm *mm, uint64_t lookups);
+
+/*
  * Insert one VMA exactly as described, without merging (for import from /proc/PID/maps).
  * The range must be page aligned, inside the task and free.  rss pages are not set.
  * With shmem, file (if given) supplies the name, device and inode shown for the shmem object.

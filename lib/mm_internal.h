@@ -123,6 +123,16 @@ struct mm_cache_entry {
 	struct vma *vma;
 };
 
+/* The flat index (flat.c): ends[i] is vmas[i]->end, in address order, while valid. */
+struct vma_flat {
+	uint64_t *ends;
+	struct vma **vmas;
+	uint64_t n, cap;
+	bool valid;
+	uint64_t misses; /* lookups the tree answered since the last change */
+	uint64_t after;  /* mm_set_flat_after(); 0: the default */
+};
+
 struct mm {
 	struct rb_root tree;
 	struct vma *first, *last;
@@ -131,6 +141,7 @@ struct mm {
 	struct mm_range changed[MM_CHANGED_RANGES];
 	struct mm_range op_changed; /* mm_take_op_changed(): the extent since its last call */
 	struct mm_cache_entry cache[MM_LOOKUP_CACHE];
+	struct vma_flat flat;
 	struct vma_slab slab;
 
 	/* layout */
@@ -244,6 +255,17 @@ void vma_tree_link_find(struct mm *mm, struct vma *v);
 void vma_tree_unlink(struct mm *mm, struct vma *v);
 void vma_tree_set_range(struct mm *mm, struct vma *v, uint64_t start, uint64_t end);
 struct vma *vma_tree_find(const struct mm *mm, uint64_t addr);
+
+/* flat.c: the first VMA with end > addr, from the flat index or the tree. */
+struct vma *flat_find(struct mm *mm, uint64_t addr);
+void flat_fini(struct vma_flat *f);
+/* The tree changed: the flat index no longer holds, and lookups count from naught again. */
+static inline void
+flat_drop(struct vma_flat *f)
+{
+	f->valid = false;
+	f->misses = 0;
+}
 uint64_t vma_own_gap(const struct vma *v);
 bool vma_gap_compute(struct rb_node *n, void *ctx);
 

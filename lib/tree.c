@@ -104,11 +104,12 @@ gap_update(struct vma *v)
 	}
 }
 
-/* The cached ranges are copies: any change to the tree may make one wrong. */
+/* The cached ranges and the flat index are copies: any change to the tree may make them wrong. */
 static void
 cache_clear(struct mm *mm)
 {
 	memset(mm->cache, 0, sizeof(mm->cache));
+	flat_drop(&mm->flat);
 }
 
 /*

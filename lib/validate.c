@@ -137,6 +137,26 @@ check_tree(const struct mm *mm, char *msg, size_t len)
 	return 0;
 }
 
+/* While valid, the flat index lists every VMA of the list, in its order, with its end. */
+static int
+check_flat(const struct mm *mm, char *msg, size_t len)
+{
+	const struct vma_flat *f = &mm->flat;
+	const struct vma *v = mm->first;
+	uint64_t i = 0;
+
+	if (!f->valid)
+		return 0;
+	for (; v && i < f->n; v = v->next, i++)
+		if (f->vmas[i] != v || f->ends[i] != v->end)
+			return fail(msg, len, "flat index entry %llu is not vma %#llx",
+				    (unsigned long long)i, (unsigned long long)v->start);
+	if (v || i != f->n)
+		return fail(msg, len, "flat index has %llu entries, the list %llu VMAs",
+			    (unsigned long long)f->n, (unsigned long long)mm->map_count);
+	return 0;
+}
+
 static int
 check_counter(const char *name, uint64_t have, uint64_t want, char *msg, size_t len)
 {
@@ -201,5 +221,8 @@ mm_validate(const struct mm *mm, char *msg, size_t msglen)
 			return fail(msg, msglen, "lookup cache range [%#llx, %#llx) is stale",
 				    (unsigned long long)c->start, (unsigned long long)c->end);
 	}
+	err = check_flat(mm, msg, msglen);
+	if (err)
+		return err;
 	return check_counters(mm, &s, msg, msglen);
 }

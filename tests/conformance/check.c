@@ -179,6 +179,8 @@ setup_engine(struct ctx *c)
 	}
 	mm_set_layout(c->mm, s->st.start_brk, s->st.brk, s->st.start_stack);
 	mm_set_code(c->mm, s->st.start_code, s->st.end_code);
+	/* Every lookup after a change then rebuilds the flat index, which the checker checks. */
+	mm_set_flat_after(c->mm, 1);
 	err = attach_anon_vmas(c, &init);
 	if (!err)
 		record_bases(c, &init);
