@@ -18,10 +18,11 @@
 
 /* The operations measured, in table order. */
 enum lat_op {
-	LAT_FIND,     /* find_vma at a random address */
-	LAT_MMAP,     /* mmap MAP_FIXED of one page into a hole, then munmap it */
-	LAT_MPROTECT, /* mprotect the first page of a VMA (split), then back (merge) */
-	LAT_PLACE,    /* mmap of two pages without a hint (no hole fits), then munmap */
+	LAT_FIND,       /* find_vma at a random address, as just after a change: the tree */
+	LAT_FIND_QUIET, /* the same once lookups outnumber changes: the flat index (lib/flat.c) */
+	LAT_MMAP,       /* mmap MAP_FIXED of one page into a hole, then munmap it */
+	LAT_MPROTECT,   /* mprotect the first page of a VMA (split), then back (merge) */
+	LAT_PLACE,      /* mmap of two pages without a hint (no hole fits), then munmap */
 	LAT_OPS
 };
 

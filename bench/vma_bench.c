@@ -39,6 +39,7 @@ struct size_run {
 
 static const char *const op_names[LAT_OPS] = {
 	[LAT_FIND] = "find_vma (random address)",
+	[LAT_FIND_QUIET] = "find_vma, quiet space (flat index)",
 	[LAT_MMAP] = "mmap+munmap 1 page in a hole",
 	[LAT_MPROTECT] = "mprotect split + merge back",
 	[LAT_PLACE] = "mmap(no hint) 2 pages+munmap",
@@ -297,6 +298,8 @@ print_targets(const struct size_run *r64k, const struct size_run *r1m)
 
 	printf("\ntargets\n");
 	print_target_ns("find_vma at 1M VMAs <= 100 ns", &r1m->eng[LAT_FIND], TARGET_FIND_NS);
+	print_target_ns("  the same in a quiet space (flat index)", &r1m->eng[LAT_FIND_QUIET],
+			TARGET_FIND_NS);
 	print_target_vs_kernel("mmap+munmap at 64k VMAs <= 0.1x kernel", &r64k->eng[LAT_MMAP],
 			       &r64k->ker[LAT_MMAP]);
 	print_target_vs_kernel("mprotect pair at 64k VMAs <= 0.1x kernel", &r64k->eng[LAT_MPROTECT],
@@ -315,15 +318,17 @@ print_targets(const struct size_run *r64k, const struct size_run *r1m)
 static void
 print_summary(const struct size_run *r64k, const struct size_run *r1m)
 {
-	char a[16], b[16], c[16], d[16], e[16], mem[16];
+	char a[16], q[16], b[16], c[16], d[16], e[16], mem[16];
 
 	if (r1m->mem_ok)
 		snprintf(mem, sizeof(mem), "%.0f", r1m->heap_per_vma);
 	else
 		snprintf(mem, sizeof(mem), "fail");
-	printf("vma-bench: find_ns_1M=%s mmap_munmap_ns_64k=%s kernel_mmap_munmap_ns_64k=%s "
-	       "mprotect_ns_64k=%s kernel_mprotect_ns_64k=%s bytes_per_vma=%s\n",
+	printf("vma-bench: find_ns_1M=%s find_quiet_ns_1M=%s mmap_munmap_ns_64k=%s "
+	       "kernel_mmap_munmap_ns_64k=%s mprotect_ns_64k=%s kernel_mprotect_ns_64k=%s "
+	       "bytes_per_vma=%s\n",
 	       bench_figure_int(&r1m->eng[LAT_FIND], a, sizeof(a)),
+	       bench_figure_int(&r1m->eng[LAT_FIND_QUIET], q, sizeof(q)),
 	       bench_figure_int(&r64k->eng[LAT_MMAP], b, sizeof(b)),
 	       bench_figure_int(&r64k->ker[LAT_MMAP], c, sizeof(c)),
 	       bench_figure_int(&r64k->eng[LAT_MPROTECT], d, sizeof(d)),
