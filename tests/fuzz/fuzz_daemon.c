@@ -104,6 +104,27 @@ same_or_abort(const ProtobufCMessage *a, const ProtobufCMessage *b, const char *
 }
 
 /*
+ * The find read in place (quickfind.c) is the find decoded into the arena, whenever its name
+ * fits the buffer; a name that does not is left to the general path.
+ */
+static void
+check_find_read(const uint8_t *body, size_t len, const Vmad__V1__Request *fast)
+{
+	char name[SPACE_NAME_MAX + 1];
+	struct wire_find_req q;
+	bool read = wire_find_read(body, len, &q, name, sizeof(name));
+	bool fits = fast && (!fast->find->name || strlen(fast->find->name) < sizeof(name));
+
+	if (read != fits)
+		abort();
+	if (!read)
+		return;
+	if (q.has_id != fast->has_id || q.id != fast->id)
+		abort();
+	same_or_abort(&q.find.base, &fast->find->base, "a find read in place");
+}
+
+/*
  * What the one-pass decoder makes of a frame is what protobuf-c makes of it; what the find
  * fast path takes, the one-pass decoder takes alike.
  */
@@ -125,6 +146,7 @@ check_request(const uint8_t *body, size_t len)
 		same_or_abort(&plain->base, &pbc->base, "a decoded request");
 	if (fast)
 		same_or_abort(&fast->base, &plain->base, "a find decoded by the fast path");
+	check_find_read(body, len, fast);
 	arena_fini(&a);
 	arena_fini(&b);
 	arena_fini(&c);
