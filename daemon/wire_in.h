@@ -62,26 +62,13 @@ wire_in_varint8(const uint8_t **p, unsigned max, uint64_t *v)
 	return true;
 }
 
-/*
- * A varint of at most max bytes at *p (protobuf-c's limits: 10 for values, 5 for tags and
- * lengths), *p moved past it.  *any tells whether a 7-bit group was nonzero, which is
- * protobuf-c's reading of a bool.  Inline: the decoders read one per field.
- */
+/* The same as wire_in_varint(), a byte at a time: near the end, or beyond 8 bytes. */
 static inline bool
-wire_in_varint(const uint8_t **p, const uint8_t *end, unsigned max, uint64_t *v, bool *any)
+wire_in_varint_bytes(const uint8_t **p, const uint8_t *end, unsigned max, uint64_t *v, bool *any)
 {
 	uint64_t r = 0;
 	unsigned groups = 0;
 
-	/* Tags, lengths and small numbers take one byte. */
-	if (*p < end && **p < 0x80) {
-		*v = *(*p)++;
-		if (any)
-			*any = *v != 0;
-		return true;
-	}
-	if (end - *p >= 8 && wire_in_varint8(p, max, v))
-		return any ? (*any = *v != 0, true) : true;
 	for (unsigned i = 0; i < max && *p + i < end; i++) {
 		uint8_t byte = (*p)[i];
 
@@ -98,6 +85,32 @@ wire_in_varint(const uint8_t **p, const uint8_t *end, unsigned max, uint64_t *v,
 	return false;
 }
 
+/*
+ * A varint of at most max bytes at *p (protobuf-c's limits: 10 for values, 5 for tags and
+ * lengths), *p moved past it.  *any tells whether a 7-bit group was nonzero, which is
+ * protobuf-c's reading of a bool.  Inline: the decoders read one per field.
+ */
+static inline bool
+wire_in_varint(const uint8_t **p, const uint8_t *end, unsigned max, uint64_t *v, bool *any)
+{
+	/* Tags, lengths and small numbers take one byte. */
+	if (*p < end && **p < 0x80) {
+		*v = *(*p)++;
+		if (any)
+			*any = *v != 0;
+		return true;
+	}
+	/* Ids, two-byte tags (a field numbered 16 or more) and small lengths take two. */
+	if (end - *p >= 2 && (*p)[1] < 0x80) {
+		*v = ((*p)[0] & 0x7fu) | (uint64_t)(*p)[1] << 7;
+		*p += 2;
+	} else if (!(end - *p >= 8 && wire_in_varint8(p, max, v))) {
+		return wire_in_varint_bytes(p, end, max, v, any);
+	}
+	if (any)
+		*any = *v != 0;
+	return true;
+}
 /* protobuf-c's sint32 of a varint: the zigzag of its low 32 bits. */
 static inline int32_t
 wire_in_sint32(uint64_t v)
