@@ -381,29 +381,35 @@ wire_init(struct wire_buf *b)
 	return r;
 }
 
+/* A Vma's string lengths, measured once for its room and its writing. */
+struct vma_lens {
+	size_t perms, path, line;
+};
+
+/* The most a Vma can take: every field with a varint of the longest kind, and the strings. */
+static size_t
+vma_measure(const Vmad__V1__Vma *v, struct vma_lens *l)
+{
+	l->perms = v->perms ? strlen(v->perms) : 0;
+	l->path = v->path ? strlen(v->path) : 0;
+	l->line = v->line ? strlen(v->line) : 0;
+	return WIRE_VMA_FIELDS * 2 * OUT_VARINT_MAX + l->perms + l->path + l->line;
+}
+
 /*
  * The Vma is most of a find or a maps reply: its fields are written straight, last to first,
  * rather than by walking its descriptor, with the numbers wire_init() read from it (which also
  * refuses a Vma with a field this function does not write).  test_daemon_wire sets every
- * field of every message and compares the bytes with protobuf-c's.
+ * field of every message and compares the bytes with protobuf-c's.  The room is the caller's
+ * (vma_measure()).
  */
-static int
-out_vma(struct wire_out *o, const Vmad__V1__Vma *v)
+static uint8_t *
+put_vma(uint8_t *p, const uint8_t *tag, const Vmad__V1__Vma *v, const struct vma_lens *l)
 {
-	const uint8_t *tag = o->b->vma_tag;
-	size_t perms = v->perms ? strlen(v->perms) : 0, path = v->path ? strlen(v->path) : 0;
-	size_t line = v->line ? strlen(v->line) : 0;
-	int r = out_room(o, WIRE_VMA_FIELDS * 2 * OUT_VARINT_MAX + perms + path + line);
-
-	uint8_t *p;
-
-	if (r < 0)
-		return r;
-	p = o->p;
 	if (v->has_rss_kb)
 		p = put_tagged(p, tag[WIRE_VMA_RSS_KB], v->rss_kb);
-	p = put_tagged_string(p, tag[WIRE_VMA_LINE], v->line, line);
-	p = put_tagged_string(p, tag[WIRE_VMA_PATH], v->path, path);
+	p = put_tagged_string(p, tag[WIRE_VMA_LINE], v->line, l->line);
+	p = put_tagged_string(p, tag[WIRE_VMA_PATH], v->path, l->path);
 	if (v->has_ino)
 		p = put_tagged(p, tag[WIRE_VMA_INO], v->ino);
 	if (v->has_dev_minor)
@@ -412,7 +418,7 @@ out_vma(struct wire_out *o, const Vmad__V1__Vma *v)
 		p = put_tagged(p, tag[WIRE_VMA_DEV_MAJOR], v->dev_major);
 	if (v->has_offset)
 		p = put_tagged(p, tag[WIRE_VMA_OFFSET], v->offset);
-	p = put_tagged_string(p, tag[WIRE_VMA_PERMS], v->perms, perms);
+	p = put_tagged_string(p, tag[WIRE_VMA_PERMS], v->perms, l->perms);
 	if (v->has_pgoff)
 		p = put_tagged(p, tag[WIRE_VMA_PGOFF], v->pgoff);
 	if (v->has_flags)
@@ -421,51 +427,80 @@ out_vma(struct wire_out *o, const Vmad__V1__Vma *v)
 		p = put_tagged(p, tag[WIRE_VMA_END], v->end);
 	if (v->has_start)
 		p = put_tagged(p, tag[WIRE_VMA_START], v->start);
-	o->p = p;
-	return 0;
+	return p;
 }
 
-/* A Vma field of that one-byte tag: the message, its length and its tag. */
 static int
-out_vma_field(struct wire_out *o, uint8_t tag, const Vmad__V1__Vma *v)
+out_vma(struct wire_out *o, const Vmad__V1__Vma *v)
 {
-	size_t mark = out_written(o);
-	int r = v->base.n_unknown_fields ? -EOPNOTSUPP : out_vma(o, v);
+	struct vma_lens l;
+	int r = out_room(o, vma_measure(v, &l));
 
-	if (r == 0 && (r = out_room(o, 1 + OUT_VARINT_MAX)) == 0)
-		o->p = put_tagged(o->p, tag, out_written(o) - mark);
+	if (r == 0)
+		o->p = put_vma(o->p, o->b->vma_tag, v, &l);
 	return r;
 }
 
-/* A find reply's result, written straight as the Vma is (wire_init() checked its shape). */
-static int
-out_find_vmas(struct wire_out *o, const Vmad__V1__Vma *vma, const Vmad__V1__Vma *prev)
+/* A Vma field of that one-byte tag: the message, its length and its tag. */
+static uint8_t *
+put_vma_field(uint8_t *p, const struct wire_buf *b, uint8_t tag, const Vmad__V1__Vma *v,
+	      const struct vma_lens *l)
 {
-	int r = prev ? out_vma_field(o, o->b->find_tag[WIRE_FIND_PREV], prev) : 0;
+	const uint8_t *end = p;
 
-	return r == 0 && vma ? out_vma_field(o, o->b->find_tag[WIRE_FIND_VMA], vma) : r;
+	p = put_vma(p, b->vma_tag, v, l);
+	return put_tagged(p, tag, (uint64_t)(end - p));
+}
+
+/*
+ * A find reply's result, written straight as the Vma is (wire_init() checked its shape), in
+ * room reserved once for both Vmas and extra more bytes (the caller's fields around them).
+ */
+static int
+out_find_vmas(struct wire_out *o, const Vmad__V1__Vma *vma, const Vmad__V1__Vma *prev, size_t extra)
+{
+	struct vma_lens lv, lp;
+	size_t room = extra + 2 * (1 + OUT_VARINT_MAX);
+	int r;
+
+	if ((vma && vma->base.n_unknown_fields) || (prev && prev->base.n_unknown_fields))
+		return -EOPNOTSUPP;
+	room += (vma ? vma_measure(vma, &lv) : 0) + (prev ? vma_measure(prev, &lp) : 0);
+	if ((r = out_room(o, room)) < 0)
+		return r;
+	if (prev)
+		o->p = put_vma_field(o->p, o->b, o->b->find_tag[WIRE_FIND_PREV], prev, &lp);
+	if (vma)
+		o->p = put_vma_field(o->p, o->b, o->b->find_tag[WIRE_FIND_VMA], vma, &lv);
+	return 0;
 }
 
 static int
 out_find(struct wire_out *o, const Vmad__V1__FindResult *m)
 {
-	return out_find_vmas(o, m->vma, m->prev);
+	return out_find_vmas(o, m->vma, m->prev, 0);
 }
 
-/* Response's find: the FindResult, its length and its tag, as out_delimited() writes it. */
+/*
+ * Response's find: the FindResult, its length and its tag, as out_delimited() writes it;
+ * extra bytes of room are reserved beyond them.
+ */
 static int
-out_resp_find_vmas(struct wire_out *o, const Vmad__V1__Vma *vma, const Vmad__V1__Vma *prev)
+out_resp_find_vmas(struct wire_out *o, const Vmad__V1__Vma *vma, const Vmad__V1__Vma *prev,
+		   size_t extra)
 {
 	size_t mark = out_written(o);
-	int r = out_find_vmas(o, vma, prev);
+	int r = out_find_vmas(o, vma, prev, extra + 2 * OUT_VARINT_MAX);
 
-	return r < 0 ? r : out_field(o, o->b->resp_find, WIRE_LEN, out_written(o) - mark);
+	if (r == 0)
+		out_put(o, o->b->resp_find, WIRE_LEN, out_written(o) - mark);
+	return r;
 }
 
 static int
 out_resp_find(struct wire_out *o, const Vmad__V1__FindResult *m)
 {
-	return m->base.n_unknown_fields ? -EOPNOTSUPP : out_resp_find_vmas(o, m->vma, m->prev);
+	return m->base.n_unknown_fields ? -EOPNOTSUPP : out_resp_find_vmas(o, m->vma, m->prev, 0);
 }
 
 /*
@@ -739,10 +774,10 @@ wire_find_batch(struct wire_buf *b, uint64_t id, const Vmad__V1__Vma *vma,
 
 	if (r < 0)
 		return r;
-	/* out_response()'s bytes for that Response: the find, then the id. */
-	r = out_resp_find_vmas(&o, vma, prev);
+	/* out_response()'s bytes for that Response: the find, then the id (its room reserved). */
+	r = out_resp_find_vmas(&o, vma, prev, 2 * OUT_VARINT_MAX);
 	if (r == 0)
-		r = out_field(&o, b->resp_id[WIRE_RESP_ID], WIRE_VARINT, id);
+		out_put(&o, b->resp_id[WIRE_RESP_ID], WIRE_VARINT, id);
 	r = wire_end(&o, r, &frame, &len);
 	return wire_batch_add(b, r, frame, len);
 }
