@@ -22,6 +22,7 @@
 #define SERIAL_MAGIC     "VMADMM\r\n"
 #define SERIAL_MAGIC_LEN 8
 #define SERIAL_PATH_MAX  4096
+#define SERIAL_IDS_MAX   (UINT64_MAX >> 1)
 
 /* struct mm: u64-valued fields. */
 /* clang-format off */
@@ -452,6 +453,13 @@ check_mm_fields(struct rd *d, const struct mm *mm)
 	    mm->brk > mm->task_size || mm->start_code > mm->end_code ||
 	    mm->topdown != mm_layout_topdown(mm->layout, mm->personality))
 		rd_fail(d, -EINVAL, "the layout fields are not consistent");
+	/*
+	 * Ids are handed out one at a time (++counter): a counter near 2^64 would wrap to 0, the
+	 * id that means none, and no space the engine saved has handed out 2^63 of them.
+	 */
+	else if (mm->next_anon_vma > SERIAL_IDS_MAX || mm->next_shmem_ino > SERIAL_IDS_MAX ||
+		 mm->next_file_id > SERIAL_IDS_MAX)
+		rd_fail(d, -EINVAL, "an id counter is past 2^63");
 }
 
 static struct mm_file *

@@ -6,6 +6,8 @@
  */
 #include "test_helpers.h"
 
+#include "mm_internal.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +426,38 @@ test_newer_version(void **state)
 	mm_destroy(mm);
 }
 
+/*
+ * An id counter near 2^64 would hand out 0, the id that means none (a fork's child then had
+ * an anon_vma of 0): the loader refuses it.
+ */
+static void
+test_id_counter_past_range(void **state)
+{
+	struct mm *mm = new_mm(MM_LAYOUT_X86_64, true), *out = NULL;
+	struct mm_sbuf b = { 0 };
+	char msg[256];
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		uint64_t *c = k == 0 ? &mm->next_anon_vma
+				     : (k == 1 ? &mm->next_shmem_ino : &mm->next_file_id);
+		uint64_t was = *c;
+
+		*c = UINT64_MAX;
+		assert_int_equal(mm_save(mm, &b), 0);
+		assert_int_equal(mm_load(b.data, b.len, NULL, &out, msg, sizeof(msg)), -EINVAL);
+		assert_null(out);
+		assert_non_null(strstr(msg, "id counter"));
+		mm_sbuf_free(&b);
+		*c = was;
+	}
+	assert_int_equal(mm_save(mm, &b), 0);
+	assert_int_equal(mm_load(b.data, b.len, NULL, &out, msg, sizeof(msg)), 0);
+	mm_destroy(out);
+	mm_sbuf_free(&b);
+	mm_destroy(mm);
+}
+
 int
 main(void)
 {
@@ -435,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_shared_without_object),
 		cmocka_unit_test(test_shmem_order),
 		cmocka_unit_test(test_newer_version),
+		cmocka_unit_test(test_id_counter_past_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
