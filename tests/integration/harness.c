@@ -371,6 +371,20 @@ raw_read_full(int fd, void *buf, size_t len, int64_t deadline)
 	return 1;
 }
 
+ssize_t
+raw_recv_frame(int fd, int timeout_ms, uint8_t *buf, size_t cap)
+{
+	int64_t deadline = harness_now_ms() + timeout_ms;
+	size_t len;
+
+	if (cap < 4 || raw_read_full(fd, buf, 4, deadline) <= 0)
+		return -1;
+	len = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
+	if (len > cap - 4 || raw_read_full(fd, buf + 4, len, deadline) <= 0)
+		return -1;
+	return (ssize_t)(len + 4);
+}
+
 Vmad__V1__Response *
 raw_recv(int fd, int timeout_ms, bool *eof)
 {

@@ -54,6 +54,9 @@ int raw_send(int fd, const Vmad__V1__Request *req);
  */
 Vmad__V1__Response *raw_recv(int fd, int timeout_ms, bool *eof);
 Vmad__V1__Response *raw_call(int fd, const Vmad__V1__Request *req);
+/* The next frame as sent, header and all, into buf: its length, or -1 (EOF, error, timeout,
+ * a frame longer than cap). */
+ssize_t raw_recv_frame(int fd, int timeout_ms, uint8_t *buf, size_t cap);
 void raw_free(Vmad__V1__Response *resp);
 /* 1 when the peer has closed (EOF or reset) within timeout_ms, after discarding any data. */
 int raw_wait_closed(int fd, int timeout_ms);

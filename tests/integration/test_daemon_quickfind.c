@@ -6,12 +6,10 @@
  * pipelined find frames, valid or not (every mode, an unknown mode, no name, an unknown
  * space, with and without lines and ids), must get byte for byte the same reply stream.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -187,33 +185,14 @@ find_frame(uint8_t *buf, uint64_t id)
 	return len + 4;
 }
 
-static int
-read_full(int fd, uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = recv(fd, buf, len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* The next reply frame, header and all, into buf: its length. */
+/* The next reply frame, header and all. */
 static size_t
 reply_frame(int fd, uint8_t *buf)
 {
-	size_t len;
+	ssize_t n = raw_recv_frame(fd, 10000, buf, FRAME_MAX);
 
-	assert_int_equal(read_full(fd, buf, 4), 0);
-	len = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 | (size_t)buf[2] << 8 | buf[3];
-	assert_true(len + 4 <= FRAME_MAX);
-	assert_int_equal(read_full(fd, buf + 4, len), 0);
-	return len + 4;
+	assert_true(n > 0);
+	return (size_t)n;
 }
 
 static void
