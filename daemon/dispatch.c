@@ -818,10 +818,16 @@ dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *re
 		if (!resp->message)
 			resp->message = strerror(-r);
 	}
+	dispatch_log(c, req->id, (int)req->op_case, r);
+	return d.close;
+}
+
+void
+dispatch_log(const struct conn *c, uint64_t id, int op, int r)
+{
 	if (log_enabled(LOG_LEVEL_DEBUG))
 		log_debug("client %llu: request %llu op %d: %d", (unsigned long long)conn_id(c),
-			  (unsigned long long)req->id, (int)req->op_case, r);
-	return d.close;
+			  (unsigned long long)id, op, r);
 }
 
 int

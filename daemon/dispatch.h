@@ -7,6 +7,7 @@
 #define VMAD_DISPATCH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "vmad.pb-c.h"
 
@@ -22,6 +23,8 @@ struct conn;
 bool dispatch_request(struct server *srv, struct conn *c, const Vmad__V1__Request *req,
 		      Vmad__V1__Response *resp);
 
+/* The debug log's line for a request handled: its client, id, op and result. */
+void dispatch_log(const struct conn *c, uint64_t id, int op, int r);
 /*
  * A Find for a caller in this process (local mode), answered without a request or a reply:
  * 0 with the space's mm and the VMAs op_find() would reply with, or

@@ -6,7 +6,6 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "fault_inject.h"
-#include "log.h"
 #include "reply.h"
 #include "server.h"
 #include "space.h"
@@ -62,9 +61,7 @@ quickfind_answer(struct server *srv, struct conn *c, const uint8_t *data, size_t
 	    dispatch_find(srv, c, &q.find, &mm, &v, &prev) < 0 ||
 	    quickfind_make(&vmas, mm, v, prev, !(q.find.has_without_line && q.find.without_line)))
 		return 0;
-	if (log_enabled(LOG_LEVEL_DEBUG))
-		log_debug("client %llu: request %llu op %d: 0", (unsigned long long)conn_id(c),
-			  (unsigned long long)q.id, (int)VMAD__V1__REQUEST__OP_FIND);
+	dispatch_log(c, q.id, (int)VMAD__V1__REQUEST__OP_FIND, 0);
 	/* A find carried out twice answers the same: only a dropped reply is to be injected. */
 	if (fault_inject_drop(q.id))
 		return 1;
