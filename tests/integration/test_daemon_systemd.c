@@ -203,6 +203,36 @@ test_watchdog(void **state)
 	rmdir(dir);
 }
 
+/* Pings with ids 1 to n, sent without waiting for their replies. */
+static void
+send_pings(int fd, int n)
+{
+	for (int i = 1; i <= n; i++) {
+		Vmad__V1__Request req;
+		Vmad__V1__Ping ping;
+
+		raw_ping_req(&req, &ping, (uint64_t)i);
+		assert_int_equal(raw_send(fd, &req), 0);
+	}
+}
+
+/* The replies to send_pings(fd, n) in order, then the daemon's close within eof_ms. */
+static void
+expect_replies_then_eof(int fd, int n, int eof_ms)
+{
+	bool eof = false;
+
+	for (int i = 1; i <= n; i++) {
+		Vmad__V1__Response *resp = raw_recv(fd, 5000, NULL);
+
+		assert_non_null(resp);
+		assert_int_equal(resp->id, i);
+		raw_free(resp);
+	}
+	assert_null(raw_recv(fd, eof_ms, &eof));
+	assert_true(eof);
+}
+
 /* Replies to everything sent before SIGTERM arrive, then the close; the socket is removed. */
 static void
 test_sigterm_answers_in_flight(void **state)
@@ -211,30 +241,15 @@ test_sigterm_answers_in_flight(void **state)
 	struct vmad_proc vm;
 	struct stat st;
 	char sock[128];
-	bool eof = false;
 	int fd;
 
 	(void)state;
 	assert_int_equal(vmad_start(&vm, NULL, NULL), 0);
 	fd = raw_connect(vm.sock);
 	assert_true(fd >= 0);
-	for (int i = 1; i <= N; i++) {
-		Vmad__V1__Request req;
-		Vmad__V1__Ping ping;
-
-		raw_ping_req(&req, &ping, (uint64_t)i);
-		assert_int_equal(raw_send(fd, &req), 0);
-	}
+	send_pings(fd, N);
 	kill(vm.pid, SIGTERM);
-	for (int i = 1; i <= N; i++) {
-		Vmad__V1__Response *resp = raw_recv(fd, 5000, NULL);
-
-		assert_non_null(resp);
-		assert_int_equal(resp->id, i);
-		raw_free(resp);
-	}
-	assert_null(raw_recv(fd, 5000, &eof));
-	assert_true(eof);
+	expect_replies_then_eof(fd, N, 5000);
 	close(fd);
 	assert_int_equal(vmad_wait(&vm, 5000), 0);
 	snprintf(sock, sizeof(sock), "%s", vm.sock);
@@ -258,7 +273,6 @@ test_sigterm_closes_after_whole_passes(void **state)
 	Vmad__V1__Request req;
 	Vmad__V1__Ping ping;
 	struct vmad_proc vm;
-	bool eof = false;
 	int fd;
 
 	(void)state;
@@ -272,20 +286,10 @@ test_sigterm_closes_after_whole_passes(void **state)
 	raw_free(resp);
 	/* Stopped, vmad reads nothing: all N are in its input when it drains. */
 	assert_int_equal(kill(vm.pid, SIGSTOP), 0);
-	for (int i = 1; i <= N; i++) {
-		raw_ping_req(&req, &ping, (uint64_t)i);
-		assert_int_equal(raw_send(fd, &req), 0);
-	}
+	send_pings(fd, N);
 	assert_int_equal(kill(vm.pid, SIGTERM), 0);
 	assert_int_equal(kill(vm.pid, SIGCONT), 0);
-	for (int i = 1; i <= N; i++) {
-		resp = raw_recv(fd, 5000, NULL);
-		assert_non_null(resp);
-		assert_int_equal(resp->id, i);
-		raw_free(resp);
-	}
-	assert_null(raw_recv(fd, 20000, &eof));
-	assert_true(eof);
+	expect_replies_then_eof(fd, N, 20000);
 	close(fd);
 	assert_int_equal(vmad_wait(&vm, 5000), 0);
 	vmad_stop(&vm);
